@@ -1,0 +1,70 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace cairn {
+
+// A typed registry of factories keyed by name (a URI scheme, an authenticator name, ...).
+// Filled by explicit registration calls at start-up (no static registrars). Registering a name
+// twice is an error; only tests may replace an entry (ReplaceForTest). Thread-safe.
+template <typename Product, typename... Args>
+class FactoryRegistry {
+ public:
+  using Factory = std::function<StatusOr<std::unique_ptr<Product>>(Args...)>;
+
+  Status Register(const std::string& name, Factory factory) {
+    std::lock_guard lock(mu_);
+    if (!factories_.emplace(name, std::move(factory)).second) {
+      return AlreadyExists("factory '" + name + "' is already registered");
+    }
+    return Status::Ok();
+  }
+
+  void ReplaceForTest(const std::string& name, Factory factory) {
+    std::lock_guard lock(mu_);
+    factories_[name] = std::move(factory);
+  }
+
+  StatusOr<std::unique_ptr<Product>> Create(const std::string& name, Args... args) const {
+    Factory factory;
+    {
+      std::lock_guard lock(mu_);
+      auto it = factories_.find(name);
+      if (it == factories_.end()) {
+        return InvalidArgument("no implementation registered for '" + name + "' (known: " +
+                               JoinNamesLocked() + ")");
+      }
+      factory = it->second;
+    }
+    return factory(std::forward<Args>(args)...);
+  }
+
+  std::vector<std::string> Names() const {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> out;
+    for (const auto& [name, unused] : factories_) out.push_back(name);
+    return out;
+  }
+
+ private:
+  std::string JoinNamesLocked() const {
+    std::string out;
+    for (const auto& [name, unused] : factories_) {
+      if (!out.empty()) out += ", ";
+      out += name;
+    }
+    return out;
+  }
+
+  mutable std::mutex mu_;
+  std::map<std::string, Factory> factories_;  // guarded by mu_
+};
+
+}  // namespace cairn

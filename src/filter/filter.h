@@ -1,0 +1,72 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/status.h"
+
+namespace cairn::filter {
+
+// Which search a filter or order_by belongs to; decides the allowed keys and comparators
+// (the per-entity table in MLflow's search grammar).
+enum class SearchKind { kRuns, kExperiments, kRegisteredModels, kModelVersions, kLoggedModels };
+
+enum class Entity { kAttribute, kMetric, kParam, kTag, kDataset };
+
+enum class Comparator {
+  kEq,
+  kNe,
+  kLt,
+  kLe,
+  kGt,
+  kGe,
+  kLike,
+  kILike,
+  kIn,
+  kNotIn,
+  kIsNull,
+  kIsNotNull,
+};
+
+std::string_view ComparatorSql(Comparator c);  // "=", "!=", "LIKE", ... for messages
+
+// The right-hand side: none (IS NULL), a number, a string, or a list of strings (IN).
+using Value = std::variant<std::monostate, double, std::string, std::vector<std::string>>;
+
+// One `identifier comparator value` clause.
+// Attribute keys are canonical: runs use run_id, run_name, status, user_id, artifact_uri,
+// start_time, end_time; experiments use name, creation_time, last_update_time; registered models
+// use name, creation_timestamp, last_updated_timestamp; model versions use name, run_id,
+// source_path, version_number, ...; logged models use name, model_id, model_type, status,
+// source_run_id, creation_timestamp, last_updated_timestamp. Dataset keys are name, digest,
+// context. Aliases (created, `run name`, run_uuid, creation_time for logged models, ...) are
+// mapped to these by the parser.
+struct Clause {
+  Entity entity = Entity::kAttribute;
+  std::string key;
+  Comparator op = Comparator::kEq;
+  Value value;
+};
+
+// A conjunction of clauses (MLflow filters have no OR, NOT or grouping).
+struct Filter {
+  std::vector<Clause> clauses;
+  bool empty() const { return clauses.empty(); }
+};
+
+struct OrderBy {
+  Entity entity = Entity::kAttribute;
+  std::string key;  // canonical, as in Clause
+  bool ascending = true;
+};
+
+// Parses a filter string. An empty or all-blank string gives an empty Filter. Errors are
+// INVALID_ARGUMENT with a message naming the offending token, as MLflow's are.
+StatusOr<Filter> ParseFilter(std::string_view text, SearchKind kind);
+
+// Parses one order_by entry: `<identifier> [ASC|DESC]`.
+StatusOr<OrderBy> ParseOrderBy(std::string_view text, SearchKind kind);
+
+}  // namespace cairn::filter

@@ -1,0 +1,62 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "http/message.h"
+
+namespace cairn::http {
+
+using Handler = std::function<Response(Request&)>;
+// For routes whose body is streamed: called once the headers are in (request.body is empty).
+// Returns the sink the body will be written to, or a Status that becomes the error response.
+using StreamingHandler = std::function<StatusOr<std::unique_ptr<BodySink>>(Request&)>;
+
+struct RouteOptions {
+  // Largest accepted body. For streaming routes this bounds the whole upload.
+  uint64_t max_body_bytes = 1 << 20;
+};
+
+struct Route {
+  Method method;
+  std::string pattern;
+  Handler handler;                     // set for buffered routes
+  StreamingHandler streaming_handler;  // set for streaming routes
+  RouteOptions options;
+};
+
+// Maps (method, path) to a route. Patterns are literal segments, "{name}" for one segment, and
+// a final "{name...}" for the rest of the path (possibly empty, possibly with slashes).
+// Literal patterns are found by hash lookup; parameterised ones by a scan in registration order.
+// Not thread-safe to modify; safe for concurrent Find once built.
+class Router {
+ public:
+  void Add(Method method, std::string pattern, Handler handler, RouteOptions options = {});
+  void AddStreaming(Method method, std::string pattern, StreamingHandler handler,
+                    RouteOptions options = {});
+
+  struct Match {
+    const Route* route = nullptr;       // null when nothing matched
+    bool method_not_allowed = false;    // the path matched under another method
+    std::map<std::string, std::string, std::less<>> params;
+  };
+  Match Find(Method method, std::string_view path) const;
+
+  // Every registered (method, pattern), for documentation checks.
+  std::vector<std::pair<Method, std::string>> Routes() const;
+
+ private:
+  void AddRoute(Route route);
+  static bool MatchPattern(std::string_view pattern, std::string_view path,
+                           std::map<std::string, std::string, std::less<>>* params);
+
+  std::vector<std::unique_ptr<Route>> routes_;
+  std::unordered_map<std::string, std::vector<const Route*>> literal_;  // path -> routes
+  std::vector<const Route*> patterned_;
+};
+
+}  // namespace cairn::http
