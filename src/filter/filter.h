@@ -1,5 +1,6 @@
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -43,6 +44,9 @@ using Value = std::variant<std::monostate, double, std::string, std::vector<std:
 // source_run_id, creation_timestamp, last_updated_timestamp. Dataset keys are name, digest,
 // context. Aliases (created, `run name`, run_uuid, creation_time for logged models, ...) are
 // mapped to these by the parser.
+// The value's shape follows the comparator: a double for numeric keys (metrics, timestamps,
+// version_number), a std::string for the other comparisons, a non-empty vector for IN / NOT IN,
+// and std::monostate for IS NULL / IS NOT NULL. Values are data only: bind them, never splice.
 struct Clause {
   Entity entity = Entity::kAttribute;
   std::string key;
@@ -68,5 +72,27 @@ StatusOr<Filter> ParseFilter(std::string_view text, SearchKind kind);
 
 // Parses one order_by entry: `<identifier> [ASC|DESC]`.
 StatusOr<OrderBy> ParseOrderBy(std::string_view text, SearchKind kind);
+
+// Limits on what ParseFilter accepts; anything larger is INVALID_ARGUMENT. They bound the work and
+// the number of bound SQL parameters a single filter can cause.
+inline constexpr std::size_t kMaxFilterLength = std::size_t{256} * 1024;  // bytes of filter text
+inline constexpr std::size_t kMaxClauses = 100;                           // clauses joined by AND
+inline constexpr std::size_t kMaxInListValues = 10000;  // strings in one IN (...) list
+inline constexpr std::size_t kMaxOrderByLength = 1024;  // bytes of one order_by entry
+
+// True for the attribute keys (canonical, as in Clause) whose values are numbers in `kind`:
+// timestamps and version_number. Ids and names are strings, even when they look numeric.
+bool IsNumericAttribute(SearchKind kind, std::string_view canonical_key);
+
+// True when `clause` is the prompt-exclusion clause the registry client appends to every
+// registered-model search (tag `mlflow.prompt.is_prompt` != 'true'). Stores must let it match
+// models that lack the tag; a plain tag `!=` needs the tag to be present.
+bool IsPromptExclusionClause(const Clause& clause);
+
+// SQL LIKE matching for stores that cannot delegate to their database: `%` matches any run of
+// characters (including none), `_` exactly one UTF-8 character; there is no escape character.
+// `case_insensitive` folds ASCII letters only, as SQLite does. Runs in O(value * pattern) time
+// whatever the pattern, so hostile patterns cannot cause exponential backtracking.
+bool LikeMatch(std::string_view value, std::string_view pattern, bool case_insensitive);
 
 }  // namespace cairn::filter
