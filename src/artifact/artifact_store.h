@@ -77,8 +77,11 @@ class ArtifactStoreWrapper : public ArtifactStore {
 };
 
 // Checks and canonicalises a client-supplied relative path (already percent-decoded once).
-// Rejects with INVALID_ARGUMENT: "..", absolute paths, NUL, backslashes, drive letters, and
-// still-encoded traversal ("%2e%2e", "%2f"). Strips a trailing '/'; "" and "." give "".
+// Rejects with INVALID_ARGUMENT: "..", absolute paths, invalid UTF-8, NUL and other control
+// characters, backslashes, a leading drive letter ("C:"), and still-encoded traversal (a segment
+// that would decode once more into ".", "..", '/', '\\', NUL or a drive letter, e.g. "%2e%2e",
+// "%2f"). Drops "." and empty segments ("a//./b" gives "a/b") and a trailing '/'; "" and "."
+// give "".
 StatusOr<std::string> NormalizeArtifactPath(std::string_view raw);
 
 }  // namespace cairn::artifact

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <string_view>
 
 #include "artifact/artifact_store.h"
 #include "base/factory_registry.h"
@@ -11,7 +12,13 @@ namespace cairn::artifact {
 // Chooses an ArtifactStore by URI scheme ("file", later "s3").
 using ArtifactStoreRegistry = FactoryRegistry<ArtifactStore, const Uri&>;
 
-// Registers every backend built into this binary.
+// Registers every backend built into this binary: "file" (file:///abs/path, and bare paths
+// through CreateArtifactStore) -> LocalArtifactStore.
 Status RegisterBuiltinArtifactStores(ArtifactStoreRegistry& registry);
+
+// Parses `uri_text` and creates the store registered for its scheme; a bare path (no scheme)
+// means "file". INVALID_ARGUMENT for a malformed URI or an unknown scheme.
+StatusOr<std::unique_ptr<ArtifactStore>> CreateArtifactStore(const ArtifactStoreRegistry& registry,
+                                                             std::string_view uri_text);
 
 }  // namespace cairn::artifact

@@ -1,0 +1,70 @@
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "artifact/artifact_store.h"
+#include "http/router.h"
+
+namespace cairn::api::mlflow {
+
+struct ArtifactHandlerOptions {
+  // Largest single upload (PUT) accepted; the body is streamed, never held in memory.
+  uint64_t max_upload_bytes = uint64_t{5} << 30;
+};
+
+// MLflow's proxied artifact service (`mlflow-artifacts`), under /api/2.0 and /ajax-api/2.0:
+//   GET    /mlflow-artifacts/artifacts?path=<dir>     list direct children (basenames)
+//   GET    /mlflow-artifacts/artifacts/<path>         download, streamed from the store
+//   PUT    /mlflow-artifacts/artifacts/<path>         upload the raw body, streamed to the store
+//   DELETE /mlflow-artifacts/artifacts/<path>         recursive delete
+//   POST   /mlflow-artifacts/mpu/{create,complete,abort}/<path>, GET /presigned/<path>:
+//          501 NOT_IMPLEMENTED with the message the client recognises (it then falls back to a
+//          single PUT, or to a plain download).
+// Every client path goes through artifact::NormalizeArtifactPath (400 INVALID_PARAMETER_VALUE
+// when rejected) and is stored under the caller's tenant: "<tenant>/<path>", so tenants never
+// see each other's files. Thread-safe; borrows the store, which must outlive the routes.
+class ArtifactHandlers {
+ public:
+  explicit ArtifactHandlers(artifact::ArtifactStore& store, ArtifactHandlerOptions options = {});
+
+  // Adds every route above to `router`. The router keeps copies of handlers that point at this
+  // object, so it must outlive the router's use.
+  void Register(http::Router& router);
+
+  // Direct children of `relative_path` (client form, e.g. "0/<run_id>/artifacts/model") in
+  // `tenant`'s artifact space. Empty for a missing directory or a file. INVALID_ARGUMENT for a
+  // rejected path or tenant.
+  StatusOr<std::vector<artifact::FileInfo>> ListRelative(std::string_view tenant,
+                                                         std::string_view relative_path);
+
+ private:
+  http::Response Download(http::Request& request);
+  http::Response List(http::Request& request);
+  StatusOr<std::unique_ptr<http::BodySink>> Upload(http::Request& request);
+  http::Response Delete(http::Request& request);
+
+  artifact::ArtifactStore& store_;
+  ArtifactHandlerOptions options_;
+};
+
+// Maps an artifact URI this server hands out, or its HTTP form, to the store-relative path:
+//   mlflow-artifacts:/0/abc/artifacts                                      -> "0/abc/artifacts"
+//   mlflow-artifacts://host:port/0/abc/artifacts                           -> "0/abc/artifacts"
+//   http(s)://host[:port][/prefix]/api/2.0/mlflow-artifacts/artifacts/0/abc -> "0/abc"
+// The result is normalised. INVALID_ARGUMENT for other schemes (s3:, file:, runs:, ...), for an
+// HTTP URL outside the artifact service, and for unsafe paths.
+StatusOr<std::string> ArtifactUriToRelativePath(std::string_view artifact_uri);
+
+// The Content-Type sent for a download, from the file name's extension; unknown types are
+// application/octet-stream.
+std::string_view GuessContentType(std::string_view file_name);
+
+// `attachment; filename="<name>"`, with '"' and '\' escaped, plus an RFC 5987 `filename*` when
+// the name is not plain ASCII.
+std::string ContentDisposition(std::string_view file_name);
+
+}  // namespace cairn::api::mlflow
