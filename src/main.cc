@@ -1,1 +1,31 @@
-int main() { return 0; }
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "server/cairn_server.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: cairn <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  server     run the Cairn server (cairn server --help for options)\n"
+    "  version    print the version\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    std::fputs(kUsage, args.empty() ? stderr : stdout);
+    return args.empty() ? 2 : 0;
+  }
+  if (args[0] == "server") return cairn::server::ServerMain(args);
+  if (args[0] == "version" || args[0] == "--version") {
+    std::puts("cairn " CAIRN_VERSION);
+    return 0;
+  }
+  std::fprintf(stderr, "cairn: unknown command '%s'\n\n%s", args[0].c_str(), kUsage);
+  return 2;
+}

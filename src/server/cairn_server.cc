@@ -1,0 +1,164 @@
+#include "server/cairn_server.h"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <system_error>
+
+#include "api/mlflow/artifact_handlers.h"
+#include "api/mlflow/misc_handlers.h"
+#include "api/mlflow/tracking_handlers.h"
+#include "artifact/artifact_store_factory.h"
+#include "base/clock.h"
+#include "base/ids.h"
+#include "base/logging.h"
+#include "base/uri.h"
+#include "http/access_log_middleware.h"
+#include "http/metrics_middleware.h"
+#include "http/metrics_registry.h"
+#include "http/request_id_middleware.h"
+#include "http/server.h"
+#include "http/tenant_middleware.h"
+#include "metadata/metadata_store_factory.h"
+#include "tracking/tracking_service.h"
+
+namespace cairn::server {
+
+struct CairnServer::State {
+  ServerConfig config;
+  std::unique_ptr<metadata::MetadataStore> metadata_store;
+  std::unique_ptr<artifact::ArtifactStore> artifact_store;
+  std::unique_ptr<tracking::TrackingService> tracking;
+  std::unique_ptr<api::mlflow::ArtifactHandlers> artifact_handlers;
+  std::unique_ptr<api::mlflow::TrackingHandlers> tracking_handlers;
+  http::MetricsRegistry metrics;
+  http::Router router;
+  std::unique_ptr<http::RequestIdMiddleware> request_id;
+  std::unique_ptr<http::TenantMiddleware> tenant;
+  std::unique_ptr<http::MetricsMiddleware> metrics_middleware;
+  std::unique_ptr<http::AccessLogMiddleware> access_log;
+  std::unique_ptr<http::HttpServer> http;
+  uint16_t port = 0;
+};
+
+namespace {
+
+// Embedded defaults live under the data dir, as absolute paths so a later chdir cannot move them.
+Status ResolveDefaults(ServerConfig& config) {
+  std::error_code ec;
+  std::filesystem::create_directories(config.data_dir, ec);
+  if (ec) {
+    return InvalidArgument("cannot create data dir '" + config.data_dir + "': " + ec.message());
+  }
+  std::filesystem::path data = std::filesystem::absolute(config.data_dir, ec);
+  if (ec) return InvalidArgument("bad data dir '" + config.data_dir + "': " + ec.message());
+  data = data.lexically_normal();
+  if (config.backend_store_uri.empty()) {
+    // sqlite:////abs/path: four slashes mean an absolute path.
+    config.backend_store_uri = "sqlite:///" + (data / "meta.db").string();
+  }
+  if (config.artifacts_uri.empty()) config.artifacts_uri = (data / "artifacts").string();
+  return Status::Ok();
+}
+
+}  // namespace
+
+CairnServer::CairnServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+CairnServer::~CairnServer() { Stop(); }
+
+uint16_t CairnServer::port() const { return state_->port; }
+
+void CairnServer::WaitForSignal() { state_->http->WaitForSignal(); }
+
+void CairnServer::Stop() {
+  if (state_ && state_->http) state_->http->Stop();
+}
+
+StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& input) {
+  auto state = std::make_unique<State>();
+  state->config = input;
+  ServerConfig& config = state->config;
+  RETURN_IF_ERROR(ResolveDefaults(config));
+
+  metadata::MetadataStoreRegistry metadata_registry;
+  RETURN_IF_ERROR(metadata::RegisterBuiltinMetadataStores(metadata_registry));
+  ASSIGN_OR_RETURN(Uri backend_uri, Uri::Parse(config.backend_store_uri));
+  ASSIGN_OR_RETURN(state->metadata_store,
+                   metadata_registry.Create(backend_uri.scheme, backend_uri));
+
+  artifact::ArtifactStoreRegistry artifact_registry;
+  RETURN_IF_ERROR(artifact::RegisterBuiltinArtifactStores(artifact_registry));
+  ASSIGN_OR_RETURN(state->artifact_store,
+                   artifact::CreateArtifactStore(artifact_registry, config.artifacts_uri));
+
+  state->tracking = std::make_unique<tracking::TrackingService>(
+      *state->metadata_store, SystemClock::Get(), IdGenerator::Default(),
+      tracking::TrackingOptions{});
+
+  api::mlflow::ArtifactHandlerOptions artifact_options;
+  artifact_options.max_upload_bytes = static_cast<uint64_t>(config.max_artifact_bytes);
+  state->artifact_handlers =
+      std::make_unique<api::mlflow::ArtifactHandlers>(*state->artifact_store, artifact_options);
+  api::mlflow::ArtifactHandlers* artifacts = state->artifact_handlers.get();
+  state->tracking_handlers = std::make_unique<api::mlflow::TrackingHandlers>(
+      *state->tracking,
+      [artifacts](std::string_view tenant, std::string_view rel) {
+        return artifacts->ListRelative(tenant, rel);
+      },
+      [](std::string_view uri) { return api::mlflow::ArtifactUriToRelativePath(uri); });
+
+  api::mlflow::RegisterMiscRoutes(state->router);
+  state->tracking_handlers->Register(state->router);
+  state->artifact_handlers->Register(state->router);
+  http::AddMetricsRoute(state->router, state->metrics);
+
+  state->request_id = std::make_unique<http::RequestIdMiddleware>();
+  state->tenant = std::make_unique<http::TenantMiddleware>();
+  state->metrics_middleware = std::make_unique<http::MetricsMiddleware>(state->metrics);
+  state->access_log = std::make_unique<http::AccessLogMiddleware>();
+
+  http::ServerOptions options;
+  options.host = config.host;
+  options.port = config.port;
+  options.threads = config.threads;
+  state->http = std::make_unique<http::HttpServer>(
+      options, state->router,
+      std::vector<http::Middleware*>{state->request_id.get(), state->tenant.get(),
+                                     state->metrics_middleware.get(), state->access_log.get()});
+  ASSIGN_OR_RETURN(state->port, state->http->Start());
+  spdlog::info("cairn listening on http://{}:{} (metadata {}, artifacts {})", config.host,
+               state->port, config.backend_store_uri, config.artifacts_uri);
+  return std::unique_ptr<CairnServer>(new CairnServer(std::move(state)));
+}
+
+int ServerMain(const std::vector<std::string>& args) {
+  auto parsed = ParseServerArgs(args);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "cairn server: %s\n", parsed.status().message().c_str());
+    return 2;
+  }
+  if (parsed->exit_now) return parsed->exit_code;
+  const ServerConfig& config = parsed->config;
+  auto format = ParseLogFormat(config.log_format);
+  if (!format.ok()) {
+    std::fprintf(stderr, "cairn server: %s\n", format.status().message().c_str());
+    return 2;
+  }
+  if (Status s = InitLogging(*format, config.log_level); !s.ok()) {
+    std::fprintf(stderr, "cairn server: %s\n", s.message().c_str());
+    return 2;
+  }
+  auto server = CairnServer::Start(config);
+  if (!server.ok()) {
+    spdlog::error("cannot start: {}", server.status().ToString());
+    spdlog::default_logger()->flush();
+    return 1;
+  }
+  (*server)->WaitForSignal();
+  spdlog::info("cairn stopped");
+  spdlog::default_logger()->flush();
+  return 0;
+}
+
+}  // namespace cairn::server

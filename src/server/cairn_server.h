@@ -1,0 +1,32 @@
+#pragma once
+
+#include <memory>
+
+#include "base/status.h"
+#include "server/config.h"
+
+namespace cairn::server {
+
+// The composition root: turns a ServerConfig into stores, services, handlers and a listening
+// HTTP server, and tears them down in reverse order.
+class CairnServer {
+ public:
+  // Opens the stores (running migrations), registers routes and binds the port.
+  static StatusOr<std::unique_ptr<CairnServer>> Start(const ServerConfig& config);
+  ~CairnServer();
+
+  uint16_t port() const;
+  // Serves until SIGINT/SIGTERM, then drains in-flight requests and returns.
+  void WaitForSignal();
+  void Stop();
+
+ private:
+  struct State;
+  explicit CairnServer(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// `cairn server ...`: parses arguments, starts, serves until a signal. Returns the exit code.
+int ServerMain(const std::vector<std::string>& args);
+
+}  // namespace cairn::server

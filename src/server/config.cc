@@ -1,0 +1,194 @@
+#include "server/config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <CLI/CLI.hpp>
+#include <charconv>
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <optional>
+
+namespace cairn::server {
+namespace {
+
+struct OptionSpec {
+  std::string name;  // flag --name, YAML key name with '-' as '_', env CAIRN_NAME
+  std::string default_text;
+  std::string help;
+  std::function<Status(ServerConfig&, const std::string&)> apply;
+};
+
+std::string EnvName(const std::string& name) {
+  std::string env = "CAIRN_";
+  for (char c : name) env += c == '-' ? '_' : static_cast<char>(std::toupper(c));
+  return env;
+}
+
+std::string YamlKey(const std::string& name) {
+  std::string key = name;
+  for (char& c : key) c = c == '-' ? '_' : c;
+  return key;
+}
+
+template <typename Int>
+Status ParseInt(const std::string& text, const std::string& name, Int min, Int max, Int& out) {
+  int64_t v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || ptr != text.data() + text.size() || v < min || v > max) {
+    return InvalidArgument("invalid value '" + text + "' for " + name + ": expected an integer in [" +
+                           std::to_string(min) + ", " + std::to_string(max) + "]");
+  }
+  out = static_cast<Int>(v);
+  return Status::Ok();
+}
+
+Status ParseBool(const std::string& text, const std::string& name, bool& out) {
+  if (text == "true" || text == "1" || text == "yes" || text == "on") {
+    out = true;
+  } else if (text == "false" || text == "0" || text == "no" || text == "off") {
+    out = false;
+  } else {
+    return InvalidArgument("invalid value '" + text + "' for " + name + ": expected true/false");
+  }
+  return Status::Ok();
+}
+
+const std::vector<OptionSpec>& Specs() {
+  static const auto* specs = new std::vector<OptionSpec>{
+      {"host", "127.0.0.1", "address to listen on",
+       [](ServerConfig& c, const std::string& v) {
+         c.host = v;
+         return Status::Ok();
+       }},
+      {"port", "5000", "TCP port (0 picks a free one)",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseInt<uint16_t>(v, "port", 0, 65535, c.port);
+       }},
+      {"data-dir", "./cairn-data", "folder for the embedded stores",
+       [](ServerConfig& c, const std::string& v) {
+         c.data_dir = v;
+         return Status::Ok();
+       }},
+      {"backend-store-uri", "sqlite:///<data-dir>/meta.db", "metadata store URI",
+       [](ServerConfig& c, const std::string& v) {
+         c.backend_store_uri = v;
+         return Status::Ok();
+       }},
+      {"artifacts-uri", "<data-dir>/artifacts", "artifact store URI or folder",
+       [](ServerConfig& c, const std::string& v) {
+         c.artifacts_uri = v;
+         return Status::Ok();
+       }},
+      {"log-format", "text", "log format: text or json",
+       [](ServerConfig& c, const std::string& v) {
+         if (v != "text" && v != "json") return InvalidArgument("log-format must be text or json");
+         c.log_format = v;
+         return Status::Ok();
+       }},
+      {"log-level", "info", "trace, debug, info, warn, error or off",
+       [](ServerConfig& c, const std::string& v) {
+         c.log_level = v;
+         return Status::Ok();
+       }},
+      {"threads", "0", "HTTP worker threads (0: max(4, 2 x cores))",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseInt<int>(v, "threads", 0, 1024, c.threads);
+       }},
+      {"sqlite-synchronous-full", "false",
+       "fsync SQLite on every commit (survives power loss, not just a crash)",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseBool(v, "sqlite-synchronous-full", c.sqlite_synchronous_full);
+       }},
+      {"max-artifact-bytes", "5368709120", "largest accepted artifact upload",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseInt<int64_t>(v, "max-artifact-bytes", 1, int64_t{1} << 50,
+                                  c.max_artifact_bytes);
+       }},
+  };
+  return *specs;
+}
+
+StatusOr<std::map<std::string, std::string>> LoadYaml(const std::string& path) {
+  std::map<std::string, std::string> out;
+  try {
+    YAML::Node root = YAML::LoadFile(path);
+    if (!root.IsMap()) return InvalidArgument("config file " + path + " must be a YAML mapping");
+    for (const auto& kv : root) {
+      if (!kv.second.IsScalar()) {
+        return InvalidArgument("config key '" + kv.first.as<std::string>() +
+                               "' must have a scalar value");
+      }
+      out[kv.first.as<std::string>()] = kv.second.as<std::string>();
+    }
+  } catch (const YAML::Exception& e) {
+    return InvalidArgument("cannot read config file " + path + ": " + e.what());
+  }
+  for (const auto& [key, unused] : out) {
+    bool known = false;
+    for (const auto& spec : Specs()) known = known || YamlKey(spec.name) == key;
+    if (!known) return InvalidArgument("unknown key '" + key + "' in config file " + path);
+  }
+  return out;
+}
+
+}  // namespace
+
+StatusOr<ParsedArgs> ParseServerArgs(const std::vector<std::string>& args) {
+  CLI::App app{"cairn server: run the Cairn server", "cairn server"};
+  std::map<std::string, std::string> flag_values;
+  for (const auto& spec : Specs()) {
+    app.add_option("--" + spec.name, flag_values[spec.name],
+                   spec.help + " [env " + EnvName(spec.name) + ", default " + spec.default_text +
+                       "]");
+  }
+  std::string config_file;
+  app.add_option("--config", config_file, "YAML configuration file [env CAIRN_CONFIG]");
+
+  std::vector<std::string> reversed(args.rbegin(), args.rend());
+  if (!reversed.empty()) reversed.pop_back();  // "server"
+  ParsedArgs parsed;
+  try {
+    app.parse(reversed);
+  } catch (const CLI::CallForHelp&) {
+    std::printf("%s", app.help().c_str());
+    parsed.exit_now = true;
+    return parsed;
+  } catch (const CLI::ParseError& e) {
+    return InvalidArgument(e.what());
+  }
+
+  if (config_file.empty()) {
+    if (const char* env = std::getenv("CAIRN_CONFIG")) config_file = env;
+  }
+  std::map<std::string, std::string> yaml;
+  if (!config_file.empty()) {
+    ASSIGN_OR_RETURN(yaml, LoadYaml(config_file));
+  }
+  ServerConfig& config = parsed.config;
+  config.config_file = config_file;
+  for (const auto& spec : Specs()) {
+    std::optional<std::string> value;
+    if (app.count("--" + spec.name) > 0) {
+      value = flag_values[spec.name];
+    } else if (const char* env = std::getenv(EnvName(spec.name).c_str())) {
+      value = env;
+    } else if (auto it = yaml.find(YamlKey(spec.name)); it != yaml.end()) {
+      value = it->second;
+    }
+    if (value) RETURN_IF_ERROR(spec.apply(config, *value));
+  }
+  return parsed;
+}
+
+std::string ConfigTableMarkdown() {
+  std::string out = "| flag | environment | YAML key | default | meaning |\n|---|---|---|---|---|\n";
+  for (const auto& spec : Specs()) {
+    out += "| `--" + spec.name + "` | `" + EnvName(spec.name) + "` | `" + YamlKey(spec.name) +
+           "` | `" + spec.default_text + "` | " + spec.help + " |\n";
+  }
+  out += "| `--config` | `CAIRN_CONFIG` | | | YAML file with any of the keys above |\n";
+  return out;
+}
+
+}  // namespace cairn::server

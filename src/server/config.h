@@ -1,0 +1,42 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace cairn::server {
+
+// Everything `cairn server` can be told. Each field can come from a flag (--port), an
+// environment variable (CAIRN_PORT) or the YAML file named by --config / CAIRN_CONFIG (key
+// `port`), in that order of precedence, else the default below.
+struct ServerConfig {
+  std::string host = "127.0.0.1";
+  uint16_t port = 5000;
+  std::string data_dir = "./cairn-data";
+  // Empty means the embedded default: sqlite:///<data_dir>/meta.db.
+  std::string backend_store_uri;
+  // Empty means the embedded default: <data_dir>/artifacts.
+  std::string artifacts_uri;
+  std::string log_format = "text";  // text | json
+  std::string log_level = "info";
+  int threads = 0;                  // 0: max(4, 2 x cores)
+  bool sqlite_synchronous_full = false;
+  int64_t max_artifact_bytes = int64_t{5} << 30;
+  std::string config_file;
+};
+
+// Parses `cairn server` arguments (argv[0] is "server"), the environment and the YAML file.
+// On --help, fills `help` and returns an empty config with help set.
+struct ParsedArgs {
+  ServerConfig config;
+  bool exit_now = false;  // --help was printed
+  int exit_code = 0;
+};
+StatusOr<ParsedArgs> ParseServerArgs(const std::vector<std::string>& args);
+
+// The configuration table (flag, env var, YAML key, default, meaning) as Markdown, for docs.
+std::string ConfigTableMarkdown();
+
+}  // namespace cairn::server

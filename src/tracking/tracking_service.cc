@@ -1,0 +1,408 @@
+#include "tracking/tracking_service.h"
+
+#include <algorithm>
+#include <set>
+
+#include "tracking/validation.h"
+
+namespace cairn::tracking {
+namespace {
+
+constexpr std::string_view kRunNameTag = "mlflow.runName";
+constexpr std::string_view kUserTag = "mlflow.user";
+
+const metadata::Tag* FindTag(const std::vector<metadata::Tag>& tags, std::string_view key) {
+  const metadata::Tag* found = nullptr;
+  for (const auto& t : tags) {
+    if (t.key == key) found = &t;  // the last occurrence wins, as in a batch
+  }
+  return found;
+}
+
+Status ValidateModelId(std::string_view model_id) {
+  if (model_id.empty()) return InvalidArgument("Missing value for required parameter 'model_id'");
+  if (model_id.size() > 256) return InvalidArgument("Invalid model ID");
+  return Status::Ok();
+}
+
+}  // namespace
+
+TrackingService::TrackingService(metadata::MetadataStore& store, const Clock& clock,
+                                 IdGenerator& ids, TrackingOptions options)
+    : store_(store), clock_(clock), ids_(ids), options_(std::move(options)) {}
+
+Status TrackingService::EnsureTenant(std::string_view tenant) {
+  {
+    std::lock_guard lock(mu_);
+    if (known_tenants_.find(tenant) != known_tenants_.end()) return Status::Ok();
+  }
+  RETURN_IF_ERROR(
+      store_.EnsureDefaultExperiment(tenant, options_.default_artifact_root, clock_.NowMillis()));
+  std::lock_guard lock(mu_);
+  known_tenants_.emplace(tenant);
+  return Status::Ok();
+}
+
+StatusOr<std::string> TrackingService::CreateExperiment(std::string_view tenant,
+                                                        std::string_view name,
+                                                        std::string_view artifact_location,
+                                                        const std::vector<metadata::Tag>& tags) {
+  RETURN_IF_ERROR(ValidateExperimentName(name));
+  for (const auto& t : tags) RETURN_IF_ERROR(ValidateExperimentTag(t));
+  if (!artifact_location.empty()) {
+    if (artifact_location.find('#') != std::string_view::npos) {
+      return InvalidArgument("'artifact_location' URL can't include fragments or params.");
+    }
+    if (artifact_location.rfind("runs:", 0) == 0) {
+      return InvalidArgument("'artifact_location' value cannot be a runs:/ URI.");
+    }
+    if (artifact_location.find("..") != std::string_view::npos) {
+      return InvalidArgument("'artifact_location' must not contain '..'.");
+    }
+  }
+  RETURN_IF_ERROR(EnsureTenant(tenant));
+  return store_.CreateExperiment(tenant, name, artifact_location, options_.default_artifact_root,
+                                 tags, clock_.NowMillis());
+}
+
+StatusOr<metadata::Experiment> TrackingService::GetExperiment(std::string_view tenant,
+                                                              std::string_view id) {
+  RETURN_IF_ERROR(ValidateExperimentId(id));
+  RETURN_IF_ERROR(EnsureTenant(tenant));
+  return store_.GetExperiment(tenant, id);
+}
+
+StatusOr<metadata::Experiment> TrackingService::GetExperimentByName(std::string_view tenant,
+                                                                    std::string_view name) {
+  if (name.empty()) {
+    return InvalidArgument("Missing value for required parameter 'experiment_name'");
+  }
+  RETURN_IF_ERROR(EnsureTenant(tenant));
+  return store_.GetExperimentByName(tenant, name);
+}
+
+StatusOr<metadata::ResultPage<metadata::Experiment>> TrackingService::SearchExperiments(
+    std::string_view tenant, const metadata::SearchExperimentsQuery& query) {
+  if (query.page.max_results < 1 || query.page.max_results > kMaxSearchExperimentsResults) {
+    return InvalidArgument(
+        "Invalid value for parameter 'max_results' supplied. It must be a positive integer "
+        "no greater than 50000");
+  }
+  RETURN_IF_ERROR(EnsureTenant(tenant));
+  return store_.SearchExperiments(tenant, query);
+}
+
+Status TrackingService::RenameExperiment(std::string_view tenant, std::string_view id,
+                                         std::string_view name) {
+  RETURN_IF_ERROR(ValidateExperimentId(id));
+  RETURN_IF_ERROR(ValidateExperimentName(name));
+  RETURN_IF_ERROR(EnsureTenant(tenant));
+  return store_.RenameExperiment(tenant, id, name, clock_.NowMillis());
+}
+
+Status TrackingService::DeleteExperiment(std::string_view tenant, std::string_view id) {
+  RETURN_IF_ERROR(ValidateExperimentId(id));
+  RETURN_IF_ERROR(EnsureTenant(tenant));
+  return store_.DeleteExperiment(tenant, id, clock_.NowMillis());
+}
+
+Status TrackingService::RestoreExperiment(std::string_view tenant, std::string_view id) {
+  RETURN_IF_ERROR(ValidateExperimentId(id));
+  RETURN_IF_ERROR(EnsureTenant(tenant));
+  return store_.RestoreExperiment(tenant, id, clock_.NowMillis());
+}
+
+Status TrackingService::SetExperimentTag(std::string_view tenant, std::string_view id,
+                                         metadata::Tag tag) {
+  RETURN_IF_ERROR(ValidateExperimentId(id));
+  RETURN_IF_ERROR(ValidateExperimentTag(tag));
+  RETURN_IF_ERROR(EnsureTenant(tenant));
+  return store_.SetExperimentTag(tenant, id, tag);
+}
+
+Status TrackingService::DeleteExperimentTag(std::string_view tenant, std::string_view id,
+                                            std::string_view key) {
+  RETURN_IF_ERROR(ValidateExperimentId(id));
+  RETURN_IF_ERROR(ValidateKey(key, "tag"));
+  RETURN_IF_ERROR(EnsureTenant(tenant));
+  return store_.DeleteExperimentTag(tenant, id, key);
+}
+
+StatusOr<metadata::Run> TrackingService::CreateRun(std::string_view tenant,
+                                                   CreateRunRequest request) {
+  if (request.experiment_id.empty()) request.experiment_id = "0";
+  RETURN_IF_ERROR(ValidateExperimentId(request.experiment_id));
+  std::vector<metadata::Metric> no_metrics;
+  std::vector<metadata::Param> no_params;
+  RETURN_IF_ERROR(ValidateAndTruncateBatch(no_metrics, no_params, request.tags));
+  RETURN_IF_ERROR(EnsureTenant(tenant));
+
+  const metadata::Tag* name_tag = FindTag(request.tags, kRunNameTag);
+  if (!request.run_name.empty() && name_tag != nullptr && name_tag->value != request.run_name) {
+    return InvalidArgument("Both 'run_name' argument and 'mlflow.runName' tag are specified, "
+                           "but with different values (run_name='" +
+                           request.run_name + "', mlflow.runName='" + name_tag->value + "').");
+  }
+  std::string run_name = request.run_name;
+  if (run_name.empty() && name_tag != nullptr) run_name = name_tag->value;
+  if (run_name.empty()) run_name = ids_.RunName();
+
+  ASSIGN_OR_RETURN(metadata::Experiment experiment,
+                   store_.GetExperiment(tenant, request.experiment_id));
+  if (experiment.lifecycle_stage != metadata::LifecycleStage::kActive) {
+    return InvalidArgument("The experiment " + experiment.experiment_id +
+                           " must be in the 'active' state. Current state is deleted.");
+  }
+
+  metadata::RunInfo info;
+  info.run_id = ids_.Hex32();
+  info.experiment_id = experiment.experiment_id;
+  info.run_name = run_name;
+  info.user_id = request.user_id;
+  if (info.user_id.empty()) {
+    if (const auto* user = FindTag(request.tags, kUserTag)) info.user_id = user->value;
+  }
+  info.status = metadata::RunStatus::kRunning;
+  info.start_time = request.start_time.value_or(clock_.NowMillis());
+  info.artifact_uri = experiment.artifact_location + "/" + info.run_id + "/artifacts";
+  info.lifecycle_stage = metadata::LifecycleStage::kActive;
+
+  std::vector<metadata::Tag> tags;
+  tags.reserve(request.tags.size() + 1);
+  for (auto& t : request.tags) {
+    if (t.key != kRunNameTag) tags.push_back(std::move(t));
+  }
+  tags.push_back({std::string(kRunNameTag), run_name});
+  return store_.CreateRun(tenant, info, tags);
+}
+
+StatusOr<metadata::Run> TrackingService::GetRun(std::string_view tenant,
+                                                std::string_view run_id) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  return store_.GetRun(tenant, run_id);
+}
+
+StatusOr<metadata::RunInfo> TrackingService::UpdateRun(std::string_view tenant,
+                                                       std::string_view run_id,
+                                                       std::optional<metadata::RunStatus> status,
+                                                       std::optional<int64_t> end_time,
+                                                       std::optional<std::string> run_name) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  if (run_name && run_name->empty()) run_name.reset();
+  return store_.UpdateRun(tenant, run_id, status, end_time, std::move(run_name));
+}
+
+Status TrackingService::DeleteRun(std::string_view tenant, std::string_view run_id) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  return store_.DeleteRun(tenant, run_id, clock_.NowMillis());
+}
+
+Status TrackingService::RestoreRun(std::string_view tenant, std::string_view run_id) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  return store_.RestoreRun(tenant, run_id);
+}
+
+Status TrackingService::LogBatch(std::string_view tenant, std::string_view run_id,
+                                 std::vector<metadata::Metric> metrics,
+                                 std::vector<metadata::Param> params,
+                                 std::vector<metadata::Tag> tags) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  RETURN_IF_ERROR(ValidateAndTruncateBatch(metrics, params, tags));
+  return store_.LogBatch(tenant, run_id, metrics, params, tags);
+}
+
+Status TrackingService::DeleteRunTag(std::string_view tenant, std::string_view run_id,
+                                     std::string_view key) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  if (key.empty()) return InvalidArgument("Missing value for required parameter 'key'");
+  return store_.DeleteRunTag(tenant, run_id, key);
+}
+
+StatusOr<metadata::ResultPage<metadata::Metric>> TrackingService::GetMetricHistory(
+    std::string_view tenant, std::string_view run_id, std::string_view key,
+    const metadata::Page& page) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  if (key.empty()) return InvalidArgument("Missing value for required parameter 'metric_key'");
+  if (page.max_results < 1) {
+    return InvalidArgument("Invalid value for parameter 'max_results': must be positive");
+  }
+  // Distinguishes "no such run" from "no such metric".
+  RETURN_IF_ERROR(store_.GetRun(tenant, run_id).status());
+  return store_.GetMetricHistory(tenant, run_id, key, page);
+}
+
+StatusOr<std::vector<metadata::Metric>> TrackingService::GetMetricHistoryBulkInterval(
+    std::string_view tenant, const std::vector<std::string>& run_ids, std::string_view key,
+    std::optional<int64_t> start_step, std::optional<int64_t> end_step, int64_t max_results) {
+  if (run_ids.empty()) {
+    return InvalidArgument("GetMetricHistoryBulkInterval request must specify at least one run_id.");
+  }
+  if (run_ids.size() > 100) {
+    return InvalidArgument(
+        "GetMetricHistoryBulkInterval request cannot specify more than 100 run_ids. Received " +
+        std::to_string(run_ids.size()) + " run_ids.");
+  }
+  for (const auto& id : run_ids) RETURN_IF_ERROR(ValidateRunId(id));
+  if (key.empty()) return InvalidArgument("Missing value for required parameter 'metric_key'");
+  if (start_step.has_value() != end_step.has_value()) {
+    return InvalidArgument(
+        "If either start step or end step are specified, both must be specified.");
+  }
+  if (start_step && end_step && *start_step > *end_step) {
+    return InvalidArgument("End step must be greater than start step.");
+  }
+  if (max_results < 1 || max_results > 2500) {
+    return InvalidArgument("max_results must be between 1 and 2500.");
+  }
+  ASSIGN_OR_RETURN(auto metrics,
+                   store_.GetMetricHistoryForRuns(tenant, run_ids, key, start_step, end_step));
+  std::vector<int64_t> steps;
+  steps.reserve(metrics.size());
+  for (const auto& m : metrics) steps.push_back(m.step);
+  std::sort(steps.begin(), steps.end());
+  steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
+  if (steps.size() <= static_cast<size_t>(max_results)) return metrics;
+
+  std::set<int64_t> keep;
+  if (max_results == 1) {
+    keep.insert(steps.front());
+  } else {
+    // Evenly spaced indices, first and last included.
+    for (int64_t i = 0; i < max_results; ++i) {
+      size_t idx = static_cast<size_t>(i * static_cast<int64_t>(steps.size() - 1) /
+                                       (max_results - 1));
+      keep.insert(steps[idx]);
+    }
+  }
+  std::vector<metadata::Metric> out;
+  for (auto& m : metrics) {
+    if (keep.count(m.step) != 0) out.push_back(std::move(m));
+  }
+  return out;
+}
+
+StatusOr<metadata::ResultPage<metadata::Run>> TrackingService::SearchRuns(
+    std::string_view tenant, metadata::SearchRunsQuery query) {
+  if (query.page.max_results < 1 || query.page.max_results > kMaxSearchRunsResults) {
+    return InvalidArgument(
+        "Invalid value for parameter 'max_results' supplied. It must be at most 50000, but "
+        "got value " +
+        std::to_string(query.page.max_results));
+  }
+  for (const auto& id : query.experiment_ids) RETURN_IF_ERROR(ValidateExperimentId(id));
+  RETURN_IF_ERROR(EnsureTenant(tenant));
+  return store_.SearchRuns(tenant, query);
+}
+
+Status TrackingService::LogInputs(std::string_view tenant, std::string_view run_id,
+                                  const std::vector<metadata::DatasetInput>& datasets,
+                                  const std::vector<metadata::ModelInput>& models) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  RETURN_IF_ERROR(ValidateDatasetInputs(datasets));
+  for (const auto& m : models) RETURN_IF_ERROR(ValidateModelId(m.model_id));
+  return store_.LogInputs(tenant, run_id, datasets, models);
+}
+
+Status TrackingService::LogOutputs(std::string_view tenant, std::string_view run_id,
+                                   const std::vector<metadata::ModelOutput>& models) {
+  RETURN_IF_ERROR(ValidateRunId(run_id));
+  for (const auto& m : models) RETURN_IF_ERROR(ValidateModelId(m.model_id));
+  return store_.LogOutputs(tenant, run_id, models);
+}
+
+StatusOr<metadata::LoggedModel> TrackingService::CreateLoggedModel(
+    std::string_view tenant, CreateLoggedModelRequest request) {
+  RETURN_IF_ERROR(ValidateExperimentId(request.experiment_id));
+  std::vector<metadata::Metric> no_metrics;
+  if (request.params.size() > kMaxParamsPerBatch) {
+    return InvalidArgument("A logged model can be created with at most 100 params; log the rest "
+                           "with LogLoggedModelParams.");
+  }
+  RETURN_IF_ERROR(ValidateAndTruncateBatch(no_metrics, request.params, request.tags));
+  if (!request.source_run_id.empty()) RETURN_IF_ERROR(ValidateRunId(request.source_run_id));
+  RETURN_IF_ERROR(EnsureTenant(tenant));
+  ASSIGN_OR_RETURN(metadata::Experiment experiment,
+                   store_.GetExperiment(tenant, request.experiment_id));
+  if (experiment.lifecycle_stage != metadata::LifecycleStage::kActive) {
+    return InvalidArgument("The experiment " + experiment.experiment_id +
+                           " must be in the 'active' state. Current state is deleted.");
+  }
+  metadata::LoggedModel model;
+  model.model_id = "m-" + ids_.Hex32();
+  model.experiment_id = experiment.experiment_id;
+  model.name = request.name.empty() ? ids_.RunName() : request.name;
+  model.creation_timestamp_ms = clock_.NowMillis();
+  model.last_updated_timestamp_ms = model.creation_timestamp_ms;
+  model.artifact_uri = experiment.artifact_location + "/models/" + model.model_id + "/artifacts";
+  model.status = metadata::LoggedModelStatus::kPending;
+  model.creator_id = request.creator_id;
+  model.model_type = request.model_type;
+  model.source_run_id = request.source_run_id;
+  model.tags = std::move(request.tags);
+  model.params = std::move(request.params);
+  return store_.CreateLoggedModel(tenant, model);
+}
+
+StatusOr<metadata::LoggedModel> TrackingService::GetLoggedModel(std::string_view tenant,
+                                                                std::string_view model_id,
+                                                                bool allow_deleted) {
+  RETURN_IF_ERROR(ValidateModelId(model_id));
+  return store_.GetLoggedModel(tenant, model_id, allow_deleted);
+}
+
+StatusOr<metadata::LoggedModel> TrackingService::FinalizeLoggedModel(
+    std::string_view tenant, std::string_view model_id, metadata::LoggedModelStatus status) {
+  RETURN_IF_ERROR(ValidateModelId(model_id));
+  if (status != metadata::LoggedModelStatus::kReady &&
+      status != metadata::LoggedModelStatus::kUploadFailed) {
+    return InvalidArgument(
+        "Invalid status: a logged model can only be finalized as LOGGED_MODEL_READY or "
+        "LOGGED_MODEL_UPLOAD_FAILED");
+  }
+  return store_.FinalizeLoggedModel(tenant, model_id, status, clock_.NowMillis());
+}
+
+Status TrackingService::DeleteLoggedModel(std::string_view tenant, std::string_view model_id) {
+  RETURN_IF_ERROR(ValidateModelId(model_id));
+  return store_.DeleteLoggedModel(tenant, model_id, clock_.NowMillis());
+}
+
+Status TrackingService::SetLoggedModelTags(std::string_view tenant, std::string_view model_id,
+                                           std::vector<metadata::Tag> tags) {
+  RETURN_IF_ERROR(ValidateModelId(model_id));
+  std::vector<metadata::Metric> no_metrics;
+  std::vector<metadata::Param> no_params;
+  RETURN_IF_ERROR(ValidateAndTruncateBatch(no_metrics, no_params, tags));
+  return store_.SetLoggedModelTags(tenant, model_id, tags, clock_.NowMillis());
+}
+
+Status TrackingService::DeleteLoggedModelTag(std::string_view tenant, std::string_view model_id,
+                                             std::string_view key) {
+  RETURN_IF_ERROR(ValidateModelId(model_id));
+  if (key.empty()) return InvalidArgument("Missing value for required parameter 'tag_key'");
+  return store_.DeleteLoggedModelTag(tenant, model_id, key, clock_.NowMillis());
+}
+
+Status TrackingService::LogLoggedModelParams(std::string_view tenant, std::string_view model_id,
+                                             std::vector<metadata::Param> params) {
+  RETURN_IF_ERROR(ValidateModelId(model_id));
+  std::vector<metadata::Metric> no_metrics;
+  std::vector<metadata::Tag> no_tags;
+  RETURN_IF_ERROR(ValidateAndTruncateBatch(no_metrics, params, no_tags));
+  return store_.LogLoggedModelParams(tenant, model_id, params, clock_.NowMillis());
+}
+
+StatusOr<metadata::ResultPage<metadata::LoggedModel>> TrackingService::SearchLoggedModels(
+    std::string_view tenant, const metadata::SearchLoggedModelsQuery& query) {
+  if (query.experiment_ids.empty()) {
+    return InvalidArgument("Missing value for required parameter 'experiment_ids'");
+  }
+  for (const auto& id : query.experiment_ids) RETURN_IF_ERROR(ValidateExperimentId(id));
+  if (query.page.max_results < 1 || query.page.max_results > 50000) {
+    return InvalidArgument("Invalid value for parameter 'max_results'");
+  }
+  RETURN_IF_ERROR(EnsureTenant(tenant));
+  return store_.SearchLoggedModels(tenant, query);
+}
+
+}  // namespace cairn::tracking
