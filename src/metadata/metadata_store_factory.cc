@@ -1,0 +1,83 @@
+#include "metadata/metadata_store_factory.h"
+
+#include <charconv>
+#include <filesystem>
+#include <system_error>
+
+#include "metadata/sqlite/sqlite_metadata_store.h"
+
+namespace cairn::metadata {
+namespace {
+
+StatusOr<SqliteOptions> SqliteOptionsFromQuery(std::string_view query) {
+  SqliteOptions options;
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    if (pair.empty()) continue;
+    size_t eq = pair.find('=');
+    std::string_view key = pair.substr(0, eq);
+    std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
+    if (key == "synchronous") {
+      if (value == "full" || value == "FULL") {
+        options.synchronous_full = true;
+      } else if (value == "normal" || value == "NORMAL") {
+        options.synchronous_full = false;
+      } else {
+        return InvalidArgument("sqlite URI: synchronous must be 'normal' or 'full'");
+      }
+    } else if (key == "readers") {
+      int readers = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), readers);
+      if (ec != std::errc() || end != value.data() + value.size() || readers < 0 || readers > 64) {
+        return InvalidArgument("sqlite URI: readers must be an integer in [0, 64]");
+      }
+      options.reader_connections = readers;
+    } else {
+      return InvalidArgument("sqlite URI: unknown option '" + std::string(key) + "'");
+    }
+  }
+  return options;
+}
+
+}  // namespace
+
+StatusOr<std::string> SqlitePathFromUri(const Uri& uri) {
+  if (uri.scheme != "sqlite") return InvalidArgument("not a sqlite URI: " + uri.ToString());
+  ASSIGN_OR_RETURN(std::string path, PercentDecode(uri.path));
+  if (!uri.authority.empty()) {
+    // sqlite://dir/file.db: a relative path whose first segment was parsed as the authority.
+    ASSIGN_OR_RETURN(std::string authority, PercentDecode(uri.authority));
+    return authority + path;
+  }
+  // sqlite:///x.db parses to path "/x.db" (relative x.db) and sqlite:////abs/x.db to
+  // "//abs/x.db" (absolute /abs/x.db): drop the slash that separates authority from path.
+  if (!path.empty() && path.front() == '/') path.erase(0, 1);
+  if (path.empty() || path == ":memory:") return std::string(":memory:");
+  return path;
+}
+
+Status RegisterBuiltinMetadataStores(MetadataStoreRegistry& registry) {
+  return registry.Register(
+      "sqlite", [](const Uri& uri) -> StatusOr<std::unique_ptr<MetadataStore>> {
+        ASSIGN_OR_RETURN(std::string path, SqlitePathFromUri(uri));
+        ASSIGN_OR_RETURN(SqliteOptions options, SqliteOptionsFromQuery(uri.query));
+        if (path != ":memory:") {
+          std::filesystem::path parent = std::filesystem::path(path).parent_path();
+          if (!parent.empty()) {
+            std::error_code ec;
+            std::filesystem::create_directories(parent, ec);
+            if (ec) {
+              return Unavailable("cannot create directory '" + parent.string() +
+                                 "': " + ec.message());
+            }
+          }
+        }
+        ASSIGN_OR_RETURN(std::unique_ptr<SqliteMetadataStore> store,
+                         SqliteMetadataStore::Open(path, options));
+        return std::unique_ptr<MetadataStore>(std::move(store));
+      });
+}
+
+}  // namespace cairn::metadata

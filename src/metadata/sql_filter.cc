@@ -1,0 +1,322 @@
+#include "metadata/sql_filter.h"
+
+#include <cmath>
+#include <limits>
+
+namespace cairn::metadata {
+namespace {
+
+using filter::Clause;
+using filter::Comparator;
+using filter::Entity;
+
+std::string_view EntityName(Entity entity) {
+  switch (entity) {
+    case Entity::kAttribute:
+      return "attribute";
+    case Entity::kMetric:
+      return "metric";
+    case Entity::kParam:
+      return "parameter";
+    case Entity::kTag:
+      return "tag";
+    case Entity::kDataset:
+      return "dataset";
+  }
+  return "entity";
+}
+
+// The SQL operator of a plain binary comparison, or empty for the others.
+std::string_view BinaryOperator(Comparator op) {
+  switch (op) {
+    case Comparator::kEq:
+      return "=";
+    case Comparator::kNe:
+      return "!=";
+    case Comparator::kLt:
+      return "<";
+    case Comparator::kLe:
+      return "<=";
+    case Comparator::kGt:
+      return ">";
+    case Comparator::kGe:
+      return ">=";
+    default:
+      return {};
+  }
+}
+
+Status UnsupportedComparator(const Clause& clause) {
+  return InvalidArgument("Invalid comparator '" + std::string(filter::ComparatorSql(clause.op)) +
+                         "' for " + std::string(EntityName(clause.entity)) + " '" + clause.key +
+                         "'");
+}
+
+// Binds a number as an integer when it is one, so integer columns compare exactly.
+SqlValue NumberValue(double v) {
+  if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) < 9.0e15) {
+    return static_cast<int64_t>(v);
+  }
+  return v;
+}
+
+// Appends "SELECT <id columns> FROM <table> WHERE <key> = ?<scope>".
+void AppendChildSelect(const ChildTable& child, std::string_view key, SqlParams& params,
+                       std::string& sql) {
+  sql += "SELECT ";
+  sql += child.id_columns;
+  sql += " FROM ";
+  sql += child.table;
+  sql += " WHERE ";
+  sql += child.key_column;
+  sql += " = ";
+  sql += params.Add(std::string(key));
+  if (child.scope) child.scope(params, sql);
+}
+
+StatusOr<std::string> CompileChildClause(const Clause& clause, const ChildTable& child,
+                                         const SearchSchema& schema, const SqlDialect& dialect,
+                                         SqlParams& params) {
+  std::string sql = schema.id_expr;
+  if (clause.op == Comparator::kIsNull) {
+    sql += " NOT IN (";
+    AppendChildSelect(child, clause.key, params, sql);
+    sql += ")";
+    return sql;
+  }
+  sql += " IN (";
+  AppendChildSelect(child, clause.key, params, sql);
+  if (clause.op != Comparator::kIsNotNull) {
+    sql += " AND ";
+    bool is_metric = clause.entity == Entity::kMetric;
+    if (is_metric && !child.is_nan_column.empty()) {
+      // NaN is unequal to everything and neither smaller nor larger than anything.
+      const auto* number = std::get_if<double>(&clause.value);
+      if (number == nullptr) {
+        return InvalidArgument("Expected a numeric value for metric '" + clause.key + "'");
+      }
+      if (clause.op == Comparator::kNe) {
+        sql += "(";
+        sql += child.is_nan_column;
+        sql += " = 1 OR ";
+      } else {
+        sql += child.is_nan_column;
+        sql += " = 0 AND ";
+      }
+      ASSIGN_OR_RETURN(std::string cmp, CompileComparison(child.value_column, ValueKind::kNumber,
+                                                          clause, dialect, params));
+      sql += cmp;
+      if (clause.op == Comparator::kNe) sql += ")";
+    } else {
+      ASSIGN_OR_RETURN(
+          std::string cmp,
+          CompileComparison(child.value_column, is_metric ? ValueKind::kNumber : ValueKind::kString,
+                            clause, dialect, params));
+      sql += cmp;
+    }
+  }
+  sql += ")";
+  return sql;
+}
+
+StatusOr<std::string> CompileClause(const Clause& clause, const SearchSchema& schema,
+                                    const SqlDialect& dialect, SqlParams& params) {
+  const ChildTable* child = nullptr;
+  switch (clause.entity) {
+    case Entity::kAttribute: {
+      auto it = schema.attributes.find(clause.key);
+      if (it == schema.attributes.end()) {
+        return InvalidArgument("Invalid attribute key '" + clause.key + "' specified.");
+      }
+      const AttributeColumn& column = it->second;
+      if ((clause.op == Comparator::kIn || clause.op == Comparator::kNotIn) && !column.allow_in) {
+        return UnsupportedComparator(clause);
+      }
+      return CompileComparison(column.expr, column.kind, clause, dialect, params, column.normalize);
+    }
+    case Entity::kDataset:
+      if (!schema.datasets) {
+        return InvalidArgument("Invalid entity type 'dataset' in filter");
+      }
+      return schema.datasets(clause, params);
+    case Entity::kMetric:
+      child = schema.metrics ? &*schema.metrics : nullptr;
+      break;
+    case Entity::kParam:
+      child = schema.params ? &*schema.params : nullptr;
+      break;
+    case Entity::kTag:
+      child = schema.tags ? &*schema.tags : nullptr;
+      break;
+  }
+  if (child == nullptr) {
+    return InvalidArgument("Invalid entity type '" + std::string(EntityName(clause.entity)) +
+                           "' in filter");
+  }
+  if (clause.op == Comparator::kIn || clause.op == Comparator::kNotIn) {
+    return UnsupportedComparator(clause);
+  }
+  return CompileChildClause(clause, *child, schema, dialect, params);
+}
+
+std::string ChildSortExpr(const ChildTable& child, std::string_view id_expr,
+                          std::string_view value_expr, std::string_view key, SqlParams& params) {
+  std::string sql = "(SELECT ";
+  if (child.one_row_per_key) {
+    sql += value_expr;
+  } else {
+    sql += "MAX(";
+    sql += value_expr;
+    sql += ")";
+  }
+  sql += " FROM ";
+  sql += child.table;
+  sql += " WHERE (";
+  sql += child.id_columns;
+  sql += ") = ";
+  sql += id_expr;
+  sql += " AND ";
+  sql += child.key_column;
+  sql += " = ";
+  sql += params.Add(std::string(key));
+  if (child.scope) child.scope(params, sql);
+  sql += ")";
+  return sql;
+}
+
+}  // namespace
+
+std::string SqlParams::Add(SqlValue value) {
+  values_.push_back(std::move(value));
+  if (style_ == PlaceholderStyle::kQuestion) return "?";
+  return "$" + std::to_string(values_.size());
+}
+
+StatusOr<std::string> CompileComparison(
+    std::string_view lhs, ValueKind kind, const Clause& clause, const SqlDialect& dialect,
+    SqlParams& params, const std::function<std::string(std::string_view)>& normalize) {
+  auto string_value = [&](std::string_view v) -> SqlValue {
+    return normalize ? normalize(v) : std::string(v);
+  };
+  std::string sql(lhs);
+  switch (clause.op) {
+    case Comparator::kIsNull:
+      sql += " IS NULL";
+      return sql;
+    case Comparator::kIsNotNull:
+      sql += " IS NOT NULL";
+      return sql;
+    case Comparator::kIn:
+    case Comparator::kNotIn: {
+      const auto* list = std::get_if<std::vector<std::string>>(&clause.value);
+      if (list == nullptr || kind != ValueKind::kString) return UnsupportedComparator(clause);
+      bool negate = clause.op == Comparator::kNotIn;
+      if (list->empty()) return std::string(negate ? "1 = 1" : "1 = 0");
+      sql += negate ? " NOT IN (" : " IN (";
+      for (size_t i = 0; i < list->size(); ++i) {
+        if (i > 0) sql += ", ";
+        sql += params.Add(string_value((*list)[i]));
+      }
+      sql += ")";
+      return sql;
+    }
+    case Comparator::kLike:
+    case Comparator::kILike: {
+      const auto* pattern = std::get_if<std::string>(&clause.value);
+      if (pattern == nullptr || kind != ValueKind::kString) return UnsupportedComparator(clause);
+      std::string placeholder = params.Add(*pattern);
+      return dialect.like(lhs, placeholder, clause.op == Comparator::kILike);
+    }
+    default:
+      break;
+  }
+  std::string_view op = BinaryOperator(clause.op);
+  if (op.empty()) return UnsupportedComparator(clause);
+  sql += " ";
+  sql += op;
+  sql += " ";
+  if (kind == ValueKind::kNumber) {
+    const auto* number = std::get_if<double>(&clause.value);
+    if (number == nullptr) {
+      return InvalidArgument("Expected a numeric value for " +
+                             std::string(EntityName(clause.entity)) + " '" + clause.key + "'");
+    }
+    sql += params.Add(NumberValue(*number));
+  } else {
+    const auto* text = std::get_if<std::string>(&clause.value);
+    if (text == nullptr) {
+      return InvalidArgument("Expected a quoted string value for " +
+                             std::string(EntityName(clause.entity)) + " '" + clause.key + "'");
+    }
+    sql += params.Add(string_value(*text));
+  }
+  return sql;
+}
+
+StatusOr<std::string> CompileFilter(const filter::Filter& filter, const SearchSchema& schema,
+                                    const SqlDialect& dialect, SqlParams& params) {
+  std::string sql;
+  for (const Clause& clause : filter.clauses) {
+    ASSIGN_OR_RETURN(std::string part, CompileClause(clause, schema, dialect, params));
+    if (!sql.empty()) sql += " AND ";
+    sql += part;
+  }
+  return sql;
+}
+
+std::string OrderTerm(std::string_view expr, bool ascending) {
+  std::string sql(expr);
+  sql += ascending ? " ASC NULLS LAST" : " DESC NULLS LAST";
+  return sql;
+}
+
+std::string MetricSortExpr(const ChildTable& metrics, std::string_view id_expr,
+                           std::string_view key, SqlParams& params) {
+  std::string value_expr;
+  if (metrics.is_nan_column.empty()) {
+    value_expr = metrics.value_column;
+  } else {
+    value_expr = "CASE WHEN " + metrics.is_nan_column + " = 1 THEN NULL ELSE " +
+                 metrics.value_column + " END";
+  }
+  return ChildSortExpr(metrics, id_expr, value_expr, key, params);
+}
+
+StatusOr<std::string> CompileOrderBy(const std::vector<filter::OrderBy>& order_by,
+                                     const SearchSchema& schema, SqlParams& params) {
+  std::string sql;
+  for (const filter::OrderBy& order : order_by) {
+    std::string expr;
+    switch (order.entity) {
+      case Entity::kAttribute: {
+        auto it = schema.attributes.find(order.key);
+        if (it == schema.attributes.end() || !it->second.sortable) {
+          return InvalidArgument("Invalid order_by attribute key '" + order.key + "'");
+        }
+        expr = it->second.expr;
+        break;
+      }
+      case Entity::kMetric:
+        if (!schema.metrics) return InvalidArgument("Invalid order_by entity 'metric'");
+        expr = MetricSortExpr(*schema.metrics, schema.id_expr, order.key, params);
+        break;
+      case Entity::kParam:
+        if (!schema.params) return InvalidArgument("Invalid order_by entity 'parameter'");
+        expr = ChildSortExpr(*schema.params, schema.id_expr, schema.params->value_column, order.key,
+                             params);
+        break;
+      case Entity::kTag:
+        if (!schema.tags) return InvalidArgument("Invalid order_by entity 'tag'");
+        expr = ChildSortExpr(*schema.tags, schema.id_expr, schema.tags->value_column, order.key,
+                             params);
+        break;
+      case Entity::kDataset:
+        return InvalidArgument("Invalid order_by entity 'dataset'");
+    }
+    if (!sql.empty()) sql += ", ";
+    sql += OrderTerm(expr, order.ascending);
+  }
+  return sql;
+}
+
+}  // namespace cairn::metadata

@@ -1,0 +1,302 @@
+// SQLite-specific behaviour of SqliteMetadataStore: migrations, several processes on one file,
+// crash durability, and speed. Interface semantics are in metadata_store_conformance_test.cc.
+
+#include "metadata/sqlite/sqlite_metadata_store.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include "base/ids.h"
+#include "metadata/migrations/migration.h"
+
+namespace cairn::metadata {
+namespace {
+
+constexpr std::string_view kTenant = "default";
+constexpr std::string_view kRoot = "file:///art";
+
+class SqliteMetadataStoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-sqlite-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/meta.db";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<SqliteMetadataStore> MustOpen(SqliteOptions options = {}) {
+    auto store = SqliteMetadataStore::Open(path_, options);
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    if (!store.ok()) return nullptr;
+    EXPECT_TRUE(store.value()->EnsureDefaultExperiment(kTenant, kRoot, 1).ok());
+    return std::move(store).value();
+  }
+
+  // Runs `sql` on a separate raw connection; returns the first column of the first row.
+  std::string RawQuery(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    std::string out;
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    if (stmt != nullptr && sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0)) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    }
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+    return out;
+  }
+
+  RunInfo NewRunInfo(const std::string& experiment_id, int64_t start_time) {
+    RunInfo info;
+    info.run_id = ids_.Hex32();
+    info.experiment_id = experiment_id;
+    info.start_time = start_time;
+    info.artifact_uri = "file:///art/" + info.run_id;
+    return info;
+  }
+
+  std::string dir_;
+  std::string path_;
+  IdGenerator ids_{7};
+};
+
+TEST_F(SqliteMetadataStoreTest, MigrationsAreRecordedOnceAndReopenIsIdempotent) {
+  int newest = migrations::SqliteMigrations().back().version;
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    auto version = store->SchemaVersionForTest();
+    ASSERT_TRUE(version.ok());
+    EXPECT_EQ(*version, newest);
+  }
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    EXPECT_EQ(*store->SchemaVersionForTest(), newest);
+  }
+  EXPECT_EQ(RawQuery("SELECT COUNT(*) FROM schema_version"), std::to_string(newest));
+  EXPECT_EQ(RawQuery("PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteMetadataStoreTest, RefusesADatabaseFromANewerBinary) {
+  { ASSERT_NE(MustOpen(), nullptr); }
+  RawQuery(
+      "INSERT INTO schema_version (version, description, applied_at_ms) VALUES (9999, "
+      "'future', 0) RETURNING version");
+  auto store = SqliteMetadataStore::Open(path_, {});
+  EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(SqliteMetadataStoreTest, InMemoryDatabaseWorks) {
+  auto store = SqliteMetadataStore::Open(":memory:", {});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  ASSERT_TRUE((*store)->EnsureDefaultExperiment(kTenant, kRoot, 1).ok());
+  auto run = (*store)->CreateRun(kTenant, NewRunInfo("0", 1), {});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_TRUE((*store)->LogBatch(kTenant, run->info.run_id, {{"m", 1.0, 1, 0}}, {}, {}).ok());
+  auto got = (*store)->GetRun(kTenant, run->info.run_id);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->metrics.size(), 1u);
+}
+
+// Several processes open a fresh file at once (each migrating) and write concurrently: none may
+// fail, and every write must be there afterwards.
+TEST_F(SqliteMetadataStoreTest, ManyProcessesOpenAndWriteOneFileAtOnce) {
+  constexpr int kProcesses = 6;
+  constexpr int kBatches = 20;
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int code = 0;
+      {
+        auto store = SqliteMetadataStore::Open(path_, {});
+        if (!store.ok()) {
+          std::fprintf(stderr, "child %d open: %s\n", p, store.status().ToString().c_str());
+          _exit(1);
+        }
+        Status s = (*store)->EnsureDefaultExperiment(kTenant, kRoot, 1);
+        auto exp =
+            (*store)->CreateExperiment(kTenant, "proc-" + std::to_string(p), "", kRoot, {}, 2);
+        if (!s.ok() || !exp.ok()) {
+          std::fprintf(stderr, "child %d: %s %s\n", p, s.ToString().c_str(),
+                       exp.status().ToString().c_str());
+          _exit(2);
+        }
+        IdGenerator ids(1000 + p);
+        RunInfo info;
+        info.run_id = ids.Hex32();
+        info.experiment_id = *exp;
+        info.run_name = "run-" + std::to_string(p);
+        auto run = (*store)->CreateRun(kTenant, info, {});
+        if (!run.ok()) _exit(3);
+        for (int b = 0; b < kBatches && code == 0; ++b) {
+          Status logged = (*store)->LogBatch(kTenant, info.run_id, {{"m", 1.0 * b, b, b}}, {}, {});
+          if (!logged.ok()) {
+            std::fprintf(stderr, "child %d log: %s\n", p, logged.ToString().c_str());
+            code = 4;
+          }
+        }
+      }
+      _exit(code);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "child status " << status;
+  }
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  SearchExperimentsQuery eq;
+  auto exps = store->SearchExperiments(kTenant, eq);
+  ASSERT_TRUE(exps.ok());
+  EXPECT_EQ(exps->items.size(), static_cast<size_t>(kProcesses + 1));
+  SearchRunsQuery rq;
+  for (const Experiment& e : exps->items) rq.experiment_ids.push_back(e.experiment_id);
+  auto runs = store->SearchRuns(kTenant, rq);
+  ASSERT_TRUE(runs.ok());
+  ASSERT_EQ(runs->items.size(), static_cast<size_t>(kProcesses));
+  for (const metadata::Run& run : runs->items) {
+    auto history = store->GetMetricHistory(kTenant, run.info.run_id, "m", Page{});
+    ASSERT_TRUE(history.ok());
+    EXPECT_EQ(history->items.size(), static_cast<size_t>(kBatches));
+  }
+  EXPECT_EQ(RawQuery("SELECT COUNT(*) FROM schema_version"),
+            std::to_string(migrations::SqliteMigrations().back().version));
+}
+
+// A writer killed with SIGKILL loses nothing it had acknowledged.
+TEST_F(SqliteMetadataStoreTest, AcknowledgedWritesSurviveKill9) {
+  std::string run_id;
+  {
+    auto store = MustOpen();
+    ASSERT_NE(store, nullptr);
+    auto run = store->CreateRun(kTenant, NewRunInfo("0", 1), {});
+    ASSERT_TRUE(run.ok());
+    run_id = run->info.run_id;
+  }
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    auto store = SqliteMetadataStore::Open(path_, {});
+    if (!store.ok()) _exit(1);
+    for (int32_t step = 0;; ++step) {
+      Status s = (*store)->LogBatch(kTenant, run_id, {{"m", 1.0 * step, step, step}},
+                                    {{"p" + std::to_string(step), "v"}}, {});
+      if (!s.ok()) _exit(2);
+      // Acknowledge only after LogBatch returned OK.
+      if (write(fds[1], &step, sizeof(step)) != sizeof(step)) _exit(3);
+    }
+  }
+  close(fds[1]);
+  int32_t acknowledged = -1;
+  int32_t step = 0;
+  while (acknowledged < 300 && read(fds[0], &step, sizeof(step)) == sizeof(step)) {
+    acknowledged = step;
+  }
+  kill(pid, SIGKILL);
+  // Drain what the child acknowledged before it died.
+  while (read(fds[0], &step, sizeof(step)) == sizeof(step)) acknowledged = step;
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "child exited early with " << status;
+  ASSERT_GE(acknowledged, 300);
+
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  auto history = store->GetMetricHistory(kTenant, run_id, "m", Page{100000, 0});
+  ASSERT_TRUE(history.ok());
+  EXPECT_GE(static_cast<int64_t>(history->items.size()), acknowledged + 1);
+  auto run = store->GetRun(kTenant, run_id);
+  ASSERT_TRUE(run.ok());
+  // Each batch is atomic: params and metrics arrive together.
+  EXPECT_EQ(run->params.size(), history->items.size());
+}
+
+// Not a benchmark (bench/ has those); catches gross regressions such as a lost prepared
+// statement cache, a query per run in search or an fsync per commit.
+TEST_F(SqliteMetadataStoreTest, WritesAndSearchesAreFast) {
+  auto store = MustOpen();
+  ASSERT_NE(store, nullptr);
+  auto run = store->CreateRun(kTenant, NewRunInfo("0", 1), {});
+  ASSERT_TRUE(run.ok());
+  const std::string& run_id = run->info.run_id;
+  using Clock = std::chrono::steady_clock;
+
+  constexpr int kCalls = 3000;
+  auto start = Clock::now();
+  for (int i = 0; i < kCalls; ++i) {
+    ASSERT_TRUE(store->LogBatch(kTenant, run_id, {{"loss", 0.5, i, i}}, {}, {}).ok());
+  }
+  double per_call_us =
+      std::chrono::duration<double, std::micro>(Clock::now() - start).count() / kCalls;
+
+  std::vector<Metric> batch;
+  for (int i = 0; i < 1000; ++i) batch.push_back({"k" + std::to_string(i % 10), 1.0 * i, i, i});
+  start = Clock::now();
+  ASSERT_TRUE(store->LogBatch(kTenant, run_id, batch, {}, {}).ok());
+  double batch_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+
+  auto exp = store->CreateExperiment(kTenant, "many", "", kRoot, {}, 1);
+  ASSERT_TRUE(exp.ok());
+  constexpr int kRuns = 10000;
+  for (int i = 0; i < kRuns; ++i) {
+    auto r = store->CreateRun(kTenant, NewRunInfo(*exp, i), {});
+    ASSERT_TRUE(r.ok());
+    ASSERT_TRUE(store
+                    ->LogBatch(kTenant, r->info.run_id, {{"acc", (i % 1000) / 1000.0, 1, 0}},
+                               {{"bucket", std::to_string(i % 100)}}, {})
+                    .ok());
+  }
+  SearchRunsQuery query;
+  query.experiment_ids = {*exp};
+  query.filter.clauses.push_back(
+      {filter::Entity::kParam, "bucket", filter::Comparator::kEq, std::string("7")});
+  query.filter.clauses.push_back({filter::Entity::kMetric, "acc", filter::Comparator::kGt, 0.5});
+  query.page.max_results = 100;
+  start = Clock::now();
+  auto page = store->SearchRuns(kTenant, query);
+  double search_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->items.size(), 50u);
+
+  query.filter = {};
+  query.order_by = {{filter::Entity::kMetric, "acc", false}};
+  start = Clock::now();
+  page = store->SearchRuns(kTenant, query);
+  double sorted_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  EXPECT_EQ(page->items.size(), 100u);
+  EXPECT_TRUE(page->has_more);
+
+  std::printf(
+      "log-batch(1 metric): %.1f us/call; log-batch(1000 metrics): %.2f ms; "
+      "search 10k runs with filter: %.2f ms; sorted by metric: %.2f ms\n",
+      per_call_us, batch_ms, search_ms, sorted_ms);
+  // Generous bounds so that debug and sanitizer builds pass on a slow machine.
+  EXPECT_LT(per_call_us, 2000);
+  EXPECT_LT(batch_ms, 2000);
+  EXPECT_LT(search_ms, 2000);
+}
+
+}  // namespace
+}  // namespace cairn::metadata
