@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Cairn's two everyday commands.
+#
+#   ./dev.sh start [server options]   install prerequisites, build (release), run the server
+#                                      (default: 127.0.0.1:5000, data in ./cairn-data)
+#   ./dev.sh test [pytest options]    install prerequisites, build (release), run the unit tests
+#                                      (ctest) and the integration tests (pytest tests/)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "${ROOT}"
+
+PRESET=release
+BIN="${ROOT}/build/${PRESET}/cairn"
+VENV="${CAIRN_VENV:-${ROOT}/.venv}"
+
+usage() {
+  sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  exit 2
+}
+
+# has_option NAME ARGS...: true when ARGS contain "NAME" or "NAME=...".
+has_option() {
+  local name="$1"
+  shift
+  local arg
+  for arg in "$@"; do
+    if [[ "${arg}" == "${name}" || "${arg}" == "${name}="* ]]; then
+      return 0
+    fi
+  done
+  return 1
+}
+
+prepare() {
+  "${ROOT}/scripts/install.sh"
+  "${ROOT}/scripts/build.sh" "${PRESET}"
+}
+
+cmd_start() {
+  prepare
+  local -a args=(server)
+  has_option --host "$@" || args+=(--host 127.0.0.1)
+  has_option --port "$@" || args+=(--port 5000)
+  has_option --data-dir "$@" || args+=(--data-dir ./cairn-data)
+  exec "${BIN}" "${args[@]}" "$@"
+}
+
+cmd_test() {
+  prepare
+  local failed=0
+
+  echo "== unit tests (ctest, preset ${PRESET})"
+  ctest --preset "${PRESET}" --output-on-failure --no-tests=error -j2 || failed=1
+
+  echo "== integration tests (pytest tests/)"
+  # Any non-zero pytest exit counts, including 5 (no tests collected).
+  CAIRN_BIN="${CAIRN_BIN:-${BIN}}" "${VENV}/bin/python" -m pytest "${ROOT}/tests" \
+    -p no:cacheprovider --timeout=300 -rfEs "$@" || failed=1
+
+  if ((failed)); then
+    echo "dev.sh test: FAILED" >&2
+    return 1
+  fi
+  echo "dev.sh test: all tests passed"
+}
+
+case "${1:-}" in
+  start)
+    shift
+    cmd_start "$@"
+    ;;
+  test)
+    shift
+    cmd_test "$@"
+    ;;
+  *)
+    usage
+    ;;
+esac

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Installs everything Cairn needs to build and test on Debian bookworm, then creates the Python
+# virtual environment ./.venv with the pinned packages of requirements-dev.txt.
+#
+# Idempotent and quick when nothing is missing: Debian packages are checked with one dpkg-query
+# call (apt-get runs only for missing ones), and pip runs only when requirements-dev.txt or the
+# interpreter changed since the last successful install (recorded in .venv/.requirements.stamp).
+#
+# Environment:
+#   CAIRN_PYTHON   interpreter used to create the venv (default: /usr/bin/python3)
+#   CAIRN_VENV     venv location (default: <repo>/.venv)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${CAIRN_VENV:-${ROOT}/.venv}"
+PYTHON="${CAIRN_PYTHON:-/usr/bin/python3}"
+REQUIREMENTS="${ROOT}/requirements-dev.txt"
+STAMP="${VENV}/.requirements.stamp"
+
+log() { echo "install.sh: $*" >&2; }
+
+APT_PACKAGES=(
+  # Build tools.
+  cmake ninja-build g++ ccache clang-format clang-tidy pkg-config
+  # Libraries.
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev libssl-dev libsimdjson-dev
+  # Python for the integration tests.
+  python3 python3-venv
+)
+
+missing_apt_packages() {
+  # dpkg-query exits non-zero when it knows nothing about a package; that only means "missing".
+  local installed
+  installed="$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${APT_PACKAGES[@]}" \
+    2>/dev/null || true)"
+  local pkg
+  for pkg in "${APT_PACKAGES[@]}"; do
+    if ! grep -qx "${pkg} installed" <<<"${installed}"; then
+      echo "${pkg}"
+    fi
+  done
+}
+
+install_apt_packages() {
+  local -a missing
+  mapfile -t missing < <(missing_apt_packages)
+  if ((${#missing[@]} == 0)); then
+    return
+  fi
+  log "installing Debian packages: ${missing[*]}"
+  local sudo=()
+  if ((EUID != 0)); then
+    sudo=(sudo)
+  fi
+  "${sudo[@]}" apt-get update
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends \
+    "${missing[@]}"
+  mapfile -t missing < <(missing_apt_packages)
+  if ((${#missing[@]} != 0)); then
+    log "still missing after apt-get install: ${missing[*]}"
+    exit 1
+  fi
+}
+
+venv_is_usable() {
+  [[ -x "${VENV}/bin/python" ]] && "${VENV}/bin/python" -c 'import sys' >/dev/null 2>&1
+}
+
+install_python_packages() {
+  if [[ ! -x "${PYTHON}" ]]; then
+    log "Python interpreter not found: ${PYTHON}"
+    exit 1
+  fi
+  if ! venv_is_usable; then
+    log "creating virtual environment ${VENV}"
+    rm -rf "${VENV}"
+    "${PYTHON}" -m venv "${VENV}"
+  fi
+  # The stamp covers the requirements and the interpreter the venv runs on.
+  local wanted
+  wanted="$({
+    sha256sum "${REQUIREMENTS}" | cut -d' ' -f1
+    "${VENV}/bin/python" -c 'import sys; print(sys.version)'
+  } | sha256sum | cut -d' ' -f1)"
+  if [[ -f "${STAMP}" && "$(cat "${STAMP}")" == "${wanted}" ]]; then
+    return
+  fi
+  log "installing Python packages from requirements-dev.txt into ${VENV}"
+  rm -f "${STAMP}"
+  PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
+    "${VENV}/bin/python" -m pip install --quiet -r "${REQUIREMENTS}"
+  echo "${wanted}" >"${STAMP}"
+}
+
+install_apt_packages
+install_python_packages
