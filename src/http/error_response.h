@@ -28,4 +28,10 @@ std::string_view WireCodeFor(StatusCode code);
 // 404 {"error_code":"ENDPOINT_NOT_FOUND"} for unknown routes.
 Response EndpointNotFound(std::string_view method, std::string_view path);
 
+// 405 {"error_code":"BAD_REQUEST"} for a known path asked with a method it does not serve.
+Response MethodNotAllowed(std::string_view method, std::string_view path);
+
+// The JSON error envelope {"error_code": ..., "message": ...}, properly escaped.
+std::string ErrorBody(std::string_view error_code, std::string_view message);
+
 }  // namespace cairn::http

@@ -16,7 +16,13 @@ namespace cairn::http {
 enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
 
 std::string_view MethodName(Method m);
+// Exact, case-sensitive match of the upper-case method token; anything else is kOther.
 Method ParseMethod(std::string_view name);
+
+// Splits and decodes an application/x-www-form-urlencoded query string ("a=1&b=x+y&a=2"):
+// pairs in order, repeats kept, '+' read as a space, a key without '=' gets an empty value,
+// empty pieces skipped. Fails with INVALID_ARGUMENT on a malformed percent escape.
+StatusOr<std::vector<std::pair<std::string, std::string>>> ParseQueryString(std::string_view query);
 
 // An ordered header list with case-insensitive lookup.
 class Headers {
@@ -50,7 +56,7 @@ struct Request {
   std::string path;    // percent-decoded path without the query string
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in order, repeats kept
   Headers headers;
-  std::string body;  // empty for streaming routes
+  std::string body;                                             // empty for streaming routes
   std::map<std::string, std::string, std::less<>> path_params;  // decoded "{name}" captures
   std::string_view route_pattern;  // the matched route pattern, for metrics and logs
   RequestContext context;

@@ -14,7 +14,9 @@ class Middleware {
   // Runs after routing, before the handler (and before a streaming body is read). Returning a
   // response short-circuits the handler (e.g. 401, 429); OnResponse still runs for it.
   virtual std::optional<Response> OnRequest(Request& request) = 0;
-  // Runs after the handler with the final response. `elapsed_ns` is the handler time so far.
+  // Runs after the handler with the final response, for every middleware whose OnRequest ran
+  // (so not for those after a short-circuit). `elapsed_ns` is the time since the request
+  // header was read.
   virtual void OnResponse(const Request& request, Response& response, int64_t elapsed_ns) = 0;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -33,6 +34,16 @@ struct Route {
 // a final "{name...}" for the rest of the path (possibly empty, possibly with slashes).
 // Literal patterns are found by hash lookup; parameterised ones by a scan in registration order.
 // Not thread-safe to modify; safe for concurrent Find once built.
+//
+// Find takes the path as received on the wire, still percent-encoded (the server passes the
+// raw request path). Segments are split on the literal '/' only, so an encoded "%2F" stays
+// inside its segment; each segment is compared with its escapes decoded, and every capture is
+// percent-decoded ("{name}" = "a%2Fb" gives "a/b"). A "{name}" capture matches one non-empty
+// segment; a final "{name...}" matches the rest, with or without the slash before it.
+// Exact routes (right method) win over patterned ones; among patterned ones, registration
+// order. A path that matches only under other methods gives method_not_allowed.
+// Registering the same (method, pattern) twice, or a malformed pattern, aborts: it is a
+// programming error caught at start-up.
 class Router {
  public:
   void Add(Method method, std::string pattern, Handler handler, RouteOptions options = {});
@@ -40,8 +51,8 @@ class Router {
                     RouteOptions options = {});
 
   struct Match {
-    const Route* route = nullptr;       // null when nothing matched
-    bool method_not_allowed = false;    // the path matched under another method
+    const Route* route = nullptr;     // null when nothing matched
+    bool method_not_allowed = false;  // the path matched under another method
     std::map<std::string, std::string, std::less<>> params;
   };
   Match Find(Method method, std::string_view path) const;
@@ -55,7 +66,12 @@ class Router {
                            std::map<std::string, std::string, std::less<>>* params);
 
   std::vector<std::unique_ptr<Route>> routes_;
-  std::unordered_map<std::string, std::vector<const Route*>> literal_;  // path -> routes
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::vector<const Route*>, StringHash, std::equal_to<>>
+      literal_;  // path -> routes
   std::vector<const Route*> patterned_;
 };
 

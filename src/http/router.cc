@@ -1,0 +1,226 @@
+#include "http/router.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "base/uri.h"
+
+namespace cairn::http {
+namespace {
+
+[[noreturn]] void Die(std::string_view what, Method method, std::string_view pattern) {
+  std::fprintf(stderr, "router: %.*s: %.*s %.*s\n", static_cast<int>(what.size()), what.data(),
+               static_cast<int>(MethodName(method).size()), MethodName(method).data(),
+               static_cast<int>(pattern.size()), pattern.data());
+  std::abort();
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Decodes every escape except %2F and %25, which would change the segment structure (or make
+// a later decode ambiguous); those stay encoded, upper-cased. Malformed escapes are kept as is.
+std::string NormalizeForMatch(std::string_view path) {
+  std::string out;
+  out.reserve(path.size());
+  for (size_t i = 0; i < path.size(); ++i) {
+    int hi = path[i] == '%' && i + 1 < path.size() ? HexValue(path[i + 1]) : -1;
+    int lo = hi >= 0 && i + 2 < path.size() ? HexValue(path[i + 2]) : -1;
+    if (lo < 0) {
+      out.push_back(path[i]);
+      continue;
+    }
+    char c = static_cast<char>(hi * 16 + lo);
+    if (c == '/') {
+      out += "%2F";
+    } else if (c == '%') {
+      out += "%25";
+    } else {
+      out.push_back(c);
+    }
+    i += 2;
+  }
+  return out;
+}
+
+std::string DecodeCapture(std::string_view text) {
+  if (text.find('%') == std::string_view::npos) return std::string(text);
+  auto decoded = PercentDecode(text);
+  return decoded.ok() ? std::move(decoded).value() : std::string(text);
+}
+
+bool IsIdentifier(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// "{name}" -> kOne, "{name...}" -> kRest, anything else -> kLiteral.
+enum class SegmentKind { kLiteral, kOne, kRest };
+
+SegmentKind KindOf(std::string_view seg) {
+  if (seg.size() < 3 || seg.front() != '{' || seg.back() != '}') return SegmentKind::kLiteral;
+  return seg.ends_with("...}") ? SegmentKind::kRest : SegmentKind::kOne;
+}
+
+std::string_view CaptureName(std::string_view seg, SegmentKind kind) {
+  seg.remove_prefix(1);
+  seg.remove_suffix(kind == SegmentKind::kRest ? 4 : 1);
+  return seg;
+}
+
+bool IsValidPattern(std::string_view pattern, bool* has_captures) {
+  *has_captures = false;
+  if (pattern.empty() || pattern.front() != '/') return false;
+  size_t pos = 1;
+  while (true) {
+    size_t end = pattern.find('/', pos);
+    std::string_view seg = pattern.substr(pos, end == std::string_view::npos ? end : end - pos);
+    SegmentKind kind = KindOf(seg);
+    if (kind == SegmentKind::kLiteral) {
+      if (seg.find_first_of("{}") != std::string_view::npos) return false;
+    } else {
+      *has_captures = true;
+      if (!IsIdentifier(CaptureName(seg, kind))) return false;
+      if (kind == SegmentKind::kRest && end != std::string_view::npos) return false;
+    }
+    if (end == std::string_view::npos) return true;
+    pos = end + 1;
+  }
+}
+
+}  // namespace
+
+void Router::Add(Method method, std::string pattern, Handler handler, RouteOptions options) {
+  Route route;
+  route.method = method;
+  route.pattern = std::move(pattern);
+  route.handler = std::move(handler);
+  route.options = options;
+  AddRoute(std::move(route));
+}
+
+void Router::AddStreaming(Method method, std::string pattern, StreamingHandler handler,
+                          RouteOptions options) {
+  Route route;
+  route.method = method;
+  route.pattern = std::move(pattern);
+  route.streaming_handler = std::move(handler);
+  route.options = options;
+  AddRoute(std::move(route));
+}
+
+void Router::AddRoute(Route route) {
+  bool has_captures = false;
+  if (!IsValidPattern(route.pattern, &has_captures)) {
+    Die("malformed route pattern", route.method, route.pattern);
+  }
+  if (!route.handler && !route.streaming_handler) {
+    Die("route without a handler", route.method, route.pattern);
+  }
+  for (const auto& existing : routes_) {
+    if (existing->method == route.method && existing->pattern == route.pattern) {
+      Die("duplicate route", route.method, route.pattern);
+    }
+  }
+  routes_.push_back(std::make_unique<Route>(std::move(route)));
+  const Route* added = routes_.back().get();
+  if (has_captures) {
+    patterned_.push_back(added);
+  } else {
+    literal_[added->pattern].push_back(added);
+  }
+}
+
+Router::Match Router::Find(Method method, std::string_view path) const {
+  Match match;
+  std::string normalized;
+  std::string_view match_path = path;
+  if (path.find('%') != std::string_view::npos) {
+    normalized = NormalizeForMatch(path);
+    match_path = normalized;
+  }
+
+  bool other_method = false;
+  if (auto it = literal_.find(match_path); it != literal_.end()) {
+    for (const Route* route : it->second) {
+      if (route->method == method) {
+        match.route = route;
+        return match;
+      }
+    }
+    other_method = !it->second.empty();
+  }
+  for (const Route* route : patterned_) {
+    if (route->method == method) {
+      if (MatchPattern(route->pattern, match_path, &match.params)) {
+        match.route = route;
+        return match;
+      }
+      match.params.clear();
+    } else if (!other_method) {
+      other_method = MatchPattern(route->pattern, match_path, nullptr);
+    }
+  }
+  match.method_not_allowed = other_method;
+  return match;
+}
+
+bool Router::MatchPattern(std::string_view pattern, std::string_view path,
+                          std::map<std::string, std::string, std::less<>>* params) {
+  auto capture = [&](std::string_view seg, SegmentKind kind, std::string_view value) {
+    if (params != nullptr)
+      params->insert_or_assign(std::string(CaptureName(seg, kind)), DecodeCapture(value));
+  };
+  size_t pi = 0;
+  size_t xi = 0;
+  while (true) {
+    size_t pe = pattern.find('/', pi);
+    std::string_view seg =
+        pattern.substr(pi, pe == std::string_view::npos ? std::string_view::npos : pe - pi);
+    SegmentKind kind = KindOf(seg);
+    if (kind == SegmentKind::kRest) {
+      capture(seg, kind, path.substr(xi));
+      return true;
+    }
+    size_t xe = path.find('/', xi);
+    std::string_view part =
+        path.substr(xi, xe == std::string_view::npos ? std::string_view::npos : xe - xi);
+    if (kind == SegmentKind::kOne) {
+      if (part.empty()) return false;
+      capture(seg, kind, part);
+    } else if (seg != part) {
+      return false;
+    }
+    if (pe == std::string_view::npos) return xe == std::string_view::npos;
+    if (xe == std::string_view::npos) {
+      // The path ended; only a final "{rest...}" may still match (empty).
+      std::string_view remaining = pattern.substr(pe + 1);
+      if (remaining.find('/') != std::string_view::npos ||
+          KindOf(remaining) != SegmentKind::kRest) {
+        return false;
+      }
+      capture(remaining, SegmentKind::kRest, std::string_view());
+      return true;
+    }
+    pi = pe + 1;
+    xi = xe + 1;
+  }
+}
+
+std::vector<std::pair<Method, std::string>> Router::Routes() const {
+  std::vector<std::pair<Method, std::string>> out;
+  out.reserve(routes_.size());
+  for (const auto& route : routes_) out.emplace_back(route->method, route->pattern);
+  return out;
+}
+
+}  // namespace cairn::http

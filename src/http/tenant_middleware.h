@@ -1,0 +1,25 @@
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+#include "http/middleware.h"
+
+namespace cairn::http {
+
+// Sets request.context.tenant from the MLflow workspace header X-MLFLOW-WORKSPACE, or
+// "default" when it is absent. A workspace name must be 1..63 characters of [A-Za-z0-9_-];
+// anything else is answered with 400 INVALID_PARAMETER_VALUE. Stands in until authentication
+// derives the tenant from the caller. Thread-safe (stateless).
+class TenantMiddleware final : public Middleware {
+ public:
+  static constexpr std::string_view kWorkspaceHeader = "X-MLFLOW-WORKSPACE";
+  static constexpr std::string_view kDefaultTenant = "default";
+
+  std::optional<Response> OnRequest(Request& request) override;
+  void OnResponse(const Request& request, Response& response, int64_t elapsed_ns) override;
+
+  static bool IsValidWorkspaceName(std::string_view name);
+};
+
+}  // namespace cairn::http
