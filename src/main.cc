@@ -2,6 +2,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/cli.h"
 #include "server/cairn_server.h"
 
 namespace {
@@ -11,6 +12,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  server     run the Cairn server (cairn server --help for options)\n"
+    "  models     manage registered models on a server (cairn models --help)\n"
     "  version    print the version\n";
 
 }  // namespace
@@ -22,6 +24,7 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "server") return cairn::server::ServerMain(args);
+  if (args[0] == "models") return cairn::cli::CliMain(args);
   if (args[0] == "version" || args[0] == "--version") {
     std::puts("cairn " CAIRN_VERSION);
     return 0;

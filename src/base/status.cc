@@ -14,6 +14,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "ALREADY_EXISTS";
     case StatusCode::kFailedPrecondition:
       return "FAILED_PRECONDITION";
+    case StatusCode::kConflict:
+      return "CONFLICT";
     case StatusCode::kUnauthenticated:
       return "UNAUTHENTICATED";
     case StatusCode::kPermissionDenied:

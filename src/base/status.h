@@ -16,6 +16,7 @@ enum class StatusCode {
   kNotFound,            // the named entity does not exist for this tenant (404)
   kAlreadyExists,       // a unique name is taken (MLflow answers 400 RESOURCE_ALREADY_EXISTS)
   kFailedPrecondition,  // the entity is in the wrong state for the call, e.g. a deleted run (400)
+  kConflict,            // the call conflicts with other state, e.g. a version still deployed (409)
   kUnauthenticated,     // 401
   kPermissionDenied,    // 403
   kResourceExhausted,   // rate limits, quotas (429)
@@ -67,6 +68,7 @@ inline Status AlreadyExists(std::string msg) {
 inline Status FailedPrecondition(std::string msg) {
   return {StatusCode::kFailedPrecondition, std::move(msg)};
 }
+inline Status Conflict(std::string msg) { return {StatusCode::kConflict, std::move(msg)}; }
 inline Status Internal(std::string msg) { return {StatusCode::kInternal, std::move(msg)}; }
 inline Status Unimplemented(std::string msg) {
   return {StatusCode::kUnimplemented, std::move(msg)};
@@ -104,12 +106,14 @@ class [[nodiscard]] StatusOr {
 #define CAIRN_CONCAT_INNER(a, b) a##b
 #define CAIRN_CONCAT(a, b) CAIRN_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                \
-  do {                                       \
-    ::cairn::Status _cairn_status = (expr);  \
+#define RETURN_IF_ERROR(expr)                      \
+  do {                                             \
+    ::cairn::Status _cairn_status = (expr);        \
     if (!_cairn_status.ok()) return _cairn_status; \
   } while (false)
 
+// `lhs` is a declaration or an lvalue, so it cannot be parenthesised.
+// NOLINTNEXTLINE(bugprone-macro-parentheses)
 #define CAIRN_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                \
   if (!tmp.ok()) return tmp.status();               \

@@ -16,6 +16,8 @@ int HttpStatusFor(StatusCode code) {
       return 400;
     case StatusCode::kNotFound:
       return 404;
+    case StatusCode::kConflict:
+      return 409;
     case StatusCode::kUnauthenticated:
       return 401;
     case StatusCode::kPermissionDenied:
@@ -46,6 +48,8 @@ std::string_view WireCodeFor(StatusCode code) {
       return "INVALID_STATE";
     case StatusCode::kNotFound:
       return "RESOURCE_DOES_NOT_EXIST";
+    case StatusCode::kConflict:
+      return "RESOURCE_CONFLICT";
     case StatusCode::kUnauthenticated:
       return "UNAUTHENTICATED";
     case StatusCode::kPermissionDenied:

@@ -13,6 +13,7 @@ namespace cairn::http {
 //   kAlreadyExists      -> 400 RESOURCE_ALREADY_EXISTS (MLflow's choice)
 //   kFailedPrecondition -> 400 INVALID_STATE
 //   kNotFound           -> 404 RESOURCE_DOES_NOT_EXIST
+//   kConflict           -> 409 RESOURCE_CONFLICT
 //   kUnauthenticated    -> 401 UNAUTHENTICATED
 //   kPermissionDenied   -> 403 PERMISSION_DENIED
 //   kPayloadTooLarge    -> 413 REQUEST_LIMIT_EXCEEDED

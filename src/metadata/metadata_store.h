@@ -4,14 +4,17 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
+#include "metadata/registry_store.h"
 #include "metadata/types.h"
 
 namespace cairn::metadata {
 
-// Durable home of tracking metadata (and, later, registry, serving and security state).
+// Durable home of tracking metadata and the model registry (RegistryStore, registry_store.h),
+// and later serving and security state.
 //
 // Contract for every method:
 // - `tenant` scopes the call: rows of other tenants are invisible (a lookup of another tenant's
@@ -28,9 +31,9 @@ namespace cairn::metadata {
 //   needs stored state.
 // - Thread-safe: any number of threads may call any method concurrently; callers never see
 //   "database is locked".
-class MetadataStore {
+class MetadataStore : public RegistryStore {
  public:
-  virtual ~MetadataStore() = default;
+  ~MetadataStore() override = default;
 
   // Creates the tenant's experiment "0" named "Default" (artifact location
   // `<artifact_root>/0`) if it does not exist yet. Idempotent.
@@ -98,8 +101,7 @@ class MetadataStore {
   // All values of one metric of one run ordered by (timestamp, step, value), paged.
   virtual StatusOr<ResultPage<Metric>> GetMetricHistory(std::string_view tenant,
                                                         std::string_view run_id,
-                                                        std::string_view key,
-                                                        const Page& page) = 0;
+                                                        std::string_view key, const Page& page) = 0;
   // Every value of `key` for the given runs with step in [start_step, end_step] when given,
   // ordered by run, step, timestamp. Each Metric has run_id set. Sampling is the caller's.
   virtual StatusOr<std::vector<Metric>> GetMetricHistoryForRuns(
@@ -125,8 +127,7 @@ class MetadataStore {
   virtual StatusOr<LoggedModel> CreateLoggedModel(std::string_view tenant,
                                                   const LoggedModel& model) = 0;
   // NOT_FOUND for deleted models unless allow_deleted.
-  virtual StatusOr<LoggedModel> GetLoggedModel(std::string_view tenant,
-                                               std::string_view model_id,
+  virtual StatusOr<LoggedModel> GetLoggedModel(std::string_view tenant, std::string_view model_id,
                                                bool allow_deleted = false) = 0;
   virtual StatusOr<LoggedModel> FinalizeLoggedModel(std::string_view tenant,
                                                     std::string_view model_id,
@@ -248,8 +249,8 @@ class MetadataStoreWrapper : public MetadataStore {
   Status DeleteLoggedModel(std::string_view t, std::string_view id, int64_t now) override {
     return target_.DeleteLoggedModel(t, id, now);
   }
-  Status SetLoggedModelTags(std::string_view t, std::string_view id,
-                            const std::vector<Tag>& tags, int64_t now) override {
+  Status SetLoggedModelTags(std::string_view t, std::string_view id, const std::vector<Tag>& tags,
+                            int64_t now) override {
     return target_.SetLoggedModelTags(t, id, tags, now);
   }
   Status DeleteLoggedModelTag(std::string_view t, std::string_view id, std::string_view key,
@@ -260,9 +261,103 @@ class MetadataStoreWrapper : public MetadataStore {
                               const std::vector<Param>& params, int64_t now) override {
     return target_.LogLoggedModelParams(t, id, params, now);
   }
-  StatusOr<ResultPage<LoggedModel>> SearchLoggedModels(
-      std::string_view t, const SearchLoggedModelsQuery& q) override {
+  StatusOr<ResultPage<LoggedModel>> SearchLoggedModels(std::string_view t,
+                                                       const SearchLoggedModelsQuery& q) override {
     return target_.SearchLoggedModels(t, q);
+  }
+
+  // ---- RegistryStore ----
+  StatusOr<RegisteredModel> CreateRegisteredModel(std::string_view t, std::string_view name,
+                                                  std::string_view description,
+                                                  const std::vector<Tag>& tags,
+                                                  std::string_view user, int64_t now) override {
+    return target_.CreateRegisteredModel(t, name, description, tags, user, now);
+  }
+  StatusOr<RegisteredModel> GetRegisteredModel(std::string_view t, std::string_view name) override {
+    return target_.GetRegisteredModel(t, name);
+  }
+  StatusOr<RegisteredModel> RenameRegisteredModel(std::string_view t, std::string_view name,
+                                                  std::string_view new_name, int64_t now) override {
+    return target_.RenameRegisteredModel(t, name, new_name, now);
+  }
+  StatusOr<RegisteredModel> UpdateRegisteredModel(std::string_view t, std::string_view name,
+                                                  std::optional<std::string> description,
+                                                  int64_t now) override {
+    return target_.UpdateRegisteredModel(t, name, std::move(description), now);
+  }
+  Status DeleteRegisteredModel(std::string_view t, std::string_view name) override {
+    return target_.DeleteRegisteredModel(t, name);
+  }
+  StatusOr<ResultPage<RegisteredModel>> SearchRegisteredModels(
+      std::string_view t, const SearchRegisteredModelsQuery& q) override {
+    return target_.SearchRegisteredModels(t, q);
+  }
+  StatusOr<std::vector<ModelVersion>> GetLatestVersions(
+      std::string_view t, std::string_view name, const std::vector<ModelStage>& stages) override {
+    return target_.GetLatestVersions(t, name, stages);
+  }
+  Status SetRegisteredModelTag(std::string_view t, std::string_view name, const Tag& tag,
+                               int64_t now) override {
+    return target_.SetRegisteredModelTag(t, name, tag, now);
+  }
+  Status DeleteRegisteredModelTag(std::string_view t, std::string_view name,
+                                  std::string_view key) override {
+    return target_.DeleteRegisteredModelTag(t, name, key);
+  }
+  Status SetRegisteredModelAlias(std::string_view t, std::string_view name, std::string_view alias,
+                                 int64_t version, int64_t now) override {
+    return target_.SetRegisteredModelAlias(t, name, alias, version, now);
+  }
+  Status DeleteRegisteredModelAlias(std::string_view t, std::string_view name,
+                                    std::string_view alias) override {
+    return target_.DeleteRegisteredModelAlias(t, name, alias);
+  }
+  StatusOr<ModelVersion> GetModelVersionByAlias(std::string_view t, std::string_view name,
+                                                std::string_view alias) override {
+    return target_.GetModelVersionByAlias(t, name, alias);
+  }
+  StatusOr<ModelVersion> CreateModelVersion(std::string_view t,
+                                            const CreateModelVersionRequest& request,
+                                            int64_t now) override {
+    return target_.CreateModelVersion(t, request, now);
+  }
+  StatusOr<ModelVersion> GetModelVersion(std::string_view t, std::string_view name,
+                                         int64_t version) override {
+    return target_.GetModelVersion(t, name, version);
+  }
+  StatusOr<ModelVersion> UpdateModelVersion(std::string_view t, std::string_view name,
+                                            int64_t version, std::optional<std::string> description,
+                                            int64_t now) override {
+    return target_.UpdateModelVersion(t, name, version, std::move(description), now);
+  }
+  Status DeleteModelVersion(std::string_view t, std::string_view name, int64_t version,
+                            int64_t now) override {
+    return target_.DeleteModelVersion(t, name, version, now);
+  }
+  StatusOr<ResultPage<ModelVersion>> SearchModelVersions(
+      std::string_view t, const SearchModelVersionsQuery& q) override {
+    return target_.SearchModelVersions(t, q);
+  }
+  StatusOr<ModelVersion> TransitionModelVersionStage(std::string_view t, std::string_view name,
+                                                     int64_t version, ModelStage stage,
+                                                     bool archive_existing, int64_t now) override {
+    return target_.TransitionModelVersionStage(t, name, version, stage, archive_existing, now);
+  }
+  Status SetModelVersionTag(std::string_view t, std::string_view name, int64_t version,
+                            const Tag& tag, int64_t now) override {
+    return target_.SetModelVersionTag(t, name, version, tag, now);
+  }
+  Status DeleteModelVersionTag(std::string_view t, std::string_view name, int64_t version,
+                               std::string_view key) override {
+    return target_.DeleteModelVersionTag(t, name, version, key);
+  }
+  StatusOr<PromotionRecord> PromoteModelVersion(std::string_view t, const PromoteRequest& request,
+                                                int64_t now) override {
+    return target_.PromoteModelVersion(t, request, now);
+  }
+  StatusOr<std::vector<PromotionRecord>> ListPromotions(std::string_view t, std::string_view name,
+                                                        std::optional<int64_t> version) override {
+    return target_.ListPromotions(t, name, version);
   }
 
  private:

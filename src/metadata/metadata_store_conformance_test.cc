@@ -1,6 +1,6 @@
-// The MetadataStore conformance suite: every backend must pass it. A backend joins by adding a
-// Backend to the INSTANTIATE_TEST_SUITE_P list at the bottom; a backend that cannot start here
-// (no server) skips in SetUp.
+// The MetadataStore conformance suite (tracking): every backend must pass it. A backend joins by
+// adding a Backend to kConformanceBackends (metadata_store_test_backends.h); a backend that cannot
+// start here (no server) skips in SetUp. The registry half is registry_store_conformance_test.cc.
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -16,7 +16,7 @@
 #include "base/ids.h"
 #include "filter/filter.h"
 #include "metadata/metadata_store.h"
-#include "metadata/sqlite/sqlite_metadata_store.h"
+#include "metadata/metadata_store_test_backends.h"
 
 namespace cairn::metadata {
 namespace {
@@ -25,46 +25,14 @@ using filter::Clause;
 using filter::Comparator;
 using filter::Entity;
 
-#define CAIRN_TEST_CONCAT_INNER(a, b) a##b
-#define CAIRN_TEST_CONCAT(a, b) CAIRN_TEST_CONCAT_INNER(a, b)
-
-Status ToStatus(const Status& s) { return s; }
-template <typename T>
-Status ToStatus(const StatusOr<T>& s) {
-  return s.status();
-}
-
-#define ASSERT_OK(expr)                                       \
-  do {                                                        \
-    ::cairn::Status _st = ToStatus(expr);                     \
-    ASSERT_TRUE(_st.ok()) << #expr << ": " << _st.ToString(); \
-  } while (false)
-#define EXPECT_OK(expr)                                       \
-  do {                                                        \
-    ::cairn::Status _st = ToStatus(expr);                     \
-    EXPECT_TRUE(_st.ok()) << #expr << ": " << _st.ToString(); \
-  } while (false)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr)                    \
-  auto tmp = (expr);                                                 \
-  ASSERT_TRUE(tmp.ok()) << #expr << ": " << tmp.status().ToString(); \
-  lhs = std::move(tmp).value()
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL(CAIRN_TEST_CONCAT(_statusor_, __LINE__), lhs, expr)
+using testing_util::Backend;
+using testing_util::BackendName;
 
 constexpr std::string_view kTenant = "acme";
 constexpr std::string_view kOtherTenant = "globex";
 constexpr std::string_view kRoot = "file:///artifacts";
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 constexpr double kInf = std::numeric_limits<double>::infinity();
-
-struct Backend {
-  std::string name;
-  // Opens the store whose state lives under `dir`; opening the same dir again must see the same
-  // data. Returns UNAVAILABLE when the backend cannot run here (the suite then skips).
-  std::function<StatusOr<std::unique_ptr<MetadataStore>>(const std::string& dir)> open;
-};
-
-std::string BackendName(const testing::TestParamInfo<Backend>& info) { return info.param.name; }
 
 Metric M(std::string key, double value, int64_t timestamp, int64_t step = 0) {
   Metric m;
@@ -1353,28 +1321,10 @@ TEST_P(MetadataStoreConformanceTest, DataSurvivesReopen) {
 // ---------------------------------------------------------------------------------------------
 // Backends
 
-StatusOr<std::unique_ptr<MetadataStore>> OpenSqlite(const std::string& dir) {
-  ASSIGN_OR_RETURN(auto store, SqliteMetadataStore::Open(dir + "/meta.db"));
-  return std::unique_ptr<MetadataStore>(std::move(store));
-}
-
-// The writer connection alone, with checkpoints on the committing thread.
-StatusOr<std::unique_ptr<MetadataStore>> OpenSqliteSingleConnection(const std::string& dir) {
-  SqliteOptions options;
-  options.reader_connections = 0;
-  options.checkpoint_frames = 0;
-  ASSIGN_OR_RETURN(auto store, SqliteMetadataStore::Open(dir + "/meta.db", options));
-  return std::unique_ptr<MetadataStore>(std::move(store));
-}
-
-const Backend kBackends[] = {
-    {"Sqlite", OpenSqlite},
-    {"SqliteSingleConnection", OpenSqliteSingleConnection},
-};
-
-INSTANTIATE_TEST_SUITE_P(Backends, MetadataStoreConformanceTest, testing::ValuesIn(kBackends),
-                         BackendName);
-INSTANTIATE_TEST_SUITE_P(Backends, SearchRunsTest, testing::ValuesIn(kBackends), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, MetadataStoreConformanceTest,
+                         testing::ValuesIn(testing_util::kConformanceBackends), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, SearchRunsTest,
+                         testing::ValuesIn(testing_util::kConformanceBackends), BackendName);
 
 }  // namespace
 }  // namespace cairn::metadata

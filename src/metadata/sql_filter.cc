@@ -156,6 +156,19 @@ StatusOr<std::string> CompileClause(const Clause& clause, const SearchSchema& sc
   if (clause.op == Comparator::kIn || clause.op == Comparator::kNotIn) {
     return UnsupportedComparator(clause);
   }
+  if (clause.entity == Entity::kTag && schema.prompt_exclusion_matches_untagged &&
+      filter::IsPromptExclusionClause(clause)) {
+    // `tag != 'true'` read as "no tag equal to 'true'".
+    std::string sql = schema.id_expr;
+    sql += " NOT IN (";
+    AppendChildSelect(*child, clause.key, params, sql);
+    sql += " AND ";
+    sql += child->value_column;
+    sql += " = ";
+    sql += params.Add(std::get<std::string>(clause.value));
+    sql += ")";
+    return sql;
+  }
   return CompileChildClause(clause, *child, schema, dialect, params);
 }
 

@@ -86,6 +86,9 @@ struct SearchSchema {
   std::optional<ChildTable> tags;
   // Compiles a `datasets.<key>` clause; absent when the search has no datasets.
   std::function<StatusOr<std::string>(const filter::Clause&, SqlParams&)> datasets;
+  // Registered-model searches: the prompt-exclusion clause (filter::IsPromptExclusionClause)
+  // also matches rows without the tag, as "not a prompt". Any other tag `!=` needs the tag.
+  bool prompt_exclusion_matches_untagged = false;
 };
 
 // Returns the conjunction of the compiled clauses ("" for an empty filter). INVALID_ARGUMENT for

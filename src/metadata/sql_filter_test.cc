@@ -203,6 +203,74 @@ TEST(SqlFilterTest, OrderByPutsNullsLastAndBindsKeys) {
   EXPECT_EQ(std::get<std::string>(params.values()[3]), "t");
 }
 
+// The registry shape: a row-value id, tenant-scoped tags, and the prompt-exclusion rule.
+SearchSchema RegistrySchema(bool prompt_exclusion_matches_untagged) {
+  SearchSchema schema;
+  schema.id_expr = "(v.name, v.version)";
+  schema.attributes = {{"name", {"v.name", ValueKind::kString}}};
+  ChildTable tags;
+  tags.table = "version_tags";
+  tags.id_columns = "name, version";
+  tags.one_row_per_key = true;
+  tags.scope = [](SqlParams& params, std::string& sql) {
+    sql += " AND tenant = ";
+    sql += params.Add(std::string("t"));
+  };
+  schema.tags = tags;
+  schema.prompt_exclusion_matches_untagged = prompt_exclusion_matches_untagged;
+  return schema;
+}
+
+Compiled CompileWith(const SearchSchema& schema, std::vector<Clause> clauses) {
+  filter::Filter f;
+  f.clauses = std::move(clauses);
+  SqlParams params(PlaceholderStyle::kQuestion);
+  auto sql = CompileFilter(f, schema, TestDialect(), params);
+  EXPECT_TRUE(sql.ok()) << sql.status().ToString();
+  return {sql.ok() ? *sql : "", params.values()};
+}
+
+TEST(SqlFilterTest, RowValueIdsSelectEveryIdColumn) {
+  Compiled c =
+      CompileWith(RegistrySchema(false), {MakeClause(Entity::kTag, "k", Comparator::kEq, "v")});
+  EXPECT_EQ(c.sql,
+            "(v.name, v.version) IN (SELECT name, version FROM version_tags WHERE key = ? AND "
+            "tenant = ? AND value = ?)");
+  SqlParams params(PlaceholderStyle::kQuestion);
+  auto order = CompileOrderBy({{Entity::kTag, "k", true}}, RegistrySchema(false), params);
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(*order,
+            "(SELECT value FROM version_tags WHERE (name, version) = (v.name, v.version) AND key = "
+            "? AND tenant = ?) ASC NULLS LAST");
+}
+
+TEST(SqlFilterTest, PromptExclusionMatchesUntaggedRowsOnlyWhenTheSchemaSaysSo) {
+  Clause prompt =
+      MakeClause(Entity::kTag, "mlflow.prompt.is_prompt", Comparator::kNe, std::string("true"));
+  Compiled registry = CompileWith(RegistrySchema(true), {prompt});
+  EXPECT_EQ(registry.sql,
+            "(v.name, v.version) NOT IN (SELECT name, version FROM version_tags WHERE key = ? AND "
+            "tenant = ? AND value = ?)");
+  ASSERT_EQ(registry.params.size(), 3u);
+  EXPECT_EQ(std::get<std::string>(registry.params[0]), "mlflow.prompt.is_prompt");
+  EXPECT_EQ(std::get<std::string>(registry.params[1]), "t");
+  EXPECT_EQ(std::get<std::string>(registry.params[2]), "true");
+  // Without the flag, and for any other tag or value, `!=` needs the tag to be present.
+  Compiled plain = CompileWith(RegistrySchema(false), {prompt});
+  EXPECT_EQ(plain.sql,
+            "(v.name, v.version) IN (SELECT name, version FROM version_tags WHERE key = ? AND "
+            "tenant = ? AND value != ?)");
+  Compiled other = CompileWith(RegistrySchema(true),
+                               {MakeClause(Entity::kTag, "other", Comparator::kNe, "true")});
+  EXPECT_EQ(other.sql,
+            "(v.name, v.version) IN (SELECT name, version FROM version_tags WHERE key = ? AND "
+            "tenant = ? AND value != ?)");
+  Compiled other_value =
+      CompileWith(RegistrySchema(true),
+                  {MakeClause(Entity::kTag, "mlflow.prompt.is_prompt", Comparator::kNe, "false")});
+  EXPECT_EQ(other_value.sql, other.sql);
+}
+
 TEST(SqlFilterTest, OrderByRejectsUnknownKeys) {
   SqlParams params(PlaceholderStyle::kQuestion);
   EXPECT_EQ(

@@ -7,7 +7,10 @@
 
 #include "api/mlflow/artifact_handlers.h"
 #include "api/mlflow/misc_handlers.h"
+#include "api/mlflow/registry_handlers.h"
 #include "api/mlflow/tracking_handlers.h"
+#include "api/v1/model_handlers.h"
+#include "api/v1/openapi.h"
 #include "artifact/artifact_store_factory.h"
 #include "base/clock.h"
 #include "base/ids.h"
@@ -20,6 +23,7 @@
 #include "http/server.h"
 #include "http/tenant_middleware.h"
 #include "metadata/metadata_store_factory.h"
+#include "registry/registry_service.h"
 #include "tracking/tracking_service.h"
 
 namespace cairn::server {
@@ -29,8 +33,11 @@ struct CairnServer::State {
   std::unique_ptr<metadata::MetadataStore> metadata_store;
   std::unique_ptr<artifact::ArtifactStore> artifact_store;
   std::unique_ptr<tracking::TrackingService> tracking;
+  std::unique_ptr<registry::RegistryService> registry;
   std::unique_ptr<api::mlflow::ArtifactHandlers> artifact_handlers;
   std::unique_ptr<api::mlflow::TrackingHandlers> tracking_handlers;
+  std::unique_ptr<api::mlflow::RegistryHandlers> registry_handlers;
+  std::unique_ptr<api::v1::ModelHandlers> model_handlers;
   http::MetricsRegistry metrics;
   http::Router router;
   std::unique_ptr<http::RequestIdMiddleware> request_id;
@@ -95,6 +102,11 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   state->tracking = std::make_unique<tracking::TrackingService>(
       *state->metadata_store, SystemClock::Get(), IdGenerator::Default(),
       tracking::TrackingOptions{});
+  state->registry = std::make_unique<registry::RegistryService>(
+      *state->metadata_store, *state->metadata_store, SystemClock::Get());
+  state->registry_handlers = std::make_unique<api::mlflow::RegistryHandlers>(*state->registry);
+  state->model_handlers =
+      std::make_unique<api::v1::ModelHandlers>(*state->registry, *state->artifact_store);
 
   api::mlflow::ArtifactHandlerOptions artifact_options;
   artifact_options.max_upload_bytes = static_cast<uint64_t>(config.max_artifact_bytes);
@@ -110,6 +122,9 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
 
   api::mlflow::RegisterMiscRoutes(state->router);
   state->tracking_handlers->Register(state->router);
+  state->registry_handlers->Register(state->router);
+  state->model_handlers->Register(state->router);
+  api::v1::RegisterOpenApi(state->router);
   state->artifact_handlers->Register(state->router);
   http::AddMetricsRoute(state->router, state->metrics);
 

@@ -226,11 +226,114 @@ CREATE INDEX logged_model_latest_metrics_by_key_value
   ON logged_model_latest_metrics (tenant_id, key, is_nan, value);
 )sql";
 
+// Version 2: the model registry. Registered models are keyed by (tenant_id, name); every child
+// table references its parent with ON UPDATE CASCADE, so renaming a model is one UPDATE that
+// moves its versions, tags, aliases and promotion records, and ON DELETE CASCADE, so deleting it
+// removes them. A deleted model version stays as a row in stage 'Deleted_Internal': its number is
+// never reused and every read skips it.
+constexpr std::string_view kRegistrySchema = R"sql(
+CREATE TABLE registered_models (
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  creation_timestamp INTEGER NOT NULL,
+  last_updated_timestamp INTEGER NOT NULL,
+  user_id TEXT NOT NULL,
+  description TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name)
+) WITHOUT ROWID;
+CREATE INDEX registered_models_by_creation
+  ON registered_models (tenant_id, creation_timestamp);
+CREATE INDEX registered_models_by_last_updated
+  ON registered_models (tenant_id, last_updated_timestamp);
+
+CREATE TABLE registered_model_tags (
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name, key),
+  FOREIGN KEY (tenant_id, name) REFERENCES registered_models (tenant_id, name)
+    ON UPDATE CASCADE ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX registered_model_tags_by_key_value ON registered_model_tags (tenant_id, key, value);
+
+CREATE TABLE model_versions (
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  creation_timestamp INTEGER NOT NULL,
+  last_updated_timestamp INTEGER NOT NULL,
+  user_id TEXT NOT NULL,
+  current_stage TEXT NOT NULL
+    CHECK (current_stage IN ('None', 'Staging', 'Production', 'Archived', 'Deleted_Internal')),
+  description TEXT NOT NULL,
+  source TEXT NOT NULL,
+  storage_location TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  run_link TEXT NOT NULL,
+  model_id TEXT NOT NULL,
+  status TEXT NOT NULL
+    CHECK (status IN ('PENDING_REGISTRATION', 'FAILED_REGISTRATION', 'READY')),
+  status_message TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name, version),
+  FOREIGN KEY (tenant_id, name) REFERENCES registered_models (tenant_id, name)
+    ON UPDATE CASCADE ON DELETE CASCADE
+) WITHOUT ROWID;
+-- The newest version of a model in a stage is one seek (latest versions); also archiving.
+CREATE INDEX model_versions_by_stage ON model_versions (tenant_id, name, current_stage, version);
+CREATE INDEX model_versions_by_run ON model_versions (tenant_id, run_id);
+CREATE INDEX model_versions_by_source ON model_versions (tenant_id, source);
+CREATE INDEX model_versions_by_last_updated
+  ON model_versions (tenant_id, last_updated_timestamp);
+
+CREATE TABLE model_version_tags (
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, name, version, key),
+  FOREIGN KEY (tenant_id, name, version) REFERENCES model_versions (tenant_id, name, version)
+    ON UPDATE CASCADE ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX model_version_tags_by_key_value ON model_version_tags (tenant_id, key, value);
+
+-- An alias points at a live version; deleting the version removes its aliases.
+CREATE TABLE registered_model_aliases (
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  alias TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, name, alias),
+  FOREIGN KEY (tenant_id, name, version) REFERENCES model_versions (tenant_id, name, version)
+    ON UPDATE CASCADE ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX registered_model_aliases_by_version
+  ON registered_model_aliases (tenant_id, name, version);
+
+-- Append-only history of promotions; promotion_id gives the order of appends.
+CREATE TABLE model_version_promotions (
+  promotion_id INTEGER PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  target TEXT NOT NULL,
+  principal TEXT NOT NULL,
+  timestamp INTEGER NOT NULL,
+  previous_version INTEGER,
+  FOREIGN KEY (tenant_id, name) REFERENCES registered_models (tenant_id, name)
+    ON UPDATE CASCADE ON DELETE CASCADE
+);
+CREATE INDEX model_version_promotions_by_version
+  ON model_version_promotions (tenant_id, name, version);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SqliteMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "tracking and logged models", kTrackingSchema},
+      {2, "model registry", kRegistrySchema},
   };
   return kMigrations;
 }

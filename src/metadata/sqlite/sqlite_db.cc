@@ -378,6 +378,20 @@ std::string JsonArray(const std::vector<std::string>& values) {
   return out;
 }
 
+std::string JsonArray(const std::vector<std::pair<std::string, int64_t>>& values) {
+  std::string out = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += ',';
+    out += '[';
+    AppendJsonString(values[i].first, out);
+    out += ',';
+    out += std::to_string(values[i].second);
+    out += ']';
+  }
+  out += ']';
+  return out;
+}
+
 std::string JsonArray(const std::vector<int64_t>& values) {
   std::string out = "[";
   for (size_t i = 0; i < values.size(); ++i) {

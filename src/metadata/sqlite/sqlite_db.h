@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -164,5 +165,7 @@ class Transaction {
 // cached statement for any number of ids.
 std::string JsonArray(const std::vector<std::string>& values);
 std::string JsonArray(const std::vector<int64_t>& values);
+// [["a",1],["b",2]]: composite keys, read back with json_extract(value, '$[0]') and '$[1]'.
+std::string JsonArray(const std::vector<std::pair<std::string, int64_t>>& values);
 
 }  // namespace cairn::metadata::sqlite

@@ -168,5 +168,20 @@ TEST_F(SqliteDbTest, JsonArraysSurviveJsonEach) {
   EXPECT_EQ(JsonArray(std::vector<std::string>{}), "[]");
 }
 
+TEST_F(SqliteDbTest, JsonPairsSurviveJsonExtract) {
+  std::vector<std::pair<std::string, int64_t>> values = {{"a\"b", 1}, {"c", -7}};
+  EXPECT_EQ(JsonArray(values), R"([["a\"b",1],["c",-7]])");
+  auto s = db_->Prepare(
+      "SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?) ORDER "
+      "BY key");
+  s->Bind(JsonArray(values));
+  for (const auto& [text, number] : values) {
+    ASSERT_TRUE(*s->Step());
+    EXPECT_EQ(s->Text(0), text);
+    EXPECT_EQ(s->Int(1), number);
+  }
+  EXPECT_FALSE(*s->Step());
+}
+
 }  // namespace
 }  // namespace cairn::metadata::sqlite

@@ -11,12 +11,16 @@
 #include "metadata/migrations/migration.h"
 #include "metadata/sqlite/sqlite_db.h"
 #include "metadata/sqlite/sqlite_migrator.h"
+#include "metadata/sqlite/sqlite_search.h"
 
 namespace cairn::metadata {
 namespace {
 
 using sqlite::Connection;
 using sqlite::JsonArray;
+using sqlite::KeyValueTable;
+using sqlite::OrdersBy;
+using sqlite::RunPagedQuery;
 using sqlite::Statement;
 using sqlite::Transaction;
 
@@ -558,58 +562,6 @@ SqlDialect MakeSqliteDialect() {
     return sql;
   };
   return dialect;
-}
-
-std::function<void(SqlParams&, std::string&)> TenantScope(std::string tenant,
-                                                          std::string column = "tenant_id") {
-  return [tenant = std::move(tenant), column = std::move(column)](SqlParams& params,
-                                                                  std::string& sql) {
-    sql += " AND ";
-    sql += column;
-    sql += " = ";
-    sql += params.Add(tenant);
-  };
-}
-
-// A child table whose primary key is (id, key).
-ChildTable KeyValueTable(std::string table, std::string id_column, std::string_view tenant) {
-  ChildTable child;
-  child.table = std::move(table);
-  child.id_columns = std::move(id_column);
-  child.one_row_per_key = true;
-  child.scope = TenantScope(std::string(tenant));
-  return child;
-}
-
-// Runs a compiled search and collects rows with `read`. Fetches one row more than asked for to
-// tell whether another page exists.
-template <typename T, typename ReadFn>
-StatusOr<ResultPage<T>> RunPagedQuery(Connection& db, std::string sql, SqlParams& params,
-                                      const Page& page, ReadFn read) {
-  int64_t limit = std::max<int64_t>(page.max_results, 0);
-  sql += " LIMIT ";
-  sql += params.Add(limit + 1);
-  sql += " OFFSET ";
-  sql += params.Add(std::max<int64_t>(page.offset, 0));
-  ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
-  s.BindAll(params.values());
-  ResultPage<T> result;
-  while (true) {
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) break;
-    if (static_cast<int64_t>(result.items.size()) == limit) {
-      result.has_more = true;
-      break;
-    }
-    result.items.push_back(read(s));
-  }
-  return result;
-}
-
-bool OrdersBy(const std::vector<filter::OrderBy>& order_by, std::string_view attribute) {
-  return std::any_of(order_by.begin(), order_by.end(), [&](const filter::OrderBy& o) {
-    return o.entity == filter::Entity::kAttribute && o.key == attribute;
-  });
 }
 
 }  // namespace

@@ -33,7 +33,8 @@ struct SqliteOptions {
   int checkpoint_frames = 1000;
 };
 
-// MetadataStore on one SQLite file in WAL mode.
+// MetadataStore (tracking and, in sqlite_registry.cc, the model registry) on one SQLite file in
+// WAL mode.
 //
 // Concurrency: one writer connection, guarded by a mutex, runs every write in a
 // BEGIN IMMEDIATE transaction, so writes of this process never contend for SQLite's lock with
@@ -120,6 +121,63 @@ class SqliteMetadataStore final : public MetadataStore {
                               const std::vector<Param>& params, int64_t now_ms) override;
   StatusOr<ResultPage<LoggedModel>> SearchLoggedModels(
       std::string_view tenant, const SearchLoggedModelsQuery& query) override;
+
+  // ---- RegistryStore (sqlite_registry.cc) ----
+  StatusOr<RegisteredModel> CreateRegisteredModel(std::string_view tenant, std::string_view name,
+                                                  std::string_view description,
+                                                  const std::vector<Tag>& tags,
+                                                  std::string_view user_id,
+                                                  int64_t now_ms) override;
+  StatusOr<RegisteredModel> GetRegisteredModel(std::string_view tenant,
+                                               std::string_view name) override;
+  StatusOr<RegisteredModel> RenameRegisteredModel(std::string_view tenant, std::string_view name,
+                                                  std::string_view new_name,
+                                                  int64_t now_ms) override;
+  StatusOr<RegisteredModel> UpdateRegisteredModel(std::string_view tenant, std::string_view name,
+                                                  std::optional<std::string> description,
+                                                  int64_t now_ms) override;
+  Status DeleteRegisteredModel(std::string_view tenant, std::string_view name) override;
+  StatusOr<ResultPage<RegisteredModel>> SearchRegisteredModels(
+      std::string_view tenant, const SearchRegisteredModelsQuery& query) override;
+  StatusOr<std::vector<ModelVersion>> GetLatestVersions(
+      std::string_view tenant, std::string_view name,
+      const std::vector<ModelStage>& stages) override;
+  Status SetRegisteredModelTag(std::string_view tenant, std::string_view name, const Tag& tag,
+                               int64_t now_ms) override;
+  Status DeleteRegisteredModelTag(std::string_view tenant, std::string_view name,
+                                  std::string_view key) override;
+  Status SetRegisteredModelAlias(std::string_view tenant, std::string_view name,
+                                 std::string_view alias, int64_t version, int64_t now_ms) override;
+  Status DeleteRegisteredModelAlias(std::string_view tenant, std::string_view name,
+                                    std::string_view alias) override;
+  StatusOr<ModelVersion> GetModelVersionByAlias(std::string_view tenant, std::string_view name,
+                                                std::string_view alias) override;
+  StatusOr<ModelVersion> CreateModelVersion(std::string_view tenant,
+                                            const CreateModelVersionRequest& request,
+                                            int64_t now_ms) override;
+  StatusOr<ModelVersion> GetModelVersion(std::string_view tenant, std::string_view name,
+                                         int64_t version) override;
+  StatusOr<ModelVersion> UpdateModelVersion(std::string_view tenant, std::string_view name,
+                                            int64_t version, std::optional<std::string> description,
+                                            int64_t now_ms) override;
+  Status DeleteModelVersion(std::string_view tenant, std::string_view name, int64_t version,
+                            int64_t now_ms) override;
+  StatusOr<ResultPage<ModelVersion>> SearchModelVersions(
+      std::string_view tenant, const SearchModelVersionsQuery& query) override;
+  StatusOr<ModelVersion> TransitionModelVersionStage(std::string_view tenant, std::string_view name,
+                                                     int64_t version, ModelStage stage,
+                                                     bool archive_existing,
+                                                     int64_t now_ms) override;
+  Status SetModelVersionTag(std::string_view tenant, std::string_view name, int64_t version,
+                            const Tag& tag, int64_t now_ms) override;
+  Status DeleteModelVersionTag(std::string_view tenant, std::string_view name, int64_t version,
+                               std::string_view key) override;
+  StatusOr<PromotionRecord> PromoteModelVersion(std::string_view tenant,
+                                                const PromoteRequest& request,
+                                                int64_t now_ms) override;
+  StatusOr<std::vector<PromotionRecord>> ListPromotions(std::string_view tenant,
+                                                        std::string_view name,
+                                                        std::optional<int64_t> version) override;
 
   // The schema version of the open database.
   StatusOr<int> SchemaVersionForTest();

@@ -1,0 +1,18 @@
+#include "api/v1/openapi.h"
+
+#include <string>
+
+namespace cairn::api::v1 {
+
+// Generated from openapi.json by CMake (openapi_document.cc.in).
+std::string_view OpenApiJsonText();
+
+std::string_view OpenApiDocument() { return OpenApiJsonText(); }
+
+void RegisterOpenApi(http::Router& router) {
+  router.Add(http::Method::kGet, "/api/v1/openapi.json", [](http::Request&) {
+    return http::Response::Json(200, std::string(OpenApiDocument()));
+  });
+}
+
+}  // namespace cairn::api::v1

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "http/message.h"
+
+namespace cairn::cli {
+
+// Where the server listens, from a URL such as "http://127.0.0.1:5000" or
+// "http://host/prefix". A URL without a scheme is read as http.
+struct ServerAddress {
+  std::string host;  // name or address; IPv6 without brackets
+  uint16_t port = 80;
+  std::string base_path;  // "" or "/prefix" without a trailing slash
+};
+
+// INVALID_ARGUMENT for anything but plain http URLs with a host and an optional port and path
+// (https is not supported; put a TLS-terminating proxy's plain side in front, or use
+// port forwarding).
+StatusOr<ServerAddress> ParseServerAddress(std::string_view url);
+
+struct HttpCall {
+  http::Method method = http::Method::kGet;
+  std::string target;  // path and query, percent-encoded, starting with '/'
+  std::string body;    // sent as application/json when not empty
+};
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+
+// Sends one request on a fresh connection and reads the whole answer. Any HTTP status is a
+// reply; UNAVAILABLE when the server cannot be reached or the exchange fails or exceeds
+// `timeout`. Blocking; thread-compatible.
+StatusOr<HttpReply> SendHttp(const ServerAddress& server, const HttpCall& call,
+                             std::chrono::milliseconds timeout);
+
+}  // namespace cairn::cli

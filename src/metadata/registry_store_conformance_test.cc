@@ -1,0 +1,1158 @@
+// The RegistryStore conformance suite: the model registry half of every MetadataStore backend
+// (see metadata_store_test_backends.h for the backends it runs against).
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "filter/filter.h"
+#include "metadata/metadata_store.h"
+#include "metadata/metadata_store_test_backends.h"
+
+namespace cairn::metadata {
+namespace {
+
+using filter::Clause;
+using filter::Comparator;
+using filter::Entity;
+using testing_util::Backend;
+using testing_util::BackendName;
+
+constexpr std::string_view kTenant = "acme";
+constexpr std::string_view kOtherTenant = "globex";
+constexpr std::string_view kPromptTag = "mlflow.prompt.is_prompt";
+
+Clause C(Entity entity, std::string key, Comparator op, filter::Value value = {}) {
+  Clause c;
+  c.entity = entity;
+  c.key = std::move(key);
+  c.op = op;
+  c.value = std::move(value);
+  return c;
+}
+
+Clause Attr(std::string key, Comparator op, filter::Value value) {
+  return C(Entity::kAttribute, std::move(key), op, std::move(value));
+}
+
+Clause TagClause(std::string key, Comparator op, std::string value) {
+  return C(Entity::kTag, std::move(key), op, std::move(value));
+}
+
+filter::Filter F(std::vector<Clause> clauses) {
+  filter::Filter f;
+  f.clauses = std::move(clauses);
+  return f;
+}
+
+std::optional<std::string> FindTag(const std::vector<Tag>& tags, std::string_view key) {
+  for (const Tag& t : tags) {
+    if (t.key == key) return t.value;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> Names(const std::vector<RegisteredModel>& models) {
+  std::vector<std::string> names;
+  for (const RegisteredModel& m : models) names.push_back(m.name);
+  return names;
+}
+
+// "name/version" of each version, in order.
+std::vector<std::string> Ids(const std::vector<ModelVersion>& versions) {
+  std::vector<std::string> ids;
+  for (const ModelVersion& v : versions) ids.push_back(v.name + "/" + std::to_string(v.version));
+  return ids;
+}
+
+std::vector<int64_t> Numbers(const std::vector<ModelVersion>& versions) {
+  std::vector<int64_t> numbers;
+  for (const ModelVersion& v : versions) numbers.push_back(v.version);
+  return numbers;
+}
+
+std::vector<ModelStage> Stages(const std::vector<ModelVersion>& versions) {
+  std::vector<ModelStage> stages;
+  for (const ModelVersion& v : versions) stages.push_back(v.current_stage);
+  return stages;
+}
+
+std::vector<std::string> Targets(const std::vector<PromotionRecord>& records) {
+  std::vector<std::string> targets;
+  for (const PromotionRecord& r : records) {
+    targets.push_back(std::to_string(r.version) + "->" + r.target);
+  }
+  return targets;
+}
+
+class RegistryStoreConformanceTest : public testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-registry-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto opened = GetParam().open(dir_);
+    if (!opened.ok() && opened.status().code() == StatusCode::kUnavailable) {
+      GTEST_SKIP() << GetParam().name << " unavailable: " << opened.status().ToString();
+    }
+    ASSERT_OK(opened);
+    store_ = std::move(opened).value();
+  }
+
+  void TearDown() override {
+    store_.reset();
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  void Reopen() {
+    store_.reset();
+    auto opened = GetParam().open(dir_);
+    ASSERT_OK(opened);
+    store_ = std::move(opened).value();
+  }
+
+  RegistryStore& store() { return *store_; }
+
+  // A strictly increasing clock.
+  int64_t Now() { return now_ += 10; }
+
+  void NewModel(const std::string& name, std::string_view tenant = kTenant,
+                std::vector<Tag> tags = {}) {
+    auto model = store().CreateRegisteredModel(tenant, name, "", tags, "alice", Now());
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+  }
+
+  CreateModelVersionRequest Request(const std::string& name, const std::string& run_id = "",
+                                    std::vector<Tag> tags = {}) {
+    CreateModelVersionRequest request;
+    request.name = name;
+    request.source = "mlflow-artifacts:/1/" + (run_id.empty() ? "none" : run_id) + "/model";
+    request.storage_location = "file:///store/" + name;
+    request.run_id = run_id;
+    request.user_id = "bob";
+    request.tags = std::move(tags);
+    return request;
+  }
+
+  int64_t NewVersion(const std::string& name, std::string_view tenant = kTenant,
+                     const std::string& run_id = "", std::vector<Tag> tags = {}) {
+    auto version =
+        store().CreateModelVersion(tenant, Request(name, run_id, std::move(tags)), Now());
+    EXPECT_TRUE(version.ok()) << version.status().ToString();
+    return version.ok() ? version->version : -1;
+  }
+
+  void Transition(const std::string& name, int64_t version, ModelStage stage,
+                  bool archive = false) {
+    auto moved = store().TransitionModelVersionStage(kTenant, name, version, stage, archive, Now());
+    ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  }
+
+  ModelVersion MustGetVersion(const std::string& name, int64_t version,
+                              std::string_view tenant = kTenant) {
+    auto v = store().GetModelVersion(tenant, name, version);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? *v : ModelVersion{};
+  }
+
+  RegisteredModel MustGetModel(const std::string& name, std::string_view tenant = kTenant) {
+    auto m = store().GetRegisteredModel(tenant, name);
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    return m.ok() ? *m : RegisteredModel{};
+  }
+
+  ModelStage StageOf(const std::string& name, int64_t version) {
+    return MustGetVersion(name, version).current_stage;
+  }
+
+  std::vector<RegisteredModel> SearchModels(filter::Filter f,
+                                            std::vector<filter::OrderBy> order = {},
+                                            std::string_view tenant = kTenant) {
+    SearchRegisteredModelsQuery query;
+    query.filter = std::move(f);
+    query.order_by = std::move(order);
+    query.page.max_results = 1000;
+    auto page = store().SearchRegisteredModels(tenant, query);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    if (!page.ok()) return {};
+    EXPECT_FALSE(page->has_more);
+    return page->items;
+  }
+
+  std::vector<ModelVersion> SearchVersions(filter::Filter f,
+                                           std::vector<filter::OrderBy> order = {},
+                                           std::string_view tenant = kTenant) {
+    SearchModelVersionsQuery query;
+    query.filter = std::move(f);
+    query.order_by = std::move(order);
+    auto page = store().SearchModelVersions(tenant, query);
+    EXPECT_TRUE(page.ok()) << page.status().ToString();
+    if (!page.ok()) return {};
+    EXPECT_FALSE(page->has_more);
+    return page->items;
+  }
+
+  std::vector<PromotionRecord> Promotions(const std::string& name,
+                                          std::optional<int64_t> version = std::nullopt) {
+    auto records = store().ListPromotions(kTenant, name, version);
+    EXPECT_TRUE(records.ok()) << records.status().ToString();
+    return records.ok() ? *records : std::vector<PromotionRecord>{};
+  }
+
+  std::string dir_;
+  std::unique_ptr<MetadataStore> store_;
+  int64_t now_ = 1'000'000;
+};
+
+void ExpectStatus(const Status& status, StatusCode code, std::string_view message) {
+  EXPECT_EQ(status.code(), code) << status.ToString();
+  EXPECT_EQ(status.message(), message);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Registered models
+
+TEST_P(RegistryStoreConformanceTest, CreateAndGetRegisteredModel) {
+  ASSERT_OK_AND_ASSIGN(
+      RegisteredModel created,
+      store().CreateRegisteredModel(kTenant, "churn", "predicts churn",
+                                    {{"team", "growth"}, {"b", "1"}}, "alice", 5000));
+  EXPECT_EQ(created.name, "churn");
+  EXPECT_EQ(created.description, "predicts churn");
+  EXPECT_EQ(created.user_id, "alice");
+  EXPECT_EQ(created.creation_timestamp, 5000);
+  EXPECT_EQ(created.last_updated_timestamp, 5000);
+  EXPECT_EQ(created.tags, (std::vector<Tag>{{"b", "1"}, {"team", "growth"}}));
+  EXPECT_TRUE(created.aliases.empty());
+  EXPECT_TRUE(created.latest_versions.empty());
+
+  RegisteredModel got = MustGetModel("churn");
+  EXPECT_EQ(got.name, "churn");
+  EXPECT_EQ(got.description, "predicts churn");
+  EXPECT_EQ(got.creation_timestamp, 5000);
+  EXPECT_EQ(got.tags, created.tags);
+
+  ExpectStatus(store().GetRegisteredModel(kTenant, "nope").status(), StatusCode::kNotFound,
+               "Registered Model with name=nope not found");
+  // Names are case-sensitive.
+  EXPECT_EQ(store().GetRegisteredModel(kTenant, "Churn").status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(RegistryStoreConformanceTest, DuplicateNameIsAlreadyExistsAndChangesNothing) {
+  ASSERT_OK(store().CreateRegisteredModel(kTenant, "m", "first", {{"k", "1"}}, "alice", 100));
+  auto again = store().CreateRegisteredModel(kTenant, "m", "second", {{"k", "2"}}, "bob", 200);
+  ExpectStatus(again.status(), StatusCode::kAlreadyExists,
+               "Registered Model (name=m) already exists.");
+  RegisteredModel m = MustGetModel("m");
+  EXPECT_EQ(m.description, "first");
+  EXPECT_EQ(m.user_id, "alice");
+  EXPECT_EQ(m.last_updated_timestamp, 100);
+  EXPECT_EQ(m.tags, (std::vector<Tag>{{"k", "1"}}));
+}
+
+TEST_P(RegistryStoreConformanceTest, UpdateRegisteredModel) {
+  ASSERT_OK(store().CreateRegisteredModel(kTenant, "m", "old", {}, "alice", 100));
+  ASSERT_OK_AND_ASSIGN(RegisteredModel updated,
+                       store().UpdateRegisteredModel(kTenant, "m", "new", 300));
+  EXPECT_EQ(updated.description, "new");
+  EXPECT_EQ(updated.creation_timestamp, 100);
+  EXPECT_EQ(updated.last_updated_timestamp, 300);
+  // No description: nothing changes.
+  ASSERT_OK_AND_ASSIGN(updated, store().UpdateRegisteredModel(kTenant, "m", std::nullopt, 400));
+  EXPECT_EQ(updated.description, "new");
+  EXPECT_EQ(updated.last_updated_timestamp, 300);
+  ASSERT_OK_AND_ASSIGN(updated, store().UpdateRegisteredModel(kTenant, "m", "", 500));
+  EXPECT_EQ(updated.description, "");
+  ExpectStatus(store().UpdateRegisteredModel(kTenant, "nope", "x", 1).status(),
+               StatusCode::kNotFound, "Registered Model with name=nope not found");
+}
+
+TEST_P(RegistryStoreConformanceTest, RenameMovesVersionsTagsAliasesAndPromotions) {
+  NewModel("old", kTenant, {{"team", "a"}});
+  NewVersion("old", kTenant, "run1", {{"v", "1"}});
+  NewVersion("old", kTenant, "run2", {{"v", "2"}});
+  NewVersion("old");
+  ASSERT_OK(store().DeleteModelVersion(kTenant, "old", 3, Now()));
+  Transition("old", 2, ModelStage::kProduction);
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "old", "champion", 2, Now()));
+  RegistryStore::PromoteRequest promote{
+      .name = "old", .version = 1, .alias = "challenger", .principal = "carol"};
+  ASSERT_OK(store().PromoteModelVersion(kTenant, promote, Now()));
+
+  int64_t rename_time = Now();
+  ASSERT_OK_AND_ASSIGN(RegisteredModel renamed,
+                       store().RenameRegisteredModel(kTenant, "old", "new", rename_time));
+  EXPECT_EQ(renamed.name, "new");
+  EXPECT_EQ(renamed.last_updated_timestamp, rename_time);
+  EXPECT_EQ(renamed.tags, (std::vector<Tag>{{"team", "a"}}));
+  ASSERT_EQ(renamed.aliases.size(), 2u);
+  EXPECT_EQ(renamed.aliases[0].alias, "challenger");
+  EXPECT_EQ(renamed.aliases[0].version, 1);
+  EXPECT_EQ(renamed.aliases[1].alias, "champion");
+  EXPECT_EQ(renamed.aliases[1].version, 2);
+  EXPECT_EQ(Ids(renamed.latest_versions), (std::vector<std::string>{"new/1", "new/2"}));
+
+  EXPECT_EQ(store().GetRegisteredModel(kTenant, "old").status().code(), StatusCode::kNotFound);
+  ExpectStatus(store().GetModelVersion(kTenant, "old", 1).status(), StatusCode::kNotFound,
+               "Model Version (name=old, version=1) not found");
+  ModelVersion v1 = MustGetVersion("new", 1);
+  EXPECT_EQ(v1.name, "new");
+  EXPECT_EQ(v1.run_id, "run1");
+  EXPECT_EQ(v1.tags, (std::vector<Tag>{{"v", "1"}}));
+  EXPECT_EQ(v1.aliases, (std::vector<std::string>{"challenger"}));
+  EXPECT_EQ(v1.last_updated_timestamp, rename_time);
+  ASSERT_OK_AND_ASSIGN(ModelVersion champion,
+                       store().GetModelVersionByAlias(kTenant, "new", "champion"));
+  EXPECT_EQ(champion.version, 2);
+  EXPECT_EQ(champion.current_stage, ModelStage::kProduction);
+  EXPECT_EQ(Targets(Promotions("new")), (std::vector<std::string>{"1->alias:challenger"}));
+  EXPECT_EQ(Promotions("new")[0].name, "new");
+  // The deleted version 3 moved too: numbering continues after it.
+  EXPECT_EQ(NewVersion("new"), 4);
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("name", Comparator::kEq, "new")}),
+                               {{Entity::kAttribute, "version_number", true}})),
+            (std::vector<std::string>{"new/1", "new/2", "new/4"}));
+  EXPECT_TRUE(SearchVersions(F({Attr("name", Comparator::kEq, "old")})).empty());
+  // The old name is free again and starts from scratch.
+  NewModel("old");
+  EXPECT_EQ(NewVersion("old"), 1);
+  EXPECT_TRUE(MustGetModel("old").aliases.empty());
+  EXPECT_TRUE(Promotions("old").empty());
+}
+
+TEST_P(RegistryStoreConformanceTest, RenameCollisionsAndMissingModels) {
+  NewModel("a");
+  NewVersion("a");
+  NewModel("b");
+  NewVersion("b");
+  NewVersion("b");
+  ExpectStatus(store().RenameRegisteredModel(kTenant, "a", "b", Now()).status(),
+               StatusCode::kAlreadyExists, "Registered Model (name=b) already exists.");
+  EXPECT_EQ(MustGetModel("a").latest_versions.size(), 1u);
+  EXPECT_EQ(Numbers(SearchVersions(F({Attr("name", Comparator::kEq, "b")}))),
+            (std::vector<int64_t>{2, 1}));
+  ExpectStatus(store().RenameRegisteredModel(kTenant, "nope", "c", Now()).status(),
+               StatusCode::kNotFound, "Registered Model with name=nope not found");
+  // Renaming to its own name is allowed.
+  ASSERT_OK(store().RenameRegisteredModel(kTenant, "a", "a", Now()));
+  EXPECT_EQ(MustGetVersion("a", 1).name, "a");
+}
+
+TEST_P(RegistryStoreConformanceTest, DeleteRegisteredModelRemovesEverything) {
+  NewModel("m", kTenant, {{"k", "v"}});
+  NewVersion("m", kTenant, "r", {{"vk", "vv"}});
+  NewVersion("m");
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "m", "champion", 1, Now()));
+  RegistryStore::PromoteRequest promote{
+      .name = "m", .version = 2, .stage = ModelStage::kProduction, .principal = "p"};
+  ASSERT_OK(store().PromoteModelVersion(kTenant, promote, Now()));
+
+  ASSERT_OK(store().DeleteRegisteredModel(kTenant, "m"));
+  EXPECT_EQ(store().GetRegisteredModel(kTenant, "m").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(store().GetModelVersion(kTenant, "m", 1).status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(SearchVersions({}).empty());
+  EXPECT_TRUE(SearchModels({}).empty());
+  EXPECT_EQ(store().ListPromotions(kTenant, "m", std::nullopt).status().code(),
+            StatusCode::kNotFound);
+  ExpectStatus(store().DeleteRegisteredModel(kTenant, "m"), StatusCode::kNotFound,
+               "Registered Model with name=m not found");
+
+  // A new model of the same name inherits nothing.
+  NewModel("m");
+  EXPECT_EQ(NewVersion("m"), 1);
+  RegisteredModel fresh = MustGetModel("m");
+  EXPECT_TRUE(fresh.tags.empty());
+  EXPECT_TRUE(fresh.aliases.empty());
+  EXPECT_TRUE(MustGetVersion("m", 1).tags.empty());
+  EXPECT_TRUE(Promotions("m").empty());
+}
+
+TEST_P(RegistryStoreConformanceTest, RegisteredModelTags) {
+  NewModel("m");
+  ASSERT_OK(store().SetRegisteredModelTag(kTenant, "m", {"k", "1"}, Now()));
+  ASSERT_OK(store().SetRegisteredModelTag(kTenant, "m", {"k", "2"}, Now()));
+  ASSERT_OK(store().SetRegisteredModelTag(kTenant, "m", {"empty", ""}, Now()));
+  EXPECT_EQ(MustGetModel("m").tags, (std::vector<Tag>{{"empty", ""}, {"k", "2"}}));
+  ASSERT_OK(store().DeleteRegisteredModelTag(kTenant, "m", "k"));
+  EXPECT_EQ(MustGetModel("m").tags, (std::vector<Tag>{{"empty", ""}}));
+  EXPECT_EQ(store().DeleteRegisteredModelTag(kTenant, "m", "k").code(), StatusCode::kNotFound);
+  ExpectStatus(store().SetRegisteredModelTag(kTenant, "nope", {"k", "v"}, Now()),
+               StatusCode::kNotFound, "Registered Model with name=nope not found");
+  ExpectStatus(store().DeleteRegisteredModelTag(kTenant, "nope", "k"), StatusCode::kNotFound,
+               "Registered Model with name=nope not found");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Model versions
+
+TEST_P(RegistryStoreConformanceTest, CreateModelVersionStoresEveryField) {
+  NewModel("m");
+  CreateModelVersionRequest request;
+  request.name = "m";
+  request.source = "models:/m-0123";
+  request.storage_location = "file:///artifacts/1/models/m-0123/artifacts";
+  request.run_id = "abc";
+  request.run_link = "http://runs/abc";
+  request.model_id = "m-0123";
+  request.description = "first";
+  request.user_id = "bob";
+  request.tags = {{"b", "2"}, {"a", "1"}};
+  ASSERT_OK_AND_ASSIGN(ModelVersion created, store().CreateModelVersion(kTenant, request, 7000));
+  EXPECT_EQ(created.name, "m");
+  EXPECT_EQ(created.version, 1);
+  EXPECT_EQ(created.creation_timestamp, 7000);
+  EXPECT_EQ(created.last_updated_timestamp, 7000);
+  EXPECT_EQ(created.user_id, "bob");
+  EXPECT_EQ(created.current_stage, ModelStage::kNone);
+  EXPECT_EQ(created.description, "first");
+  EXPECT_EQ(created.source, request.source);
+  EXPECT_EQ(created.storage_location, request.storage_location);
+  EXPECT_EQ(created.run_id, "abc");
+  EXPECT_EQ(created.run_link, "http://runs/abc");
+  EXPECT_EQ(created.model_id, "m-0123");
+  EXPECT_EQ(created.status, ModelVersionStatus::kReady);
+  EXPECT_EQ(created.status_message, "");
+  EXPECT_EQ(created.tags, (std::vector<Tag>{{"a", "1"}, {"b", "2"}}));
+  EXPECT_TRUE(created.aliases.empty());
+
+  ModelVersion got = MustGetVersion("m", 1);
+  EXPECT_EQ(got.source, request.source);
+  EXPECT_EQ(got.tags, created.tags);
+  // Registering a version updates the model.
+  EXPECT_EQ(MustGetModel("m").last_updated_timestamp, 7000);
+
+  ExpectStatus(store().CreateModelVersion(kTenant, Request("nope"), Now()).status(),
+               StatusCode::kNotFound, "Registered Model with name=nope not found");
+  ExpectStatus(store().GetModelVersion(kTenant, "m", 2).status(), StatusCode::kNotFound,
+               "Model Version (name=m, version=2) not found");
+}
+
+TEST_P(RegistryStoreConformanceTest, VersionNumbersCountDeletedVersions) {
+  NewModel("m");
+  EXPECT_EQ(NewVersion("m"), 1);
+  EXPECT_EQ(NewVersion("m"), 2);
+  EXPECT_EQ(NewVersion("m"), 3);
+  ASSERT_OK(store().DeleteModelVersion(kTenant, "m", 3, Now()));
+  ASSERT_OK(store().DeleteModelVersion(kTenant, "m", 2, Now()));
+  EXPECT_EQ(NewVersion("m"), 4);
+  ExpectStatus(store().GetModelVersion(kTenant, "m", 3).status(), StatusCode::kNotFound,
+               "Model Version (name=m, version=3) not found");
+  ExpectStatus(store().DeleteModelVersion(kTenant, "m", 3, Now()), StatusCode::kNotFound,
+               "Model Version (name=m, version=3) not found");
+  EXPECT_EQ(store().DeleteModelVersion(kTenant, "m", 99, Now()).code(), StatusCode::kNotFound);
+  // Numbers are per model.
+  NewModel("other");
+  EXPECT_EQ(NewVersion("other"), 1);
+}
+
+TEST_P(RegistryStoreConformanceTest, UpdateModelVersion) {
+  NewModel("m");
+  NewVersion("m");
+  ASSERT_OK_AND_ASSIGN(ModelVersion updated,
+                       store().UpdateModelVersion(kTenant, "m", 1, "better", 9000));
+  EXPECT_EQ(updated.description, "better");
+  EXPECT_EQ(updated.last_updated_timestamp, 9000);
+  ASSERT_OK_AND_ASSIGN(updated, store().UpdateModelVersion(kTenant, "m", 1, std::nullopt, 9500));
+  EXPECT_EQ(updated.description, "better");
+  EXPECT_EQ(updated.last_updated_timestamp, 9000);
+  EXPECT_EQ(MustGetVersion("m", 1).description, "better");
+  ExpectStatus(store().UpdateModelVersion(kTenant, "m", 2, "x", 1).status(), StatusCode::kNotFound,
+               "Model Version (name=m, version=2) not found");
+}
+
+TEST_P(RegistryStoreConformanceTest, ModelVersionTags) {
+  NewModel("m");
+  NewVersion("m");
+  ASSERT_OK(store().SetModelVersionTag(kTenant, "m", 1, {"k", "1"}, Now()));
+  ASSERT_OK(store().SetModelVersionTag(kTenant, "m", 1, {"k", "2"}, Now()));
+  ASSERT_OK(store().SetModelVersionTag(kTenant, "m", 1, {"a", ""}, Now()));
+  EXPECT_EQ(MustGetVersion("m", 1).tags, (std::vector<Tag>{{"a", ""}, {"k", "2"}}));
+  ASSERT_OK(store().DeleteModelVersionTag(kTenant, "m", 1, "k"));
+  EXPECT_EQ(MustGetVersion("m", 1).tags, (std::vector<Tag>{{"a", ""}}));
+  EXPECT_EQ(store().DeleteModelVersionTag(kTenant, "m", 1, "k").code(), StatusCode::kNotFound);
+  ExpectStatus(store().SetModelVersionTag(kTenant, "m", 5, {"k", "v"}, Now()),
+               StatusCode::kNotFound, "Model Version (name=m, version=5) not found");
+  ExpectStatus(store().DeleteModelVersionTag(kTenant, "m", 5, "a"), StatusCode::kNotFound,
+               "Model Version (name=m, version=5) not found");
+}
+
+TEST_P(RegistryStoreConformanceTest, DeletedVersionDisappearsEverywhere) {
+  NewModel("m");
+  NewVersion("m", kTenant, "r1", {{"k", "v"}});
+  NewVersion("m", kTenant, "r2", {{"k", "v"}});
+  Transition("m", 1, ModelStage::kProduction);
+  Transition("m", 2, ModelStage::kProduction);
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "m", "champion", 2, Now()));
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "m", "also", 2, Now()));
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "m", "old", 1, Now()));
+
+  int64_t delete_time = Now();
+  ASSERT_OK(store().DeleteModelVersion(kTenant, "m", 2, delete_time));
+  EXPECT_EQ(store().GetModelVersion(kTenant, "m", 2).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(Numbers(SearchVersions({})), (std::vector<int64_t>{1}));
+  EXPECT_EQ(Numbers(SearchVersions(F({TagClause("k", Comparator::kEq, "v")}))),
+            (std::vector<int64_t>{1}));
+  EXPECT_EQ(Numbers(SearchVersions(F({Attr("run_id", Comparator::kEq, "r2")}))),
+            (std::vector<int64_t>{}));
+  // Latest falls back to the older version in the stage.
+  ASSERT_OK_AND_ASSIGN(auto latest,
+                       store().GetLatestVersions(kTenant, "m", {ModelStage::kProduction}));
+  EXPECT_EQ(Numbers(latest), (std::vector<int64_t>{1}));
+  RegisteredModel m = MustGetModel("m");
+  EXPECT_EQ(Numbers(m.latest_versions), (std::vector<int64_t>{1}));
+  EXPECT_EQ(m.last_updated_timestamp, delete_time);
+  // Its aliases are gone; others stay.
+  ASSERT_EQ(m.aliases.size(), 1u);
+  EXPECT_EQ(m.aliases[0].alias, "old");
+  ExpectStatus(store().GetModelVersionByAlias(kTenant, "m", "champion").status(),
+               StatusCode::kNotFound, "Registered model alias champion not found.");
+  // Writes to it are NOT_FOUND.
+  EXPECT_EQ(store().SetModelVersionTag(kTenant, "m", 2, {"a", "b"}, Now()).code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(store()
+                .TransitionModelVersionStage(kTenant, "m", 2, ModelStage::kStaging, false, Now())
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(store().UpdateModelVersion(kTenant, "m", 2, "d", Now()).status().code(),
+            StatusCode::kNotFound);
+  ExpectStatus(store().SetRegisteredModelAlias(kTenant, "m", "champion", 2, Now()),
+               StatusCode::kNotFound, "Model Version (name=m, version=2) not found");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stages
+
+TEST_P(RegistryStoreConformanceTest, TransitionWithAndWithoutArchivingExisting) {
+  NewModel("m");
+  for (int i = 0; i < 5; ++i) NewVersion("m");
+  Transition("m", 1, ModelStage::kStaging);
+  Transition("m", 2, ModelStage::kStaging);
+  Transition("m", 3, ModelStage::kProduction);
+  EXPECT_EQ(StageOf("m", 1), ModelStage::kStaging);
+  EXPECT_EQ(StageOf("m", 2), ModelStage::kStaging);
+
+  int64_t when = Now();
+  ASSERT_OK_AND_ASSIGN(ModelVersion moved, store().TransitionModelVersionStage(
+                                               kTenant, "m", 4, ModelStage::kStaging, true, when));
+  EXPECT_EQ(moved.current_stage, ModelStage::kStaging);
+  EXPECT_EQ(moved.last_updated_timestamp, when);
+  // Only versions in the target stage are archived.
+  EXPECT_EQ(StageOf("m", 1), ModelStage::kArchived);
+  EXPECT_EQ(StageOf("m", 2), ModelStage::kArchived);
+  EXPECT_EQ(MustGetVersion("m", 1).last_updated_timestamp, when);
+  EXPECT_EQ(StageOf("m", 3), ModelStage::kProduction);
+  EXPECT_EQ(StageOf("m", 5), ModelStage::kNone);
+  EXPECT_EQ(MustGetModel("m").last_updated_timestamp, when);
+
+  ASSERT_OK(
+      store().TransitionModelVersionStage(kTenant, "m", 5, ModelStage::kProduction, true, Now()));
+  EXPECT_EQ(StageOf("m", 3), ModelStage::kArchived);
+  EXPECT_EQ(StageOf("m", 4), ModelStage::kStaging);
+
+  // Archiving is only for Staging and Production; nothing changes on the error.
+  for (ModelStage stage : {ModelStage::kNone, ModelStage::kArchived}) {
+    EXPECT_EQ(
+        store().TransitionModelVersionStage(kTenant, "m", 4, stage, true, Now()).status().code(),
+        StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(StageOf("m", 4), ModelStage::kStaging);
+  // Back to None without archiving.
+  Transition("m", 4, ModelStage::kNone);
+  EXPECT_EQ(StageOf("m", 4), ModelStage::kNone);
+  ExpectStatus(store()
+                   .TransitionModelVersionStage(kTenant, "m", 9, ModelStage::kStaging, false, Now())
+                   .status(),
+               StatusCode::kNotFound, "Model Version (name=m, version=9) not found");
+}
+
+TEST_P(RegistryStoreConformanceTest, LatestVersionsPerStage) {
+  NewModel("m");
+  for (int i = 0; i < 7; ++i) NewVersion("m");
+  Transition("m", 1, ModelStage::kProduction);
+  Transition("m", 2, ModelStage::kStaging);
+  Transition("m", 3, ModelStage::kProduction);
+  Transition("m", 5, ModelStage::kArchived);
+  ASSERT_OK(store().DeleteModelVersion(kTenant, "m", 7, Now()));
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "m", "prod", 3, Now()));
+  ASSERT_OK(store().SetModelVersionTag(kTenant, "m", 3, {"k", "v"}, Now()));
+  // None: 4, 6 (7 deleted); Staging: 2; Production: 1, 3; Archived: 5.
+
+  ASSERT_OK_AND_ASSIGN(auto all, store().GetLatestVersions(kTenant, "m", {}));
+  EXPECT_EQ(Numbers(all), (std::vector<int64_t>{6, 2, 3, 5}));
+  EXPECT_EQ(Stages(all), (std::vector<ModelStage>{ModelStage::kNone, ModelStage::kStaging,
+                                                  ModelStage::kProduction, ModelStage::kArchived}));
+  EXPECT_EQ(all[2].aliases, (std::vector<std::string>{"prod"}));
+  EXPECT_EQ(all[2].tags, (std::vector<Tag>{{"k", "v"}}));
+
+  ASSERT_OK_AND_ASSIGN(
+      auto some,
+      store().GetLatestVersions(
+          kTenant, "m", {ModelStage::kProduction, ModelStage::kNone, ModelStage::kProduction}));
+  EXPECT_EQ(Numbers(some), (std::vector<int64_t>{3, 6}));
+
+  Transition("m", 2, ModelStage::kNone);
+  ASSERT_OK_AND_ASSIGN(auto staging,
+                       store().GetLatestVersions(kTenant, "m", {ModelStage::kStaging}));
+  EXPECT_TRUE(staging.empty());
+
+  RegisteredModel model = MustGetModel("m");
+  EXPECT_EQ(Numbers(model.latest_versions), (std::vector<int64_t>{6, 3, 5}));
+  EXPECT_EQ(model.latest_versions[1].aliases, (std::vector<std::string>{"prod"}));
+
+  ExpectStatus(store().GetLatestVersions(kTenant, "nope", {}).status(), StatusCode::kNotFound,
+               "Registered Model with name=nope not found");
+  NewModel("empty");
+  ASSERT_OK_AND_ASSIGN(auto none, store().GetLatestVersions(kTenant, "empty", {}));
+  EXPECT_TRUE(none.empty());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Aliases
+
+TEST_P(RegistryStoreConformanceTest, AliasesPointMoveAndDelete) {
+  NewModel("m");
+  NewVersion("m");
+  NewVersion("m");
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "m", "champion", 1, Now()));
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "m", "challenger", 2, Now()));
+  ASSERT_OK_AND_ASSIGN(ModelVersion champion,
+                       store().GetModelVersionByAlias(kTenant, "m", "champion"));
+  EXPECT_EQ(champion.version, 1);
+  EXPECT_EQ(champion.aliases, (std::vector<std::string>{"champion"}));
+
+  // Moving an alias.
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "m", "champion", 2, Now()));
+  ASSERT_OK_AND_ASSIGN(champion, store().GetModelVersionByAlias(kTenant, "m", "champion"));
+  EXPECT_EQ(champion.version, 2);
+  EXPECT_EQ(champion.aliases, (std::vector<std::string>{"challenger", "champion"}));
+  EXPECT_TRUE(MustGetVersion("m", 1).aliases.empty());
+  RegisteredModel m = MustGetModel("m");
+  ASSERT_EQ(m.aliases.size(), 2u);
+  EXPECT_EQ(m.aliases[0].alias, "challenger");
+  EXPECT_EQ(m.aliases[1].alias, "champion");
+  EXPECT_EQ(m.aliases[1].version, 2);
+
+  ASSERT_OK(store().DeleteRegisteredModelAlias(kTenant, "m", "champion"));
+  ExpectStatus(store().GetModelVersionByAlias(kTenant, "m", "champion").status(),
+               StatusCode::kNotFound, "Registered model alias champion not found.");
+  EXPECT_EQ(MustGetVersion("m", 2).aliases, (std::vector<std::string>{"challenger"}));
+  // Deleting an absent alias is fine; an absent model is not.
+  ASSERT_OK(store().DeleteRegisteredModelAlias(kTenant, "m", "champion"));
+  ExpectStatus(store().DeleteRegisteredModelAlias(kTenant, "nope", "champion"),
+               StatusCode::kNotFound, "Registered Model with name=nope not found");
+
+  ExpectStatus(store().SetRegisteredModelAlias(kTenant, "m", "x", 3, Now()), StatusCode::kNotFound,
+               "Model Version (name=m, version=3) not found");
+  ExpectStatus(store().SetRegisteredModelAlias(kTenant, "nope", "x", 1, Now()),
+               StatusCode::kNotFound, "Registered Model with name=nope not found");
+  EXPECT_EQ(store().GetModelVersionByAlias(kTenant, "nope", "x").status().code(),
+            StatusCode::kNotFound);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Promotions
+
+TEST_P(RegistryStoreConformanceTest, PromoteToStage) {
+  NewModel("m");
+  for (int i = 0; i < 3; ++i) NewVersion("m");
+  RegistryStore::PromoteRequest request{
+      .name = "m", .version = 1, .stage = ModelStage::kProduction, .principal = "alice"};
+  ASSERT_OK_AND_ASSIGN(PromotionRecord first, store().PromoteModelVersion(kTenant, request, 100));
+  EXPECT_EQ(first.name, "m");
+  EXPECT_EQ(first.version, 1);
+  EXPECT_EQ(first.target, "stage:Production");
+  EXPECT_EQ(first.principal, "alice");
+  EXPECT_EQ(first.timestamp, 100);
+  EXPECT_EQ(first.previous_version, std::nullopt);
+  EXPECT_EQ(StageOf("m", 1), ModelStage::kProduction);
+
+  // Archiving the previous holder.
+  request.version = 2;
+  request.archive_previous = true;
+  request.principal = "bob";
+  ASSERT_OK_AND_ASSIGN(PromotionRecord second, store().PromoteModelVersion(kTenant, request, 200));
+  EXPECT_EQ(second.previous_version, 1);
+  EXPECT_EQ(StageOf("m", 1), ModelStage::kArchived);
+  EXPECT_EQ(StageOf("m", 2), ModelStage::kProduction);
+
+  // Without archiving, the previous holder keeps the stage.
+  request.version = 3;
+  request.archive_previous = false;
+  ASSERT_OK_AND_ASSIGN(PromotionRecord third, store().PromoteModelVersion(kTenant, request, 300));
+  EXPECT_EQ(third.previous_version, 2);
+  EXPECT_EQ(StageOf("m", 2), ModelStage::kProduction);
+  EXPECT_EQ(StageOf("m", 3), ModelStage::kProduction);
+  EXPECT_EQ(MustGetModel("m").last_updated_timestamp, 300);
+
+  std::vector<PromotionRecord> records = Promotions("m");
+  EXPECT_EQ(Targets(records),
+            (std::vector<std::string>{"1->stage:Production", "2->stage:Production",
+                                      "3->stage:Production"}));
+  EXPECT_EQ(records[1].principal, "bob");
+  EXPECT_EQ(records[1].timestamp, 200);
+  EXPECT_EQ(records[1].previous_version, 1);
+  EXPECT_EQ(records[0].previous_version, std::nullopt);
+  EXPECT_EQ(Targets(Promotions("m", 2)), (std::vector<std::string>{"2->stage:Production"}));
+  EXPECT_TRUE(Promotions("m", 7).empty());
+}
+
+TEST_P(RegistryStoreConformanceTest, PromoteToAlias) {
+  NewModel("m");
+  for (int i = 0; i < 3; ++i) NewVersion("m");
+  Transition("m", 1, ModelStage::kProduction);
+  RegistryStore::PromoteRequest request{
+      .name = "m", .version = 1, .alias = "champion", .principal = "alice"};
+  ASSERT_OK_AND_ASSIGN(PromotionRecord first, store().PromoteModelVersion(kTenant, request, 100));
+  EXPECT_EQ(first.target, "alias:champion");
+  EXPECT_EQ(first.previous_version, std::nullopt);
+  ASSERT_OK_AND_ASSIGN(ModelVersion held, store().GetModelVersionByAlias(kTenant, "m", "champion"));
+  EXPECT_EQ(held.version, 1);
+
+  request.version = 2;
+  request.archive_previous = true;
+  ASSERT_OK_AND_ASSIGN(PromotionRecord second, store().PromoteModelVersion(kTenant, request, 200));
+  EXPECT_EQ(second.previous_version, 1);
+  ASSERT_OK_AND_ASSIGN(held, store().GetModelVersionByAlias(kTenant, "m", "champion"));
+  EXPECT_EQ(held.version, 2);
+  EXPECT_EQ(held.current_stage, ModelStage::kNone);  // an alias does not change the stage
+  EXPECT_EQ(StageOf("m", 1), ModelStage::kArchived);
+  EXPECT_TRUE(MustGetVersion("m", 1).aliases.empty());
+
+  // Promoting the holder again: no previous holder, nothing archived.
+  ASSERT_OK_AND_ASSIGN(PromotionRecord again, store().PromoteModelVersion(kTenant, request, 300));
+  EXPECT_EQ(again.previous_version, std::nullopt);
+  EXPECT_EQ(StageOf("m", 2), ModelStage::kNone);
+
+  // Without archiving, the previous holder keeps its stage.
+  Transition("m", 2, ModelStage::kStaging);
+  request.version = 3;
+  request.archive_previous = false;
+  ASSERT_OK_AND_ASSIGN(PromotionRecord fourth, store().PromoteModelVersion(kTenant, request, 400));
+  EXPECT_EQ(fourth.previous_version, 2);
+  EXPECT_EQ(StageOf("m", 2), ModelStage::kStaging);
+
+  EXPECT_EQ(Targets(Promotions("m")),
+            (std::vector<std::string>{"1->alias:champion", "2->alias:champion", "2->alias:champion",
+                                      "3->alias:champion"}));
+}
+
+TEST_P(RegistryStoreConformanceTest, FailedPromotionChangesNothing) {
+  NewModel("m");
+  NewVersion("m");
+  NewVersion("m");
+  Transition("m", 1, ModelStage::kProduction);
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "m", "champion", 1, Now()));
+  ASSERT_OK(store().DeleteModelVersion(kTenant, "m", 2, Now()));
+  int64_t updated = MustGetModel("m").last_updated_timestamp;
+
+  RegistryStore::PromoteRequest to_stage{.name = "m",
+                                         .version = 9,
+                                         .stage = ModelStage::kProduction,
+                                         .archive_previous = true,
+                                         .principal = "p"};
+  ExpectStatus(store().PromoteModelVersion(kTenant, to_stage, Now()).status(),
+               StatusCode::kNotFound, "Model Version (name=m, version=9) not found");
+  to_stage.version = 2;  // deleted
+  EXPECT_EQ(store().PromoteModelVersion(kTenant, to_stage, Now()).status().code(),
+            StatusCode::kNotFound);
+  RegistryStore::PromoteRequest to_alias{
+      .name = "m", .version = 2, .alias = "champion", .archive_previous = true, .principal = "p"};
+  EXPECT_EQ(store().PromoteModelVersion(kTenant, to_alias, Now()).status().code(),
+            StatusCode::kNotFound);
+  RegistryStore::PromoteRequest missing_model{
+      .name = "nope", .version = 1, .stage = ModelStage::kStaging, .principal = "p"};
+  ExpectStatus(store().PromoteModelVersion(kTenant, missing_model, Now()).status(),
+               StatusCode::kNotFound, "Registered Model with name=nope not found");
+
+  // Malformed requests.
+  RegistryStore::PromoteRequest both{
+      .name = "m", .version = 1, .stage = ModelStage::kStaging, .alias = "a", .principal = "p"};
+  EXPECT_EQ(store().PromoteModelVersion(kTenant, both, Now()).status().code(),
+            StatusCode::kInvalidArgument);
+  RegistryStore::PromoteRequest neither{.name = "m", .version = 1, .principal = "p"};
+  EXPECT_EQ(store().PromoteModelVersion(kTenant, neither, Now()).status().code(),
+            StatusCode::kInvalidArgument);
+  RegistryStore::PromoteRequest archive_none{.name = "m",
+                                             .version = 1,
+                                             .stage = ModelStage::kNone,
+                                             .archive_previous = true,
+                                             .principal = "p"};
+  EXPECT_EQ(store().PromoteModelVersion(kTenant, archive_none, Now()).status().code(),
+            StatusCode::kInvalidArgument);
+
+  EXPECT_TRUE(Promotions("m").empty());
+  EXPECT_EQ(StageOf("m", 1), ModelStage::kProduction);
+  ASSERT_OK_AND_ASSIGN(ModelVersion champion,
+                       store().GetModelVersionByAlias(kTenant, "m", "champion"));
+  EXPECT_EQ(champion.version, 1);
+  EXPECT_EQ(MustGetModel("m").last_updated_timestamp, updated);
+  ExpectStatus(store().ListPromotions(kTenant, "nope", std::nullopt).status(),
+               StatusCode::kNotFound, "Registered Model with name=nope not found");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Searching registered models
+
+class SearchRegisteredModelsTest : public RegistryStoreConformanceTest {
+ protected:
+  void SetUp() override {
+    RegistryStoreConformanceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    // name            created  tags
+    // alpha           t+10     team=core
+    // Beta            t+20     team=Core, mlflow.prompt.is_prompt=false
+    // gamma-prompt    t+30     mlflow.prompt.is_prompt=true
+    // delta           t+40     (none)
+    NewModel("alpha", kTenant, {{"team", "core"}});
+    NewModel("Beta", kTenant, {{"team", "Core"}, {std::string(kPromptTag), "false"}});
+    NewModel("gamma-prompt", kTenant, {{std::string(kPromptTag), "true"}});
+    NewModel("delta");
+  }
+};
+
+TEST_P(SearchRegisteredModelsTest, DefaultOrderIsNameAscending) {
+  EXPECT_EQ(Names(SearchModels({})),
+            (std::vector<std::string>{"Beta", "alpha", "delta", "gamma-prompt"}));
+}
+
+TEST_P(SearchRegisteredModelsTest, NameFilters) {
+  EXPECT_EQ(Names(SearchModels(F({Attr("name", Comparator::kEq, "alpha")}))),
+            (std::vector<std::string>{"alpha"}));
+  EXPECT_EQ(Names(SearchModels(F({Attr("name", Comparator::kNe, "alpha")}))),
+            (std::vector<std::string>{"Beta", "delta", "gamma-prompt"}));
+  EXPECT_EQ(Names(SearchModels(F({Attr("name", Comparator::kLike, "%a")}))),
+            (std::vector<std::string>{"Beta", "alpha", "delta"}));
+  EXPECT_EQ(Names(SearchModels(F({Attr("name", Comparator::kLike, "b%")}))),
+            (std::vector<std::string>{}));
+  EXPECT_EQ(Names(SearchModels(F({Attr("name", Comparator::kILike, "b%")}))),
+            (std::vector<std::string>{"Beta"}));
+  EXPECT_EQ(Names(SearchModels(F({Attr("name", Comparator::kLike, "_elta")}))),
+            (std::vector<std::string>{"delta"}));
+}
+
+TEST_P(SearchRegisteredModelsTest, TagFilters) {
+  EXPECT_EQ(Names(SearchModels(F({TagClause("team", Comparator::kEq, "core")}))),
+            (std::vector<std::string>{"alpha"}));
+  // A plain `!=` needs the tag.
+  EXPECT_EQ(Names(SearchModels(F({TagClause("team", Comparator::kNe, "core")}))),
+            (std::vector<std::string>{"Beta"}));
+  EXPECT_EQ(Names(SearchModels(F({TagClause("team", Comparator::kLike, "c%")}))),
+            (std::vector<std::string>{"alpha"}));
+  EXPECT_EQ(Names(SearchModels(F({TagClause("team", Comparator::kILike, "c%")}))),
+            (std::vector<std::string>{"Beta", "alpha"}));
+  EXPECT_EQ(Names(SearchModels(F({TagClause("missing", Comparator::kEq, "x")}))),
+            (std::vector<std::string>{}));
+  EXPECT_EQ(Names(SearchModels(F({TagClause("team", Comparator::kILike, "core"),
+                                  Attr("name", Comparator::kLike, "a%")}))),
+            (std::vector<std::string>{"alpha"}));
+}
+
+TEST_P(SearchRegisteredModelsTest, PromptExclusionMatchesModelsWithoutTheTag) {
+  EXPECT_EQ(Names(SearchModels(F({TagClause(std::string(kPromptTag), Comparator::kNe, "true")}))),
+            (std::vector<std::string>{"Beta", "alpha", "delta"}));
+  // As the client sends it, ANDed onto a user filter.
+  ASSERT_OK_AND_ASSIGN(
+      filter::Filter parsed,
+      filter::ParseFilter("name ILIKE '%A%' AND tag.`mlflow.prompt.is_prompt` != 'true'",
+                          filter::SearchKind::kRegisteredModels));
+  EXPECT_EQ(Names(SearchModels(parsed)), (std::vector<std::string>{"Beta", "alpha", "delta"}));
+  // Prompts themselves.
+  EXPECT_EQ(Names(SearchModels(F({TagClause(std::string(kPromptTag), Comparator::kEq, "true")}))),
+            (std::vector<std::string>{"gamma-prompt"}));
+  // Any other `!=` on the prompt tag still needs the tag.
+  EXPECT_EQ(Names(SearchModels(F({TagClause(std::string(kPromptTag), Comparator::kNe, "false")}))),
+            (std::vector<std::string>{"gamma-prompt"}));
+}
+
+TEST_P(SearchRegisteredModelsTest, OrderByWithNameTieBreaker) {
+  using filter::OrderBy;
+  EXPECT_EQ(Names(SearchModels({}, {{Entity::kAttribute, "creation_timestamp", false}})),
+            (std::vector<std::string>{"delta", "gamma-prompt", "Beta", "alpha"}));
+  EXPECT_EQ(Names(SearchModels({}, {{Entity::kAttribute, "name", false}})),
+            (std::vector<std::string>{"gamma-prompt", "delta", "alpha", "Beta"}));
+  // Equal timestamps fall back to name ASC, whatever the direction.
+  ASSERT_OK(store().UpdateRegisteredModel(kTenant, "delta", "d", 5));
+  ASSERT_OK(store().UpdateRegisteredModel(kTenant, "alpha", "a", 5));
+  EXPECT_EQ(Names(SearchModels({}, {{Entity::kAttribute, "last_updated_timestamp", true}})),
+            (std::vector<std::string>{"alpha", "delta", "Beta", "gamma-prompt"}));
+  EXPECT_EQ(Names(SearchModels({}, {{Entity::kAttribute, "last_updated_timestamp", false}})),
+            (std::vector<std::string>{"gamma-prompt", "Beta", "alpha", "delta"}));
+  ASSERT_OK_AND_ASSIGN(OrderBy parsed, filter::ParseOrderBy("timestamp DESC",
+                                                            filter::SearchKind::kRegisteredModels));
+  EXPECT_EQ(Names(SearchModels({}, {parsed})),
+            (std::vector<std::string>{"gamma-prompt", "Beta", "alpha", "delta"}));
+}
+
+TEST_P(SearchRegisteredModelsTest, PagesWithHasMoreAndCarriesChildren) {
+  NewVersion("alpha");
+  NewVersion("alpha");
+  Transition("alpha", 2, ModelStage::kProduction);
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "alpha", "champion", 2, Now()));
+  NewVersion("delta");
+
+  SearchRegisteredModelsQuery query;
+  query.page.max_results = 3;
+  ASSERT_OK_AND_ASSIGN(auto first, store().SearchRegisteredModels(kTenant, query));
+  EXPECT_EQ(Names(first.items), (std::vector<std::string>{"Beta", "alpha", "delta"}));
+  EXPECT_TRUE(first.has_more);
+  query.page.offset = 3;
+  ASSERT_OK_AND_ASSIGN(auto second, store().SearchRegisteredModels(kTenant, query));
+  EXPECT_EQ(Names(second.items), (std::vector<std::string>{"gamma-prompt"}));
+  EXPECT_FALSE(second.has_more);
+  query.page = {.max_results = 4, .offset = 0};
+  ASSERT_OK_AND_ASSIGN(auto exact, store().SearchRegisteredModels(kTenant, query));
+  EXPECT_EQ(exact.items.size(), 4u);
+  EXPECT_FALSE(exact.has_more);
+
+  const RegisteredModel& beta = first.items[0];
+  EXPECT_EQ(FindTag(beta.tags, "team"), "Core");
+  EXPECT_TRUE(beta.latest_versions.empty());
+  const RegisteredModel& alpha = first.items[1];
+  EXPECT_EQ(alpha.tags, (std::vector<Tag>{{"team", "core"}}));
+  ASSERT_EQ(alpha.aliases.size(), 1u);
+  EXPECT_EQ(alpha.aliases[0].alias, "champion");
+  EXPECT_EQ(Numbers(alpha.latest_versions), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(alpha.latest_versions[1].aliases, (std::vector<std::string>{"champion"}));
+  EXPECT_EQ(Ids(first.items[2].latest_versions), (std::vector<std::string>{"delta/1"}));
+}
+
+TEST_P(SearchRegisteredModelsTest, InvalidFilterIsInvalidArgument) {
+  SearchRegisteredModelsQuery query;
+  query.filter = F({Attr("run_id", Comparator::kEq, "x")});
+  EXPECT_EQ(store().SearchRegisteredModels(kTenant, query).status().code(),
+            StatusCode::kInvalidArgument);
+  query.filter = {};
+  query.order_by = {{Entity::kAttribute, "nope", true}};
+  EXPECT_EQ(store().SearchRegisteredModels(kTenant, query).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Searching model versions
+
+class SearchModelVersionsTest : public RegistryStoreConformanceTest {
+ protected:
+  void SetUp() override {
+    RegistryStoreConformanceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    // a/1 run r1 src .../r1/model  env=prod   t+20
+    // a/2 run r2                   env=dev    t+30
+    // a/3 run r1                   (deleted)
+    // b/1 run r3                   env=Prod   t+50
+    // b/2 run r2                   (no tags)  t+60
+    NewModel("a");
+    NewModel("b");
+    NewVersion("a", kTenant, "r1", {{"env", "prod"}});
+    NewVersion("a", kTenant, "r2", {{"env", "dev"}});
+    NewVersion("a", kTenant, "r1", {{"env", "prod"}});
+    NewVersion("b", kTenant, "r3", {{"env", "Prod"}});
+    NewVersion("b", kTenant, "r2");
+    ASSERT_OK(store().DeleteModelVersion(kTenant, "a", 3, 1));
+  }
+};
+
+TEST_P(SearchModelVersionsTest, DefaultOrderIsLastUpdatedDescending) {
+  EXPECT_EQ(Ids(SearchVersions({})), (std::vector<std::string>{"b/2", "b/1", "a/2", "a/1"}));
+  // Ties on the timestamp: name ASC, then version DESC.
+  ASSERT_OK(store().UpdateModelVersion(kTenant, "a", 1, "x", 5));
+  ASSERT_OK(store().UpdateModelVersion(kTenant, "a", 2, "x", 5));
+  ASSERT_OK(store().UpdateModelVersion(kTenant, "b", 1, "x", 5));
+  EXPECT_EQ(Ids(SearchVersions({})), (std::vector<std::string>{"b/2", "a/2", "a/1", "b/1"}));
+}
+
+TEST_P(SearchModelVersionsTest, AttributeFilters) {
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("name", Comparator::kEq, "a")}))),
+            (std::vector<std::string>{"a/2", "a/1"}));
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("name", Comparator::kNe, "a")}))),
+            (std::vector<std::string>{"b/2", "b/1"}));
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("name", Comparator::kLike, "A")}))),
+            (std::vector<std::string>{}));
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("name", Comparator::kILike, "A")}))),
+            (std::vector<std::string>{"a/2", "a/1"}));
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("run_id", Comparator::kEq, "r1")}))),
+            (std::vector<std::string>{"a/1"}));
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("run_id", Comparator::kNe, "r2")}))),
+            (std::vector<std::string>{"b/1", "a/1"}));
+  EXPECT_EQ(Ids(SearchVersions(
+                F({Attr("run_id", Comparator::kIn, std::vector<std::string>{"r1", "r3", "zz"})}))),
+            (std::vector<std::string>{"b/1", "a/1"}));
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("source_path", Comparator::kEq,
+                                       std::string("mlflow-artifacts:/1/r2/model"))}))),
+            (std::vector<std::string>{"b/2", "a/2"}));
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("source_path", Comparator::kLike, "%/r3/%")}))),
+            (std::vector<std::string>{"b/1"}));
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("source_path", Comparator::kILike, "MLFLOW%R1%")}))),
+            (std::vector<std::string>{"a/1"}));
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("version_number", Comparator::kGt, 1.0)}))),
+            (std::vector<std::string>{"b/2", "a/2"}));
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("version_number", Comparator::kEq, 1.0),
+                                  Attr("name", Comparator::kEq, "b")}))),
+            (std::vector<std::string>{"b/1"}));
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("version_number", Comparator::kGe, 3.0)}))),
+            (std::vector<std::string>{}));  // a/3 is deleted
+}
+
+TEST_P(SearchModelVersionsTest, TagFilters) {
+  EXPECT_EQ(Ids(SearchVersions(F({TagClause("env", Comparator::kEq, "prod")}))),
+            (std::vector<std::string>{"a/1"}));
+  EXPECT_EQ(Ids(SearchVersions(F({TagClause("env", Comparator::kNe, "prod")}))),
+            (std::vector<std::string>{"b/1", "a/2"}));
+  EXPECT_EQ(Ids(SearchVersions(F({TagClause("env", Comparator::kLike, "P%")}))),
+            (std::vector<std::string>{"b/1"}));
+  EXPECT_EQ(Ids(SearchVersions(F({TagClause("env", Comparator::kILike, "p%")}))),
+            (std::vector<std::string>{"b/1", "a/1"}));
+  EXPECT_EQ(Ids(SearchVersions(F({TagClause("env", Comparator::kILike, "p%"),
+                                  Attr("run_id", Comparator::kEq, "r3")}))),
+            (std::vector<std::string>{"b/1"}));
+  ASSERT_OK_AND_ASSIGN(filter::Filter parsed,
+                       filter::ParseFilter("tags.env = 'dev' AND name = 'a' AND run_id IN ('r2')",
+                                           filter::SearchKind::kModelVersions));
+  EXPECT_EQ(Ids(SearchVersions(parsed)), (std::vector<std::string>{"a/2"}));
+}
+
+TEST_P(SearchModelVersionsTest, OrderByAndPaging) {
+  using filter::OrderBy;
+  EXPECT_EQ(Ids(SearchVersions({}, {{Entity::kAttribute, "version_number", true}})),
+            (std::vector<std::string>{"a/1", "b/1", "a/2", "b/2"}));
+  EXPECT_EQ(Ids(SearchVersions({}, {{Entity::kAttribute, "name", false}})),
+            (std::vector<std::string>{"b/2", "b/1", "a/2", "a/1"}));
+  EXPECT_EQ(Ids(SearchVersions({}, {{Entity::kAttribute, "creation_timestamp", true}})),
+            (std::vector<std::string>{"a/1", "a/2", "b/1", "b/2"}));
+
+  SearchModelVersionsQuery query;
+  query.page.max_results = 3;
+  ASSERT_OK_AND_ASSIGN(auto first, store().SearchModelVersions(kTenant, query));
+  EXPECT_EQ(Ids(first.items), (std::vector<std::string>{"b/2", "b/1", "a/2"}));
+  EXPECT_TRUE(first.has_more);
+  query.page.offset = 3;
+  ASSERT_OK_AND_ASSIGN(auto second, store().SearchModelVersions(kTenant, query));
+  EXPECT_EQ(Ids(second.items), (std::vector<std::string>{"a/1"}));
+  EXPECT_FALSE(second.has_more);
+  EXPECT_EQ(second.items[0].tags, (std::vector<Tag>{{"env", "prod"}}));
+
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "b", "champion", 1, Now()));
+  std::vector<ModelVersion> bs = SearchVersions(F({Attr("name", Comparator::kEq, "b")}));
+  ASSERT_EQ(bs.size(), 2u);
+  EXPECT_EQ(bs[1].aliases, (std::vector<std::string>{"champion"}));
+  EXPECT_EQ(bs[1].tags, (std::vector<Tag>{{"env", "Prod"}}));
+  EXPECT_TRUE(bs[0].tags.empty());
+
+  query.page = {};
+  query.filter = F({Attr("status", Comparator::kEq, "READY")});
+  EXPECT_EQ(store().SearchModelVersions(kTenant, query).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tenants, concurrency, durability
+
+TEST_P(RegistryStoreConformanceTest, TenantsAreIsolated) {
+  NewModel("shared", kTenant, {{"owner", "acme"}});
+  NewModel("shared", kOtherTenant, {{"owner", "globex"}});
+  EXPECT_EQ(NewVersion("shared", kTenant, "r-acme"), 1);
+  EXPECT_EQ(NewVersion("shared", kTenant, "r-acme"), 2);
+  EXPECT_EQ(NewVersion("shared", kOtherTenant, "r-globex"), 1);
+  NewModel("acme-only");
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "shared", "champion", 2, Now()));
+  ASSERT_OK(store().SetRegisteredModelAlias(kOtherTenant, "shared", "champion", 1, Now()));
+
+  EXPECT_EQ(FindTag(MustGetModel("shared", kOtherTenant).tags, "owner"), "globex");
+  EXPECT_EQ(MustGetVersion("shared", 1, kOtherTenant).run_id, "r-globex");
+  EXPECT_EQ(store().GetModelVersion(kOtherTenant, "shared", 2).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(store().GetRegisteredModel(kOtherTenant, "acme-only").status().code(),
+            StatusCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(ModelVersion champion,
+                       store().GetModelVersionByAlias(kOtherTenant, "shared", "champion"));
+  EXPECT_EQ(champion.run_id, "r-globex");
+  EXPECT_EQ(Names(SearchModels({}, {}, kOtherTenant)), (std::vector<std::string>{"shared"}));
+  EXPECT_EQ(Ids(SearchVersions({}, {}, kOtherTenant)), (std::vector<std::string>{"shared/1"}));
+  EXPECT_EQ(Names(SearchModels(F({TagClause("owner", Comparator::kEq, "acme")}), {}, kOtherTenant)),
+            (std::vector<std::string>{}));
+  EXPECT_EQ(Ids(SearchVersions(F({Attr("run_id", Comparator::kEq, "r-acme")}), {}, kOtherTenant)),
+            (std::vector<std::string>{}));
+
+  // Writes in one tenant leave the other alone.
+  ASSERT_OK(store().RenameRegisteredModel(kTenant, "shared", "renamed", Now()));
+  EXPECT_EQ(MustGetModel("shared", kOtherTenant).aliases.size(), 1u);
+  ASSERT_OK(store().DeleteRegisteredModel(kOtherTenant, "shared"));
+  EXPECT_EQ(MustGetVersion("renamed", 2).aliases, (std::vector<std::string>{"champion"}));
+  EXPECT_EQ(Names(SearchModels({})), (std::vector<std::string>{"acme-only", "renamed"}));
+  EXPECT_EQ(store().DeleteRegisteredModel(kOtherTenant, "renamed").code(), StatusCode::kNotFound);
+}
+
+TEST_P(RegistryStoreConformanceTest, ConcurrentVersionCreationHasNoGapsOrDuplicates) {
+  NewModel("m");
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 25;
+  std::vector<std::vector<int64_t>> got(kThreads);
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto v =
+            store().CreateModelVersion(kTenant, Request("m", "run" + std::to_string(t)), 1000 + i);
+        if (!v.ok()) {
+          ++failures;
+          continue;
+        }
+        got[t].push_back(v->version);
+        // Reads interleave with the writes.
+        if (!store().GetModelVersion(kTenant, "m", v->version).ok()) ++failures;
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  std::vector<int64_t> all;
+  for (const auto& g : got) {
+    EXPECT_TRUE(std::is_sorted(g.begin(), g.end()));
+    all.insert(all.end(), g.begin(), g.end());
+  }
+  std::sort(all.begin(), all.end());
+  std::vector<int64_t> expected(kThreads * kPerThread);
+  for (size_t i = 0; i < expected.size(); ++i) expected[i] = static_cast<int64_t>(i) + 1;
+  EXPECT_EQ(all, expected);
+  SearchModelVersionsQuery query;
+  query.filter = F({Attr("name", Comparator::kEq, "m")});
+  ASSERT_OK_AND_ASSIGN(auto page, store().SearchModelVersions(kTenant, query));
+  EXPECT_EQ(page.items.size(), expected.size());
+}
+
+TEST_P(RegistryStoreConformanceTest, RegistrySurvivesReopen) {
+  NewModel("m", kTenant, {{"k", "v"}});
+  NewVersion("m", kTenant, "r", {{"vk", "vv"}});
+  NewVersion("m");
+  ASSERT_OK(store().DeleteModelVersion(kTenant, "m", 2, Now()));
+  ASSERT_OK(store().SetRegisteredModelAlias(kTenant, "m", "champion", 1, Now()));
+  RegistryStore::PromoteRequest promote{
+      .name = "m", .version = 1, .stage = ModelStage::kStaging, .principal = "p"};
+  ASSERT_OK(store().PromoteModelVersion(kTenant, promote, Now()));
+  Reopen();
+  ASSERT_NE(store_, nullptr);
+  RegisteredModel m = MustGetModel("m");
+  EXPECT_EQ(m.tags, (std::vector<Tag>{{"k", "v"}}));
+  ASSERT_EQ(m.aliases.size(), 1u);
+  EXPECT_EQ(Numbers(m.latest_versions), (std::vector<int64_t>{1}));
+  EXPECT_EQ(m.latest_versions[0].current_stage, ModelStage::kStaging);
+  EXPECT_EQ(MustGetVersion("m", 1).tags, (std::vector<Tag>{{"vk", "vv"}}));
+  EXPECT_EQ(Targets(Promotions("m")), (std::vector<std::string>{"1->stage:Staging"}));
+  EXPECT_EQ(NewVersion("m"), 3);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, RegistryStoreConformanceTest,
+                         testing::ValuesIn(testing_util::kConformanceBackends), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, SearchRegisteredModelsTest,
+                         testing::ValuesIn(testing_util::kConformanceBackends), BackendName);
+INSTANTIATE_TEST_SUITE_P(Backends, SearchModelVersionsTest,
+                         testing::ValuesIn(testing_util::kConformanceBackends), BackendName);
+
+}  // namespace
+}  // namespace cairn::metadata

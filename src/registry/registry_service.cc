@@ -1,0 +1,819 @@
+#include "registry/registry_service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <limits>
+#include <utility>
+
+#include "artifact/artifact_store.h"
+#include "tracking/validation.h"
+
+namespace cairn::registry {
+namespace {
+
+using metadata::ModelStage;
+
+constexpr std::string_view kModelsScheme = "models:";
+constexpr std::string_view kRunsScheme = "runs:";
+constexpr std::string_view kArtifactServiceScheme = "mlflow-artifacts:";
+constexpr std::string_view kIsPromptTag = "mlflow.prompt.is_prompt";
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && Lower(s.substr(0, prefix.size())) == prefix;
+}
+
+bool IsDigits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Percent-decodes what can be decoded, keeping malformed escapes as they are; '+' is a space.
+std::string LenientUnquotePlus(std::string_view in) {
+  std::string out;
+  out.reserve(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+') {
+      out += ' ';
+    } else if (in[i] == '%' && i + 2 < in.size() && HexValue(in[i + 1]) >= 0 &&
+               HexValue(in[i + 2]) >= 0) {
+      out += static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2]));
+      i += 2;
+    } else {
+      out += in[i];
+    }
+  }
+  return out;
+}
+
+// The scheme of a URI ("" for none): letters, digits, '+', '-', '.' before the first ':',
+// starting with a letter. A one-letter scheme is a Windows drive, which counts as none.
+std::string SchemeOf(std::string_view uri) {
+  size_t colon = uri.find(':');
+  if (colon == std::string_view::npos || colon < 2) return "";
+  if (!std::isalpha(static_cast<unsigned char>(uri[0]))) return "";
+  for (size_t i = 1; i < colon; ++i) {
+    char c = uri[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
+      return "";
+    }
+  }
+  return Lower(uri.substr(0, colon));
+}
+
+// The filesystem path of a local source: a bare path, or a file: URI on this host.
+std::optional<std::filesystem::path> LocalPath(std::string_view source) {
+  std::string scheme = SchemeOf(source);
+  if (scheme.empty()) return std::filesystem::path(std::string(source));
+  if (scheme != "file") return std::nullopt;
+  std::string_view rest = source.substr(5);
+  if (rest.substr(0, 2) == "//") {
+    rest.remove_prefix(2);
+    size_t slash = rest.find('/');
+    std::string_view host = rest.substr(0, slash);
+    if (!host.empty() && host != "localhost" && host != "127.0.0.1") return std::nullopt;
+    rest = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  }
+  rest = rest.substr(0, rest.find_first_of("?#"));
+  return std::filesystem::path(LenientUnquotePlus(rest));
+}
+
+Status InvalidSource(std::string_view source) {
+  return InvalidArgument(
+      "Invalid model version source: '" + std::string(source) +
+      "'. If supplying a source as an http, https, local file path, ftp, objectstore, or "
+      "mlflow-artifacts uri, an absolute path must be provided without relative path "
+      "references present. Please provide an absolute path.");
+}
+
+Status InvalidLocalSource(std::string_view source) {
+  return InvalidArgument(
+      "Invalid model version source: '" + std::string(source) +
+      "'. To use a local path as a model version source, the run_id request parameter has to "
+      "be specified and the local path has to be contained within the artifact directory of "
+      "the run specified by the run_id.");
+}
+
+Status ValidateDescription(const std::optional<std::string>& description) {
+  if (description && description->find('\0') != std::string::npos) {
+    return InvalidArgument("Invalid value for parameter 'description': NUL character");
+  }
+  return Status::Ok();
+}
+
+// True when the '/'-separated paths are equal or one is a directory inside the other.
+bool Overlaps(std::string_view a, std::string_view b) {
+  if (a.size() > b.size()) std::swap(a, b);
+  if (b.substr(0, a.size()) != a) return false;
+  return b.size() == a.size() || b[a.size()] == '/';
+}
+
+}  // namespace
+
+// ---- Pure helpers ----
+
+StatusOr<ModelStage> ParseStage(std::string_view text) {
+  std::string lower = Lower(text);
+  if (lower == "none") return ModelStage::kNone;
+  if (lower == "staging") return ModelStage::kStaging;
+  if (lower == "production") return ModelStage::kProduction;
+  if (lower == "archived") return ModelStage::kArchived;
+  return InvalidArgument("Invalid Model Version stage: " + std::string(text.substr(0, 300)) +
+                         ". Value must be one of None, Staging, Production, Archived.");
+}
+
+std::string_view StageName(ModelStage stage) {
+  switch (stage) {
+    case ModelStage::kNone:
+      return "None";
+    case ModelStage::kStaging:
+      return "Staging";
+    case ModelStage::kProduction:
+      return "Production";
+    case ModelStage::kArchived:
+      return "Archived";
+  }
+  return "None";
+}
+
+Status ValidateAlias(std::string_view alias) {
+  if (alias.empty()) return InvalidArgument("Registered model alias name cannot be empty.");
+  for (char c : alias) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') {
+      return InvalidArgument("Invalid alias name: '" + std::string(alias.substr(0, 300)) +
+                             "'. Names may only contain alphanumerics, underscores (_), and "
+                             "dashes (-).");
+    }
+  }
+  if (alias.size() > kMaxAliasLength) {
+    return InvalidArgument("Registered model alias name '" + std::string(alias.substr(0, 250)) +
+                           "' had length " + std::to_string(alias.size()) +
+                           ", which exceeded length limit of " + std::to_string(kMaxAliasLength));
+  }
+  if (Lower(alias) == "latest") {
+    return InvalidArgument("'latest' alias name (case insensitive) is reserved.");
+  }
+  if ((alias[0] == 'v' || alias[0] == 'V') && IsDigits(alias.substr(1))) {
+    return InvalidArgument("Version alias name '" + std::string(alias) + "' is reserved.");
+  }
+  return Status::Ok();
+}
+
+StatusOr<int64_t> ParseVersion(std::string_view text) {
+  if (text.empty()) return InvalidArgument("Missing value for required parameter 'version'");
+  std::string_view digits = text;
+  bool negative = false;
+  if (digits[0] == '+' || digits[0] == '-') {
+    negative = digits[0] == '-';
+    digits.remove_prefix(1);
+  }
+  if (!IsDigits(digits) || digits.size() > 18) {
+    return InvalidArgument("Model version must be an integer, got '" +
+                           std::string(text.substr(0, 100)) + "'");
+  }
+  int64_t value = 0;
+  for (char c : digits) value = value * 10 + (c - '0');
+  return negative ? -value : value;
+}
+
+Status ValidateModelName(std::string_view name, std::string_view field) {
+  if (name.empty()) {
+    return InvalidArgument("Missing value for required parameter '" + std::string(field) + "'");
+  }
+  if (name.size() > kMaxModelNameLength) {
+    return InvalidArgument("Registered model name '" + std::string(name.substr(0, 100)) +
+                           "...' exceeds the maximum length of " +
+                           std::to_string(kMaxModelNameLength) + " characters");
+  }
+  if (name.find('\0') != std::string_view::npos) {
+    return InvalidArgument("Invalid value for parameter '" + std::string(field) +
+                           "': NUL character");
+  }
+  return Status::Ok();
+}
+
+Status ValidateRegistryTag(const metadata::Tag& tag) {
+  RETURN_IF_ERROR(tracking::ValidateKey(tag.key, "tag"));
+  if (tag.value.size() > kMaxRegistryTagValueLength) {
+    return InvalidArgument("Tag value for key '" + tag.key + "' had length " +
+                           std::to_string(tag.value.size()) + ", which exceeded length limit of " +
+                           std::to_string(kMaxRegistryTagValueLength));
+  }
+  return Status::Ok();
+}
+
+bool IsLocalSource(std::string_view source) {
+  std::string scheme = SchemeOf(source);
+  return scheme.empty() || scheme == "file";
+}
+
+Status CheckSourceHasNoTraversal(std::string_view source) {
+  std::string decoded(source);
+  // Bounded: each round shortens the string, and no one nests escapes this deep honestly.
+  for (int round = 0; round < 16; ++round) {
+    std::string next = LenientUnquotePlus(decoded);
+    if (next == decoded) break;
+    decoded = std::move(next);
+  }
+  if (decoded.find('\0') != std::string::npos) return InvalidSource(source);
+  size_t start = 0;
+  while (start <= decoded.size()) {
+    size_t end = decoded.find_first_of("/\\", start);
+    if (end == std::string::npos) end = decoded.size();
+    std::string_view segment = std::string_view(decoded).substr(start, end - start);
+    if (segment == ".." || segment == ".") return InvalidSource(source);
+    start = end + 1;
+  }
+  return Status::Ok();
+}
+
+Status CheckLocalSourceInside(std::string_view source, std::string_view artifact_root) {
+  if (source.find('\0') != std::string_view::npos) return InvalidLocalSource(source);
+  std::optional<std::filesystem::path> path = LocalPath(source);
+  std::optional<std::filesystem::path> root = LocalPath(artifact_root);
+  if (!path || !root || artifact_root.empty() || !path->is_absolute() || !root->is_absolute()) {
+    return InvalidLocalSource(source);
+  }
+  std::string p = path->lexically_normal().generic_string();
+  std::string r = root->lexically_normal().generic_string();
+  while (p.size() > 1 && p.back() == '/') p.pop_back();
+  while (r.size() > 1 && r.back() == '/') r.pop_back();
+  bool inside = r == "/" || p == r ||
+                (p.size() > r.size() && p.compare(0, r.size(), r) == 0 && p[r.size()] == '/');
+  if (inside) return Status::Ok();
+  return InvalidLocalSource(source);
+}
+
+StatusOr<ModelsUri> ParseModelsUri(std::string_view uri) {
+  auto improper = [&uri]() {
+    return InvalidArgument(
+        "Not a proper models:/ URI: " + std::string(uri.substr(0, 500)) +
+        ". Models URIs must be of the form 'models:/model_name/suffix' or "
+        "'models:/model_name@alias' where suffix is a model version, stage, or the string "
+        "'latest' and where alias is a registered model alias. Only one of suffix or alias "
+        "can be defined at a time. Logged models are referenced as 'models:/<model_id>'.");
+  };
+  if (!StartsWithIgnoreCase(uri, kModelsScheme)) return improper();
+  std::string_view path = uri.substr(kModelsScheme.size());
+  if (path.size() < 2 || path[0] != '/' || path[1] == '/') return improper();
+  path.remove_prefix(1);
+  if (path.find_first_of("?#") != std::string_view::npos) return improper();
+
+  ModelsUri out;
+  size_t slash = path.find('/');
+  std::string_view first = path.substr(0, slash);
+  std::string_view rest = slash == std::string_view::npos ? "" : path.substr(slash + 1);
+  if (size_t at = first.find('@'); at != std::string_view::npos) {
+    out.name = std::string(first.substr(0, at));
+    out.alias = std::string(first.substr(at + 1));
+    out.sub_path = std::string(rest);
+    if (out.name.empty() || out.alias.empty()) return improper();
+    return out;
+  }
+  if (slash == std::string_view::npos) {
+    out.model_id = std::string(first);
+    return out;
+  }
+  size_t next = rest.find('/');
+  std::string_view selector = rest.substr(0, next);
+  out.name = std::string(first);
+  out.version = std::string(selector);
+  if (next != std::string_view::npos) out.sub_path = std::string(rest.substr(next + 1));
+  if (out.name.empty() || out.version.empty()) return improper();
+  if (!IsDigits(selector) && Lower(selector) != "latest" && !ParseStage(selector).ok()) {
+    return improper();
+  }
+  return out;
+}
+
+std::optional<std::string> ArtifactServicePath(std::string_view tenant, std::string_view location) {
+  if (!StartsWithIgnoreCase(location, kArtifactServiceScheme)) return std::nullopt;
+  std::string_view rest = location.substr(kArtifactServiceScheme.size());
+  if (rest.substr(0, 2) == "//") return std::nullopt;  // another host's artifact service
+  if (tenant.empty() || tenant.find('/') != std::string_view::npos || tenant == "." ||
+      tenant == "..") {
+    return std::nullopt;
+  }
+  if (!rest.empty() && rest[0] == '/') rest.remove_prefix(1);
+  StatusOr<std::string> normalized = artifact::NormalizeArtifactPath(rest);
+  if (!normalized.ok() || normalized->empty()) return std::nullopt;
+  return std::string(tenant) + "/" + *normalized;
+}
+
+// ---- RegistryService ----
+
+RegistryService::RegistryService(metadata::RegistryStore& registry,
+                                 metadata::MetadataStore& tracking, const Clock& clock)
+    : registry_(registry), tracking_(tracking), clock_(clock) {}
+
+void RegistryService::SetDeletionGuard(DeletionGuard guard) {
+  std::lock_guard lock(guard_mu_);
+  deletion_guard_ = std::move(guard);
+}
+
+Status RegistryService::CheckDeletionAllowed(std::string_view tenant,
+                                             const metadata::ModelVersion& version) {
+  DeletionGuard guard;
+  {
+    std::lock_guard lock(guard_mu_);
+    guard = deletion_guard_;
+  }
+  if (!guard) return Status::Ok();
+  return guard(tenant, version);
+}
+
+StatusOr<metadata::RegisteredModel> RegistryService::CreateRegisteredModel(
+    std::string_view tenant, std::string_view user, std::string_view name,
+    std::string_view description, const std::vector<metadata::Tag>& tags) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  for (const auto& t : tags) RETURN_IF_ERROR(ValidateRegistryTag(t));
+  return registry_.CreateRegisteredModel(tenant, name, description, tags, user, clock_.NowMillis());
+}
+
+StatusOr<metadata::RegisteredModel> RegistryService::GetRegisteredModel(std::string_view tenant,
+                                                                        std::string_view name) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  return registry_.GetRegisteredModel(tenant, name);
+}
+
+StatusOr<metadata::RegisteredModel> RegistryService::RenameRegisteredModel(
+    std::string_view tenant, std::string_view name, std::string_view new_name) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  RETURN_IF_ERROR(ValidateModelName(new_name, "new_name"));
+  return registry_.RenameRegisteredModel(tenant, name, new_name, clock_.NowMillis());
+}
+
+StatusOr<metadata::RegisteredModel> RegistryService::UpdateRegisteredModel(
+    std::string_view tenant, std::string_view name, std::optional<std::string> description) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  RETURN_IF_ERROR(ValidateDescription(description));
+  return registry_.UpdateRegisteredModel(tenant, name, std::move(description), clock_.NowMillis());
+}
+
+Status RegistryService::DeleteRegisteredModel(std::string_view tenant, std::string_view name) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  bool has_guard;
+  {
+    std::lock_guard lock(guard_mu_);
+    has_guard = static_cast<bool>(deletion_guard_);
+  }
+  if (has_guard) {
+    RETURN_IF_ERROR(registry_.GetRegisteredModel(tenant, name).status());
+    metadata::SearchModelVersionsQuery query;
+    query.filter.clauses.push_back(
+        {filter::Entity::kAttribute, "name", filter::Comparator::kEq, std::string(name)});
+    query.page.max_results = 10000;
+    while (true) {
+      ASSIGN_OR_RETURN(auto page, registry_.SearchModelVersions(tenant, query));
+      for (const auto& v : page.items) RETURN_IF_ERROR(CheckDeletionAllowed(tenant, v));
+      if (!page.has_more) break;
+      query.page.offset += query.page.max_results;
+    }
+  }
+  return registry_.DeleteRegisteredModel(tenant, name);
+}
+
+StatusOr<metadata::ResultPage<metadata::RegisteredModel>> RegistryService::SearchRegisteredModels(
+    std::string_view tenant, const metadata::SearchRegisteredModelsQuery& query) {
+  int64_t max = query.page.max_results;
+  if (max < 1) {
+    return InvalidArgument(
+        "Invalid value for request parameter max_results. It must be a positive integer, but "
+        "got value " +
+        std::to_string(max));
+  }
+  if (max > kMaxSearchRegisteredModelsResults) {
+    return InvalidArgument("Invalid value for request parameter max_results. It must be at most " +
+                           std::to_string(kMaxSearchRegisteredModelsResults) + ", but got value " +
+                           std::to_string(max));
+  }
+  if (query.page.offset < 0) return InvalidArgument("Invalid page token");
+  return registry_.SearchRegisteredModels(tenant, query);
+}
+
+StatusOr<std::vector<metadata::ModelVersion>> RegistryService::GetLatestVersions(
+    std::string_view tenant, std::string_view name, const std::vector<std::string>& stages) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  std::vector<ModelStage> parsed;
+  parsed.reserve(stages.size());
+  for (const auto& s : stages) {
+    ASSIGN_OR_RETURN(ModelStage stage, ParseStage(s));
+    parsed.push_back(stage);
+  }
+  return registry_.GetLatestVersions(tenant, name, parsed);
+}
+
+Status RegistryService::SetRegisteredModelTag(std::string_view tenant, std::string_view name,
+                                              const metadata::Tag& tag) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  RETURN_IF_ERROR(ValidateRegistryTag(tag));
+  return registry_.SetRegisteredModelTag(tenant, name, tag, clock_.NowMillis());
+}
+
+Status RegistryService::DeleteRegisteredModelTag(std::string_view tenant, std::string_view name,
+                                                 std::string_view key) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  RETURN_IF_ERROR(tracking::ValidateKey(key, "tag"));
+  return registry_.DeleteRegisteredModelTag(tenant, name, key);
+}
+
+Status RegistryService::SetRegisteredModelAlias(std::string_view tenant, std::string_view name,
+                                                std::string_view alias, std::string_view version) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  RETURN_IF_ERROR(ValidateAlias(alias));
+  ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
+  return registry_.SetRegisteredModelAlias(tenant, name, alias, v, clock_.NowMillis());
+}
+
+Status RegistryService::DeleteRegisteredModelAlias(std::string_view tenant, std::string_view name,
+                                                   std::string_view alias) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  RETURN_IF_ERROR(ValidateAlias(alias));
+  return registry_.DeleteRegisteredModelAlias(tenant, name, alias);
+}
+
+StatusOr<metadata::ModelVersion> RegistryService::GetModelVersionByAlias(std::string_view tenant,
+                                                                         std::string_view name,
+                                                                         std::string_view alias) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  if (alias.empty()) return InvalidArgument("Missing value for required parameter 'alias'");
+  return registry_.GetModelVersionByAlias(tenant, name, alias);
+}
+
+StatusOr<std::string> RegistryService::ResolveRegisteredModelUri(std::string_view tenant,
+                                                                 const ModelsUri& uri) {
+  metadata::ModelVersion version;
+  if (!uri.alias.empty()) {
+    ASSIGN_OR_RETURN(version, registry_.GetModelVersionByAlias(tenant, uri.name, uri.alias));
+  } else if (IsDigits(uri.version)) {
+    ASSIGN_OR_RETURN(int64_t number, ParseVersion(uri.version));
+    ASSIGN_OR_RETURN(version, registry_.GetModelVersion(tenant, uri.name, number));
+  } else {
+    std::vector<ModelStage> stages;
+    if (Lower(uri.version) != "latest") {
+      ASSIGN_OR_RETURN(ModelStage stage, ParseStage(uri.version));
+      stages.push_back(stage);
+    }
+    ASSIGN_OR_RETURN(auto latest, registry_.GetLatestVersions(tenant, uri.name, stages));
+    if (latest.empty()) {
+      return NotFound("No versions of model with name '" + uri.name + "' and stage '" +
+                      uri.version + "' found");
+    }
+    version = *std::max_element(latest.begin(), latest.end(),
+                                [](const auto& a, const auto& b) { return a.version < b.version; });
+  }
+  std::string base = version.storage_location.empty() ? version.source : version.storage_location;
+  if (uri.sub_path.empty()) return base;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/" + uri.sub_path;
+}
+
+Status RegistryService::PrepareModelVersion(std::string_view tenant,
+                                            metadata::CreateModelVersionRequest& request) {
+  RETURN_IF_ERROR(ValidateModelName(request.name));
+  if (request.source.empty()) {
+    return InvalidArgument("Missing value for required parameter 'source'");
+  }
+  for (const auto& t : request.tags) RETURN_IF_ERROR(ValidateRegistryTag(t));
+  RETURN_IF_ERROR(ValidateDescription(request.description));
+
+  std::optional<metadata::Run> run;
+  if (!request.run_id.empty()) {
+    RETURN_IF_ERROR(tracking::ValidateRunId(request.run_id));
+    ASSIGN_OR_RETURN(run, tracking_.GetRun(tenant, request.run_id));
+  }
+  std::optional<metadata::LoggedModel> logged_model;
+  if (!request.model_id.empty()) {
+    ASSIGN_OR_RETURN(logged_model, tracking_.GetLoggedModel(tenant, request.model_id));
+  }
+
+  // Prompt versions (MLflow's prompt registry) carry a placeholder source that names no files.
+  bool is_prompt = std::any_of(request.tags.begin(), request.tags.end(),
+                               [](const metadata::Tag& t) { return t.key == kIsPromptTag; });
+  if (is_prompt) {
+    request.storage_location = request.source;
+    return Status::Ok();
+  }
+  if (IsLocalSource(request.source)) {
+    // A local path is only trusted inside the artifact directory of the named run or model.
+    Status inside = InvalidLocalSource(request.source);
+    if (logged_model) inside = CheckLocalSourceInside(request.source, logged_model->artifact_uri);
+    if (!inside.ok() && run) {
+      inside = CheckLocalSourceInside(request.source, run->info.artifact_uri);
+    }
+    RETURN_IF_ERROR(inside);
+    request.storage_location = request.source;
+    return Status::Ok();
+  }
+  RETURN_IF_ERROR(CheckSourceHasNoTraversal(request.source));
+
+  std::string scheme = SchemeOf(request.source);
+  if (scheme == "models") {
+    ASSIGN_OR_RETURN(ModelsUri uri, ParseModelsUri(request.source));
+    if (!uri.model_id.empty()) {
+      ASSIGN_OR_RETURN(metadata::LoggedModel model, tracking_.GetLoggedModel(tenant, uri.model_id));
+      request.storage_location = model.artifact_uri;
+      if (request.model_id.empty()) request.model_id = model.model_id;
+      if (request.run_id.empty()) request.run_id = model.source_run_id;
+    } else {
+      ASSIGN_OR_RETURN(request.storage_location, ResolveRegisteredModelUri(tenant, uri));
+    }
+  } else if (scheme == "runs") {
+    std::string_view rest = std::string_view(request.source).substr(kRunsScheme.size());
+    if (rest.size() < 2 || rest[0] != '/' || rest[1] == '/') {
+      return InvalidArgument("Not a proper runs:/ URI: " + request.source +
+                             ". Runs URIs must be of the form 'runs:/<run_id>/run-relative/path'");
+    }
+    rest.remove_prefix(1);
+    size_t slash = rest.find('/');
+    std::string run_id(rest.substr(0, slash));
+    std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    RETURN_IF_ERROR(tracking::ValidateRunId(run_id));
+    std::string base;
+    if (run && run->info.run_id == run_id) {
+      base = run->info.artifact_uri;
+    } else {
+      ASSIGN_OR_RETURN(metadata::Run source_run, tracking_.GetRun(tenant, run_id));
+      base = source_run.info.artifact_uri;
+    }
+    while (!base.empty() && base.back() == '/') base.pop_back();
+    request.storage_location = path.empty() ? base : base + "/" + std::string(path);
+    if (request.run_id.empty()) request.run_id = run_id;
+  } else {
+    request.storage_location = request.source;
+  }
+  return Status::Ok();
+}
+
+StatusOr<metadata::ModelVersion> RegistryService::CreateModelVersion(
+    std::string_view tenant, std::string_view user, metadata::CreateModelVersionRequest request) {
+  request.user_id = std::string(user);
+  RETURN_IF_ERROR(PrepareModelVersion(tenant, request));
+  return registry_.CreateModelVersion(tenant, request, clock_.NowMillis());
+}
+
+StatusOr<metadata::ModelVersion> RegistryService::GetModelVersion(std::string_view tenant,
+                                                                  std::string_view name,
+                                                                  std::string_view version) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
+  return registry_.GetModelVersion(tenant, name, v);
+}
+
+StatusOr<metadata::ModelVersion> RegistryService::UpdateModelVersion(
+    std::string_view tenant, std::string_view name, std::string_view version,
+    std::optional<std::string> description) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
+  RETURN_IF_ERROR(ValidateDescription(description));
+  return registry_.UpdateModelVersion(tenant, name, v, std::move(description), clock_.NowMillis());
+}
+
+Status RegistryService::DeleteModelVersion(std::string_view tenant, std::string_view name,
+                                           std::string_view version) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
+  ASSIGN_OR_RETURN(metadata::ModelVersion existing, registry_.GetModelVersion(tenant, name, v));
+  RETURN_IF_ERROR(CheckDeletionAllowed(tenant, existing));
+  return registry_.DeleteModelVersion(tenant, name, v, clock_.NowMillis());
+}
+
+StatusOr<metadata::ResultPage<metadata::ModelVersion>> RegistryService::SearchModelVersions(
+    std::string_view tenant, const metadata::SearchModelVersionsQuery& query) {
+  int64_t max = query.page.max_results;
+  if (max < 1) {
+    return InvalidArgument(
+        "Invalid value for request parameter max_results. It must be a positive integer, but "
+        "got value " +
+        std::to_string(max));
+  }
+  if (max > kMaxSearchModelVersionsResults) {
+    return InvalidArgument("Invalid value for request parameter max_results. It must be at most " +
+                           std::to_string(kMaxSearchModelVersionsResults) + ", but got value " +
+                           std::to_string(max));
+  }
+  if (query.page.offset < 0) return InvalidArgument("Invalid page token");
+  return registry_.SearchModelVersions(tenant, query);
+}
+
+StatusOr<metadata::ModelVersion> RegistryService::TransitionModelVersionStage(
+    std::string_view tenant, std::string_view name, std::string_view version,
+    std::string_view stage, bool archive_existing) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
+  if (stage.empty()) return InvalidArgument("Missing value for required parameter 'stage'");
+  ASSIGN_OR_RETURN(ModelStage parsed, ParseStage(stage));
+  return registry_.TransitionModelVersionStage(tenant, name, v, parsed, archive_existing,
+                                               clock_.NowMillis());
+}
+
+StatusOr<std::string> RegistryService::GetModelVersionDownloadUri(std::string_view tenant,
+                                                                  std::string_view name,
+                                                                  std::string_view version) {
+  ASSIGN_OR_RETURN(metadata::ModelVersion v, GetModelVersion(tenant, name, version));
+  return v.storage_location.empty() ? v.source : v.storage_location;
+}
+
+Status RegistryService::SetModelVersionTag(std::string_view tenant, std::string_view name,
+                                           std::string_view version, const metadata::Tag& tag) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
+  RETURN_IF_ERROR(ValidateRegistryTag(tag));
+  return registry_.SetModelVersionTag(tenant, name, v, tag, clock_.NowMillis());
+}
+
+Status RegistryService::DeleteModelVersionTag(std::string_view tenant, std::string_view name,
+                                              std::string_view version, std::string_view key) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
+  RETURN_IF_ERROR(tracking::ValidateKey(key, "tag"));
+  return registry_.DeleteModelVersionTag(tenant, name, v, key);
+}
+
+// ---- Cairn management ----
+
+StatusOr<metadata::ModelVersion> RegistryService::Register(std::string_view tenant,
+                                                           std::string_view user,
+                                                           const RegisterRequest& request) {
+  RETURN_IF_ERROR(ValidateModelName(request.name));
+  const ModelSource& src = request.source;
+  int forms = (!src.run_id.empty() || !src.artifact_path.empty() ? 1 : 0) +
+              (!src.logged_model_id.empty() ? 1 : 0) + (!src.artifact_uri.empty() ? 1 : 0);
+  if (forms != 1) {
+    return InvalidArgument(
+        "Exactly one model source must be given: run_id with artifact_path, logged_model_id, "
+        "or artifact_uri");
+  }
+
+  metadata::CreateModelVersionRequest version;
+  version.name = request.name;
+  version.description = request.description;
+  version.tags = request.tags;
+  version.user_id = std::string(user);
+  if (!src.run_id.empty() || !src.artifact_path.empty()) {
+    if (src.run_id.empty()) return InvalidArgument("Missing value for required parameter 'run_id'");
+    if (src.artifact_path.empty()) {
+      return InvalidArgument("Missing value for required parameter 'artifact_path'");
+    }
+    RETURN_IF_ERROR(tracking::ValidateRunId(src.run_id));
+    ASSIGN_OR_RETURN(std::string path, artifact::NormalizeArtifactPath(src.artifact_path));
+    if (path.empty())
+      return InvalidArgument("Missing value for required parameter 'artifact_path'");
+    ASSIGN_OR_RETURN(metadata::Run run, tracking_.GetRun(tenant, src.run_id));
+    version.run_id = run.info.run_id;
+    version.source = "runs:/" + run.info.run_id + "/" + path;
+
+    // A model logged to the run under that name (what a current MLflow client logs) wins over
+    // plain run artifacts; among several, the one at the highest output step.
+    metadata::SearchLoggedModelsQuery query;
+    query.experiment_ids = {run.info.experiment_id};
+    query.filter.clauses.push_back(
+        {filter::Entity::kAttribute, "name", filter::Comparator::kEq, path});
+    query.filter.clauses.push_back(
+        {filter::Entity::kAttribute, "source_run_id", filter::Comparator::kEq, run.info.run_id});
+    query.page.max_results = 1000;
+    ASSIGN_OR_RETURN(auto models, tracking_.SearchLoggedModels(tenant, query));
+    const metadata::LoggedModel* best = nullptr;
+    int64_t best_step = std::numeric_limits<int64_t>::min();
+    for (const auto& m : models.items) {
+      int64_t step = std::numeric_limits<int64_t>::min() + 1;
+      for (const auto& out : run.model_outputs) {
+        if (out.model_id == m.model_id) step = std::max(step, out.step);
+      }
+      if (best == nullptr || step > best_step) {
+        best = &m;
+        best_step = step;
+      }
+    }
+    if (best != nullptr) {
+      version.source = "models:/" + best->model_id;
+      version.model_id = best->model_id;
+    }
+  } else if (!src.logged_model_id.empty()) {
+    version.source = "models:/" + src.logged_model_id;
+    version.model_id = src.logged_model_id;
+  } else {
+    version.source = src.artifact_uri;
+  }
+  RETURN_IF_ERROR(PrepareModelVersion(tenant, version));
+
+  bool created_model = false;
+  StatusOr<metadata::RegisteredModel> model =
+      registry_.CreateRegisteredModel(tenant, request.name, "", {}, user, clock_.NowMillis());
+  if (model.ok()) {
+    created_model = true;
+  } else if (model.status().code() != StatusCode::kAlreadyExists) {
+    return model.status();
+  }
+  StatusOr<metadata::ModelVersion> created =
+      registry_.CreateModelVersion(tenant, version, clock_.NowMillis());
+  if (!created.ok() && created_model) {
+    registry_.DeleteRegisteredModel(tenant, request.name).IgnoreError();
+  }
+  return created;
+}
+
+StatusOr<metadata::PromotionRecord> RegistryService::Promote(
+    std::string_view tenant, std::string_view user, std::string_view name, std::string_view version,
+    std::optional<std::string> stage, std::optional<std::string> alias, bool archive_previous) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
+  if (stage.has_value() == alias.has_value()) {
+    return InvalidArgument("Exactly one of 'stage' and 'alias' must be given");
+  }
+  metadata::RegistryStore::PromoteRequest request;
+  request.name = std::string(name);
+  request.version = v;
+  request.archive_previous = archive_previous;
+  request.principal = std::string(user);
+  if (stage) {
+    ASSIGN_OR_RETURN(request.stage, ParseStage(*stage));
+  } else {
+    RETURN_IF_ERROR(ValidateAlias(*alias));
+    request.alias = std::move(alias);
+  }
+  return registry_.PromoteModelVersion(tenant, request, clock_.NowMillis());
+}
+
+Status RegistryService::DeleteVersionAndArtifacts(std::string_view tenant, std::string_view name,
+                                                  std::string_view version,
+                                                  artifact::ArtifactStore& artifacts) {
+  RETURN_IF_ERROR(ValidateModelName(name));
+  ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
+  ASSIGN_OR_RETURN(metadata::ModelVersion existing, registry_.GetModelVersion(tenant, name, v));
+  RETURN_IF_ERROR(CheckDeletionAllowed(tenant, existing));
+  std::string location =
+      existing.storage_location.empty() ? existing.source : existing.storage_location;
+  std::optional<std::string> files = ArtifactServicePath(tenant, location);
+  RETURN_IF_ERROR(registry_.DeleteModelVersion(tenant, name, v, clock_.NowMillis()));
+  // Keep the tenant's and an experiment's whole tree out of reach of a stray source.
+  if (!files || std::count(files->begin(), files->end(), '/') < 2) return Status::Ok();
+
+  metadata::SearchModelVersionsQuery query;
+  query.page.max_results = 10000;
+  while (true) {
+    ASSIGN_OR_RETURN(auto page, registry_.SearchModelVersions(tenant, query));
+    for (const auto& other : page.items) {
+      std::string other_location =
+          other.storage_location.empty() ? other.source : other.storage_location;
+      std::optional<std::string> other_files = ArtifactServicePath(tenant, other_location);
+      if (other_files && Overlaps(*files, *other_files)) return Status::Ok();
+    }
+    if (!page.has_more) break;
+    query.page.offset += query.page.max_results;
+  }
+  Status deleted = artifacts.Delete(*files);
+  if (!deleted.ok()) {
+    return Status(deleted.code(),
+                  "Model version " + std::string(name) + "/" + std::to_string(v) +
+                      " was deleted but its files could not be: " + deleted.message());
+  }
+  return Status::Ok();
+}
+
+StatusOr<Lineage> RegistryService::GetLineage(std::string_view tenant, std::string_view name,
+                                              std::string_view version) {
+  Lineage lineage;
+  ASSIGN_OR_RETURN(lineage.version, GetModelVersion(tenant, name, version));
+  auto absent_ok = [](const Status& s) { return s.ok() || s.code() == StatusCode::kNotFound; };
+
+  if (!lineage.version.model_id.empty()) {
+    auto model = tracking_.GetLoggedModel(tenant, lineage.version.model_id, true);
+    if (!absent_ok(model.status())) return model.status();
+    if (model.ok()) lineage.logged_model = std::move(model).value();
+  }
+  std::string run_id = lineage.version.run_id;
+  if (run_id.empty() && lineage.logged_model) run_id = lineage.logged_model->source_run_id;
+  if (!run_id.empty()) {
+    auto run = tracking_.GetRun(tenant, run_id);
+    if (!absent_ok(run.status())) return run.status();
+    if (run.ok()) lineage.run = std::move(run).value();
+  }
+  std::string experiment_id;
+  if (lineage.run) {
+    experiment_id = lineage.run->info.experiment_id;
+  } else if (lineage.logged_model) {
+    experiment_id = lineage.logged_model->experiment_id;
+  }
+  if (!experiment_id.empty()) {
+    auto experiment = tracking_.GetExperiment(tenant, experiment_id);
+    if (!absent_ok(experiment.status())) return experiment.status();
+    if (experiment.ok()) lineage.experiment = std::move(experiment).value();
+  }
+  return lineage;
+}
+
+}  // namespace cairn::registry

@@ -1,0 +1,235 @@
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "metadata/metadata_store.h"
+#include "metadata/registry_store.h"
+
+namespace cairn::artifact {
+class ArtifactStore;
+}
+
+namespace cairn::registry {
+
+inline constexpr size_t kMaxModelNameLength = 256;
+inline constexpr size_t kMaxRegistryTagKeyLength = 250;
+inline constexpr size_t kMaxRegistryTagValueLength = 100000;
+inline constexpr size_t kMaxAliasLength = 255;
+inline constexpr int64_t kMaxSearchRegisteredModelsResults = 1000;
+inline constexpr int64_t kMaxSearchModelVersionsResults = 200000;
+
+// Parses a stage name case-insensitively ("production" -> kProduction). INVALID_ARGUMENT
+// "Invalid Model Version stage: X. Value must be one of None, Staging, Production, Archived."
+StatusOr<metadata::ModelStage> ParseStage(std::string_view text);
+std::string_view StageName(metadata::ModelStage stage);  // "None", "Staging", ...
+// Aliases: [A-Za-z0-9_-]{1,255}; "latest" (any case) and "v<digits>" are reserved.
+Status ValidateAlias(std::string_view alias);
+// A version number given as a string ("3"); INVALID_ARGUMENT otherwise.
+StatusOr<int64_t> ParseVersion(std::string_view text);
+// A registered model name: non-empty, at most kMaxModelNameLength bytes. `field` names the
+// request parameter in messages ("name", "new_name").
+Status ValidateModelName(std::string_view name, std::string_view field = "name");
+// A registered model or model version tag: key as for run tags (at most 250 characters of
+// [A-Za-z0-9_-. /:], its own normalised path), value at most kMaxRegistryTagValueLength.
+Status ValidateRegistryTag(const metadata::Tag& tag);
+
+// ---- Model version sources (pure helpers, exposed for tests) ----
+
+// True for a source naming a file on the server's disk: no scheme ("/data/model",
+// "relative/dir") or the file: scheme.
+bool IsLocalSource(std::string_view source);
+// Rejects a non-local source that could step outside where it points: after percent-decoding
+// until nothing changes ('+' counts as a space), no NUL and no "." or ".." segment (split on '/'
+// and '\'). Catches "%2e%2e", "%252e%252e", "a%2f..%2fb" and the like. INVALID_ARGUMENT.
+Status CheckSourceHasNoTraversal(std::string_view source);
+// A local source is accepted only when `artifact_root` (a run's or logged model's artifact URI)
+// is local too and the source, normalised, lies inside it. INVALID_ARGUMENT otherwise.
+Status CheckLocalSourceInside(std::string_view source, std::string_view artifact_root);
+
+// A `models:/` URI as the registry resolves it.
+struct ModelsUri {
+  std::string model_id;  // set for models:/<model_id>
+  std::string name;      // set for the registered-model forms
+  std::string version;   // digits, a stage name, or "latest" (with name)
+  std::string alias;     // models:/<name>@<alias>
+  std::string sub_path;  // anything after the version or alias, without a leading '/'
+};
+// Parses `models:/<model_id>`, `models:/<name>/<version|stage|latest>[/<path>]` and
+// `models:/<name>@<alias>[/<path>]`. INVALID_ARGUMENT for anything else.
+StatusOr<ModelsUri> ParseModelsUri(std::string_view uri);
+
+// Where `location` lives in Cairn's artifact service, as a path for artifact::ArtifactStore:
+// `mlflow-artifacts:/<p>` (no authority) gives "<tenant>/<p>" normalised. nullopt for every other
+// location (other schemes, another host's artifact service, unsafe or empty paths), whose files
+// Cairn does not own.
+std::optional<std::string> ArtifactServicePath(std::string_view tenant, std::string_view location);
+
+// Where a registered version's files come from, for Cairn's register call: exactly one of
+// (run_id with artifact_path), logged_model_id, or artifact_uri.
+struct ModelSource {
+  std::string run_id;
+  std::string artifact_path;
+  std::string logged_model_id;
+  std::string artifact_uri;
+};
+
+struct RegisterRequest {
+  std::string name;
+  ModelSource source;
+  std::string description;
+  std::vector<metadata::Tag> tags;
+};
+
+// What a model version was made from: its run, the run's experiment, params, metrics and
+// input datasets, and the logged model when there is one.
+struct Lineage {
+  metadata::ModelVersion version;
+  std::optional<metadata::Run> run;
+  std::optional<metadata::Experiment> experiment;
+  std::optional<metadata::LoggedModel> logged_model;
+};
+
+// Consulted before a model version is deleted; a non-OK status (FAILED_PRECONDITION, say, while
+// a deployment serves the version) refuses the deletion and is returned to the caller.
+using DeletionGuard =
+    std::function<Status(std::string_view tenant, const metadata::ModelVersion& version)>;
+
+// The model registry with MLflow's semantics plus Cairn's management operations. Validates
+// input, resolves sources (runs:/, models:/<model_id>, models:/<name>/<version>) to storage
+// locations through the tracking store, and delegates state to the RegistryStore.
+// Every call is scoped to `tenant`; `user` is the calling principal. Thread-safe; the stores and
+// the clock must outlive it.
+class RegistryService {
+ public:
+  RegistryService(metadata::RegistryStore& registry, metadata::MetadataStore& tracking,
+                  const Clock& clock);
+
+  // Installs (or, with an empty function, removes) the deletion guard. It is consulted by
+  // DeleteModelVersion, DeleteVersionAndArtifacts and DeleteRegisteredModel (once per live
+  // version). Thread-safe.
+  void SetDeletionGuard(DeletionGuard guard);
+
+  // ---- MLflow registry ----
+  StatusOr<metadata::RegisteredModel> CreateRegisteredModel(std::string_view tenant,
+                                                            std::string_view user,
+                                                            std::string_view name,
+                                                            std::string_view description,
+                                                            const std::vector<metadata::Tag>& tags);
+  StatusOr<metadata::RegisteredModel> GetRegisteredModel(std::string_view tenant,
+                                                         std::string_view name);
+  StatusOr<metadata::RegisteredModel> RenameRegisteredModel(std::string_view tenant,
+                                                            std::string_view name,
+                                                            std::string_view new_name);
+  StatusOr<metadata::RegisteredModel> UpdateRegisteredModel(std::string_view tenant,
+                                                            std::string_view name,
+                                                            std::optional<std::string> description);
+  Status DeleteRegisteredModel(std::string_view tenant, std::string_view name);
+  StatusOr<metadata::ResultPage<metadata::RegisteredModel>> SearchRegisteredModels(
+      std::string_view tenant, const metadata::SearchRegisteredModelsQuery& query);
+  StatusOr<std::vector<metadata::ModelVersion>> GetLatestVersions(
+      std::string_view tenant, std::string_view name, const std::vector<std::string>& stages);
+  Status SetRegisteredModelTag(std::string_view tenant, std::string_view name,
+                               const metadata::Tag& tag);
+  Status DeleteRegisteredModelTag(std::string_view tenant, std::string_view name,
+                                  std::string_view key);
+  Status SetRegisteredModelAlias(std::string_view tenant, std::string_view name,
+                                 std::string_view alias, std::string_view version);
+  Status DeleteRegisteredModelAlias(std::string_view tenant, std::string_view name,
+                                    std::string_view alias);
+  StatusOr<metadata::ModelVersion> GetModelVersionByAlias(std::string_view tenant,
+                                                          std::string_view name,
+                                                          std::string_view alias);
+
+  // `source` is validated (no traversal; local paths only inside the given run's or logged
+  // model's local artifact directory) and resolved to the storage location:
+  //   models:/<model_id>           -> the logged model's artifact URI (NOT_FOUND if missing);
+  //                                   run_id and model_id default to the model's
+  //   models:/<name>/<version>     -> that version's storage location (also @alias, stages,
+  //                                   latest; a trailing sub-path is appended)
+  //   runs:/<run_id>/<path>        -> the run's artifact URI + "/" + path (NOT_FOUND if the run
+  //                                   is missing); run_id defaults to the source's
+  //   anything else                -> itself.
+  // A given run_id must name an existing run, a given model_id an existing logged model
+  // (NOT_FOUND). Prompt versions (a `mlflow.prompt.is_prompt` tag) keep their placeholder source
+  // unchecked and unresolved, as MLflow does. `request.user_id` is replaced by `user`.
+  StatusOr<metadata::ModelVersion> CreateModelVersion(std::string_view tenant,
+                                                      std::string_view user,
+                                                      metadata::CreateModelVersionRequest request);
+  StatusOr<metadata::ModelVersion> GetModelVersion(std::string_view tenant, std::string_view name,
+                                                   std::string_view version);
+  StatusOr<metadata::ModelVersion> UpdateModelVersion(std::string_view tenant,
+                                                      std::string_view name,
+                                                      std::string_view version,
+                                                      std::optional<std::string> description);
+  Status DeleteModelVersion(std::string_view tenant, std::string_view name,
+                            std::string_view version);
+  StatusOr<metadata::ResultPage<metadata::ModelVersion>> SearchModelVersions(
+      std::string_view tenant, const metadata::SearchModelVersionsQuery& query);
+  StatusOr<metadata::ModelVersion> TransitionModelVersionStage(std::string_view tenant,
+                                                               std::string_view name,
+                                                               std::string_view version,
+                                                               std::string_view stage,
+                                                               bool archive_existing);
+  // The storage location of the version's files (its source when no location was resolved).
+  StatusOr<std::string> GetModelVersionDownloadUri(std::string_view tenant, std::string_view name,
+                                                   std::string_view version);
+  Status SetModelVersionTag(std::string_view tenant, std::string_view name,
+                            std::string_view version, const metadata::Tag& tag);
+  Status DeleteModelVersionTag(std::string_view tenant, std::string_view name,
+                               std::string_view version, std::string_view key);
+
+  // ---- Cairn management (/api/v1) ----
+  // Creates the registered model if needed, then a version from `request.source`:
+  //   run_id + artifact_path -> "models:/<model_id>" when the run logged a model of that name
+  //                             (the one at the highest output step), else
+  //                             "runs:/<run_id>/<artifact_path>";
+  //   logged_model_id        -> "models:/<logged_model_id>";
+  //   artifact_uri           -> as given.
+  // Exactly one form (INVALID_ARGUMENT otherwise). The source is validated before anything is
+  // written; a model created here is removed again if the version cannot be created.
+  StatusOr<metadata::ModelVersion> Register(std::string_view tenant, std::string_view user,
+                                            const RegisterRequest& request);
+  // Moves the version to `stage` or points `alias` at it (exactly one of the two), archiving the
+  // previous holder when asked, and records the promotion with `user` as principal.
+  StatusOr<metadata::PromotionRecord> Promote(std::string_view tenant, std::string_view user,
+                                              std::string_view name, std::string_view version,
+                                              std::optional<std::string> stage,
+                                              std::optional<std::string> alias,
+                                              bool archive_previous);
+  // Deletes the version, then its files in `artifacts` when the location is in Cairn's artifact
+  // service (see ArtifactServicePath) and no other live version of any model in the tenant uses
+  // the same location, a directory inside it, or a directory around it. These files may be a
+  // run's or a logged model's: deleting the version deletes what it points at. The deletion
+  // guard may refuse. When deleting the files fails, the version stays deleted and the error is
+  // returned.
+  Status DeleteVersionAndArtifacts(std::string_view tenant, std::string_view name,
+                                   std::string_view version, artifact::ArtifactStore& artifacts);
+  // The version with its run (from run_id, else the logged model's source run), the run's
+  // experiment (else the logged model's) and the logged model. Missing pieces stay empty.
+  StatusOr<Lineage> GetLineage(std::string_view tenant, std::string_view name,
+                               std::string_view version);
+
+ private:
+  // Validates a version request and fills its storage location, run_id and model_id.
+  Status PrepareModelVersion(std::string_view tenant, metadata::CreateModelVersionRequest& request);
+  // The storage location a models:/<name>/... URI points at.
+  StatusOr<std::string> ResolveRegisteredModelUri(std::string_view tenant, const ModelsUri& uri);
+  // Runs the deletion guard, if any, on `version`.
+  Status CheckDeletionAllowed(std::string_view tenant, const metadata::ModelVersion& version);
+
+  metadata::RegistryStore& registry_;
+  metadata::MetadataStore& tracking_;
+  const Clock& clock_;
+  std::mutex guard_mu_;
+  DeletionGuard deletion_guard_;  // guarded by guard_mu_
+};
+
+}  // namespace cairn::registry

@@ -1,0 +1,920 @@
+#include "registry/registry_service.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <set>
+#include <string>
+
+#include "artifact/local/local_artifact_store.h"
+#include "base/clock.h"
+#include "filter/filter.h"
+#include "metadata/sqlite/sqlite_metadata_store.h"
+
+namespace cairn::registry {
+namespace {
+
+namespace fs = std::filesystem;
+using metadata::ModelStage;
+
+TEST(ParseStageTest, AcceptsEveryStageInAnyCase) {
+  EXPECT_EQ(*ParseStage("None"), ModelStage::kNone);
+  EXPECT_EQ(*ParseStage("none"), ModelStage::kNone);
+  EXPECT_EQ(*ParseStage("staging"), ModelStage::kStaging);
+  EXPECT_EQ(*ParseStage("PRODUCTION"), ModelStage::kProduction);
+  EXPECT_EQ(*ParseStage("Archived"), ModelStage::kArchived);
+}
+
+TEST(ParseStageTest, RejectsUnknownStagesWithMlflowsMessage) {
+  for (std::string_view bad : {"", "prod", "Deleted_Internal", "Production "}) {
+    auto s = ParseStage(bad);
+    ASSERT_FALSE(s.ok()) << bad;
+    EXPECT_EQ(s.status().code(), StatusCode::kInvalidArgument);
+  }
+  EXPECT_EQ(ParseStage("prod").status().message(),
+            "Invalid Model Version stage: prod. Value must be one of None, Staging, Production, "
+            "Archived.");
+}
+
+TEST(StageNameTest, RoundTripsThroughParseStage) {
+  for (ModelStage s :
+       {ModelStage::kNone, ModelStage::kStaging, ModelStage::kProduction, ModelStage::kArchived}) {
+    EXPECT_EQ(*ParseStage(StageName(s)), s);
+  }
+  EXPECT_EQ(StageName(ModelStage::kNone), "None");
+  EXPECT_EQ(StageName(ModelStage::kProduction), "Production");
+}
+
+TEST(ValidateAliasTest, AcceptsWordCharactersAndDashes) {
+  for (std::string_view ok :
+       {"champion", "Champion_2", "a-b-c", "v", "va1", "v1a", "x", "latest2", "_"}) {
+    EXPECT_TRUE(ValidateAlias(ok).ok()) << ok;
+  }
+  EXPECT_TRUE(ValidateAlias(std::string(255, 'a')).ok());
+}
+
+TEST(ValidateAliasTest, RejectsEmptyBadCharactersAndOverlongNames) {
+  EXPECT_EQ(ValidateAlias("").message(), "Registered model alias name cannot be empty.");
+  for (std::string_view bad : {"a b", "a.b", "a/b", "a@b", "al:ias", "caf\xc3\xa9"}) {
+    Status s = ValidateAlias(bad);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(ValidateAlias(std::string(256, 'a')).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ValidateAliasTest, ReservesLatestAndVersionNames) {
+  for (std::string_view reserved : {"latest", "LATEST", "Latest", "v1", "V12", "v007"}) {
+    Status s = ValidateAlias(reserved);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << reserved;
+    EXPECT_NE(s.message().find("reserved"), std::string::npos) << s.message();
+  }
+}
+
+TEST(ParseVersionTest, ParsesIntegers) {
+  EXPECT_EQ(*ParseVersion("1"), 1);
+  EXPECT_EQ(*ParseVersion("42"), 42);
+  EXPECT_EQ(*ParseVersion("007"), 7);
+  EXPECT_EQ(*ParseVersion("+3"), 3);
+  EXPECT_EQ(*ParseVersion("-1"), -1);
+}
+
+TEST(ParseVersionTest, RejectsNonIntegers) {
+  EXPECT_EQ(ParseVersion("").status().message(), "Missing value for required parameter 'version'");
+  for (std::string_view bad : {"a", "1.0", "1a", " 1", "-", "99999999999999999999", "latest"}) {
+    auto v = ParseVersion(bad);
+    ASSERT_FALSE(v.ok()) << bad;
+    EXPECT_EQ(v.status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  EXPECT_EQ(ParseVersion("x1").status().message(), "Model version must be an integer, got 'x1'");
+}
+
+TEST(ValidateModelNameTest, RequiresANameOfBoundedLength) {
+  EXPECT_TRUE(ValidateModelName("my model/with:any.chars").ok());
+  EXPECT_EQ(ValidateModelName("").message(), "Missing value for required parameter 'name'");
+  EXPECT_EQ(ValidateModelName("", "new_name").message(),
+            "Missing value for required parameter 'new_name'");
+  EXPECT_TRUE(ValidateModelName(std::string(kMaxModelNameLength, 'n')).ok());
+  EXPECT_EQ(ValidateModelName(std::string(kMaxModelNameLength + 1, 'n')).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateModelName(std::string("a\0b", 3)).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(ValidateRegistryTagTest, AppliesKeyRulesAndTheRegistryValueLimit) {
+  EXPECT_TRUE(ValidateRegistryTag({"mlflow.prompt.is_prompt", "true"}).ok());
+  EXPECT_TRUE(ValidateRegistryTag({"k", ""}).ok());
+  EXPECT_TRUE(ValidateRegistryTag({"k", std::string(kMaxRegistryTagValueLength, 'v')}).ok());
+  EXPECT_EQ(ValidateRegistryTag({"k", std::string(kMaxRegistryTagValueLength + 1, 'v')}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateRegistryTag({"", "v"}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateRegistryTag({std::string(251, 'k'), "v"}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateRegistryTag({"../etc", "v"}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateRegistryTag({"bad*key", "v"}).code(), StatusCode::kInvalidArgument);
+}
+
+TEST(IsLocalSourceTest, BarePathsAndFileUrisAreLocal) {
+  EXPECT_TRUE(IsLocalSource("/data/model"));
+  EXPECT_TRUE(IsLocalSource("relative/model"));
+  EXPECT_TRUE(IsLocalSource("file:///data/model"));
+  EXPECT_TRUE(IsLocalSource("FILE:/data/model"));
+  EXPECT_TRUE(IsLocalSource("C:/models/x"));  // a drive letter, not a scheme
+  EXPECT_FALSE(IsLocalSource("s3://bucket/model"));
+  EXPECT_FALSE(IsLocalSource("runs:/abc/model"));
+  EXPECT_FALSE(IsLocalSource("models:/m-123"));
+  EXPECT_FALSE(IsLocalSource("mlflow-artifacts:/0/abc/artifacts/model"));
+  EXPECT_FALSE(IsLocalSource("https://host/x"));
+}
+
+TEST(CheckSourceHasNoTraversalTest, AcceptsOrdinarySources) {
+  for (std::string_view ok :
+       {"s3://bucket/path/to/model", "runs:/0123abc/model", "models:/m-0123",
+        "mlflow-artifacts:/0/abc/artifacts/model", "https://host/a/b?x=1", "s3://bucket/a..b/c",
+        "gs://bucket/dir%20name/model", "s3://bucket//double/slash", "s3://b/.hidden/x"}) {
+    EXPECT_TRUE(CheckSourceHasNoTraversal(ok).ok()) << ok;
+  }
+}
+
+TEST(CheckSourceHasNoTraversalTest, RejectsPlainAndEncodedTraversal) {
+  for (std::string_view bad : {
+           "s3://bucket/../secret",
+           "s3://bucket/a/..",
+           "mlflow-artifacts:/0/../../other-tenant/x",
+           "s3://bucket/%2e%2e/secret",
+           "s3://bucket/%2E%2E/secret",
+           "s3://bucket/%252e%252e/secret",
+           "s3://bucket/a%2f..%2fb",
+           "s3://bucket/a%2F..%2Fb",
+           "s3://bucket/..%2fsecret",
+           "s3://bucket/a/%00/b",
+           "s3://bucket/a%2500b",
+           "s3://bucket/a\\..\\b",
+           "s3://bucket/./x",
+           "http://host/x/%2e/y",
+       }) {
+    Status s = CheckSourceHasNoTraversal(bad);
+    EXPECT_EQ(s.code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(s.message().find("Invalid model version source"), std::string::npos);
+  }
+}
+
+TEST(CheckLocalSourceInsideTest, AcceptsPathsInsideALocalArtifactRoot) {
+  EXPECT_TRUE(CheckLocalSourceInside("/data/0/run/artifacts/model", "/data/0/run/artifacts").ok());
+  EXPECT_TRUE(
+      CheckLocalSourceInside("file:///data/0/run/artifacts/model", "/data/0/run/artifacts").ok());
+  EXPECT_TRUE(
+      CheckLocalSourceInside("/data/0/run/artifacts/model", "file:///data/0/run/artifacts").ok());
+  EXPECT_TRUE(
+      CheckLocalSourceInside("file://localhost/data/r/artifacts/m", "/data/r/artifacts/").ok());
+  EXPECT_TRUE(CheckLocalSourceInside("/data/r/artifacts", "/data/r/artifacts").ok());
+  EXPECT_TRUE(CheckLocalSourceInside("/data/r/artifacts/x/../model", "/data/r/artifacts").ok());
+}
+
+TEST(CheckLocalSourceInsideTest, RejectsEverythingElse) {
+  struct Case {
+    std::string_view source;
+    std::string_view root;
+  };
+  for (const Case& c : std::initializer_list<Case>{
+           {"/data/r/artifacts/../../other", "/data/r/artifacts"},
+           {"/data/r/artifacts-evil/model", "/data/r/artifacts"},
+           {"/etc/passwd", "/data/r/artifacts"},
+           {"relative/model", "/data/r/artifacts"},
+           {"/data/r/artifacts/model", "mlflow-artifacts:/0/r/artifacts"},
+           {"/data/r/artifacts/model", "s3://bucket/data/r/artifacts"},
+           {"/data/r/artifacts/model", ""},
+           {"file://otherhost/data/r/artifacts/model", "/data/r/artifacts"},
+           {"s3://bucket/data/r/artifacts/model", "/data/r/artifacts"},
+       }) {
+    EXPECT_EQ(CheckLocalSourceInside(c.source, c.root).code(), StatusCode::kInvalidArgument)
+        << c.source << " in " << c.root;
+  }
+}
+
+TEST(ParseModelsUriTest, ParsesEveryForm) {
+  auto id = ParseModelsUri("models:/m-0123abcd");
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(id->model_id, "m-0123abcd");
+  EXPECT_TRUE(id->name.empty());
+
+  auto version = ParseModelsUri("models:/my model/3");
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(version->name, "my model");
+  EXPECT_EQ(version->version, "3");
+  EXPECT_TRUE(version->sub_path.empty());
+
+  auto stage = ParseModelsUri("models:/m/Production/sub/dir");
+  ASSERT_TRUE(stage.ok());
+  EXPECT_EQ(stage->name, "m");
+  EXPECT_EQ(stage->version, "Production");
+  EXPECT_EQ(stage->sub_path, "sub/dir");
+
+  auto latest = ParseModelsUri("models:/m/latest");
+  ASSERT_TRUE(latest.ok());
+  EXPECT_EQ(latest->version, "latest");
+
+  auto alias = ParseModelsUri("models:/m@champion/MLmodel");
+  ASSERT_TRUE(alias.ok());
+  EXPECT_EQ(alias->name, "m");
+  EXPECT_EQ(alias->alias, "champion");
+  EXPECT_EQ(alias->sub_path, "MLmodel");
+}
+
+TEST(ParseModelsUriTest, RejectsMalformedUris) {
+  for (std::string_view bad :
+       {"models:", "models:/", "models://profile/m/1", "models:m/1", "models:/m/notastage",
+        "models:/@alias", "models:/m@", "models:/m//1", "runs:/abc/model", "models:/m/1?x=y"}) {
+    EXPECT_EQ(ParseModelsUri(bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+TEST(ArtifactServicePathTest, MapsOwnArtifactUrisIntoTheTenant) {
+  EXPECT_EQ(ArtifactServicePath("default", "mlflow-artifacts:/0/abc/artifacts/model"),
+            "default/0/abc/artifacts/model");
+  EXPECT_EQ(ArtifactServicePath("t1", "mlflow-artifacts:/1/models/m-1/artifacts/"),
+            "t1/1/models/m-1/artifacts");
+  EXPECT_EQ(ArtifactServicePath("t1", "mlflow-artifacts:0/a"), "t1/0/a");
+}
+
+TEST(ArtifactServicePathTest, LeavesForeignAndUnsafeLocationsAlone) {
+  for (std::string_view foreign :
+       {"s3://bucket/0/abc", "file:///data/0/abc", "/data/0/abc", "runs:/abc/model", "models:/m-1",
+        "mlflow-artifacts://otherhost:5000/0/abc", "mlflow-artifacts:/",
+        "mlflow-artifacts:/0/../../other/x", "mlflow-artifacts:/0/%2e%2e/x",
+        "https://host/api/2.0/mlflow-artifacts/artifacts/0/abc"}) {
+    EXPECT_EQ(ArtifactServicePath("default", foreign), std::nullopt) << foreign;
+  }
+  EXPECT_EQ(ArtifactServicePath("", "mlflow-artifacts:/0/a"), std::nullopt);
+  EXPECT_EQ(ArtifactServicePath("..", "mlflow-artifacts:/0/a"), std::nullopt);
+  EXPECT_EQ(ArtifactServicePath("a/b", "mlflow-artifacts:/0/a"), std::nullopt);
+}
+
+// ---- Against the SQLite store ----
+
+constexpr std::string_view kTenant = "default";
+constexpr std::string_view kOtherTenant = "other";
+constexpr std::string_view kRunA = "0123456789abcdef0123456789abcdef";
+constexpr std::string_view kRunB = "fedcba9876543210fedcba9876543210";
+
+class RegistryServiceStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "cairn-registry-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto store = metadata::SqliteMetadataStore::Open((dir_ / "meta.db").string());
+    ASSERT_TRUE(store.ok()) << store.status().ToString();
+    store_ = std::move(store).value();
+    for (std::string_view t : {kTenant, kOtherTenant}) {
+      ASSERT_TRUE(store_->EnsureDefaultExperiment(t, "mlflow-artifacts:", 1).ok());
+    }
+    auto artifacts = artifact::LocalArtifactStore::Open(dir_ / "artifacts");
+    ASSERT_TRUE(artifacts.ok()) << artifacts.status().ToString();
+    artifacts_ = std::move(artifacts).value();
+    service_ = std::make_unique<RegistryService>(*store_, *store_, clock_);
+  }
+
+  void TearDown() override {
+    service_.reset();
+    store_.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  // A run in experiment 0; its artifact URI defaults to the server's usual one.
+  metadata::Run MakeRun(std::string_view run_id, const std::string& artifact_uri = "",
+                        std::string_view tenant = kTenant) {
+    metadata::RunInfo info;
+    info.run_id = std::string(run_id);
+    info.experiment_id = "0";
+    info.run_name = "run";
+    info.start_time = clock_.NowMillis();
+    info.artifact_uri = artifact_uri.empty()
+                            ? "mlflow-artifacts:/0/" + std::string(run_id) + "/artifacts"
+                            : artifact_uri;
+    auto run = store_->CreateRun(tenant, info, {});
+    EXPECT_TRUE(run.ok()) << run.status().ToString();
+    return run.ok() ? *run : metadata::Run{};
+  }
+
+  metadata::LoggedModel MakeLoggedModel(std::string_view model_id, std::string_view name,
+                                        std::string_view source_run_id,
+                                        std::string_view tenant = kTenant) {
+    metadata::LoggedModel m;
+    m.model_id = std::string(model_id);
+    m.experiment_id = "0";
+    m.name = std::string(name);
+    m.creation_timestamp_ms = clock_.NowMillis();
+    m.last_updated_timestamp_ms = m.creation_timestamp_ms;
+    m.artifact_uri = "mlflow-artifacts:/0/models/" + std::string(model_id) + "/artifacts";
+    m.status = metadata::LoggedModelStatus::kReady;
+    m.source_run_id = std::string(source_run_id);
+    auto created = store_->CreateLoggedModel(tenant, m);
+    EXPECT_TRUE(created.ok()) << created.status().ToString();
+    return created.ok() ? *created : metadata::LoggedModel{};
+  }
+
+  metadata::RegisteredModel MustCreateModel(std::string_view name,
+                                            std::string_view tenant = kTenant) {
+    auto m = service_->CreateRegisteredModel(tenant, "alice", name, "", {});
+    EXPECT_TRUE(m.ok()) << m.status().ToString();
+    return m.ok() ? *m : metadata::RegisteredModel{};
+  }
+
+  StatusOr<metadata::ModelVersion> NewVersion(std::string_view name, std::string source,
+                                              std::string run_id = "",
+                                              std::string_view tenant = kTenant) {
+    metadata::CreateModelVersionRequest r;
+    r.name = std::string(name);
+    r.source = std::move(source);
+    r.run_id = std::move(run_id);
+    clock_.AdvanceMillis(1);
+    return service_->CreateModelVersion(tenant, "alice", r);
+  }
+
+  metadata::ModelVersion MustVersion(std::string_view name, std::string source,
+                                     std::string_view tenant = kTenant) {
+    auto v = NewVersion(name, std::move(source), "", tenant);
+    EXPECT_TRUE(v.ok()) << v.status().ToString();
+    return v.ok() ? *v : metadata::ModelVersion{};
+  }
+
+  void WriteFile(std::string_view path, std::string_view content) {
+    auto writer = artifacts_->OpenWriter(path);
+    ASSERT_TRUE(writer.ok()) << writer.status().ToString();
+    ASSERT_TRUE((*writer)->Append(content).ok());
+    ASSERT_TRUE((*writer)->Commit().ok());
+  }
+
+  bool FileExists(std::string_view path) { return artifacts_->OpenReader(path).ok(); }
+
+  fs::path dir_;
+  ManualClock clock_{1'700'000'000'000};
+  std::unique_ptr<metadata::SqliteMetadataStore> store_;
+  std::unique_ptr<artifact::LocalArtifactStore> artifacts_;
+  std::unique_ptr<RegistryService> service_;
+};
+
+TEST_F(RegistryServiceStoreTest, CreatesAndGetsARegisteredModel) {
+  auto created =
+      service_->CreateRegisteredModel(kTenant, "alice", "churn", "first", {{"team", "x"}});
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(created->name, "churn");
+  EXPECT_EQ(created->description, "first");
+  EXPECT_EQ(created->creation_timestamp, clock_.NowMillis());
+  auto got = service_->GetRegisteredModel(kTenant, "churn");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->tags, (std::vector<metadata::Tag>{{"team", "x"}}));
+  EXPECT_EQ(service_->GetRegisteredModel(kTenant, "nope").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(RegistryServiceStoreTest, DuplicateNameIsAlreadyExists) {
+  MustCreateModel("churn");
+  auto again = service_->CreateRegisteredModel(kTenant, "bob", "churn", "", {});
+  EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
+}
+
+TEST_F(RegistryServiceStoreTest, InvalidInputStoresNothing) {
+  auto bad_tag =
+      service_->CreateRegisteredModel(kTenant, "alice", "m", "", {{"ok", "1"}, {"bad*key", "2"}});
+  EXPECT_EQ(bad_tag.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->GetRegisteredModel(kTenant, "m").status().code(), StatusCode::kNotFound);
+
+  MustCreateModel("m");
+  metadata::CreateModelVersionRequest r;
+  r.name = "m";
+  r.source = "s3://bucket/model";
+  r.tags = {{"ok", "1"}, {"k", std::string(kMaxRegistryTagValueLength + 1, 'x')}};
+  EXPECT_EQ(service_->CreateModelVersion(kTenant, "alice", r).status().code(),
+            StatusCode::kInvalidArgument);
+  metadata::SearchModelVersionsQuery all;
+  auto versions = service_->SearchModelVersions(kTenant, all);
+  ASSERT_TRUE(versions.ok());
+  EXPECT_TRUE(versions->items.empty());
+}
+
+TEST_F(RegistryServiceStoreTest, RenameMovesVersionsTagsAndAliases) {
+  MustCreateModel("old");
+  MustCreateModel("taken");
+  ASSERT_TRUE(service_->SetRegisteredModelTag(kTenant, "old", {"k", "v"}).ok());
+  MustVersion("old", "s3://b/1");
+  MustVersion("old", "s3://b/2");
+  ASSERT_TRUE(service_->SetRegisteredModelAlias(kTenant, "old", "champion", "2").ok());
+
+  EXPECT_EQ(service_->RenameRegisteredModel(kTenant, "old", "taken").status().code(),
+            StatusCode::kAlreadyExists);
+  auto renamed = service_->RenameRegisteredModel(kTenant, "old", "new");
+  ASSERT_TRUE(renamed.ok()) << renamed.status().ToString();
+  EXPECT_EQ(renamed->name, "new");
+  EXPECT_EQ(service_->GetRegisteredModel(kTenant, "old").status().code(), StatusCode::kNotFound);
+  auto v2 = service_->GetModelVersion(kTenant, "new", "2");
+  ASSERT_TRUE(v2.ok()) << v2.status().ToString();
+  EXPECT_EQ(v2->name, "new");
+  EXPECT_EQ(v2->source, "s3://b/2");
+  auto by_alias = service_->GetModelVersionByAlias(kTenant, "new", "champion");
+  ASSERT_TRUE(by_alias.ok()) << by_alias.status().ToString();
+  EXPECT_EQ(by_alias->version, 2);
+  auto got = service_->GetRegisteredModel(kTenant, "new");
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->tags, (std::vector<metadata::Tag>{{"k", "v"}}));
+  EXPECT_EQ(service_->GetModelVersion(kTenant, "old", "1").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(RegistryServiceStoreTest, DeleteCascadesToVersionsAndAliases) {
+  MustCreateModel("m");
+  MustVersion("m", "s3://b/1");
+  ASSERT_TRUE(service_->SetRegisteredModelAlias(kTenant, "m", "a", "1").ok());
+  ASSERT_TRUE(service_->DeleteRegisteredModel(kTenant, "m").ok());
+  EXPECT_EQ(service_->GetRegisteredModel(kTenant, "m").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "1").status().code(), StatusCode::kNotFound);
+  auto versions = service_->SearchModelVersions(kTenant, {});
+  ASSERT_TRUE(versions.ok());
+  EXPECT_TRUE(versions->items.empty());
+  EXPECT_EQ(service_->DeleteRegisteredModel(kTenant, "m").code(), StatusCode::kNotFound);
+}
+
+TEST_F(RegistryServiceStoreTest, VersionNumbersAreNeverReused) {
+  MustCreateModel("m");
+  EXPECT_EQ(MustVersion("m", "s3://b/1").version, 1);
+  EXPECT_EQ(MustVersion("m", "s3://b/2").version, 2);
+  ASSERT_TRUE(service_->DeleteModelVersion(kTenant, "m", "2").ok());
+  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "2").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(MustVersion("m", "s3://b/3").version, 3);
+  EXPECT_EQ(service_->DeleteModelVersion(kTenant, "m", "2").code(), StatusCode::kNotFound);
+}
+
+TEST_F(RegistryServiceStoreTest, NewVersionsAreReadyInStageNone) {
+  MustCreateModel("m");
+  metadata::ModelVersion v = MustVersion("m", "s3://b/1");
+  EXPECT_EQ(v.status, metadata::ModelVersionStatus::kReady);
+  EXPECT_EQ(v.current_stage, ModelStage::kNone);
+  EXPECT_EQ(v.user_id, "alice");
+  EXPECT_EQ(NewVersion("missing", "s3://b/1").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(RegistryServiceStoreTest, AliasesSetMoveDeleteAndGet) {
+  MustCreateModel("m");
+  MustVersion("m", "s3://b/1");
+  MustVersion("m", "s3://b/2");
+  ASSERT_TRUE(service_->SetRegisteredModelAlias(kTenant, "m", "champion", "1").ok());
+  EXPECT_EQ(service_->GetModelVersionByAlias(kTenant, "m", "champion")->version, 1);
+  ASSERT_TRUE(service_->SetRegisteredModelAlias(kTenant, "m", "champion", "2").ok());
+  EXPECT_EQ(service_->GetModelVersionByAlias(kTenant, "m", "champion")->version, 2);
+  auto v2 = service_->GetModelVersion(kTenant, "m", "2");
+  ASSERT_TRUE(v2.ok());
+  EXPECT_EQ(v2->aliases, std::vector<std::string>{"champion"});
+  EXPECT_TRUE(service_->GetModelVersion(kTenant, "m", "1")->aliases.empty());
+  auto model = service_->GetRegisteredModel(kTenant, "m");
+  ASSERT_TRUE(model.ok());
+  ASSERT_EQ(model->aliases.size(), 1u);
+  EXPECT_EQ(model->aliases[0].alias, "champion");
+  EXPECT_EQ(model->aliases[0].version, 2);
+
+  ASSERT_TRUE(service_->DeleteRegisteredModelAlias(kTenant, "m", "champion").ok());
+  EXPECT_EQ(service_->GetModelVersionByAlias(kTenant, "m", "champion").status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(RegistryServiceStoreTest, AliasRulesAreEnforced) {
+  MustCreateModel("m");
+  MustVersion("m", "s3://b/1");
+  for (std::string_view reserved : {"latest", "Latest", "v1", "V2", "bad alias", ""}) {
+    EXPECT_EQ(service_->SetRegisteredModelAlias(kTenant, "m", reserved, "1").code(),
+              StatusCode::kInvalidArgument)
+        << reserved;
+  }
+  EXPECT_EQ(service_->SetRegisteredModelAlias(kTenant, "m", "a", "one").code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->SetRegisteredModelAlias(kTenant, "m", "a", "9").code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(service_->SetRegisteredModelAlias(kTenant, "nope", "a", "1").code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(RegistryServiceStoreTest, DeletedVersionsLoseTheirAliasesAndCannotTakeNewOnes) {
+  MustCreateModel("m");
+  MustVersion("m", "s3://b/1");
+  MustVersion("m", "s3://b/2");
+  ASSERT_TRUE(service_->SetRegisteredModelAlias(kTenant, "m", "champion", "1").ok());
+  ASSERT_TRUE(service_->DeleteModelVersion(kTenant, "m", "1").ok());
+  EXPECT_EQ(service_->GetModelVersionByAlias(kTenant, "m", "champion").status().code(),
+            StatusCode::kNotFound);
+  EXPECT_TRUE(service_->GetRegisteredModel(kTenant, "m")->aliases.empty());
+  EXPECT_EQ(service_->SetRegisteredModelAlias(kTenant, "m", "champion", "1").code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(RegistryServiceStoreTest, StagesWithArchiveExistingAndLatestVersions) {
+  MustCreateModel("m");
+  for (int i = 1; i <= 4; ++i) MustVersion("m", "s3://b/" + std::to_string(i));
+  ASSERT_TRUE(service_->TransitionModelVersionStage(kTenant, "m", "1", "production", false).ok());
+  ASSERT_TRUE(service_->TransitionModelVersionStage(kTenant, "m", "2", "Production", false).ok());
+  ASSERT_TRUE(service_->TransitionModelVersionStage(kTenant, "m", "3", "Staging", false).ok());
+
+  auto latest = service_->GetLatestVersions(kTenant, "m", {"Production"});
+  ASSERT_TRUE(latest.ok()) << latest.status().ToString();
+  ASSERT_EQ(latest->size(), 1u);
+  EXPECT_EQ((*latest)[0].version, 2);
+
+  auto all = service_->GetLatestVersions(kTenant, "m", {});
+  ASSERT_TRUE(all.ok());
+  std::set<std::pair<int64_t, ModelStage>> got;
+  for (const auto& v : *all) got.emplace(v.version, v.current_stage);
+  EXPECT_EQ(got,
+            (std::set<std::pair<int64_t, ModelStage>>{
+                {2, ModelStage::kProduction}, {3, ModelStage::kStaging}, {4, ModelStage::kNone}}));
+
+  auto moved = service_->TransitionModelVersionStage(kTenant, "m", "4", "Production", true);
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->current_stage, ModelStage::kProduction);
+  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "1")->current_stage, ModelStage::kArchived);
+  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "2")->current_stage, ModelStage::kArchived);
+  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "3")->current_stage, ModelStage::kStaging);
+
+  EXPECT_EQ(service_->TransitionModelVersionStage(kTenant, "m", "1", "prod", false).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->GetLatestVersions(kTenant, "m", {"Nope"}).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->GetLatestVersions(kTenant, "missing", {}).status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_F(RegistryServiceStoreTest, SearchWithPromptExclusionKeepsModelsWithoutTheTag) {
+  MustCreateModel("plain");
+  ASSERT_TRUE(service_
+                  ->CreateRegisteredModel(kTenant, "alice", "prompt", "",
+                                          {{"mlflow.prompt.is_prompt", "true"}})
+                  .ok());
+  ASSERT_TRUE(service_
+                  ->CreateRegisteredModel(kTenant, "alice", "not-prompt", "",
+                                          {{"mlflow.prompt.is_prompt", "false"}})
+                  .ok());
+  metadata::SearchRegisteredModelsQuery q;
+  auto f = filter::ParseFilter("tag.`mlflow.prompt.is_prompt` != 'true'",
+                               filter::SearchKind::kRegisteredModels);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  q.filter = *f;
+  auto page = service_->SearchRegisteredModels(kTenant, q);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  std::vector<std::string> names;
+  for (const auto& m : page->items) names.push_back(m.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"not-prompt", "plain"}));
+
+  q.page.max_results = 1001;
+  EXPECT_EQ(service_->SearchRegisteredModels(kTenant, q).status().code(),
+            StatusCode::kInvalidArgument);
+  q.page.max_results = 0;
+  EXPECT_EQ(service_->SearchRegisteredModels(kTenant, q).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(RegistryServiceStoreTest, RunsSourceResolvesToTheRunsArtifacts) {
+  MakeRun(kRunA);
+  MustCreateModel("m");
+  auto v = NewVersion("m", "runs:/" + std::string(kRunA) + "/model");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->source, "runs:/" + std::string(kRunA) + "/model");
+  EXPECT_EQ(v->run_id, kRunA) << "run_id defaults to the source's run";
+  auto uri = service_->GetModelVersionDownloadUri(kTenant, "m", "1");
+  ASSERT_TRUE(uri.ok());
+  EXPECT_EQ(*uri, "mlflow-artifacts:/0/" + std::string(kRunA) + "/artifacts/model");
+
+  EXPECT_EQ(NewVersion("m", "runs:/" + std::string(kRunB) + "/model").status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(NewVersion("m", "runs:/" + std::string(kRunA) + "/../x").status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_F(RegistryServiceStoreTest, LoggedModelSourceResolvesToItsArtifactUri) {
+  MakeRun(kRunA);
+  MakeLoggedModel("m-0123", "model", kRunA);
+  MustCreateModel("m");
+  auto v = NewVersion("m", "models:/m-0123");
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->model_id, "m-0123");
+  EXPECT_EQ(v->run_id, kRunA);
+  EXPECT_EQ(*service_->GetModelVersionDownloadUri(kTenant, "m", "1"),
+            "mlflow-artifacts:/0/models/m-0123/artifacts");
+  EXPECT_EQ(NewVersion("m", "models:/m-missing").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(RegistryServiceStoreTest, RegisteredModelSourcesResolveThroughTheRegistry) {
+  MakeRun(kRunA);
+  MustCreateModel("base");
+  MustVersion("base", "runs:/" + std::string(kRunA) + "/model");
+  ASSERT_TRUE(service_->SetRegisteredModelAlias(kTenant, "base", "champion", "1").ok());
+  MustCreateModel("copy");
+  std::string expected = "mlflow-artifacts:/0/" + std::string(kRunA) + "/artifacts/model";
+  EXPECT_EQ(MustVersion("copy", "models:/base/1").storage_location, expected);
+  EXPECT_EQ(MustVersion("copy", "models:/base@champion").storage_location, expected);
+  EXPECT_EQ(MustVersion("copy", "models:/base/latest/MLmodel").storage_location,
+            expected + "/MLmodel");
+  EXPECT_EQ(*service_->GetModelVersionDownloadUri(kTenant, "copy", "2"), expected);
+  EXPECT_EQ(NewVersion("copy", "models:/base/7").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(NewVersion("copy", "models:/base/Production").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(NewVersion("copy", "models:/base/bogus").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(RegistryServiceStoreTest, SourceValidationRejectsTraversalAndForeignLocalPaths) {
+  MustCreateModel("m");
+  for (std::string bad :
+       {"s3://bucket/../x", "mlflow-artifacts:/0/%2e%2e/%2e%2e/other", "s3://b/a%2f..%2fb",
+        "s3://b/a%00b", "/etc/passwd", "file:///etc/passwd", "relative/dir"}) {
+    EXPECT_EQ(NewVersion("m", bad).status().code(), StatusCode::kInvalidArgument) << bad;
+  }
+  MakeRun(kRunA);  // remote artifact URI: local sources stay rejected even with the run
+  EXPECT_EQ(NewVersion("m", "/tmp/model", std::string(kRunA)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(NewVersion("m", "s3://b/x", std::string(kRunB)).status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(NewVersion("m", "s3://b/x", "bad id!").status().code(), StatusCode::kInvalidArgument);
+  auto versions = service_->SearchModelVersions(kTenant, {});
+  ASSERT_TRUE(versions.ok());
+  EXPECT_TRUE(versions->items.empty());
+}
+
+TEST_F(RegistryServiceStoreTest, LocalSourceIsAcceptedInsideALocalRunDirectory) {
+  std::string root = (dir_ / "local-runs" / std::string(kRunB) / "artifacts").string();
+  MakeRun(kRunB, root);
+  MustCreateModel("m");
+  auto inside = NewVersion("m", root + "/model", std::string(kRunB));
+  ASSERT_TRUE(inside.ok()) << inside.status().ToString();
+  EXPECT_EQ(inside->storage_location, root + "/model");
+  EXPECT_TRUE(NewVersion("m", "file://" + root + "/model", std::string(kRunB)).ok());
+  EXPECT_EQ(NewVersion("m", root + "/../../elsewhere", std::string(kRunB)).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(NewVersion("m", root + "/model").status().code(), StatusCode::kInvalidArgument)
+      << "without run_id a local path is never trusted";
+}
+
+TEST_F(RegistryServiceStoreTest, TenantsAreIsolated) {
+  MustCreateModel("shared", kTenant);
+  MustCreateModel("shared", kOtherTenant);
+  MustVersion("shared", "s3://a/1", kTenant);
+  MustVersion("shared", "s3://a/2", kTenant);
+  EXPECT_EQ(MustVersion("shared", "s3://b/1", kOtherTenant).version, 1);
+  EXPECT_EQ(*service_->GetModelVersionDownloadUri(kOtherTenant, "shared", "1"), "s3://b/1");
+  EXPECT_EQ(service_->GetModelVersion(kOtherTenant, "shared", "2").status().code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(service_->DeleteRegisteredModel(kTenant, "shared").ok());
+  EXPECT_TRUE(service_->GetRegisteredModel(kOtherTenant, "shared").ok());
+
+  MakeRun(kRunA, "", kTenant);
+  EXPECT_EQ(NewVersion("shared", "runs:/" + std::string(kRunA) + "/model", "", kOtherTenant)
+                .status()
+                .code(),
+            StatusCode::kNotFound)
+      << "another tenant's run is invisible";
+}
+
+TEST_F(RegistryServiceStoreTest, RegisterFromARunPrefersTheLoggedModelOfThatName) {
+  MakeRun(kRunA);
+  MakeLoggedModel("m-aaa", "model", kRunA);
+  MakeLoggedModel("m-bbb", "other", kRunA);
+  ASSERT_TRUE(store_->LogOutputs(kTenant, kRunA, {{"m-aaa", 0}, {"m-bbb", 0}}).ok());
+  RegisterRequest r;
+  r.name = "reg";
+  r.source.run_id = std::string(kRunA);
+  r.source.artifact_path = "model";
+  r.tags = {{"k", "v"}};
+  auto v = service_->Register(kTenant, "alice", r);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->version, 1);
+  EXPECT_EQ(v->source, "models:/m-aaa");
+  EXPECT_EQ(v->model_id, "m-aaa");
+  EXPECT_EQ(v->run_id, kRunA);
+  EXPECT_EQ(v->storage_location, "mlflow-artifacts:/0/models/m-aaa/artifacts");
+  EXPECT_EQ(v->tags, (std::vector<metadata::Tag>{{"k", "v"}}));
+
+  r.source.artifact_path = "plain-dir";
+  auto plain = service_->Register(kTenant, "alice", r);
+  ASSERT_TRUE(plain.ok()) << plain.status().ToString();
+  EXPECT_EQ(plain->version, 2) << "the existing model is reused";
+  EXPECT_EQ(plain->source, "runs:/" + std::string(kRunA) + "/plain-dir");
+  EXPECT_EQ(plain->storage_location,
+            "mlflow-artifacts:/0/" + std::string(kRunA) + "/artifacts/plain-dir");
+}
+
+TEST_F(RegistryServiceStoreTest, RegisterFromLoggedModelOrUri) {
+  MakeRun(kRunA);
+  MakeLoggedModel("m-aaa", "model", kRunA);
+  RegisterRequest from_model;
+  from_model.name = "a";
+  from_model.source.logged_model_id = "m-aaa";
+  auto v = service_->Register(kTenant, "alice", from_model);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->source, "models:/m-aaa");
+  EXPECT_EQ(v->run_id, kRunA);
+
+  RegisterRequest from_uri;
+  from_uri.name = "b";
+  from_uri.source.artifact_uri = "s3://bucket/model";
+  auto u = service_->Register(kTenant, "alice", from_uri);
+  ASSERT_TRUE(u.ok()) << u.status().ToString();
+  EXPECT_EQ(u->source, "s3://bucket/model");
+  EXPECT_EQ(u->storage_location, "s3://bucket/model");
+}
+
+TEST_F(RegistryServiceStoreTest, RegisterNeedsExactlyOneValidSourceAndLeavesNothingOnError) {
+  RegisterRequest none;
+  none.name = "x";
+  EXPECT_EQ(service_->Register(kTenant, "alice", none).status().code(),
+            StatusCode::kInvalidArgument);
+  RegisterRequest two = none;
+  two.source.artifact_uri = "s3://b/x";
+  two.source.logged_model_id = "m-1";
+  EXPECT_EQ(service_->Register(kTenant, "alice", two).status().code(),
+            StatusCode::kInvalidArgument);
+  RegisterRequest run_only = none;
+  run_only.source.run_id = std::string(kRunA);
+  EXPECT_EQ(service_->Register(kTenant, "alice", run_only).status().code(),
+            StatusCode::kInvalidArgument);
+
+  RegisterRequest missing_run = none;
+  missing_run.source.run_id = std::string(kRunB);
+  missing_run.source.artifact_path = "model";
+  EXPECT_EQ(service_->Register(kTenant, "alice", missing_run).status().code(),
+            StatusCode::kNotFound);
+  RegisterRequest traversal = none;
+  traversal.source.artifact_uri = "s3://b/../../x";
+  EXPECT_EQ(service_->Register(kTenant, "alice", traversal).status().code(),
+            StatusCode::kInvalidArgument);
+  RegisterRequest missing_model = none;
+  missing_model.source.logged_model_id = "m-missing";
+  EXPECT_EQ(service_->Register(kTenant, "alice", missing_model).status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(service_->GetRegisteredModel(kTenant, "x").status().code(), StatusCode::kNotFound)
+      << "a failed register must not leave an empty model behind";
+}
+
+TEST_F(RegistryServiceStoreTest, PromoteToStageAndAliasRecordsThePrincipal) {
+  MustCreateModel("m");
+  MustVersion("m", "s3://b/1");
+  MustVersion("m", "s3://b/2");
+  auto first = service_->Promote(kTenant, "alice", "m", "1", "Production", std::nullopt, false);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->principal, "alice");
+  EXPECT_EQ(first->target, "stage:Production");
+  auto second = service_->Promote(kTenant, "bob", "m", "2", "production", std::nullopt, true);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->previous_version, 1);
+  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "1")->current_stage, ModelStage::kArchived);
+  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "2")->current_stage, ModelStage::kProduction);
+
+  auto alias = service_->Promote(kTenant, "carol", "m", "1", std::nullopt, "champion", false);
+  ASSERT_TRUE(alias.ok()) << alias.status().ToString();
+  EXPECT_EQ(alias->target, "alias:champion");
+  EXPECT_EQ(service_->GetModelVersionByAlias(kTenant, "m", "champion")->version, 1);
+
+  EXPECT_EQ(service_->Promote(kTenant, "a", "m", "1", "Staging", "x", false).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      service_->Promote(kTenant, "a", "m", "1", std::nullopt, std::nullopt, false).status().code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->Promote(kTenant, "a", "m", "1", "Prod", std::nullopt, false).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      service_->Promote(kTenant, "a", "m", "1", std::nullopt, "latest", false).status().code(),
+      StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      service_->Promote(kTenant, "a", "m", "9", "Staging", std::nullopt, false).status().code(),
+      StatusCode::kNotFound);
+}
+
+TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsKeepsSharedFiles) {
+  MakeRun(kRunA);
+  std::string dir = "default/0/" + std::string(kRunA) + "/artifacts/model";
+  WriteFile(dir + "/MLmodel", "flavors: {}");
+  WriteFile("default/0/" + std::string(kRunA) + "/artifacts/metrics.txt", "1");
+  MustCreateModel("a");
+  MustCreateModel("b");
+  std::string source = "runs:/" + std::string(kRunA) + "/model";
+  MustVersion("a", source);
+  MustVersion("b", source);
+
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "a", "1", *artifacts_).ok());
+  EXPECT_EQ(service_->GetModelVersion(kTenant, "a", "1").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(FileExists(dir + "/MLmodel")) << "b/1 still uses the files";
+
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "b", "1", *artifacts_).ok());
+  EXPECT_FALSE(FileExists(dir + "/MLmodel"));
+  EXPECT_TRUE(FileExists("default/0/" + std::string(kRunA) + "/artifacts/metrics.txt"))
+      << "only the version's own directory goes";
+}
+
+TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsLeavesForeignAndNestedLocations) {
+  MakeRun(kRunA);
+  std::string run_dir = "default/0/" + std::string(kRunA) + "/artifacts";
+  WriteFile(run_dir + "/model/MLmodel", "x");
+  MustCreateModel("m");
+  MustVersion("m", "runs:/" + std::string(kRunA) + "/");       // the whole run directory
+  MustVersion("m", "runs:/" + std::string(kRunA) + "/model");  // inside it
+  MustVersion("m", "s3://bucket/model");
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "m", "1", *artifacts_).ok());
+  EXPECT_TRUE(FileExists(run_dir + "/model/MLmodel")) << "version 2 lives inside";
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "m", "3", *artifacts_).ok());
+  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "3").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "m", "2", *artifacts_).ok());
+  EXPECT_FALSE(FileExists(run_dir + "/model/MLmodel"));
+}
+
+TEST_F(RegistryServiceStoreTest, DeletionGuardCanRefuse) {
+  MustCreateModel("m");
+  MustVersion("m", "s3://b/1");
+  MustVersion("m", "s3://b/2");
+  std::vector<int64_t> asked;
+  service_->SetDeletionGuard([&asked](std::string_view tenant, const metadata::ModelVersion& v) {
+    EXPECT_EQ(tenant, kTenant);
+    asked.push_back(v.version);
+    if (v.version == 1) return FailedPrecondition("version 1 is deployed");
+    return Status::Ok();
+  });
+  EXPECT_EQ(service_->DeleteModelVersion(kTenant, "m", "1").code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(service_->DeleteVersionAndArtifacts(kTenant, "m", "1", *artifacts_).code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_EQ(service_->DeleteRegisteredModel(kTenant, "m").code(), StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(service_->GetModelVersion(kTenant, "m", "1").ok());
+  EXPECT_TRUE(service_->GetModelVersion(kTenant, "m", "2").ok());
+  ASSERT_TRUE(service_->DeleteModelVersion(kTenant, "m", "2").ok());
+  EXPECT_FALSE(asked.empty());
+
+  service_->SetDeletionGuard(nullptr);
+  EXPECT_TRUE(service_->DeleteRegisteredModel(kTenant, "m").ok());
+}
+
+TEST_F(RegistryServiceStoreTest, LineageFollowsTheLoggedModelToItsRun) {
+  MakeRun(kRunA);
+  ASSERT_TRUE(store_->LogBatch(kTenant, kRunA, {{"rmse", 0.5, 1, 0}}, {{"alpha", "0.1"}}, {}).ok());
+  MakeLoggedModel("m-aaa", "model", kRunA);
+  MustCreateModel("m");
+  metadata::CreateModelVersionRequest r;
+  r.name = "m";
+  r.source = "s3://b/x";
+  r.model_id = "m-aaa";
+  ASSERT_TRUE(service_->CreateModelVersion(kTenant, "alice", r).ok());
+  auto lineage = service_->GetLineage(kTenant, "m", "1");
+  ASSERT_TRUE(lineage.ok()) << lineage.status().ToString();
+  EXPECT_EQ(lineage->version.version, 1);
+  ASSERT_TRUE(lineage->logged_model.has_value());
+  EXPECT_EQ(lineage->logged_model->model_id, "m-aaa");
+  ASSERT_TRUE(lineage->run.has_value());
+  EXPECT_EQ(lineage->run->info.run_id, kRunA);
+  ASSERT_EQ(lineage->run->params.size(), 1u);
+  EXPECT_EQ(lineage->run->params[0].key, "alpha");
+  ASSERT_TRUE(lineage->experiment.has_value());
+  EXPECT_EQ(lineage->experiment->experiment_id, "0");
+
+  MustVersion("m", "s3://b/y");
+  auto bare = service_->GetLineage(kTenant, "m", "2");
+  ASSERT_TRUE(bare.ok());
+  EXPECT_FALSE(bare->run.has_value());
+  EXPECT_FALSE(bare->logged_model.has_value());
+  EXPECT_FALSE(bare->experiment.has_value());
+}
+
+TEST_F(RegistryServiceStoreTest, PromptVersionsKeepTheirPlaceholderSource) {
+  ASSERT_TRUE(service_
+                  ->CreateRegisteredModel(kTenant, "alice", "greeting", "",
+                                          {{"mlflow.prompt.is_prompt", "true"}})
+                  .ok());
+  metadata::CreateModelVersionRequest r;
+  r.name = "greeting";
+  r.source = "dummy-source";
+  r.tags = {{"mlflow.prompt.is_prompt", "true"}, {"mlflow.prompt.text", "Hello {{name}}"}};
+  auto v = service_->CreateModelVersion(kTenant, "alice", r);
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->source, "dummy-source");
+  r.tags.clear();
+  EXPECT_EQ(service_->CreateModelVersion(kTenant, "alice", r).status().code(),
+            StatusCode::kInvalidArgument)
+      << "without the prompt tag the same source is a local path";
+}
+
+// Fails version creation as a broken database would, after the model was created.
+class FailingVersionStore : public metadata::MetadataStoreWrapper {
+ public:
+  using MetadataStoreWrapper::MetadataStoreWrapper;
+  StatusOr<metadata::ModelVersion> CreateModelVersion(std::string_view,
+                                                      const metadata::CreateModelVersionRequest&,
+                                                      int64_t) override {
+    return Unavailable("disk gone");
+  }
+};
+
+TEST_F(RegistryServiceStoreTest, RegisterRemovesTheModelItCreatedWhenTheVersionFails) {
+  FailingVersionStore failing(*store_);
+  RegistryService service(failing, failing, clock_);
+  RegisterRequest r;
+  r.name = "fresh";
+  r.source.artifact_uri = "s3://bucket/model";
+  EXPECT_EQ(service.Register(kTenant, "alice", r).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(service_->GetRegisteredModel(kTenant, "fresh").status().code(), StatusCode::kNotFound);
+
+  MustCreateModel("existing");
+  r.name = "existing";
+  EXPECT_EQ(service.Register(kTenant, "alice", r).status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(service_->GetRegisteredModel(kTenant, "existing").ok())
+      << "a model that existed before is left alone";
+}
+
+}  // namespace
+}  // namespace cairn::registry
