@@ -12,6 +12,9 @@ PRESET="${1:-release}"
 shift || true
 
 cd "${ROOT}"
+# Let ccache share results between checkouts in different folders (CI builds a fresh clone).
+export CCACHE_BASEDIR="${ROOT}"
+export CCACHE_NOHASHDIR=true
 if [[ ! -f "build/${PRESET}/build.ninja" ]]; then
   cmake --preset "${PRESET}"
 fi
