@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "artifact/artifact_store.h"
+#include "metadata/names.h"
 #include "tracking/validation.h"
 
 namespace cairn::registry {
@@ -134,19 +135,7 @@ StatusOr<ModelStage> ParseStage(std::string_view text) {
                          ". Value must be one of None, Staging, Production, Archived.");
 }
 
-std::string_view StageName(ModelStage stage) {
-  switch (stage) {
-    case ModelStage::kNone:
-      return "None";
-    case ModelStage::kStaging:
-      return "Staging";
-    case ModelStage::kProduction:
-      return "Production";
-    case ModelStage::kArchived:
-      return "Archived";
-  }
-  return "None";
-}
+std::string_view StageName(ModelStage stage) { return metadata::ModelStageName(stage); }
 
 Status ValidateAlias(std::string_view alias) {
   if (alias.empty()) return InvalidArgument("Registered model alias name cannot be empty.");

@@ -16,36 +16,11 @@ std::string Upper(std::string_view s) {
   return out;
 }
 
-void PutIfNotEmpty(bj::object& obj, std::string_view key, const std::string& value) {
-  if (!value.empty()) obj[key] = value;
-}
-
 }  // namespace
-
-std::string_view RunStatusName(metadata::RunStatus s) {
-  switch (s) {
-    case metadata::RunStatus::kRunning:
-      return "RUNNING";
-    case metadata::RunStatus::kScheduled:
-      return "SCHEDULED";
-    case metadata::RunStatus::kFinished:
-      return "FINISHED";
-    case metadata::RunStatus::kFailed:
-      return "FAILED";
-    case metadata::RunStatus::kKilled:
-      return "KILLED";
-  }
-  return "RUNNING";
-}
 
 StatusOr<metadata::RunStatus> ParseRunStatus(const bj::value& v) {
   if (v.is_string()) {
-    std::string s = Upper(v.as_string());
-    if (s == "RUNNING") return metadata::RunStatus::kRunning;
-    if (s == "SCHEDULED") return metadata::RunStatus::kScheduled;
-    if (s == "FINISHED") return metadata::RunStatus::kFinished;
-    if (s == "FAILED") return metadata::RunStatus::kFailed;
-    if (s == "KILLED") return metadata::RunStatus::kKilled;
+    if (auto status = metadata::RunStatusFromName(Upper(v.as_string()))) return *status;
   }
   auto n = json::AsInt64(v, "status");
   if (n.ok() && *n >= 1 && *n <= 5) return static_cast<metadata::RunStatus>(*n);
@@ -65,35 +40,17 @@ StatusOr<metadata::ViewType> ParseViewType(const bj::value& v, std::string_view 
                          "' supplied: " + bj::serialize(v));
 }
 
-std::string_view LifecycleName(metadata::LifecycleStage s) {
-  return s == metadata::LifecycleStage::kActive ? "active" : "deleted";
-}
-
-std::string_view LoggedModelStatusName(metadata::LoggedModelStatus s) {
-  switch (s) {
-    case metadata::LoggedModelStatus::kUnspecified:
-      return "LOGGED_MODEL_STATUS_UNSPECIFIED";
-    case metadata::LoggedModelStatus::kPending:
-      return "LOGGED_MODEL_PENDING";
-    case metadata::LoggedModelStatus::kReady:
-      return "LOGGED_MODEL_READY";
-    case metadata::LoggedModelStatus::kUploadFailed:
-      return "LOGGED_MODEL_UPLOAD_FAILED";
-  }
-  return "LOGGED_MODEL_STATUS_UNSPECIFIED";
-}
-
 StatusOr<metadata::LoggedModelStatus> ParseLoggedModelStatus(const bj::value& v) {
   if (v.is_string()) {
-    std::string s = Upper(v.as_string());
-    if (s == "LOGGED_MODEL_STATUS_UNSPECIFIED") return metadata::LoggedModelStatus::kUnspecified;
-    if (s == "LOGGED_MODEL_PENDING") return metadata::LoggedModelStatus::kPending;
-    if (s == "LOGGED_MODEL_READY") return metadata::LoggedModelStatus::kReady;
-    if (s == "LOGGED_MODEL_UPLOAD_FAILED") return metadata::LoggedModelStatus::kUploadFailed;
+    if (auto status = metadata::LoggedModelStatusFromName(Upper(v.as_string()))) return *status;
   }
   auto n = json::AsInt64(v, "status");
   if (n.ok() && *n >= 0 && *n <= 3) return static_cast<metadata::LoggedModelStatus>(*n);
   return InvalidArgument("Invalid value for parameter 'status' supplied: " + bj::serialize(v));
+}
+
+void PutIfNotEmpty(bj::object& obj, std::string_view key, const std::string& value) {
+  if (!value.empty()) obj[key] = value;
 }
 
 bj::array TagsToJson(const std::vector<metadata::Tag>& tags) {
@@ -158,7 +115,8 @@ bj::object RunToJson(const metadata::Run& run) {
   if (!run.params.empty()) {
     bj::array params;
     params.reserve(run.params.size());
-    for (const auto& p : run.params) params.push_back(bj::object{{"key", p.key}, {"value", p.value}});
+    for (const auto& p : run.params)
+      params.push_back(bj::object{{"key", p.key}, {"value", p.value}});
     data["params"] = std::move(params);
   }
   if (!run.tags.empty()) data["tags"] = TagsToJson(run.tags);

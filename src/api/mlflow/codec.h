@@ -5,19 +5,23 @@
 #include <vector>
 
 #include "base/status.h"
+#include "metadata/names.h"
 #include "metadata/types.h"
 
 // MLflow's proto3-JSON shapes for tracking entities: snake_case names, int64 as numbers, enums
 // as names, NaN/Infinity as strings, unset and empty fields omitted.
 namespace cairn::api::mlflow {
 
-std::string_view RunStatusName(metadata::RunStatus s);
+using metadata::LifecycleName;
+using metadata::LoggedModelStatusName;
+using metadata::RunStatusName;
+
 StatusOr<metadata::RunStatus> ParseRunStatus(const boost::json::value& v);
 StatusOr<metadata::ViewType> ParseViewType(const boost::json::value& v, std::string_view field);
-std::string_view LifecycleName(metadata::LifecycleStage s);
-std::string_view LoggedModelStatusName(metadata::LoggedModelStatus s);
 StatusOr<metadata::LoggedModelStatus> ParseLoggedModelStatus(const boost::json::value& v);
 
+// Sets obj[key] only for a non-empty value (MLflow omits unset fields).
+void PutIfNotEmpty(boost::json::object& obj, std::string_view key, const std::string& value);
 boost::json::array TagsToJson(const std::vector<metadata::Tag>& tags);
 boost::json::object ExperimentToJson(const metadata::Experiment& e);
 boost::json::object RunInfoToJson(const metadata::RunInfo& info);

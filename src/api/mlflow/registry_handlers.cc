@@ -6,6 +6,7 @@
 
 #include "api/mlflow/codec.h"
 #include "api/mlflow/request_message.h"
+#include "api/mlflow/search_params.h"
 #include "base/json.h"
 #include "filter/filter.h"
 #include "http/error_response.h"
@@ -43,30 +44,6 @@ StatusOr<std::string> RequiredVersion(const bj::object& msg) {
   return RequiredString(msg, "version");
 }
 
-StatusOr<std::vector<filter::OrderBy>> ParseOrderByList(const bj::object& msg,
-                                                        filter::SearchKind kind) {
-  ASSIGN_OR_RETURN(std::vector<std::string> raw, StringsFromJson(msg, "order_by"));
-  std::vector<filter::OrderBy> out;
-  out.reserve(raw.size());
-  for (const auto& s : raw) {
-    ASSIGN_OR_RETURN(filter::OrderBy ob, filter::ParseOrderBy(s, kind));
-    out.push_back(std::move(ob));
-  }
-  return out;
-}
-
-template <typename T>
-void AddNextPageToken(bj::object& out, const metadata::ResultPage<T>& page,
-                      const metadata::Page& request) {
-  if (page.has_more) {
-    out["next_page_token"] = EncodePageToken(request.offset + request.max_results);
-  }
-}
-
-void PutIfNotEmpty(bj::object& obj, std::string_view key, const std::string& value) {
-  if (!value.empty()) obj[key] = value;
-}
-
 bj::array VersionsToJson(const std::vector<metadata::ModelVersion>& versions) {
   bj::array arr;
   arr.reserve(versions.size());
@@ -75,18 +52,6 @@ bj::array VersionsToJson(const std::vector<metadata::ModelVersion>& versions) {
 }
 
 }  // namespace
-
-std::string_view ModelVersionStatusName(metadata::ModelVersionStatus s) {
-  switch (s) {
-    case metadata::ModelVersionStatus::kPendingRegistration:
-      return "PENDING_REGISTRATION";
-    case metadata::ModelVersionStatus::kFailedRegistration:
-      return "FAILED_REGISTRATION";
-    case metadata::ModelVersionStatus::kReady:
-      return "READY";
-  }
-  return "READY";
-}
 
 bj::object ModelVersionToJson(const metadata::ModelVersion& v) {
   bj::object o;
@@ -99,7 +64,7 @@ bj::object ModelVersionToJson(const metadata::ModelVersion& v) {
   PutIfNotEmpty(o, "description", v.description);
   o["source"] = v.source;
   PutIfNotEmpty(o, "run_id", v.run_id);
-  o["status"] = ModelVersionStatusName(v.status);
+  o["status"] = metadata::ModelVersionStatusName(v.status);
   PutIfNotEmpty(o, "status_message", v.status_message);
   if (!v.tags.empty()) o["tags"] = TagsToJson(v.tags);
   PutIfNotEmpty(o, "run_link", v.run_link);

@@ -15,7 +15,6 @@ namespace cairn::api::mlflow {
 // status are always sent; other empty strings and lists are omitted.
 boost::json::object ModelVersionToJson(const metadata::ModelVersion& v);
 boost::json::object RegisteredModelToJson(const metadata::RegisteredModel& m);
-std::string_view ModelVersionStatusName(metadata::ModelVersionStatus s);
 
 // MLflow model registry REST endpoints (registered models, model versions, tags, aliases,
 // stages) under /api/2.0/mlflow and /ajax-api/2.0/mlflow. Handlers translate JSON to

@@ -1,9 +1,9 @@
 #pragma once
 
 #include <boost/json.hpp>
-#include <vector>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "http/message.h"

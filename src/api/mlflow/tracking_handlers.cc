@@ -6,6 +6,7 @@
 
 #include "api/mlflow/codec.h"
 #include "api/mlflow/request_message.h"
+#include "api/mlflow/search_params.h"
 #include "artifact/artifact_store.h"
 #include "base/json.h"
 #include "filter/filter.h"
@@ -34,26 +35,6 @@ StatusOr<int64_t> OptionalInt(const bj::object& msg, std::string_view field, int
 StatusOr<std::string> OptionalString(const bj::object& msg, std::string_view field) {
   ASSIGN_OR_RETURN(std::optional<std::string> v, json::GetString(msg, field));
   return v.value_or("");
-}
-
-StatusOr<std::vector<filter::OrderBy>> ParseOrderByList(const bj::object& msg,
-                                                        filter::SearchKind kind) {
-  ASSIGN_OR_RETURN(std::vector<std::string> raw, StringsFromJson(msg, "order_by"));
-  std::vector<filter::OrderBy> out;
-  out.reserve(raw.size());
-  for (const auto& s : raw) {
-    ASSIGN_OR_RETURN(filter::OrderBy ob, filter::ParseOrderBy(s, kind));
-    out.push_back(std::move(ob));
-  }
-  return out;
-}
-
-template <typename T>
-void AddNextPageToken(bj::object& out, const metadata::ResultPage<T>& page,
-                      const metadata::Page& request) {
-  if (page.has_more) {
-    out["next_page_token"] = EncodePageToken(request.offset + request.max_results);
-  }
 }
 
 }  // namespace
@@ -154,7 +135,8 @@ TrackingHandlers::JsonResult TrackingHandlers::GetExperimentByName(const http::R
 TrackingHandlers::JsonResult TrackingHandlers::SearchExperiments(const http::Request& req,
                                                                  const bj::object& msg) {
   metadata::SearchExperimentsQuery q;
-  ASSIGN_OR_RETURN(q.page.max_results, OptionalInt(msg, "max_results", kDefaultSearchExperimentsMax));
+  ASSIGN_OR_RETURN(q.page.max_results,
+                   OptionalInt(msg, "max_results", kDefaultSearchExperimentsMax));
   ASSIGN_OR_RETURN(std::string token, OptionalString(msg, "page_token"));
   ASSIGN_OR_RETURN(q.page.offset, DecodePageToken(token));
   ASSIGN_OR_RETURN(std::string filter_text, OptionalString(msg, "filter"));
@@ -302,8 +284,7 @@ TrackingHandlers::JsonResult TrackingHandlers::LogParam(const http::Request& req
   ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
   ASSIGN_OR_RETURN(std::string value, OptionalString(msg, "value"));
-  RETURN_IF_ERROR(
-      service_.LogBatch(Tenant(req), id, {}, {{std::move(key), std::move(value)}}, {}));
+  RETURN_IF_ERROR(service_.LogBatch(Tenant(req), id, {}, {{std::move(key), std::move(value)}}, {}));
   return bj::object{};
 }
 
@@ -312,8 +293,7 @@ TrackingHandlers::JsonResult TrackingHandlers::SetTag(const http::Request& req,
   ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
   ASSIGN_OR_RETURN(std::string value, OptionalString(msg, "value"));
-  RETURN_IF_ERROR(
-      service_.LogBatch(Tenant(req), id, {}, {}, {{std::move(key), std::move(value)}}));
+  RETURN_IF_ERROR(service_.LogBatch(Tenant(req), id, {}, {}, {{std::move(key), std::move(value)}}));
   return bj::object{};
 }
 
@@ -331,8 +311,8 @@ TrackingHandlers::JsonResult TrackingHandlers::LogBatch(const http::Request& req
   ASSIGN_OR_RETURN(std::vector<metadata::Metric> metrics, MetricsFromJson(msg, "metrics"));
   ASSIGN_OR_RETURN(std::vector<metadata::Param> params, ParamsFromJson(msg, "params"));
   ASSIGN_OR_RETURN(std::vector<Tag> tags, TagsFromJson(msg, "tags"));
-  RETURN_IF_ERROR(service_.LogBatch(Tenant(req), id, std::move(metrics), std::move(params),
-                                    std::move(tags)));
+  RETURN_IF_ERROR(
+      service_.LogBatch(Tenant(req), id, std::move(metrics), std::move(params), std::move(tags)));
   return bj::object{};
 }
 

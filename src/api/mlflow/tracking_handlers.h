@@ -32,8 +32,7 @@ class TrackingHandlers {
 
  private:
   using JsonResult = StatusOr<boost::json::object>;
-  using Method = JsonResult (TrackingHandlers::*)(const http::Request&,
-                                                  const boost::json::object&);
+  using Method = JsonResult (TrackingHandlers::*)(const http::Request&, const boost::json::object&);
 
   // Registers `fn` under both API prefixes; `repeated` names query fields that may repeat.
   void Add(http::Router& router, http::Method method, std::string_view path, Method fn,
@@ -65,8 +64,7 @@ class TrackingHandlers {
   JsonResult LogInputs(const http::Request& req, const boost::json::object& msg);
   JsonResult LogOutputs(const http::Request& req, const boost::json::object& msg);
   JsonResult GetMetricHistory(const http::Request& req, const boost::json::object& msg);
-  JsonResult GetMetricHistoryBulkInterval(const http::Request& req,
-                                          const boost::json::object& msg);
+  JsonResult GetMetricHistoryBulkInterval(const http::Request& req, const boost::json::object& msg);
   JsonResult GetMetricHistoryBulk(const http::Request& req, const boost::json::object& msg);
   JsonResult ListArtifacts(const http::Request& req, const boost::json::object& msg);
 

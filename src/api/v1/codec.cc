@@ -7,6 +7,7 @@
 #include <string>
 
 #include "base/json.h"
+#include "metadata/names.h"
 
 namespace cairn::api::v1 {
 namespace {
@@ -14,48 +15,6 @@ namespace {
 namespace bj = boost::json;
 
 constexpr std::string_view kDatasetContextTag = "mlflow.data.context";
-
-std::string_view VersionStatusName(metadata::ModelVersionStatus status) {
-  switch (status) {
-    case metadata::ModelVersionStatus::kPendingRegistration:
-      return "PENDING_REGISTRATION";
-    case metadata::ModelVersionStatus::kFailedRegistration:
-      return "FAILED_REGISTRATION";
-    case metadata::ModelVersionStatus::kReady:
-      return "READY";
-  }
-  return "READY";
-}
-
-std::string_view RunStatusName(metadata::RunStatus status) {
-  switch (status) {
-    case metadata::RunStatus::kRunning:
-      return "RUNNING";
-    case metadata::RunStatus::kScheduled:
-      return "SCHEDULED";
-    case metadata::RunStatus::kFinished:
-      return "FINISHED";
-    case metadata::RunStatus::kFailed:
-      return "FAILED";
-    case metadata::RunStatus::kKilled:
-      return "KILLED";
-  }
-  return "RUNNING";
-}
-
-std::string_view LoggedModelStatusName(metadata::LoggedModelStatus status) {
-  switch (status) {
-    case metadata::LoggedModelStatus::kUnspecified:
-      return "LOGGED_MODEL_STATUS_UNSPECIFIED";
-    case metadata::LoggedModelStatus::kPending:
-      return "LOGGED_MODEL_PENDING";
-    case metadata::LoggedModelStatus::kReady:
-      return "LOGGED_MODEL_READY";
-    case metadata::LoggedModelStatus::kUploadFailed:
-      return "LOGGED_MODEL_UPLOAD_FAILED";
-  }
-  return "LOGGED_MODEL_STATUS_UNSPECIFIED";
-}
 
 bj::object ParamsToObject(const std::vector<metadata::Param>& params) {
   bj::object out;
@@ -68,7 +27,7 @@ bj::object RunToJson(const metadata::Run& run, const metadata::Experiment* exper
   bj::object out;
   out["run_id"] = info.run_id;
   out["run_name"] = info.run_name;
-  out["status"] = RunStatusName(info.status);
+  out["status"] = metadata::RunStatusName(info.status);
   out["start_time"] = info.start_time;
   out["end_time"] = info.end_time ? bj::value(*info.end_time) : bj::value(nullptr);
   out["experiment"] = bj::object{
@@ -106,7 +65,7 @@ bj::object LoggedModelToJson(const metadata::LoggedModel& model) {
   out["experiment_id"] = model.experiment_id;
   out["source_run_id"] = model.source_run_id;
   out["artifact_uri"] = model.artifact_uri;
-  out["status"] = LoggedModelStatusName(model.status);
+  out["status"] = metadata::LoggedModelStatusName(model.status);
   out["model_type"] = model.model_type;
   out["creation_timestamp_ms"] = model.creation_timestamp_ms;
   out["last_updated_timestamp_ms"] = model.last_updated_timestamp_ms;
@@ -164,7 +123,7 @@ bj::object ModelVersionToJson(const metadata::ModelVersion& v) {
   out["run_id"] = v.run_id;
   out["run_link"] = v.run_link;
   out["model_id"] = v.model_id;
-  out["status"] = VersionStatusName(v.status);
+  out["status"] = metadata::ModelVersionStatusName(v.status);
   out["status_message"] = v.status_message;
   out["tags"] = TagsToObject(v.tags);
   bj::array aliases;

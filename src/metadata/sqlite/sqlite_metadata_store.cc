@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "metadata/migrations/migration.h"
+#include "metadata/names.h"
 #include "metadata/sqlite/sqlite_db.h"
 #include "metadata/sqlite/sqlite_migrator.h"
 #include "metadata/sqlite/sqlite_search.h"
@@ -33,49 +34,12 @@ LifecycleStage ParseStage(std::string_view text) {
   return text == "deleted" ? LifecycleStage::kDeleted : LifecycleStage::kActive;
 }
 
-std::string_view RunStatusName(RunStatus status) {
-  switch (status) {
-    case RunStatus::kRunning:
-      return "RUNNING";
-    case RunStatus::kScheduled:
-      return "SCHEDULED";
-    case RunStatus::kFinished:
-      return "FINISHED";
-    case RunStatus::kFailed:
-      return "FAILED";
-    case RunStatus::kKilled:
-      return "KILLED";
-  }
-  return "RUNNING";
-}
-
 RunStatus ParseRunStatus(std::string_view text) {
-  if (text == "SCHEDULED") return RunStatus::kScheduled;
-  if (text == "FINISHED") return RunStatus::kFinished;
-  if (text == "FAILED") return RunStatus::kFailed;
-  if (text == "KILLED") return RunStatus::kKilled;
-  return RunStatus::kRunning;
-}
-
-std::string_view LoggedModelStatusName(LoggedModelStatus status) {
-  switch (status) {
-    case LoggedModelStatus::kUnspecified:
-      return "LOGGED_MODEL_STATUS_UNSPECIFIED";
-    case LoggedModelStatus::kPending:
-      return "LOGGED_MODEL_PENDING";
-    case LoggedModelStatus::kReady:
-      return "LOGGED_MODEL_READY";
-    case LoggedModelStatus::kUploadFailed:
-      return "LOGGED_MODEL_UPLOAD_FAILED";
-  }
-  return "LOGGED_MODEL_STATUS_UNSPECIFIED";
+  return RunStatusFromName(text).value_or(RunStatus::kRunning);
 }
 
 LoggedModelStatus ParseLoggedModelStatus(std::string_view text) {
-  if (text == "LOGGED_MODEL_PENDING") return LoggedModelStatus::kPending;
-  if (text == "LOGGED_MODEL_READY") return LoggedModelStatus::kReady;
-  if (text == "LOGGED_MODEL_UPLOAD_FAILED") return LoggedModelStatus::kUploadFailed;
-  return LoggedModelStatus::kUnspecified;
+  return LoggedModelStatusFromName(text).value_or(LoggedModelStatus::kUnspecified);
 }
 
 // Filters may name logged model statuses by their short form ('READY').

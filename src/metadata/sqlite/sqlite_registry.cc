@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "metadata/names.h"
 #include "metadata/sqlite/sqlite_db.h"
 #include "metadata/sqlite/sqlite_metadata_store.h"
 #include "metadata/sqlite/sqlite_search.h"
@@ -30,43 +31,12 @@ constexpr ModelStage kAllStages[] = {ModelStage::kNone, ModelStage::kStaging,
 
 // ---- Enum spellings as stored (MLflow's) ----
 
-std::string_view StageName(ModelStage stage) {
-  switch (stage) {
-    case ModelStage::kNone:
-      return "None";
-    case ModelStage::kStaging:
-      return "Staging";
-    case ModelStage::kProduction:
-      return "Production";
-    case ModelStage::kArchived:
-      return "Archived";
-  }
-  return "None";
-}
-
 ModelStage ParseModelStage(std::string_view text) {
-  if (text == "Staging") return ModelStage::kStaging;
-  if (text == "Production") return ModelStage::kProduction;
-  if (text == "Archived") return ModelStage::kArchived;
-  return ModelStage::kNone;
-}
-
-std::string_view VersionStatusName(ModelVersionStatus status) {
-  switch (status) {
-    case ModelVersionStatus::kPendingRegistration:
-      return "PENDING_REGISTRATION";
-    case ModelVersionStatus::kFailedRegistration:
-      return "FAILED_REGISTRATION";
-    case ModelVersionStatus::kReady:
-      return "READY";
-  }
-  return "READY";
+  return ModelStageFromName(text).value_or(ModelStage::kNone);
 }
 
 ModelVersionStatus ParseVersionStatus(std::string_view text) {
-  if (text == "PENDING_REGISTRATION") return ModelVersionStatus::kPendingRegistration;
-  if (text == "FAILED_REGISTRATION") return ModelVersionStatus::kFailedRegistration;
-  return ModelVersionStatus::kReady;
+  return ModelVersionStatusFromName(text).value_or(ModelVersionStatus::kReady);
 }
 
 // Stages that archive_existing / archive_previous may clear.
@@ -93,7 +63,7 @@ Status CannotArchive(ModelStage stage) {
   return InvalidArgument(
       "Model version transition cannot archive existing model versions "
       "because '" +
-      std::string(StageName(stage)) +
+      std::string(ModelStageName(stage)) +
       "' is not an Active stage. Valid stages are ['Staging', 'Production']");
 }
 
@@ -236,7 +206,7 @@ StatusOr<std::vector<ModelVersion>> LoadLatestVersions(Connection& db, std::stri
   if (names.empty() || stages.empty()) return versions;
   std::vector<std::string> stage_names;
   stage_names.reserve(stages.size());
-  for (ModelStage stage : stages) stage_names.emplace_back(StageName(stage));
+  for (ModelStage stage : stages) stage_names.emplace_back(ModelStageName(stage));
   ASSIGN_OR_RETURN(
       Statement s,
       db.Prepare("SELECT " + std::string(kVersionColumns) +
@@ -341,7 +311,7 @@ Status ArchiveOthersInStage(Connection& db, std::string_view tenant, std::string
                                            "'Archived', last_updated_timestamp = ? WHERE "
                                            "tenant_id = ? AND name = ? AND current_stage = ? AND "
                                            "version != ?"));
-  return s.Bind(now_ms, tenant, name, StageName(stage), keep).Run();
+  return s.Bind(now_ms, tenant, name, ModelStageName(stage), keep).Run();
 }
 
 // The newest live version in `stage` other than `except`, or nullopt.
@@ -351,7 +321,7 @@ StatusOr<std::optional<int64_t>> NewestOtherInStage(Connection& db, std::string_
   ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT MAX(version) FROM model_versions WHERE "
                                            "tenant_id = ? AND name = ? AND current_stage = ? AND "
                                            "version != ?"));
-  s.Bind(tenant, name, StageName(stage), except);
+  s.Bind(tenant, name, ModelStageName(stage), except);
   ASSIGN_OR_RETURN(bool row, s.Step());
   if (!row) return std::optional<int64_t>();
   return s.OptionalInt(0);
@@ -630,7 +600,7 @@ StatusOr<ModelVersion> SqliteMetadataStore::CreateModelVersion(
       RETURN_IF_ERROR(s.Bind(tenant, request.name, version, now_ms, now_ms, request.user_id,
                              request.description, request.source, request.storage_location,
                              request.run_id, request.run_link, request.model_id,
-                             VersionStatusName(ModelVersionStatus::kReady))
+                             ModelVersionStatusName(ModelVersionStatus::kReady))
                           .Run());
     }
     for (const Tag& tag : request.tags) {
@@ -737,7 +707,7 @@ StatusOr<ModelVersion> SqliteMetadataStore::TransitionModelVersionStage(
     if (archive_existing) {
       RETURN_IF_ERROR(ArchiveOthersInStage(db, tenant, name, stage, version, now_ms));
     }
-    RETURN_IF_ERROR(SetVersionStage(db, tenant, name, version, StageName(stage), now_ms));
+    RETURN_IF_ERROR(SetVersionStage(db, tenant, name, version, ModelStageName(stage), now_ms));
     RETURN_IF_ERROR(TouchModel(db, tenant, name, now_ms));
     ASSIGN_OR_RETURN(moved, LoadVersion(db, tenant, name, version));
     return Status::Ok();
@@ -791,13 +761,14 @@ StatusOr<PromotionRecord> SqliteMetadataStore::PromoteModelVersion(std::string_v
     RETURN_IF_ERROR(RequireLiveVersion(db, tenant, name, request.version).status());
     if (request.stage) {
       ModelStage stage = *request.stage;
-      record.target = "stage:" + std::string(StageName(stage));
+      record.target = "stage:" + std::string(ModelStageName(stage));
       ASSIGN_OR_RETURN(record.previous_version,
                        NewestOtherInStage(db, tenant, name, stage, request.version));
       if (request.archive_previous) {
         RETURN_IF_ERROR(ArchiveOthersInStage(db, tenant, name, stage, request.version, now_ms));
       }
-      RETURN_IF_ERROR(SetVersionStage(db, tenant, name, request.version, StageName(stage), now_ms));
+      RETURN_IF_ERROR(
+          SetVersionStage(db, tenant, name, request.version, ModelStageName(stage), now_ms));
     } else {
       const std::string& alias = *request.alias;
       record.target = "alias:" + alias;
@@ -806,7 +777,7 @@ StatusOr<PromotionRecord> SqliteMetadataStore::PromoteModelVersion(std::string_v
       if (holder && *holder != request.version) record.previous_version = holder;
       if (request.archive_previous && record.previous_version) {
         RETURN_IF_ERROR(SetVersionStage(db, tenant, name, *record.previous_version,
-                                        StageName(ModelStage::kArchived), now_ms));
+                                        ModelStageName(ModelStage::kArchived), now_ms));
       }
       RETURN_IF_ERROR(UpsertAlias(db, tenant, name, alias, request.version));
     }
