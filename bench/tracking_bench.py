@@ -11,263 +11,38 @@ See bench/README.md for how to run it and how to read the output.
 """
 
 from __future__ import annotations
-
 import argparse
-import array
-import contextlib
 import dataclasses
-import datetime
 import functools
-import http.client
 import json
 import math
-import multiprocessing
-import os
-import platform
-import queue
 import random
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-RESULTS_DIR = REPO_ROOT / "bench" / "results"
-DEFAULT_CAIRN_BIN = REPO_ROOT / "build" / "release" / "cairn"
-DEFAULT_MLFLOW_BIN = Path(sys.executable).parent / "mlflow"
-
-HOST = "127.0.0.1"
-API = "/api/2.0/mlflow"
-JSON_HEADERS = {"Content-Type": "application/json"}
-
-SERVER_START_TIMEOUT_S = 180.0  # MLflow spawns several Python processes.
-SERVER_STOP_TIMEOUT_S = 15.0
-REQUEST_TIMEOUT_S = 120.0
-
-# Fork keeps worker start-up cheap and lets workers receive request factories
-# and synchronisation objects without pickling. The benchmark is Linux-only.
-MP = multiprocessing.get_context("fork")
-
-# (method, path, body) of one HTTP request.
-Request = Tuple[str, str, Optional[bytes]]
-# Maps a request index to the request; each client process has its own.
-RequestFactory = Callable[[int], Request]
-
-
-class BenchError(Exception):
-    """A benchmark step failed (bad response, server not starting, ...)."""
-
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
-
-
-# ----------------------------------------------------------------------------
-# HTTP helpers
-
-
-STALE_CONNECTION_ERRORS = (
-    http.client.RemoteDisconnected,
-    ConnectionResetError,
-    BrokenPipeError,
+import benchlib
+from benchlib import (  # noqa: F401 (re-exported for the tests)
+    API,
+    MP,
+    ApiClient,
+    BenchError,
+    FixedRequest,
+    LoadResult,
+    Prepared,
+    Request,
+    Row,
+    ServerProcess,
+    ServerSpec,
+    Validator,
+    WorkerResult,
+    Workload,
+    _init_child_signals,
+    now_ms,
+    percentile,
+    progress,
+    summarize,
 )
-
-
-class ApiClient:
-    """Minimal JSON client over one keep-alive connection, used for setup."""
-
-    def __init__(self, port: int, timeout: float = REQUEST_TIMEOUT_S) -> None:
-        self._conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-
-    def close(self) -> None:
-        self._conn.close()
-
-    def send(self, request: Request) -> Tuple[int, bytes]:
-        """Sends one request and returns (status, body)."""
-        try:
-            try:
-                return self._exchange(request)
-            except STALE_CONNECTION_ERRORS:
-                # The server closed the connection while it sat idle between
-                # workloads; http.client reconnects on the retry.
-                self._conn.close()
-                return self._exchange(request)
-        except (OSError, http.client.HTTPException) as e:
-            self._conn.close()
-            method, path, _ = request
-            raise BenchError(f"{method} {path}: {type(e).__name__}: {e}") from e
-
-    def _exchange(self, request: Request) -> Tuple[int, bytes]:
-        method, path, body = request
-        self._conn.request(method, path, body, JSON_HEADERS)
-        response = self._conn.getresponse()
-        return response.status, response.read()
-
-    def call(self, method: str, endpoint: str, payload: Optional[dict] = None) -> dict:
-        body = json.dumps(payload).encode() if payload is not None else None
-        status, data = self.send((method, f"{API}/{endpoint}", body))
-        if status != 200:
-            raise BenchError(f"{method} {endpoint}: HTTP {status}: {data[:300]!r}")
-        return json.loads(data) if data else {}
-
-    def create_experiment(self, name: str) -> str:
-        return self.call("POST", "experiments/create", {"name": name})["experiment_id"]
-
-    def create_run(self, experiment_id: str, run_name: str, tags: Sequence[dict] = ()) -> str:
-        payload = {
-            "experiment_id": experiment_id,
-            "run_name": run_name,
-            "start_time": now_ms(),
-            "tags": list(tags),
-        }
-        return self.call("POST", "runs/create", payload)["run"]["info"]["run_id"]
-
-
-# ----------------------------------------------------------------------------
-# Server processes
-
-
-@dataclasses.dataclass(frozen=True)
-class ServerSpec:
-    name: str  # "mlflow" or "cairn"
-    binary: Path
-
-    def command(self, port: int, workdir: Path) -> List[str]:
-        if self.name == "mlflow":
-            return [
-                str(self.binary), "server",
-                "--host", HOST, "--port", str(port),
-                "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
-                "--artifacts-destination", str(workdir / "art"),
-            ]
-        return [
-            str(self.binary), "server",
-            "--host", HOST, "--port", str(port),
-            "--data-dir", str(workdir / "data"),
-        ]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-class ServerProcess:
-    """A server started in its own session so that its whole process tree can be
-    signalled (MLflow runs uvicorn workers and job runners as children)."""
-
-    def __init__(self, spec: ServerSpec, workdir: Path) -> None:
-        self.spec = spec
-        self.workdir = workdir
-        self.port = free_port()
-        self.log_path = workdir / "server.log"
-        self._proc: Optional[subprocess.Popen] = None
-
-    def __enter__(self) -> "ServerProcess":
-        try:
-            self.start()
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self.stop()
-
-    def start(self) -> None:
-        command = self.spec.command(self.port, self.workdir)
-        with open(self.log_path, "wb") as log:
-            self._proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.workdir,
-                start_new_session=True,
-            )
-        self._wait_ready()
-
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise BenchError(f"{self.spec.name} exited during start-up:\n{self.log_tail()}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
-                try:
-                    conn.request("GET", "/health")
-                    if conn.getresponse().status == 200:
-                        return
-                finally:
-                    conn.close()
-            time.sleep(0.2)
-        raise BenchError(
-            f"{self.spec.name} not healthy after {SERVER_START_TIMEOUT_S:.0f} s:\n{self.log_tail()}"
-        )
-
-    def alive(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    def log_tail(self, lines: int = 20) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return "(no server log)"
-
-    def cpu_seconds(self) -> float:
-        """User+system CPU time of every live process in the server's session."""
-        if self._proc is None:
-            return 0.0
-        return session_cpu_seconds(self._proc.pid)
-
-    def stop(self) -> None:
-        """SIGTERM the session, then SIGKILL whatever is left after a grace period."""
-        if self._proc is None:
-            return
-        pgid = self._proc.pid  # start_new_session makes the server a group leader.
-        signal_group(pgid, signal.SIGTERM)
-        deadline = time.monotonic() + SERVER_STOP_TIMEOUT_S
-        while time.monotonic() < deadline and (self.alive() or group_exists(pgid)):
-            time.sleep(0.1)
-        signal_group(pgid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._proc.wait(timeout=5)
-        self._proc = None
-
-
-def signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def group_exists(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except (ProcessLookupError, PermissionError):
-        return False
-
-
-def session_cpu_seconds(session_id: int) -> float:
-    ticks = 0
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as f:
-                stat = f.read()
-        except OSError:
-            continue  # The process exited meanwhile.
-        # Fields after "(comm)": state ppid pgrp session ... utime(14) stime(15).
-        fields = stat[stat.rfind(")") + 2 :].split()
-        if int(fields[3]) == session_id:
-            ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
-
 
 # ----------------------------------------------------------------------------
 # Request factories: callables mapping a request index to a (method, path, body)
@@ -337,181 +112,6 @@ class CreateRunRequests:
         return "POST", f"{API}/runs/create", json.dumps(payload).encode()
 
 
-class FixedRequest:
-    """The same request every time (reads: search, metric history)."""
-
-    def __init__(self, method: str, path: str, payload: Optional[dict] = None) -> None:
-        body = json.dumps(payload).encode() if payload is not None else None
-        self._request: Request = (method, path, body)
-
-    def __call__(self, i: int) -> Request:
-        return self._request
-
-
-# ----------------------------------------------------------------------------
-# Load generation
-
-
-@dataclasses.dataclass
-class WorkerResult:
-    latencies_ns: array.array  # Of successful calls completed inside the window.
-    errors: Dict[str, int]
-    error_samples: Dict[str, str]
-    cpu_seconds: float
-
-
-@dataclasses.dataclass
-class LoadResult:
-    processes: int
-    duration_s: float
-    ok: int
-    errors: Dict[str, int]
-    error_samples: Dict[str, str]
-    calls_per_s: float
-    p50_ms: Optional[float]
-    p99_ms: Optional[float]
-    mean_ms: Optional[float]
-    max_ms: Optional[float]
-    server_cpu_cores: float
-    client_cpu_cores: float
-
-
-def _load_worker(port, factory, ready, go, start_ns, warmup_ns, duration_ns, results) -> None:
-    """Runs in a child process: sends requests back to back over one keep-alive
-    connection until the window closes, then reports to `results`."""
-    _init_child_signals()
-    conn = http.client.HTTPConnection(HOST, port, timeout=REQUEST_TIMEOUT_S)
-    with contextlib.suppress(OSError):
-        conn.connect()
-    ready.release()
-    go.wait()
-    measure_from = start_ns.value + warmup_ns
-    measure_until = measure_from + duration_ns
-
-    latencies = array.array("q")
-    errors: Dict[str, int] = {}
-    error_samples: Dict[str, str] = {}
-    cpu_start: Optional[float] = None
-    i = 0
-    while True:
-        method, path, body = factory(i)
-        i += 1
-        sent = time.monotonic_ns()
-        if sent >= measure_until:
-            break
-        if cpu_start is None and sent >= measure_from:
-            cpu_start = time.process_time()
-        try:
-            conn.request(method, path, body, JSON_HEADERS)
-            response = conn.getresponse()
-            data = response.read()
-            error = None if response.status == 200 else f"HTTP {response.status}"
-        except (OSError, http.client.HTTPException) as e:
-            conn.close()  # http.client reconnects on the next request.
-            data = str(e).encode()
-            error = type(e).__name__
-        done = time.monotonic_ns()
-        if measure_from <= done < measure_until:  # Else warm-up or past the window.
-            if error is None:
-                latencies.append(done - sent)
-            else:
-                errors[error] = errors.get(error, 0) + 1
-                error_samples.setdefault(error, data[:300].decode(errors="replace"))
-        if error is not None and not error.startswith("HTTP"):
-            time.sleep(0.01)  # Do not spin on a refused connection.
-    conn.close()
-    cpu = time.process_time() - cpu_start if cpu_start is not None else 0.0
-    results.put(WorkerResult(latencies, errors, error_samples, cpu))
-
-
-def run_load(
-    server: ServerProcess,
-    factories: Sequence[RequestFactory],
-    warmup_s: float,
-    duration_s: float,
-) -> LoadResult:
-    """Runs one worker process per factory for warm-up + duration seconds."""
-    ready = MP.Semaphore(0)
-    go = MP.Event()
-    start_ns = MP.Value("q", 0)
-    results = MP.Queue()
-    warmup_ns, duration_ns = int(warmup_s * 1e9), int(duration_s * 1e9)
-    workers = [
-        MP.Process(
-            target=_load_worker,
-            args=(server.port, factory, ready, go, start_ns, warmup_ns, duration_ns, results),
-            daemon=True,
-        )
-        for factory in factories
-    ]
-    try:
-        for worker in workers:
-            worker.start()
-        for _ in workers:
-            if not ready.acquire(timeout=30):
-                raise BenchError("load workers did not start")
-        start_ns.value = time.monotonic_ns()
-        go.set()
-        measure_from = start_ns.value + warmup_ns
-        sleep_until_ns(measure_from)
-        server_cpu_start = server.cpu_seconds()
-        sleep_until_ns(measure_from + duration_ns)
-        server_cpu = server.cpu_seconds() - server_cpu_start
-        try:
-            collected = [results.get(timeout=REQUEST_TIMEOUT_S + 30) for _ in workers]
-        except queue.Empty:
-            raise BenchError("load workers did not report their results") from None
-        for worker in workers:
-            worker.join(timeout=10)
-    finally:
-        for worker in workers:
-            if worker.is_alive():
-                worker.terminate()
-                worker.join(timeout=5)
-    return summarize(collected, duration_s, server_cpu)
-
-
-def sleep_until_ns(deadline_ns: int) -> None:
-    remaining = (deadline_ns - time.monotonic_ns()) / 1e9
-    if remaining > 0:
-        time.sleep(remaining)
-
-
-def percentile(sorted_values: Sequence[int], q: float) -> int:
-    """Nearest-rank percentile of a non-empty sorted sequence."""
-    return sorted_values[max(0, math.ceil(q * len(sorted_values)) - 1)]
-
-
-def summarize(results: Sequence[WorkerResult], duration_s: float, server_cpu: float) -> LoadResult:
-    latencies = sorted(x for r in results for x in r.latencies_ns)
-    errors: Dict[str, int] = {}
-    samples: Dict[str, str] = {}
-    for r in results:
-        for kind, count in r.errors.items():
-            errors[kind] = errors.get(kind, 0) + count
-        for kind, text in r.error_samples.items():
-            samples.setdefault(kind, text)
-
-    def ms(ns: float) -> float:
-        return round(ns / 1e6, 3)
-
-    have = bool(latencies)
-    return LoadResult(
-        processes=len(results),
-        duration_s=duration_s,
-        ok=len(latencies),
-        errors=errors,
-        error_samples=samples,
-        calls_per_s=round(len(latencies) / duration_s, 2),
-        p50_ms=ms(percentile(latencies, 0.50)) if have else None,
-        p99_ms=ms(percentile(latencies, 0.99)) if have else None,
-        mean_ms=ms(sum(latencies) / len(latencies)) if have else None,
-        max_ms=ms(latencies[-1]) if have else None,
-        server_cpu_cores=round(server_cpu / duration_s, 3),
-        client_cpu_cores=round(sum(r.cpu_seconds for r in results) / duration_s, 3),
-    )
-
-
 # ----------------------------------------------------------------------------
 # Fixtures: data that workloads need, created before (and excluded from) timing.
 
@@ -571,12 +171,6 @@ class SeedRun:
             ],
             "tags": [{"key": "stage", "value": self.stage}],
         }
-
-
-def _init_child_signals() -> None:
-    """Child processes leave Ctrl-C to the parent and die on its SIGTERM."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _seed_chunk(port: int, experiment_id: str, indices: Sequence[int]) -> int:
@@ -641,36 +235,8 @@ class Fixtures:
         return elapsed
 
 
-def progress(text: str, transient: bool = False) -> None:
-    """Prints a status line to stderr. On a terminal a transient line is
-    overwritten by the next one."""
-    if sys.stderr.isatty():
-        print(f"\r{text}\033[K", end="" if transient else "\n", file=sys.stderr, flush=True)
-    else:
-        print(text, file=sys.stderr, flush=True)
-
-
 # ----------------------------------------------------------------------------
 # Workloads
-
-# Checks the body of one response; returns a description of what is wrong, or None.
-Validator = Callable[[dict], Optional[str]]
-
-
-@dataclasses.dataclass
-class Prepared:
-    factories: List[RequestFactory]  # One per client process.
-    validate: Optional[Validator] = None
-
-
-@dataclasses.dataclass(frozen=True)
-class Workload:
-    name: str
-    family: Optional[str]  # Rows of one family share a ratio bar.
-    prepare: Callable[[Fixtures, int], Prepared]  # (fixtures, processes) -> requests.
-    sequential: bool = False  # One connection instead of --processes.
-    units: Optional[str] = None  # What a call carries several of, e.g. "metrics".
-    units_per_call: int = 1
 
 
 def prepare_log_metric(fx: Fixtures, processes: int) -> Prepared:
@@ -772,219 +338,45 @@ WORKLOADS: List[Workload] = [
 BARS = {"log-metric": 20.0, "log-batch": 20.0, "search-runs": 10.0}
 
 
-@dataclasses.dataclass
-class Row:
-    workload: str
-    family: Optional[str]
-    server: str
-    units: Optional[str]
-    units_per_call: int
-    result: Optional[LoadResult] = None
-    problem: Optional[str] = None  # Validation warning or why the row has no result.
-
-
-def run_workload(
-    workload: Workload, server: ServerProcess, fixtures: Fixtures, args: argparse.Namespace
-) -> Row:
-    row = Row(
-        workload.name, workload.family, server.spec.name, workload.units, workload.units_per_call
-    )
-    processes = 1 if workload.sequential else args.processes
-    try:
-        prepared = workload.prepare(fixtures, processes)
-        if prepared.validate is not None:
-            row.problem = probe(fixtures.api, prepared)
-        row.result = run_load(server, prepared.factories, args.warmup, args.duration)
-    except BenchError as e:
-        row.problem = str(e)
-    return row
-
-
-def probe(api: ApiClient, prepared: Prepared) -> Optional[str]:
-    """Sends one request of the workload outside the timing and validates it."""
-    status, data = api.send(prepared.factories[0](0))
-    if status != 200:
-        return f"probe request failed: HTTP {status}: {data[:200]!r}"
-    try:
-        return prepared.validate(json.loads(data))
-    except (ValueError, KeyError, TypeError, AttributeError) as e:
-        return f"probe response malformed: {type(e).__name__}: {e}"
-
-
-def warn_if_busy() -> None:
-    """Other load on the machine skews both servers' numbers; say so."""
-    load, cores = os.getloadavg()[0], os.cpu_count() or 1
-    if load > 0.5 * cores:
-        progress(f"  warning: load average {load:.1f} on {cores} cores; results will be noisy")
+def ratio_table(rows: Sequence[Row]) -> str:
+    return benchlib.ratio_table(rows, BARS)
 
 
 def run_server_suite(
     spec: ServerSpec, workloads: Sequence[Workload], args: argparse.Namespace
 ) -> Tuple[List[Row], Dict[str, object]]:
     """Starts one server, runs every workload against it, and stops it."""
-    info: Dict[str, object] = {
-        "binary": str(spec.binary),
-        "load_average_at_start": round(os.getloadavg()[0], 2),
-    }
-    rows: List[Row] = []
-    with tempfile.TemporaryDirectory(prefix=f"cairn-bench-{spec.name}-") as tmp:
-        progress(f"[{spec.name}] starting {spec.binary}")
-        warn_if_busy()
-        started = time.monotonic()
-        with ServerProcess(spec, Path(tmp)) as server:
-            info["startup_s"] = round(time.monotonic() - started, 2)
-            progress(f"[{spec.name}] ready on port {server.port} after {info['startup_s']} s")
-            api = ApiClient(server.port)
-            fixtures = Fixtures(server, api, args.processes, args.seed_runs)
-            try:
-                for workload in workloads:
-                    progress(f"[{spec.name}] {workload.name}")
-                    rows.append(run_workload(workload, server, fixtures, args))
-                    if not server.alive():
-                        info["crashed"] = f"exited during {workload.name}:\n{server.log_tail()}"
-                        break
-            finally:
-                api.close()
-                if fixtures.seed_seconds is not None:
-                    info["seed_runs_s"] = fixtures.seed_seconds
-    return rows, info
+
+    def make_fixtures(server: ServerProcess, api: ApiClient) -> Fixtures:
+        return Fixtures(server, api, args.processes, args.seed_runs)
+
+    def fixture_info(fixtures: Fixtures) -> Dict[str, object]:
+        return {} if fixtures.seed_seconds is None else {"seed_runs_s": fixtures.seed_seconds}
+
+    return benchlib.run_server_suite(spec, workloads, args, make_fixtures, fixture_info)
 
 
-# ----------------------------------------------------------------------------
-# Reporting
-
-
-def fmt(value: Optional[float], digits: int = 1) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
-def render_table(headers: Sequence[str], rows: Sequence[Sequence[str]], text_columns: int) -> str:
-    """Plain-text table: the first `text_columns` columns left-aligned, the rest
-    (numbers) right-aligned."""
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            cell.ljust(width) if i < text_columns else cell.rjust(width)
-            for i, (cell, width) in enumerate(zip(cells, widths))
-        ).rstrip()
-
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows)]
-    separator = "  ".join("-" * width for width in widths)
-    return "\n".join([line(headers), separator, *(line(cells) for cells in rows)])
-
-
-def results_table(rows: Sequence[Row], cpu_count: int) -> str:
-    table = []
-    for row in rows:
-        r = row.result
-        if r is None:
-            table.append([row.workload, row.server, "-", "-", "-", "-", "-", "-", "-", "-", "-"])
-            continue
-        units = f"{fmt(r.calls_per_s * row.units_per_call, 0)} {row.units}" if row.units else ""
-        client = fmt(r.client_cpu_cores, 2)
-        if r.client_cpu_cores >= 0.7 * cpu_count:
-            client += "*"
-        table.append([
-            row.workload, row.server, str(r.processes), fmt(r.calls_per_s), units,
-            fmt(r.p50_ms, 2), fmt(r.p99_ms, 2), f"{r.ok:,}", f"{sum(r.errors.values()):,}",
-            fmt(r.server_cpu_cores, 2), client,
-        ])
-    headers = ["workload", "server", "conns", "calls/s", "units/s", "p50 ms", "p99 ms",
-               "ok", "errors", "srv CPU", "cli CPU"]
-    return render_table(headers, table, text_columns=2)
-
-
-def ratio_table(rows: Sequence[Row]) -> str:
-    table = []
-    for workload, (mlflow, cairn) in pair_rows(rows).items():
-        bar = BARS.get(next(r for r in (mlflow, cairn) if r).family)
-        ratio = throughput_ratio(mlflow, cairn)
-        if bar is None:
-            verdict = "-"
-        elif ratio is None:
-            verdict = "n/a"
-        else:
-            verdict = "PASS" if ratio >= bar else "FAIL"
-        table.append([
-            workload,
-            fmt(calls_per_s(mlflow)),
-            fmt(calls_per_s(cairn)),
-            "-" if ratio is None else f"{ratio:,.1f}x",
-            "-" if bar is None else f">={bar:g}x",
-            verdict,
-        ])
-    headers = ["workload", "mlflow calls/s", "cairn calls/s", "cairn/mlflow", "bar", "result"]
-    return render_table(headers, table, text_columns=1)
-
-
-def pair_rows(rows: Sequence[Row]) -> Dict[str, Tuple[Optional[Row], Optional[Row]]]:
-    """Maps each workload, in run order, to its (mlflow, cairn) rows."""
-    by_key = {(row.workload, row.server): row for row in rows}
+def settings(args: argparse.Namespace) -> Dict[str, object]:
     return {
-        row.workload: (by_key.get((row.workload, "mlflow")), by_key.get((row.workload, "cairn")))
-        for row in rows
+        "duration_s": args.duration,
+        "warmup_s": args.warmup,
+        "processes": args.processes,
+        "seed_runs": args.seed_runs,
+        "search_filter": SEARCH_FILTER,
+        "search_order_by": SEARCH_ORDER_BY,
+        "search_max_results": SEARCH_PAGE,
     }
 
 
-def calls_per_s(row: Optional[Row]) -> Optional[float]:
-    return row.result.calls_per_s if row and row.result else None
-
-
-def throughput_ratio(mlflow: Optional[Row], cairn: Optional[Row]) -> Optional[float]:
-    base, ours = calls_per_s(mlflow), calls_per_s(cairn)
-    if base is None or ours is None or base == 0:
-        return None
-    return ours / base
-
-
-def problems_report(rows: Sequence[Row]) -> List[str]:
-    lines = []
-    for row in rows:
-        if row.problem:
-            lines.append(f"{row.workload} [{row.server}]: {row.problem}")
-        if row.result:
-            for kind, count in row.result.errors.items():
-                sample = row.result.error_samples.get(kind, "")
-                lines.append(f"{row.workload} [{row.server}]: {count} x {kind}: {sample}")
-    return lines
-
-
-def tool_version(command: Sequence[str]) -> Optional[str]:
-    with contextlib.suppress(OSError, subprocess.SubprocessError):
-        out = subprocess.run(command, capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
-        if out.returncode == 0:
-            return out.stdout.strip()
-    return None
-
-
-def write_json(path: Path, args, rows: Sequence[Row], servers: Dict[str, dict]) -> None:
-    document = {
-        "timestamp": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "machine": {
-            "platform": platform.platform(),
-            "cpu_count": os.cpu_count(),
-            "python": platform.python_version(),
-        },
-        "git_commit": tool_version(["git", "rev-parse", "HEAD"]),
-        "settings": {
-            "duration_s": args.duration,
-            "warmup_s": args.warmup,
-            "processes": args.processes,
-            "seed_runs": args.seed_runs,
-            "search_filter": SEARCH_FILTER,
-            "search_order_by": SEARCH_ORDER_BY,
-            "search_max_results": SEARCH_PAGE,
-        },
-        "servers": servers,
-        "results": [dataclasses.asdict(row) for row in rows],
-        "ratios": {
-            workload: throughput_ratio(mlflow, cairn)
-            for workload, (mlflow, cairn) in pair_rows(rows).items()
-        },
-        "bars": BARS,
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(document, indent=2) + "\n")
+def print_report(
+    rows: Sequence[Row], servers: Dict[str, dict], args: argparse.Namespace, compare: bool
+) -> None:
+    notes = [
+        f"{name}: seeding {args.seed_runs} search runs took {info['seed_runs_s']} s (not timed)"
+        for name, info in servers.items()
+        if "seed_runs_s" in info
+    ]
+    benchlib.print_report(rows, compare, BARS, notes)
 
 
 # ----------------------------------------------------------------------------
@@ -993,118 +385,23 @@ def write_json(path: Path, args, rows: Sequence[Row], servers: Dict[str, dict]) 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--duration", type=float, default=8.0,
-                        help="measured seconds per workload and server (default: 8)")
-    parser.add_argument("--warmup", type=float, default=1.0,
-                        help="unmeasured seconds before each measurement (default: 1)")
-    parser.add_argument("--processes", type=int, default=8,
-                        help="client processes for the concurrent workloads (default: 8)")
-    parser.add_argument("--only", choices=["mlflow", "cairn"], help="benchmark only one server")
-    parser.add_argument("--cairn-bin", type=Path, default=DEFAULT_CAIRN_BIN,
-                        help=f"cairn binary (default: {DEFAULT_CAIRN_BIN.relative_to(REPO_ROOT)})")
-    parser.add_argument("--mlflow-bin", type=Path, default=DEFAULT_MLFLOW_BIN,
-                        help="mlflow CLI (default: the mlflow next to this Python)")
+    benchlib.add_server_args(parser)
     parser.add_argument("--seed-runs", type=int, default=10000,
                         help="runs seeded for the search workloads (default: 10000)")
-    parser.add_argument("--workloads", default=None,
-                        help="comma-separated substrings selecting workloads (default: all)")
-    parser.add_argument("--output", type=Path, default=None,
-                        help="JSON output path (default: bench/results/<timestamp>.json)")
+    benchlib.add_selection_args(parser)
     args = parser.parse_args(argv)
     if args.duration <= 0 or args.warmup < 0 or args.processes < 1 or args.seed_runs < 1:
         parser.error("need --duration > 0, --warmup >= 0, --processes >= 1, --seed-runs >= 1")
     return args
 
 
-def select_workloads(selector: Optional[str]) -> List[Workload]:
-    if not selector:
-        return list(WORKLOADS)
-    wanted = [s.strip() for s in selector.split(",") if s.strip()]
-    return [w for w in WORKLOADS if any(s in w.name for s in wanted)]
-
-
-def raise_keyboard_interrupt(signum, frame) -> None:
-    raise KeyboardInterrupt
-
-
-def run_servers(
-    specs: Sequence[ServerSpec], workloads: Sequence[Workload], args: argparse.Namespace
-) -> Tuple[List[Row], Dict[str, dict], bool]:
-    """Benchmarks each server in turn. Returns the rows, per-server information,
-    and whether a server failed to start or crashed."""
-    rows: List[Row] = []
-    servers: Dict[str, dict] = {}
-    failed = False
-    for spec in specs:
-        try:
-            server_rows, info = run_server_suite(spec, workloads, args)
-        except BenchError as e:  # The server did not start.
-            print(f"error: [{spec.name}] {e}", file=sys.stderr)
-            servers[spec.name] = {"binary": str(spec.binary), "failed": str(e)}
-            failed = True
-            continue
-        rows.extend(server_rows)
-        servers[spec.name] = info
-        if "crashed" in info:
-            print(f"error: [{spec.name}] {info['crashed']}", file=sys.stderr)
-            failed = True
-    if "mlflow" in servers:
-        servers["mlflow"]["version"] = tool_version([str(args.mlflow_bin), "--version"])
-    return rows, servers, failed
-
-
-def print_report(
-    rows: Sequence[Row], servers: Dict[str, dict], args: argparse.Namespace, compare: bool
-) -> None:
-    cpu_count = os.cpu_count() or 1
-    print()
-    print(results_table(rows, cpu_count))
-    print()
-    print("conns: client connections (one process each). units/s: metrics or points per second.")
-    print(f"srv/cli CPU: cores used by the server's process tree / by the client processes "
-          f"({cpu_count} cores here; * = the client may be the bottleneck).")
-    for name, info in servers.items():
-        if "seed_runs_s" in info:
-            print(f"{name}: seeding {args.seed_runs} search runs took {info['seed_runs_s']} s "
-                  f"(not timed)")
-    if compare:
-        print()
-        print(ratio_table(rows))
-    problems = problems_report(rows)
-    if problems:
-        print("\nproblems:")
-        for line in problems:
-            print(f"  {line}")
-
-
 def main(argv: Optional[Sequence[str]] = None) -> int:
     args = parse_args(argv)
-    specs = [ServerSpec("mlflow", args.mlflow_bin), ServerSpec("cairn", args.cairn_bin)]
-    specs = [s for s in specs if args.only in (None, s.name)]
-    for spec in specs:
-        if not os.access(spec.binary, os.X_OK):
-            print(f"error: {spec.name} binary not found or not executable: {spec.binary}",
-                  file=sys.stderr)
-            return 2
-    workloads = select_workloads(args.workloads)
-    if not workloads:
-        print(f"error: no workload matches {args.workloads!r}", file=sys.stderr)
-        return 2
 
-    # SIGTERM takes the same clean-up path as Ctrl-C: every server is stopped
-    # by the context managers that started it.
-    signal.signal(signal.SIGTERM, raise_keyboard_interrupt)
-    try:
-        rows, servers, failed = run_servers(specs, workloads, args)
-    except KeyboardInterrupt:
-        print("\ninterrupted; servers stopped", file=sys.stderr)
-        return 130
+    def report(rows: Sequence[Row], servers: Dict[str, dict], compare: bool) -> None:
+        print_report(rows, servers, args, compare)
 
-    print_report(rows, servers, args, compare=len(specs) == 2)
-    output = args.output or RESULTS_DIR / f"{datetime.datetime.now():%Y%m%d-%H%M%S}.json"
-    write_json(output, args, rows, servers)
-    print(f"\nwrote {output}")
-    return 2 if failed else 0
+    return benchlib.run_benchmark(args, WORKLOADS, run_server_suite, report, settings(args), BARS)
 
 
 if __name__ == "__main__":
