@@ -115,11 +115,29 @@ TEST(JsonTest, RejectsNonObjectsAndDeepNesting) {
   EXPECT_EQ(**json::GetInt64(*twice, "k"), 1);
 }
 
+TEST(JsonTest, DecimalsRoundTripExactly) {
+  // Shortest round-trip forms that a one-ulp parsing error would change.
+  for (const char* text : {"0.9933333333333333", "123456789.12345679", "0.1", "1e-300",
+                           "2.2250738585072014e-308", "9007199254740993.0"}) {
+    auto obj = json::ParseObject(std::string(R"({"v": )") + text + "}");
+    ASSERT_TRUE(obj.ok()) << text;
+    EXPECT_EQ(**json::GetDouble(*obj, "v"), std::strtod(text, nullptr)) << text;
+  }
+}
+
+TEST(JsonTest, LastDuplicateKeyWins) {
+  auto obj = json::ParseObject(R"({"k": 1, "k": 2})");
+  ASSERT_TRUE(obj.ok());
+  EXPECT_EQ(**json::GetInt64(*obj, "k"), 2);
+}
+
 TEST(FactoryRegistryTest, RejectsDuplicatesAndUnknownNames) {
   FactoryRegistry<int, int> registry;
-  ASSERT_TRUE(registry.Register("x", [](int v) -> StatusOr<std::unique_ptr<int>> {
-                        return std::make_unique<int>(v);
-                      }).ok());
+  ASSERT_TRUE(
+      registry
+          .Register(
+              "x", [](int v) -> StatusOr<std::unique_ptr<int>> { return std::make_unique<int>(v); })
+          .ok());
   EXPECT_EQ(registry.Register("x", nullptr).code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(**registry.Create("x", 3), 3);
   EXPECT_EQ(registry.Create("y", 3).status().code(), StatusCode::kInvalidArgument);

@@ -94,12 +94,12 @@ TEST_F(CliTest, RegisterListPromoteDelete) {
   EXPECT_EQ(parsed.at("versions").as_array()[0].at("version"), 1);
 }
 
-TEST_F(CliTest, NamesWithSlashesReachTheServerIntact) {
-  ASSERT_EQ(Run({"models", "register", "--name", "team/iris", "--artifact-uri", "s3://b/m"}).code,
+TEST_F(CliTest, NamesNeedingEncodingReachTheServerIntact) {
+  ASSERT_EQ(Run({"models", "register", "--name", "iris #1?&", "--artifact-uri", "s3://b/m"}).code,
             0);
-  Outcome listed = Run({"models", "versions", "team/iris", "--json"});
+  Outcome listed = Run({"models", "versions", "iris #1?&", "--json"});
   ASSERT_EQ(listed.code, 0) << listed.err;
-  EXPECT_EQ(bj::parse(listed.out).at("versions").as_array()[0].at("name"), "team/iris");
+  EXPECT_EQ(bj::parse(listed.out).at("versions").as_array()[0].at("name"), "iris #1?&");
 }
 
 TEST_F(CliTest, ServerErrorsExitOneWithTheEnvelope) {

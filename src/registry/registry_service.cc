@@ -193,6 +193,15 @@ Status ValidateModelName(std::string_view name, std::string_view field) {
   return Status::Ok();
 }
 
+Status ValidateNewModelName(std::string_view name, std::string_view field) {
+  RETURN_IF_ERROR(ValidateModelName(name, field));
+  if (name.find_first_of("/:") != std::string_view::npos) {
+    return InvalidArgument("Invalid name: '" + std::string(name.substr(0, 300)) +
+                           "'. Names cannot contain '/' or ':'.");
+  }
+  return Status::Ok();
+}
+
 Status ValidateRegistryTag(const metadata::Tag& tag) {
   RETURN_IF_ERROR(tracking::ValidateKey(tag.key, "tag"));
   if (tag.value.size() > kMaxRegistryTagValueLength) {
@@ -326,7 +335,7 @@ Status RegistryService::CheckDeletionAllowed(std::string_view tenant,
 StatusOr<metadata::RegisteredModel> RegistryService::CreateRegisteredModel(
     std::string_view tenant, std::string_view user, std::string_view name,
     std::string_view description, const std::vector<metadata::Tag>& tags) {
-  RETURN_IF_ERROR(ValidateModelName(name));
+  RETURN_IF_ERROR(ValidateNewModelName(name));
   for (const auto& t : tags) RETURN_IF_ERROR(ValidateRegistryTag(t));
   return registry_.CreateRegisteredModel(tenant, name, description, tags, user, clock_.NowMillis());
 }
@@ -340,7 +349,7 @@ StatusOr<metadata::RegisteredModel> RegistryService::GetRegisteredModel(std::str
 StatusOr<metadata::RegisteredModel> RegistryService::RenameRegisteredModel(
     std::string_view tenant, std::string_view name, std::string_view new_name) {
   RETURN_IF_ERROR(ValidateModelName(name));
-  RETURN_IF_ERROR(ValidateModelName(new_name, "new_name"));
+  RETURN_IF_ERROR(ValidateNewModelName(new_name, "new_name"));
   return registry_.RenameRegisteredModel(tenant, name, new_name, clock_.NowMillis());
 }
 
@@ -637,7 +646,7 @@ Status RegistryService::DeleteModelVersionTag(std::string_view tenant, std::stri
 StatusOr<metadata::ModelVersion> RegistryService::Register(std::string_view tenant,
                                                            std::string_view user,
                                                            const RegisterRequest& request) {
-  RETURN_IF_ERROR(ValidateModelName(request.name));
+  RETURN_IF_ERROR(ValidateNewModelName(request.name));
   const ModelSource& src = request.source;
   int forms = (!src.run_id.empty() || !src.artifact_path.empty() ? 1 : 0) +
               (!src.logged_model_id.empty() ? 1 : 0) + (!src.artifact_uri.empty() ? 1 : 0);

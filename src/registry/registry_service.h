@@ -37,6 +37,9 @@ StatusOr<int64_t> ParseVersion(std::string_view text);
 // A registered model name: non-empty, at most kMaxModelNameLength bytes. `field` names the
 // request parameter in messages ("name", "new_name").
 Status ValidateModelName(std::string_view name, std::string_view field = "name");
+// A name for a new or renamed model: also free of '/' and ':', which models:/ URIs cannot
+// carry (MLflow rejects them the same way).
+Status ValidateNewModelName(std::string_view name, std::string_view field = "name");
 // A registered model or model version tag: key as for run tags (at most 250 characters of
 // [A-Za-z0-9_-. /:], its own normalised path), value at most kMaxRegistryTagValueLength.
 Status ValidateRegistryTag(const metadata::Tag& tag);

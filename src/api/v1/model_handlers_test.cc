@@ -223,9 +223,9 @@ TEST_F(ModelHandlersTest, VersionsRejectBadPagingAndUnknownModels) {
               "RESOURCE_DOES_NOT_EXIST");
 }
 
-TEST_F(ModelHandlersTest, NamesWithSpacesDotsAndSlashesArePercentDecoded) {
+TEST_F(ModelHandlersTest, NamesNeedingEncodingArePercentDecoded) {
   env_.CreateRun(kRun1);
-  for (std::string_view name : {"my model v1.2", "team/iris"}) {
+  for (std::string_view name : {"my model v1.2", "iris #1?&=%"}) {
     MustRegister(name, kRun1);
     std::string encoded = PercentEncode(name, /*keep_slash=*/false);
     http::Response r = env_.Call(Method::kGet, "/api/v1/models/" + encoded + "/versions");
@@ -244,6 +244,13 @@ TEST_F(ModelHandlersTest, NamesWithSpacesDotsAndSlashesArePercentDecoded) {
   }
   // An unencoded slash splits the segment: no route.
   EXPECT_EQ(env_.Call(Method::kGet, "/api/v1/models/team/iris/versions").status, 404);
+  // models:/ URIs cannot carry '/' or ':' in a name, so new names may not contain them.
+  for (std::string_view bad : {"team/iris", "team:iris"}) {
+    http::Response r = env_.Call(
+        Method::kPost, "/api/v1/models/register",
+        R"({"name": ")" + std::string(bad) + R"(", "source": {"artifact_uri": "s3://b/m"}})");
+    ExpectError(r, 400, "INVALID_PARAMETER_VALUE");
+  }
 }
 
 TEST_F(ModelHandlersTest, PromoteToStageRecordsPrincipalTimeAndPrevious) {
