@@ -28,6 +28,8 @@ APT_PACKAGES=(
   libgtest-dev libgmock-dev libssl-dev libsimdjson-dev
   # Python for the integration tests.
   python3 python3-venv
+  # Java for the Spark ML integration test (pyspark 3.5 runs on Java 17).
+  openjdk-17-jre-headless
 )
 
 missing_apt_packages() {
