@@ -79,7 +79,7 @@ inline Status Unavailable(std::string msg) { return {StatusCode::kUnavailable, s
 template <typename T>
 class [[nodiscard]] StatusOr {
  public:
-  StatusOr(T value) : rep_(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+  StatusOr(T value) : rep_(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   StatusOr(Status status) : rep_(std::move(status)) {  // NOLINT(google-explicit-constructor)
     if (std::get<Status>(rep_).ok()) rep_ = Status(StatusCode::kInternal, "ok status in StatusOr");
   }
@@ -112,12 +112,13 @@ class [[nodiscard]] StatusOr {
     if (!_cairn_status.ok()) return _cairn_status; \
   } while (false)
 
-// `lhs` is a declaration or an lvalue, so it cannot be parenthesised.
-// NOLINTNEXTLINE(bugprone-macro-parentheses)
+// `tmp` names a variable and `lhs` is a declaration or an lvalue: neither can be parenthesised.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define CAIRN_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                \
   if (!tmp.ok()) return tmp.status();               \
   lhs = std::move(tmp).value()
+// NOLINTEND(bugprone-macro-parentheses)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \
   CAIRN_ASSIGN_OR_RETURN_IMPL(CAIRN_CONCAT(_cairn_statusor_, __LINE__), lhs, expr)

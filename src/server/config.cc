@@ -36,8 +36,9 @@ Status ParseInt(const std::string& text, const std::string& name, Int min, Int m
   int64_t v = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (ec != std::errc() || ptr != text.data() + text.size() || v < min || v > max) {
-    return InvalidArgument("invalid value '" + text + "' for " + name + ": expected an integer in [" +
-                           std::to_string(min) + ", " + std::to_string(max) + "]");
+    return InvalidArgument("invalid value '" + text + "' for " + name +
+                           ": expected an integer in [" + std::to_string(min) + ", " +
+                           std::to_string(max) + "]");
   }
   out = static_cast<Int>(v);
   return Status::Ok();
@@ -127,7 +128,13 @@ StatusOr<std::map<std::string, std::string>> LoadYaml(const std::string& path) {
   for (const auto& [key, unused] : out) {
     bool known = false;
     for (const auto& spec : Specs()) known = known || YamlKey(spec.name) == key;
-    if (!known) return InvalidArgument("unknown key '" + key + "' in config file " + path);
+    if (!known) {
+      std::string message = "unknown key '";
+      message += key;
+      message += "' in config file ";
+      message += path;
+      return InvalidArgument(std::move(message));
+    }
   }
   return out;
 }
@@ -138,9 +145,9 @@ StatusOr<ParsedArgs> ParseServerArgs(const std::vector<std::string>& args) {
   CLI::App app{"cairn server: run the Cairn server", "cairn server"};
   std::map<std::string, std::string> flag_values;
   for (const auto& spec : Specs()) {
-    app.add_option("--" + spec.name, flag_values[spec.name],
-                   spec.help + " [env " + EnvName(spec.name) + ", default " + spec.default_text +
-                       "]");
+    app.add_option(
+        "--" + spec.name, flag_values[spec.name],
+        spec.help + " [env " + EnvName(spec.name) + ", default " + spec.default_text + "]");
   }
   std::string config_file;
   app.add_option("--config", config_file, "YAML configuration file [env CAIRN_CONFIG]");
@@ -182,7 +189,8 @@ StatusOr<ParsedArgs> ParseServerArgs(const std::vector<std::string>& args) {
 }
 
 std::string ConfigTableMarkdown() {
-  std::string out = "| flag | environment | YAML key | default | meaning |\n|---|---|---|---|---|\n";
+  std::string out =
+      "| flag | environment | YAML key | default | meaning |\n|---|---|---|---|---|\n";
   for (const auto& spec : Specs()) {
     out += "| `--" + spec.name + "` | `" + EnvName(spec.name) + "` | `" + YamlKey(spec.name) +
            "` | `" + spec.default_text + "` | " + spec.help + " |\n";

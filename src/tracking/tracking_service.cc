@@ -113,7 +113,7 @@ Status TrackingService::RestoreExperiment(std::string_view tenant, std::string_v
 }
 
 Status TrackingService::SetExperimentTag(std::string_view tenant, std::string_view id,
-                                         metadata::Tag tag) {
+                                         const metadata::Tag& tag) {
   RETURN_IF_ERROR(ValidateExperimentId(id));
   RETURN_IF_ERROR(ValidateExperimentTag(tag));
   RETURN_IF_ERROR(EnsureTenant(tenant));
@@ -139,9 +139,10 @@ StatusOr<metadata::Run> TrackingService::CreateRun(std::string_view tenant,
 
   const metadata::Tag* name_tag = FindTag(request.tags, kRunNameTag);
   if (!request.run_name.empty() && name_tag != nullptr && name_tag->value != request.run_name) {
-    return InvalidArgument("Both 'run_name' argument and 'mlflow.runName' tag are specified, "
-                           "but with different values (run_name='" +
-                           request.run_name + "', mlflow.runName='" + name_tag->value + "').");
+    return InvalidArgument(
+        "Both 'run_name' argument and 'mlflow.runName' tag are specified, "
+        "but with different values (run_name='" +
+        request.run_name + "', mlflow.runName='" + name_tag->value + "').");
   }
   std::string run_name = request.run_name;
   if (run_name.empty() && name_tag != nullptr) run_name = name_tag->value;
@@ -176,8 +177,7 @@ StatusOr<metadata::Run> TrackingService::CreateRun(std::string_view tenant,
   return store_.CreateRun(tenant, info, tags);
 }
 
-StatusOr<metadata::Run> TrackingService::GetRun(std::string_view tenant,
-                                                std::string_view run_id) {
+StatusOr<metadata::Run> TrackingService::GetRun(std::string_view tenant, std::string_view run_id) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
   return store_.GetRun(tenant, run_id);
 }
@@ -235,7 +235,8 @@ StatusOr<std::vector<metadata::Metric>> TrackingService::GetMetricHistoryBulkInt
     std::string_view tenant, const std::vector<std::string>& run_ids, std::string_view key,
     std::optional<int64_t> start_step, std::optional<int64_t> end_step, int64_t max_results) {
   if (run_ids.empty()) {
-    return InvalidArgument("GetMetricHistoryBulkInterval request must specify at least one run_id.");
+    return InvalidArgument(
+        "GetMetricHistoryBulkInterval request must specify at least one run_id.");
   }
   if (run_ids.size() > 100) {
     return InvalidArgument(
@@ -269,8 +270,8 @@ StatusOr<std::vector<metadata::Metric>> TrackingService::GetMetricHistoryBulkInt
   } else {
     // Evenly spaced indices, first and last included.
     for (int64_t i = 0; i < max_results; ++i) {
-      size_t idx = static_cast<size_t>(i * static_cast<int64_t>(steps.size() - 1) /
-                                       (max_results - 1));
+      size_t idx =
+          static_cast<size_t>(i * static_cast<int64_t>(steps.size() - 1) / (max_results - 1));
       keep.insert(steps[idx]);
     }
   }
@@ -282,7 +283,7 @@ StatusOr<std::vector<metadata::Metric>> TrackingService::GetMetricHistoryBulkInt
 }
 
 StatusOr<metadata::ResultPage<metadata::Run>> TrackingService::SearchRuns(
-    std::string_view tenant, metadata::SearchRunsQuery query) {
+    std::string_view tenant, const metadata::SearchRunsQuery& query) {
   if (query.page.max_results < 1 || query.page.max_results > kMaxSearchRunsResults) {
     return InvalidArgument(
         "Invalid value for parameter 'max_results' supplied. It must be at most 50000, but "
@@ -315,8 +316,9 @@ StatusOr<metadata::LoggedModel> TrackingService::CreateLoggedModel(
   RETURN_IF_ERROR(ValidateExperimentId(request.experiment_id));
   std::vector<metadata::Metric> no_metrics;
   if (request.params.size() > kMaxParamsPerBatch) {
-    return InvalidArgument("A logged model can be created with at most 100 params; log the rest "
-                           "with LogLoggedModelParams.");
+    return InvalidArgument(
+        "A logged model can be created with at most 100 params; log the rest "
+        "with LogLoggedModelParams.");
   }
   RETURN_IF_ERROR(ValidateAndTruncateBatch(no_metrics, request.params, request.tags));
   if (!request.source_run_id.empty()) RETURN_IF_ERROR(ValidateRunId(request.source_run_id));

@@ -40,7 +40,7 @@ class TrackingService {
   Status RenameExperiment(std::string_view tenant, std::string_view id, std::string_view name);
   Status DeleteExperiment(std::string_view tenant, std::string_view id);
   Status RestoreExperiment(std::string_view tenant, std::string_view id);
-  Status SetExperimentTag(std::string_view tenant, std::string_view id, metadata::Tag tag);
+  Status SetExperimentTag(std::string_view tenant, std::string_view id, const metadata::Tag& tag);
   Status DeleteExperimentTag(std::string_view tenant, std::string_view id, std::string_view key);
 
   // Runs
@@ -73,7 +73,7 @@ class TrackingService {
       std::string_view tenant, const std::vector<std::string>& run_ids, std::string_view key,
       std::optional<int64_t> start_step, std::optional<int64_t> end_step, int64_t max_results);
   StatusOr<metadata::ResultPage<metadata::Run>> SearchRuns(std::string_view tenant,
-                                                           metadata::SearchRunsQuery query);
+                                                           const metadata::SearchRunsQuery& query);
   Status LogInputs(std::string_view tenant, std::string_view run_id,
                    const std::vector<metadata::DatasetInput>& datasets,
                    const std::vector<metadata::ModelInput>& models);
@@ -92,8 +92,8 @@ class TrackingService {
   };
   StatusOr<metadata::LoggedModel> CreateLoggedModel(std::string_view tenant,
                                                     CreateLoggedModelRequest request);
-  StatusOr<metadata::LoggedModel> GetLoggedModel(std::string_view tenant,
-                                                 std::string_view model_id, bool allow_deleted);
+  StatusOr<metadata::LoggedModel> GetLoggedModel(std::string_view tenant, std::string_view model_id,
+                                                 bool allow_deleted);
   StatusOr<metadata::LoggedModel> FinalizeLoggedModel(std::string_view tenant,
                                                       std::string_view model_id,
                                                       metadata::LoggedModelStatus status);

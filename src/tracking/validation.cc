@@ -81,8 +81,8 @@ Status ValidateExperimentId(std::string_view experiment_id) {
     return InvalidArgument("Missing value for required parameter 'experiment_id'");
   }
   if (!MatchesIdPattern(experiment_id, 63)) {
-    return InvalidArgument("Invalid experiment ID: '" +
-                           std::string(experiment_id.substr(0, 100)) + "'");
+    return InvalidArgument("Invalid experiment ID: '" + std::string(experiment_id.substr(0, 100)) +
+                           "'");
   }
   return Status::Ok();
 }

@@ -32,8 +32,7 @@ TEST(ValidationTest, BatchLimitsAndTruncation) {
   std::vector<metadata::Metric> metrics(1001, metadata::Metric{.key = "m"});
   std::vector<metadata::Param> params;
   std::vector<metadata::Tag> tags;
-  EXPECT_EQ(ValidateAndTruncateBatch(metrics, params, tags).code(),
-            StatusCode::kInvalidArgument);
+  EXPECT_EQ(ValidateAndTruncateBatch(metrics, params, tags).code(), StatusCode::kInvalidArgument);
 
   metrics.resize(950);
   params.assign(60, metadata::Param{.key = "p", .value = std::string(7000, 'v')});
@@ -50,7 +49,8 @@ TEST(ValidationTest, TruncationKeepsUtf8Whole) {
   std::vector<metadata::Metric> metrics;
   std::vector<metadata::Tag> tags;
   // 5999 ASCII bytes then a 2-byte character straddling the limit.
-  std::vector<metadata::Param> params = {{.key = "p", .value = std::string(5999, 'a') + "\xC3\xA9"}};
+  std::vector<metadata::Param> params = {
+      {.key = "p", .value = std::string(5999, 'a') + "\xC3\xA9"}};
   ASSERT_TRUE(ValidateAndTruncateBatch(metrics, params, tags).ok());
   EXPECT_EQ(params[0].value.size(), 5999u);
 }

@@ -259,7 +259,7 @@ TrackingHandlers::JsonResult TrackingHandlers::SearchRuns(const http::Request& r
     ASSIGN_OR_RETURN(q.view_type, ParseViewType(it->value(), "run_view_type"));
   }
   metadata::Page requested = q.page;
-  ASSIGN_OR_RETURN(auto page, service_.SearchRuns(Tenant(req), std::move(q)));
+  ASSIGN_OR_RETURN(auto page, service_.SearchRuns(Tenant(req), q));
   bj::object out;
   if (!page.items.empty()) {
     bj::array arr;
