@@ -239,6 +239,7 @@ Status LoadExperimentTags(Connection& db, std::string_view tenant,
                           std::vector<Experiment>& experiments) {
   if (experiments.empty()) return Status::Ok();
   std::vector<int64_t> ids;
+  ids.reserve(experiments.size());
   for (const Experiment& e : experiments) ids.push_back(*ParseExperimentId(e.experiment_id));
   auto index = IndexById(experiments, [](const Experiment& e) { return e.experiment_id; });
   ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT experiment_id, key, value FROM experiment_tags "
@@ -455,6 +456,7 @@ StatusOr<LoggedModel> RequireLoggedModel(Connection& db, std::string_view tenant
 Status LoadLoggedModelChildren(Connection& db, std::vector<LoggedModel>& models) {
   if (models.empty()) return Status::Ok();
   std::vector<std::string> ids;
+  ids.reserve(models.size());
   for (const LoggedModel& m : models) ids.push_back(m.model_id);
   std::string json = JsonArray(ids);
   auto index = IndexById(models, [](const LoggedModel& m) { return m.model_id; });
