@@ -618,11 +618,62 @@ void SqliteMetadataStore::CheckpointLoop() {
   }
 }
 
+struct SqliteMetadataStore::PendingWrite {
+  const ConnectionFn* fn = nullptr;
+  Status status;      // written by the group's runner before `done`
+  bool done = false;  // guarded by group_mu_
+};
+
 Status SqliteMetadataStore::Write(const ConnectionFn& fn) {
+  PendingWrite self;
+  self.fn = &fn;
+  std::unique_lock lock(group_mu_);
+  pending_writes_.push_back(&self);
+  while (!self.done) {
+    if (group_running_) {
+      group_cv_.wait(lock);
+      continue;
+    }
+    // Nobody is writing: run everything queued so far (this write included) as one group.
+    group_running_ = true;
+    std::vector<PendingWrite*> group;
+    group.swap(pending_writes_);
+    lock.unlock();
+    RunWriteGroup(group);
+    lock.lock();
+    for (PendingWrite* p : group) p->done = true;
+    group_running_ = false;
+    group_cv_.notify_all();
+  }
+  return self.status;
+}
+
+void SqliteMetadataStore::RunWriteGroup(const std::vector<PendingWrite*>& group) {
   std::lock_guard lock(write_mu_);
-  ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*writer_, Transaction::Kind::kImmediate));
-  RETURN_IF_ERROR(fn(*writer_));
-  return txn.Commit();
+  auto txn = Transaction::Begin(*writer_, Transaction::Kind::kImmediate);
+  if (!txn.ok()) {
+    for (PendingWrite* p : group) p->status = txn.status();
+    return;
+  }
+  for (PendingWrite* p : group) {
+    Status s = writer_->Exec("SAVEPOINT cairn_write");
+    if (s.ok()) {
+      s = (*p->fn)(*writer_);
+      if (s.ok()) {
+        s = writer_->Exec("RELEASE cairn_write");
+      } else {
+        // Undo only this write; the others in the group stand.
+        writer_->Exec("ROLLBACK TO cairn_write; RELEASE cairn_write").IgnoreError();
+      }
+    }
+    p->status = s;
+  }
+  Status commit = txn->Commit();
+  if (!commit.ok()) {
+    for (PendingWrite* p : group) {
+      if (p->status.ok()) p->status = commit;
+    }
+  }
 }
 
 Status SqliteMetadataStore::Read(const ConnectionFn& fn) {

@@ -188,9 +188,16 @@ class SqliteMetadataStore final : public MetadataStore {
   SqliteMetadataStore(std::string path, SqliteOptions options);
   Status Init();
 
-  // Runs `fn` in a BEGIN IMMEDIATE transaction on the writer; commits if it returns OK, else
-  // rolls back and returns its error.
+  // Runs `fn` on the writer inside a savepoint of a BEGIN IMMEDIATE transaction and returns
+  // once that transaction has committed: `fn`'s changes are kept if it returns OK, else rolled
+  // back to the savepoint, and its error returned. Group commit: writes that arrive while a
+  // transaction is running are queued, and the next caller to find no transaction running runs
+  // all queued writes in one transaction, so concurrent writers share the cost of a commit
+  // (the WAL pages they all touch are written once). Each caller still returns only after the
+  // commit that holds its changes, so an acknowledged write is as durable as before.
   Status Write(const ConnectionFn& fn);
+  struct PendingWrite;
+  void RunWriteGroup(const std::vector<PendingWrite*>& group);
   // Runs `fn` in a read transaction on a pooled reader connection.
   Status Read(const ConnectionFn& fn);
 
@@ -203,6 +210,11 @@ class SqliteMetadataStore final : public MetadataStore {
 
   std::mutex write_mu_;
   std::unique_ptr<sqlite::Connection> writer_;  // guarded by write_mu_
+
+  std::mutex group_mu_;
+  std::condition_variable group_cv_;
+  std::vector<PendingWrite*> pending_writes_;  // guarded by group_mu_
+  bool group_running_ = false;                 // guarded by group_mu_
 
   std::mutex pool_mu_;
   std::condition_variable pool_cv_;
