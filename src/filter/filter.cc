@@ -167,22 +167,6 @@ EntityRule RuleFor(SearchKind kind, Entity entity) {
   return {};
 }
 
-std::string_view EntityName(Entity entity) {
-  switch (entity) {
-    case Entity::kAttribute:
-      return "attribute";
-    case Entity::kMetric:
-      return "metric";
-    case Entity::kParam:
-      return "param";
-    case Entity::kTag:
-      return "tag";
-    case Entity::kDataset:
-      return "dataset";
-  }
-  return "?";
-}
-
 std::string_view KindName(SearchKind kind) {
   switch (kind) {
     case SearchKind::kRuns:
@@ -641,6 +625,22 @@ std::size_t NextChar(std::string_view s, std::size_t i) {
 char FoldAscii(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 }  // namespace
+
+std::string_view EntityName(Entity entity) {
+  switch (entity) {
+    case Entity::kAttribute:
+      return "attribute";
+    case Entity::kMetric:
+      return "metric";
+    case Entity::kParam:
+      return "param";
+    case Entity::kTag:
+      return "tag";
+    case Entity::kDataset:
+      return "dataset";
+  }
+  return "?";
+}
 
 std::string_view ComparatorSql(Comparator c) {
   switch (c) {

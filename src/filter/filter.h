@@ -31,7 +31,9 @@ enum class Comparator {
   kIsNotNull,
 };
 
-std::string_view ComparatorSql(Comparator c);  // "=", "!=", "LIKE", ... for messages
+std::string_view ComparatorSql(Comparator c);
+// "attribute", "metric", "param", "tag" or "dataset", for messages.
+std::string_view EntityName(Entity entity);  // "=", "!=", "LIKE", ... for messages
 
 // The right-hand side: none (IS NULL), a number, a string, or a list of strings (IN).
 using Value = std::variant<std::monostate, double, std::string, std::vector<std::string>>;

@@ -9,38 +9,18 @@ namespace {
 using filter::Clause;
 using filter::Comparator;
 using filter::Entity;
-
-std::string_view EntityName(Entity entity) {
-  switch (entity) {
-    case Entity::kAttribute:
-      return "attribute";
-    case Entity::kMetric:
-      return "metric";
-    case Entity::kParam:
-      return "parameter";
-    case Entity::kTag:
-      return "tag";
-    case Entity::kDataset:
-      return "dataset";
-  }
-  return "entity";
-}
+using filter::EntityName;
 
 // The SQL operator of a plain binary comparison, or empty for the others.
 std::string_view BinaryOperator(Comparator op) {
   switch (op) {
     case Comparator::kEq:
-      return "=";
     case Comparator::kNe:
-      return "!=";
     case Comparator::kLt:
-      return "<";
     case Comparator::kLe:
-      return "<=";
     case Comparator::kGt:
-      return ">";
     case Comparator::kGe:
-      return ">=";
+      return filter::ComparatorSql(op);
     default:
       return {};
   }

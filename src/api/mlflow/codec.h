@@ -20,6 +20,18 @@ StatusOr<metadata::RunStatus> ParseRunStatus(const boost::json::value& v);
 StatusOr<metadata::ViewType> ParseViewType(const boost::json::value& v, std::string_view field);
 StatusOr<metadata::LoggedModelStatus> ParseLoggedModelStatus(const boost::json::value& v);
 
+// Sets obj[key] to the JSON of each item, only when there are items (MLflow omits empty
+// repeated fields).
+template <typename T, typename ToJson>
+void PutList(boost::json::object& obj, std::string_view key, const std::vector<T>& items,
+             ToJson to_json) {
+  if (items.empty()) return;
+  boost::json::array arr;
+  arr.reserve(items.size());
+  for (const auto& item : items) arr.push_back(to_json(item));
+  obj[key] = std::move(arr);
+}
+
 // Sets obj[key] only for a non-empty value (MLflow omits unset fields).
 void PutIfNotEmpty(boost::json::object& obj, std::string_view key, const std::string& value);
 boost::json::array TagsToJson(const std::vector<metadata::Tag>& tags);

@@ -202,12 +202,7 @@ RegistryHandlers::JsonResult RegistryHandlers::SearchRegisteredModels(const http
   ASSIGN_OR_RETURN(q.order_by, ParseOrderByList(msg, filter::SearchKind::kRegisteredModels));
   ASSIGN_OR_RETURN(auto page, service_.SearchRegisteredModels(Tenant(req), q));
   bj::object out;
-  if (!page.items.empty()) {
-    bj::array arr;
-    arr.reserve(page.items.size());
-    for (const auto& m : page.items) arr.push_back(RegisteredModelToJson(m));
-    out["registered_models"] = std::move(arr);
-  }
+  PutList(out, "registered_models", page.items, RegisteredModelToJson);
   AddNextPageToken(out, page, q.page);
   return out;
 }

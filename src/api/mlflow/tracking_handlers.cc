@@ -147,12 +147,7 @@ TrackingHandlers::JsonResult TrackingHandlers::SearchExperiments(const http::Req
   }
   ASSIGN_OR_RETURN(auto page, service_.SearchExperiments(Tenant(req), q));
   bj::object out;
-  if (!page.items.empty()) {
-    bj::array arr;
-    arr.reserve(page.items.size());
-    for (const auto& e : page.items) arr.push_back(ExperimentToJson(e));
-    out["experiments"] = std::move(arr);
-  }
+  PutList(out, "experiments", page.items, ExperimentToJson);
   AddNextPageToken(out, page, q.page);
   return out;
 }
@@ -261,12 +256,7 @@ TrackingHandlers::JsonResult TrackingHandlers::SearchRuns(const http::Request& r
   metadata::Page requested = q.page;
   ASSIGN_OR_RETURN(auto page, service_.SearchRuns(Tenant(req), q));
   bj::object out;
-  if (!page.items.empty()) {
-    bj::array arr;
-    arr.reserve(page.items.size());
-    for (const auto& r : page.items) arr.push_back(RunToJson(r));
-    out["runs"] = std::move(arr);
-  }
+  PutList(out, "runs", page.items, RunToJson);
   AddNextPageToken(out, page, requested);
   return out;
 }
@@ -590,11 +580,7 @@ TrackingHandlers::JsonResult TrackingHandlers::SearchLoggedModels(const http::Re
   metadata::Page requested = q.page;
   ASSIGN_OR_RETURN(auto page, service_.SearchLoggedModels(Tenant(req), q));
   bj::object out;
-  if (!page.items.empty()) {
-    bj::array arr;
-    for (const auto& m : page.items) arr.push_back(LoggedModelToJson(m));
-    out["models"] = std::move(arr);
-  }
+  PutList(out, "models", page.items, LoggedModelToJson);
   AddNextPageToken(out, page, requested);
   return out;
 }
