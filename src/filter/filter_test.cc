@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <random>
 #include <string>
 #include <vector>
@@ -1024,18 +1023,17 @@ TEST(LikeMatchTest, AgreesWithReferenceOnRandomInputs) {
   }
 }
 
+// A backtracking matcher would not finish these (exponential in the number of '%'); the test
+// presets' per-test timeout reports that as a failure.
 TEST(LikeMatchTest, HostilePatternsRunInPolynomialTime) {
   const std::string value(20000, 'a');
   std::string pattern;
   for (int i = 0; i < 200; ++i) pattern += "%a";
   pattern += "%b";
-  const auto start = std::chrono::steady_clock::now();
   EXPECT_FALSE(LikeMatch(value, pattern, false));
   EXPECT_FALSE(LikeMatch(value, pattern, true));
   EXPECT_FALSE(LikeMatch(value, std::string(5000, '_') + "b%", false));
   EXPECT_TRUE(LikeMatch(value, pattern.substr(0, pattern.size() - 2), false));
-  const auto elapsed = std::chrono::steady_clock::now() - start;
-  EXPECT_LT(elapsed, std::chrono::seconds(5));
 }
 
 // ---------------------------------------------------------------------------------------------
