@@ -608,6 +608,82 @@ TEST_P(MetadataStoreConformanceTest, MetricHistoryIsOrderedAndPaged) {
   EXPECT_TRUE(none.items.empty());
 }
 
+// History written by many calls (each its own stored unit in some backends) reads back as one
+// ordered sequence: duplicates across calls collapse, pages and step ranges span the calls.
+TEST_P(MetadataStoreConformanceTest, MetricHistorySpansManyWritesAndPagesAcrossThem) {
+  std::string id = NewRun("0");
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  for (int call = 9; call >= 0; --call) {
+    std::vector<Metric> batch;
+    for (int i = 0; i < 10; ++i) {
+      int64_t step = call * 10 + i;
+      batch.push_back(M("a", step * 0.5, 1000 + step, step));
+      batch.push_back(M("b", -step, 1000, step));
+    }
+    ASSERT_OK(store().LogBatch(kTenant, id, batch, {}, {}));
+  }
+  // Re-logging points already stored adds nothing.
+  ASSERT_OK(store().LogBatch(kTenant, id, {M("a", 0.0, 1000, 0), M("a", 24.5, 1049, 49)}, {}, {}));
+  ASSERT_OK(store().LogBatch(kTenant, id,
+                             {M("a", std::nan(""), 1049, 49), M("a", kInf, 1049, 49),
+                              M("a", std::nan(""), 1049, 49), M("a", -kInf, 2000, 100)},
+                             {}, {}));
+
+  std::vector<Metric> all = History(id, "a");
+  ASSERT_EQ(all.size(), 103u);
+  for (size_t i = 0; i < 49; ++i) {
+    EXPECT_EQ(all[i].step, static_cast<int64_t>(i));
+    EXPECT_EQ(all[i].value, i * 0.5);
+  }
+  // Timestamp 1049 holds NaN (ordered as 0), 24.5 and inf; -inf at timestamp 2000 is the end.
+  EXPECT_TRUE(std::isnan(all[49].value));
+  EXPECT_EQ(all[50].value, 24.5);
+  EXPECT_EQ(all[51].value, kInf);
+  EXPECT_EQ(all[52].step, 50);
+  EXPECT_EQ(all.back().value, -kInf);
+
+  std::vector<Metric> paged;
+  Page page{7, 0};
+  while (true) {
+    ASSERT_OK_AND_ASSIGN(auto got, store().GetMetricHistory(kTenant, id, "a", page));
+    paged.insert(paged.end(), got.items.begin(), got.items.end());
+    if (!got.has_more) break;
+    page.offset += 7;
+  }
+  ASSERT_EQ(paged.size(), all.size());
+  for (size_t i = 0; i < all.size(); ++i) {
+    EXPECT_EQ(paged[i].timestamp, all[i].timestamp);
+    EXPECT_EQ(paged[i].step, all[i].step);
+  }
+  ASSERT_OK_AND_ASSIGN(auto past_end, store().GetMetricHistory(kTenant, id, "a", Page{5, 500}));
+  EXPECT_TRUE(past_end.items.empty());
+  EXPECT_FALSE(past_end.has_more);
+
+  ASSERT_OK_AND_ASSIGN(std::vector<Metric> range,
+                       store().GetMetricHistoryForRuns(kTenant, {id}, "b", 15, 34));
+  ASSERT_EQ(range.size(), 20u);
+  for (size_t i = 0; i < range.size(); ++i) EXPECT_EQ(range[i].step, 15 + static_cast<int64_t>(i));
+  ASSERT_OK_AND_ASSIGN(range, store().GetMetricHistoryForRuns(kTenant, {id}, "a", 49, 49));
+  ASSERT_EQ(range.size(), 3u);
+  EXPECT_TRUE(std::isnan(range[0].value));
+  EXPECT_EQ(range[1].value, 24.5);
+  EXPECT_EQ(range[2].value, kInf);
+}
+
+// Of identical points, the first logged is kept with its model and dataset.
+TEST_P(MetadataStoreConformanceTest, DuplicatePointKeepsTheFirstLogged) {
+  std::string id = NewRun("0");
+  Metric first = M("acc", 0.5, 5, 1);
+  first.dataset_name = "train";
+  Metric second = first;
+  second.dataset_name = "eval";
+  ASSERT_OK(store().LogBatch(kTenant, id, {first}, {}, {}));
+  ASSERT_OK(store().LogBatch(kTenant, id, {second}, {}, {}));
+  std::vector<Metric> history = History(id, "acc");
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].dataset_name, "train");
+}
+
 TEST_P(MetadataStoreConformanceTest, MetricHistoryKeepsModelAndDataset) {
   std::string id = NewRun("0");
   Metric m = M("acc", 0.9, 5, 1);

@@ -328,12 +328,34 @@ CREATE INDEX model_version_promotions_by_version
   ON model_version_promotions (tenant_id, name, version);
 )sql";
 
+// Version 3: metric history in chunks. Each write stores the points it logs for one (run, key)
+// as one row whose blob holds them in the metadata/metric_chunk.h encoding, so a batch costs a
+// row per key rather than a row per point. Identical points are collapsed when history is read
+// (the first one logged wins), which is what the old table's primary key did on insert. Rows
+// written by versions 1-2 stay in `metrics` and are read together with the chunks; new points go
+// only to metric_chunks.
+constexpr std::string_view kMetricChunksSchema = R"sql(
+CREATE TABLE metric_chunks (
+  chunk_id INTEGER PRIMARY KEY,
+  run_uuid TEXT NOT NULL REFERENCES runs (run_uuid) ON DELETE CASCADE,
+  key TEXT NOT NULL,
+  tenant_id TEXT NOT NULL,
+  point_count INTEGER NOT NULL,
+  min_step INTEGER NOT NULL,
+  max_step INTEGER NOT NULL,
+  points BLOB NOT NULL
+);
+-- History reads scan one (run, key) in chunk order; the cascade from runs uses its prefix.
+CREATE INDEX metric_chunks_by_run_key ON metric_chunks (run_uuid, key);
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SqliteMigrations() {
   static const std::vector<Migration> kMigrations = {
       {1, "tracking and logged models", kTrackingSchema},
       {2, "model registry", kRegistrySchema},
+      {3, "metric history in chunks", kMetricChunksSchema},
   };
   return kMigrations;
 }

@@ -119,6 +119,10 @@ void Statement::BindText(int index, std::string_view value) {
       sqlite3_bind_text64(stmt_, index, value.data(), value.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
 }
 
+void Statement::BindBlob(int index, std::string_view bytes) {
+  NoteBindError(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
+}
+
 void Statement::BindValue(int index, const SqlValue& value) {
   if (const auto* i = std::get_if<int64_t>(&value)) {
     BindInt(index, *i);
@@ -173,6 +177,11 @@ std::string_view Statement::TextView(int column) const {
   const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, column));
   if (text == nullptr) return {};
   return {text, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))};
+}
+std::string_view Statement::BlobView(int column) const {
+  const auto* blob = static_cast<const char*>(sqlite3_column_blob(stmt_, column));
+  if (blob == nullptr) return {};
+  return {blob, static_cast<size_t>(sqlite3_column_bytes(stmt_, column))};
 }
 std::string Statement::Text(int column) const { return std::string(TextView(column)); }
 std::optional<std::string> Statement::OptionalText(int column) const {

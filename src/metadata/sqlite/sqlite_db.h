@@ -23,6 +23,11 @@ namespace cairn::metadata::sqlite {
 
 class Connection;
 
+// Binds as a BLOB (Bind() binds strings as TEXT).
+struct Blob {
+  std::string_view bytes;
+};
+
 // A prepared statement borrowed from a connection's cache (or owned, when the cached one is in
 // use or the cache is full). Destruction resets it and clears its bindings. Not thread-safe; used
 // by the thread that holds the connection. Must not outlive its connection.
@@ -40,6 +45,7 @@ class Statement {
   void BindInt(int index, int64_t value);
   void BindDouble(int index, double value);  // NaN binds as NULL in SQLite
   void BindText(int index, std::string_view value);
+  void BindBlob(int index, std::string_view bytes);
   void BindValue(int index, const SqlValue& value);
   void BindAll(const std::vector<SqlValue>& values, int first_index = 1);
 
@@ -63,6 +69,7 @@ class Statement {
   double Double(int column) const;
   std::string Text(int column) const;
   std::string_view TextView(int column) const;  // valid until the next Step/reset
+  std::string_view BlobView(int column) const;  // valid until the next Step/reset
   std::optional<std::string> OptionalText(int column) const;
   std::optional<int64_t> OptionalInt(int column) const;
 
@@ -79,6 +86,7 @@ class Statement {
   void BindOne(int index, const std::string& v) { BindText(index, v); }
   void BindOne(int index, const char* v) { BindText(index, v); }
   void BindOne(int index, std::nullptr_t) { BindNull(index); }
+  void BindOne(int index, Blob v) { BindBlob(index, v.bytes); }
   void BindOne(int index, const std::optional<std::string>& v) {
     v ? BindText(index, *v) : BindNull(index);
   }

@@ -11,6 +11,7 @@
 #include "metadata/migrations/migration.h"
 #include "metadata/names.h"
 #include "metadata/sqlite/sqlite_db.h"
+#include "metadata/sqlite/sqlite_metric_history.h"
 #include "metadata/sqlite/sqlite_migrator.h"
 #include "metadata/sqlite/sqlite_search.h"
 
@@ -111,6 +112,38 @@ double LoadedValue(double value, int64_t is_nan) {
 auto LatestKey(const Metric& m) {
   bool nan = std::isnan(m.value);
   return std::make_tuple(m.step, m.timestamp, nan ? 0 : 1, nan ? 0.0 : m.value);
+}
+
+// Records a run's metric that names a logged model in that model's history and latest values.
+Status LogLoggedModelMetric(Connection& db, std::string_view tenant, std::string_view run_id,
+                            int64_t experiment_id, const Metric& m) {
+  std::string dataset_name = m.dataset_name.value_or("");
+  std::string dataset_digest = m.dataset_digest.value_or("");
+  ASSIGN_OR_RETURN(
+      Statement history,
+      db.Prepare("INSERT OR IGNORE INTO logged_model_metrics (model_id, key, dataset_name, "
+                 "dataset_digest, timestamp, step, value, is_nan, run_uuid, experiment_id, "
+                 "tenant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+  RETURN_IF_ERROR(history
+                      .Bind(*m.model_id, m.key, dataset_name, dataset_digest, m.timestamp, m.step,
+                            StoredValue(m.value), StoredIsNan(m.value), run_id, experiment_id,
+                            tenant)
+                      .Run());
+  ASSIGN_OR_RETURN(
+      Statement latest,
+      db.Prepare("INSERT INTO logged_model_latest_metrics (model_id, key, dataset_name, "
+                 "dataset_digest, value, timestamp, step, is_nan, run_uuid, tenant_id) VALUES "
+                 "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model_id, key, dataset_name, "
+                 "dataset_digest) DO UPDATE SET value = excluded.value, timestamp = "
+                 "excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan, run_uuid "
+                 "= excluded.run_uuid WHERE (excluded.step, excluded.timestamp, 1 - "
+                 "excluded.is_nan, excluded.value) > (logged_model_latest_metrics.step, "
+                 "logged_model_latest_metrics.timestamp, 1 - logged_model_latest_metrics.is_nan, "
+                 "logged_model_latest_metrics.value)"));
+  return latest
+      .Bind(*m.model_id, m.key, dataset_name, dataset_digest, StoredValue(m.value), m.timestamp,
+            m.step, StoredIsNan(m.value), run_id, tenant)
+      .Run();
 }
 
 // Rejects a batch that gives one key two different values; returns the distinct params.
@@ -1027,68 +1060,39 @@ Status SqliteMetadataStore::LogBatch(std::string_view tenant, std::string_view r
     }
 
     if (!metrics.empty()) {
-      // The history gets every row; latest_metrics gets each key's best row of the batch.
-      std::map<std::string_view, const Metric*> best;
-      ASSIGN_OR_RETURN(Statement insert,
-                       db.Prepare("INSERT OR IGNORE INTO metrics (run_uuid, key, timestamp, "
-                                  "step, value, is_nan, tenant_id, model_id, dataset_name, "
-                                  "dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      // The history gets one chunk per key, its points in the order logged; latest_metrics gets
+      // each key's best point of the batch.
+      struct KeyPoints {
+        std::string_view key;
+        std::vector<const Metric*> points;
+        const Metric* best;
+      };
+      std::vector<KeyPoints> by_key;
+      std::unordered_map<std::string_view, size_t> index;
       for (const Metric& m : metrics) {
-        insert.Reset();
-        RETURN_IF_ERROR(insert
-                            .Bind(run_id, m.key, m.timestamp, m.step, StoredValue(m.value),
-                                  StoredIsNan(m.value), tenant, m.model_id, m.dataset_name,
-                                  m.dataset_digest)
-                            .Run());
-        auto [it, inserted] = best.emplace(m.key, &m);
-        if (!inserted && LatestKey(m) > LatestKey(*it->second)) it->second = &m;
-
-        if (m.model_id) {
-          ASSIGN_OR_RETURN(
-              Statement history,
-              db.Prepare("INSERT OR IGNORE INTO logged_model_metrics (model_id, key, "
-                         "dataset_name, dataset_digest, timestamp, step, value, is_nan, "
-                         "run_uuid, experiment_id, tenant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                         "?, ?)"));
-          std::string dataset_name = m.dataset_name.value_or("");
-          std::string dataset_digest = m.dataset_digest.value_or("");
-          RETURN_IF_ERROR(history
-                              .Bind(*m.model_id, m.key, dataset_name, dataset_digest, m.timestamp,
-                                    m.step, StoredValue(m.value), StoredIsNan(m.value), run_id,
-                                    experiment_id, tenant)
-                              .Run());
-          ASSIGN_OR_RETURN(
-              Statement latest,
-              db.Prepare(
-                  "INSERT INTO logged_model_latest_metrics (model_id, key, dataset_name, "
-                  "dataset_digest, value, timestamp, step, is_nan, run_uuid, tenant_id) VALUES "
-                  "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model_id, key, dataset_name, "
-                  "dataset_digest) DO UPDATE SET value = excluded.value, timestamp = "
-                  "excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan, run_uuid "
-                  "= excluded.run_uuid WHERE (excluded.step, excluded.timestamp, 1 - "
-                  "excluded.is_nan, excluded.value) > (logged_model_latest_metrics.step, "
-                  "logged_model_latest_metrics.timestamp, 1 - logged_model_latest_metrics.is_nan, "
-                  "logged_model_latest_metrics.value)"));
-          RETURN_IF_ERROR(latest
-                              .Bind(*m.model_id, m.key, dataset_name, dataset_digest,
-                                    StoredValue(m.value), m.timestamp, m.step, StoredIsNan(m.value),
-                                    run_id, tenant)
-                              .Run());
-        }
+        auto [it, inserted] = index.emplace(m.key, by_key.size());
+        if (inserted) by_key.push_back({m.key, {}, &m});
+        KeyPoints& entry = by_key[it->second];
+        entry.points.push_back(&m);
+        if (LatestKey(m) > LatestKey(*entry.best)) entry.best = &m;
+        if (m.model_id) RETURN_IF_ERROR(LogLoggedModelMetric(db, tenant, run_id, experiment_id, m));
       }
-      for (const auto& [key, m] : best) {
-        ASSIGN_OR_RETURN(
-            Statement latest,
-            db.Prepare("INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, "
-                       "is_nan, tenant_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_uuid, "
-                       "key) DO UPDATE SET value = excluded.value, timestamp = "
-                       "excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan WHERE "
-                       "(excluded.step, excluded.timestamp, 1 - excluded.is_nan, excluded.value) "
-                       "> (latest_metrics.step, latest_metrics.timestamp, 1 - "
-                       "latest_metrics.is_nan, latest_metrics.value)"));
+      ASSIGN_OR_RETURN(
+          Statement latest,
+          db.Prepare("INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, "
+                     "is_nan, tenant_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_uuid, "
+                     "key) DO UPDATE SET value = excluded.value, timestamp = "
+                     "excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan WHERE "
+                     "(excluded.step, excluded.timestamp, 1 - excluded.is_nan, excluded.value) "
+                     "> (latest_metrics.step, latest_metrics.timestamp, 1 - "
+                     "latest_metrics.is_nan, latest_metrics.value)"));
+      for (const KeyPoints& entry : by_key) {
+        RETURN_IF_ERROR(sqlite::AppendMetricChunk(db, tenant, run_id, entry.key, entry.points));
+        const Metric& m = *entry.best;
+        latest.Reset();
         RETURN_IF_ERROR(latest
-                            .Bind(run_id, key, StoredValue(m->value), m->timestamp, m->step,
-                                  StoredIsNan(m->value), tenant)
+                            .Bind(run_id, entry.key, StoredValue(m.value), m.timestamp, m.step,
+                                  StoredIsNan(m.value), tenant)
                             .Run());
       }
     }
@@ -1126,30 +1130,16 @@ StatusOr<ResultPage<Metric>> SqliteMetadataStore::GetMetricHistory(std::string_v
   ResultPage<Metric> result;
   RETURN_IF_ERROR(Read([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireRun(db, tenant, run_id).status());
-    ASSIGN_OR_RETURN(Statement s,
-                     db.Prepare("SELECT value, is_nan, timestamp, step, model_id, dataset_name, "
-                                "dataset_digest FROM metrics WHERE run_uuid = ? AND key = ? "
-                                "ORDER BY timestamp, step, value, is_nan LIMIT ? OFFSET ?"));
-    int64_t limit = std::max<int64_t>(page.max_results, 0);
-    s.Bind(run_id, key, limit + 1, std::max<int64_t>(page.offset, 0));
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      if (static_cast<int64_t>(result.items.size()) == limit) {
-        result.has_more = true;
-        break;
-      }
-      Metric m;
-      m.key = std::string(key);
-      m.value = LoadedValue(s.Double(0), s.Int(1));
-      m.timestamp = s.Int(2);
-      m.step = s.Int(3);
-      m.run_id = std::string(run_id);
-      m.model_id = s.OptionalText(4);
-      m.dataset_name = s.OptionalText(5);
-      m.dataset_digest = s.OptionalText(6);
-      result.items.push_back(std::move(m));
+    ASSIGN_OR_RETURN(sqlite::MetricHistory history,
+                     sqlite::MetricHistory::Load(
+                         db, run_id, key, std::numeric_limits<int64_t>::min(),
+                         std::numeric_limits<int64_t>::max(), sqlite::HistoryOrder::kTimestamp));
+    auto begin = static_cast<size_t>(std::max<int64_t>(page.offset, 0));
+    auto limit = static_cast<size_t>(std::max<int64_t>(page.max_results, 0));
+    for (size_t i = begin; i < history.size() && i - begin < limit; ++i) {
+      result.items.push_back(history.At(i, key, run_id));
     }
+    result.has_more = history.size() > begin && history.size() - begin > limit;
     return Status::Ok();
   }));
   return result;
@@ -1171,27 +1161,13 @@ StatusOr<std::vector<Metric>> SqliteMetadataStore::GetMetricHistoryForRuns(
       ASSIGN_OR_RETURN(bool row, s.Step());
       if (row) return RunNotFound(s.TextView(0));
     }
-    ASSIGN_OR_RETURN(
-        Statement s,
-        db.Prepare("SELECT m.run_uuid, m.value, m.is_nan, m.timestamp, m.step, m.model_id, "
-                   "m.dataset_name, m.dataset_digest FROM json_each(?) j JOIN metrics m ON "
-                   "m.run_uuid = j.value AND m.key = ? WHERE m.step >= ? AND m.step <= ? ORDER "
-                   "BY j.key, m.step, m.timestamp, m.value"));
-    s.Bind(json, key, start_step.value_or(std::numeric_limits<int64_t>::min()),
-           end_step.value_or(std::numeric_limits<int64_t>::max()));
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      Metric m;
-      m.run_id = s.Text(0);
-      m.key = std::string(key);
-      m.value = LoadedValue(s.Double(1), s.Int(2));
-      m.timestamp = s.Int(3);
-      m.step = s.Int(4);
-      m.model_id = s.OptionalText(5);
-      m.dataset_name = s.OptionalText(6);
-      m.dataset_digest = s.OptionalText(7);
-      result.push_back(std::move(m));
+    for (const std::string& run_id : run_ids) {
+      ASSIGN_OR_RETURN(
+          sqlite::MetricHistory history,
+          sqlite::MetricHistory::Load(
+              db, run_id, key, start_step.value_or(std::numeric_limits<int64_t>::min()),
+              end_step.value_or(std::numeric_limits<int64_t>::max()), sqlite::HistoryOrder::kStep));
+      for (size_t i = 0; i < history.size(); ++i) result.push_back(history.At(i, key, run_id));
     }
     return Status::Ok();
   }));
