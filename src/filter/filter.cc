@@ -97,6 +97,36 @@ constexpr AttributeRule kLoggedModelAttributes[] = {
     {"last_updated_time", "last_updated_timestamp", true, kNumericOps, true},
 };
 
+constexpr AttributeRule kTraceAttributes[] = {
+    {"request_id", "request_id", false, kStringOps | kListOps, true},
+    {"timestamp_ms", "timestamp_ms", true, kNumericOps, true},
+    {"timestamp", "timestamp_ms", true, kNumericOps, true},
+    {"execution_time_ms", "execution_time_ms", true, kNumericOps, true},
+    {"execution_time", "execution_time_ms", true, kNumericOps, true},
+    {"end_time_ms", "end_time_ms", true, kNumericOps, true},
+    {"end_time", "end_time_ms", true, kNumericOps, true},
+    {"status", "status", false, kStringOps | kListOps, true},
+    {"client_request_id", "client_request_id", false, kStringOps | kListOps, false},
+    // Kept as a tag or metadata entry; see TraceRemaps.
+    {"name", "name", false, kStringOps | kNullOps, true},
+    {"run_id", "run_id", false, kStringOps | kNullOps, true},
+    {"prompt", "prompt", false, kStringOps | kNullOps, false},
+    {"experiment_id", "experiment_id", false, 0, true},
+};
+
+// Trace attributes that MLflow stores as a tag or a metadata entry: a clause or order on them is
+// one on that entry.
+struct TraceRemap {
+  std::string_view attribute;
+  Entity entity;
+  std::string_view key;
+};
+constexpr TraceRemap kTraceRemaps[] = {
+    {"name", Entity::kTag, "mlflow.traceName"},
+    {"prompt", Entity::kTag, "mlflow.linkedPrompts"},
+    {"run_id", Entity::kMetadata, "mlflow.sourceRun"},
+};
+
 constexpr AttributeRule kDatasetKeys[] = {
     {"name", "name", false, kStringOps | kListOps, false},
     {"digest", "digest", false, kStringOps | kListOps, false},
@@ -115,6 +145,8 @@ std::span<const AttributeRule> AttributesOf(SearchKind kind) {
       return kModelVersionAttributes;
     case SearchKind::kLoggedModels:
       return kLoggedModelAttributes;
+    case SearchKind::kTraces:
+      return kTraceAttributes;
   }
   return {};
 }
@@ -139,6 +171,8 @@ EntityRule RuleFor(SearchKind kind, Entity entity) {
         case Entity::kDataset:
         case Entity::kAttribute:
           return {true, false, 0, false};  // per-key rules
+        case Entity::kMetadata:
+          break;
       }
       break;
     case SearchKind::kExperiments:
@@ -160,8 +194,15 @@ EntityRule RuleFor(SearchKind kind, Entity entity) {
         case Entity::kAttribute:
           return {true, false, 0, false};
         case Entity::kDataset:
+        case Entity::kMetadata:
           break;
       }
+      break;
+    case SearchKind::kTraces:
+      if (entity == Entity::kTag || entity == Entity::kMetadata) {
+        return {true, false, kStringOps | kNullOps, true};
+      }
+      if (entity == Entity::kAttribute) return {true, false, 0, false};
       break;
   }
   return {};
@@ -179,6 +220,8 @@ std::string_view KindName(SearchKind kind) {
       return "model versions";
     case SearchKind::kLoggedModels:
       return "logged models";
+    case SearchKind::kTraces:
+      return "traces";
   }
   return "?";
 }
@@ -210,6 +253,9 @@ std::optional<Entity> EntityFromPrefix(std::string_view prefix) {
       {"run", Entity::kAttribute},
       {"dataset", Entity::kDataset},
       {"datasets", Entity::kDataset},
+      {"trace", Entity::kAttribute},
+      {"metadata", Entity::kMetadata},
+      {"request_metadata", Entity::kMetadata},
   };
   for (const Synonym& s : kSynonyms) {
     if (EqualsIgnoreCase(prefix, s.name)) return s.entity;
@@ -223,7 +269,15 @@ bool UsesShortPrefixList(SearchKind kind) {
          kind == SearchKind::kModelVersions;
 }
 
+constexpr std::string_view kTracePrefixes[] = {"attribute", "attributes", "trace",           "tag",
+                                               "tags",      "metadata",   "request_metadata"};
+
 bool PrefixSpellingAllowed(SearchKind kind, std::string_view prefix) {
+  if (kind == SearchKind::kTraces) {
+    return std::any_of(std::begin(kTracePrefixes), std::end(kTracePrefixes),
+                       [&](std::string_view p) { return EqualsIgnoreCase(prefix, p); });
+  }
+  if (EqualsIgnoreCase(prefix, "trace")) return false;
   if (!UsesShortPrefixList(kind)) return true;
   return EqualsIgnoreCase(prefix, "attribute") || EqualsIgnoreCase(prefix, "tag") ||
          EqualsIgnoreCase(prefix, "tags");
@@ -231,6 +285,10 @@ bool PrefixSpellingAllowed(SearchKind kind, std::string_view prefix) {
 
 std::string ValidPrefixes(SearchKind kind) {
   if (UsesShortPrefixList(kind)) return "attribute, tag, tags";
+  if (kind == SearchKind::kTraces) {
+    return "attribute(s), trace, tag(s), metadata, request_metadata (span, feedback, expectation "
+           "and issue filters are not supported by this server)";
+  }
   std::string out;
   for (Entity e :
        {Entity::kAttribute, Entity::kMetric, Entity::kParam, Entity::kTag, Entity::kDataset}) {
@@ -251,6 +309,9 @@ std::string ValidPrefixes(SearchKind kind) {
         break;
       case Entity::kDataset:
         out += "dataset(s)";
+        break;
+      case Entity::kMetadata:
+        out += "metadata";
         break;
     }
   }
@@ -356,6 +417,14 @@ StatusOr<ResolvedKey> Resolve(const RawIdentifier& id, SearchKind kind, bool for
     for (const AttributeRule& r : rules) {
       if (r.name != id.key) continue;
       if (for_order_by ? !r.orderable : r.filter_ops == 0) break;
+      if (kind == SearchKind::kTraces && id.entity == Entity::kAttribute) {
+        for (const TraceRemap& remap : kTraceRemaps) {
+          if (remap.attribute == r.canonical) {
+            return ResolvedKey{remap.entity, std::string(remap.key), false, r.filter_ops,
+                               r.orderable};
+          }
+        }
+      }
       return ResolvedKey{id.entity, std::string(r.canonical), r.numeric, r.filter_ops, r.orderable};
     }
     if (for_order_by) {
@@ -638,6 +707,8 @@ std::string_view EntityName(Entity entity) {
       return "tag";
     case Entity::kDataset:
       return "dataset";
+    case Entity::kMetadata:
+      return "metadata";
   }
   return "?";
 }

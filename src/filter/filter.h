@@ -12,9 +12,17 @@ namespace cairn::filter {
 
 // Which search a filter or order_by belongs to; decides the allowed keys and comparators
 // (the per-entity table in MLflow's search grammar).
-enum class SearchKind { kRuns, kExperiments, kRegisteredModels, kModelVersions, kLoggedModels };
+enum class SearchKind {
+  kRuns,
+  kExperiments,
+  kRegisteredModels,
+  kModelVersions,
+  kLoggedModels,
+  kTraces,
+};
 
-enum class Entity { kAttribute, kMetric, kParam, kTag, kDataset };
+// kMetadata: a trace's request metadata (`metadata.<key>`, `request_metadata.<key>`).
+enum class Entity { kAttribute, kMetric, kParam, kTag, kDataset, kMetadata };
 
 enum class Comparator {
   kEq,
@@ -43,12 +51,15 @@ using Value = std::variant<std::monostate, double, std::string, std::vector<std:
 // start_time, end_time; experiments use name, creation_time, last_update_time; registered models
 // use name, creation_timestamp, last_updated_timestamp; model versions use name, run_id,
 // source_path, version_number, ...; logged models use name, model_id, model_type, status,
-// source_run_id, creation_timestamp, last_updated_timestamp. Dataset keys are name, digest,
-// context. Aliases (created, `run name`, run_uuid, creation_time for logged models, ...) are
-// mapped to these by the parser.
-// The value's shape follows the comparator: a double for numeric keys (metrics, timestamps,
-// version_number), a std::string for the other comparisons, a non-empty vector for IN / NOT IN,
-// and std::monostate for IS NULL / IS NOT NULL. Values are data only: bind them, never splice.
+// source_run_id, creation_timestamp, last_updated_timestamp; traces use request_id,
+// timestamp_ms, execution_time_ms, end_time_ms, status, client_request_id, experiment_id (order
+// only). Dataset keys are name, digest, context. The trace attributes that MLflow keeps elsewhere
+// are parsed as what they are: `name` is the tag mlflow.traceName, `prompt` the tag
+// mlflow.linkedPrompts and `run_id` the metadata mlflow.sourceRun. Aliases (created, `run name`,
+// run_uuid, creation_time for logged models, ...) are mapped to these by the parser. The value's
+// shape follows the comparator: a double for numeric keys (metrics, timestamps, version_number), a
+// std::string for the other comparisons, a non-empty vector for IN / NOT IN, and std::monostate for
+// IS NULL / IS NOT NULL. Values are data only: bind them, never splice.
 struct Clause {
   Entity entity = Entity::kAttribute;
   std::string key;

@@ -1067,5 +1067,65 @@ TEST(LexerTest, ExcerptEscapesAndCuts) {
   EXPECT_EQ(Excerpt("abcdef", 3), "abc...");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Traces
+
+TEST(ParseFilterTest, TraceAttributesTagsAndMetadata) {
+  auto f = ParseFilter(
+      "trace.status = 'OK' AND attributes.timestamp > 5 AND execution_time_ms <= 9 AND "
+      "trace.end_time >= 1 AND tags.team = 'a' AND metadata.`mlflow.user` LIKE 'b%' AND "
+      "request_metadata.k IS NULL AND trace.request_id IN ('tr-1')",
+      SearchKind::kTraces);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  ASSERT_EQ(f->clauses.size(), 8u);
+  EXPECT_EQ(f->clauses[0].key, "status");
+  EXPECT_EQ(f->clauses[1].key, "timestamp_ms");
+  EXPECT_EQ(std::get<double>(f->clauses[1].value), 5);
+  EXPECT_EQ(f->clauses[2].key, "execution_time_ms");
+  EXPECT_EQ(f->clauses[3].key, "end_time_ms");
+  EXPECT_EQ(f->clauses[4].entity, Entity::kTag);
+  EXPECT_EQ(f->clauses[5].entity, Entity::kMetadata);
+  EXPECT_EQ(f->clauses[5].key, "mlflow.user");
+  EXPECT_EQ(f->clauses[6].entity, Entity::kMetadata);
+  EXPECT_EQ(f->clauses[6].op, Comparator::kIsNull);
+  EXPECT_EQ(f->clauses[7].op, Comparator::kIn);
+}
+
+TEST(ParseFilterTest, TraceNameRunIdAndPromptAreTheirTagsAndMetadata) {
+  auto f = ParseFilter("trace.name = 'f' AND run_id = 'r' AND trace.prompt LIKE 'p%'",
+                       SearchKind::kTraces);
+  ASSERT_TRUE(f.ok()) << f.status().ToString();
+  EXPECT_EQ(f->clauses[0].entity, Entity::kTag);
+  EXPECT_EQ(f->clauses[0].key, "mlflow.traceName");
+  EXPECT_EQ(f->clauses[1].entity, Entity::kMetadata);
+  EXPECT_EQ(f->clauses[1].key, "mlflow.sourceRun");
+  EXPECT_EQ(f->clauses[2].key, "mlflow.linkedPrompts");
+  auto order = ParseOrderBy("name DESC", SearchKind::kTraces);
+  ASSERT_TRUE(order.ok());
+  EXPECT_EQ(order->entity, Entity::kTag);
+  EXPECT_EQ(order->key, "mlflow.traceName");
+  EXPECT_FALSE(order->ascending);
+  auto meta = ParseOrderBy("metadata.k", SearchKind::kTraces);
+  ASSERT_TRUE(meta.ok());
+  EXPECT_EQ(meta->entity, Entity::kMetadata);
+}
+
+TEST(ParseFilterTest, TraceFiltersRejectWhatTheGrammarDoesNotAllow) {
+  for (const char* bad :
+       {"trace.bogus = 1", "trace.status > 'OK'", "trace.timestamp_ms LIKE '1%'",
+        "tags.foo IN ('bar')", "trace.name IN ('a')", "span.name = 'x'", "feedback.x = 'y'",
+        "metrics.m > 1", "params.p = 'x'", "run.status = 'OK'", "trace.status = OK"}) {
+    EXPECT_EQ(ParseFilter(bad, SearchKind::kTraces).status().code(), StatusCode::kInvalidArgument)
+        << bad;
+  }
+  for (const char* bad : {"client_request_id", "prompt", "bogus", "span.name"}) {
+    EXPECT_EQ(ParseOrderBy(bad, SearchKind::kTraces).status().code(), StatusCode::kInvalidArgument)
+        << bad;
+  }
+  // The trace prefixes belong to traces only.
+  EXPECT_FALSE(ParseFilter("trace.status = 'OK'", SearchKind::kRuns).ok());
+  EXPECT_FALSE(ParseFilter("metadata.k = 'v'", SearchKind::kRuns).ok());
+}
+
 }  // namespace
 }  // namespace cairn::filter

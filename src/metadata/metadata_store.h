@@ -9,12 +9,13 @@
 
 #include "base/status.h"
 #include "metadata/registry_store.h"
+#include "metadata/trace_store.h"
 #include "metadata/types.h"
 
 namespace cairn::metadata {
 
-// Durable home of tracking metadata and the model registry (RegistryStore, registry_store.h),
-// and later serving and security state.
+// Durable home of tracking metadata, the model registry (RegistryStore, registry_store.h) and
+// trace infos (TraceStore, trace_store.h), and later serving and security state.
 //
 // Contract for every method:
 // - `tenant` scopes the call: rows of other tenants are invisible (a lookup of another tenant's
@@ -31,7 +32,7 @@ namespace cairn::metadata {
 //   needs stored state.
 // - Thread-safe: any number of threads may call any method concurrently; callers never see
 //   "database is locked".
-class MetadataStore : public RegistryStore {
+class MetadataStore : public RegistryStore, public TraceStore {
  public:
   ~MetadataStore() override = default;
 
@@ -358,6 +359,27 @@ class MetadataStoreWrapper : public MetadataStore {
   StatusOr<std::vector<PromotionRecord>> ListPromotions(std::string_view t, std::string_view name,
                                                         std::optional<int64_t> version) override {
     return target_.ListPromotions(t, name, version);
+  }
+
+  // ---- TraceStore ----
+  StatusOr<TraceInfo> StartTrace(std::string_view t, const TraceInfo& info) override {
+    return target_.StartTrace(t, info);
+  }
+  StatusOr<TraceInfo> GetTraceInfo(std::string_view t, std::string_view id) override {
+    return target_.GetTraceInfo(t, id);
+  }
+  StatusOr<ResultPage<TraceInfo>> SearchTraces(std::string_view t,
+                                               const SearchTracesQuery& q) override {
+    return target_.SearchTraces(t, q);
+  }
+  Status SetTraceTag(std::string_view t, std::string_view id, const Tag& tag) override {
+    return target_.SetTraceTag(t, id, tag);
+  }
+  Status DeleteTraceTag(std::string_view t, std::string_view id, std::string_view key) override {
+    return target_.DeleteTraceTag(t, id, key);
+  }
+  StatusOr<int64_t> DeleteTraces(std::string_view t, const DeleteTracesRequest& r) override {
+    return target_.DeleteTraces(t, r);
   }
 
  private:

@@ -38,6 +38,12 @@ constexpr NameTable<ModelVersionStatus, 3> kModelVersionStatus = {{
     {ModelVersionStatus::kFailedRegistration, "FAILED_REGISTRATION"},
     {ModelVersionStatus::kReady, "READY"},
 }};
+constexpr NameTable<TraceState, 4> kTraceState = {{
+    {TraceState::kUnspecified, "STATE_UNSPECIFIED"},
+    {TraceState::kOk, "OK"},
+    {TraceState::kError, "ERROR"},
+    {TraceState::kInProgress, "IN_PROGRESS"},
+}};
 
 template <typename E, size_t N>
 std::string_view NameOf(const NameTable<E, N>& table, E value) {
@@ -80,6 +86,11 @@ std::string_view ModelVersionStatusName(ModelVersionStatus status) {
 }
 std::optional<ModelVersionStatus> ModelVersionStatusFromName(std::string_view name) {
   return ValueOf(kModelVersionStatus, name);
+}
+
+std::string_view TraceStateName(TraceState state) { return NameOf(kTraceState, state); }
+std::optional<TraceState> TraceStateFromName(std::string_view name) {
+  return ValueOf(kTraceState, name);
 }
 
 }  // namespace cairn::metadata

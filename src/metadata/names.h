@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "metadata/registry_types.h"
+#include "metadata/trace_types.h"
 #include "metadata/types.h"
 
 // MLflow's spellings of the metadata enums: the same strings are stored and sent on the wire.
@@ -24,5 +25,8 @@ std::optional<ModelStage> ModelStageFromName(std::string_view name);
 
 std::string_view ModelVersionStatusName(ModelVersionStatus status);  // "READY", ...
 std::optional<ModelVersionStatus> ModelVersionStatusFromName(std::string_view name);
+
+std::string_view TraceStateName(TraceState state);  // "OK", "ERROR", ...
+std::optional<TraceState> TraceStateFromName(std::string_view name);
 
 }  // namespace cairn::metadata

@@ -128,6 +128,9 @@ StatusOr<std::string> CompileClause(const Clause& clause, const SearchSchema& sc
     case Entity::kTag:
       child = schema.tags ? &*schema.tags : nullptr;
       break;
+    case Entity::kMetadata:
+      child = schema.metadata ? &*schema.metadata : nullptr;
+      break;
   }
   if (child == nullptr) {
     return InvalidArgument("Invalid entity type '" + std::string(EntityName(clause.entity)) +
@@ -302,6 +305,11 @@ StatusOr<std::string> CompileOrderBy(const std::vector<filter::OrderBy>& order_b
         if (!schema.tags) return InvalidArgument("Invalid order_by entity 'tag'");
         expr = ChildSortExpr(*schema.tags, schema.id_expr, schema.tags->value_column, order.key,
                              params);
+        break;
+      case Entity::kMetadata:
+        if (!schema.metadata) return InvalidArgument("Invalid order_by entity 'metadata'");
+        expr = ChildSortExpr(*schema.metadata, schema.id_expr, schema.metadata->value_column,
+                             order.key, params);
         break;
       case Entity::kDataset:
         return InvalidArgument("Invalid order_by entity 'dataset'");

@@ -84,6 +84,7 @@ struct SearchSchema {
   std::optional<ChildTable> metrics;
   std::optional<ChildTable> params;
   std::optional<ChildTable> tags;
+  std::optional<ChildTable> metadata;  // traces' request metadata
   // Compiles a `datasets.<key>` clause; absent when the search has no datasets.
   std::function<StatusOr<std::string>(const filter::Clause&, SqlParams&)> datasets;
   // Registered-model searches: the prompt-exclusion clause (filter::IsPromptExclusionClause)

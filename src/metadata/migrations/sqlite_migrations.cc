@@ -349,6 +349,43 @@ CREATE TABLE metric_chunks (
 CREATE INDEX metric_chunks_by_run_key ON metric_chunks (run_uuid, key);
 )sql";
 
+// Version 4: trace infos (MLflow 3 TraceInfoV3) with tags and request metadata. Trace ids are
+// chosen by clients, so they are unique per tenant only. Times are milliseconds.
+constexpr std::string_view kTracesSchema = R"sql(
+CREATE TABLE traces (
+  tenant_id TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  experiment_id INTEGER NOT NULL,
+  client_request_id TEXT,
+  request_time INTEGER NOT NULL,
+  execution_duration INTEGER,
+  state TEXT NOT NULL CHECK (state IN ('STATE_UNSPECIFIED', 'OK', 'ERROR', 'IN_PROGRESS')),
+  request_preview TEXT,
+  response_preview TEXT,
+  PRIMARY KEY (tenant_id, trace_id),
+  FOREIGN KEY (tenant_id, experiment_id) REFERENCES experiments (tenant_id, experiment_id)
+);
+CREATE INDEX traces_by_experiment_time ON traces (tenant_id, experiment_id, request_time);
+
+CREATE TABLE trace_tags (
+  tenant_id TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, trace_id, key),
+  FOREIGN KEY (tenant_id, trace_id) REFERENCES traces (tenant_id, trace_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE TABLE trace_request_metadata (
+  tenant_id TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, trace_id, key),
+  FOREIGN KEY (tenant_id, trace_id) REFERENCES traces (tenant_id, trace_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<Migration>& SqliteMigrations() {
@@ -356,6 +393,7 @@ const std::vector<Migration>& SqliteMigrations() {
       {1, "tracking and logged models", kTrackingSchema},
       {2, "model registry", kRegistrySchema},
       {3, "metric history in chunks", kMetricChunksSchema},
+      {4, "traces", kTracesSchema},
   };
   return kMigrations;
 }

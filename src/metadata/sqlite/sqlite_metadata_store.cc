@@ -13,6 +13,7 @@
 #include "metadata/sqlite/sqlite_db.h"
 #include "metadata/sqlite/sqlite_metric_history.h"
 #include "metadata/sqlite/sqlite_migrator.h"
+#include "metadata/sqlite/sqlite_rows.h"
 #include "metadata/sqlite/sqlite_search.h"
 
 namespace cairn::metadata {
@@ -564,6 +565,19 @@ SqlDialect MakeSqliteDialect() {
 }
 
 }  // namespace
+
+namespace sqlite {
+
+std::optional<int64_t> ExperimentIdFromText(std::string_view text) {
+  return ParseExperimentId(text);
+}
+
+StatusOr<Experiment> ActiveExperiment(Connection& db, std::string_view tenant,
+                                      std::string_view experiment_id) {
+  return RequireActiveExperiment(db, tenant, experiment_id);
+}
+
+}  // namespace sqlite
 
 // ---- Lifecycle ----
 

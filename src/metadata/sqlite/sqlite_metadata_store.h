@@ -179,6 +179,17 @@ class SqliteMetadataStore final : public MetadataStore {
                                                         std::string_view name,
                                                         std::optional<int64_t> version) override;
 
+  // ---- TraceStore (sqlite_traces.cc) ----
+  StatusOr<TraceInfo> StartTrace(std::string_view tenant, const TraceInfo& info) override;
+  StatusOr<TraceInfo> GetTraceInfo(std::string_view tenant, std::string_view trace_id) override;
+  StatusOr<ResultPage<TraceInfo>> SearchTraces(std::string_view tenant,
+                                               const SearchTracesQuery& query) override;
+  Status SetTraceTag(std::string_view tenant, std::string_view trace_id, const Tag& tag) override;
+  Status DeleteTraceTag(std::string_view tenant, std::string_view trace_id,
+                        std::string_view key) override;
+  StatusOr<int64_t> DeleteTraces(std::string_view tenant,
+                                 const DeleteTracesRequest& request) override;
+
   // The schema version of the open database.
   StatusOr<int> SchemaVersionForTest();
 

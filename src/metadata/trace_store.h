@@ -1,0 +1,45 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "base/status.h"
+#include "metadata/trace_types.h"
+
+namespace cairn::metadata {
+
+// The trace part of the metadata store: MLflow 3 trace infos (TraceInfoV3) with their tags and
+// request metadata, one experiment each. Same contract as MetadataStore (metadata_store.h):
+// tenant-scoped, atomic writes, durable once acknowledged, thread-safe. Reads return tags and
+// metadata sorted by key. A missing trace is NOT_FOUND "Trace with ID 'X' not found." (MLflow's
+// words); a missing or deleted experiment is what the tracking half says for it.
+class TraceStore {
+ public:
+  virtual ~TraceStore() = default;
+
+  // Stores `info` and returns it as stored. The client calls this once a trace has ended; a
+  // second call for the same trace id replaces the info's fields and merges its tags and
+  // metadata (later values win). The experiment must exist and be active. Unless the info sets
+  // it, the tag mlflow.artifactLocation records where the client is to upload the spans:
+  // `<experiment artifact location>/traces/<trace id>/artifacts`.
+  virtual StatusOr<TraceInfo> StartTrace(std::string_view tenant, const TraceInfo& info) = 0;
+  virtual StatusOr<TraceInfo> GetTraceInfo(std::string_view tenant, std::string_view trace_id) = 0;
+  // Traces of the given experiments (unknown ids match nothing). Filters and order_by use the
+  // grammar of filter::SearchKind::kTraces: attributes request_id, timestamp_ms,
+  // execution_time_ms, end_time_ms, status, client_request_id (experiment_id for ordering),
+  // tags and metadata (filter::Entity::kMetadata). Default order timestamp_ms DESC; the trace id
+  // is the final tie-breaker.
+  virtual StatusOr<ResultPage<TraceInfo>> SearchTraces(std::string_view tenant,
+                                                       const SearchTracesQuery& query) = 0;
+  virtual Status SetTraceTag(std::string_view tenant, std::string_view trace_id,
+                             const Tag& tag) = 0;
+  // NOT_FOUND if the trace or the tag is absent.
+  virtual Status DeleteTraceTag(std::string_view tenant, std::string_view trace_id,
+                                std::string_view key) = 0;
+  // Deletes what `request` selects; returns how many traces were deleted. Ids that do not
+  // exist (or belong to another experiment) are skipped.
+  virtual StatusOr<int64_t> DeleteTraces(std::string_view tenant,
+                                         const DeleteTracesRequest& request) = 0;
+};
+
+}  // namespace cairn::metadata
