@@ -8,6 +8,7 @@
 #include "api/mlflow/artifact_handlers.h"
 #include "api/mlflow/misc_handlers.h"
 #include "api/mlflow/registry_handlers.h"
+#include "api/mlflow/trace_handlers.h"
 #include "api/mlflow/tracking_handlers.h"
 #include "api/v1/model_handlers.h"
 #include "api/v1/openapi.h"
@@ -24,6 +25,7 @@
 #include "http/tenant_middleware.h"
 #include "metadata/metadata_store_factory.h"
 #include "registry/registry_service.h"
+#include "tracking/trace_service.h"
 #include "tracking/tracking_service.h"
 
 namespace cairn::server {
@@ -34,9 +36,11 @@ struct CairnServer::State {
   std::unique_ptr<artifact::ArtifactStore> artifact_store;
   std::unique_ptr<tracking::TrackingService> tracking;
   std::unique_ptr<registry::RegistryService> registry;
+  std::unique_ptr<tracking::TraceService> traces;
   std::unique_ptr<api::mlflow::ArtifactHandlers> artifact_handlers;
   std::unique_ptr<api::mlflow::TrackingHandlers> tracking_handlers;
   std::unique_ptr<api::mlflow::RegistryHandlers> registry_handlers;
+  std::unique_ptr<api::mlflow::TraceHandlers> trace_handlers;
   std::unique_ptr<api::v1::ModelHandlers> model_handlers;
   http::MetricsRegistry metrics;
   http::Router router;
@@ -105,6 +109,8 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   state->registry = std::make_unique<registry::RegistryService>(
       *state->metadata_store, *state->metadata_store, SystemClock::Get());
   state->registry_handlers = std::make_unique<api::mlflow::RegistryHandlers>(*state->registry);
+  state->traces = std::make_unique<tracking::TraceService>(*state->metadata_store);
+  state->trace_handlers = std::make_unique<api::mlflow::TraceHandlers>(*state->traces);
   state->model_handlers =
       std::make_unique<api::v1::ModelHandlers>(*state->registry, *state->artifact_store);
 
@@ -123,6 +129,7 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   api::mlflow::RegisterMiscRoutes(state->router);
   state->tracking_handlers->Register(state->router);
   state->registry_handlers->Register(state->router);
+  state->trace_handlers->Register(state->router);
   state->model_handlers->Register(state->router);
   api::v1::RegisterOpenApi(state->router);
   state->artifact_handlers->Register(state->router);

@@ -1,0 +1,403 @@
+#include "api/mlflow/trace_handlers.h"
+
+#include <charconv>
+#include <cstdio>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/mlflow/codec.h"
+#include "api/mlflow/request_message.h"
+#include "api/mlflow/search_params.h"
+#include "base/json.h"
+#include "filter/filter.h"
+#include "http/error_response.h"
+#include "metadata/names.h"
+
+namespace cairn::api::mlflow {
+namespace {
+
+namespace bj = boost::json;
+using metadata::Tag;
+using metadata::TraceInfo;
+
+constexpr int64_t kDefaultSearchTracesMax = 100;
+constexpr std::string_view kExperimentLocation = "MLFLOW_EXPERIMENT";
+
+const std::string& Tenant(const http::Request& req) { return req.context.tenant; }
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
+  y -= m <= 2 ? 1 : 0;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+void CivilFromDays(int64_t z, int64_t& y, int64_t& m, int64_t& d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+}
+
+// Reads exactly `n` digits at `pos`.
+bool Digits(std::string_view s, size_t& pos, size_t n, int64_t& out) {
+  if (pos + n > s.size()) return false;
+  out = 0;
+  for (size_t i = 0; i < n; ++i) {
+    char c = s[pos + i];
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + (c - '0');
+  }
+  pos += n;
+  return true;
+}
+
+bool Expect(std::string_view s, size_t& pos, char c) {
+  if (pos >= s.size() || s[pos] != c) return false;
+  ++pos;
+  return true;
+}
+
+// Milliseconds of a fraction ".ddd..." at `pos` (1 to 9 digits); 0 when there is none.
+bool Fraction(std::string_view s, size_t& pos, int64_t& ms) {
+  ms = 0;
+  if (pos >= s.size() || s[pos] != '.') return true;
+  ++pos;
+  size_t start = pos;
+  while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') ++pos;
+  size_t n = pos - start;
+  if (n == 0 || n > 9) return false;
+  for (size_t i = 0; i < 3; ++i) ms = ms * 10 + (i < n ? s[start + i] - '0' : 0);
+  return true;
+}
+
+StatusOr<std::string> OptionalStringField(const bj::object& obj, std::string_view field) {
+  ASSIGN_OR_RETURN(std::optional<std::string> v, json::GetString(obj, field));
+  return v.value_or("");
+}
+
+// A proto map<string, string> as a JSON object.
+StatusOr<std::vector<Tag>> StringMap(const bj::object& obj, std::string_view field) {
+  std::vector<Tag> out;
+  auto it = obj.find(field);
+  if (it == obj.end() || it->value().is_null()) return out;
+  if (!it->value().is_object()) {
+    return InvalidArgument("Invalid value for '" + std::string(field) + "': expected an object");
+  }
+  for (const auto& [key, value] : it->value().get_object()) {
+    ASSIGN_OR_RETURN(std::string v,
+                     json::AsString(value, std::string(field) + "." + std::string(key)));
+    out.push_back({std::string(key), std::move(v)});
+  }
+  return out;
+}
+
+bj::object StringMapToJson(const std::vector<Tag>& entries) {
+  bj::object o;
+  for (const Tag& e : entries) o[e.key] = e.value;
+  return o;
+}
+
+// The experiment of a TraceLocation {type: MLFLOW_EXPERIMENT, mlflow_experiment: {...}}.
+StatusOr<std::string> ExperimentOfLocation(const bj::object& location) {
+  ASSIGN_OR_RETURN(std::string type, OptionalStringField(location, "type"));
+  if (!type.empty() && type != kExperimentLocation) {
+    return InvalidArgument("Unsupported trace location type '" + type +
+                           "': this server keeps traces in MLflow experiments "
+                           "(MLFLOW_EXPERIMENT)");
+  }
+  ASSIGN_OR_RETURN(const bj::object* experiment, json::GetObject(location, "mlflow_experiment"));
+  if (experiment == nullptr) {
+    return InvalidArgument(
+        "Missing value for required parameter 'mlflow_experiment' in the "
+        "trace location");
+  }
+  return RequiredString(*experiment, "experiment_id");
+}
+
+}  // namespace
+
+// ---- Well-known types ----
+
+StatusOr<int64_t> ParseTimestampMillis(std::string_view text) {
+  auto invalid = [&] {
+    return InvalidArgument("Invalid timestamp '" + std::string(text.substr(0, 100)) +
+                           "': expected RFC 3339, e.g. 2025-01-31T12:00:00.123Z");
+  };
+  size_t pos = 0;
+  int64_t y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0, ms = 0;
+  if (!Digits(text, pos, 4, y) || !Expect(text, pos, '-') || !Digits(text, pos, 2, mo) ||
+      !Expect(text, pos, '-') || !Digits(text, pos, 2, d)) {
+    return invalid();
+  }
+  if (pos >= text.size() || (text[pos] != 'T' && text[pos] != 't')) return invalid();
+  ++pos;
+  if (!Digits(text, pos, 2, h) || !Expect(text, pos, ':') || !Digits(text, pos, 2, mi) ||
+      !Expect(text, pos, ':') || !Digits(text, pos, 2, s) || !Fraction(text, pos, ms)) {
+    return invalid();
+  }
+  static constexpr int kDaysInMonth[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (mo < 1 || mo > 12 || d < 1 || d > kDaysInMonth[mo - 1] || h > 23 || mi > 59 || s > 59) {
+    return invalid();
+  }
+  int64_t offset_minutes = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int sign = text[pos] == '-' ? -1 : 1;
+    ++pos;
+    int64_t oh = 0, om = 0;
+    if (!Digits(text, pos, 2, oh) || !Expect(text, pos, ':') || !Digits(text, pos, 2, om) ||
+        oh > 23 || om > 59) {
+      return invalid();
+    }
+    offset_minutes = sign * (oh * 60 + om);
+  } else {
+    return invalid();
+  }
+  if (pos != text.size()) return invalid();
+  int64_t days = DaysFromCivil(y, mo, d);
+  int64_t seconds = days * 86400 + h * 3600 + mi * 60 + s - offset_minutes * 60;
+  return seconds * 1000 + ms;
+}
+
+std::string FormatTimestampMillis(int64_t ms) {
+  int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+  int64_t millis = ms - seconds * 1000;
+  int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
+  int64_t rem = seconds - days * 86400;
+  int64_t y = 0, m = 0, d = 0;
+  CivilFromDays(days, y, m, d);
+  char buf[64];
+  int n = std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld",
+                        static_cast<long long>(y), static_cast<long long>(m),
+                        static_cast<long long>(d), static_cast<long long>(rem / 3600),
+                        static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+  std::string out(buf, static_cast<size_t>(n));
+  if (millis != 0) {
+    std::snprintf(buf, sizeof(buf), ".%03lld", static_cast<long long>(millis));
+    out += buf;
+  }
+  out += 'Z';
+  return out;
+}
+
+StatusOr<int64_t> ParseDurationMillis(std::string_view text) {
+  auto invalid = [&] {
+    return InvalidArgument("Invalid duration '" + std::string(text.substr(0, 100)) +
+                           "': expected seconds with an 's' suffix, e.g. 1.5s");
+  };
+  if (text.size() < 2 || text.back() != 's') return invalid();
+  std::string_view body = text.substr(0, text.size() - 1);
+  bool negative = !body.empty() && body.front() == '-';
+  if (negative) body.remove_prefix(1);
+  size_t dot = body.find('.');
+  std::string_view whole = body.substr(0, dot);
+  if (whole.empty() || whole.size() > 12 || whole.front() < '0' || whole.front() > '9') {
+    return invalid();
+  }
+  int64_t seconds = 0;
+  auto [end, ec] = std::from_chars(whole.data(), whole.data() + whole.size(), seconds);
+  if (ec != std::errc() || end != whole.data() + whole.size()) return invalid();
+  int64_t ms = 0;
+  if (dot != std::string_view::npos) {
+    size_t pos = dot;
+    if (!Fraction(body, pos, ms) || pos != body.size()) return invalid();
+  }
+  int64_t total = seconds * 1000 + ms;
+  return negative ? -total : total;
+}
+
+std::string FormatDurationMillis(int64_t ms) {
+  std::string out = ms < 0 ? "-" : "";
+  uint64_t magnitude = ms < 0 ? 0 - static_cast<uint64_t>(ms) : static_cast<uint64_t>(ms);
+  out += std::to_string(magnitude / 1000);
+  if (magnitude % 1000 != 0) {
+    char buf[8];
+    std::snprintf(buf, sizeof(buf), ".%03u", static_cast<unsigned>(magnitude % 1000));
+    out += buf;
+  }
+  out += 's';
+  return out;
+}
+
+// ---- TraceInfoV3 ----
+
+bj::object TraceInfoToJson(const TraceInfo& info) {
+  bj::object o;
+  o["trace_id"] = info.trace_id;
+  if (info.client_request_id) o["client_request_id"] = *info.client_request_id;
+  o["trace_location"] = bj::object{
+      {"type", kExperimentLocation},
+      {"mlflow_experiment", bj::object{{"experiment_id", info.experiment_id}}},
+  };
+  if (info.request_preview) o["request_preview"] = *info.request_preview;
+  if (info.response_preview) o["response_preview"] = *info.response_preview;
+  o["request_time"] = FormatTimestampMillis(info.request_time_ms);
+  if (info.execution_duration_ms) {
+    o["execution_duration"] = FormatDurationMillis(*info.execution_duration_ms);
+  }
+  o["state"] = metadata::TraceStateName(info.state);
+  o["trace_metadata"] = StringMapToJson(info.trace_metadata);
+  o["tags"] = StringMapToJson(info.tags);
+  return o;
+}
+
+StatusOr<TraceInfo> TraceInfoFromJson(const bj::object& obj) {
+  TraceInfo info;
+  ASSIGN_OR_RETURN(info.trace_id, RequiredString(obj, "trace_id"));
+  ASSIGN_OR_RETURN(info.client_request_id, json::GetString(obj, "client_request_id"));
+  ASSIGN_OR_RETURN(const bj::object* location, json::GetObject(obj, "trace_location"));
+  if (location == nullptr) {
+    return InvalidArgument("Missing value for required parameter 'trace_location'");
+  }
+  ASSIGN_OR_RETURN(info.experiment_id, ExperimentOfLocation(*location));
+  ASSIGN_OR_RETURN(info.request_preview, json::GetString(obj, "request_preview"));
+  ASSIGN_OR_RETURN(info.response_preview, json::GetString(obj, "response_preview"));
+  ASSIGN_OR_RETURN(std::optional<std::string> request_time, json::GetString(obj, "request_time"));
+  if (!request_time) return InvalidArgument("Missing value for required parameter 'request_time'");
+  ASSIGN_OR_RETURN(info.request_time_ms, ParseTimestampMillis(*request_time));
+  ASSIGN_OR_RETURN(std::optional<std::string> duration, json::GetString(obj, "execution_duration"));
+  if (duration) {
+    ASSIGN_OR_RETURN(info.execution_duration_ms, ParseDurationMillis(*duration));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> state, json::GetString(obj, "state"));
+  if (state) {
+    std::optional<metadata::TraceState> parsed = metadata::TraceStateFromName(*state);
+    if (!parsed) {
+      return InvalidArgument("Invalid trace state '" + state->substr(0, 100) +
+                             "': expected OK, ERROR, IN_PROGRESS or STATE_UNSPECIFIED");
+    }
+    info.state = *parsed;
+  }
+  ASSIGN_OR_RETURN(info.trace_metadata, StringMap(obj, "trace_metadata"));
+  ASSIGN_OR_RETURN(info.tags, StringMap(obj, "tags"));
+  return info;
+}
+
+// ---- Handlers ----
+
+TraceHandlers::TraceHandlers(tracking::TraceService& service) : service_(service) {}
+
+void TraceHandlers::Add(http::Router& router, http::Method method, std::string_view version,
+                        std::string_view path, Method fn) {
+  auto handler = [this, fn](http::Request& req) -> http::Response {
+    StatusOr<bj::object> msg = ReadMessage(req, {"order_by", "request_ids"});
+    if (!msg.ok()) return http::ErrorResponse(msg.status());
+    JsonResult result = (this->*fn)(req, *msg);
+    if (!result.ok()) return http::ErrorResponse(result.status());
+    return http::Response::Json(200, bj::serialize(*result));
+  };
+  http::RouteOptions options;
+  options.max_body_bytes = 16 << 20;  // previews and metadata of one trace
+  for (std::string_view api : {"/api/", "/ajax-api/"}) {
+    router.Add(method, std::string(api) + std::string(version) + "/mlflow/" + std::string(path),
+               handler, options);
+  }
+}
+
+void TraceHandlers::Register(http::Router& router) {
+  using M = http::Method;
+  using H = TraceHandlers;
+  Add(router, M::kPost, "3.0", "traces", &H::StartTrace);
+  Add(router, M::kPost, "3.0", "traces/search", &H::SearchTraces);
+  Add(router, M::kGet, "3.0", "traces/{trace_id}", &H::GetTraceInfo);
+  for (std::string_view version : {"2.0", "3.0"}) {
+    Add(router, M::kPatch, version, "traces/{trace_id}/tags", &H::SetTraceTag);
+    Add(router, M::kDelete, version, "traces/{trace_id}/tags", &H::DeleteTraceTag);
+    Add(router, M::kPost, version, "traces/delete-traces", &H::DeleteTraces);
+  }
+}
+
+TraceHandlers::JsonResult TraceHandlers::StartTrace(const http::Request& req,
+                                                    const bj::object& msg) {
+  ASSIGN_OR_RETURN(const bj::object* trace, json::GetObject(msg, "trace"));
+  if (trace == nullptr) return InvalidArgument("Missing value for required parameter 'trace'");
+  ASSIGN_OR_RETURN(const bj::object* info_json, json::GetObject(*trace, "trace_info"));
+  if (info_json == nullptr) {
+    return InvalidArgument("Missing value for required parameter 'trace.trace_info'");
+  }
+  ASSIGN_OR_RETURN(TraceInfo info, TraceInfoFromJson(*info_json));
+  ASSIGN_OR_RETURN(TraceInfo stored, service_.StartTrace(Tenant(req), std::move(info)));
+  return bj::object{{"trace", bj::object{{"trace_info", TraceInfoToJson(stored)}}}};
+}
+
+TraceHandlers::JsonResult TraceHandlers::GetTraceInfo(const http::Request& req,
+                                                      const bj::object& /*msg*/) {
+  ASSIGN_OR_RETURN(TraceInfo info, service_.GetTraceInfo(Tenant(req), req.PathParam("trace_id")));
+  return bj::object{{"trace", bj::object{{"trace_info", TraceInfoToJson(info)}}}};
+}
+
+TraceHandlers::JsonResult TraceHandlers::SearchTraces(const http::Request& req,
+                                                      const bj::object& msg) {
+  metadata::SearchTracesQuery q;
+  ASSIGN_OR_RETURN(std::optional<int64_t> max_results, json::GetInt64(msg, "max_results"));
+  q.page.max_results = max_results.value_or(kDefaultSearchTracesMax);
+  ASSIGN_OR_RETURN(std::string token, OptionalStringField(msg, "page_token"));
+  ASSIGN_OR_RETURN(q.page.offset, DecodePageToken(token));
+  ASSIGN_OR_RETURN(std::string filter_text, OptionalStringField(msg, "filter"));
+  ASSIGN_OR_RETURN(q.filter, filter::ParseFilter(filter_text, filter::SearchKind::kTraces));
+  ASSIGN_OR_RETURN(q.order_by, ParseOrderByList(msg, filter::SearchKind::kTraces));
+  // V3 names experiments through locations; experiment_ids (V2) is read too.
+  ASSIGN_OR_RETURN(const bj::array* locations, json::GetArray(msg, "locations"));
+  if (locations != nullptr) {
+    for (const bj::value& v : *locations) {
+      if (!v.is_object()) return InvalidArgument("Invalid value for 'locations': expected objects");
+      ASSIGN_OR_RETURN(std::string id, ExperimentOfLocation(v.get_object()));
+      q.experiment_ids.push_back(std::move(id));
+    }
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, StringsFromJson(msg, "experiment_ids"));
+  q.experiment_ids.insert(q.experiment_ids.end(), ids.begin(), ids.end());
+  if (q.experiment_ids.empty()) {
+    return InvalidArgument("At least one trace location (an experiment) must be specified");
+  }
+  ASSIGN_OR_RETURN(auto page, service_.SearchTraces(Tenant(req), q));
+  bj::object out;
+  if (!page.items.empty()) {
+    bj::array traces;
+    traces.reserve(page.items.size());
+    for (const TraceInfo& info : page.items) traces.push_back(TraceInfoToJson(info));
+    out["traces"] = std::move(traces);
+  }
+  AddNextPageToken(out, page, q.page);
+  return out;
+}
+
+TraceHandlers::JsonResult TraceHandlers::SetTraceTag(const http::Request& req,
+                                                     const bj::object& msg) {
+  ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
+  ASSIGN_OR_RETURN(std::string value, OptionalStringField(msg, "value"));
+  RETURN_IF_ERROR(
+      service_.SetTraceTag(Tenant(req), req.PathParam("trace_id"), {std::move(key), value}));
+  return bj::object{};
+}
+
+TraceHandlers::JsonResult TraceHandlers::DeleteTraceTag(const http::Request& req,
+                                                        const bj::object& msg) {
+  ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
+  RETURN_IF_ERROR(service_.DeleteTraceTag(Tenant(req), req.PathParam("trace_id"), key));
+  return bj::object{};
+}
+
+TraceHandlers::JsonResult TraceHandlers::DeleteTraces(const http::Request& req,
+                                                      const bj::object& msg) {
+  metadata::DeleteTracesRequest request;
+  ASSIGN_OR_RETURN(request.experiment_id, RequiredString(msg, "experiment_id"));
+  ASSIGN_OR_RETURN(request.trace_ids, StringsFromJson(msg, "request_ids"));
+  ASSIGN_OR_RETURN(request.max_timestamp_ms, json::GetInt64(msg, "max_timestamp_millis"));
+  ASSIGN_OR_RETURN(request.max_traces, json::GetInt64(msg, "max_traces"));
+  ASSIGN_OR_RETURN(int64_t deleted, service_.DeleteTraces(Tenant(req), request));
+  return bj::object{{"traces_deleted", deleted}};
+}
+
+}  // namespace cairn::api::mlflow

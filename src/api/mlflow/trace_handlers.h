@@ -1,0 +1,56 @@
+#pragma once
+
+#include <boost/json.hpp>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "http/router.h"
+#include "metadata/trace_types.h"
+#include "tracking/trace_service.h"
+
+// MLflow 3 trace endpoints: StartTraceV3, GetTraceInfoV3 and SearchTracesV3 under
+// /api/3.0/mlflow/traces, trace tags and delete-traces under /api/2.0/mlflow/traces (each also
+// under /ajax-api). The spans are not sent here: the server reports a version >= 3.4, answers
+// OTLP /v1/traces with the 501 that turns span export off (misc_handlers.cc), and leaves
+// mlflow.trace.spansLocation unset, so the client uploads traces.json through the artifact
+// service to the trace's mlflow.artifactLocation and reads it back from there.
+namespace cairn::api::mlflow {
+
+class TraceHandlers {
+ public:
+  explicit TraceHandlers(tracking::TraceService& service);
+
+  void Register(http::Router& router);
+
+ private:
+  using JsonResult = StatusOr<boost::json::object>;
+  using Method = JsonResult (TraceHandlers::*)(const http::Request&, const boost::json::object&);
+
+  void Add(http::Router& router, http::Method method, std::string_view version,
+           std::string_view path, Method fn);
+
+  JsonResult StartTrace(const http::Request& req, const boost::json::object& msg);
+  JsonResult GetTraceInfo(const http::Request& req, const boost::json::object& msg);
+  JsonResult SearchTraces(const http::Request& req, const boost::json::object& msg);
+  JsonResult SetTraceTag(const http::Request& req, const boost::json::object& msg);
+  JsonResult DeleteTraceTag(const http::Request& req, const boost::json::object& msg);
+  JsonResult DeleteTraces(const http::Request& req, const boost::json::object& msg);
+
+  tracking::TraceService& service_;
+};
+
+// TraceInfoV3 in proto3 JSON (request_time an RFC 3339 timestamp, execution_duration a
+// "1.5s" duration, maps as objects). Exposed for tests.
+boost::json::object TraceInfoToJson(const metadata::TraceInfo& info);
+StatusOr<metadata::TraceInfo> TraceInfoFromJson(const boost::json::object& obj);
+
+// google.protobuf.Timestamp / Duration JSON, at millisecond precision (finer digits are
+// truncated). Timestamps accept 'Z' or a +hh:mm / -hh:mm offset.
+StatusOr<int64_t> ParseTimestampMillis(std::string_view text);
+std::string FormatTimestampMillis(int64_t ms);
+StatusOr<int64_t> ParseDurationMillis(std::string_view text);
+std::string FormatDurationMillis(int64_t ms);
+
+}  // namespace cairn::api::mlflow

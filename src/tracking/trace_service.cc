@@ -1,0 +1,154 @@
+#include "tracking/trace_service.h"
+
+#include <algorithm>
+#include <cctype>
+#include <string>
+
+#include "tracking/validation.h"
+
+namespace cairn::tracking {
+namespace {
+
+constexpr std::string_view kInfoFinalized = "mlflow.trace.infoFinalized";
+
+Status ValidateEntries(const std::vector<metadata::Tag>& entries, std::string_view what) {
+  if (entries.size() > TraceService::kMaxEntries) {
+    return InvalidArgument("A trace may carry at most " +
+                           std::to_string(TraceService::kMaxEntries) + " " + std::string(what) +
+                           " entries; got " + std::to_string(entries.size()));
+  }
+  for (const metadata::Tag& e : entries) {
+    if (e.key.empty() || e.key.size() > TraceService::kMaxKeyLength) {
+      return InvalidArgument("Trace " + std::string(what) + " keys must be 1 to " +
+                             std::to_string(TraceService::kMaxKeyLength) + " characters long");
+    }
+    if (e.value.size() > TraceService::kMaxValueLength) {
+      return InvalidArgument("The value of trace " + std::string(what) + " '" + e.key +
+                             "' exceeds " + std::to_string(TraceService::kMaxValueLength) +
+                             " bytes");
+    }
+  }
+  return Status::Ok();
+}
+
+// Keeps the last value of each key, sorted by key.
+void Dedupe(std::vector<metadata::Tag>& entries) {
+  std::stable_sort(entries.begin(), entries.end(),
+                   [](const metadata::Tag& a, const metadata::Tag& b) { return a.key < b.key; });
+  std::vector<metadata::Tag> out;
+  for (metadata::Tag& e : entries) {
+    if (!out.empty() && out.back().key == e.key) {
+      out.back().value = std::move(e.value);
+    } else {
+      out.push_back(std::move(e));
+    }
+  }
+  entries = std::move(out);
+}
+
+}  // namespace
+
+TraceService::TraceService(metadata::TraceStore& store) : store_(store) {}
+
+Status TraceService::ValidateTraceId(std::string_view trace_id) {
+  bool ok = !trace_id.empty() && trace_id.size() <= kMaxTraceIdLength && trace_id != "." &&
+            trace_id != ".." && std::all_of(trace_id.begin(), trace_id.end(), [](char c) {
+              return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' ||
+                     c == '.' || c == ':';
+            });
+  if (!ok) {
+    return InvalidArgument("Invalid trace ID '" + std::string(trace_id.substr(0, 300)) +
+                           "': expected 1 to 256 letters, digits, '-', '_', '.' or ':'");
+  }
+  return Status::Ok();
+}
+
+StatusOr<metadata::TraceInfo> TraceService::StartTrace(std::string_view tenant,
+                                                       metadata::TraceInfo info) {
+  RETURN_IF_ERROR(ValidateTraceId(info.trace_id));
+  RETURN_IF_ERROR(ValidateExperimentId(info.experiment_id));
+  if (info.request_time_ms < 0) return InvalidArgument("request_time must not be negative");
+  if (info.execution_duration_ms && *info.execution_duration_ms < 0) {
+    return InvalidArgument("execution_duration must not be negative");
+  }
+  for (const auto* preview : {&info.request_preview, &info.response_preview}) {
+    if (*preview && (*preview)->size() > kMaxPreviewLength) {
+      return InvalidArgument("Trace request and response previews are limited to " +
+                             std::to_string(kMaxPreviewLength) + " bytes");
+    }
+  }
+  if (info.client_request_id && info.client_request_id->size() > kMaxKeyLength) {
+    return InvalidArgument("client_request_id exceeds " + std::to_string(kMaxKeyLength) +
+                           " characters");
+  }
+  RETURN_IF_ERROR(ValidateEntries(info.tags, "tag"));
+  RETURN_IF_ERROR(ValidateEntries(info.trace_metadata, "metadata"));
+  info.trace_metadata.push_back({std::string(kInfoFinalized), "true"});
+  Dedupe(info.tags);
+  Dedupe(info.trace_metadata);
+  return store_.StartTrace(tenant, info);
+}
+
+StatusOr<metadata::TraceInfo> TraceService::GetTraceInfo(std::string_view tenant,
+                                                         std::string_view trace_id) {
+  RETURN_IF_ERROR(ValidateTraceId(trace_id));
+  return store_.GetTraceInfo(tenant, trace_id);
+}
+
+StatusOr<metadata::ResultPage<metadata::TraceInfo>> TraceService::SearchTraces(
+    std::string_view tenant, const metadata::SearchTracesQuery& query) {
+  if (query.page.max_results < 1 || query.page.max_results > kMaxSearchResults) {
+    return InvalidArgument("Invalid value " + std::to_string(query.page.max_results) +
+                           " for parameter 'max_results' supplied. It must be a positive "
+                           "integer no greater than " +
+                           std::to_string(kMaxSearchResults));
+  }
+  for (size_t i = 0; i < query.order_by.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (query.order_by[i].entity == query.order_by[j].entity &&
+          query.order_by[i].key == query.order_by[j].key) {
+        return InvalidArgument("`order_by` contains duplicate fields: '" + query.order_by[i].key +
+                               "'");
+      }
+    }
+  }
+  return store_.SearchTraces(tenant, query);
+}
+
+Status TraceService::SetTraceTag(std::string_view tenant, std::string_view trace_id,
+                                 const metadata::Tag& tag) {
+  RETURN_IF_ERROR(ValidateTraceId(trace_id));
+  RETURN_IF_ERROR(ValidateEntries({tag}, "tag"));
+  return store_.SetTraceTag(tenant, trace_id, tag);
+}
+
+Status TraceService::DeleteTraceTag(std::string_view tenant, std::string_view trace_id,
+                                    std::string_view key) {
+  RETURN_IF_ERROR(ValidateTraceId(trace_id));
+  if (key.empty()) return InvalidArgument("Missing value for required parameter 'key'.");
+  return store_.DeleteTraceTag(tenant, trace_id, key);
+}
+
+StatusOr<int64_t> TraceService::DeleteTraces(std::string_view tenant,
+                                             const metadata::DeleteTracesRequest& request) {
+  RETURN_IF_ERROR(ValidateExperimentId(request.experiment_id));
+  bool by_ids = !request.trace_ids.empty();
+  if (by_ids == request.max_timestamp_ms.has_value()) {
+    return InvalidArgument(
+        "Exactly one of 'max_timestamp_millis' and 'request_ids' must be specified.");
+  }
+  if (by_ids && request.max_traces) {
+    return InvalidArgument("'max_traces' can't be specified if 'request_ids' is specified.");
+  }
+  if (request.max_traces && *request.max_traces <= 0) {
+    return InvalidArgument("'max_traces' must be a positive integer.");
+  }
+  if (static_cast<int64_t>(request.trace_ids.size()) > kMaxDeleteIds) {
+    return InvalidArgument("At most " + std::to_string(kMaxDeleteIds) +
+                           " trace IDs can be deleted in one request");
+  }
+  for (const std::string& id : request.trace_ids) RETURN_IF_ERROR(ValidateTraceId(id));
+  return store_.DeleteTraces(tenant, request);
+}
+
+}  // namespace cairn::tracking

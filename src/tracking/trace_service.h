@@ -1,0 +1,49 @@
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "base/status.h"
+#include "metadata/metadata_store.h"
+
+namespace cairn::tracking {
+
+// MLflow 3 traces over a TraceStore: validates what clients send (trace ids, sizes, the
+// delete-traces selector) and delegates. Only trace infos are kept here; the spans travel as
+// traces.json through the artifact service to the trace's mlflow.artifactLocation.
+// Thread-safe; the store must outlive it.
+class TraceService {
+ public:
+  explicit TraceService(metadata::TraceStore& store);
+
+  // Limits on what one trace may carry.
+  static constexpr size_t kMaxTraceIdLength = 256;
+  static constexpr size_t kMaxEntries = 1000;  // tags, and metadata entries
+  static constexpr size_t kMaxKeyLength = 1000;
+  static constexpr size_t kMaxValueLength = 1 << 20;    // a tag or metadata value
+  static constexpr size_t kMaxPreviewLength = 1 << 20;  // request and response previews
+  static constexpr int64_t kMaxSearchResults = 50000;
+  static constexpr int64_t kMaxDeleteIds = 100000;
+
+  // Stores the info the client sends when a trace ends (StartTraceV3) and returns it as stored,
+  // with mlflow.artifactLocation and mlflow.trace.infoFinalized added.
+  StatusOr<metadata::TraceInfo> StartTrace(std::string_view tenant, metadata::TraceInfo info);
+  StatusOr<metadata::TraceInfo> GetTraceInfo(std::string_view tenant, std::string_view trace_id);
+  // max_results in 1..kMaxSearchResults.
+  StatusOr<metadata::ResultPage<metadata::TraceInfo>> SearchTraces(
+      std::string_view tenant, const metadata::SearchTracesQuery& query);
+  Status SetTraceTag(std::string_view tenant, std::string_view trace_id, const metadata::Tag& tag);
+  Status DeleteTraceTag(std::string_view tenant, std::string_view trace_id, std::string_view key);
+  // Exactly one of trace_ids and max_timestamp_ms selects; max_traces only with the latter.
+  StatusOr<int64_t> DeleteTraces(std::string_view tenant,
+                                 const metadata::DeleteTracesRequest& request);
+
+  // Trace ids become a directory name under the experiment's artifacts: 1..256 characters of
+  // letters, digits and `-_.:`, not "." or "..".
+  static Status ValidateTraceId(std::string_view trace_id);
+
+ private:
+  metadata::TraceStore& store_;
+};
+
+}  // namespace cairn::tracking
