@@ -1394,6 +1394,69 @@ TEST_P(MetadataStoreConformanceTest, DataSurvivesReopen) {
   EXPECT_EQ(NewExperiment("next"), "2");
 }
 
+// Backends may evaluate a clause differently depending on how many rows it matches (the SQLite
+// store switches from IN lists to correlated EXISTS for broad clauses); the answers must not
+// change. 1500 runs: p = 'x' on 1400 of them, tag t on every third, metric m NaN on every
+// tenth; pages of 97 are collected to the end and compared with what was logged.
+TEST_P(MetadataStoreConformanceTest, SearchAnswersDoNotDependOnHowBroadAClauseIs) {
+  std::string exp = NewExperiment("breadth");
+  struct Logged {
+    std::string id;
+    std::string p;
+    bool tagged;
+    double m;
+  };
+  std::vector<Logged> runs;
+  for (int i = 0; i < 1500; ++i) {
+    Logged r{NewRun(exp, 10000 + i), i % 15 == 0 ? "y" : "x", i % 3 == 0,
+             i % 10 == 0 ? kNaN : (i % 100) / 100.0};
+    std::vector<Tag> tags;
+    if (r.tagged) tags.push_back({"t", "v"});
+    ASSERT_OK(store().LogBatch(kTenant, r.id, {M("m", r.m, 1)}, {{"p", r.p}}, tags));
+    runs.push_back(std::move(r));
+  }
+  ASSERT_OK(store().DeleteRun(kTenant, runs[5].id, 20000));
+
+  auto search = [&](std::string_view filter_text) {
+    SearchRunsQuery q;
+    q.experiment_ids = {exp};
+    auto parsed = filter::ParseFilter(filter_text, filter::SearchKind::kRuns);
+    EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+    if (parsed.ok()) q.filter = *parsed;
+    q.page = Page{97, 0};
+    std::vector<std::string> ids;
+    while (true) {
+      auto page = store().SearchRuns(kTenant, q);
+      EXPECT_TRUE(page.ok()) << page.status().ToString();
+      if (!page.ok()) break;
+      for (const metadata::Run& r : page->items) ids.push_back(r.info.run_id);
+      if (!page->has_more) break;
+      q.page.offset += 97;
+    }
+    return ids;
+  };
+  auto expect = [&](const std::function<bool(const Logged&)>& match) {
+    std::vector<std::string> ids;
+    for (auto it = runs.rbegin(); it != runs.rend(); ++it) {  // newest first
+      if (it->id != runs[5].id && match(*it)) ids.push_back(it->id);
+    }
+    return ids;
+  };
+  EXPECT_EQ(search("params.p = 'x'"), expect([](const Logged& r) { return r.p == "x"; }));
+  EXPECT_EQ(search("params.p != 'x'"), expect([](const Logged& r) { return r.p != "x"; }));
+  EXPECT_EQ(search("tags.t IS NULL"), expect([](const Logged& r) { return !r.tagged; }));
+  EXPECT_EQ(search("params.p IS NULL"), std::vector<std::string>{});
+  EXPECT_EQ(search("params.p IS NOT NULL"), expect([](const Logged&) { return true; }));
+  EXPECT_EQ(search("tags.t IS NOT NULL AND params.p = 'x'"),
+            expect([](const Logged& r) { return r.tagged && r.p == "x"; }));
+  EXPECT_EQ(search("metrics.m != 0.5"),
+            expect([](const Logged& r) { return std::isnan(r.m) || r.m != 0.5; }));
+  EXPECT_EQ(search("metrics.m > 0.2 AND params.p = 'x' AND tags.t = 'v'"),
+            expect([](const Logged& r) { return r.m > 0.2 && r.p == "x" && r.tagged; }));
+  EXPECT_EQ(search("metrics.m >= 0.99 AND params.p = 'x'"),
+            expect([](const Logged& r) { return r.m >= 0.99 && r.p == "x"; }));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Traces
 

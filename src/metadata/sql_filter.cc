@@ -54,49 +54,83 @@ void AppendChildSelect(const ChildTable& child, std::string_view key, SqlParams&
   if (child.scope) child.scope(params, sql);
 }
 
+// "SELECT <id columns> FROM <table> WHERE <key> = ?<scope>[ AND <comparison>]": the children
+// that satisfy the clause (IS NULL / IS NOT NULL: that have the key at all).
+StatusOr<std::string> ChildSelect(const Clause& clause, const ChildTable& child,
+                                  const SqlDialect& dialect, SqlParams& params) {
+  std::string sql;
+  AppendChildSelect(child, clause.key, params, sql);
+  if (clause.op == Comparator::kIsNull || clause.op == Comparator::kIsNotNull) return sql;
+  sql += " AND ";
+  bool is_metric = clause.entity == Entity::kMetric;
+  if (is_metric && !child.is_nan_column.empty()) {
+    // NaN is unequal to everything and neither smaller nor larger than anything.
+    const auto* number = std::get_if<double>(&clause.value);
+    if (number == nullptr) {
+      return InvalidArgument("Expected a numeric value for metric '" + clause.key + "'");
+    }
+    if (clause.op == Comparator::kNe) {
+      sql += "(";
+      sql += child.is_nan_column;
+      sql += " = 1 OR ";
+    } else {
+      sql += child.is_nan_column;
+      sql += " = 0 AND ";
+    }
+    ASSIGN_OR_RETURN(std::string cmp, CompileComparison(child.value_column, ValueKind::kNumber,
+                                                        clause, dialect, params));
+    sql += cmp;
+    if (clause.op == Comparator::kNe) sql += ")";
+  } else {
+    ASSIGN_OR_RETURN(
+        std::string cmp,
+        CompileComparison(child.value_column, is_metric ? ValueKind::kNumber : ValueKind::kString,
+                          clause, dialect, params));
+    sql += cmp;
+  }
+  return sql;
+}
+
+// As an IN list of ids (`id IN (children)`), or, when the schema asks for it, as a correlated
+// `EXISTS (children of this row)`. IS NULL is the negation of either.
 StatusOr<std::string> CompileChildClause(const Clause& clause, const ChildTable& child,
                                          const SearchSchema& schema, const SqlDialect& dialect,
                                          SqlParams& params) {
-  std::string sql = schema.id_expr;
-  if (clause.op == Comparator::kIsNull) {
-    sql += " NOT IN (";
-    AppendChildSelect(child, clause.key, params, sql);
+  const bool negate = clause.op == Comparator::kIsNull;
+  ASSIGN_OR_RETURN(std::string children, ChildSelect(clause, child, dialect, params));
+  if (schema.correlate && schema.correlate(clause)) {
+    // Bare column names in the subquery resolve to the child table first.
+    std::string sql = negate ? "NOT EXISTS (" : "EXISTS (";
+    sql += children;
+    sql += " AND (";
+    sql += child.id_columns;
+    sql += ") = ";
+    sql += schema.id_expr;
     sql += ")";
     return sql;
   }
-  sql += " IN (";
-  AppendChildSelect(child, clause.key, params, sql);
-  if (clause.op != Comparator::kIsNotNull) {
-    sql += " AND ";
-    bool is_metric = clause.entity == Entity::kMetric;
-    if (is_metric && !child.is_nan_column.empty()) {
-      // NaN is unequal to everything and neither smaller nor larger than anything.
-      const auto* number = std::get_if<double>(&clause.value);
-      if (number == nullptr) {
-        return InvalidArgument("Expected a numeric value for metric '" + clause.key + "'");
-      }
-      if (clause.op == Comparator::kNe) {
-        sql += "(";
-        sql += child.is_nan_column;
-        sql += " = 1 OR ";
-      } else {
-        sql += child.is_nan_column;
-        sql += " = 0 AND ";
-      }
-      ASSIGN_OR_RETURN(std::string cmp, CompileComparison(child.value_column, ValueKind::kNumber,
-                                                          clause, dialect, params));
-      sql += cmp;
-      if (clause.op == Comparator::kNe) sql += ")";
-    } else {
-      ASSIGN_OR_RETURN(
-          std::string cmp,
-          CompileComparison(child.value_column, is_metric ? ValueKind::kNumber : ValueKind::kString,
-                            clause, dialect, params));
-      sql += cmp;
-    }
-  }
+  std::string sql = schema.id_expr;
+  sql += negate ? " NOT IN (" : " IN (";
+  sql += children;
   sql += ")";
   return sql;
+}
+
+const ChildTable* ChildTableOf(const SearchSchema& schema, Entity entity) {
+  switch (entity) {
+    case Entity::kMetric:
+      return schema.metrics ? &*schema.metrics : nullptr;
+    case Entity::kParam:
+      return schema.params ? &*schema.params : nullptr;
+    case Entity::kTag:
+      return schema.tags ? &*schema.tags : nullptr;
+    case Entity::kMetadata:
+      return schema.metadata ? &*schema.metadata : nullptr;
+    case Entity::kAttribute:
+    case Entity::kDataset:
+      break;
+  }
+  return nullptr;
 }
 
 StatusOr<std::string> CompileClause(const Clause& clause, const SearchSchema& schema,
@@ -120,16 +154,10 @@ StatusOr<std::string> CompileClause(const Clause& clause, const SearchSchema& sc
       }
       return schema.datasets(clause, params);
     case Entity::kMetric:
-      child = schema.metrics ? &*schema.metrics : nullptr;
-      break;
     case Entity::kParam:
-      child = schema.params ? &*schema.params : nullptr;
-      break;
     case Entity::kTag:
-      child = schema.tags ? &*schema.tags : nullptr;
-      break;
     case Entity::kMetadata:
-      child = schema.metadata ? &*schema.metadata : nullptr;
+      child = ChildTableOf(schema, clause.entity);
       break;
   }
   if (child == nullptr) {
@@ -181,6 +209,15 @@ std::string ChildSortExpr(const ChildTable& child, std::string_view id_expr,
 }
 
 }  // namespace
+
+StatusOr<std::string> CompileChildMatches(const Clause& clause, const SearchSchema& schema,
+                                          const SqlDialect& dialect, SqlParams& params) {
+  const ChildTable* child = ChildTableOf(schema, clause.entity);
+  if (child == nullptr || clause.op == Comparator::kIn || clause.op == Comparator::kNotIn) {
+    return InvalidArgument("Not a key/value child clause: '" + clause.key + "'");
+  }
+  return ChildSelect(clause, *child, dialect, params);
+}
 
 std::string SqlParams::Add(SqlValue value) {
   values_.push_back(std::move(value));

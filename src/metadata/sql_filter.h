@@ -90,12 +90,24 @@ struct SearchSchema {
   // Registered-model searches: the prompt-exclusion clause (filter::IsPromptExclusionClause)
   // also matches rows without the tag, as "not a prompt". Any other tag `!=` needs the tag.
   bool prompt_exclusion_matches_untagged = false;
+  // Child clauses (metrics, params, tags, metadata) compile to `id IN (matching children)` by
+  // default, which lets the database drive the search from the matching children: best when
+  // they are few. When `correlate` returns true for a clause, it compiles to a correlated
+  // `EXISTS (matching children of this row)` instead, which lets the database walk the searched
+  // rows in ORDER BY order and stop at the page's end: best when most rows match.
+  std::function<bool(const filter::Clause&)> correlate;
 };
 
 // Returns the conjunction of the compiled clauses ("" for an empty filter). INVALID_ARGUMENT for
 // a key or comparator the schema does not support.
 StatusOr<std::string> CompileFilter(const filter::Filter& filter, const SearchSchema& schema,
                                     const SqlDialect& dialect, SqlParams& params);
+
+// The SELECT of the child rows (their id columns) that satisfy a metric, param, tag or metadata
+// clause (for IS NULL / IS NOT NULL: that have the key), e.g. to count them before choosing how
+// to compile the clause. INVALID_ARGUMENT for other clauses.
+StatusOr<std::string> CompileChildMatches(const filter::Clause& clause, const SearchSchema& schema,
+                                          const SqlDialect& dialect, SqlParams& params);
 
 // Returns comma-separated ORDER BY terms ("" for none). NULLs, and NaN metrics, sort last in both
 // directions.

@@ -28,6 +28,8 @@ using sqlite::Statement;
 using sqlite::Transaction;
 
 constexpr std::string_view kRunNameTag = "mlflow.runName";
+// A search clause matching at least this many child rows counts as broad (see SearchRuns).
+constexpr int64_t kBroadClauseRows = 1000;
 constexpr std::string_view kDatasetContextTag = "mlflow.data.context";
 
 // ---- Enum spellings as stored ----
@@ -1239,28 +1241,61 @@ StatusOr<ResultPage<Run>> SqliteMetadataStore::SearchRuns(std::string_view tenan
 
   // Two steps: the ids of the page (sorting ids and sort keys only, mostly from indexes), then
   // the page's runs and their children by id.
-  SqlParams params(PlaceholderStyle::kQuestion);
-  std::string sql = "SELECT r.run_uuid FROM runs r WHERE r.tenant_id = ";
-  sql += params.Add(tenant_text);
-  if (experiment_ids.size() == 1) {
-    sql += " AND r.experiment_id = ";
-    sql += params.Add(experiment_ids[0]);
-  } else {
-    sql += " AND r.experiment_id IN (SELECT value FROM json_each(";
-    sql += params.Add(JsonArray(experiment_ids));
-    sql += "))";
-  }
-  sql += " AND " + ViewTypeCondition(query.view_type, "r.lifecycle_stage");
-  ASSIGN_OR_RETURN(std::string where, CompileFilter(query.filter, schema, dialect_, params));
-  if (!where.empty()) sql += " AND " + where;
-  ASSIGN_OR_RETURN(std::string order, CompileOrderBy(query.order_by, schema, params));
-  sql += " ORDER BY ";
-  if (!order.empty()) sql += order + ", ";
-  if (!OrdersBy(query.order_by, "start_time")) sql += "r.start_time DESC, ";
-  sql += "r.run_uuid ASC";
-
   ResultPage<Run> page;
   RETURN_IF_ERROR(Read([&](Connection& db) -> Status {
+    // When the runs_by_experiment index yields rows in the requested order (one experiment, one
+    // lifecycle stage, ordered by start time), a child clause that matches many rows is
+    // compiled as a correlated EXISTS, so the search walks that index and stops at the page's
+    // end instead of first collecting every matching id; a clause that matches few rows stays an
+    // IN list, which drives the search from those rows.
+    std::vector<const filter::Clause*> broad;
+    bool index_ordered =
+        experiment_ids.size() == 1 && query.view_type != ViewType::kAll &&
+        std::all_of(query.order_by.begin(), query.order_by.end(), [](const filter::OrderBy& o) {
+          return o.entity == filter::Entity::kAttribute && o.key == "start_time";
+        });
+    if (index_ordered) {
+      for (const filter::Clause& clause : query.filter.clauses) {
+        if (clause.entity == filter::Entity::kAttribute ||
+            clause.entity == filter::Entity::kDataset) {
+          continue;
+        }
+        SqlParams probe_params(PlaceholderStyle::kQuestion);
+        StatusOr<std::string> children =
+            CompileChildMatches(clause, schema, dialect_, probe_params);
+        if (!children.ok()) continue;  // compiled (and reported) below
+        ASSIGN_OR_RETURN(Statement probe,
+                         db.Prepare("SELECT COUNT(*) FROM (" + *children + " LIMIT " +
+                                    std::to_string(kBroadClauseRows) + ")"));
+        probe.BindAll(probe_params.values());
+        ASSIGN_OR_RETURN(bool row, probe.Step());
+        if (row && probe.Int(0) >= kBroadClauseRows) broad.push_back(&clause);
+      }
+    }
+    schema.correlate = [&broad](const filter::Clause& clause) {
+      return std::find(broad.begin(), broad.end(), &clause) != broad.end();
+    };
+
+    SqlParams params(PlaceholderStyle::kQuestion);
+    std::string sql = "SELECT r.run_uuid FROM runs r WHERE r.tenant_id = ";
+    sql += params.Add(tenant_text);
+    if (experiment_ids.size() == 1) {
+      sql += " AND r.experiment_id = ";
+      sql += params.Add(experiment_ids[0]);
+    } else {
+      sql += " AND r.experiment_id IN (SELECT value FROM json_each(";
+      sql += params.Add(JsonArray(experiment_ids));
+      sql += "))";
+    }
+    sql += " AND " + ViewTypeCondition(query.view_type, "r.lifecycle_stage");
+    ASSIGN_OR_RETURN(std::string where, CompileFilter(query.filter, schema, dialect_, params));
+    if (!where.empty()) sql += " AND " + where;
+    ASSIGN_OR_RETURN(std::string order, CompileOrderBy(query.order_by, schema, params));
+    sql += " ORDER BY ";
+    if (!order.empty()) sql += order + ", ";
+    if (!OrdersBy(query.order_by, "start_time")) sql += "r.start_time DESC, ";
+    sql += "r.run_uuid ASC";
+
     ASSIGN_OR_RETURN(ResultPage<std::string> ids,
                      RunPagedQuery<std::string>(db, sql, params, query.page,
                                                 [](const Statement& s) { return s.Text(0); }));
