@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <functional>
 #include <limits>
+#include <optional>
 #include <thread>
 
 #include "base/ids.h"
@@ -1402,27 +1403,34 @@ TEST_P(MetadataStoreConformanceTest, SearchAnswersDoNotDependOnHowBroadAClauseIs
   std::string exp = NewExperiment("breadth");
   struct Logged {
     std::string id;
+    int64_t start_time;
     std::string p;
     bool tagged;
-    double m;
+    std::optional<double> m;  // absent on every seventh run
   };
   std::vector<Logged> runs;
   for (int i = 0; i < 1500; ++i) {
-    Logged r{NewRun(exp, 10000 + i), i % 15 == 0 ? "y" : "x", i % 3 == 0,
-             i % 10 == 0 ? kNaN : (i % 100) / 100.0};
+    Logged r{NewRun(exp, 10000 + i), 10000 + i, i % 15 == 0 ? "y" : "x", i % 3 == 0, std::nullopt};
+    if (i % 7 != 0) r.m = i % 10 == 0 ? kNaN : (i % 100) / 100.0;  // many ties
     std::vector<Tag> tags;
     if (r.tagged) tags.push_back({"t", "v"});
-    ASSERT_OK(store().LogBatch(kTenant, r.id, {M("m", r.m, 1)}, {{"p", r.p}}, tags));
+    Metric metric = r.m ? M("m", *r.m, 1) : M("other", 1, 1);
+    ASSERT_OK(store().LogBatch(kTenant, r.id, {metric}, {{"p", r.p}}, tags));
     runs.push_back(std::move(r));
   }
   ASSERT_OK(store().DeleteRun(kTenant, runs[5].id, 20000));
 
-  auto search = [&](std::string_view filter_text) {
+  auto search = [&](std::string_view filter_text, std::string_view order_text = "") {
     SearchRunsQuery q;
     q.experiment_ids = {exp};
     auto parsed = filter::ParseFilter(filter_text, filter::SearchKind::kRuns);
     EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
     if (parsed.ok()) q.filter = *parsed;
+    if (!order_text.empty()) {
+      auto order = filter::ParseOrderBy(order_text, filter::SearchKind::kRuns);
+      EXPECT_TRUE(order.ok()) << order.status().ToString();
+      if (order.ok()) q.order_by = {*order};
+    }
     q.page = Page{97, 0};
     std::vector<std::string> ids;
     while (true) {
@@ -1435,26 +1443,48 @@ TEST_P(MetadataStoreConformanceTest, SearchAnswersDoNotDependOnHowBroadAClauseIs
     }
     return ids;
   };
-  auto expect = [&](const std::function<bool(const Logged&)>& match) {
-    std::vector<std::string> ids;
-    for (auto it = runs.rbegin(); it != runs.rend(); ++it) {  // newest first
-      if (it->id != runs[5].id && match(*it)) ids.push_back(it->id);
+  // Newest first; with `by_m`, runs with a non-NaN m first in m order (ties newest first), then
+  // the others newest first.
+  auto expect = [&](const std::function<bool(const Logged&)>& match, int by_m = 0) {
+    std::vector<const Logged*> hits;
+    for (const Logged& r : runs) {
+      if (r.id != runs[5].id && match(r)) hits.push_back(&r);
     }
+    auto valued = [](const Logged* r) { return r->m && !std::isnan(*r->m); };
+    std::stable_sort(hits.begin(), hits.end(), [&](const Logged* a, const Logged* b) {
+      if (by_m != 0 && valued(a) != valued(b)) return valued(a);
+      if (by_m != 0 && valued(a) && *a->m != *b->m) return by_m > 0 ? *a->m < *b->m : *a->m > *b->m;
+      return a->start_time > b->start_time;
+    });
+    std::vector<std::string> ids;
+    for (const Logged* r : hits) ids.push_back(r->id);
     return ids;
   };
+  auto any = [](const Logged&) { return true; };
+  auto has_m = [](const Logged& r) { return r.m.has_value(); };
   EXPECT_EQ(search("params.p = 'x'"), expect([](const Logged& r) { return r.p == "x"; }));
   EXPECT_EQ(search("params.p != 'x'"), expect([](const Logged& r) { return r.p != "x"; }));
   EXPECT_EQ(search("tags.t IS NULL"), expect([](const Logged& r) { return !r.tagged; }));
   EXPECT_EQ(search("params.p IS NULL"), std::vector<std::string>{});
-  EXPECT_EQ(search("params.p IS NOT NULL"), expect([](const Logged&) { return true; }));
+  EXPECT_EQ(search("params.p IS NOT NULL"), expect(any));
   EXPECT_EQ(search("tags.t IS NOT NULL AND params.p = 'x'"),
             expect([](const Logged& r) { return r.tagged && r.p == "x"; }));
   EXPECT_EQ(search("metrics.m != 0.5"),
-            expect([](const Logged& r) { return std::isnan(r.m) || r.m != 0.5; }));
+            expect([&](const Logged& r) { return has_m(r) && (std::isnan(*r.m) || *r.m != 0.5); }));
   EXPECT_EQ(search("metrics.m > 0.2 AND params.p = 'x' AND tags.t = 'v'"),
             expect([](const Logged& r) { return r.m > 0.2 && r.p == "x" && r.tagged; }));
   EXPECT_EQ(search("metrics.m >= 0.99 AND params.p = 'x'"),
             expect([](const Logged& r) { return r.m >= 0.99 && r.p == "x"; }));
+  // Ordered by the metric: with no filter, a broad one, a selective one, and a filter on the
+  // metric itself; runs without m (or with NaN) come last in both directions.
+  EXPECT_EQ(search("", "metrics.m DESC"), expect(any, -1));
+  EXPECT_EQ(search("", "metrics.m ASC"), expect(any, 1));
+  EXPECT_EQ(search("params.p = 'x'", "metrics.m DESC"),
+            expect([](const Logged& r) { return r.p == "x"; }, -1));
+  EXPECT_EQ(search("tags.t = 'v'", "metrics.m"),
+            expect([](const Logged& r) { return r.tagged; }, 1));
+  EXPECT_EQ(search("metrics.m > 0.5 AND params.p = 'x'", "metrics.m DESC"),
+            expect([](const Logged& r) { return r.m > 0.5 && r.p == "x"; }, -1));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1243,23 +1243,26 @@ StatusOr<ResultPage<Run>> SqliteMetadataStore::SearchRuns(std::string_view tenan
   // the page's runs and their children by id.
   ResultPage<Run> page;
   RETURN_IF_ERROR(Read([&](Connection& db) -> Status {
-    // When the runs_by_experiment index yields rows in the requested order (one experiment, one
-    // lifecycle stage, ordered by start time), a child clause that matches many rows is
-    // compiled as a correlated EXISTS, so the search walks that index and stops at the page's
-    // end instead of first collecting every matching id; a clause that matches few rows stays an
-    // IN list, which drives the search from those rows.
-    std::vector<const filter::Clause*> broad;
-    bool index_ordered =
-        experiment_ids.size() == 1 && query.view_type != ViewType::kAll &&
+    // Plans. When the runs_by_experiment index yields rows in the requested order (one
+    // experiment, one lifecycle stage, ordered by start time), a child clause that matches many
+    // rows is compiled as a correlated EXISTS, so the search walks that index and stops at the
+    // page's end instead of first collecting every matching id; a clause that matches few rows
+    // stays an IN list, which drives the search from those rows. Ordered by one metric instead,
+    // with every child clause broad, the search walks latest_metrics_by_key_value in value order
+    // (then the runs without the metric, which sort last), again stopping at the page's end.
+    const bool one_range = experiment_ids.size() == 1 && query.view_type != ViewType::kAll;
+    const bool by_start_time =
         std::all_of(query.order_by.begin(), query.order_by.end(), [](const filter::OrderBy& o) {
           return o.entity == filter::Entity::kAttribute && o.key == "start_time";
         });
-    if (index_ordered) {
+    const bool by_one_metric =
+        query.order_by.size() == 1 && query.order_by[0].entity == filter::Entity::kMetric;
+    std::vector<const filter::Clause*> broad;
+    bool all_broad = true;
+    if (one_range && (by_start_time || by_one_metric)) {
       for (const filter::Clause& clause : query.filter.clauses) {
-        if (clause.entity == filter::Entity::kAttribute ||
-            clause.entity == filter::Entity::kDataset) {
-          continue;
-        }
+        if (clause.entity == filter::Entity::kAttribute) continue;
+        all_broad = all_broad && clause.entity != filter::Entity::kDataset;
         SqlParams probe_params(PlaceholderStyle::kQuestion);
         StatusOr<std::string> children =
             CompileChildMatches(clause, schema, dialect_, probe_params);
@@ -1269,36 +1272,93 @@ StatusOr<ResultPage<Run>> SqliteMetadataStore::SearchRuns(std::string_view tenan
                                     std::to_string(kBroadClauseRows) + ")"));
         probe.BindAll(probe_params.values());
         ASSIGN_OR_RETURN(bool row, probe.Step());
-        if (row && probe.Int(0) >= kBroadClauseRows) broad.push_back(&clause);
+        if (row && probe.Int(0) >= kBroadClauseRows) {
+          broad.push_back(&clause);
+        } else {
+          all_broad = false;
+        }
       }
     }
     schema.correlate = [&broad](const filter::Clause& clause) {
       return std::find(broad.begin(), broad.end(), &clause) != broad.end();
     };
 
-    SqlParams params(PlaceholderStyle::kQuestion);
-    std::string sql = "SELECT r.run_uuid FROM runs r WHERE r.tenant_id = ";
-    sql += params.Add(tenant_text);
-    if (experiment_ids.size() == 1) {
-      sql += " AND r.experiment_id = ";
-      sql += params.Add(experiment_ids[0]);
-    } else {
-      sql += " AND r.experiment_id IN (SELECT value FROM json_each(";
-      sql += params.Add(JsonArray(experiment_ids));
-      sql += "))";
-    }
-    sql += " AND " + ViewTypeCondition(query.view_type, "r.lifecycle_stage");
-    ASSIGN_OR_RETURN(std::string where, CompileFilter(query.filter, schema, dialect_, params));
-    if (!where.empty()) sql += " AND " + where;
-    ASSIGN_OR_RETURN(std::string order, CompileOrderBy(query.order_by, schema, params));
-    sql += " ORDER BY ";
-    if (!order.empty()) sql += order + ", ";
-    if (!OrdersBy(query.order_by, "start_time")) sql += "r.start_time DESC, ";
-    sql += "r.run_uuid ASC";
+    // "FROM runs r [CROSS JOIN ...] WHERE <tenant, experiments, stage, filter>" into `sql`.
+    auto append_runs = [&](std::string& sql, SqlParams& params) -> Status {
+      sql += "r.tenant_id = ";
+      sql += params.Add(tenant_text);
+      if (experiment_ids.size() == 1) {
+        sql += " AND r.experiment_id = ";
+        sql += params.Add(experiment_ids[0]);
+      } else {
+        sql += " AND r.experiment_id IN (SELECT value FROM json_each(";
+        sql += params.Add(JsonArray(experiment_ids));
+        sql += "))";
+      }
+      sql += " AND " + ViewTypeCondition(query.view_type, "r.lifecycle_stage");
+      ASSIGN_OR_RETURN(std::string where, CompileFilter(query.filter, schema, dialect_, params));
+      if (!where.empty()) sql += " AND " + where;
+      return Status::Ok();
+    };
+    auto read_id = [](const Statement& s) { return s.Text(0); };
 
-    ASSIGN_OR_RETURN(ResultPage<std::string> ids,
-                     RunPagedQuery<std::string>(db, sql, params, query.page,
-                                                [](const Statement& s) { return s.Text(0); }));
+    ResultPage<std::string> ids;
+    if (one_range && by_one_metric && all_broad) {
+      const filter::OrderBy& order = query.order_by[0];
+      const char* direction = order.ascending ? " ASC" : " DESC";
+      // Runs with a (non-NaN) value, in value order; CROSS JOIN keeps the metric index outside.
+      SqlParams with_params(PlaceholderStyle::kQuestion);
+      std::string with =
+          "SELECT r.run_uuid FROM latest_metrics lm CROSS JOIN runs r ON r.run_uuid = "
+          "lm.run_uuid WHERE lm.tenant_id = ";
+      with += with_params.Add(tenant_text);
+      with += " AND lm.key = ";
+      with += with_params.Add(order.key);
+      with += " AND lm.is_nan = 0 AND ";
+      RETURN_IF_ERROR(append_runs(with, with_params));
+      with += std::string(" ORDER BY lm.value") + direction + ", r.start_time DESC, r.run_uuid ASC";
+      const SqlParams count_params = with_params;  // RunPagedQuery appends LIMIT and OFFSET
+      ASSIGN_OR_RETURN(ids, RunPagedQuery<std::string>(db, with, with_params, query.page, read_id));
+      if (!ids.has_more) {
+        // The rest of the page comes from the runs without a value. Where they start in this
+        // page's terms: right after the last run with a value if the page holds any, else at
+        // the page offset minus the number of runs with a value.
+        int64_t offset = std::max<int64_t>(query.page.offset, 0);
+        int64_t skip = 0;
+        if (ids.items.empty()) {
+          ASSIGN_OR_RETURN(Statement counter, db.Prepare("SELECT COUNT(*) FROM (" + with + ")"));
+          counter.BindAll(count_params.values());
+          ASSIGN_OR_RETURN(bool row, counter.Step());
+          int64_t valued = row ? counter.Int(0) : 0;
+          skip = std::max<int64_t>(offset - valued, 0);
+        }
+        SqlParams without_params(PlaceholderStyle::kQuestion);
+        std::string without = "SELECT r.run_uuid FROM runs r WHERE ";
+        RETURN_IF_ERROR(append_runs(without, without_params));
+        without +=
+            " AND NOT EXISTS (SELECT 1 FROM latest_metrics lm WHERE lm.run_uuid = "
+            "r.run_uuid AND lm.key = ";
+        without += without_params.Add(order.key);
+        without += " AND lm.is_nan = 0) ORDER BY r.start_time DESC, r.run_uuid ASC";
+        Page rest{
+            std::max<int64_t>(query.page.max_results, 0) - static_cast<int64_t>(ids.items.size()),
+            skip};
+        ASSIGN_OR_RETURN(ResultPage<std::string> tail,
+                         RunPagedQuery<std::string>(db, without, without_params, rest, read_id));
+        ids.items.insert(ids.items.end(), tail.items.begin(), tail.items.end());
+        ids.has_more = tail.has_more;
+      }
+    } else {
+      SqlParams params(PlaceholderStyle::kQuestion);
+      std::string sql = "SELECT r.run_uuid FROM runs r WHERE ";
+      RETURN_IF_ERROR(append_runs(sql, params));
+      ASSIGN_OR_RETURN(std::string order, CompileOrderBy(query.order_by, schema, params));
+      sql += " ORDER BY ";
+      if (!order.empty()) sql += order + ", ";
+      if (!OrdersBy(query.order_by, "start_time")) sql += "r.start_time DESC, ";
+      sql += "r.run_uuid ASC";
+      ASSIGN_OR_RETURN(ids, RunPagedQuery<std::string>(db, sql, params, query.page, read_id));
+    }
     page.has_more = ids.has_more;
     ASSIGN_OR_RETURN(page.items, LoadRunsById(db, ids.items));
     return LoadRunChildren(db, page.items);
