@@ -42,7 +42,6 @@ class MetricChunkReader {
   // Decodes the next point into `point`; false at the end or on an error.
   bool Next(ChunkPoint& point);
   const Status& status() const { return status_; }
-  uint64_t size() const { return count_; }
 
  private:
   bool Fail(std::string_view what);

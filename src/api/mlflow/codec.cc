@@ -195,6 +195,16 @@ StatusOr<std::string> RequiredString(const bj::object& msg, std::string_view fie
   return std::move(*v);
 }
 
+StatusOr<std::string> OptionalString(const bj::object& msg, std::string_view field) {
+  ASSIGN_OR_RETURN(std::optional<std::string> v, json::GetString(msg, field));
+  return v.value_or("");
+}
+
+StatusOr<int64_t> OptionalInt(const bj::object& msg, std::string_view field, int64_t fallback) {
+  ASSIGN_OR_RETURN(std::optional<int64_t> v, json::GetInt64(msg, field));
+  return v.value_or(fallback);
+}
+
 StatusOr<std::string> RequiredRunId(const bj::object& msg) {
   ASSIGN_OR_RETURN(std::optional<std::string> id, json::GetString(msg, "run_id"));
   if (!id || id->empty()) {

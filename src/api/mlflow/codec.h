@@ -54,6 +54,10 @@ StatusOr<std::vector<std::string>> StringsFromJson(const boost::json::object& ms
 
 // A required string field; INVALID_ARGUMENT "Missing value for required parameter 'x'".
 StatusOr<std::string> RequiredString(const boost::json::object& msg, std::string_view field);
+// An optional field, or `fallback` ("" for strings) when it is absent or null.
+StatusOr<std::string> OptionalString(const boost::json::object& msg, std::string_view field);
+StatusOr<int64_t> OptionalInt(const boost::json::object& msg, std::string_view field,
+                              int64_t fallback);
 // run_id, falling back to its alias run_uuid.
 StatusOr<std::string> RequiredRunId(const boost::json::object& msg);
 

@@ -24,16 +24,6 @@ constexpr int64_t kDefaultSearchModelVersionsMax = 200000;
 const std::string& Tenant(const http::Request& req) { return req.context.tenant; }
 const std::string& User(const http::Request& req) { return req.context.principal; }
 
-StatusOr<int64_t> OptionalInt(const bj::object& msg, std::string_view field, int64_t fallback) {
-  ASSIGN_OR_RETURN(std::optional<int64_t> v, json::GetInt64(msg, field));
-  return v.value_or(fallback);
-}
-
-StatusOr<std::string> OptionalString(const bj::object& msg, std::string_view field) {
-  ASSIGN_OR_RETURN(std::optional<std::string> v, json::GetString(msg, field));
-  return v.value_or("");
-}
-
 // `version` is a string in MLflow's protos; a number is accepted too.
 StatusOr<std::string> RequiredVersion(const bj::object& msg) {
   auto it = msg.find("version");

@@ -80,11 +80,6 @@ bool Fraction(std::string_view s, size_t& pos, int64_t& ms) {
   return true;
 }
 
-StatusOr<std::string> OptionalStringField(const bj::object& obj, std::string_view field) {
-  ASSIGN_OR_RETURN(std::optional<std::string> v, json::GetString(obj, field));
-  return v.value_or("");
-}
-
 // A proto map<string, string> as a JSON object.
 StatusOr<std::vector<Tag>> StringMap(const bj::object& obj, std::string_view field) {
   std::vector<Tag> out;
@@ -109,7 +104,7 @@ bj::object StringMapToJson(const std::vector<Tag>& entries) {
 
 // The experiment of a TraceLocation {type: MLFLOW_EXPERIMENT, mlflow_experiment: {...}}.
 StatusOr<std::string> ExperimentOfLocation(const bj::object& location) {
-  ASSIGN_OR_RETURN(std::string type, OptionalStringField(location, "type"));
+  ASSIGN_OR_RETURN(std::string type, OptionalString(location, "type"));
   if (!type.empty() && type != kExperimentLocation) {
     return InvalidArgument("Unsupported trace location type '" + type +
                            "': this server keeps traces in MLflow experiments "
@@ -340,11 +335,10 @@ TraceHandlers::JsonResult TraceHandlers::GetTraceInfo(const http::Request& req,
 TraceHandlers::JsonResult TraceHandlers::SearchTraces(const http::Request& req,
                                                       const bj::object& msg) {
   metadata::SearchTracesQuery q;
-  ASSIGN_OR_RETURN(std::optional<int64_t> max_results, json::GetInt64(msg, "max_results"));
-  q.page.max_results = max_results.value_or(kDefaultSearchTracesMax);
-  ASSIGN_OR_RETURN(std::string token, OptionalStringField(msg, "page_token"));
+  ASSIGN_OR_RETURN(q.page.max_results, OptionalInt(msg, "max_results", kDefaultSearchTracesMax));
+  ASSIGN_OR_RETURN(std::string token, OptionalString(msg, "page_token"));
   ASSIGN_OR_RETURN(q.page.offset, DecodePageToken(token));
-  ASSIGN_OR_RETURN(std::string filter_text, OptionalStringField(msg, "filter"));
+  ASSIGN_OR_RETURN(std::string filter_text, OptionalString(msg, "filter"));
   ASSIGN_OR_RETURN(q.filter, filter::ParseFilter(filter_text, filter::SearchKind::kTraces));
   ASSIGN_OR_RETURN(q.order_by, ParseOrderByList(msg, filter::SearchKind::kTraces));
   // V3 names experiments through locations; experiment_ids (V2) is read too.
@@ -376,7 +370,7 @@ TraceHandlers::JsonResult TraceHandlers::SearchTraces(const http::Request& req,
 TraceHandlers::JsonResult TraceHandlers::SetTraceTag(const http::Request& req,
                                                      const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
-  ASSIGN_OR_RETURN(std::string value, OptionalStringField(msg, "value"));
+  ASSIGN_OR_RETURN(std::string value, OptionalString(msg, "value"));
   RETURN_IF_ERROR(
       service_.SetTraceTag(Tenant(req), req.PathParam("trace_id"), {std::move(key), value}));
   return bj::object{};

@@ -27,16 +27,6 @@ constexpr std::string_view kLogModelHistoryTag = "mlflow.log-model.history";
 
 const std::string& Tenant(const http::Request& req) { return req.context.tenant; }
 
-StatusOr<int64_t> OptionalInt(const bj::object& msg, std::string_view field, int64_t fallback) {
-  ASSIGN_OR_RETURN(std::optional<int64_t> v, json::GetInt64(msg, field));
-  return v.value_or(fallback);
-}
-
-StatusOr<std::string> OptionalString(const bj::object& msg, std::string_view field) {
-  ASSIGN_OR_RETURN(std::optional<std::string> v, json::GetString(msg, field));
-  return v.value_or("");
-}
-
 }  // namespace
 
 TrackingHandlers::TrackingHandlers(tracking::TrackingService& service, ArtifactLister lister,

@@ -2,6 +2,7 @@
 // metadata, on the schema of migration 4.
 
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -84,6 +85,14 @@ StatusOr<TraceInfo> RequireTrace(Connection& db, std::string_view tenant,
   std::vector<TraceInfo> one = {ReadTrace(s)};
   RETURN_IF_ERROR(LoadTraceChildren(db, tenant, one));
   return std::move(one.front());
+}
+
+Status RequireTraceExists(Connection& db, std::string_view tenant, std::string_view trace_id) {
+  ASSIGN_OR_RETURN(Statement s,
+                   db.Prepare("SELECT 1 FROM traces WHERE tenant_id = ? AND trace_id = ?"));
+  s.Bind(tenant, trace_id);
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  return row ? Status::Ok() : TraceNotFound(trace_id);
 }
 
 Status UpsertTraceKeyValue(Connection& db, std::string_view table, std::string_view tenant,
@@ -198,11 +207,7 @@ StatusOr<ResultPage<TraceInfo>> SqliteMetadataStore::SearchTraces(std::string_vi
 Status SqliteMetadataStore::SetTraceTag(std::string_view tenant, std::string_view trace_id,
                                         const Tag& tag) {
   return Write([&](Connection& db) -> Status {
-    ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT 1 FROM traces WHERE tenant_id = ? AND "
-                                             "trace_id = ?"));
-    s.Bind(tenant, trace_id);
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return TraceNotFound(trace_id);
+    RETURN_IF_ERROR(RequireTraceExists(db, tenant, trace_id));
     return UpsertTraceKeyValue(db, "trace_tags", tenant, trace_id, tag);
   });
 }
@@ -210,11 +215,7 @@ Status SqliteMetadataStore::SetTraceTag(std::string_view tenant, std::string_vie
 Status SqliteMetadataStore::DeleteTraceTag(std::string_view tenant, std::string_view trace_id,
                                            std::string_view key) {
   return Write([&](Connection& db) -> Status {
-    ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT 1 FROM traces WHERE tenant_id = ? AND "
-                                             "trace_id = ?"));
-    s.Bind(tenant, trace_id);
-    ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return TraceNotFound(trace_id);
+    RETURN_IF_ERROR(RequireTraceExists(db, tenant, trace_id));
     ASSIGN_OR_RETURN(Statement del, db.Prepare("DELETE FROM trace_tags WHERE tenant_id = ? AND "
                                                "trace_id = ? AND key = ?"));
     RETURN_IF_ERROR(del.Bind(tenant, trace_id, key).Run());
