@@ -38,11 +38,14 @@ void MetricsMiddleware::OnResponse(const Request& request, Response& response, i
 }
 
 void AddMetricsRoute(Router& router, const MetricsRegistry& registry) {
-  router.Add(Method::kGet, "/metrics", [&registry](Request& /*request*/) {
-    Response response = Response::Text(200, registry.RenderPrometheus());
-    response.content_type = "text/plain; version=0.0.4; charset=utf-8";
-    return response;
-  });
+  router.Add(
+      Method::kGet, "/metrics",
+      [&registry](Request& /*request*/) {
+        Response response = Response::Text(200, registry.RenderPrometheus());
+        response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        return response;
+      },
+      RouteOptions{.run_inline = true});
 }
 
 }  // namespace cairn::http

@@ -108,6 +108,16 @@ void Router::Add(Method method, std::string pattern, Handler handler, RouteOptio
   AddRoute(std::move(route));
 }
 
+void Router::AddAsync(Method method, std::string pattern, AsyncHandler handler,
+                      RouteOptions options) {
+  Route route;
+  route.method = method;
+  route.pattern = std::move(pattern);
+  route.async_handler = std::move(handler);
+  route.options = options;
+  AddRoute(std::move(route));
+}
+
 void Router::AddStreaming(Method method, std::string pattern, StreamingHandler handler,
                           RouteOptions options) {
   Route route;
@@ -123,7 +133,7 @@ void Router::AddRoute(Route route) {
   if (!IsValidPattern(route.pattern, &has_captures)) {
     Die("malformed route pattern", route.method, route.pattern);
   }
-  if (!route.handler && !route.streaming_handler) {
+  if (!route.handler && !route.async_handler && !route.streaming_handler) {
     Die("route without a handler", route.method, route.pattern);
   }
   for (const auto& existing : routes_) {

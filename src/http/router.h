@@ -9,23 +9,36 @@
 #include <vector>
 
 #include "http/message.h"
+#include "http/responder.h"
 
 namespace cairn::http {
 
+// A handler that may block (a store, a file, another process): the server runs it on its
+// blocking-work pool, never on an I/O thread, unless the route says it is inline.
 using Handler = std::function<Response(Request&)>;
+// A handler that answers later through the Responder, from any thread. It is called on an I/O
+// thread and must return quickly without blocking; `request` is valid only during the call
+// (copy what the answer needs). Middlewares' OnResponse runs once the response is sent.
+using AsyncHandler = std::function<void(Request&, Responder)>;
 // For routes whose body is streamed: called once the headers are in (request.body is empty).
 // Returns the sink the body will be written to, or a Status that becomes the error response.
+// Runs on the blocking-work pool, as does the sink's Finish; Write and Abort run on an I/O
+// thread and must only buffer or write to a local file.
 using StreamingHandler = std::function<StatusOr<std::unique_ptr<BodySink>>(Request&)>;
 
 struct RouteOptions {
   // Largest accepted body. For streaming routes this bounds the whole upload.
   uint64_t max_body_bytes = 1 << 20;
+  // A Handler that never blocks (answers from memory: health, version, metrics) runs on the
+  // I/O thread, saving the hand-off to the pool.
+  bool run_inline = false;
 };
 
 struct Route {
   Method method;
   std::string pattern;
-  Handler handler;                     // set for buffered routes
+  Handler handler;                     // set for buffered, blocking routes
+  AsyncHandler async_handler;          // set for buffered, asynchronous routes
   StreamingHandler streaming_handler;  // set for streaming routes
   RouteOptions options;
 };
@@ -47,6 +60,8 @@ struct Route {
 class Router {
  public:
   void Add(Method method, std::string pattern, Handler handler, RouteOptions options = {});
+  void AddAsync(Method method, std::string pattern, AsyncHandler handler,
+                RouteOptions options = {});
   void AddStreaming(Method method, std::string pattern, StreamingHandler handler,
                     RouteOptions options = {});
 

@@ -35,6 +35,7 @@
 #include "base/logging.h"
 #include "base/uri.h"
 #include "http/error_response.h"
+#include "http/suspension.h"
 
 namespace cairn::http {
 namespace {
@@ -148,6 +149,38 @@ Status ParseTarget(Request& request, std::string_view* raw_path) {
 
 Response InternalErrorResponse() { return ErrorResponse(Internal("Internal server error")); }
 
+Response UnansweredResponse() {
+  spdlog::error("an asynchronous handler dropped its request without answering");
+  return InternalErrorResponse();
+}
+
+Response BusyResponse(std::string message) {
+  Response response = ErrorResponse(Unavailable(std::move(message)));
+  response.headers.Add("Retry-After", "1");
+  return response;
+}
+
+// Tracks a request body's arrival against the minimum rate: the next read must complete by
+// Deadline, which moves later as bytes arrive (body_grace plus one second per
+// min_body_bytes_per_second received), and never further than idle_timeout from now.
+class BodyPace {
+ public:
+  explicit BodyPace(const ServerOptions& options)
+      : options_(options), start_(std::chrono::steady_clock::now()) {}
+  void Add(uint64_t bytes) { received_ += bytes; }
+  std::chrono::steady_clock::time_point Deadline() const {
+    auto idle = std::chrono::steady_clock::now() + options_.idle_timeout;
+    if (options_.min_body_bytes_per_second == 0) return idle;
+    auto earned = std::chrono::milliseconds(received_ * 1000 / options_.min_body_bytes_per_second);
+    return std::min(idle, start_ + options_.body_grace + earned);
+  }
+
+ private:
+  const ServerOptions& options_;
+  const std::chrono::steady_clock::time_point start_;
+  uint64_t received_ = 0;
+};
+
 // Runs `fn` (a handler or middleware step), turning an escaping exception into a 500.
 template <typename Fn>
 auto Guarded(const Request& request, Fn&& fn) -> decltype(fn()) {
@@ -183,6 +216,7 @@ class HttpServer::Impl {
       std::lock_guard lock(mu_);
       sessions_.clear();
     }
+    owned_pool_.reset();
     // The acceptor before the io_context; pending coroutine frames (and their sockets) are
     // destroyed with the io_context, while the members they touch are still alive.
     acceptor_.reset();
@@ -205,7 +239,41 @@ class HttpServer::Impl {
     Stream stream;
     beast::flat_buffer buffer;
     std::unique_ptr<char[]> chunk;  // streaming buffer, allocated on first use
-    bool idle = false;  // waiting for the next request; read and written on the strand only
+    // Waiting for a request; written on the strand, read by the accept loop to pick a
+    // connection to evict, which re-checks it on the strand before closing.
+    std::atomic<bool> idle{false};
+    std::atomic<int64_t> idle_since_ns{0};
+    int served = 0;  // requests answered on this connection; strand only
+    // The asynchronous answer the connection waits for, if any; strand only while the server
+    // runs, read by Stop once the I/O threads are gone.
+    std::weak_ptr<internal::PendingAnswer> pending;
+  };
+
+  // Holds part of the server-wide budget for buffered bodies; gives it back when destroyed.
+  class BodyReservation {
+   public:
+    explicit BodyReservation(Impl& impl) : impl_(impl) {}
+    ~BodyReservation() {
+      if (held_ > 0) impl_.buffered_bytes_.fetch_sub(held_);
+    }
+    BodyReservation(const BodyReservation&) = delete;
+    BodyReservation& operator=(const BodyReservation&) = delete;
+    // Grows the reservation to `total` bytes; false (nothing taken) if the budget is spent.
+    bool GrowTo(uint64_t total) {
+      if (total <= held_) return true;
+      const uint64_t more = total - held_;
+      uint64_t before = impl_.buffered_bytes_.fetch_add(more);
+      if (before + more > impl_.options_.max_buffered_body_bytes) {
+        impl_.buffered_bytes_.fetch_sub(more);
+        return false;
+      }
+      held_ = total;
+      return true;
+    }
+
+   private:
+    Impl& impl_;
+    uint64_t held_ = 0;
   };
 
   // What happens to the connection after a request.
@@ -231,6 +299,17 @@ class HttpServer::Impl {
   asio::awaitable<void> Close(Session& s, bool linger);
   void EndSession(const std::shared_ptr<Session>& session);
   void RunThread();
+  // At the connection cap: closes the connection idle the longest; false when none is idle.
+  bool EvictIdleConnection();
+  // Runs `fn` on the blocking-work pool and resumes with its result in `slot`; false (slot
+  // untouched) when the pool is full or stopped.
+  template <typename T, typename Fn>
+  asio::awaitable<bool> RunBlocking(Fn& fn, std::optional<T>& slot);
+  // Calls an asynchronous handler and waits for its answer.
+  asio::awaitable<Response> RunAsync(Session& s, const Route& route, Request& request);
+  // Runs the route's buffered handler where it belongs.
+  asio::awaitable<Response> RunHandler(Session& s, const Route& route, Request& request);
+  void BlockingDone();
 
   const ServerOptions options_;
   const Router& router_;
@@ -247,6 +326,12 @@ class HttpServer::Impl {
   bool accepting_ = false;                                 // guarded by mu_
   bool stop_requested_ = false;                            // guarded by mu_
 
+  std::unique_ptr<ThreadPool> owned_pool_;  // when no pool was given
+  ThreadPool* pool_ = nullptr;
+  // Blocking tasks submitted and not yet finished; Stop waits for them (they use the request).
+  std::atomic<int> blocking_in_flight_{0};
+  std::atomic<uint64_t> buffered_bytes_{0};  // see BodyReservation
+
   std::unique_ptr<asio::io_context> ioc_;
   std::optional<Strand> accept_strand_;
   std::unique_ptr<tcp::acceptor> acceptor_;  // used on accept_strand_ only once started
@@ -257,9 +342,17 @@ class HttpServer::Impl {
 StatusOr<uint16_t> HttpServer::Impl::Start() {
   std::lock_guard lifecycle(lifecycle_mu_);
   if (started_ || stopped_) return FailedPrecondition("HTTP server already started or stopped");
-  int threads = options_.threads > 0
-                    ? options_.threads
-                    : std::max(4, 2 * static_cast<int>(std::thread::hardware_concurrency()));
+  const int hardware = static_cast<int>(std::thread::hardware_concurrency());
+  const int threads = options_.io_threads > 0 ? options_.io_threads : std::max(2, hardware);
+  pool_ = options_.blocking_pool;
+  if (pool_ == nullptr) {
+    ThreadPool::Options pool_options;
+    pool_options.threads = options_.threads > 0 ? options_.threads : std::max(4, 2 * hardware);
+    pool_options.max_queued = options_.max_queued_work;
+    pool_options.name = "http-blocking";
+    owned_pool_ = std::make_unique<ThreadPool>(pool_options);
+    pool_ = owned_pool_.get();
+  }
   ioc_ = std::make_unique<asio::io_context>(threads);
 
   std::string host = options_.host;
@@ -314,7 +407,8 @@ StatusOr<uint16_t> HttpServer::Impl::Start() {
   });
   threads_.reserve(static_cast<size_t>(threads));
   for (int i = 0; i < threads; ++i) threads_.emplace_back([this] { RunThread(); });
-  spdlog::info("HTTP server listening on {}:{} with {} threads", options_.host, port, threads);
+  spdlog::info("HTTP server listening on {}:{} with {} I/O threads and {} blocking-work threads",
+               options_.host, port, threads, pool_->threads());
   return port;
 }
 
@@ -371,12 +465,19 @@ void HttpServer::Impl::Stop() {
   }
   work_.reset();
   ioc_->stop();
-  // A thread inside a handler finishes that handler first.
   for (auto& thread : threads_) thread.join();
   threads_.clear();
+  // A blocking handler still running uses its request, which lives in its connection's
+  // coroutine: let it finish (its answer is posted to the stopped io_context and dropped).
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [&] { return blocking_in_flight_.load() == 0; });
+  }
   // No thread runs the io_context any more, so the leftovers can be closed from here; their
-  // suspended coroutines are destroyed with the io_context.
+  // suspended coroutines are destroyed with the io_context. An asynchronous answer still
+  // pending lets go of its coroutine now, so a late Send finds nothing to resume.
   for (auto& session : snapshot) {
+    if (auto pending = session->pending.lock()) pending->Drop();
     beast::error_code ec;
     session->stream.socket().close(ec);
   }
@@ -427,12 +528,23 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
     beast::error_code option_ec;
     socket.set_option(tcp::no_delay(true), option_ec);
     auto session = std::make_shared<Session>(std::move(socket));
+    bool full = false;
     {
       std::lock_guard lock(mu_);
       if (shutting_down_.load()) {
         session->stream.close();
         continue;
       }
+      full = sessions_.size() >= options_.max_connections;
+    }
+    if (full && !EvictIdleConnection()) {
+      spdlog::warn("HTTP connection limit of {} reached with no idle connection; refusing one",
+                   options_.max_connections);
+      session->stream.close();
+      continue;
+    }
+    {
+      std::lock_guard lock(mu_);
       sessions_.insert(session);
     }
     asio::co_spawn(session->stream.get_executor(), RunSession(session),
@@ -445,6 +557,29 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
     accepting_ = false;
   }
   cv_.notify_all();
+}
+
+bool HttpServer::Impl::EvictIdleConnection() {
+  std::shared_ptr<Session> victim;
+  {
+    std::lock_guard lock(mu_);
+    int64_t oldest = 0;
+    for (const auto& session : sessions_) {
+      if (!session->idle.load()) continue;
+      int64_t since = session->idle_since_ns.load();
+      if (!victim || since < oldest) {
+        victim = session;
+        oldest = since;
+      }
+    }
+  }
+  if (!victim) return false;
+  // The victim stops counting once its coroutine ends; until then the cap is exceeded by the
+  // few connections being evicted.
+  asio::post(victim->stream.get_executor(), [victim] {
+    if (victim->idle.load()) victim->stream.close();
+  });
+  return true;
 }
 
 void HttpServer::Impl::EndSession(const std::shared_ptr<Session>& session) {
@@ -467,15 +602,18 @@ asio::awaitable<void> HttpServer::Impl::RunSession(std::shared_ptr<Session> sess
   try {
     while (true) {
       if (s.buffer.size() == 0) {
-        s.idle = true;
+        s.idle_since_ns.store(NowNanos());
+        s.idle.store(true);
         if (shutting_down_.load()) break;
-        s.stream.expires_after(options_.idle_timeout);
+        // A connection that never sent a request gets only the header timeout.
+        s.stream.expires_after(s.served == 0 ? options_.header_timeout : options_.idle_timeout);
         auto [ec, n] =
             co_await s.stream.async_read_some(s.buffer.prepare(kFirstReadBytes), kNoThrow);
-        s.idle = false;
+        s.idle.store(false);
         if (ec) break;
         s.buffer.commit(n);
       }
+      ++s.served;
       Outcome outcome = co_await ServeRequest(s);
       if (!outcome.keep_alive) {
         linger = outcome.linger;
@@ -589,6 +727,7 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
 
   bool body_pending = has_body;  // the body is still on the wire
   bool must_close = false;
+  BodyReservation reservation(*this);
   if (!response) {
     const uint64_t limit = route->options.max_body_bytes;
     if (content_length && *content_length > limit) {
@@ -598,16 +737,20 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
                                            *content_length, limit)));
       must_close = true;
     } else if (route->streaming_handler) {
-      StatusOr<std::unique_ptr<BodySink>> sink =
-          Guarded(request, [&]() -> StatusOr<std::unique_ptr<BodySink>> {
-            return route->streaming_handler(request);
-          });
-      if (!sink.ok()) {
-        response = ErrorResponse(sink.status());
-      } else if (*sink == nullptr) {
+      std::optional<StatusOr<std::unique_ptr<BodySink>>> sink;
+      auto open_sink = [&]() -> StatusOr<std::unique_ptr<BodySink>> {
+        return Guarded(request, [&]() -> StatusOr<std::unique_ptr<BodySink>> {
+          return route->streaming_handler(request);
+        });
+      };
+      if (!co_await RunBlocking(open_sink, sink)) {
+        response = BusyResponse("Server is busy; retry shortly");
+      } else if (!sink->ok()) {
+        response = ErrorResponse(sink->status());
+      } else if (**sink == nullptr) {
         response = InternalErrorResponse();
       } else {
-        BodySink& body_sink = **sink;
+        BodySink& body_sink = ***sink;
         if (has_body) {
           if (expect_continue && !co_await SendContinue(s)) {
             body_sink.Abort();
@@ -618,17 +761,28 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
             co_return Outcome{};
           }
         }
-        if (!response) response = Guarded(request, [&] { return body_sink.Finish(); });
+        if (!response) {
+          auto finish = [&] { return Guarded(request, [&] { return body_sink.Finish(); }); };
+          if (!co_await RunBlocking(finish, response)) {
+            body_sink.Abort();
+            response = BusyResponse("Server is busy; retry shortly");
+          }
+        }
       }
     } else {
-      if (has_body) {
+      if (has_body && content_length && !reservation.GrowTo(*content_length)) {
+        response = BusyResponse("Server is busy receiving other request bodies; retry shortly");
+        must_close = true;
+      } else if (has_body) {
         if (expect_continue && !co_await SendContinue(s)) co_return Outcome{};
         body_pending = false;
         bhttp::request_parser<bhttp::string_body> body_parser(std::move(parser));
         body_parser.body_limit(limit);
+        BodyPace pace(options_);
         while (!body_parser.is_done()) {
-          stream.expires_after(options_.idle_timeout);
+          stream.expires_at(pace.Deadline());
           auto [ec, n] = co_await bhttp::async_read_some(stream, buffer, body_parser, kNoThrow);
+          pace.Add(n);
           if (ec == bhttp::error::body_limit) {
             response = ErrorResponse(
                 Status(StatusCode::kPayloadTooLarge,
@@ -642,10 +796,16 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
             must_close = true;
             break;
           }
+          // A chunked body has no declared length: count what it holds so far.
+          if (!reservation.GrowTo(body_parser.get().body().capacity())) {
+            response = BusyResponse("Server is busy receiving other request bodies; retry shortly");
+            must_close = true;
+            break;
+          }
         }
         if (!response) request.body = std::move(body_parser.get().body());
       }
-      if (!response) response = Guarded(request, [&] { return route->handler(request); });
+      if (!response) response = co_await RunHandler(s, *route, request);
     }
   }
 
@@ -689,6 +849,76 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
   co_return Outcome{reusable, must_close};
 }
 
+void HttpServer::Impl::BlockingDone() {
+  if (blocking_in_flight_.fetch_sub(1) == 1 && shutting_down_.load()) {
+    // Stop may be waiting for the count to reach zero.
+    std::lock_guard lock(mu_);
+    cv_.notify_all();
+  }
+}
+
+template <typename T, typename Fn>
+asio::awaitable<bool> HttpServer::Impl::RunBlocking(Fn& fn, std::optional<T>& slot) {
+  bool accepted = true;
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+      [&](auto handler) {
+        using Handler = decltype(handler);
+        auto suspension = std::make_shared<internal::Suspension<Handler>>(std::move(handler));
+        blocking_in_flight_.fetch_add(1);
+        bool queued = pool_->TrySubmit([this, suspension, &fn, &slot] {
+          std::optional<T> result(fn());
+          suspension->ResumeWith([&] { slot = std::move(result); });
+          BlockingDone();
+        });
+        if (!queued) {
+          BlockingDone();
+          accepted = false;
+          suspension->ResumeWith([] {});
+        }
+      },
+      asio::use_awaitable);
+  co_return accepted;
+}
+
+asio::awaitable<Response> HttpServer::Impl::RunAsync(Session& s, const Route& route,
+                                                     Request& request) {
+  std::optional<Response> slot;
+  co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+      [&](auto handler) {
+        using Handler = decltype(handler);
+        auto answer = std::make_shared<internal::AsyncAnswer<Handler>>(std::move(handler), &slot,
+                                                                       &UnansweredResponse);
+        s.pending = answer;
+        Responder responder(std::move(answer));
+        try {
+          route.async_handler(request, std::move(responder));
+        } catch (const std::exception& e) {
+          spdlog::error("request {} {} (rid={}) threw: {}", MethodName(request.method),
+                        JsonEscape(request.path), JsonEscape(request.context.request_id),
+                        JsonEscape(e.what()));
+        } catch (...) {
+          spdlog::error("request {} {} (rid={}) threw a non-standard exception",
+                        MethodName(request.method), JsonEscape(request.path),
+                        JsonEscape(request.context.request_id));
+        }
+      },
+      asio::use_awaitable);
+  s.pending.reset();
+  co_return std::move(*slot);
+}
+
+asio::awaitable<Response> HttpServer::Impl::RunHandler(Session& s, const Route& route,
+                                                       Request& request) {
+  if (route.async_handler) co_return co_await RunAsync(s, route, request);
+  auto call = [&] { return Guarded(request, [&] { return route.handler(request); }); };
+  if (route.options.run_inline) co_return call();
+  std::optional<Response> response;
+  if (!co_await RunBlocking(call, response)) {
+    co_return BusyResponse("Server is busy; retry shortly");
+  }
+  co_return std::move(*response);
+}
+
 asio::awaitable<bool> HttpServer::Impl::ReadStreamingBody(
     Session& s, bhttp::request_parser<bhttp::empty_body>& parser, BodySink& sink, uint64_t limit,
     std::optional<Response>& response, bool& must_close) {
@@ -696,11 +926,12 @@ asio::awaitable<bool> HttpServer::Impl::ReadStreamingBody(
   body_parser.body_limit(boost::none);
   char* chunk = s.Chunk();
   uint64_t total = 0;
+  BodyPace pace(options_);
   while (!body_parser.is_done()) {
     auto& body = body_parser.get().body();
     body.data = chunk;
     body.size = kStreamChunk;
-    s.stream.expires_after(options_.idle_timeout);
+    s.stream.expires_at(pace.Deadline());
     auto [ec, n] = co_await bhttp::async_read(s.stream, s.buffer, body_parser, kNoThrow);
     if (ec == bhttp::error::need_buffer) ec = {};
     if (ec) {
@@ -712,6 +943,7 @@ asio::awaitable<bool> HttpServer::Impl::ReadStreamingBody(
     }
     const size_t got = kStreamChunk - body_parser.get().body().size;
     total += got;
+    pace.Add(got);
     if (total > limit) {
       sink.Abort();
       response =

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/executor.h"
 #include "base/status.h"
 #include "http/middleware.h"
 #include "http/router.h"
@@ -15,17 +16,43 @@ namespace cairn::http {
 struct ServerOptions {
   std::string host = "127.0.0.1";
   uint16_t port = 5000;  // 0 picks a free port; Start returns it
-  int threads = 0;       // I/O and handler threads; 0 means max(4, 2 * hardware threads)
+  // Threads running the network I/O (parsing, routing, middlewares, inline and async handlers);
+  // 0 means the number of hardware threads (at least 2).
+  int io_threads = 0;
+  // Blocking work: Handlers and streaming sinks' creation and Finish run on `blocking_pool`
+  // when given (borrowed; it must outlive the server), else on a pool the server makes with
+  // `threads` threads (0 means max(4, 2 * hardware threads)) queueing at most
+  // `max_queued_work` requests. A request that finds the queue full gets 503.
+  ThreadPool* blocking_pool = nullptr;
+  int threads = 0;
+  size_t max_queued_work = 4096;
   std::chrono::seconds idle_timeout{75};   // keep-alive connections idle longer are closed
   std::chrono::seconds drain_timeout{30};  // how long Stop waits for in-flight requests
-  // A request header must arrive whole within this time of its first byte (slow-header
+  // A fresh connection must send a whole request header within this time of connecting, and a
+  // kept-alive one within this time of the header's first byte (silent and slow-header
   // clients are disconnected).
-  std::chrono::seconds header_timeout{30};
+  std::chrono::seconds header_timeout{10};
   uint32_t max_header_bytes = 64 * 1024;  // larger request headers get 400 and a close
+  // Open connections at most. At the cap, the connection idle the longest is closed to make
+  // room for a new one; when none is idle the new one is closed at once.
+  size_t max_connections = 10000;
+  // Bytes of buffered (not streamed) request bodies held at once across all connections.
+  // A body that does not fit gets 503 with Retry-After and the connection is closed.
+  uint64_t max_buffered_body_bytes = uint64_t{256} << 20;
+  // A request body must keep arriving at this average rate once `body_grace` has passed
+  // (0 disables the check); a slower one is cut, so a trickled body cannot hold a connection,
+  // its buffer or a shutdown for long.
+  uint64_t min_body_bytes_per_second = 1024;
+  std::chrono::seconds body_grace{10};
 };
 
 // The HTTP/1.1 server. Owns the listening socket and the connection threads; borrows the
 // router and middlewares, which must outlive it.
+//
+// Threads: the I/O threads parse requests and run middlewares, inline handlers and
+// asynchronous handlers (which answer later through a Responder); blocking Handlers,
+// StreamingHandlers and BodySink::Finish run on the blocking-work pool, and the connection
+// waits for them without holding an I/O thread.
 //
 // Behaviour: keep-alive; "Expect: 100-continue" is answered only once the route exists and
 // the declared length is within the route's limit (otherwise the final error is sent and the
@@ -45,9 +72,12 @@ struct ServerOptions {
 // - A request answered without its body being read (404, a short-circuit, a refused upload)
 //   keeps the connection if the body is small (64 KiB, no Expect) and is drained; otherwise
 //   the connection closes after the answer. 413s and unparseable requests (400) always close.
-// - Idle keep-alive connections close after idle_timeout; a request header must complete
-//   within header_timeout; each body read or response write must progress within
-//   idle_timeout.
+// - Idle keep-alive connections close after idle_timeout; a fresh connection's first request
+//   header, and any request header from its first byte, must complete within header_timeout;
+//   a body must arrive at min_body_bytes_per_second after body_grace; each body read or
+//   response write must progress within idle_timeout.
+// - Limits under attack: max_connections (idle connections are evicted first, oldest first)
+//   and max_buffered_body_bytes (503 when full).
 // - Streamed responses use Content-Length when BodySource::Size is known, else chunked
 //   encoding (HTTP/1.0: the connection end). A BodySource error after the header is sent
 //   cuts the connection.
@@ -64,7 +94,10 @@ class HttpServer {
   // Binds and starts serving in background threads. Returns the bound port.
   StatusOr<uint16_t> Start();
   // Graceful stop: closes the listener, lets in-flight requests finish (up to drain_timeout),
-  // closes idle keep-alive connections, joins the threads. Idempotent.
+  // closes idle keep-alive connections, joins the threads. Requests still running after the
+  // drain timeout are cut without an answer; a blocking handler already running is waited for
+  // (it holds the request), an asynchronous one is told nothing and its later Send is
+  // ignored. Idempotent.
   void Stop();
   // Blocks until SIGINT or SIGTERM arrives (or Stop is called), then stops gracefully.
   void WaitForSignal();

@@ -21,6 +21,7 @@
 #include <cstdlib>
 #include <future>
 #include <mutex>
+#include <sstream>
 #include <thread>
 
 #include "http/error_response.h"
@@ -264,7 +265,41 @@ class ServerTest : public ::testing::Test {
     router_.Add(Method::kGet, "/slow", [this](Request&) {
       slow_entered_ = true;
       std::this_thread::sleep_for(300ms);
+      slow_done_ = true;
       return Response::Text(200, "slow done");
+    });
+    // Blocks its pool thread until the test opens the gate.
+    router_.Add(Method::kGet, "/gate", [this](Request&) {
+      std::unique_lock lock(gate_mu_);
+      ++gate_waiters_;
+      gate_cv_.notify_all();
+      gate_cv_.wait(lock, [this] { return gate_open_; });
+      return Response::Text(200, "through");
+    });
+    // Answers from another thread, later; "drop" lets the responder go unanswered.
+    router_.AddAsync(Method::kGet, "/later/{what}", [this](Request& request, Responder responder) {
+      std::string what = request.PathParam("what");
+      if (what == "drop") return;
+      if (what == "now") {
+        responder.Send(Response::Text(200, "now"));
+        return;
+      }
+      std::lock_guard lock(gate_mu_);
+      responders_.push_back(std::move(responder));
+      gate_cv_.notify_all();
+    });
+    router_.Add(
+        Method::kGet, "/io-thread",
+        [](Request&) {
+          std::ostringstream id;
+          id << std::this_thread::get_id();
+          return Response::Text(200, id.str());
+        },
+        RouteOptions{.run_inline = true});
+    router_.Add(Method::kGet, "/pool-thread", [](Request&) {
+      std::ostringstream id;
+      id << std::this_thread::get_id();
+      return Response::Text(200, id.str());
     });
     router_.Add(Method::kGet, "/download/{size}", [](Request& request) {
       Response response;
@@ -323,6 +358,30 @@ class ServerTest : public ::testing::Test {
   std::unique_ptr<HttpServer> server_;
   uint16_t port_ = 0;
   std::atomic<bool> slow_entered_{false};
+  std::atomic<bool> slow_done_{false};
+
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  bool gate_open_ = false;             // guarded by gate_mu_
+  int gate_waiters_ = 0;               // guarded by gate_mu_
+  std::vector<Responder> responders_;  // guarded by gate_mu_
+
+  void WaitForGateWaiters(int n) {
+    std::unique_lock lock(gate_mu_);
+    gate_cv_.wait(lock, [&] { return gate_waiters_ >= n; });
+  }
+  void OpenGate() {
+    std::lock_guard lock(gate_mu_);
+    gate_open_ = true;
+    gate_cv_.notify_all();
+  }
+  Responder TakeResponder() {
+    std::unique_lock lock(gate_mu_);
+    gate_cv_.wait(lock, [&] { return !responders_.empty(); });
+    Responder responder = responders_.front();
+    responders_.erase(responders_.begin());
+    return responder;
+  }
 
   std::shared_ptr<SinkLog> sink_log() {
     std::lock_guard lock(sink_log_mu_);
@@ -815,15 +874,198 @@ TEST_F(ServerTest, DrainTimeoutBoundsStop) {
   ServerOptions options;
   options.drain_timeout = std::chrono::seconds(0);
   StartServer(options);
+  std::promise<beast::error_code> read_error;
   std::thread slow_client([&] {
     TestClient client(port_);
     beast::error_code ec;
     client.Send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n");
     client.TryRead(ec);
+    read_error.set_value(ec);
   });
   while (!slow_entered_) std::this_thread::sleep_for(1ms);
   server_->Stop();
+  // Stop waited for the running handler (it holds the request) but did not wait to deliver
+  // its answer: past the drain timeout the connection is cut without a response.
+  EXPECT_TRUE(slow_done_.load());
   slow_client.join();
+  EXPECT_TRUE(read_error.get_future().get()) << "the request was answered after the drain";
+}
+
+TEST_F(ServerTest, BlockingHandlersDoNotHoldTheIoThread) {
+  ServerOptions options;
+  options.io_threads = 1;
+  options.threads = 2;
+  StartServer(options);
+  std::thread blocked([&] {
+    TestClient client(port_);
+    EXPECT_EQ(client.Get("/gate").body(), "through");
+  });
+  WaitForGateWaiters(1);
+  // The single I/O thread still serves: inline, pooled and asynchronous routes alike.
+  TestClient client(port_);
+  EXPECT_EQ(client.Get("/hello").body(), "hello");
+  EXPECT_EQ(client.Get("/later/now").body(), "now");
+  std::string io_thread = client.Get("/io-thread").body();
+  std::string pool_thread = client.Get("/pool-thread").body();
+  EXPECT_NE(io_thread, pool_thread);
+  OpenGate();
+  blocked.join();
+}
+
+TEST_F(ServerTest, FullPoolAnswers503WithRetryAfter) {
+  ServerOptions options;
+  options.threads = 1;
+  options.max_queued_work = 0;
+  StartServer(options);
+  std::thread blocked([&] {
+    TestClient client(port_);
+    EXPECT_EQ(client.Get("/gate").body(), "through");
+  });
+  WaitForGateWaiters(1);
+  TestClient client(port_);
+  auto busy = client.Get("/hello");
+  EXPECT_EQ(busy.result_int(), 503);
+  EXPECT_EQ(busy[bhttp::field::retry_after], "1");
+  EXPECT_EQ(Str(JsonOf(busy)["error_code"]), "TEMPORARILY_UNAVAILABLE");
+  // Inline routes need no pool thread.
+  EXPECT_EQ(client.Get("/io-thread").result_int(), 200);
+  OpenGate();
+  blocked.join();
+  EXPECT_EQ(client.Get("/hello").body(), "hello");
+}
+
+TEST_F(ServerTest, AsyncHandlerAnswersFromAnotherThread) {
+  ServerOptions options;
+  options.io_threads = 1;
+  StartServer(options);
+  std::promise<ClientResponse> later;
+  std::thread waiting([&] {
+    TestClient client(port_);
+    later.set_value(client.Get("/later/wait"));
+  });
+  Responder responder = TakeResponder();
+  // While that request waits, the only I/O thread serves others.
+  TestClient other(port_);
+  EXPECT_EQ(other.Get("/hello").body(), "hello");
+  std::thread answer([responder] { responder.Send(Response::Text(202, "answered")); });
+  answer.join();
+  responder.Send(Response::Text(500, "ignored: the first answer wins"));
+  waiting.join();
+  ClientResponse response = later.get_future().get();
+  EXPECT_EQ(response.result_int(), 202);
+  EXPECT_EQ(response.body(), "answered");
+}
+
+TEST_F(ServerTest, AsyncHandlerThatDropsItsResponderGets500) {
+  StartServer();
+  TestClient client(port_);
+  auto response = client.Get("/later/drop");
+  EXPECT_EQ(response.result_int(), 500);
+  EXPECT_EQ(client.Get("/hello").body(), "hello");  // the connection is still usable
+}
+
+TEST_F(ServerTest, StopWithAPendingAsyncAnswerCutsItAndIgnoresALateSend) {
+  ServerOptions options;
+  options.drain_timeout = std::chrono::seconds(0);
+  StartServer(options);
+  std::promise<beast::error_code> read_error;
+  std::thread waiting([&] {
+    TestClient client(port_);
+    client.Send("GET /later/wait HTTP/1.1\r\nHost: x\r\n\r\n");
+    beast::error_code ec;
+    client.TryRead(ec);
+    read_error.set_value(ec);
+  });
+  Responder responder = TakeResponder();
+  server_->Stop();
+  waiting.join();
+  EXPECT_TRUE(read_error.get_future().get());
+  responder.Send(Response::Text(200, "too late"));  // must not touch the stopped server
+  server_.reset();
+  responder.Send(Response::Text(200, "later still"));
+}
+
+TEST_F(ServerTest, SilentFreshConnectionIsClosedAfterTheHeaderTimeout) {
+  ServerOptions options;
+  options.header_timeout = 1s;
+  options.idle_timeout = 60s;
+  StartServer(options);
+  TestClient silent(port_);
+  EXPECT_TRUE(silent.WaitForClose(4s));
+}
+
+TEST_F(ServerTest, ConnectionCapEvictsTheLongestIdleConnection) {
+  ServerOptions options;
+  options.max_connections = 3;
+  StartServer(options);
+  TestClient first(port_);
+  EXPECT_EQ(first.Get("/hello").body(), "hello");
+  std::this_thread::sleep_for(20ms);
+  TestClient second(port_);
+  EXPECT_EQ(second.Get("/hello").body(), "hello");
+  TestClient third(port_);
+  EXPECT_EQ(third.Get("/hello").body(), "hello");
+  // A fourth connection is served; the one idle the longest makes room.
+  TestClient fourth(port_);
+  EXPECT_EQ(fourth.Get("/hello").body(), "hello");
+  EXPECT_TRUE(first.WaitForClose(3s));
+  EXPECT_EQ(third.Get("/hello").body(), "hello");
+}
+
+TEST_F(ServerTest, ConnectionCapWithNothingIdleRefusesTheNewConnection) {
+  ServerOptions options;
+  options.max_connections = 1;
+  options.threads = 2;
+  StartServer(options);
+  std::thread blocked([&] {
+    TestClient client(port_);
+    EXPECT_EQ(client.Get("/gate").body(), "through");
+  });
+  WaitForGateWaiters(1);
+  TestClient refused(port_);
+  EXPECT_TRUE(refused.WaitForClose(3s));
+  OpenGate();
+  blocked.join();
+}
+
+TEST_F(ServerTest, TrickledBodyIsCutAfterTheGracePeriod) {
+  ServerOptions options;
+  options.body_grace = 1s;
+  options.min_body_bytes_per_second = 1000;
+  StartServer(options);
+  TestClient client(port_);
+  client.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n");
+  bool closed = false;
+  for (int i = 0; i < 40 && !closed; ++i) {
+    beast::error_code ec;
+    asio::write(client.socket(), asio::buffer("a", 1), ec);
+    if (ec) break;
+    closed = client.WaitForClose(100ms);
+  }
+  EXPECT_TRUE(closed || client.WaitForClose(3s));
+  TestClient fresh(port_);
+  EXPECT_EQ(fresh.Get("/hello").body(), "hello");
+}
+
+TEST_F(ServerTest, BufferedBodiesShareOneBudget) {
+  ServerOptions options;
+  options.max_buffered_body_bytes = 1000;
+  StartServer(options);
+  TestClient holding(port_);
+  holding.Send("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 800\r\n\r\n" +
+               std::string(400, 'a'));
+  std::this_thread::sleep_for(200ms);  // let the server reserve the first body
+  TestClient second(port_);
+  auto busy = second.Do(bhttp::verb::post, "/echo", std::string(800, 'b'));
+  EXPECT_EQ(busy.result_int(), 503);
+  EXPECT_EQ(busy[bhttp::field::retry_after], "1");
+  holding.Send(std::string(400, 'a'));
+  auto done = holding.Read();
+  EXPECT_EQ(done.result_int(), 200);
+  EXPECT_EQ(done.body().size(), 800u);
+  // The budget came back.
+  TestClient third(port_);
+  EXPECT_EQ(third.Do(bhttp::verb::post, "/echo", std::string(800, 'c')).result_int(), 200);
 }
 
 TEST_F(ServerTest, WaitForSignalReturnsOnStop) {

@@ -16,6 +16,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/logging.h"
+#include "base/process.h"
 #include "base/uri.h"
 #include "http/access_log_middleware.h"
 #include "http/metrics_middleware.h"
@@ -144,6 +145,9 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   options.host = config.host;
   options.port = config.port;
   options.threads = config.threads;
+  options.io_threads = config.io_threads;
+  options.max_connections = static_cast<size_t>(config.max_connections);
+  options.max_buffered_body_bytes = static_cast<uint64_t>(config.max_buffered_body_bytes);
   state->http = std::make_unique<http::HttpServer>(
       options, state->router,
       std::vector<http::Middleware*>{state->request_id.get(), state->tenant.get(),
@@ -171,6 +175,13 @@ int ServerMain(const std::vector<std::string>& args) {
     std::fprintf(stderr, "cairn server: %s\n", s.message().c_str());
     return 2;
   }
+  if (auto files = RaiseOpenFileLimit(); files.ok()) {
+    spdlog::info("open-file limit: {}", *files);
+  } else {
+    spdlog::warn("cannot raise the open-file limit: {}", files.status().ToString());
+  }
+  // Request bodies of 1 MiB and more go back to the system once answered.
+  ReturnLargeBlocksToTheSystem(size_t{1} << 20);
   auto server = CairnServer::Start(config);
   if (!server.ok()) {
     spdlog::error("cannot start: {}", server.status().ToString());

@@ -92,9 +92,24 @@ const std::vector<OptionSpec>& Specs() {
          c.log_level = v;
          return Status::Ok();
        }},
-      {"threads", "0", "HTTP worker threads (0: max(4, 2 x cores))",
+      {"threads", "0", "threads for blocking work: store writes, uploads (0: max(4, 2 x cores))",
        [](ServerConfig& c, const std::string& v) {
          return ParseInt<int>(v, "threads", 0, 1024, c.threads);
+       }},
+      {"io-threads", "0", "HTTP I/O threads (0: cores, at least 2)",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseInt<int>(v, "io-threads", 0, 256, c.io_threads);
+       }},
+      {"max-connections", "10000",
+       "open connections at most (at the cap the longest idle one is closed)",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseInt<int64_t>(v, "max-connections", 1, 1'000'000, c.max_connections);
+       }},
+      {"max-buffered-body-bytes", "268435456",
+       "request bodies held in memory at once, all connections together (503 beyond)",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseInt<int64_t>(v, "max-buffered-body-bytes", 1 << 20, int64_t{1} << 40,
+                                  c.max_buffered_body_bytes);
        }},
       {"sqlite-synchronous-full", "false",
        "fsync SQLite on every commit (survives power loss, not just a crash)",

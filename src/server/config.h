@@ -21,7 +21,10 @@ struct ServerConfig {
   std::string artifacts_uri;
   std::string log_format = "text";  // text | json
   std::string log_level = "info";
-  int threads = 0;                  // 0: max(4, 2 x cores)
+  int threads = 0;     // blocking-work threads; 0: max(4, 2 x cores)
+  int io_threads = 0;  // HTTP I/O threads; 0: cores, at least 2
+  int64_t max_connections = 10000;
+  int64_t max_buffered_body_bytes = int64_t{256} << 20;
   bool sqlite_synchronous_full = false;
   int64_t max_artifact_bytes = int64_t{5} << 30;
   std::string config_file;

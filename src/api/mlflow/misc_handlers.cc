@@ -7,18 +7,29 @@
 namespace cairn::api::mlflow {
 
 void RegisterMiscRoutes(http::Router& router) {
-  router.Add(http::Method::kGet, "/health",
-             [](http::Request&) { return http::Response::Text(200, "OK"); });
-  router.Add(http::Method::kGet, "/version", [](http::Request&) {
-    return http::Response::Text(200, std::string(kMlflowCompatibleVersion));
-  });
+  // These answer from constants: no need to leave the I/O thread.
+  const http::RouteOptions in_memory{.run_inline = true};
+  router.Add(
+      http::Method::kGet, "/health", [](http::Request&) { return http::Response::Text(200, "OK"); },
+      in_memory);
+  router.Add(
+      http::Method::kGet, "/version",
+      [](http::Request&) {
+        return http::Response::Text(200, std::string(kMlflowCompatibleVersion));
+      },
+      in_memory);
   for (const char* prefix : {"/api/3.0/mlflow/server-info", "/ajax-api/3.0/mlflow/server-info"}) {
-    router.Add(http::Method::kGet, prefix, [](http::Request&) {
-      return http::Response::Json(200, R"({"store_type":"SqlStore","workspaces_enabled":false})");
-    });
+    router.Add(
+        http::Method::kGet, prefix,
+        [](http::Request&) {
+          return http::Response::Json(200,
+                                      R"({"store_type":"SqlStore","workspaces_enabled":false})");
+        },
+        in_memory);
   }
   http::RouteOptions otlp_options;
   otlp_options.max_body_bytes = 16 << 20;
+  otlp_options.run_inline = true;
   router.Add(
       http::Method::kPost, "/v1/traces",
       [](http::Request&) {

@@ -10,9 +10,10 @@ std::string_view OpenApiJsonText();
 std::string_view OpenApiDocument() { return OpenApiJsonText(); }
 
 void RegisterOpenApi(http::Router& router) {
-  router.Add(http::Method::kGet, "/api/v1/openapi.json", [](http::Request&) {
-    return http::Response::Json(200, std::string(OpenApiDocument()));
-  });
+  router.Add(
+      http::Method::kGet, "/api/v1/openapi.json",
+      [](http::Request&) { return http::Response::Json(200, std::string(OpenApiDocument())); },
+      http::RouteOptions{.run_inline = true});
 }
 
 }  // namespace cairn::api::v1
