@@ -519,6 +519,48 @@ def test_workspace_header_isolates_tenants(base_url):
     assert call("POST", "/experiments/create", "team-b", json={"name": name}).status_code == 200
 
 
+@pytest.mark.cairn_only
+def test_workspace_names_are_case_insensitive(base_url):
+    name = f"case-{uuid.uuid4().hex}"
+
+    def call(method, path, workspace, **kw):
+        return requests.request(method, base_url + path, timeout=30,
+                                headers={"X-MLFLOW-WORKSPACE": workspace}, **kw)
+
+    r = call("POST", API + "/experiments/create", "Team-A", json={"name": name})
+    assert r.status_code == 200, r.text
+    exp = r.json()["experiment_id"]
+    for spelling in ("team-a", "TEAM-A", "Team-A", "tEaM-a"):
+        r = call("GET", API + "/experiments/get-by-name", spelling,
+                 params={"experiment_name": name})
+        assert r.status_code == 200, (spelling, r.text)
+        assert r.json()["experiment"]["experiment_id"] == exp
+        found = call("POST", API + "/experiments/search", spelling,
+                     json={"max_results": 1000, "filter": f"name = '{name}'"}).json()
+        assert [e["experiment_id"] for e in found["experiments"]] == [exp], spelling
+    # One tenant, so the name is taken in every spelling.
+    r = call("POST", API + "/experiments/create", "team-a", json={"name": name})
+    assert r.status_code == 400 and r.json()["error_code"] == "RESOURCE_ALREADY_EXISTS", r.text
+
+    # The same artifact folder too.
+    run = call("POST", API + "/runs/create", "team-a",
+               json={"experiment_id": exp}).json()["run"]["info"]
+    rel = run["artifact_uri"][len("mlflow-artifacts:/"):].lstrip("/")
+    assert call("PUT", f"{ARTIFACTS}/{rel}/note.txt", "TEAM-A", data=b"shared").status_code == 200
+    r = call("GET", f"{ARTIFACTS}/{rel}/note.txt", "team-a")
+    assert r.status_code == 200 and r.content == b"shared", r.text
+
+    # "DEFAULT" is the default tenant, the one without a header.
+    r = requests.post(base_url + API + "/experiments/create", json={"name": name + "-d"},
+                      timeout=30)
+    assert r.status_code == 200, r.text
+    default_exp = r.json()["experiment_id"]
+    r = call("GET", API + "/experiments/get-by-name", "DEFAULT",
+             params={"experiment_name": name + "-d"})
+    assert r.status_code == 200, r.text
+    assert r.json()["experiment"]["experiment_id"] == default_exp
+
+
 # -- request encodings -------------------------------------------------------------------------
 
 

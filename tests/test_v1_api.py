@@ -10,8 +10,11 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote
 
+import mlflow
+import mlflow.sklearn
 import pytest
 import requests
+from sklearn.linear_model import LinearRegression
 
 from helpers import API, ARTIFACTS, now_ms
 
@@ -430,29 +433,63 @@ def test_lineage(http, base_url, run, logged_model, name):
 # -- delete ------------------------------------------------------------------------------------
 
 
-def test_delete_version_removes_its_files(http, base_url, run, name):
-    extra = {"MLmodel": b"flavors: {}\n", "weights/w.bin": b"\x01" * 1000}
-    upload(http, base_url, run.artifact_uri + "/second", extra)
-    upload(http, base_url, run.artifact_uri + "/notes", {"readme.txt": b"keep me"})
-    register(http, base_url, name, {"run_id": run.run_id, "artifact_path": "model"})
-    register(http, base_url, name, {"run_id": run.run_id, "artifact_path": "second"})
-    # Version 3 shares version 1's files through a different source spelling.
-    register(http, base_url, name, {"artifact_uri": run.artifact_uri + "/model"})
-    assert listing(http, base_url, run.artifact_uri + "/second") == ["MLmodel", "weights"]
+def test_delete_version_keeps_the_runs_and_logged_models_artifacts(http, base_url, tmp_path,
+                                                                   name):
+    """Versions registered with the MLflow client from a run's folder and from a logged model
+    point at files the run and the model own: deleting the versions leaves them downloadable."""
+    src = tmp_path / "model"
+    src.mkdir()
+    for rel, content in MODEL_FILES.items():
+        (src / rel).write_bytes(content)
+    mlflow.set_experiment(f"v1-delete-{uuid.uuid4().hex[:10]}")
+    with mlflow.start_run() as active:
+        mlflow.log_artifacts(str(src), artifact_path="model")
+        mlflow.log_text("keep me", "notes/readme.txt")
+        info = mlflow.sklearn.log_model(LinearRegression().fit([[0.0], [1.0]], [0.0, 1.0]),
+                                        name="lm", pip_requirements=["scikit-learn"])
+    run_id = active.info.run_id
+    by_run = mlflow.register_model(f"runs:/{run_id}/model", name)
+    by_model = mlflow.register_model(info.model_uri, name)
+    assert (int(by_run.version), int(by_model.version)) == (1, 2)
+
+    for version in (by_run.version, by_model.version):
+        r = v1(http, base_url, "DELETE", f"/models/{name}/versions/{version}")
+        assert r.status_code == 200 and r.json() == {}, r.text
+    assert v1(http, base_url, "GET", f"/models/{name}/versions").json()["versions"] == []
+
+    local = Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path="model",
+                                                     dst_path=str(tmp_path / "run")))
+    assert {p.name: p.read_bytes() for p in local.iterdir()} == MODEL_FILES
+    assert mlflow.artifacts.load_text(f"runs:/{run_id}/notes/readme.txt") == "keep me"
+    model = mlflow.sklearn.load_model(info.model_uri)
+    assert model.predict([[2.0]])[0] == pytest.approx(2.0)
+
+
+def test_delete_version_removes_files_only_it_uses(http, base_url, name):
+    """Files uploaded for versions alone, outside every experiment's artifact location, go with
+    the last version that uses them."""
+    base = f"mlflow-artifacts:/v1-uploads/{uuid.uuid4().hex[:10]}"
+    upload(http, base_url, base + "/model", MODEL_FILES)
+    upload(http, base_url, base + "/second", {"MLmodel": b"flavors: {}\n",
+                                              "weights/w.bin": b"\x01" * 1000})
+    upload(http, base_url, base + "/notes", {"readme.txt": b"keep me"})
+    register(http, base_url, name, {"artifact_uri": base + "/model"})
+    register(http, base_url, name, {"artifact_uri": base + "/second"})
+    register(http, base_url, name, {"artifact_uri": base + "/model/"})  # shares version 1's
+    assert listing(http, base_url, base + "/second") == ["MLmodel", "weights"]
 
     r = v1(http, base_url, "DELETE", f"/models/{name}/versions/2")
     assert r.status_code == 200 and r.json() == {}
-    assert listing(http, base_url, run.artifact_uri + "/second") == []
-    assert listing(http, base_url, run.artifact_uri + "/second/weights") == []
-    assert requests.get(f"{base_url}{ARTIFACTS}/{relative(run.artifact_uri)}/second/MLmodel",
+    assert listing(http, base_url, base + "/second") == []
+    assert listing(http, base_url, base + "/second/weights") == []
+    assert requests.get(f"{base_url}{ARTIFACTS}/{relative(base)}/second/MLmodel",
                         timeout=30).status_code == 404
-    # Files another live version uses, and the run's other files, stay.
+    # Files another live version uses, and files no version names, stay.
     assert v1(http, base_url, "DELETE", f"/models/{name}/versions/1").status_code == 200
-    assert listing(http, base_url, run.artifact_uri + "/model") == ["MLmodel", "model.bin"]
-    assert listing(http, base_url, run.artifact_uri + "/notes") == ["readme.txt"]
+    assert listing(http, base_url, base + "/model") == ["MLmodel", "model.bin"]
     assert v1(http, base_url, "DELETE", f"/models/{name}/versions/3").status_code == 200
-    assert listing(http, base_url, run.artifact_uri + "/model") == []
-    assert listing(http, base_url, run.artifact_uri + "/notes") == ["readme.txt"]
+    assert listing(http, base_url, base + "/model") == []
+    assert listing(http, base_url, base + "/notes") == ["readme.txt"]
 
     # The versions are gone from both APIs and their numbers are not reused.
     for version in ("1", "2", "3"):
@@ -468,6 +505,21 @@ def test_delete_version_removes_its_files(http, base_url, run, name):
                  404, "RESOURCE_DOES_NOT_EXIST")
     assert_error(v1(http, base_url, "DELETE", f"/models/{name}/versions/abc"),
                  400, "INVALID_PARAMETER_VALUE")
+
+
+def test_delete_version_keeps_a_runs_files_registered_through_v1(http, base_url, run, name):
+    register(http, base_url, name, {"run_id": run.run_id, "artifact_path": "model"})
+    register(http, base_url, name, {"artifact_uri": run.artifact_uri + "/model"})
+    register(http, base_url, name, {"artifact_uri": run.artifact_uri})
+    for version in (1, 2, 3):
+        assert v1(http, base_url, "DELETE", f"/models/{name}/versions/{version}").status_code == 200
+    assert listing(http, base_url, run.artifact_uri + "/model") == ["MLmodel", "model.bin"]
+    # Even once the run's experiment is deleted: a deleted experiment can be restored.
+    register(http, base_url, name, {"artifact_uri": run.artifact_uri + "/model"})
+    mlflow_call(http, base_url, "POST", "/experiments/delete",
+                {"experiment_id": run.experiment_id})
+    assert v1(http, base_url, "DELETE", f"/models/{name}/versions/4").status_code == 200
+    assert listing(http, base_url, run.artifact_uri + "/model") == ["MLmodel", "model.bin"]
 
 
 def test_v1_is_scoped_to_the_workspace(http, base_url, name):

@@ -139,7 +139,8 @@ ParsedModelsArgs ParseModelsArgs(const std::vector<std::string>& args,
   promote->add_flag("--archive-previous", cmd.archive_previous,
                     "Archive the versions that held the stage or alias before");
 
-  CLI::App* del = app.add_subcommand("delete", "Delete a version and its artifacts.");
+  CLI::App* del = app.add_subcommand(
+      "delete", "Delete a version, and the files only it uses (never a run's or logged model's).");
   del->fallthrough();
   del->add_option("name", cmd.name, "Registered model name")->required();
   del->add_option("--version", cmd.version, "Version number")->required();

@@ -4,6 +4,9 @@
 
 #include <boost/json.hpp>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "http/access_log_middleware.h"
 #include "http/request_id_middleware.h"
@@ -68,12 +71,29 @@ TEST(TenantMiddlewareTest, DefaultsWithoutHeader) {
 TEST(TenantMiddlewareTest, UsesValidWorkspaceHeader) {
   TenantMiddleware middleware;
   Request request;
-  request.headers.Add("x-mlflow-workspace", "team_A-1");
+  request.headers.Add("x-mlflow-workspace", "team_a-1");
   EXPECT_FALSE(middleware.OnRequest(request).has_value());
-  EXPECT_EQ(request.context.tenant, "team_A-1");
+  EXPECT_EQ(request.context.tenant, "team_a-1");
   Request longest;
   longest.headers.Add("X-MLFLOW-WORKSPACE", std::string(63, 'w'));
   EXPECT_FALSE(middleware.OnRequest(longest).has_value());
+}
+
+TEST(TenantMiddlewareTest, WorkspaceNamesAreCaseInsensitiveAndFoldedToLowerCase) {
+  TenantMiddleware middleware;
+  for (const auto& [header, tenant] : std::vector<std::pair<std::string, std::string>>{
+           {"Team-A", "team-a"},
+           {"team-a", "team-a"},
+           {"TEAM-A", "team-a"},
+           {"team_A-1", "team_a-1"},
+           {"DEFAULT", "default"},
+           {"Default", "default"},
+           {"MiXeD_Case_0123456789", "mixed_case_0123456789"}}) {
+    Request request;
+    request.headers.Add("X-MLFLOW-WORKSPACE", header);
+    EXPECT_FALSE(middleware.OnRequest(request).has_value()) << header;
+    EXPECT_EQ(request.context.tenant, tenant) << header;
+  }
 }
 
 TEST(TenantMiddlewareTest, RejectsInvalidWorkspaceWith400) {

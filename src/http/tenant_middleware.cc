@@ -28,7 +28,12 @@ std::optional<Response> TenantMiddleware::OnRequest(Request& request) {
         "Invalid workspace name '" + shown + "' in header " + std::string(kWorkspaceHeader) +
         ": use 1 to 63 characters from letters, digits, '_' and '-'"));
   }
+  // Tenant names are case-insensitive; the lower-case spelling is the canonical one, so
+  // "Team-A" and "team-a" share their experiments, models and artifact folder.
   request.context.tenant.assign(*workspace);
+  for (char& c : request.context.tenant) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
   return std::nullopt;
 }
 

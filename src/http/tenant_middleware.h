@@ -9,8 +9,11 @@ namespace cairn::http {
 
 // Sets request.context.tenant from the MLflow workspace header X-MLFLOW-WORKSPACE, or
 // "default" when it is absent. A workspace name must be 1..63 characters of [A-Za-z0-9_-];
-// anything else is answered with 400 INVALID_PARAMETER_VALUE. Stands in until authentication
-// derives the tenant from the caller. Thread-safe (stateless).
+// anything else is answered with 400 INVALID_PARAMETER_VALUE. Tenant names are
+// case-insensitive: the header's value is folded to lower case, the canonical form, before use,
+// so "Team-A" and "team-a" name the same tenant (the same experiments, models and artifact
+// folder) and "DEFAULT" names the default tenant. Stands in until authentication derives the
+// tenant from the caller. Thread-safe (stateless).
 class TenantMiddleware final : public Middleware {
  public:
   static constexpr std::string_view kWorkspaceHeader = "X-MLFLOW-WORKSPACE";

@@ -9,8 +9,10 @@
 namespace cairn::metadata {
 namespace {
 
-StatusOr<SqliteOptions> SqliteOptionsFromQuery(std::string_view query) {
+StatusOr<SqliteOptions> SqliteOptionsFromQuery(std::string_view query,
+                                               const MetadataStoreOptions& store_options) {
   SqliteOptions options;
+  options.synchronous_full = store_options.sqlite_synchronous_full;
   while (!query.empty()) {
     size_t amp = query.find('&');
     std::string_view pair = query.substr(0, amp);
@@ -23,6 +25,11 @@ StatusOr<SqliteOptions> SqliteOptionsFromQuery(std::string_view query) {
       if (value == "full" || value == "FULL") {
         options.synchronous_full = true;
       } else if (value == "normal" || value == "NORMAL") {
+        if (store_options.sqlite_synchronous_full) {
+          return InvalidArgument(
+              "sqlite URI: synchronous=normal contradicts --sqlite-synchronous-full "
+              "(sqlite_synchronous_full); drop one of them");
+        }
         options.synchronous_full = false;
       } else {
         return InvalidArgument("sqlite URI: synchronous must be 'normal' or 'full'");
@@ -60,9 +67,11 @@ StatusOr<std::string> SqlitePathFromUri(const Uri& uri) {
 
 Status RegisterBuiltinMetadataStores(MetadataStoreRegistry& registry) {
   return registry.Register(
-      "sqlite", [](const Uri& uri) -> StatusOr<std::unique_ptr<MetadataStore>> {
+      "sqlite",
+      [](const Uri& uri,
+         const MetadataStoreOptions& store_options) -> StatusOr<std::unique_ptr<MetadataStore>> {
         ASSIGN_OR_RETURN(std::string path, SqlitePathFromUri(uri));
-        ASSIGN_OR_RETURN(SqliteOptions options, SqliteOptionsFromQuery(uri.query));
+        ASSIGN_OR_RETURN(SqliteOptions options, SqliteOptionsFromQuery(uri.query, store_options));
         if (path != ":memory:") {
           std::filesystem::path parent = std::filesystem::path(path).parent_path();
           if (!parent.empty()) {

@@ -4,6 +4,10 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <memory>
+#include <string>
+
+#include "metadata/sqlite/sqlite_metadata_store.h"
 
 namespace cairn::metadata {
 namespace {
@@ -41,7 +45,7 @@ TEST(MetadataStoreFactoryTest, RegistersSqliteAndCreatesParentDirectories) {
   std::string db = tmpl + "/nested/dir/meta.db";
   auto uri = Uri::Parse("sqlite:///" + db + "?synchronous=full&readers=2");
   ASSERT_TRUE(uri.ok());
-  auto store = registry.Create("sqlite", *uri);
+  auto store = registry.Create("sqlite", *uri, {});
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   ASSERT_TRUE((*store)->EnsureDefaultExperiment("t", "file:///a", 1).ok());
   auto e = (*store)->GetExperiment("t", "0");
@@ -52,10 +56,47 @@ TEST(MetadataStoreFactoryTest, RegistersSqliteAndCreatesParentDirectories) {
 
   auto bad = Uri::Parse("sqlite:///" + db + "?synchronous=sometimes");
   ASSERT_TRUE(bad.ok());
-  EXPECT_EQ(registry.Create("sqlite", *bad).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry.Create("sqlite", *bad, {}).status().code(), StatusCode::kInvalidArgument);
   auto unknown = Uri::Parse("sqlite:///" + db + "?colour=blue");
   ASSERT_TRUE(unknown.ok());
-  EXPECT_EQ(registry.Create("sqlite", *unknown).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(registry.Create("sqlite", *unknown, {}).status().code(), StatusCode::kInvalidArgument);
+  std::filesystem::remove_all(tmpl);
+}
+
+// PRAGMA synchronous of the store the registry made for `uri` and `options` (1 NORMAL, 2 FULL),
+// or the status of the failed Create.
+StatusOr<int> SynchronousOf(const std::string& uri, const MetadataStoreOptions& options) {
+  MetadataStoreRegistry registry;
+  RETURN_IF_ERROR(RegisterBuiltinMetadataStores(registry));
+  ASSIGN_OR_RETURN(Uri parsed, Uri::Parse(uri));
+  ASSIGN_OR_RETURN(std::unique_ptr<MetadataStore> store,
+                   registry.Create("sqlite", parsed, options));
+  auto* sqlite = dynamic_cast<SqliteMetadataStore*>(store.get());
+  if (sqlite == nullptr) return Internal("not a SqliteMetadataStore");
+  return sqlite->SynchronousForTest();
+}
+
+TEST(MetadataStoreFactoryTest, SqliteSynchronousFullOptionAgreesWithTheUriOrIsRefused) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-factory-XXXXXX").string();
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  const std::string db = "sqlite:///" + tmpl + "/meta.db";
+  const MetadataStoreOptions full{.sqlite_synchronous_full = true};
+  auto expect = [](const std::string& uri, const MetadataStoreOptions& options, int want) {
+    auto got = SynchronousOf(uri, options);
+    ASSERT_TRUE(got.ok()) << uri << ": " << got.status().ToString();
+    EXPECT_EQ(*got, want) << uri
+                          << " with sqlite_synchronous_full=" << options.sqlite_synchronous_full;
+  };
+  expect(db, {}, 1);  // NORMAL by default
+  expect(db, full, 2);
+  expect(db + "?readers=1", full, 2);
+  expect(db + "?synchronous=full", {}, 2);
+  expect(db + "?synchronous=full", full, 2);
+  expect(db + "?synchronous=normal", {}, 1);
+  auto conflict = SynchronousOf(db + "?synchronous=normal", full);
+  EXPECT_EQ(conflict.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(conflict.status().message().find("--sqlite-synchronous-full"), std::string::npos)
+      << conflict.status().message();
   std::filesystem::remove_all(tmpl);
 }
 

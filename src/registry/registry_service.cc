@@ -121,6 +121,17 @@ bool Overlaps(std::string_view a, std::string_view b) {
   return b.size() == a.size() || b[a.size()] == '/';
 }
 
+// True for "mlflow-artifacts:" and "mlflow-artifacts:/": the top of the tenant's tree in Cairn's
+// artifact service, which ArtifactServicePath does not map to a path.
+bool IsArtifactServiceTop(std::string_view location) {
+  if (!StartsWithIgnoreCase(location, kArtifactServiceScheme)) return false;
+  std::string_view rest = location.substr(kArtifactServiceScheme.size());
+  if (rest.substr(0, 2) == "//") return false;
+  if (!rest.empty() && rest[0] == '/') rest.remove_prefix(1);
+  StatusOr<std::string> normalized = artifact::NormalizeArtifactPath(rest);
+  return normalized.ok() && normalized->empty();
+}
+
 }  // namespace
 
 // ---- Pure helpers ----
@@ -756,9 +767,15 @@ Status RegistryService::DeleteVersionAndArtifacts(std::string_view tenant, std::
   std::string location =
       existing.storage_location.empty() ? existing.source : existing.storage_location;
   std::optional<std::string> files = ArtifactServicePath(tenant, location);
+  // Never the tenant's folder or a folder right below it, whoever else owns them. Ownership is
+  // settled before anything changes, so a failed lookup leaves the version in place.
+  if (files && std::count(files->begin(), files->end(), '/') < 2) files.reset();
+  if (files) {
+    ASSIGN_OR_RETURN(bool owned, OverlapsAnExperiment(tenant, *files));
+    if (owned) files.reset();
+  }
   RETURN_IF_ERROR(registry_.DeleteModelVersion(tenant, name, v, clock_.NowMillis()));
-  // Keep the tenant's and an experiment's whole tree out of reach of a stray source.
-  if (!files || std::count(files->begin(), files->end(), '/') < 2) return Status::Ok();
+  if (!files) return Status::Ok();
 
   metadata::SearchModelVersionsQuery query;
   query.page.max_results = 10000;
@@ -780,6 +797,23 @@ Status RegistryService::DeleteVersionAndArtifacts(std::string_view tenant, std::
                       " was deleted but its files could not be: " + deleted.message());
   }
   return Status::Ok();
+}
+
+StatusOr<bool> RegistryService::OverlapsAnExperiment(std::string_view tenant,
+                                                     std::string_view files) {
+  metadata::SearchExperimentsQuery query;
+  query.view_type = metadata::ViewType::kAll;
+  query.page.max_results = 1000;
+  while (true) {
+    ASSIGN_OR_RETURN(auto page, tracking_.SearchExperiments(tenant, query));
+    for (const auto& experiment : page.items) {
+      if (IsArtifactServiceTop(experiment.artifact_location)) return true;
+      std::optional<std::string> root = ArtifactServicePath(tenant, experiment.artifact_location);
+      if (root && Overlaps(files, *root)) return true;
+    }
+    if (!page.has_more) return false;
+    query.page.offset += query.page.max_results;
+  }
 }
 
 StatusOr<Lineage> RegistryService::GetLineage(std::string_view tenant, std::string_view name,

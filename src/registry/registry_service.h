@@ -207,12 +207,19 @@ class RegistryService {
                                               std::optional<std::string> stage,
                                               std::optional<std::string> alias,
                                               bool archive_previous);
-  // Deletes the version, then its files in `artifacts` when the location is in Cairn's artifact
-  // service (see ArtifactServicePath) and no other live version of any model in the tenant uses
-  // the same location, a directory inside it, or a directory around it. These files may be a
-  // run's or a logged model's: deleting the version deletes what it points at. The deletion
-  // guard may refuse. When deleting the files fails, the version stays deleted and the error is
-  // returned.
+  // Deletes the version, then its files in `artifacts`, but only files that nothing else owns:
+  //   - the location is in Cairn's artifact service (see ArtifactServicePath), at least two
+  //     levels below the tenant;
+  //   - it is neither inside nor around the artifact location of any of the tenant's
+  //     experiments, active or deleted. Runs and logged models keep their files under their
+  //     experiment's location (<root>/<run_id>/artifacts, <root>/models/<model_id>/artifacts),
+  //     so a version registered from a run or a logged model leaves their files alone;
+  //   - no other live version of any model in the tenant uses the same location, a directory
+  //     inside it, or a directory around it.
+  // Otherwise only the version goes. What is deleted is thus what was uploaded for the version
+  // alone, e.g. with `artifact_uri` pointing outside every experiment. The deletion guard may
+  // refuse. When the experiments cannot be read, nothing is deleted and the error is returned;
+  // when deleting the files fails, the version stays deleted and the error is returned.
   Status DeleteVersionAndArtifacts(std::string_view tenant, std::string_view name,
                                    std::string_view version, artifact::ArtifactStore& artifacts);
   // The version with its run (from run_id, else the logged model's source run), the run's
@@ -225,6 +232,9 @@ class RegistryService {
   Status PrepareModelVersion(std::string_view tenant, metadata::CreateModelVersionRequest& request);
   // The storage location a models:/<name>/... URI points at.
   StatusOr<std::string> ResolveRegisteredModelUri(std::string_view tenant, const ModelsUri& uri);
+  // True when the artifact-service path `files` (see ArtifactServicePath) is inside or around
+  // the artifact location of one of the tenant's experiments, deleted ones included.
+  StatusOr<bool> OverlapsAnExperiment(std::string_view tenant, std::string_view files);
   // Runs the deletion guard, if any, on `version`.
   Status CheckDeletionAllowed(std::string_view tenant, const metadata::ModelVersion& version);
 

@@ -779,41 +779,112 @@ TEST_F(RegistryServiceStoreTest, PromoteToStageAndAliasRecordsThePrincipal) {
       StatusCode::kNotFound);
 }
 
-TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsKeepsSharedFiles) {
+TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsNeverTakesARunsOrLoggedModelsFiles) {
   MakeRun(kRunA);
-  std::string dir = "default/0/" + std::string(kRunA) + "/artifacts/model";
+  MakeLoggedModel("m-0123", "lm", kRunA);
+  std::string run_dir = "default/0/" + std::string(kRunA) + "/artifacts";
+  std::string model_dir = "default/0/models/m-0123/artifacts";
+  WriteFile(run_dir + "/model/MLmodel", "flavors: {}");
+  WriteFile(run_dir + "/notes.txt", "1");
+  WriteFile(model_dir + "/MLmodel", "flavors: {}");
+  MustCreateModel("m");
+  MustVersion("m", "runs:/" + std::string(kRunA) + "/model");
+  MustVersion("m", "models:/m-0123");
+  MustVersion("m", "mlflow-artifacts:/0/" + std::string(kRunA) + "/artifacts/model");
+  MustVersion("m", "runs:/" + std::string(kRunA) + "/");  // the whole run directory
+
+  for (std::string_view v : {"1", "2", "3", "4"}) {
+    ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "m", v, *artifacts_).ok()) << v;
+    EXPECT_EQ(service_->GetModelVersion(kTenant, "m", v).status().code(), StatusCode::kNotFound);
+  }
+  EXPECT_TRUE(FileExists(run_dir + "/model/MLmodel")) << "the run owns its artifacts";
+  EXPECT_TRUE(FileExists(run_dir + "/notes.txt"));
+  EXPECT_TRUE(FileExists(model_dir + "/MLmodel")) << "the logged model owns its artifacts";
+}
+
+TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsSparesEveryExperimentsTree) {
+  // A deleted experiment keeps its runs (they can be restored), so its tree is spared too.
+  auto deleted = store_->CreateExperiment(kTenant, "old", "mlflow-artifacts:/archive/old",
+                                          "mlflow-artifacts:", {}, 1);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  ASSERT_TRUE(store_->DeleteExperiment(kTenant, *deleted, 2).ok());
+  ASSERT_TRUE(store_
+                  ->CreateExperiment(kTenant, "team", "mlflow-artifacts:/teams/a/exp",
+                                     "mlflow-artifacts:", {}, 3)
+                  .ok());
+  WriteFile("default/archive/old/r1/artifacts/model/MLmodel", "x");
+  WriteFile("default/teams/a/exp/r2/artifacts/model/MLmodel", "x");
+  WriteFile("default/teams/a/notes.txt", "x");
+  MustCreateModel("m");
+  MustVersion("m", "mlflow-artifacts:/archive/old/r1/artifacts/model");  // inside a deleted one
+  MustVersion("m", "mlflow-artifacts:/teams/a");                         // around an experiment
+  MustVersion("m", "mlflow-artifacts:/0");                               // an experiment's root
+  for (std::string_view v : {"1", "2", "3"}) {
+    ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "m", v, *artifacts_).ok()) << v;
+    EXPECT_EQ(service_->GetModelVersion(kTenant, "m", v).status().code(), StatusCode::kNotFound);
+  }
+  EXPECT_TRUE(FileExists("default/archive/old/r1/artifacts/model/MLmodel"));
+  EXPECT_TRUE(FileExists("default/teams/a/exp/r2/artifacts/model/MLmodel"));
+  EXPECT_TRUE(FileExists("default/teams/a/notes.txt"));
+}
+
+TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsSparesAllOfAnExperimentAtTheTop) {
+  ASSERT_TRUE(
+      store_->CreateExperiment(kTenant, "top", "mlflow-artifacts:/", "mlflow-artifacts:", {}, 1)
+          .ok());
+  WriteFile("default/registry/churn/v1/MLmodel", "x");
+  MustCreateModel("m");
+  MustVersion("m", "mlflow-artifacts:/registry/churn/v1");
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "m", "1", *artifacts_).ok());
+  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "1").status().code(), StatusCode::kNotFound);
+  EXPECT_TRUE(FileExists("default/registry/churn/v1/MLmodel"));
+}
+
+TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsDeletesFilesNothingElseOwns) {
+  // Files uploaded to the artifact service outside every experiment's tree belong to the
+  // versions that use them; they go with the last of those versions.
+  std::string dir = "default/registry/churn/v1";
   WriteFile(dir + "/MLmodel", "flavors: {}");
-  WriteFile("default/0/" + std::string(kRunA) + "/artifacts/metrics.txt", "1");
+  WriteFile(dir + "/weights/w.bin", "w");
+  WriteFile("default/registry/churn/readme.txt", "keep");
   MustCreateModel("a");
   MustCreateModel("b");
-  std::string source = "runs:/" + std::string(kRunA) + "/model";
-  MustVersion("a", source);
-  MustVersion("b", source);
+  MustVersion("a", "mlflow-artifacts:/registry/churn/v1");
+  MustVersion("b", "mlflow-artifacts:/registry/churn/v1/weights");  // inside version a/1's
 
   ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "a", "1", *artifacts_).ok());
   EXPECT_EQ(service_->GetModelVersion(kTenant, "a", "1").status().code(), StatusCode::kNotFound);
-  EXPECT_TRUE(FileExists(dir + "/MLmodel")) << "b/1 still uses the files";
+  EXPECT_TRUE(FileExists(dir + "/MLmodel")) << "b/1 uses a directory inside";
+  EXPECT_TRUE(FileExists(dir + "/weights/w.bin"));
 
   ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "b", "1", *artifacts_).ok());
+  EXPECT_FALSE(FileExists(dir + "/weights/w.bin"));
+  EXPECT_TRUE(FileExists(dir + "/MLmodel")) << "only the version's own directory goes";
+  EXPECT_TRUE(FileExists("default/registry/churn/readme.txt"));
+
+  // A version whose files lie outside the artifact service keeps nothing from being deleted.
+  MustVersion("a", "s3://bucket/model");
+  MustVersion("a", "mlflow-artifacts:/registry/churn/v1");
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "a", "2", *artifacts_).ok());
+  EXPECT_EQ(service_->GetModelVersion(kTenant, "a", "2").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "a", "3", *artifacts_).ok());
   EXPECT_FALSE(FileExists(dir + "/MLmodel"));
-  EXPECT_TRUE(FileExists("default/0/" + std::string(kRunA) + "/artifacts/metrics.txt"))
-      << "only the version's own directory goes";
+  EXPECT_TRUE(FileExists("default/registry/churn/readme.txt"));
 }
 
-TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsLeavesForeignAndNestedLocations) {
-  MakeRun(kRunA);
-  std::string run_dir = "default/0/" + std::string(kRunA) + "/artifacts";
-  WriteFile(run_dir + "/model/MLmodel", "x");
+TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsLooksOnlyAtTheTenantsExperiments) {
+  // Another tenant's experiment at the same relative location owns nothing here.
+  ASSERT_TRUE(store_
+                  ->CreateExperiment(kOtherTenant, "e", "mlflow-artifacts:/registry/x",
+                                     "mlflow-artifacts:", {}, 1)
+                  .ok());
+  WriteFile("default/registry/x/MLmodel", "x");
+  WriteFile("other/registry/x/r/artifacts/f", "x");
   MustCreateModel("m");
-  MustVersion("m", "runs:/" + std::string(kRunA) + "/");       // the whole run directory
-  MustVersion("m", "runs:/" + std::string(kRunA) + "/model");  // inside it
-  MustVersion("m", "s3://bucket/model");
+  MustVersion("m", "mlflow-artifacts:/registry/x");
   ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "m", "1", *artifacts_).ok());
-  EXPECT_TRUE(FileExists(run_dir + "/model/MLmodel")) << "version 2 lives inside";
-  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "m", "3", *artifacts_).ok());
-  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "3").status().code(), StatusCode::kNotFound);
-  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "m", "2", *artifacts_).ok());
-  EXPECT_FALSE(FileExists(run_dir + "/model/MLmodel"));
+  EXPECT_FALSE(FileExists("default/registry/x/MLmodel"));
+  EXPECT_TRUE(FileExists("other/registry/x/r/artifacts/f"));
 }
 
 TEST_F(RegistryServiceStoreTest, DeletionGuardCanRefuse) {

@@ -81,6 +81,8 @@ CairnServer::~CairnServer() { Stop(); }
 
 uint16_t CairnServer::port() const { return state_->port; }
 
+metadata::MetadataStore& CairnServer::MetadataStoreForTest() { return *state_->metadata_store; }
+
 void CairnServer::WaitForSignal() { state_->http->WaitForSignal(); }
 
 void CairnServer::Stop() {
@@ -96,8 +98,10 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   metadata::MetadataStoreRegistry metadata_registry;
   RETURN_IF_ERROR(metadata::RegisterBuiltinMetadataStores(metadata_registry));
   ASSIGN_OR_RETURN(Uri backend_uri, Uri::Parse(config.backend_store_uri));
+  metadata::MetadataStoreOptions store_options;
+  store_options.sqlite_synchronous_full = config.sqlite_synchronous_full;
   ASSIGN_OR_RETURN(state->metadata_store,
-                   metadata_registry.Create(backend_uri.scheme, backend_uri));
+                   metadata_registry.Create(backend_uri.scheme, backend_uri, store_options));
 
   artifact::ArtifactStoreRegistry artifact_registry;
   RETURN_IF_ERROR(artifact::RegisterBuiltinArtifactStores(artifact_registry));

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "base/status.h"
+#include "metadata/metadata_store.h"
 #include "server/config.h"
 
 namespace cairn::server {
@@ -16,6 +17,8 @@ class CairnServer {
   ~CairnServer();
 
   uint16_t port() const;
+  // The metadata store the server opened, to check in tests that configuration reached it.
+  metadata::MetadataStore& MetadataStoreForTest();
   // Serves until SIGINT/SIGTERM, then drains in-flight requests and returns.
   void WaitForSignal();
   void Stop();

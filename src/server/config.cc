@@ -112,7 +112,8 @@ const std::vector<OptionSpec>& Specs() {
                                   c.max_buffered_body_bytes);
        }},
       {"sqlite-synchronous-full", "false",
-       "fsync SQLite on every commit (survives power loss, not just a crash)",
+       "fsync SQLite on every commit (survives power loss, not just a crash); an error with a "
+       "sqlite backend URI's ?synchronous=normal",
        [](ServerConfig& c, const std::string& v) {
          return ParseBool(v, "sqlite-synchronous-full", c.sqlite_synchronous_full);
        }},

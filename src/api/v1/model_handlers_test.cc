@@ -329,7 +329,7 @@ TEST_F(ModelHandlersTest, PromoteRejectsBadRequests) {
               404, "RESOURCE_DOES_NOT_EXIST");
 }
 
-TEST_F(ModelHandlersTest, DeleteRemovesTheVersionAndItsArtifacts) {
+TEST_F(ModelHandlersTest, DeleteRemovesTheVersionButNotItsRunsArtifacts) {
   env_.CreateRun(kRun1);
   env_.CreateRun(kRun2);
   MustRegister("iris", kRun1);
@@ -343,12 +343,11 @@ TEST_F(ModelHandlersTest, DeleteRemovesTheVersionAndItsArtifacts) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(ModelApiEnv::Body(r), bj::object());
 
-  auto listed = env_.artifacts().List(dir1);
-  ASSERT_TRUE(listed.ok());
-  EXPECT_TRUE(listed->empty());
-  listed = env_.artifacts().List(dir2);
-  ASSERT_TRUE(listed.ok());
-  EXPECT_EQ(listed->size(), 1u);  // the other version's files stay
+  for (const std::string& dir : {dir1, dir2}) {
+    auto listed = env_.artifacts().List(dir);
+    ASSERT_TRUE(listed.ok());
+    EXPECT_EQ(listed->size(), 1u) << dir << ": the run owns its files";
+  }
 
   bj::object page = ModelApiEnv::Body(env_.Call(Method::kGet, "/api/v1/models/iris/versions"));
   EXPECT_EQ(VersionNumbers(page), (std::vector<int64_t>{2}));
@@ -358,6 +357,21 @@ TEST_F(ModelHandlersTest, DeleteRemovesTheVersionAndItsArtifacts) {
               "RESOURCE_DOES_NOT_EXIST");
   ExpectError(env_.Call(Method::kDelete, "/api/v1/models/iris/versions/x"), 400,
               "INVALID_PARAMETER_VALUE");
+}
+
+TEST_F(ModelHandlersTest, DeleteRemovesFilesUploadedForTheVersionAlone) {
+  const std::string dir = "default/registry/iris/v1";
+  WriteArtifact(dir + "/MLmodel", "flavors: {}");
+  bj::object body{{"name", "iris"},
+                  {"source", bj::object{{"artifact_uri", "mlflow-artifacts:/registry/iris/v1"}}}};
+  http::Response created = env_.Call(Method::kPost, "/api/v1/models/register", bj::serialize(body));
+  ASSERT_EQ(created.status, 201) << created.body;
+
+  http::Response r = env_.Call(Method::kDelete, "/api/v1/models/iris/versions/1");
+  ASSERT_EQ(r.status, 200) << r.body;
+  auto listed = env_.artifacts().List(dir);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_TRUE(listed->empty());
 }
 
 TEST_F(ModelHandlersTest, DeleteIsRefusedWhileTheGuardSaysInUse) {

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -20,7 +21,8 @@ namespace {
 // Names starting with kTempPrefix are reserved: never listed, never accepted as paths.
 constexpr std::string_view kTempPrefix = ".cairn-tmp-";
 constexpr std::string_view kStagingDir = ".cairn-tmp-staging";
-// Staged files this old are leftovers of a crash; Open removes them.
+// Staged files whose owner cannot be told apart from a live one (the flat layout of earlier
+// versions, or a filesystem without flock) count as leftovers of a crash once this old.
 constexpr int64_t kStaleStagingSeconds = int64_t{24} * 3600;
 constexpr int kDirFlags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
 
@@ -109,18 +111,6 @@ StatusOr<UniqueFd> ReopenDir(int dir_fd, std::string_view path) {
   return UniqueFd(fd);
 }
 
-// The hidden directory below the root where uploads are staged until they are committed
-// (same filesystem, so the final rename is atomic). Created on demand.
-StatusOr<UniqueFd> OpenStaging(int root_fd, std::string_view path) {
-  if (::mkdirat(root_fd, std::string(kStagingDir).c_str(), 0700) != 0 && errno != EEXIST) {
-    return Unavailable("cannot stage '" + std::string(path) + "': " + std::strerror(errno));
-  }
-  int fd = ::openat(root_fd, std::string(kStagingDir).c_str(), kDirFlags);
-  if (fd < 0)
-    return Unavailable("cannot stage '" + std::string(path) + "': " + std::strerror(errno));
-  return UniqueFd(fd);
-}
-
 // Opens the directory made of segments [0, count) below root_fd without following symbolic
 // links, creating missing directories when `create` is set. NOT_FOUND when one is missing,
 // INVALID_ARGUMENT when one is a file or a link.
@@ -172,24 +162,6 @@ StatusOr<std::vector<std::string>> ReadNames(int dir_fd, std::string_view path) 
   return names;
 }
 
-// Best effort: removes staged files a crashed process left behind. Young ones may belong to
-// another live process sharing the root, so they stay.
-void RemoveStaleStagedFiles(int root_fd) {
-  int fd = ::openat(root_fd, std::string(kStagingDir).c_str(), kDirFlags);
-  if (fd < 0) return;
-  UniqueFd staging(fd);
-  auto names = ReadNames(staging.get(), "");
-  if (!names.ok()) return;
-  const int64_t cutoff = static_cast<int64_t>(::time(nullptr)) - kStaleStagingSeconds;
-  for (const std::string& name : *names) {
-    struct stat st {};
-    if (::fstatat(staging.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-        S_ISREG(st.st_mode) && static_cast<int64_t>(st.st_mtime) < cutoff) {
-      ::unlinkat(staging.get(), name.c_str(), 0);
-    }
-  }
-}
-
 Status RemoveEntry(int parent_fd, const std::string& name, std::string_view path);
 
 Status RemoveContents(int dir_fd, std::string_view path) {
@@ -216,6 +188,99 @@ Status RemoveEntry(int parent_fd, const std::string& name, std::string_view path
     if (errno != ENOTEMPTY && errno != EEXIST) return ErrnoStatus(errno, "cannot delete", path);
   }
   return Unavailable("cannot delete '" + std::string(path) + "': it keeps being written to");
+}
+
+// ---- Staging ----
+//
+// Uploads are staged in <root>/.cairn-tmp-staging/<id>/, one folder per open store, on the same
+// filesystem as their targets so that the final rename is atomic. The store holds an exclusive
+// flock on its folder, and every writer a duplicate of that descriptor, so the lock lasts until
+// the store and all its writers are gone, however they go. A folder whose lock is free therefore
+// belongs to nobody any more, and Open removes it with everything staged in it at once; folders
+// of stores still open, in this process or another sharing the root, are left alone.
+
+// True when `fd` is still the directory `name` in `parent_fd` (not removed or replaced).
+bool IsStillNamed(int fd, int parent_fd, const std::string& name) {
+  struct stat own {};
+  struct stat named {};
+  return ::fstat(fd, &own) == 0 &&
+         ::fstatat(parent_fd, name.c_str(), &named, AT_SYMLINK_NOFOLLOW) == 0 &&
+         own.st_dev == named.st_dev && own.st_ino == named.st_ino;
+}
+
+// Removes the regular files in `dir_fd` last modified before `cutoff` (seconds since the epoch).
+void RemoveFilesOlderThan(int dir_fd, int64_t cutoff) {
+  auto names = ReadNames(dir_fd, "");
+  if (!names.ok()) return;
+  for (const std::string& name : *names) {
+    struct stat st {};
+    if (::fstatat(dir_fd, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+        static_cast<int64_t>(st.st_mtime) < cutoff) {
+      ::unlinkat(dir_fd, name.c_str(), 0);
+    }
+  }
+}
+
+// Best effort: removes what stores that are gone (crashed, killed, or closed with a writer
+// still open) staged.
+void SweepStaging(int root_fd) {
+  int fd = ::openat(root_fd, std::string(kStagingDir).c_str(), kDirFlags);
+  if (fd < 0) return;
+  UniqueFd staging(fd);
+  auto names = ReadNames(staging.get(), "");
+  if (!names.ok()) return;
+  const int64_t cutoff = static_cast<int64_t>(::time(nullptr)) - kStaleStagingSeconds;
+  RemoveFilesOlderThan(staging.get(), cutoff);  // the flat layout of earlier versions
+  for (const std::string& name : *names) {
+    int dir_fd = ::openat(staging.get(), name.c_str(), kDirFlags);
+    if (dir_fd < 0) continue;  // a file, or gone meanwhile
+    UniqueFd dir(dir_fd);
+    if (::flock(dir.get(), LOCK_EX | LOCK_NB) != 0) {
+      // Held: a live store's. Any other error: locks do not work here, so fall back to age.
+      if (errno != EWOULDBLOCK) RemoveFilesOlderThan(dir.get(), cutoff);
+      continue;
+    }
+    // Another Open may have swept it between our openat and flock.
+    if (!IsStillNamed(dir.get(), staging.get(), name)) continue;
+    RemoveContents(dir.get(), "").IgnoreError();
+    ::unlinkat(staging.get(), name.c_str(), AT_REMOVEDIR);
+  }
+}
+
+// A store's staging folder: its locked descriptor and its name in the staging directory.
+struct StagingFolder {
+  UniqueFd fd;
+  std::string name;
+};
+
+// Creates and locks a new staging folder for a store.
+StatusOr<StagingFolder> CreateStagingFolder(int root_fd) {
+  auto failed = [](std::string_view what) {
+    return Unavailable("cannot create the upload staging directory: " + std::string(what) + ": " +
+                       std::strerror(errno));
+  };
+  if (::mkdirat(root_fd, std::string(kStagingDir).c_str(), 0700) != 0 && errno != EEXIST) {
+    return failed("mkdir");
+  }
+  int fd = ::openat(root_fd, std::string(kStagingDir).c_str(), kDirFlags);
+  if (fd < 0) return failed("open");
+  UniqueFd staging(fd);
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    std::string name = IdGenerator::Default().Hex32();
+    if (::mkdirat(staging.get(), name.c_str(), 0700) != 0) {
+      if (errno == EEXIST) continue;
+      return failed("mkdir");
+    }
+    // Until it is locked, a sweeping Open elsewhere may take the new folder for a dead store's
+    // and remove it; then try another.
+    int dir_fd = ::openat(staging.get(), name.c_str(), kDirFlags);
+    if (dir_fd < 0) continue;
+    UniqueFd dir(dir_fd);
+    if (::flock(dir.get(), LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK) continue;
+    if (!IsStillNamed(dir.get(), staging.get(), name)) continue;
+    return StagingFolder{std::move(dir), std::move(name)};
+  }
+  return Unavailable("cannot create the upload staging directory: it keeps being removed");
 }
 
 class LocalArtifactReader : public ArtifactReader {
@@ -332,16 +397,54 @@ StatusOr<std::unique_ptr<LocalArtifactStore>> LocalArtifactStore::Open(
     return Unavailable("cannot open artifact root '" + absolute.string() +
                        "': " + std::strerror(errno));
   }
-  RemoveStaleStagedFiles(fd);
+  UniqueFd root_fd(fd);
+  SweepStaging(root_fd.get());
+  ASSIGN_OR_RETURN(StagingFolder staging, CreateStagingFolder(root_fd.get()));
   return std::unique_ptr<LocalArtifactStore>(
-      new LocalArtifactStore(absolute.lexically_normal(), fd, options));
+      new LocalArtifactStore(absolute.lexically_normal(), root_fd.Release(), options,
+                             staging.fd.Release(), std::move(staging.name)));
 }
 
 LocalArtifactStore::LocalArtifactStore(std::filesystem::path root, int root_fd,
-                                       LocalArtifactStoreOptions options)
-    : root_(std::move(root)), root_fd_(root_fd), options_(options) {}
+                                       LocalArtifactStoreOptions options, int staging_fd,
+                                       std::string staging_name)
+    : root_(std::move(root)),
+      root_fd_(root_fd),
+      options_(options),
+      staging_fd_(staging_fd),
+      staging_name_(std::move(staging_name)) {}
 
-LocalArtifactStore::~LocalArtifactStore() { ::close(root_fd_); }
+LocalArtifactStore::~LocalArtifactStore() {
+  // The folder is empty unless a writer outlives the store; then it stays, locked, until that
+  // writer is done, and a later Open sweeps it.
+  int staging = ::openat(root_fd_, std::string(kStagingDir).c_str(), kDirFlags);
+  if (staging >= 0) {
+    if (IsStillNamed(staging_fd_, staging, staging_name_)) {
+      ::unlinkat(staging, staging_name_.c_str(), AT_REMOVEDIR);
+    }
+    ::close(staging);
+  }
+  ::close(staging_fd_);
+  ::close(root_fd_);
+}
+
+StatusOr<int> LocalArtifactStore::StagingForWriter(bool replace_if_gone) {
+  std::lock_guard lock(staging_mu_);
+  if (replace_if_gone) {
+    int staging = ::openat(root_fd_, std::string(kStagingDir).c_str(), kDirFlags);
+    bool gone = staging < 0 || !IsStillNamed(staging_fd_, staging, staging_name_);
+    if (staging >= 0) ::close(staging);
+    if (gone) {
+      ASSIGN_OR_RETURN(StagingFolder replacement, CreateStagingFolder(root_fd_));
+      ::close(staging_fd_);
+      staging_fd_ = replacement.fd.Release();
+      staging_name_ = std::move(replacement.name);
+    }
+  }
+  int fd = ::fcntl(staging_fd_, F_DUPFD_CLOEXEC, 0);
+  if (fd < 0) return Unavailable(std::string("cannot stage an upload: ") + std::strerror(errno));
+  return fd;
+}
 
 StatusOr<std::unique_ptr<ArtifactWriter>> LocalArtifactStore::OpenWriter(std::string_view path) {
   ASSIGN_OR_RETURN(std::vector<std::string> segments, Segments(path));
@@ -360,13 +463,20 @@ StatusOr<std::unique_ptr<ArtifactWriter>> LocalArtifactStore::OpenWriter(std::st
     return parent.status();
   }
 
-  ASSIGN_OR_RETURN(UniqueFd staging, OpenStaging(root_fd_, path));
+  UniqueFd staging;
   std::string temp_name;
   int fd = -1;
-  for (int attempt = 0; attempt < 5 && fd < 0; ++attempt) {
-    temp_name = IdGenerator::Default().Hex32();
-    fd = ::openat(staging.get(), temp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd < 0 && errno != EEXIST) break;
+  // A second round only when the staging folder was removed behind the store's back.
+  for (int round = 0; round < 2 && fd < 0; ++round) {
+    ASSIGN_OR_RETURN(int staging_fd, StagingForWriter(/*replace_if_gone=*/round > 0));
+    staging = UniqueFd(staging_fd);
+    for (int attempt = 0; attempt < 5 && fd < 0; ++attempt) {
+      temp_name = IdGenerator::Default().Hex32();
+      fd =
+          ::openat(staging.get(), temp_name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+      if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0 && errno != ENOENT) break;
   }
   if (fd < 0) return ErrnoStatus(errno, "cannot create", path);
   UniqueFd file(fd);

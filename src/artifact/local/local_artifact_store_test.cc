@@ -1,12 +1,16 @@
 #include "artifact/local/local_artifact_store.h"
 
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 
@@ -46,6 +50,31 @@ class LocalArtifactStoreTest : public ::testing::Test {
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
+  }
+
+  // Regular files anywhere below `dir`, as paths relative to it.
+  static std::vector<std::string> FilesBelow(const fs::path& dir) {
+    std::vector<std::string> names;
+    for (const auto& entry : fs::recursive_directory_iterator(dir)) {
+      if (entry.is_regular_file()) names.push_back(fs::relative(entry.path(), dir).string());
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+  }
+
+  // Runs `crash` in a child process killed with SIGKILL (by `crash` itself, else right after it),
+  // like a server that crashes: no destructor runs, nothing is cleaned up.
+  static void RunAndCrash(const std::function<void()>& crash) {
+    pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      crash();
+      ::raise(SIGKILL);
+      ::_exit(1);  // not reached
+    }
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
   }
 
   static std::vector<std::string> OnDisk(const fs::path& dir) {
@@ -91,12 +120,12 @@ TEST_F(LocalArtifactStoreTest, UploadIsStagedOutOfSightUntilCommit) {
   ASSERT_TRUE(writer.ok());
   ASSERT_TRUE((*writer)->Append("hello").ok());
   EXPECT_EQ(OnDisk(root_), std::vector<std::string>{".cairn-tmp-staging"});
-  EXPECT_EQ(OnDisk(root_ / ".cairn-tmp-staging").size(), 1u);
+  EXPECT_EQ(FilesBelow(root_ / ".cairn-tmp-staging").size(), 1u);
   EXPECT_TRUE(store_->List("")->empty());
   ASSERT_TRUE((*writer)->Commit().ok());
   EXPECT_EQ(OnDisk(root_ / "d"), std::vector<std::string>{"f.txt"});
   EXPECT_EQ(Slurp(root_ / "d/f.txt"), "hello");
-  EXPECT_TRUE(OnDisk(root_ / ".cairn-tmp-staging").empty());
+  EXPECT_TRUE(FilesBelow(root_ / ".cairn-tmp-staging").empty());
 }
 
 TEST_F(LocalArtifactStoreTest, AbortAndDestructionLeaveNoFilesAndNoDirectories) {
@@ -112,10 +141,54 @@ TEST_F(LocalArtifactStoreTest, AbortAndDestructionLeaveNoFilesAndNoDirectories) 
     ASSERT_TRUE((*writer)->Append("x").ok());
   }
   EXPECT_EQ(OnDisk(root_), std::vector<std::string>{".cairn-tmp-staging"});
-  EXPECT_TRUE(OnDisk(root_ / ".cairn-tmp-staging").empty());
+  EXPECT_TRUE(FilesBelow(root_ / ".cairn-tmp-staging").empty());
+  store_.reset();
+  EXPECT_TRUE(OnDisk(root_ / ".cairn-tmp-staging").empty()) << "a closed store leaves nothing";
 }
 
-TEST_F(LocalArtifactStoreTest, OpenSweepsStaleStagedFilesOnly) {
+TEST_F(LocalArtifactStoreTest, OpenSweepsUploadsStagedByACrashedProcessAtOnce) {
+  store_.reset();
+  RunAndCrash([this] {
+    auto store = LocalArtifactStore::Open(root_);
+    if (!store.ok()) return;
+    auto writer = (*store)->OpenWriter("big/upload.bin");
+    if (!writer.ok() || !(*writer)->Append(std::string(4096, 'x')).ok()) return;
+    ::raise(SIGKILL);  // with the store and the writer open: nothing is cleaned up
+  });
+  ASSERT_EQ(FilesBelow(root_ / ".cairn-tmp-staging").size(), 1u) << "the crash left its upload";
+
+  auto reopened = LocalArtifactStore::Open(root_);  // moments later, not a day
+  ASSERT_TRUE(reopened.ok()) << reopened.status().ToString();
+  EXPECT_TRUE(FilesBelow(root_ / ".cairn-tmp-staging").empty());
+  EXPECT_EQ(OnDisk(root_ / ".cairn-tmp-staging").size(), 1u) << "only the new store's own folder";
+  EXPECT_TRUE((*reopened)->List("")->empty());
+}
+
+TEST_F(LocalArtifactStoreTest, OpenSparesUploadsOfAStoreStillOpen) {
+  // Another store on the same root (another process sharing the folder, or this one) is open
+  // and uploading: opening the root again must not touch its staged files.
+  auto writer = store_->OpenWriter("in-flight");
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Append("still coming").ok());
+  auto second = LocalArtifactStore::Open(root_);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_TRUE((*writer)->Commit().ok());
+  EXPECT_EQ(Slurp(root_ / "in-flight"), "still coming");
+
+  // The same holds for a writer that outlives its store.
+  auto late = store_->OpenWriter("late");
+  ASSERT_TRUE(late.ok());
+  ASSERT_TRUE((*late)->Append("after close").ok());
+  store_.reset();
+  auto third = LocalArtifactStore::Open(root_);
+  ASSERT_TRUE(third.ok()) << third.status().ToString();
+  ASSERT_TRUE((*late)->Commit().ok());
+  EXPECT_EQ(Slurp(root_ / "late"), "after close");
+}
+
+TEST_F(LocalArtifactStoreTest, OpenSweepsOnlyStaleFilesOfTheFlatStagingLayout) {
+  // Earlier versions staged files directly in the staging folder, with nothing telling whether
+  // their process still runs; those files go only once they are a day old.
   fs::path staging = root_ / ".cairn-tmp-staging";
   fs::create_directories(staging);
   std::ofstream(staging / "stale") << "left by a crash";
@@ -123,7 +196,15 @@ TEST_F(LocalArtifactStoreTest, OpenSweepsStaleStagedFilesOnly) {
   fs::last_write_time(staging / "stale", fs::file_time_type::clock::now() - std::chrono::hours(48));
   auto reopened = LocalArtifactStore::Open(root_);
   ASSERT_TRUE(reopened.ok());
-  EXPECT_EQ(OnDisk(staging), std::vector<std::string>{"fresh"});
+  EXPECT_EQ(FilesBelow(staging), std::vector<std::string>{"fresh"});
+}
+
+TEST_F(LocalArtifactStoreTest, UploadsRecoverWhenTheStagingFolderIsRemoved) {
+  ASSERT_TRUE(Put("a", "1").ok());
+  fs::remove_all(root_ / ".cairn-tmp-staging");
+  ASSERT_TRUE(Put("b", "2").ok());
+  EXPECT_EQ(Slurp(root_ / "b"), "2");
+  ASSERT_TRUE(Put("c", "3").ok());
 }
 
 TEST_F(LocalArtifactStoreTest, DeleteOfTheRootSparesInFlightUploads) {

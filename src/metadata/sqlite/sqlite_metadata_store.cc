@@ -762,6 +762,14 @@ StatusOr<int> SqliteMetadataStore::SchemaVersionForTest() {
   return sqlite::SchemaVersion(*writer_);
 }
 
+StatusOr<int> SqliteMetadataStore::SynchronousForTest() {
+  std::lock_guard lock(write_mu_);
+  ASSIGN_OR_RETURN(Statement pragma, writer_->Prepare("PRAGMA synchronous"));
+  ASSIGN_OR_RETURN(bool row, pragma.Step());
+  if (!row) return Internal("PRAGMA synchronous returned no row");
+  return static_cast<int>(pragma.Int(0));
+}
+
 // ---- Experiments ----
 
 Status SqliteMetadataStore::EnsureDefaultExperiment(std::string_view tenant,

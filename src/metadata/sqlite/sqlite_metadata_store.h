@@ -192,6 +192,8 @@ class SqliteMetadataStore final : public MetadataStore {
 
   // The schema version of the open database.
   StatusOr<int> SchemaVersionForTest();
+  // PRAGMA synchronous of the writer connection, the one that commits: 1 NORMAL, 2 FULL.
+  StatusOr<int> SynchronousForTest();
 
  private:
   using ConnectionFn = std::function<Status(sqlite::Connection&)>;
