@@ -21,7 +21,7 @@ struct ServerConfig {
   std::string artifacts_uri;
   std::string log_format = "text";  // text | json
   std::string log_level = "info";
-  int threads = 0;                  // 0: max(4, 2 x cores)
+  int threads = 0;  // 0: max(4, 2 x cores)
   bool sqlite_synchronous_full = false;
   int64_t max_artifact_bytes = int64_t{5} << 30;
   std::string config_file;
