@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Checks that every tracked C++ file under src/ is formatted as the checked-in .clang-format asks.
+# Checks that every C++ file under src/ is formatted as the checked-in .clang-format asks.
 # Lists each file that is not (with clang-format's diagnostics) and exits non-zero; changes
 # nothing. To fix: scripts/check_format.sh --fix (runs clang-format -i on the same files).
 #
@@ -16,7 +16,9 @@ if ! command -v "${CLANG_FORMAT}" >/dev/null; then
   exit 1
 fi
 
-mapfile -t files < <(git ls-files -- 'src/*.cc' 'src/*.h')
+# Tracked files, and new ones not yet added (unless .gitignore'd), that still exist.
+mapfile -t files < <(git ls-files --cached --others --exclude-standard -- 'src/*.cc' 'src/*.h' |
+  sort -u | while read -r f; do [[ -f "${f}" ]] && echo "${f}"; done)
 if ((${#files[@]} == 0)); then
   echo "check_format.sh: no C++ files found under src/" >&2
   exit 1
