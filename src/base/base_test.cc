@@ -1,10 +1,13 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <condition_variable>
+#include <thread>
 
 #include "base/factory_registry.h"
 #include "base/ids.h"
 #include "base/json.h"
+#include "base/mutex.h"
 #include "base/status.h"
 #include "base/uri.h"
 
@@ -141,6 +144,39 @@ TEST(FactoryRegistryTest, RejectsDuplicatesAndUnknownNames) {
   EXPECT_EQ(registry.Register("x", nullptr).code(), StatusCode::kAlreadyExists);
   EXPECT_EQ(**registry.Create("x", 3), 3);
   EXPECT_EQ(registry.Create("y", 3).status().code(), StatusCode::kInvalidArgument);
+}
+
+struct Flag {
+  Mutex mu;
+  std::condition_variable cv;
+  bool set GUARDED_BY(mu) = false;
+};
+
+TEST(MutexLockTest, WaitReleasesTheMutexUntilNotified) {
+  Flag flag;
+  // The setter needs the mutex, so this returns only if Wait released it.
+  std::thread setter([&flag] {
+    MutexLock lock(flag.mu);
+    flag.set = true;
+    flag.cv.notify_one();
+  });
+  {
+    MutexLock lock(flag.mu);
+    while (!flag.set) lock.Wait(flag.cv);
+  }
+  setter.join();
+}
+
+TEST(MutexLockTest, UnlockLetsOthersInUntilLock) {
+  Flag flag;
+  MutexLock lock(flag.mu);
+  lock.Unlock();
+  std::thread([&flag] {
+    MutexLock other(flag.mu);
+    flag.set = true;
+  }).join();
+  lock.Lock();
+  EXPECT_TRUE(flag.set);
 }
 
 }  // namespace

@@ -38,8 +38,8 @@ class FactoryRegistry {
       std::lock_guard lock(mu_);
       auto it = factories_.find(name);
       if (it == factories_.end()) {
-        return InvalidArgument("no implementation registered for '" + name + "' (known: " +
-                               JoinNamesLocked() + ")");
+        return InvalidArgument("no implementation registered for '" + name +
+                               "' (known: " + JoinNamesLocked() + ")");
       }
       factory = it->second;
     }

@@ -6,17 +6,18 @@ namespace cairn {
 namespace {
 
 constexpr std::array<const char*, 24> kAdjectives = {
-    "able",   "bold",    "brave",  "bright", "calm",   "clever", "crisp",  "eager",
-    "gentle", "glad",    "grand",  "honest", "jolly",  "keen",   "lively", "lucid",
-    "merry",  "nimble",  "proud",  "quiet",  "rapid",  "steady", "swift",  "wise"};
-constexpr std::array<const char*, 24> kNouns = {
-    "ant",   "bass",  "bear",  "crane", "deer",  "doe",   "eel",   "finch",
-    "fox",   "gull",  "hare",  "hawk",  "ibis",  "lark",  "lynx",  "mole",
-    "moth",  "newt",  "owl",   "seal",  "shrew", "snail", "toad",  "wren"};
+    "able",   "bold",   "brave", "bright", "calm",  "clever", "crisp",  "eager",
+    "gentle", "glad",   "grand", "honest", "jolly", "keen",   "lively", "lucid",
+    "merry",  "nimble", "proud", "quiet",  "rapid", "steady", "swift",  "wise"};
+constexpr std::array<const char*, 24> kNouns = {"ant",  "bass",  "bear",  "crane", "deer", "doe",
+                                                "eel",  "finch", "fox",   "gull",  "hare", "hawk",
+                                                "ibis", "lark",  "lynx",  "mole",  "moth", "newt",
+                                                "owl",  "seal",  "shrew", "snail", "toad", "wren"};
 
 }  // namespace
 
-IdGenerator::IdGenerator() : rng_(std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32)) {}
+IdGenerator::IdGenerator()
+    : rng_(std::random_device{}() ^ (uint64_t{std::random_device{}()} << 32)) {}
 
 IdGenerator::IdGenerator(uint64_t seed) : rng_(seed) {}
 

@@ -55,9 +55,8 @@ Status InitLogging(LogFormat format, std::string_view level) {
   if (format == LogFormat::kJson) {
     // Messages are escaped by the callers that put user data in them (access log); the
     // pattern keeps each record one JSON object per line.
-    logger->set_pattern(
-        R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"msg":"%v"})",
-        spdlog::pattern_time_type::utc);
+    logger->set_pattern(R"({"ts":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","thread":%t,"msg":"%v"})",
+                        spdlog::pattern_time_type::utc);
   } else {
     logger->set_pattern("%Y-%m-%dT%H:%M:%S.%e %^%l%$ %v", spdlog::pattern_time_type::utc);
   }

@@ -128,7 +128,7 @@ MetricsRegistry::Series& MetricsRegistry::GetSeries(Type type, std::string_view 
                                                     const MetricLabels& labels,
                                                     std::span<const double> bounds) {
   std::string key = LabelKey(labels, name);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   auto it = families_.find(name);
   if (it == families_.end()) {
     if (!IsValidName(name, true)) Die("invalid metric name", name);
@@ -182,7 +182,7 @@ Histogram& MetricsRegistry::GetHistogram(std::string_view name, std::string_view
 std::string MetricsRegistry::RenderPrometheus() const {
   std::string out;
   out.reserve(4096);
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   for (const auto& [name, family] : families_) {
     out += "# HELP ";
     out += name;

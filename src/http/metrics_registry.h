@@ -5,7 +5,6 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -13,6 +12,8 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 
 namespace cairn::http {
 
@@ -102,10 +103,10 @@ class MetricsRegistry {
   };
 
   Series& GetSeries(Type type, std::string_view name, std::string_view help,
-                    const MetricLabels& labels, std::span<const double> bounds);
+                    const MetricLabels& labels, std::span<const double> bounds) EXCLUDES(mu_);
 
-  mutable std::mutex mu_;
-  std::map<std::string, Family, std::less<>> families_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::string, Family, std::less<>> families_ GUARDED_BY(mu_);
 };
 
 }  // namespace cairn::http

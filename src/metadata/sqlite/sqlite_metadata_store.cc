@@ -589,7 +589,7 @@ SqliteMetadataStore::SqliteMetadataStore(std::string path, SqliteOptions options
 SqliteMetadataStore::~SqliteMetadataStore() {
   if (checkpoint_thread_.joinable()) {
     {
-      std::lock_guard lock(checkpoint_mu_);
+      MutexLock lock(checkpoint_mu_);
       stopping_ = true;
     }
     checkpoint_cv_.notify_all();
@@ -620,6 +620,8 @@ Status SqliteMetadataStore::Init() {
   connection_options.synchronous_full = options_.synchronous_full;
   bool background_checkpoints = !in_memory && options_.checkpoint_frames > 0;
   connection_options.wal_autocheckpoint = !background_checkpoints;
+  // No other thread can see the store yet; the locks only satisfy the annotations.
+  MutexLock write_lock(write_mu_);
   ASSIGN_OR_RETURN(writer_, Connection::Open(path_, connection_options));
   RETURN_IF_ERROR(sqlite::Migrate(*writer_, migrations::SqliteMigrations()));
   // A private in-memory database exists only on the writer connection.
@@ -631,6 +633,7 @@ Status SqliteMetadataStore::Init() {
   reader_options.wal_autocheckpoint = true;
   for (int i = 0; i < options_.reader_connections; ++i) {
     ASSIGN_OR_RETURN(std::unique_ptr<Connection> reader, Connection::Open(path_, reader_options));
+    MutexLock pool_lock(pool_mu_);
     idle_readers_.push_back(std::move(reader));
   }
   if (background_checkpoints) {
@@ -644,7 +647,7 @@ Status SqliteMetadataStore::Init() {
       if (frames < next) return;
       next = frames + threshold;
       {
-        std::lock_guard lock(checkpoint_mu_);
+        MutexLock lock(checkpoint_mu_);
         checkpoint_requested_ = true;
       }
       checkpoint_cv_.notify_one();
@@ -655,15 +658,15 @@ Status SqliteMetadataStore::Init() {
 }
 
 void SqliteMetadataStore::CheckpointLoop() {
-  std::unique_lock lock(checkpoint_mu_);
+  MutexLock lock(checkpoint_mu_);
   while (true) {
-    checkpoint_cv_.wait(lock, [this] { return stopping_ || checkpoint_requested_; });
+    while (!stopping_ && !checkpoint_requested_) lock.Wait(checkpoint_cv_);
     if (stopping_) return;
     checkpoint_requested_ = false;
-    lock.unlock();
+    lock.Unlock();
     // A failed passive checkpoint is retried on the next request; the WAL only grows meanwhile.
     checkpointer_->CheckpointPassive().IgnoreError();
-    lock.lock();
+    lock.Lock();
   }
 }
 
@@ -676,20 +679,20 @@ struct SqliteMetadataStore::PendingWrite {
 Status SqliteMetadataStore::Write(const ConnectionFn& fn) {
   PendingWrite self;
   self.fn = &fn;
-  std::unique_lock lock(group_mu_);
+  MutexLock lock(group_mu_);
   pending_writes_.push_back(&self);
   while (!self.done) {
     if (group_running_) {
-      group_cv_.wait(lock);
+      lock.Wait(group_cv_);
       continue;
     }
     // Nobody is writing: run everything queued so far (this write included) as one group.
     group_running_ = true;
     std::vector<PendingWrite*> group;
     group.swap(pending_writes_);
-    lock.unlock();
+    lock.Unlock();
     RunWriteGroup(group);
-    lock.lock();
+    lock.Lock();
     for (PendingWrite* p : group) p->done = true;
     group_running_ = false;
     group_cv_.notify_all();
@@ -698,7 +701,7 @@ Status SqliteMetadataStore::Write(const ConnectionFn& fn) {
 }
 
 void SqliteMetadataStore::RunWriteGroup(const std::vector<PendingWrite*>& group) {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   auto txn = Transaction::Begin(*writer_, Transaction::Kind::kImmediate);
   if (!txn.ok()) {
     for (PendingWrite* p : group) p->status = txn.status();
@@ -727,15 +730,15 @@ void SqliteMetadataStore::RunWriteGroup(const std::vector<PendingWrite*>& group)
 
 Status SqliteMetadataStore::Read(const ConnectionFn& fn) {
   if (reads_on_writer_) {
-    std::lock_guard lock(write_mu_);
+    MutexLock lock(write_mu_);
     ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(*writer_, Transaction::Kind::kDeferred));
     RETURN_IF_ERROR(fn(*writer_));
     return txn.Commit();
   }
   std::unique_ptr<Connection> reader;
   {
-    std::unique_lock lock(pool_mu_);
-    pool_cv_.wait(lock, [this] { return !idle_readers_.empty(); });
+    MutexLock lock(pool_mu_);
+    while (idle_readers_.empty()) lock.Wait(pool_cv_);
     reader = std::move(idle_readers_.back());
     idle_readers_.pop_back();
   }
@@ -750,7 +753,7 @@ Status SqliteMetadataStore::Read(const ConnectionFn& fn) {
     }
   }
   {
-    std::lock_guard lock(pool_mu_);
+    MutexLock lock(pool_mu_);
     idle_readers_.push_back(std::move(reader));
   }
   pool_cv_.notify_one();
@@ -758,7 +761,7 @@ Status SqliteMetadataStore::Read(const ConnectionFn& fn) {
 }
 
 StatusOr<int> SqliteMetadataStore::SchemaVersionForTest() {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   return sqlite::SchemaVersion(*writer_);
 }
 

@@ -4,11 +4,12 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "metadata/metadata_store.h"
 #include "metadata/sql_filter.h"
 
@@ -208,35 +209,35 @@ class SqliteMetadataStore final : public MetadataStore {
   // all queued writes in one transaction, so concurrent writers share the cost of a commit
   // (the WAL pages they all touch are written once). Each caller still returns only after the
   // commit that holds its changes, so an acknowledged write is as durable as before.
-  Status Write(const ConnectionFn& fn);
+  Status Write(const ConnectionFn& fn) EXCLUDES(group_mu_, write_mu_);
   struct PendingWrite;
-  void RunWriteGroup(const std::vector<PendingWrite*>& group);
+  void RunWriteGroup(const std::vector<PendingWrite*>& group) EXCLUDES(group_mu_, write_mu_);
   // Runs `fn` in a read transaction on a pooled reader connection.
-  Status Read(const ConnectionFn& fn);
+  Status Read(const ConnectionFn& fn) EXCLUDES(write_mu_, pool_mu_);
 
-  void CheckpointLoop();
+  void CheckpointLoop() EXCLUDES(checkpoint_mu_);
 
   const std::string path_;
   const SqliteOptions options_;
   const SqlDialect dialect_;
   bool reads_on_writer_ = false;  // set by Init, then constant
 
-  std::mutex write_mu_;
-  std::unique_ptr<sqlite::Connection> writer_;  // guarded by write_mu_
+  Mutex write_mu_;
+  std::unique_ptr<sqlite::Connection> writer_ GUARDED_BY(write_mu_);
 
-  std::mutex group_mu_;
+  Mutex group_mu_;
   std::condition_variable group_cv_;
-  std::vector<PendingWrite*> pending_writes_;  // guarded by group_mu_
-  bool group_running_ = false;                 // guarded by group_mu_
+  std::vector<PendingWrite*> pending_writes_ GUARDED_BY(group_mu_);
+  bool group_running_ GUARDED_BY(group_mu_) = false;
 
-  std::mutex pool_mu_;
+  Mutex pool_mu_;
   std::condition_variable pool_cv_;
-  std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_;  // guarded by pool_mu_
+  std::vector<std::unique_ptr<sqlite::Connection>> idle_readers_ GUARDED_BY(pool_mu_);
 
-  std::mutex checkpoint_mu_;
+  Mutex checkpoint_mu_;
   std::condition_variable checkpoint_cv_;
-  bool checkpoint_requested_ = false;                 // guarded by checkpoint_mu_
-  bool stopping_ = false;                             // guarded by checkpoint_mu_
+  bool checkpoint_requested_ GUARDED_BY(checkpoint_mu_) = false;
+  bool stopping_ GUARDED_BY(checkpoint_mu_) = false;
   std::unique_ptr<sqlite::Connection> checkpointer_;  // used only by checkpoint_thread_
   std::thread checkpoint_thread_;
 };

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Builds the sanitizer presets and runs the unit tests (ctest) under each:
+#   asan  AddressSanitizer with LeakSanitizer, and UndefinedBehaviorSanitizer
+#   tsan  ThreadSanitizer
+# The integration tests (tests/, pytest) run only against the release build (./dev.sh test).
+#
+# Usage: scripts/sanitizers.sh [asan|tsan]...   (default: asan tsan)
+# Every preset asked for is built and tested even when an earlier one fails; the exit status is
+# non-zero when any failed. Prerequisites come from scripts/install.sh (./dev.sh test runs it).
+# Options already set in ASAN_OPTIONS, UBSAN_OPTIONS or TSAN_OPTIONS override the ones below.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "${ROOT}"
+
+# Options, joined with ':'. halt_on_error: stop at the first report, so the test fails on it.
+# detect_leaks: LeakSanitizer (ASan's default on x86-64 Linux; explicit so losing it shows).
+# detect_stack_use_after_return, check_initialization_order, strict_init_order: ASan checks that
+# are off by default (use of a returned function's stack frame; static initialisation order).
+# second_deadlock_stack: TSan shows both stacks of a lock-order inversion.
+asan_options=(detect_leaks=1 halt_on_error=1 detect_stack_use_after_return=1
+  check_initialization_order=1 strict_init_order=1)
+ubsan_options=(halt_on_error=1 print_stacktrace=1)
+tsan_options=(halt_on_error=1 second_deadlock_stack=1)
+join() {
+  local IFS=:
+  echo "$*"
+}
+export ASAN_OPTIONS="$(join "${asan_options[@]}")${ASAN_OPTIONS:+:${ASAN_OPTIONS}}"
+export UBSAN_OPTIONS="$(join "${ubsan_options[@]}")${UBSAN_OPTIONS:+:${UBSAN_OPTIONS}}"
+export TSAN_OPTIONS="$(join "${tsan_options[@]}")${TSAN_OPTIONS:+:${TSAN_OPTIONS}}"
+
+presets=("$@")
+if ((${#presets[@]} == 0)); then
+  presets=(asan tsan)
+fi
+for preset in "${presets[@]}"; do
+  if [[ "${preset}" != asan && "${preset}" != tsan ]]; then
+    echo "usage: scripts/sanitizers.sh [asan|tsan]..." >&2
+    exit 2
+  fi
+done
+
+failed=()
+for preset in "${presets[@]}"; do
+  echo "== build (preset ${preset})"
+  start=${SECONDS}
+  if ! "${ROOT}/scripts/build.sh" "${preset}"; then
+    failed+=("${preset} build")
+    continue
+  fi
+  echo "-- built ${preset} in $((SECONDS - start)) s"
+
+  echo "== unit tests (ctest, preset ${preset})"
+  start=${SECONDS}
+  if ! ctest --preset "${preset}" --output-on-failure --no-tests=error -j2; then
+    failed+=("${preset} unit tests")
+  fi
+  echo "-- ran ${preset} unit tests in $((SECONDS - start)) s"
+done
+
+if ((${#failed[@]} != 0)); then
+  echo "sanitizers.sh: FAILED:" >&2
+  printf '  %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+echo "sanitizers.sh: ${presets[*]}: all unit tests passed"
