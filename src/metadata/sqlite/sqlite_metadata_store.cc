@@ -766,7 +766,7 @@ StatusOr<int> SqliteMetadataStore::SchemaVersionForTest() {
 }
 
 StatusOr<int> SqliteMetadataStore::SynchronousForTest() {
-  std::lock_guard lock(write_mu_);
+  MutexLock lock(write_mu_);
   ASSIGN_OR_RETURN(Statement pragma, writer_->Prepare("PRAGMA synchronous"));
   ASSIGN_OR_RETURN(bool row, pragma.Step());
   if (!row) return Internal("PRAGMA synchronous returned no row");
