@@ -19,6 +19,10 @@ struct OptionSpec {
   std::function<Status(ServerConfig&, const std::string&)> apply;
 };
 
+bool IsBoolean(const OptionSpec& spec) {
+  return spec.default_text == "false" || spec.default_text == "true";
+}
+
 std::string EnvName(const std::string& name) {
   std::string env = "CAIRN_";
   for (char c : name) env += c == '-' ? '_' : static_cast<char>(std::toupper(c));
@@ -161,9 +165,11 @@ StatusOr<ParsedArgs> ParseServerArgs(const std::vector<std::string>& args) {
   CLI::App app{"cairn server: run the Cairn server", "cairn server"};
   std::map<std::string, std::string> flag_values;
   for (const auto& spec : Specs()) {
-    app.add_option(
+    CLI::Option* option = app.add_option(
         "--" + spec.name, flag_values[spec.name],
         spec.help + " [env " + EnvName(spec.name) + ", default " + spec.default_text + "]");
+    // A boolean may be given bare (--flag) or with a value (--flag=false, --flag true).
+    if (IsBoolean(spec)) option->expected(0, 1);
   }
   std::string config_file;
   app.add_option("--config", config_file, "YAML configuration file [env CAIRN_CONFIG]");
@@ -194,6 +200,7 @@ StatusOr<ParsedArgs> ParseServerArgs(const std::vector<std::string>& args) {
     std::optional<std::string> value;
     if (app.count("--" + spec.name) > 0) {
       value = flag_values[spec.name];
+      if (value->empty() && IsBoolean(spec)) value = "true";
     } else if (const char* env = std::getenv(EnvName(spec.name).c_str())) {
       value = env;
     } else if (auto it = yaml.find(YamlKey(spec.name)); it != yaml.end()) {

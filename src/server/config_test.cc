@@ -62,6 +62,23 @@ TEST_F(ConfigTest, FlagBeatsEnvBeatsYaml) {
   EXPECT_EQ(parsed->config.port, 7001);
 }
 
+TEST_F(ConfigTest, BooleanFlagsMayBeGivenBareOrWithAValue) {
+  auto bare = ParseServerArgs({"server", "--sqlite-synchronous-full", "--port", "7004"});
+  ASSERT_TRUE(bare.ok()) << bare.status().ToString();
+  EXPECT_TRUE(bare->config.sqlite_synchronous_full);
+  EXPECT_EQ(bare->config.port, 7004);
+  auto last = ParseServerArgs({"server", "--sqlite-synchronous-full"});
+  ASSERT_TRUE(last.ok()) << last.status().ToString();
+  EXPECT_TRUE(last->config.sqlite_synchronous_full);
+  auto valued = ParseServerArgs({"server", "--sqlite-synchronous-full=false"});
+  ASSERT_TRUE(valued.ok()) << valued.status().ToString();
+  EXPECT_FALSE(valued->config.sqlite_synchronous_full);
+  auto spaced = ParseServerArgs({"server", "--sqlite-synchronous-full", "true"});
+  ASSERT_TRUE(spaced.ok()) << spaced.status().ToString();
+  EXPECT_TRUE(spaced->config.sqlite_synchronous_full);
+  EXPECT_FALSE(ParseServerArgs({"server", "--sqlite-synchronous-full=maybe"}).ok());
+}
+
 TEST_F(ConfigTest, RejectsBadValues) {
   EXPECT_FALSE(ParseServerArgs({"server", "--port", "70000"}).ok());
   EXPECT_FALSE(ParseServerArgs({"server", "--port", "abc"}).ok());
