@@ -136,6 +136,18 @@ Response ErrorResponse(const Status& status) {
   return Response::Json(HttpStatusFor(status.code()), ErrorBody(wire, status.message()));
 }
 
+Response ErrorResponse(const Status& status, ErrorFormat format) {
+  if (format == ErrorFormat::kMlflow) return ErrorResponse(status);
+  Response response = ErrorResponse(status);
+  std::string message =
+      status.ok() ? std::string("ok status reported as an error") : status.message();
+  if (!IsAscii(message)) message = ValidUtf8(message);
+  boost::json::object obj;
+  obj["error"] = message;
+  response.body = boost::json::serialize(obj);
+  return response;
+}
+
 Response EndpointNotFound(std::string_view method, std::string_view path) {
   std::string message = "No API route for ";
   message += method;

@@ -23,6 +23,13 @@ namespace cairn::http {
 //   kInternal           -> 500 INTERNAL_ERROR
 // A non-empty Status::wire_code() replaces the derived error_code (the HTTP status stays).
 Response ErrorResponse(const Status& status);
+
+// How a protocol shapes its error bodies. The HTTP status is the same for every format.
+enum class ErrorFormat {
+  kMlflow,         // {"error_code": ..., "message": ...} (MLflow REST and Cairn's /api/v1)
+  kOpenInference,  // {"error": "<message>"} (Open Inference Protocol V2: KServe, Triton)
+};
+Response ErrorResponse(const Status& status, ErrorFormat format);
 int HttpStatusFor(StatusCode code);
 std::string_view WireCodeFor(StatusCode code);
 

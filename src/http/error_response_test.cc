@@ -48,6 +48,20 @@ TEST(ErrorResponseTest, WireCodeOverrideKeepsHttpStatus) {
   EXPECT_EQ(Body(response).at("error_code").as_string(), "ENDPOINT_NOT_FOUND");
 }
 
+TEST(ErrorResponseTest, OpenInferenceFormatIsErrorOnlyWithTheSameStatus) {
+  Response response = ErrorResponse(Status(StatusCode::kInvalidArgument, "bad \"shape\" [2,3]"),
+                                    ErrorFormat::kOpenInference);
+  EXPECT_EQ(response.status, 400);
+  EXPECT_EQ(response.content_type, "application/json");
+  auto body = boost::json::parse(response.body).as_object();
+  EXPECT_EQ(body.size(), 1u);
+  EXPECT_EQ(body["error"].as_string(), "bad \"shape\" [2,3]");
+  EXPECT_EQ(ErrorResponse(Unavailable("busy"), ErrorFormat::kOpenInference).status, 503);
+  auto mlflow =
+      boost::json::parse(ErrorResponse(Unavailable("busy"), ErrorFormat::kMlflow).body).as_object();
+  EXPECT_EQ(mlflow["error_code"].as_string(), "TEMPORARILY_UNAVAILABLE");
+}
+
 TEST(ErrorResponseTest, MessageIsEscaped) {
   Response response = ErrorResponse(InvalidArgument("bad \"name\"\n\\ \x01 end"));
   EXPECT_EQ(response.body,

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "http/error_response.h"
 #include "http/message.h"
 #include "http/responder.h"
 
@@ -32,6 +33,9 @@ struct RouteOptions {
   // A Handler that never blocks (answers from memory: health, version, metrics) runs on the
   // I/O thread, saving the hand-off to the pool.
   bool run_inline = false;
+  // The shape of the error bodies the server itself sends for this route (413, 503 when busy,
+  // a malformed body or a failed upload); a handler shapes its own.
+  ErrorFormat error_format = ErrorFormat::kMlflow;
 };
 
 struct Route {

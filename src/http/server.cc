@@ -154,8 +154,8 @@ Response UnansweredResponse() {
   return InternalErrorResponse();
 }
 
-Response BusyResponse(std::string message) {
-  Response response = ErrorResponse(Unavailable(std::move(message)));
+Response BusyResponse(std::string message, ErrorFormat format = ErrorFormat::kMlflow) {
+  Response response = ErrorResponse(Unavailable(std::move(message)), format);
   response.headers.Add("Retry-After", "1");
   return response;
 }
@@ -253,8 +253,10 @@ class HttpServer::Impl {
   class BodyReservation {
    public:
     explicit BodyReservation(Impl& impl) : impl_(impl) {}
-    ~BodyReservation() {
+    ~BodyReservation() { Release(); }
+    void Release() {
       if (held_ > 0) impl_.buffered_bytes_.fetch_sub(held_);
+      held_ = 0;
     }
     BodyReservation(const BodyReservation&) = delete;
     BodyReservation& operator=(const BodyReservation&) = delete;
@@ -290,7 +292,7 @@ class HttpServer::Impl {
   // client went away (the sink is aborted).
   asio::awaitable<bool> ReadStreamingBody(Session& s,
                                           bhttp::request_parser<bhttp::empty_body>& parser,
-                                          BodySink& sink, uint64_t limit,
+                                          BodySink& sink, uint64_t limit, ErrorFormat format,
                                           std::optional<Response>& response, bool& must_close);
   asio::awaitable<bool> SendContinue(Session& s);
   // Writes the response; returns whether the connection can serve another request.
@@ -730,11 +732,13 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
   BodyReservation reservation(*this);
   if (!response) {
     const uint64_t limit = route->options.max_body_bytes;
+    const ErrorFormat format = route->options.error_format;
     if (content_length && *content_length > limit) {
       response =
           ErrorResponse(Status(StatusCode::kPayloadTooLarge,
                                fmt::format("Request body of {} bytes exceeds the limit of {} bytes",
-                                           *content_length, limit)));
+                                           *content_length, limit)),
+                        format);
       must_close = true;
     } else if (route->streaming_handler) {
       std::optional<StatusOr<std::unique_ptr<BodySink>>> sink;
@@ -744,11 +748,11 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
         });
       };
       if (!co_await RunBlocking(open_sink, sink)) {
-        response = BusyResponse("Server is busy; retry shortly");
+        response = BusyResponse("Server is busy; retry shortly", format);
       } else if (!sink->ok()) {
-        response = ErrorResponse(sink->status());
+        response = ErrorResponse(sink->status(), format);
       } else if (**sink == nullptr) {
-        response = InternalErrorResponse();
+        response = ErrorResponse(Internal("Internal server error"), format);
       } else {
         BodySink& body_sink = ***sink;
         if (has_body) {
@@ -757,7 +761,8 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
             co_return Outcome{};
           }
           body_pending = false;
-          if (!co_await ReadStreamingBody(s, parser, body_sink, limit, response, must_close)) {
+          if (!co_await ReadStreamingBody(s, parser, body_sink, limit, format, response,
+                                          must_close)) {
             co_return Outcome{};
           }
         }
@@ -765,13 +770,14 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
           auto finish = [&] { return Guarded(request, [&] { return body_sink.Finish(); }); };
           if (!co_await RunBlocking(finish, response)) {
             body_sink.Abort();
-            response = BusyResponse("Server is busy; retry shortly");
+            response = BusyResponse("Server is busy; retry shortly", format);
           }
         }
       }
     } else {
       if (has_body && content_length && !reservation.GrowTo(*content_length)) {
-        response = BusyResponse("Server is busy receiving other request bodies; retry shortly");
+        response =
+            BusyResponse("Server is busy receiving other request bodies; retry shortly", format);
         must_close = true;
       } else if (has_body) {
         if (expect_continue && !co_await SendContinue(s)) co_return Outcome{};
@@ -786,19 +792,22 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
           if (ec == bhttp::error::body_limit) {
             response = ErrorResponse(
                 Status(StatusCode::kPayloadTooLarge,
-                       fmt::format("Request body exceeds the limit of {} bytes", limit)));
+                       fmt::format("Request body exceeds the limit of {} bytes", limit)),
+                format);
             must_close = true;
             break;
           }
           if (ec) {
             if (!IsParseError(ec)) co_return Outcome{};
-            response = ErrorResponse(InvalidArgument("Malformed request body: " + ec.message()));
+            response =
+                ErrorResponse(InvalidArgument("Malformed request body: " + ec.message()), format);
             must_close = true;
             break;
           }
           // A chunked body has no declared length: count what it holds so far.
           if (!reservation.GrowTo(body_parser.get().body().capacity())) {
-            response = BusyResponse("Server is busy receiving other request bodies; retry shortly");
+            response = BusyResponse("Server is busy receiving other request bodies; retry shortly",
+                                    format);
             must_close = true;
             break;
           }
@@ -844,6 +853,10 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
     }
   }
 
+  // The body is done with: free it and its share of the budget before the answer goes out, so
+  // a client that has its answer can count on the budget being back.
+  std::string().swap(request.body);
+  reservation.Release();
   keep_alive = keep_alive && !must_close && !shutting_down_.load();
   bool reusable = co_await WriteResponse(s, *response, head, version, keep_alive);
   co_return Outcome{reusable, must_close};
@@ -914,14 +927,14 @@ asio::awaitable<Response> HttpServer::Impl::RunHandler(Session& s, const Route& 
   if (route.options.run_inline) co_return call();
   std::optional<Response> response;
   if (!co_await RunBlocking(call, response)) {
-    co_return BusyResponse("Server is busy; retry shortly");
+    co_return BusyResponse("Server is busy; retry shortly", route.options.error_format);
   }
   co_return std::move(*response);
 }
 
 asio::awaitable<bool> HttpServer::Impl::ReadStreamingBody(
     Session& s, bhttp::request_parser<bhttp::empty_body>& parser, BodySink& sink, uint64_t limit,
-    std::optional<Response>& response, bool& must_close) {
+    ErrorFormat format, std::optional<Response>& response, bool& must_close) {
   bhttp::request_parser<bhttp::buffer_body> body_parser(std::move(parser));
   body_parser.body_limit(boost::none);
   char* chunk = s.Chunk();
@@ -937,7 +950,7 @@ asio::awaitable<bool> HttpServer::Impl::ReadStreamingBody(
     if (ec) {
       sink.Abort();
       if (!IsParseError(ec)) co_return false;
-      response = ErrorResponse(InvalidArgument("Malformed request body: " + ec.message()));
+      response = ErrorResponse(InvalidArgument("Malformed request body: " + ec.message()), format);
       must_close = true;
       co_return true;
     }
@@ -948,7 +961,8 @@ asio::awaitable<bool> HttpServer::Impl::ReadStreamingBody(
       sink.Abort();
       response =
           ErrorResponse(Status(StatusCode::kPayloadTooLarge,
-                               fmt::format("Request body exceeds the limit of {} bytes", limit)));
+                               fmt::format("Request body exceeds the limit of {} bytes", limit)),
+                        format);
       must_close = !body_parser.is_done();
       co_return true;
     }
@@ -962,7 +976,7 @@ asio::awaitable<bool> HttpServer::Impl::ReadStreamingBody(
     }
     if (!written.ok()) {
       sink.Abort();
-      response = ErrorResponse(written);
+      response = ErrorResponse(written, format);
       must_close = !body_parser.is_done();
       co_return true;
     }

@@ -322,6 +322,10 @@ class ServerTest : public ::testing::Test {
           return std::unique_ptr<BodySink>(std::make_unique<RecordingSink>(log, fail_after));
         },
         RouteOptions{.max_body_bytes = 3'000'000});
+    router_.Add(
+        Method::kPost, "/v2/echo",
+        [](Request& request) { return Response::Text(200, request.body); },
+        RouteOptions{.max_body_bytes = 10, .error_format = ErrorFormat::kOpenInference});
     router_.Add(Method::kGet, "/no-content", [](Request&) {
       Response response = Response::Text(204, "ignored");
       return response;
@@ -1045,6 +1049,20 @@ TEST_F(ServerTest, TrickledBodyIsCutAfterTheGracePeriod) {
   EXPECT_TRUE(closed || client.WaitForClose(3s));
   TestClient fresh(port_);
   EXPECT_EQ(fresh.Get("/hello").body(), "hello");
+}
+
+TEST_F(ServerTest, ServerMadeErrorsTakeTheRoutesFormat) {
+  StartServer();
+  TestClient client(port_);
+  auto too_big = client.Do(bhttp::verb::post, "/v2/echo", std::string(11, 'x'));
+  EXPECT_EQ(too_big.result_int(), 413);
+  auto body = JsonOf(too_big);
+  EXPECT_EQ(body.size(), 1u);
+  EXPECT_NE(Str(body["error"]).find("exceeds the limit of 10 bytes"), std::string::npos);
+  TestClient mlflow(port_);
+  auto mlflow_too_big = mlflow.Do(bhttp::verb::post, "/echo", std::string(1001, 'x'));
+  EXPECT_EQ(mlflow_too_big.result_int(), 413);
+  EXPECT_EQ(Str(JsonOf(mlflow_too_big)["error_code"]), "REQUEST_LIMIT_EXCEEDED");
 }
 
 TEST_F(ServerTest, BufferedBodiesShareOneBudget) {
