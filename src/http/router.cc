@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "base/uri.h"
+#include "http/error_response.h"
 
 namespace cairn::http {
 namespace {
@@ -99,32 +100,35 @@ bool IsValidPattern(std::string_view pattern, bool* has_captures) {
 
 }  // namespace
 
-void Router::Add(Method method, std::string pattern, Handler handler, RouteOptions options) {
+namespace {
+
+Route MakeRoute(Method method, std::string pattern, RouteOptions options) {
   Route route;
   route.method = method;
   route.pattern = std::move(pattern);
-  route.handler = std::move(handler);
   route.options = options;
+  return route;
+}
+
+}  // namespace
+
+void Router::Add(Method method, std::string pattern, Handler handler, RouteOptions options) {
+  Route route = MakeRoute(method, std::move(pattern), options);
+  route.handler = std::move(handler);
   AddRoute(std::move(route));
 }
 
 void Router::AddAsync(Method method, std::string pattern, AsyncHandler handler,
                       RouteOptions options) {
-  Route route;
-  route.method = method;
-  route.pattern = std::move(pattern);
+  Route route = MakeRoute(method, std::move(pattern), options);
   route.async_handler = std::move(handler);
-  route.options = options;
   AddRoute(std::move(route));
 }
 
 void Router::AddStreaming(Method method, std::string pattern, StreamingHandler handler,
                           RouteOptions options) {
-  Route route;
-  route.method = method;
-  route.pattern = std::move(pattern);
+  Route route = MakeRoute(method, std::move(pattern), options);
   route.streaming_handler = std::move(handler);
-  route.options = options;
   AddRoute(std::move(route));
 }
 
@@ -231,6 +235,27 @@ std::vector<std::pair<Method, std::string>> Router::Routes() const {
   out.reserve(routes_.size());
   for (const auto& route : routes_) out.emplace_back(route->method, route->pattern);
   return out;
+}
+
+Response CallRouteForTest(const Router& router, Request request) {
+  const std::string target = request.target;
+  const size_t question = target.find('?');
+  const std::string raw_path = target.substr(0, question);
+  auto decoded = PercentDecode(raw_path);
+  request.path = decoded.ok() ? std::move(decoded).value() : raw_path;
+  if (question != std::string::npos) {
+    auto query = ParseQueryString(std::string_view(target).substr(question + 1));
+    if (!query.ok()) return ErrorResponse(query.status());
+    request.query = std::move(query).value();
+  }
+  Router::Match match = router.Find(request.method, raw_path);
+  if (match.route == nullptr || !match.route->handler) {
+    return match.method_not_allowed ? MethodNotAllowed(MethodName(request.method), target)
+                                    : EndpointNotFound(MethodName(request.method), target);
+  }
+  request.path_params = std::move(match.params);
+  request.route_pattern = match.route->pattern;
+  return match.route->handler(request);
 }
 
 }  // namespace cairn::http

@@ -94,4 +94,10 @@ class Router {
   std::vector<const Route*> patterned_;
 };
 
+// Test support: runs `request` as the server hands it to a buffered Handler, on the calling
+// thread and without middlewares. Fills request.path and request.query from request.target,
+// routes it (404 and 405 answered as the server does, 400 for a malformed query) and sets the
+// path parameters.
+Response CallRouteForTest(const Router& router, Request request);
+
 }  // namespace cairn::http

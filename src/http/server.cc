@@ -196,7 +196,9 @@ auto Guarded(const Request& request, Fn&& fn) -> decltype(fn()) {
                   JsonEscape(request.context.request_id));
   }
   using Result = decltype(fn());
-  if constexpr (std::is_constructible_v<Result, Status>) {
+  if constexpr (std::is_void_v<Result>) {
+    return;
+  } else if constexpr (std::is_constructible_v<Result, Status>) {
     return Result(Internal("Internal server error"));
   } else {
     return Result(InternalErrorResponse());
@@ -903,17 +905,9 @@ asio::awaitable<Response> HttpServer::Impl::RunAsync(Session& s, const Route& ro
                                                                        &UnansweredResponse);
         s.pending = answer;
         Responder responder(std::move(answer));
-        try {
-          route.async_handler(request, std::move(responder));
-        } catch (const std::exception& e) {
-          spdlog::error("request {} {} (rid={}) threw: {}", MethodName(request.method),
-                        JsonEscape(request.path), JsonEscape(request.context.request_id),
-                        JsonEscape(e.what()));
-        } catch (...) {
-          spdlog::error("request {} {} (rid={}) threw a non-standard exception",
-                        MethodName(request.method), JsonEscape(request.path),
-                        JsonEscape(request.context.request_id));
-        }
+        // A throw leaves the answer to the Responder copies still alive, or to the 500 of the
+        // last one to go.
+        Guarded(request, [&] { route.async_handler(request, std::move(responder)); });
       },
       asio::use_awaitable);
   s.pending.reset();

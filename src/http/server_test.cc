@@ -370,6 +370,16 @@ class ServerTest : public ::testing::Test {
   int gate_waiters_ = 0;               // guarded by gate_mu_
   std::vector<Responder> responders_;  // guarded by gate_mu_
 
+  // A client whose request waits at /gate on a pool thread until OpenGate; returns once the
+  // handler is waiting.
+  std::thread HoldPoolThreadAtGate() {
+    std::thread client_thread([this] {
+      TestClient client(port_);
+      EXPECT_EQ(client.Get("/gate").body(), "through");
+    });
+    WaitForGateWaiters(1);
+    return client_thread;
+  }
   void WaitForGateWaiters(int n) {
     std::unique_lock lock(gate_mu_);
     gate_cv_.wait(lock, [&] { return gate_waiters_ >= n; });
@@ -900,11 +910,7 @@ TEST_F(ServerTest, BlockingHandlersDoNotHoldTheIoThread) {
   options.io_threads = 1;
   options.threads = 2;
   StartServer(options);
-  std::thread blocked([&] {
-    TestClient client(port_);
-    EXPECT_EQ(client.Get("/gate").body(), "through");
-  });
-  WaitForGateWaiters(1);
+  std::thread blocked = HoldPoolThreadAtGate();
   // The single I/O thread still serves: inline, pooled and asynchronous routes alike.
   TestClient client(port_);
   EXPECT_EQ(client.Get("/hello").body(), "hello");
@@ -921,11 +927,7 @@ TEST_F(ServerTest, FullPoolAnswers503WithRetryAfter) {
   options.threads = 1;
   options.max_queued_work = 0;
   StartServer(options);
-  std::thread blocked([&] {
-    TestClient client(port_);
-    EXPECT_EQ(client.Get("/gate").body(), "through");
-  });
-  WaitForGateWaiters(1);
+  std::thread blocked = HoldPoolThreadAtGate();
   TestClient client(port_);
   auto busy = client.Get("/hello");
   EXPECT_EQ(busy.result_int(), 503);
@@ -1021,11 +1023,7 @@ TEST_F(ServerTest, ConnectionCapWithNothingIdleRefusesTheNewConnection) {
   options.max_connections = 1;
   options.threads = 2;
   StartServer(options);
-  std::thread blocked([&] {
-    TestClient client(port_);
-    EXPECT_EQ(client.Get("/gate").body(), "through");
-  });
-  WaitForGateWaiters(1);
+  std::thread blocked = HoldPoolThreadAtGate();
   TestClient refused(port_);
   EXPECT_TRUE(refused.WaitForClose(3s));
   OpenGate();

@@ -76,26 +76,12 @@ class TrackingHandlersTest : public ::testing::Test {
     http::Request request;
     request.method = method;
     request.target = full;
-    size_t q = full.find('?');
-    std::string raw_path = full.substr(0, q);
-    request.path = raw_path;
-    if (q != std::string::npos) {
-      auto query = http::ParseQueryString(std::string_view(full).substr(q + 1));
-      EXPECT_TRUE(query.ok());
-      if (query.ok()) request.query = *query;
-    }
     if (!content_type.empty()) request.headers.Set("Content-Type", std::string(content_type));
     request.body = std::string(body);
     request.context.tenant = std::string(tenant);
     request.context.principal = "alice";
-    auto match = router_.Find(method, raw_path);
-    if (match.route == nullptr) {
-      return match.method_not_allowed ? http::MethodNotAllowed(http::MethodName(method), full)
-                                      : http::EndpointNotFound(http::MethodName(method), full);
-    }
-    request.path_params = match.params;
     clock_.AdvanceMillis(1);
-    return match.route->handler(request);
+    return http::CallRouteForTest(router_, std::move(request));
   }
 
   http::Response Post(std::string_view path, const bj::object& body,
