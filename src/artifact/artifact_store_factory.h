@@ -9,12 +9,9 @@
 
 namespace cairn::artifact {
 
-// Chooses an ArtifactStore by URI scheme ("file", later "s3").
-using ArtifactStoreRegistry = FactoryRegistry<ArtifactStore, const Uri&>;
-
-// Registers every backend built into this binary: "file" (file:///abs/path, and bare paths
-// through CreateArtifactStore) -> LocalArtifactStore.
-Status RegisterBuiltinArtifactStores(ArtifactStoreRegistry& registry);
+// Chooses an ArtifactStore by URI scheme ("file", later "s3"). Backends are separate libraries;
+// server/backends.cc registers the ones built in, by explicit calls.
+using ArtifactStoreRegistry = FactoryRegistry<std::unique_ptr<ArtifactStore>, const Uri&>;
 
 // Parses `uri_text` and creates the store registered for its scheme; a bare path (no scheme)
 // means "file". INVALID_ARGUMENT for a malformed URI or an unknown scheme.

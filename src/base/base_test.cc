@@ -135,7 +135,7 @@ TEST(JsonTest, LastDuplicateKeyWins) {
 }
 
 TEST(FactoryRegistryTest, RejectsDuplicatesAndUnknownNames) {
-  FactoryRegistry<int, int> registry;
+  FactoryRegistry<std::unique_ptr<int>, int> registry;
   ASSERT_TRUE(
       registry
           .Register(

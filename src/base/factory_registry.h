@@ -14,10 +14,12 @@ namespace cairn {
 // A typed registry of factories keyed by name (a URI scheme, an authenticator name, ...).
 // Filled by explicit registration calls at start-up (no static registrars). Registering a name
 // twice is an error; only tests may replace an entry (ReplaceForTest). Thread-safe.
+// `Product` is what a factory returns: a std::unique_ptr to an interface, or a value type that
+// holds several (metadata::MetadataStores).
 template <typename Product, typename... Args>
 class FactoryRegistry {
  public:
-  using Factory = std::function<StatusOr<std::unique_ptr<Product>>(Args...)>;
+  using Factory = std::function<StatusOr<Product>(Args...)>;
 
   Status Register(const std::string& name, Factory factory) {
     std::lock_guard lock(mu_);
@@ -32,7 +34,7 @@ class FactoryRegistry {
     factories_[name] = std::move(factory);
   }
 
-  StatusOr<std::unique_ptr<Product>> Create(const std::string& name, Args... args) const {
+  StatusOr<Product> Create(const std::string& name, Args... args) const {
     Factory factory;
     {
       std::lock_guard lock(mu_);

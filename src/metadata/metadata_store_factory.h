@@ -1,10 +1,8 @@
 #pragma once
 
-#include <memory>
-
 #include "base/factory_registry.h"
 #include "base/uri.h"
-#include "metadata/metadata_store.h"
+#include "metadata/metadata_stores.h"
 
 namespace cairn::metadata {
 
@@ -18,18 +16,10 @@ struct MetadataStoreOptions {
   bool sqlite_synchronous_full = false;
 };
 
-// Chooses a MetadataStore by URI scheme ("sqlite", later "postgresql").
+// Chooses a metadata backend by URI scheme ("sqlite", later "postgresql") and opens its domain
+// stores. Backends are separate libraries; server/backends.cc registers the ones built in, by
+// explicit calls.
 using MetadataStoreRegistry =
-    FactoryRegistry<MetadataStore, const Uri&, const MetadataStoreOptions&>;
-
-// Registers every backend built into this binary:
-// - "sqlite": sqlite:///relative/path.db (three slashes: relative to the working directory, as in
-//   MLflow), sqlite:////abs/path.db (four slashes: absolute), sqlite:// or sqlite:///:memory:
-//   (private in-memory database, tests only). Parent directories are created. Query options:
-//   synchronous=normal|full, readers=<n>. Takes MetadataStoreOptions::sqlite_synchronous_full.
-Status RegisterBuiltinMetadataStores(MetadataStoreRegistry& registry);
-
-// The file path a sqlite URI names (":memory:" for an in-memory database).
-StatusOr<std::string> SqlitePathFromUri(const Uri& uri);
+    FactoryRegistry<MetadataStores, const Uri&, const MetadataStoreOptions&>;
 
 }  // namespace cairn::metadata

@@ -1,19 +1,22 @@
 #pragma once
 
-// Shared by the conformance suites (metadata_store_conformance_test.cc,
-// registry_store_conformance_test.cc): status assertions and the list of backends every suite
-// runs against. A backend joins by adding an entry to kConformanceBackends.
+// Shared by the conformance suites of the domain stores (tracking_store_conformance_test.cc,
+// registry_store_conformance_test.cc, trace_store_conformance_test.cc): status assertions, the
+// list of backends every suite runs against, and the fixture that opens one. A backend joins by
+// adding an entry to kConformanceBackends.
 
 #include <gtest/gtest.h>
+#include <stdlib.h>
 
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <ostream>
 #include <string>
 
 #include "base/status.h"
-#include "metadata/metadata_store.h"
-#include "metadata/sqlite/sqlite_metadata_store.h"
+#include "metadata/metadata_stores.h"
+#include "metadata/sqlite/sqlite_metadata_backend.h"
 
 namespace cairn::metadata::testing_util {
 
@@ -46,8 +49,9 @@ Status ToStatus(const StatusOr<T>& s) {
 struct Backend {
   std::string name;
   // Opens the store whose state lives under `dir`; opening the same dir again must see the same
-  // data. Returns UNAVAILABLE when the backend cannot run here (the suite then skips).
-  std::function<StatusOr<std::unique_ptr<MetadataStore>>(const std::string& dir)> open;
+  // data. Fills every domain. Returns UNAVAILABLE when the backend cannot run here (the suite
+  // then skips).
+  std::function<StatusOr<MetadataStores>(const std::string& dir)> open;
 };
 
 // Names the backend in test output (instead of a byte dump of the struct).
@@ -57,23 +61,59 @@ inline std::string BackendName(const testing::TestParamInfo<Backend>& info) {
   return info.param.name;
 }
 
-inline StatusOr<std::unique_ptr<MetadataStore>> OpenSqlite(const std::string& dir) {
-  ASSIGN_OR_RETURN(auto store, SqliteMetadataStore::Open(dir + "/meta.db"));
-  return std::unique_ptr<MetadataStore>(std::move(store));
+inline StatusOr<MetadataStores> OpenSqlite(const std::string& dir) {
+  return OpenSqliteMetadataStores(dir + "/meta.db");
 }
 
 // The writer connection alone, with checkpoints on the committing thread.
-inline StatusOr<std::unique_ptr<MetadataStore>> OpenSqliteSingleConnection(const std::string& dir) {
-  SqliteOptions options;
+inline StatusOr<MetadataStores> OpenSqliteSingleConnection(const std::string& dir) {
+  sqlite::DatabaseOptions options;
   options.reader_connections = 0;
   options.checkpoint_frames = 0;
-  ASSIGN_OR_RETURN(auto store, SqliteMetadataStore::Open(dir + "/meta.db", options));
-  return std::unique_ptr<MetadataStore>(std::move(store));
+  return OpenSqliteMetadataStores(dir + "/meta.db", options);
 }
 
 inline const Backend kConformanceBackends[] = {
     {"Sqlite", OpenSqlite},
     {"SqliteSingleConnection", OpenSqliteSingleConnection},
+};
+
+// Opens the parameter's backend on a fresh directory; Reopen() opens the same directory again.
+class StoreConformanceTest : public testing::TestWithParam<Backend> {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-meta-XXXXXX").string();
+    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    auto opened = GetParam().open(dir_);
+    if (!opened.ok() && opened.status().code() == StatusCode::kUnavailable) {
+      GTEST_SKIP() << GetParam().name << " unavailable: " << opened.status().ToString();
+    }
+    ASSERT_OK(opened);
+    stores_ = std::move(opened).value();
+    ASSERT_NE(stores_.tracking, nullptr);
+    ASSERT_NE(stores_.registry, nullptr);
+    ASSERT_NE(stores_.traces, nullptr);
+  }
+
+  void TearDown() override {
+    stores_ = {};
+    if (!dir_.empty()) std::filesystem::remove_all(dir_);
+  }
+
+  void Reopen() {
+    stores_ = {};
+    auto opened = GetParam().open(dir_);
+    ASSERT_OK(opened);
+    stores_ = std::move(opened).value();
+  }
+
+  TrackingStore& tracking() { return *stores_.tracking; }
+  RegistryStore& registry() { return *stores_.registry; }
+  TraceStore& traces() { return *stores_.traces; }
+
+  std::string dir_;
+  MetadataStores stores_;
 };
 
 }  // namespace cairn::metadata::testing_util

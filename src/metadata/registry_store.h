@@ -3,6 +3,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -11,8 +12,8 @@
 namespace cairn::metadata {
 
 // The model registry part of the metadata store: registered models, their versions, tags,
-// aliases, stages and promotion records. Same contract as MetadataStore (see
-// metadata_store.h): tenant-scoped, atomic writes, durable once acknowledged, thread-safe.
+// aliases, stages and promotion records. Same contract as every metadata domain
+// store (metadata_stores.h): tenant-scoped, atomic writes, durable once acknowledged, thread-safe.
 // Error messages follow MLflow's wording ("Registered Model with name=X not found",
 // "Model Version (name=X, version=N) not found", "Registered model alias A not found.").
 //
@@ -136,6 +137,110 @@ class RegistryStore {
   virtual StatusOr<std::vector<PromotionRecord>> ListPromotions(std::string_view tenant,
                                                                 std::string_view name,
                                                                 std::optional<int64_t> version) = 0;
+};
+
+// Forwards every call to another registry store, so a test can override one method to
+// inject a fault.
+class RegistryStoreWrapper : public RegistryStore {
+ public:
+  explicit RegistryStoreWrapper(RegistryStore& target) : target_(target) {}
+  RegistryStore& target() { return target_; }
+
+  StatusOr<RegisteredModel> CreateRegisteredModel(std::string_view t, std::string_view name,
+                                                  std::string_view description,
+                                                  const std::vector<Tag>& tags,
+                                                  std::string_view user, int64_t now) override {
+    return target_.CreateRegisteredModel(t, name, description, tags, user, now);
+  }
+  StatusOr<RegisteredModel> GetRegisteredModel(std::string_view t, std::string_view name) override {
+    return target_.GetRegisteredModel(t, name);
+  }
+  StatusOr<RegisteredModel> RenameRegisteredModel(std::string_view t, std::string_view name,
+                                                  std::string_view new_name, int64_t now) override {
+    return target_.RenameRegisteredModel(t, name, new_name, now);
+  }
+  StatusOr<RegisteredModel> UpdateRegisteredModel(std::string_view t, std::string_view name,
+                                                  std::optional<std::string> description,
+                                                  int64_t now) override {
+    return target_.UpdateRegisteredModel(t, name, std::move(description), now);
+  }
+  Status DeleteRegisteredModel(std::string_view t, std::string_view name) override {
+    return target_.DeleteRegisteredModel(t, name);
+  }
+  StatusOr<ResultPage<RegisteredModel>> SearchRegisteredModels(
+      std::string_view t, const SearchRegisteredModelsQuery& q) override {
+    return target_.SearchRegisteredModels(t, q);
+  }
+  StatusOr<std::vector<ModelVersion>> GetLatestVersions(
+      std::string_view t, std::string_view name, const std::vector<ModelStage>& stages) override {
+    return target_.GetLatestVersions(t, name, stages);
+  }
+  Status SetRegisteredModelTag(std::string_view t, std::string_view name, const Tag& tag,
+                               int64_t now) override {
+    return target_.SetRegisteredModelTag(t, name, tag, now);
+  }
+  Status DeleteRegisteredModelTag(std::string_view t, std::string_view name,
+                                  std::string_view key) override {
+    return target_.DeleteRegisteredModelTag(t, name, key);
+  }
+  Status SetRegisteredModelAlias(std::string_view t, std::string_view name, std::string_view alias,
+                                 int64_t version, int64_t now) override {
+    return target_.SetRegisteredModelAlias(t, name, alias, version, now);
+  }
+  Status DeleteRegisteredModelAlias(std::string_view t, std::string_view name,
+                                    std::string_view alias) override {
+    return target_.DeleteRegisteredModelAlias(t, name, alias);
+  }
+  StatusOr<ModelVersion> GetModelVersionByAlias(std::string_view t, std::string_view name,
+                                                std::string_view alias) override {
+    return target_.GetModelVersionByAlias(t, name, alias);
+  }
+  StatusOr<ModelVersion> CreateModelVersion(std::string_view t,
+                                            const CreateModelVersionRequest& request,
+                                            int64_t now) override {
+    return target_.CreateModelVersion(t, request, now);
+  }
+  StatusOr<ModelVersion> GetModelVersion(std::string_view t, std::string_view name,
+                                         int64_t version) override {
+    return target_.GetModelVersion(t, name, version);
+  }
+  StatusOr<ModelVersion> UpdateModelVersion(std::string_view t, std::string_view name,
+                                            int64_t version, std::optional<std::string> description,
+                                            int64_t now) override {
+    return target_.UpdateModelVersion(t, name, version, std::move(description), now);
+  }
+  Status DeleteModelVersion(std::string_view t, std::string_view name, int64_t version,
+                            int64_t now) override {
+    return target_.DeleteModelVersion(t, name, version, now);
+  }
+  StatusOr<ResultPage<ModelVersion>> SearchModelVersions(
+      std::string_view t, const SearchModelVersionsQuery& q) override {
+    return target_.SearchModelVersions(t, q);
+  }
+  StatusOr<ModelVersion> TransitionModelVersionStage(std::string_view t, std::string_view name,
+                                                     int64_t version, ModelStage stage,
+                                                     bool archive_existing, int64_t now) override {
+    return target_.TransitionModelVersionStage(t, name, version, stage, archive_existing, now);
+  }
+  Status SetModelVersionTag(std::string_view t, std::string_view name, int64_t version,
+                            const Tag& tag, int64_t now) override {
+    return target_.SetModelVersionTag(t, name, version, tag, now);
+  }
+  Status DeleteModelVersionTag(std::string_view t, std::string_view name, int64_t version,
+                               std::string_view key) override {
+    return target_.DeleteModelVersionTag(t, name, version, key);
+  }
+  StatusOr<PromotionRecord> PromoteModelVersion(std::string_view t, const PromoteRequest& request,
+                                                int64_t now) override {
+    return target_.PromoteModelVersion(t, request, now);
+  }
+  StatusOr<std::vector<PromotionRecord>> ListPromotions(std::string_view t, std::string_view name,
+                                                        std::optional<int64_t> version) override {
+    return target_.ListPromotions(t, name, version);
+  }
+
+ private:
+  RegistryStore& target_;
 };
 
 }  // namespace cairn::metadata

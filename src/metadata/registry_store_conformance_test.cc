@@ -1,5 +1,5 @@
-// The RegistryStore conformance suite: the model registry half of every MetadataStore backend
-// (see metadata_store_test_backends.h for the backends it runs against).
+// The RegistryStore conformance suite: every metadata backend must pass it (see
+// metadata_store_test_backends.h for the backends it runs against).
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "filter/filter.h"
-#include "metadata/metadata_store.h"
 #include "metadata/metadata_store_test_backends.h"
+#include "metadata/registry_store.h"
 
 namespace cairn::metadata {
 namespace {
@@ -90,33 +90,9 @@ std::vector<std::string> Targets(const std::vector<PromotionRecord>& records) {
   return targets;
 }
 
-class RegistryStoreConformanceTest : public testing::TestWithParam<Backend> {
+class RegistryStoreConformanceTest : public testing_util::StoreConformanceTest {
  protected:
-  void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-registry-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto opened = GetParam().open(dir_);
-    if (!opened.ok() && opened.status().code() == StatusCode::kUnavailable) {
-      GTEST_SKIP() << GetParam().name << " unavailable: " << opened.status().ToString();
-    }
-    ASSERT_OK(opened);
-    store_ = std::move(opened).value();
-  }
-
-  void TearDown() override {
-    store_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
-  void Reopen() {
-    store_.reset();
-    auto opened = GetParam().open(dir_);
-    ASSERT_OK(opened);
-    store_ = std::move(opened).value();
-  }
-
-  RegistryStore& store() { return *store_; }
+  RegistryStore& store() { return registry(); }
 
   // A strictly increasing clock.
   int64_t Now() { return now_ += 10; }
@@ -204,8 +180,6 @@ class RegistryStoreConformanceTest : public testing::TestWithParam<Backend> {
     return records.ok() ? *records : std::vector<PromotionRecord>{};
   }
 
-  std::string dir_;
-  std::unique_ptr<MetadataStore> store_;
   int64_t now_ = 1'000'000;
 };
 
@@ -1136,7 +1110,7 @@ TEST_P(RegistryStoreConformanceTest, RegistrySurvivesReopen) {
       .name = "m", .version = 1, .stage = ModelStage::kStaging, .principal = "p"};
   ASSERT_OK(store().PromoteModelVersion(kTenant, promote, Now()));
   Reopen();
-  ASSERT_NE(store_, nullptr);
+  ASSERT_NE(stores_.registry, nullptr);
   RegisteredModel m = MustGetModel("m");
   EXPECT_EQ(m.tags, (std::vector<Tag>{{"k", "v"}}));
   ASSERT_EQ(m.aliases.size(), 1u);

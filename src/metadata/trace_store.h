@@ -9,7 +9,7 @@
 namespace cairn::metadata {
 
 // The trace part of the metadata store: MLflow 3 trace infos (TraceInfoV3) with their tags and
-// request metadata, one experiment each. Same contract as MetadataStore (metadata_store.h):
+// request metadata, one experiment each. Same contract as every domain store (metadata_stores.h):
 // tenant-scoped, atomic writes, durable once acknowledged, thread-safe. Reads return tags and
 // metadata sorted by key. A missing trace is NOT_FOUND "Trace with ID 'X' not found." (MLflow's
 // words); a missing or deleted experiment is what the tracking half says for it.
@@ -40,6 +40,37 @@ class TraceStore {
   // exist (or belong to another experiment) are skipped.
   virtual StatusOr<int64_t> DeleteTraces(std::string_view tenant,
                                          const DeleteTracesRequest& request) = 0;
+};
+
+// Forwards every call to another trace store, so a test can override one method to
+// inject a fault.
+class TraceStoreWrapper : public TraceStore {
+ public:
+  explicit TraceStoreWrapper(TraceStore& target) : target_(target) {}
+  TraceStore& target() { return target_; }
+
+  StatusOr<TraceInfo> StartTrace(std::string_view t, const TraceInfo& info) override {
+    return target_.StartTrace(t, info);
+  }
+  StatusOr<TraceInfo> GetTraceInfo(std::string_view t, std::string_view id) override {
+    return target_.GetTraceInfo(t, id);
+  }
+  StatusOr<ResultPage<TraceInfo>> SearchTraces(std::string_view t,
+                                               const SearchTracesQuery& q) override {
+    return target_.SearchTraces(t, q);
+  }
+  Status SetTraceTag(std::string_view t, std::string_view id, const Tag& tag) override {
+    return target_.SetTraceTag(t, id, tag);
+  }
+  Status DeleteTraceTag(std::string_view t, std::string_view id, std::string_view key) override {
+    return target_.DeleteTraceTag(t, id, key);
+  }
+  StatusOr<int64_t> DeleteTraces(std::string_view t, const DeleteTracesRequest& r) override {
+    return target_.DeleteTraces(t, r);
+  }
+
+ private:
+  TraceStore& target_;
 };
 
 }  // namespace cairn::metadata

@@ -324,7 +324,7 @@ std::optional<std::string> ArtifactServicePath(std::string_view tenant, std::str
 // ---- RegistryService ----
 
 RegistryService::RegistryService(metadata::RegistryStore& registry,
-                                 metadata::MetadataStore& tracking, const Clock& clock)
+                                 metadata::TrackingStore& tracking, const Clock& clock)
     : registry_(registry), tracking_(tracking), clock_(clock) {}
 
 void RegistryService::SetDeletionGuard(DeletionGuard guard) {

@@ -10,8 +10,8 @@
 
 #include "base/clock.h"
 #include "base/status.h"
-#include "metadata/metadata_store.h"
 #include "metadata/registry_store.h"
+#include "metadata/tracking_store.h"
 
 namespace cairn::artifact {
 class ArtifactStore;
@@ -112,7 +112,7 @@ using DeletionGuard =
 // the clock must outlive it.
 class RegistryService {
  public:
-  RegistryService(metadata::RegistryStore& registry, metadata::MetadataStore& tracking,
+  RegistryService(metadata::RegistryStore& registry, metadata::TrackingStore& tracking,
                   const Clock& clock);
 
   // Installs (or, with an empty function, removes) the deletion guard. It is consulted by
@@ -239,7 +239,7 @@ class RegistryService {
   Status CheckDeletionAllowed(std::string_view tenant, const metadata::ModelVersion& version);
 
   metadata::RegistryStore& registry_;
-  metadata::MetadataStore& tracking_;
+  metadata::TrackingStore& tracking_;
   const Clock& clock_;
   std::mutex guard_mu_;
   DeletionGuard deletion_guard_;  // guarded by guard_mu_

@@ -10,7 +10,7 @@
 #include "artifact/local/local_artifact_store.h"
 #include "base/clock.h"
 #include "filter/filter.h"
-#include "metadata/sqlite/sqlite_metadata_store.h"
+#include "metadata/sqlite/sqlite_metadata_backend.h"
 
 namespace cairn::registry {
 namespace {
@@ -261,21 +261,21 @@ class RegistryServiceStoreTest : public ::testing::Test {
     std::string tmpl = (fs::temp_directory_path() / "cairn-registry-XXXXXX").string();
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
-    auto store = metadata::SqliteMetadataStore::Open((dir_ / "meta.db").string());
+    auto store = metadata::OpenSqliteMetadataStores((dir_ / "meta.db").string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
+    stores_ = std::move(store).value();
     for (std::string_view t : {kTenant, kOtherTenant}) {
-      ASSERT_TRUE(store_->EnsureDefaultExperiment(t, "mlflow-artifacts:", 1).ok());
+      ASSERT_TRUE(stores_.tracking->EnsureDefaultExperiment(t, "mlflow-artifacts:", 1).ok());
     }
     auto artifacts = artifact::LocalArtifactStore::Open(dir_ / "artifacts");
     ASSERT_TRUE(artifacts.ok()) << artifacts.status().ToString();
     artifacts_ = std::move(artifacts).value();
-    service_ = std::make_unique<RegistryService>(*store_, *store_, clock_);
+    service_ = std::make_unique<RegistryService>(*stores_.registry, *stores_.tracking, clock_);
   }
 
   void TearDown() override {
     service_.reset();
-    store_.reset();
+    stores_ = {};
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -291,7 +291,7 @@ class RegistryServiceStoreTest : public ::testing::Test {
     info.artifact_uri = artifact_uri.empty()
                             ? "mlflow-artifacts:/0/" + std::string(run_id) + "/artifacts"
                             : artifact_uri;
-    auto run = store_->CreateRun(tenant, info, {});
+    auto run = stores_.tracking->CreateRun(tenant, info, {});
     EXPECT_TRUE(run.ok()) << run.status().ToString();
     return run.ok() ? *run : metadata::Run{};
   }
@@ -308,7 +308,7 @@ class RegistryServiceStoreTest : public ::testing::Test {
     m.artifact_uri = "mlflow-artifacts:/0/models/" + std::string(model_id) + "/artifacts";
     m.status = metadata::LoggedModelStatus::kReady;
     m.source_run_id = std::string(source_run_id);
-    auto created = store_->CreateLoggedModel(tenant, m);
+    auto created = stores_.tracking->CreateLoggedModel(tenant, m);
     EXPECT_TRUE(created.ok()) << created.status().ToString();
     return created.ok() ? *created : metadata::LoggedModel{};
   }
@@ -349,7 +349,7 @@ class RegistryServiceStoreTest : public ::testing::Test {
 
   fs::path dir_;
   ManualClock clock_{1'700'000'000'000};
-  std::unique_ptr<metadata::SqliteMetadataStore> store_;
+  metadata::MetadataStores stores_;
   std::unique_ptr<artifact::LocalArtifactStore> artifacts_;
   std::unique_ptr<RegistryService> service_;
 };
@@ -669,7 +669,7 @@ TEST_F(RegistryServiceStoreTest, RegisterFromARunPrefersTheLoggedModelOfThatName
   MakeRun(kRunA);
   MakeLoggedModel("m-aaa", "model", kRunA);
   MakeLoggedModel("m-bbb", "other", kRunA);
-  ASSERT_TRUE(store_->LogOutputs(kTenant, kRunA, {{"m-aaa", 0}, {"m-bbb", 0}}).ok());
+  ASSERT_TRUE(stores_.tracking->LogOutputs(kTenant, kRunA, {{"m-aaa", 0}, {"m-bbb", 0}}).ok());
   RegisterRequest r;
   r.name = "reg";
   r.source.run_id = std::string(kRunA);
@@ -804,11 +804,11 @@ TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsNeverTakesARunsOrLogge
 
 TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsSparesEveryExperimentsTree) {
   // A deleted experiment keeps its runs (they can be restored), so its tree is spared too.
-  auto deleted = store_->CreateExperiment(kTenant, "old", "mlflow-artifacts:/archive/old",
-                                          "mlflow-artifacts:", {}, 1);
+  auto deleted = stores_.tracking->CreateExperiment(kTenant, "old", "mlflow-artifacts:/archive/old",
+                                                    "mlflow-artifacts:", {}, 1);
   ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
-  ASSERT_TRUE(store_->DeleteExperiment(kTenant, *deleted, 2).ok());
-  ASSERT_TRUE(store_
+  ASSERT_TRUE(stores_.tracking->DeleteExperiment(kTenant, *deleted, 2).ok());
+  ASSERT_TRUE(stores_.tracking
                   ->CreateExperiment(kTenant, "team", "mlflow-artifacts:/teams/a/exp",
                                      "mlflow-artifacts:", {}, 3)
                   .ok());
@@ -830,7 +830,8 @@ TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsSparesEveryExperiments
 
 TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsSparesAllOfAnExperimentAtTheTop) {
   ASSERT_TRUE(
-      store_->CreateExperiment(kTenant, "top", "mlflow-artifacts:/", "mlflow-artifacts:", {}, 1)
+      stores_.tracking
+          ->CreateExperiment(kTenant, "top", "mlflow-artifacts:/", "mlflow-artifacts:", {}, 1)
           .ok());
   WriteFile("default/registry/churn/v1/MLmodel", "x");
   MustCreateModel("m");
@@ -874,7 +875,7 @@ TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsDeletesFilesNothingEls
 
 TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsLooksOnlyAtTheTenantsExperiments) {
   // Another tenant's experiment at the same relative location owns nothing here.
-  ASSERT_TRUE(store_
+  ASSERT_TRUE(stores_.tracking
                   ->CreateExperiment(kOtherTenant, "e", "mlflow-artifacts:/registry/x",
                                      "mlflow-artifacts:", {}, 1)
                   .ok());
@@ -914,7 +915,9 @@ TEST_F(RegistryServiceStoreTest, DeletionGuardCanRefuse) {
 
 TEST_F(RegistryServiceStoreTest, LineageFollowsTheLoggedModelToItsRun) {
   MakeRun(kRunA);
-  ASSERT_TRUE(store_->LogBatch(kTenant, kRunA, {{"rmse", 0.5, 1, 0}}, {{"alpha", "0.1"}}, {}).ok());
+  ASSERT_TRUE(
+      stores_.tracking->LogBatch(kTenant, kRunA, {{"rmse", 0.5, 1, 0}}, {{"alpha", "0.1"}}, {})
+          .ok());
   MakeLoggedModel("m-aaa", "model", kRunA);
   MustCreateModel("m");
   metadata::CreateModelVersionRequest r;
@@ -961,9 +964,9 @@ TEST_F(RegistryServiceStoreTest, PromptVersionsKeepTheirPlaceholderSource) {
 }
 
 // Fails version creation as a broken database would, after the model was created.
-class FailingVersionStore : public metadata::MetadataStoreWrapper {
+class FailingVersionStore : public metadata::RegistryStoreWrapper {
  public:
-  using MetadataStoreWrapper::MetadataStoreWrapper;
+  using RegistryStoreWrapper::RegistryStoreWrapper;
   StatusOr<metadata::ModelVersion> CreateModelVersion(std::string_view,
                                                       const metadata::CreateModelVersionRequest&,
                                                       int64_t) override {
@@ -972,8 +975,8 @@ class FailingVersionStore : public metadata::MetadataStoreWrapper {
 };
 
 TEST_F(RegistryServiceStoreTest, RegisterRemovesTheModelItCreatedWhenTheVersionFails) {
-  FailingVersionStore failing(*store_);
-  RegistryService service(failing, failing, clock_);
+  FailingVersionStore failing(*stores_.registry);
+  RegistryService service(failing, *stores_.tracking, clock_);
   RegisterRequest r;
   r.name = "fresh";
   r.source.artifact_uri = "s3://bucket/model";

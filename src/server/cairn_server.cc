@@ -26,6 +26,7 @@
 #include "http/tenant_middleware.h"
 #include "metadata/metadata_store_factory.h"
 #include "registry/registry_service.h"
+#include "server/backends.h"
 #include "tracking/trace_service.h"
 #include "tracking/tracking_service.h"
 
@@ -33,7 +34,7 @@ namespace cairn::server {
 
 struct CairnServer::State {
   ServerConfig config;
-  std::unique_ptr<metadata::MetadataStore> metadata_store;
+  metadata::MetadataStores metadata;
   std::unique_ptr<artifact::ArtifactStore> artifact_store;
   std::unique_ptr<tracking::TrackingService> tracking;
   std::unique_ptr<registry::RegistryService> registry;
@@ -81,7 +82,7 @@ CairnServer::~CairnServer() { Stop(); }
 
 uint16_t CairnServer::port() const { return state_->port; }
 
-metadata::MetadataStore& CairnServer::MetadataStoreForTest() { return *state_->metadata_store; }
+const metadata::MetadataStores& CairnServer::MetadataStoresForTest() { return state_->metadata; }
 
 void CairnServer::WaitForSignal() { state_->http->WaitForSignal(); }
 
@@ -96,25 +97,29 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   RETURN_IF_ERROR(ResolveDefaults(config));
 
   metadata::MetadataStoreRegistry metadata_registry;
-  RETURN_IF_ERROR(metadata::RegisterBuiltinMetadataStores(metadata_registry));
+  RETURN_IF_ERROR(RegisterMetadataBackends(metadata_registry));
   ASSIGN_OR_RETURN(Uri backend_uri, Uri::Parse(config.backend_store_uri));
   metadata::MetadataStoreOptions store_options;
   store_options.sqlite_synchronous_full = config.sqlite_synchronous_full;
-  ASSIGN_OR_RETURN(state->metadata_store,
+  ASSIGN_OR_RETURN(state->metadata,
                    metadata_registry.Create(backend_uri.scheme, backend_uri, store_options));
+  if (!state->metadata.tracking || !state->metadata.registry || !state->metadata.traces) {
+    return InvalidArgument("backend store '" + backend_uri.scheme +
+                           "' does not provide tracking, registry and trace storage");
+  }
 
   artifact::ArtifactStoreRegistry artifact_registry;
-  RETURN_IF_ERROR(artifact::RegisterBuiltinArtifactStores(artifact_registry));
+  RETURN_IF_ERROR(RegisterArtifactBackends(artifact_registry));
   ASSIGN_OR_RETURN(state->artifact_store,
                    artifact::CreateArtifactStore(artifact_registry, config.artifacts_uri));
 
   state->tracking = std::make_unique<tracking::TrackingService>(
-      *state->metadata_store, SystemClock::Get(), IdGenerator::Default(),
+      *state->metadata.tracking, SystemClock::Get(), IdGenerator::Default(),
       tracking::TrackingOptions{});
   state->registry = std::make_unique<registry::RegistryService>(
-      *state->metadata_store, *state->metadata_store, SystemClock::Get());
+      *state->metadata.registry, *state->metadata.tracking, SystemClock::Get());
   state->registry_handlers = std::make_unique<api::mlflow::RegistryHandlers>(*state->registry);
-  state->traces = std::make_unique<tracking::TraceService>(*state->metadata_store);
+  state->traces = std::make_unique<tracking::TraceService>(*state->metadata.traces);
   state->trace_handlers = std::make_unique<api::mlflow::TraceHandlers>(*state->traces);
   state->model_handlers =
       std::make_unique<api::v1::ModelHandlers>(*state->registry, *state->artifact_store);

@@ -3,7 +3,7 @@
 #include <memory>
 
 #include "base/status.h"
-#include "metadata/metadata_store.h"
+#include "metadata/metadata_stores.h"
 #include "server/config.h"
 
 namespace cairn::server {
@@ -18,7 +18,7 @@ class CairnServer {
 
   uint16_t port() const;
   // The metadata store the server opened, to check in tests that configuration reached it.
-  metadata::MetadataStore& MetadataStoreForTest();
+  const metadata::MetadataStores& MetadataStoresForTest();
   // Serves until SIGINT/SIGTERM, then drains in-flight requests and returns.
   void WaitForSignal();
   void Stop();

@@ -4,7 +4,7 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "metadata/metadata_store.h"
+#include "metadata/trace_store.h"
 
 namespace cairn::tracking {
 

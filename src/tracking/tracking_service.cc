@@ -27,7 +27,7 @@ Status ValidateModelId(std::string_view model_id) {
 
 }  // namespace
 
-TrackingService::TrackingService(metadata::MetadataStore& store, const Clock& clock,
+TrackingService::TrackingService(metadata::TrackingStore& store, const Clock& clock,
                                  IdGenerator& ids, TrackingOptions options)
     : store_(store), clock_(clock), ids_(ids), options_(std::move(options)) {}
 

@@ -10,7 +10,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/status.h"
-#include "metadata/metadata_store.h"
+#include "metadata/tracking_store.h"
 
 namespace cairn::tracking {
 
@@ -19,13 +19,13 @@ struct TrackingOptions {
   std::string default_artifact_root = "mlflow-artifacts:";
 };
 
-// Experiment and run tracking with MLflow's semantics, over a MetadataStore. Validates input
+// Experiment and run tracking with MLflow's semantics, over a TrackingStore. Validates input
 // (shape, sizes, formats), assigns ids and times, then delegates to the store, which owns
 // state-dependent rules. Every call is scoped to `tenant`.
 // Thread-safe; the store and clock must outlive it.
 class TrackingService {
  public:
-  TrackingService(metadata::MetadataStore& store, const Clock& clock, IdGenerator& ids,
+  TrackingService(metadata::TrackingStore& store, const Clock& clock, IdGenerator& ids,
                   TrackingOptions options);
 
   // Experiments
@@ -111,7 +111,7 @@ class TrackingService {
   // Creates the tenant's Default experiment on first use.
   Status EnsureTenant(std::string_view tenant);
 
-  metadata::MetadataStore& store_;
+  metadata::TrackingStore& store_;
   const Clock& clock_;
   IdGenerator& ids_;
   const TrackingOptions options_;

@@ -12,7 +12,7 @@
 
 #include "base/clock.h"
 #include "base/ids.h"
-#include "metadata/sqlite/sqlite_metadata_store.h"
+#include "metadata/sqlite/sqlite_metadata_backend.h"
 #include "tracking/validation.h"
 
 namespace cairn::tracking {
@@ -40,15 +40,16 @@ class TrackingServiceTest : public ::testing::Test {
     std::string tmpl = (fs::temp_directory_path() / "cairn-tracking-XXXXXX").string();
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
-    auto store = metadata::SqliteMetadataStore::Open((dir_ / "meta.db").string());
+    auto store = metadata::OpenSqliteMetadataStores((dir_ / "meta.db").string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
-    service_ = std::make_unique<TrackingService>(*store_, clock_, ids_, TrackingOptions{});
+    stores_ = std::move(store).value();
+    service_ =
+        std::make_unique<TrackingService>(*stores_.tracking, clock_, ids_, TrackingOptions{});
   }
 
   void TearDown() override {
     service_.reset();
-    store_.reset();
+    stores_ = {};
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -100,7 +101,7 @@ class TrackingServiceTest : public ::testing::Test {
   fs::path dir_;
   ManualClock clock_{kStart};
   IdGenerator ids_{42};
-  std::unique_ptr<metadata::SqliteMetadataStore> store_;
+  metadata::MetadataStores stores_;
   std::unique_ptr<TrackingService> service_;
 };
 

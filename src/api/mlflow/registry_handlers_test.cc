@@ -10,7 +10,7 @@
 #include "base/clock.h"
 #include "base/uri.h"
 #include "http/error_response.h"
-#include "metadata/sqlite/sqlite_metadata_store.h"
+#include "metadata/sqlite/sqlite_metadata_backend.h"
 
 namespace cairn::api::mlflow {
 namespace {
@@ -107,11 +107,12 @@ class RegistryHandlersTest : public ::testing::Test {
     std::string tmpl = (fs::temp_directory_path() / "cairn-registry-api-XXXXXX").string();
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
-    auto store = metadata::SqliteMetadataStore::Open((dir_ / "meta.db").string());
+    auto store = metadata::OpenSqliteMetadataStores((dir_ / "meta.db").string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
-    ASSERT_TRUE(store_->EnsureDefaultExperiment("default", "mlflow-artifacts:", 1).ok());
-    service_ = std::make_unique<registry::RegistryService>(*store_, *store_, clock_);
+    stores_ = std::move(store).value();
+    ASSERT_TRUE(stores_.tracking->EnsureDefaultExperiment("default", "mlflow-artifacts:", 1).ok());
+    service_ =
+        std::make_unique<registry::RegistryService>(*stores_.registry, *stores_.tracking, clock_);
     handlers_ = std::make_unique<RegistryHandlers>(*service_);
     handlers_->Register(router_);
   }
@@ -119,7 +120,7 @@ class RegistryHandlersTest : public ::testing::Test {
   void TearDown() override {
     handlers_.reset();
     service_.reset();
-    store_.reset();
+    stores_ = {};
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -175,7 +176,7 @@ class RegistryHandlersTest : public ::testing::Test {
 
   fs::path dir_;
   ManualClock clock_{1'700'000'000'000};
-  std::unique_ptr<metadata::SqliteMetadataStore> store_;
+  metadata::MetadataStores stores_;
   std::unique_ptr<registry::RegistryService> service_;
   std::unique_ptr<RegistryHandlers> handlers_;
   http::Router router_;
@@ -295,7 +296,7 @@ TEST_F(RegistryHandlersTest, SourceResolutionAndDownloadUri) {
   info.experiment_id = "0";
   info.start_time = 1;
   info.artifact_uri = "mlflow-artifacts:/0/" + std::string(kRunId) + "/artifacts";
-  ASSERT_TRUE(store_->CreateRun("default", info, {}).ok());
+  ASSERT_TRUE(stores_.tracking->CreateRun("default", info, {}).ok());
   CreateModel("m");
   auto r = Post("model-versions/create",
                 {{"name", "m"}, {"source", "runs:/" + std::string(kRunId) + "/model"}});

@@ -15,7 +15,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "http/error_response.h"
-#include "metadata/sqlite/sqlite_metadata_store.h"
+#include "metadata/sqlite/sqlite_metadata_backend.h"
 
 namespace cairn::api::mlflow {
 namespace {
@@ -37,14 +37,14 @@ class TrackingHandlersTest : public ::testing::Test {
     std::string tmpl = (fs::temp_directory_path() / "cairn-tracking-api-XXXXXX").string();
     ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
     dir_ = tmpl;
-    auto store = metadata::SqliteMetadataStore::Open((dir_ / "meta.db").string());
+    auto store = metadata::OpenSqliteMetadataStores((dir_ / "meta.db").string());
     ASSERT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(store).value();
+    stores_ = std::move(store).value();
     auto artifacts = artifact::LocalArtifactStore::Open(dir_ / "artifacts");
     ASSERT_TRUE(artifacts.ok()) << artifacts.status().ToString();
     artifacts_ = std::move(artifacts).value();
     artifact_handlers_ = std::make_unique<ArtifactHandlers>(*artifacts_);
-    service_ = std::make_unique<tracking::TrackingService>(*store_, clock_, ids_,
+    service_ = std::make_unique<tracking::TrackingService>(*stores_.tracking, clock_, ids_,
                                                            tracking::TrackingOptions{});
     ArtifactHandlers* lister = artifact_handlers_.get();
     handlers_ = std::make_unique<TrackingHandlers>(
@@ -61,7 +61,7 @@ class TrackingHandlersTest : public ::testing::Test {
     service_.reset();
     artifact_handlers_.reset();
     artifacts_.reset();
-    store_.reset();
+    stores_ = {};
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -140,7 +140,7 @@ class TrackingHandlersTest : public ::testing::Test {
   fs::path dir_;
   ManualClock clock_{kStart};
   IdGenerator ids_{7};
-  std::unique_ptr<metadata::SqliteMetadataStore> store_;
+  metadata::MetadataStores stores_;
   std::unique_ptr<artifact::LocalArtifactStore> artifacts_;
   std::unique_ptr<ArtifactHandlers> artifact_handlers_;
   std::unique_ptr<tracking::TrackingService> service_;

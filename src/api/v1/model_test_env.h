@@ -21,7 +21,7 @@
 #include "http/error_response.h"
 #include "http/message.h"
 #include "http/router.h"
-#include "metadata/sqlite/sqlite_metadata_store.h"
+#include "metadata/sqlite/sqlite_metadata_backend.h"
 #include "registry/registry_service.h"
 
 namespace cairn::api::v1 {
@@ -35,13 +35,14 @@ class ModelApiEnv {
     char* made = ::mkdtemp(tmpl.data());
     EXPECT_NE(made, nullptr);
     dir_ = tmpl;
-    auto store = metadata::SqliteMetadataStore::Open((dir_ / "meta.db").string());
+    auto store = metadata::OpenSqliteMetadataStores((dir_ / "meta.db").string());
     EXPECT_TRUE(store.ok()) << store.status().ToString();
-    store_ = std::move(*store);
+    stores_ = std::move(*store);
     auto artifacts = artifact::LocalArtifactStore::Open(dir_ / "artifacts", {.durable = false});
     EXPECT_TRUE(artifacts.ok()) << artifacts.status().ToString();
     artifacts_ = std::move(*artifacts);
-    registry_ = std::make_unique<registry::RegistryService>(*store_, *store_, clock_);
+    registry_ =
+        std::make_unique<registry::RegistryService>(*stores_.registry, *stores_.tracking, clock_);
     handlers_ = std::make_unique<ModelHandlers>(*registry_, *artifacts_);
     handlers_->Register(router_);
     RegisterOpenApi(router_);
@@ -50,7 +51,7 @@ class ModelApiEnv {
   ~ModelApiEnv() {
     handlers_.reset();
     registry_.reset();
-    store_.reset();
+    stores_ = {};
     artifacts_.reset();
     std::error_code ec;
     std::filesystem::remove_all(dir_, ec);
@@ -60,7 +61,7 @@ class ModelApiEnv {
   ModelApiEnv& operator=(const ModelApiEnv&) = delete;
 
   http::Router& router() { return router_; }
-  metadata::SqliteMetadataStore& store() { return *store_; }
+  metadata::TrackingStore& store() { return *stores_.tracking; }
   artifact::LocalArtifactStore& artifacts() { return *artifacts_; }
   registry::RegistryService& registry() { return *registry_; }
   ManualClock& clock() { return clock_; }
@@ -109,7 +110,7 @@ class ModelApiEnv {
   // `tenant`'s default experiment and returns its id.
   std::string CreateRun(std::string_view run_id, std::string_view tenant = "default") {
     Status ensure =
-        store_->EnsureDefaultExperiment(tenant, "mlflow-artifacts:", clock_.NowMillis());
+        stores_.tracking->EnsureDefaultExperiment(tenant, "mlflow-artifacts:", clock_.NowMillis());
     EXPECT_TRUE(ensure.ok()) << ensure.ToString();
     metadata::RunInfo info;
     info.run_id = std::string(run_id);
@@ -118,7 +119,7 @@ class ModelApiEnv {
     info.user_id = "alice";
     info.start_time = clock_.NowMillis();
     info.artifact_uri = "mlflow-artifacts:/0/" + std::string(run_id) + "/artifacts";
-    auto run = store_->CreateRun(tenant, info, {});
+    auto run = stores_.tracking->CreateRun(tenant, info, {});
     EXPECT_TRUE(run.ok()) << run.status().ToString();
     return std::string(run_id);
   }
@@ -126,7 +127,7 @@ class ModelApiEnv {
  private:
   ManualClock clock_;
   std::filesystem::path dir_;
-  std::unique_ptr<metadata::SqliteMetadataStore> store_;
+  metadata::MetadataStores stores_;
   std::unique_ptr<artifact::LocalArtifactStore> artifacts_;
   std::unique_ptr<registry::RegistryService> registry_;
   std::unique_ptr<ModelHandlers> handlers_;

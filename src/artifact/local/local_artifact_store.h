@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "artifact/artifact_store.h"
+#include "artifact/artifact_store_factory.h"
 
 namespace cairn::artifact {
 
@@ -71,5 +72,9 @@ class LocalArtifactStore : public ArtifactStore {
   int staging_fd_;            // guarded by staging_mu_; the locked staging folder, owned
   std::string staging_name_;  // guarded by staging_mu_; its name in <root>/.cairn-tmp-staging
 };
+
+// Registers "file" (file:///abs/path, file://localhost/abs/path, file:relative/path, and bare
+// paths through CreateArtifactStore) -> LocalArtifactStore. Defined in local_artifact_backend.cc.
+Status RegisterLocalArtifactBackend(ArtifactStoreRegistry& registry);
 
 }  // namespace cairn::artifact

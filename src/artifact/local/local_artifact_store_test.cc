@@ -279,7 +279,7 @@ class ArtifactStoreFactoryTest : public LocalArtifactStoreTest {
  protected:
   void SetUp() override {
     LocalArtifactStoreTest::SetUp();
-    ASSERT_TRUE(RegisterBuiltinArtifactStores(registry_).ok());
+    ASSERT_TRUE(RegisterLocalArtifactBackend(registry_).ok());
   }
   ArtifactStoreRegistry registry_;
 };
@@ -314,7 +314,7 @@ TEST_F(ArtifactStoreFactoryTest, RemoteHostAndUnknownSchemesAreRejected) {
 }
 
 TEST_F(ArtifactStoreFactoryTest, RegisteringTwiceFails) {
-  EXPECT_EQ(RegisterBuiltinArtifactStores(registry_).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(RegisterLocalArtifactBackend(registry_).code(), StatusCode::kAlreadyExists);
 }
 
 }  // namespace

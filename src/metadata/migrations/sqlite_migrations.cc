@@ -1,4 +1,4 @@
-#include "metadata/migrations/migration.h"
+#include "metadata/migrations/sqlite_migrations.h"
 
 namespace cairn::metadata::migrations {
 namespace {
@@ -388,8 +388,8 @@ CREATE TABLE trace_request_metadata (
 
 }  // namespace
 
-const std::vector<Migration>& SqliteMigrations() {
-  static const std::vector<Migration> kMigrations = {
+const std::vector<sqlite::Migration>& SqliteMigrations() {
+  static const std::vector<sqlite::Migration> kMigrations = {
       {1, "tracking and logged models", kTrackingSchema},
       {2, "model registry", kRegistrySchema},
       {3, "metric history in chunks", kMetricChunksSchema},

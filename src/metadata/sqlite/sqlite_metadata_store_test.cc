@@ -1,7 +1,5 @@
-// SQLite-specific behaviour of SqliteMetadataStore: migrations, several processes on one file,
-// crash durability, and speed. Interface semantics are in metadata_store_conformance_test.cc.
-
-#include "metadata/sqlite/sqlite_metadata_store.h"
+// SQLite-specific behaviour of the SQLite metadata backend: migrations, several processes on one
+// file, crash durability, and speed. Interface semantics are in the *_conformance_test.cc suites.
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -17,9 +15,11 @@
 #include <string>
 
 #include "base/ids.h"
-#include "metadata/migrations/migration.h"
-#include "metadata/sqlite/sqlite_db.h"
-#include "metadata/sqlite/sqlite_migrator.h"
+#include "metadata/migrations/sqlite_migrations.h"
+#include "metadata/sqlite/sqlite_metadata_backend.h"
+#include "metadata/sqlite/sqlite_tracking_store.h"
+#include "sqlite/connection.h"
+#include "sqlite/migrator.h"
 
 namespace cairn::metadata {
 namespace {
@@ -27,7 +27,30 @@ namespace {
 constexpr std::string_view kTenant = "default";
 constexpr std::string_view kRoot = "file:///art";
 
-class SqliteMetadataStoreTest : public testing::Test {
+// The tracking and registry stores of one opened backend behind one pointer, for tests that use
+// both.
+class OpenedStores : public TrackingStoreWrapper, public RegistryStoreWrapper {
+ public:
+  explicit OpenedStores(MetadataStores stores)
+      : TrackingStoreWrapper(*stores.tracking),
+        RegistryStoreWrapper(*stores.registry),
+        stores_(std::move(stores)) {}
+
+  StatusOr<int> SchemaVersionForTest() {
+    return dynamic_cast<SqliteTrackingStore&>(*stores_.tracking).database().SchemaVersionForTest();
+  }
+
+ private:
+  MetadataStores stores_;
+};
+
+StatusOr<std::unique_ptr<OpenedStores>> Open(const std::string& path,
+                                             sqlite::DatabaseOptions options) {
+  ASSIGN_OR_RETURN(MetadataStores stores, OpenSqliteMetadataStores(path, options));
+  return std::make_unique<OpenedStores>(std::move(stores));
+}
+
+class SqliteMetadataBackendTest : public testing::Test {
  protected:
   void SetUp() override {
     std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-sqlite-XXXXXX").string();
@@ -37,8 +60,8 @@ class SqliteMetadataStoreTest : public testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::unique_ptr<SqliteMetadataStore> MustOpen(SqliteOptions options = {}) {
-    auto store = SqliteMetadataStore::Open(path_, options);
+  std::unique_ptr<OpenedStores> MustOpen(sqlite::DatabaseOptions options = {}) {
+    auto store = Open(path_, options);
     EXPECT_TRUE(store.ok()) << store.status().ToString();
     if (!store.ok()) return nullptr;
     EXPECT_TRUE(store.value()->EnsureDefaultExperiment(kTenant, kRoot, 1).ok());
@@ -75,7 +98,7 @@ class SqliteMetadataStoreTest : public testing::Test {
   IdGenerator ids_{7};
 };
 
-TEST_F(SqliteMetadataStoreTest, MigrationsAreRecordedOnceAndReopenIsIdempotent) {
+TEST_F(SqliteMetadataBackendTest, MigrationsAreRecordedOnceAndReopenIsIdempotent) {
   int newest = migrations::SqliteMigrations().back().version;
   {
     auto store = MustOpen();
@@ -93,17 +116,17 @@ TEST_F(SqliteMetadataStoreTest, MigrationsAreRecordedOnceAndReopenIsIdempotent) 
   EXPECT_EQ(RawQuery("PRAGMA journal_mode"), "wal");
 }
 
-TEST_F(SqliteMetadataStoreTest, RefusesADatabaseFromANewerBinary) {
+TEST_F(SqliteMetadataBackendTest, RefusesADatabaseFromANewerBinary) {
   { ASSERT_NE(MustOpen(), nullptr); }
   RawQuery(
       "INSERT INTO schema_version (version, description, applied_at_ms) VALUES (9999, "
       "'future', 0) RETURNING version");
-  auto store = SqliteMetadataStore::Open(path_, {});
+  auto store = Open(path_, {});
   EXPECT_EQ(store.status().code(), StatusCode::kFailedPrecondition);
 }
 
-TEST_F(SqliteMetadataStoreTest, InMemoryDatabaseWorks) {
-  auto store = SqliteMetadataStore::Open(":memory:", {});
+TEST_F(SqliteMetadataBackendTest, InMemoryDatabaseWorks) {
+  auto store = Open(":memory:", {});
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   ASSERT_TRUE((*store)->EnsureDefaultExperiment(kTenant, kRoot, 1).ok());
   auto run = (*store)->CreateRun(kTenant, NewRunInfo("0", 1), {});
@@ -116,7 +139,7 @@ TEST_F(SqliteMetadataStoreTest, InMemoryDatabaseWorks) {
 
 // Several processes open a fresh file at once (each migrating) and write concurrently: none may
 // fail, and every write must be there afterwards.
-TEST_F(SqliteMetadataStoreTest, ManyProcessesOpenAndWriteOneFileAtOnce) {
+TEST_F(SqliteMetadataBackendTest, ManyProcessesOpenAndWriteOneFileAtOnce) {
   constexpr int kProcesses = 6;
   constexpr int kBatches = 20;
   std::vector<pid_t> children;
@@ -126,7 +149,7 @@ TEST_F(SqliteMetadataStoreTest, ManyProcessesOpenAndWriteOneFileAtOnce) {
     if (pid == 0) {
       int code = 0;
       {
-        auto store = SqliteMetadataStore::Open(path_, {});
+        auto store = Open(path_, {});
         if (!store.ok()) {
           std::fprintf(stderr, "child %d open: %s\n", p, store.status().ToString().c_str());
           _exit(1);
@@ -184,7 +207,7 @@ TEST_F(SqliteMetadataStoreTest, ManyProcessesOpenAndWriteOneFileAtOnce) {
 }
 
 // A writer killed with SIGKILL loses nothing it had acknowledged.
-TEST_F(SqliteMetadataStoreTest, AcknowledgedWritesSurviveKill9) {
+TEST_F(SqliteMetadataBackendTest, AcknowledgedWritesSurviveKill9) {
   std::string run_id;
   {
     auto store = MustOpen();
@@ -199,7 +222,7 @@ TEST_F(SqliteMetadataStoreTest, AcknowledgedWritesSurviveKill9) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     close(fds[0]);
-    auto store = SqliteMetadataStore::Open(path_, {});
+    auto store = Open(path_, {});
     if (!store.ok()) _exit(1);
     for (int32_t step = 0;; ++step) {
       Status s = (*store)->LogBatch(kTenant, run_id, {{"m", 1.0 * step, step, step}},
@@ -237,7 +260,7 @@ TEST_F(SqliteMetadataStoreTest, AcknowledgedWritesSurviveKill9) {
 
 // Writes and searches at scale (10k runs, a 1000-metric batch) give the right answers. The
 // timings are printed for a look, not checked: bench/ measures speed.
-TEST_F(SqliteMetadataStoreTest, WritesAndSearchesAtScale) {
+TEST_F(SqliteMetadataBackendTest, WritesAndSearchesAtScale) {
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
   auto run = store->CreateRun(kTenant, NewRunInfo("0", 1), {});
@@ -299,12 +322,12 @@ TEST_F(SqliteMetadataStoreTest, WritesAndSearchesAtScale) {
 
 // A database written by a binary that knew only the tracking schema (version 1) gains the
 // registry on open and keeps its data.
-TEST_F(SqliteMetadataStoreTest, VersionOneDatabaseUpgradesToTheRegistry) {
+TEST_F(SqliteMetadataBackendTest, VersionOneDatabaseUpgradesToTheRegistry) {
   {
     auto connection = sqlite::Connection::Open(path_, {});
     ASSERT_TRUE(connection.ok()) << connection.status().ToString();
-    std::vector<migrations::Migration> v1(migrations::SqliteMigrations().begin(),
-                                          migrations::SqliteMigrations().begin() + 1);
+    std::vector<sqlite::Migration> v1(migrations::SqliteMigrations().begin(),
+                                      migrations::SqliteMigrations().begin() + 1);
     ASSERT_TRUE(sqlite::Migrate(**connection, v1).ok());
     ASSERT_TRUE((*connection)
                     ->Exec("INSERT INTO experiments VALUES ('default', 1, 'old', 'file:///art/1', "
@@ -327,13 +350,13 @@ TEST_F(SqliteMetadataStoreTest, VersionOneDatabaseUpgradesToTheRegistry) {
 
 // Metric history written by a version-2 binary (one row per point in `metrics`) reads back merged
 // with the chunks written after the upgrade; re-logged points still collapse.
-TEST_F(SqliteMetadataStoreTest, VersionTwoMetricRowsReadTogetherWithChunks) {
+TEST_F(SqliteMetadataBackendTest, VersionTwoMetricRowsReadTogetherWithChunks) {
   std::string run_id(32, 'a');
   {
     auto connection = sqlite::Connection::Open(path_, {});
     ASSERT_TRUE(connection.ok()) << connection.status().ToString();
-    std::vector<migrations::Migration> v2(migrations::SqliteMigrations().begin(),
-                                          migrations::SqliteMigrations().begin() + 2);
+    std::vector<sqlite::Migration> v2(migrations::SqliteMigrations().begin(),
+                                      migrations::SqliteMigrations().begin() + 2);
     ASSERT_TRUE(sqlite::Migrate(**connection, v2).ok());
     std::string sql =
         "INSERT INTO experiments VALUES ('default', 1, 'old', 'file:///art/1', 'active', 1, 1);"
@@ -367,7 +390,7 @@ TEST_F(SqliteMetadataStoreTest, VersionTwoMetricRowsReadTogetherWithChunks) {
 }
 
 // The rename cascade reaches every registry table, and deleting the model leaves no row behind.
-TEST_F(SqliteMetadataStoreTest, RegistryRenameAndDeleteReachEveryTable) {
+TEST_F(SqliteMetadataBackendTest, RegistryRenameAndDeleteReachEveryTable) {
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
   ASSERT_TRUE(store->CreateRegisteredModel(kTenant, "a", "", {{"k", "v"}}, "u", 1).ok());
@@ -395,7 +418,7 @@ TEST_F(SqliteMetadataStoreTest, RegistryRenameAndDeleteReachEveryTable) {
 }
 
 // The registry's hot reads answer correctly with 1k models; timings are printed, not checked.
-TEST_F(SqliteMetadataStoreTest, RegistryReadsAtScale) {
+TEST_F(SqliteMetadataBackendTest, RegistryReadsAtScale) {
   auto store = MustOpen();
   ASSERT_NE(store, nullptr);
   constexpr int kModels = 1000;

@@ -7,7 +7,7 @@
 
 #include "metadata/metric_chunk.h"
 
-namespace cairn::metadata::sqlite {
+namespace cairn::metadata::sqlite_store {
 
 Status AppendMetricChunk(Connection& db, std::string_view tenant, std::string_view run_id,
                          std::string_view key, std::span<const Metric* const> points) {
@@ -122,4 +122,4 @@ Metric MetricHistory::At(size_t i, std::string_view key, std::string_view run_id
   return m;
 }
 
-}  // namespace cairn::metadata::sqlite
+}  // namespace cairn::metadata::sqlite_store

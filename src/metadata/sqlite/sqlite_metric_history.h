@@ -9,13 +9,17 @@
 #include <vector>
 
 #include "base/status.h"
-#include "metadata/sqlite/sqlite_db.h"
 #include "metadata/types.h"
+#include "sqlite/connection.h"
 
 // Metric history of runs in SQLite: written as chunks (one row per (run, key) per write, see
 // metadata/metric_chunk.h), read back merged with the row-per-point table of schema versions 1-2.
 // Both functions run on the caller's connection inside the caller's transaction.
-namespace cairn::metadata::sqlite {
+namespace cairn::metadata::sqlite_store {
+
+using ::cairn::sqlite::Blob;
+using ::cairn::sqlite::Connection;
+using ::cairn::sqlite::Statement;
 
 // Appends `points` (all of one key, in the order logged) to the history of `run_id`.
 Status AppendMetricChunk(Connection& db, std::string_view tenant, std::string_view run_id,
@@ -57,4 +61,4 @@ class MetricHistory {
   std::vector<Extras> extras_;
 };
 
-}  // namespace cairn::metadata::sqlite
+}  // namespace cairn::metadata::sqlite_store

@@ -9,13 +9,31 @@
 #include "base/status.h"
 #include "filter/filter.h"
 #include "metadata/sql_filter.h"
-#include "metadata/sqlite/sqlite_db.h"
 #include "metadata/types.h"
+#include "sqlite/connection.h"
 
 // Search plumbing shared by the SQLite store's translation units (tracking and registry):
 // tenant scoping of child tables and paged execution of a compiled search. Internal to
 // cairn_metadata_sqlite.
-namespace cairn::metadata::sqlite {
+namespace cairn::metadata::sqlite_store {
+
+using ::cairn::sqlite::Connection;
+using ::cairn::sqlite::Statement;
+
+// The dialect the shared SQL compiler (sql_filter.h) writes for SQLite: LIKE through
+// cairn_like, the search grammar's case rules.
+inline SqlDialect MakeSqliteDialect() {
+  SqlDialect dialect;
+  dialect.like = [](std::string_view lhs, std::string_view pattern, bool case_insensitive) {
+    std::string sql = "cairn_like(";
+    sql += lhs;
+    sql += ", ";
+    sql += pattern;
+    sql += case_insensitive ? ", 1)" : ", 0)";
+    return sql;
+  };
+  return dialect;
+}
 
 // Appends " AND <column> = ?" bound to `tenant`.
 inline std::function<void(SqlParams&, std::string&)> TenantScope(std::string tenant,
@@ -73,4 +91,4 @@ inline bool OrdersBy(const std::vector<filter::OrderBy>& order_by, std::string_v
   });
 }
 
-}  // namespace cairn::metadata::sqlite
+}  // namespace cairn::metadata::sqlite_store

@@ -1,6 +1,7 @@
-// The MetadataStore conformance suite (tracking): every backend must pass it. A backend joins by
-// adding a Backend to kConformanceBackends (metadata_store_test_backends.h); a backend that cannot
-// start here (no server) skips in SetUp. The registry half is registry_store_conformance_test.cc.
+// The TrackingStore conformance suite: every backend must pass it. A backend joins by adding a
+// Backend to kConformanceBackends (metadata_store_test_backends.h); a backend that cannot start
+// here (no server) skips in SetUp. Registry: registry_store_conformance_test.cc; traces:
+// trace_store_conformance_test.cc.
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -16,8 +17,8 @@
 
 #include "base/ids.h"
 #include "filter/filter.h"
-#include "metadata/metadata_store.h"
 #include "metadata/metadata_store_test_backends.h"
+#include "metadata/tracking_store.h"
 
 namespace cairn::metadata {
 namespace {
@@ -80,34 +81,15 @@ std::optional<std::string> FindParam(const std::vector<Param>& params, std::stri
   return std::nullopt;
 }
 
-class MetadataStoreConformanceTest : public testing::TestWithParam<Backend> {
+class TrackingStoreConformanceTest : public testing_util::StoreConformanceTest {
  protected:
   void SetUp() override {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-meta-XXXXXX").string();
-    ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
-    dir_ = tmpl;
-    auto opened = GetParam().open(dir_);
-    if (!opened.ok() && opened.status().code() == StatusCode::kUnavailable) {
-      GTEST_SKIP() << GetParam().name << " unavailable: " << opened.status().ToString();
-    }
-    ASSERT_OK(opened);
-    store_ = std::move(opened).value();
+    StoreConformanceTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
     ASSERT_OK(store().EnsureDefaultExperiment(kTenant, kRoot, 1000));
   }
 
-  void TearDown() override {
-    store_.reset();
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
-  void Reopen() {
-    store_.reset();
-    auto opened = GetParam().open(dir_);
-    ASSERT_OK(opened);
-    store_ = std::move(opened).value();
-  }
-
-  MetadataStore& store() { return *store_; }
+  TrackingStore& store() { return tracking(); }
 
   std::string NewExperiment(const std::string& name, int64_t now = 2000,
                             std::string_view tenant = kTenant, std::vector<Tag> tags = {}) {
@@ -148,15 +130,13 @@ class MetadataStoreConformanceTest : public testing::TestWithParam<Backend> {
     return page.ok() ? page->items : std::vector<Metric>{};
   }
 
-  std::string dir_;
-  std::unique_ptr<MetadataStore> store_;
   IdGenerator ids_{42};
 };
 
 // ---------------------------------------------------------------------------------------------
 // Experiments
 
-TEST_P(MetadataStoreConformanceTest, DefaultExperimentExistsAndEnsureIsIdempotent) {
+TEST_P(TrackingStoreConformanceTest, DefaultExperimentExistsAndEnsureIsIdempotent) {
   ASSERT_OK_AND_ASSIGN(Experiment e, store().GetExperiment(kTenant, "0"));
   EXPECT_EQ(e.experiment_id, "0");
   EXPECT_EQ(e.name, "Default");
@@ -172,7 +152,7 @@ TEST_P(MetadataStoreConformanceTest, DefaultExperimentExistsAndEnsureIsIdempoten
   EXPECT_EQ(page.items.size(), 1u);
 }
 
-TEST_P(MetadataStoreConformanceTest, CreateExperimentAssignsIncreasingIdsAndLocations) {
+TEST_P(TrackingStoreConformanceTest, CreateExperimentAssignsIncreasingIdsAndLocations) {
   ASSERT_OK_AND_ASSIGN(std::string first, store().CreateExperiment(kTenant, "first", "",
                                                                    "s3://bucket/root/", {}, 2000));
   ASSERT_OK_AND_ASSIGN(std::string second,
@@ -190,7 +170,7 @@ TEST_P(MetadataStoreConformanceTest, CreateExperimentAssignsIncreasingIdsAndLoca
   EXPECT_EQ(e2.tags, (std::vector<Tag>{{"owner", "ann"}, {"team", "ml"}}));
 }
 
-TEST_P(MetadataStoreConformanceTest, CreateExperimentRejectsTakenNamesIncludingDeleted) {
+TEST_P(TrackingStoreConformanceTest, CreateExperimentRejectsTakenNamesIncludingDeleted) {
   std::string id = NewExperiment("dup");
   auto again = store().CreateExperiment(kTenant, "dup", "", kRoot, {}, 2000);
   EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
@@ -201,7 +181,7 @@ TEST_P(MetadataStoreConformanceTest, CreateExperimentRejectsTakenNamesIncludingD
   EXPECT_EQ(NewExperiment("fresh"), "2");
 }
 
-TEST_P(MetadataStoreConformanceTest, UnknownExperimentIsNotFound) {
+TEST_P(TrackingStoreConformanceTest, UnknownExperimentIsNotFound) {
   for (const char* id : {"999", "abc", "", "-1"}) {
     auto e = store().GetExperiment(kTenant, id);
     EXPECT_EQ(e.status().code(), StatusCode::kNotFound) << id;
@@ -213,7 +193,7 @@ TEST_P(MetadataStoreConformanceTest, UnknownExperimentIsNotFound) {
   EXPECT_EQ(store().SetExperimentTag(kTenant, "999", {"k", "v"}).code(), StatusCode::kNotFound);
 }
 
-TEST_P(MetadataStoreConformanceTest, GetExperimentByName) {
+TEST_P(TrackingStoreConformanceTest, GetExperimentByName) {
   std::string id = NewExperiment("by-name");
   ASSERT_OK_AND_ASSIGN(Experiment e, store().GetExperimentByName(kTenant, "by-name"));
   EXPECT_EQ(e.experiment_id, id);
@@ -223,7 +203,7 @@ TEST_P(MetadataStoreConformanceTest, GetExperimentByName) {
   EXPECT_EQ(deleted.lifecycle_stage, LifecycleStage::kDeleted);
 }
 
-TEST_P(MetadataStoreConformanceTest, RenameExperiment) {
+TEST_P(TrackingStoreConformanceTest, RenameExperiment) {
   std::string id = NewExperiment("old-name");
   NewExperiment("taken");
   ASSERT_OK(store().RenameExperiment(kTenant, id, "new-name", 7000));
@@ -240,7 +220,7 @@ TEST_P(MetadataStoreConformanceTest, RenameExperiment) {
             StatusCode::kInvalidArgument);
 }
 
-TEST_P(MetadataStoreConformanceTest, DeleteAndRestoreExperimentCascadeToRuns) {
+TEST_P(TrackingStoreConformanceTest, DeleteAndRestoreExperimentCascadeToRuns) {
   std::string exp = NewExperiment("cascade");
   std::string r1 = NewRun(exp, 100);
   std::string r2 = NewRun(exp, 200);
@@ -270,7 +250,7 @@ TEST_P(MetadataStoreConformanceTest, DeleteAndRestoreExperimentCascadeToRuns) {
   EXPECT_EQ(store().RestoreExperiment(kTenant, exp, 6001).code(), StatusCode::kNotFound);
 }
 
-TEST_P(MetadataStoreConformanceTest, ExperimentTags) {
+TEST_P(TrackingStoreConformanceTest, ExperimentTags) {
   std::string exp = NewExperiment("tagged");
   ASSERT_OK(store().SetExperimentTag(kTenant, exp, {"a", "1"}));
   ASSERT_OK(store().SetExperimentTag(kTenant, exp, {"b", ""}));
@@ -287,7 +267,7 @@ TEST_P(MetadataStoreConformanceTest, ExperimentTags) {
 // ---------------------------------------------------------------------------------------------
 // Tenants
 
-TEST_P(MetadataStoreConformanceTest, TenantsAreIsolated) {
+TEST_P(TrackingStoreConformanceTest, TenantsAreIsolated) {
   ASSERT_OK(store().EnsureDefaultExperiment(kOtherTenant, "file:///other", 1500));
   std::string a_exp = NewExperiment("shared-name");
   std::string a_run = NewRun(a_exp, 100, "a-run");
@@ -341,7 +321,7 @@ TEST_P(MetadataStoreConformanceTest, TenantsAreIsolated) {
 // ---------------------------------------------------------------------------------------------
 // Runs
 
-TEST_P(MetadataStoreConformanceTest, CreateAndGetRun) {
+TEST_P(TrackingStoreConformanceTest, CreateAndGetRun) {
   RunInfo info = NewRunInfo("0", 12345, "my-run", "carol");
   ASSERT_OK_AND_ASSIGN(metadata::Run created,
                        store().CreateRun(kTenant, info, {{"source", "test"}}));
@@ -364,7 +344,7 @@ TEST_P(MetadataStoreConformanceTest, CreateAndGetRun) {
   EXPECT_EQ(store().CreateRun(kTenant, info, {}).status().code(), StatusCode::kAlreadyExists);
 }
 
-TEST_P(MetadataStoreConformanceTest, CreateRunTakesNameFromTag) {
+TEST_P(TrackingStoreConformanceTest, CreateRunTakesNameFromTag) {
   RunInfo info = NewRunInfo("0", 1);
   ASSERT_OK(store().CreateRun(kTenant, info, {{"mlflow.runName", "from-tag"}}));
   metadata::Run run = MustGetRun(info.run_id);
@@ -372,7 +352,7 @@ TEST_P(MetadataStoreConformanceTest, CreateRunTakesNameFromTag) {
   EXPECT_EQ(FindTag(run.tags, "mlflow.runName"), "from-tag");
 }
 
-TEST_P(MetadataStoreConformanceTest, CreateRunNeedsAnActiveExperiment) {
+TEST_P(TrackingStoreConformanceTest, CreateRunNeedsAnActiveExperiment) {
   EXPECT_EQ(store().CreateRun(kTenant, NewRunInfo("77", 1), {}).status().code(),
             StatusCode::kNotFound);
   std::string exp = NewExperiment("gone");
@@ -382,7 +362,7 @@ TEST_P(MetadataStoreConformanceTest, CreateRunNeedsAnActiveExperiment) {
   EXPECT_NE(run.status().message().find("must be in the 'active' state"), std::string::npos);
 }
 
-TEST_P(MetadataStoreConformanceTest, UnknownRunIsNotFound) {
+TEST_P(TrackingStoreConformanceTest, UnknownRunIsNotFound) {
   auto run = store().GetRun(kTenant, "0123456789abcdef0123456789abcdef");
   EXPECT_EQ(run.status().code(), StatusCode::kNotFound);
   EXPECT_EQ(run.status().message(), "Run with id=0123456789abcdef0123456789abcdef not found");
@@ -392,7 +372,7 @@ TEST_P(MetadataStoreConformanceTest, UnknownRunIsNotFound) {
   EXPECT_EQ(store().RestoreRun(kTenant, "nope").code(), StatusCode::kNotFound);
 }
 
-TEST_P(MetadataStoreConformanceTest, UpdateRunChangesOnlyGivenFields) {
+TEST_P(TrackingStoreConformanceTest, UpdateRunChangesOnlyGivenFields) {
   std::string id = NewRun("0", 100, "before");
   ASSERT_OK_AND_ASSIGN(RunInfo info,
                        store().UpdateRun(kTenant, id, RunStatus::kFinished, 900, std::nullopt));
@@ -409,7 +389,7 @@ TEST_P(MetadataStoreConformanceTest, UpdateRunChangesOnlyGivenFields) {
   EXPECT_EQ(FindTag(run.tags, "mlflow.runName"), "after");
 }
 
-TEST_P(MetadataStoreConformanceTest, DeleteAndRestoreRun) {
+TEST_P(TrackingStoreConformanceTest, DeleteAndRestoreRun) {
   std::string id = NewRun("0", 100);
   ASSERT_OK(store().DeleteRun(kTenant, id, 500));
   metadata::Run run = MustGetRun(id);  // deleted runs are still returned
@@ -440,7 +420,7 @@ TEST_P(MetadataStoreConformanceTest, DeleteAndRestoreRun) {
 // ---------------------------------------------------------------------------------------------
 // LogBatch
 
-TEST_P(MetadataStoreConformanceTest, ParamsAreWriteOnce) {
+TEST_P(TrackingStoreConformanceTest, ParamsAreWriteOnce) {
   std::string id = NewRun("0");
   ASSERT_OK(store().LogBatch(kTenant, id, {}, {{"lr", "0.1"}, {"empty", ""}}, {}));
   ASSERT_OK(store().LogBatch(kTenant, id, {}, {{"lr", "0.1"}}, {}));  // same value: no-op
@@ -455,7 +435,7 @@ TEST_P(MetadataStoreConformanceTest, ParamsAreWriteOnce) {
   EXPECT_EQ(FindParam(run.params, "empty"), "");
 }
 
-TEST_P(MetadataStoreConformanceTest, ConflictingParamsInOneBatchAreRejected) {
+TEST_P(TrackingStoreConformanceTest, ConflictingParamsInOneBatchAreRejected) {
   std::string id = NewRun("0");
   ASSERT_OK(store().LogBatch(kTenant, id, {}, {{"a", "1"}, {"a", "1"}}, {}));  // identical: ok
   Status s = store().LogBatch(kTenant, id, {}, {{"b", "1"}, {"b", "2"}}, {});
@@ -463,7 +443,7 @@ TEST_P(MetadataStoreConformanceTest, ConflictingParamsInOneBatchAreRejected) {
   EXPECT_FALSE(FindParam(MustGetRun(id).params, "b").has_value());
 }
 
-TEST_P(MetadataStoreConformanceTest, FailedBatchStoresNothing) {
+TEST_P(TrackingStoreConformanceTest, FailedBatchStoresNothing) {
   std::string id = NewRun("0", 1, "original");
   ASSERT_OK(store().LogBatch(kTenant, id, {}, {{"fixed", "1"}}, {}));
   Status s = store().LogBatch(kTenant, id, {M("loss", 0.5, 10), M("loss", 0.4, 20, 1)},
@@ -478,7 +458,7 @@ TEST_P(MetadataStoreConformanceTest, FailedBatchStoresNothing) {
   EXPECT_TRUE(History(id, "loss").empty());
 }
 
-TEST_P(MetadataStoreConformanceTest, IdenticalMetricRowsAreDeduplicated) {
+TEST_P(TrackingStoreConformanceTest, IdenticalMetricRowsAreDeduplicated) {
   std::string id = NewRun("0");
   ASSERT_OK(store().LogBatch(kTenant, id, {M("m", 1.5, 10, 1), M("m", 1.5, 10, 1)}, {}, {}));
   ASSERT_OK(store().LogBatch(kTenant, id, {M("m", 1.5, 10, 1)}, {}, {}));
@@ -487,7 +467,7 @@ TEST_P(MetadataStoreConformanceTest, IdenticalMetricRowsAreDeduplicated) {
   EXPECT_EQ(History(id, "m").size(), 3u);
 }
 
-TEST_P(MetadataStoreConformanceTest, LatestMetricIsMaxOfStepTimestampValue) {
+TEST_P(TrackingStoreConformanceTest, LatestMetricIsMaxOfStepTimestampValue) {
   std::string id = NewRun("0");
   auto latest = [&](const std::string& key) {
     metadata::Run run = MustGetRun(id);
@@ -518,7 +498,7 @@ TEST_P(MetadataStoreConformanceTest, LatestMetricIsMaxOfStepTimestampValue) {
   EXPECT_EQ(run.metrics.size(), 2u);
 }
 
-TEST_P(MetadataStoreConformanceTest, NaNAndInfinityRoundTrip) {
+TEST_P(TrackingStoreConformanceTest, NaNAndInfinityRoundTrip) {
   std::string id = NewRun("0");
   ASSERT_OK(store().LogBatch(kTenant, id,
                              {M("nan", kNaN, 10), M("pinf", kInf, 10), M("ninf", -kInf, 10),
@@ -553,7 +533,7 @@ TEST_P(MetadataStoreConformanceTest, NaNAndInfinityRoundTrip) {
   EXPECT_EQ(FindMetric(MustGetRun(id).metrics, "z")->value, kInf);
 }
 
-TEST_P(MetadataStoreConformanceTest, TagsOverwriteAndLastInBatchWins) {
+TEST_P(TrackingStoreConformanceTest, TagsOverwriteAndLastInBatchWins) {
   std::string id = NewRun("0");
   ASSERT_OK(store().LogBatch(kTenant, id, {}, {}, {{"t", "1"}, {"t", "2"}, {"u", ""}}));
   metadata::Run run = MustGetRun(id);
@@ -566,7 +546,7 @@ TEST_P(MetadataStoreConformanceTest, TagsOverwriteAndLastInBatchWins) {
   EXPECT_EQ(store().DeleteRunTag(kTenant, id, "t").code(), StatusCode::kNotFound);
 }
 
-TEST_P(MetadataStoreConformanceTest, RunNameTagRenamesTheRun) {
+TEST_P(TrackingStoreConformanceTest, RunNameTagRenamesTheRun) {
   std::string id = NewRun("0", 1, "first");
   ASSERT_OK(store().LogBatch(kTenant, id, {}, {}, {{"mlflow.runName", "second"}}));
   metadata::Run run = MustGetRun(id);
@@ -581,7 +561,7 @@ TEST_P(MetadataStoreConformanceTest, RunNameTagRenamesTheRun) {
 // ---------------------------------------------------------------------------------------------
 // Metric history
 
-TEST_P(MetadataStoreConformanceTest, MetricHistoryIsOrderedAndPaged) {
+TEST_P(TrackingStoreConformanceTest, MetricHistoryIsOrderedAndPaged) {
   std::string id = NewRun("0");
   // (timestamp, step, value), logged out of order.
   std::vector<Metric> metrics = {M("h", 3, 30, 0),   M("h", 1, 10, 5), M("h", 2, 20, 1),
@@ -611,7 +591,7 @@ TEST_P(MetadataStoreConformanceTest, MetricHistoryIsOrderedAndPaged) {
 
 // History written by many calls (each its own stored unit in some backends) reads back as one
 // ordered sequence: duplicates across calls collapse, pages and step ranges span the calls.
-TEST_P(MetadataStoreConformanceTest, MetricHistorySpansManyWritesAndPagesAcrossThem) {
+TEST_P(TrackingStoreConformanceTest, MetricHistorySpansManyWritesAndPagesAcrossThem) {
   std::string id = NewRun("0");
   constexpr double kInf = std::numeric_limits<double>::infinity();
   for (int call = 9; call >= 0; --call) {
@@ -672,7 +652,7 @@ TEST_P(MetadataStoreConformanceTest, MetricHistorySpansManyWritesAndPagesAcrossT
 }
 
 // Of identical points, the first logged is kept with its model and dataset.
-TEST_P(MetadataStoreConformanceTest, DuplicatePointKeepsTheFirstLogged) {
+TEST_P(TrackingStoreConformanceTest, DuplicatePointKeepsTheFirstLogged) {
   std::string id = NewRun("0");
   Metric first = M("acc", 0.5, 5, 1);
   first.dataset_name = "train";
@@ -685,7 +665,7 @@ TEST_P(MetadataStoreConformanceTest, DuplicatePointKeepsTheFirstLogged) {
   EXPECT_EQ(history[0].dataset_name, "train");
 }
 
-TEST_P(MetadataStoreConformanceTest, MetricHistoryKeepsModelAndDataset) {
+TEST_P(TrackingStoreConformanceTest, MetricHistoryKeepsModelAndDataset) {
   std::string id = NewRun("0");
   Metric m = M("acc", 0.9, 5, 1);
   m.model_id = "m-abc";
@@ -699,7 +679,7 @@ TEST_P(MetadataStoreConformanceTest, MetricHistoryKeepsModelAndDataset) {
   EXPECT_EQ(history[0].dataset_digest, "d1");
 }
 
-TEST_P(MetadataStoreConformanceTest, MetricHistoryForRunsFiltersStepsAndOrders) {
+TEST_P(TrackingStoreConformanceTest, MetricHistoryForRunsFiltersStepsAndOrders) {
   std::string a = NewRun("0", 1);
   std::string b = NewRun("0", 2);
   std::vector<Metric> ma, mb;
@@ -732,10 +712,10 @@ TEST_P(MetadataStoreConformanceTest, MetricHistoryForRunsFiltersStepsAndOrders) 
 // ---------------------------------------------------------------------------------------------
 // SearchRuns
 
-class SearchRunsTest : public MetadataStoreConformanceTest {
+class SearchRunsTest : public TrackingStoreConformanceTest {
  protected:
   void SetUp() override {
-    MetadataStoreConformanceTest::SetUp();
+    TrackingStoreConformanceTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
     exp_ = NewExperiment("search");
     r1_ = NewRun(exp_, 1000, "alpha-run", "alice");
@@ -980,7 +960,7 @@ TEST_P(SearchRunsTest, ParsedFiltersAndOrderBy) {
 // ---------------------------------------------------------------------------------------------
 // SearchExperiments
 
-TEST_P(MetadataStoreConformanceTest, SearchExperiments) {
+TEST_P(TrackingStoreConformanceTest, SearchExperiments) {
   NewExperiment("exp-a", 2000, kTenant, {{"owner", "ann"}});
   NewExperiment("exp-B", 3000, kTenant, {{"owner", "bo"}});
   std::string other = NewExperiment("other", 4000);
@@ -1041,7 +1021,7 @@ TEST_P(MetadataStoreConformanceTest, SearchExperiments) {
 // ---------------------------------------------------------------------------------------------
 // Inputs and outputs
 
-TEST_P(MetadataStoreConformanceTest, LogInputsDeduplicates) {
+TEST_P(TrackingStoreConformanceTest, LogInputsDeduplicates) {
   std::string a = NewRun("0", 1);
   std::string b = NewRun("0", 2);
   DatasetInput input;
@@ -1070,7 +1050,7 @@ TEST_P(MetadataStoreConformanceTest, LogInputsDeduplicates) {
   EXPECT_EQ(MustGetRun(b).dataset_inputs.size(), 1u);
 }
 
-TEST_P(MetadataStoreConformanceTest, LogOutputs) {
+TEST_P(TrackingStoreConformanceTest, LogOutputs) {
   std::string id = NewRun("0");
   ASSERT_OK(store().LogOutputs(kTenant, id, {{"m-1", 3}, {"m-2", 0}, {"m-1", 3}}));
   metadata::Run run = MustGetRun(id);
@@ -1100,7 +1080,7 @@ LoggedModel NewModel(const std::string& id, const std::string& experiment_id,
   return m;
 }
 
-TEST_P(MetadataStoreConformanceTest, LoggedModelLifecycle) {
+TEST_P(TrackingStoreConformanceTest, LoggedModelLifecycle) {
   std::string exp = NewExperiment("models");
   LoggedModel model = NewModel("m-1", exp, "clf", 100);
   model.tags = {{"k", "v"}};
@@ -1156,7 +1136,7 @@ TEST_P(MetadataStoreConformanceTest, LoggedModelLifecycle) {
       StatusCode::kNotFound);
 }
 
-TEST_P(MetadataStoreConformanceTest, LoggedModelMetricsComeFromRuns) {
+TEST_P(TrackingStoreConformanceTest, LoggedModelMetricsComeFromRuns) {
   std::string exp = NewExperiment("models");
   ASSERT_OK(store().CreateLoggedModel(kTenant, NewModel("m-1", exp, "clf", 100)));
   std::string run = NewRun(exp);
@@ -1191,7 +1171,7 @@ TEST_P(MetadataStoreConformanceTest, LoggedModelMetricsComeFromRuns) {
   }
 }
 
-TEST_P(MetadataStoreConformanceTest, SearchLoggedModels) {
+TEST_P(TrackingStoreConformanceTest, SearchLoggedModels) {
   std::string exp = NewExperiment("models");
   std::string exp2 = NewExperiment("models-2");
   ASSERT_OK(store().CreateLoggedModel(kTenant, NewModel("m-1", exp, "model-a", 100)));
@@ -1281,7 +1261,7 @@ TEST_P(MetadataStoreConformanceTest, SearchLoggedModels) {
 // ---------------------------------------------------------------------------------------------
 // Concurrency and durability
 
-TEST_P(MetadataStoreConformanceTest, ConcurrentWritersAndReaders) {
+TEST_P(TrackingStoreConformanceTest, ConcurrentWritersAndReaders) {
   constexpr int kThreads = 8;
   constexpr int kBatches = 40;
   constexpr int kMetricsPerBatch = 5;
@@ -1349,7 +1329,7 @@ TEST_P(MetadataStoreConformanceTest, ConcurrentWritersAndReaders) {
   EXPECT_EQ(MustGetRun(shared).params.size(), static_cast<size_t>(kThreads / 2 * kBatches));
 }
 
-TEST_P(MetadataStoreConformanceTest, ConcurrentExperimentCreationGetsDistinctIds) {
+TEST_P(TrackingStoreConformanceTest, ConcurrentExperimentCreationGetsDistinctIds) {
   constexpr int kThreads = 4;
   constexpr int kPerThread = 10;
   std::vector<std::vector<std::string>> ids(kThreads);
@@ -1372,14 +1352,14 @@ TEST_P(MetadataStoreConformanceTest, ConcurrentExperimentCreationGetsDistinctIds
   EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
 }
 
-TEST_P(MetadataStoreConformanceTest, DataSurvivesReopen) {
+TEST_P(TrackingStoreConformanceTest, DataSurvivesReopen) {
   std::string exp = NewExperiment("durable", 2000, kTenant, {{"k", "v"}});
   std::string run = NewRun(exp, 10, "kept");
   ASSERT_OK(store().LogBatch(kTenant, run, {M("m", kNaN, 1), M("m", 2, 2, 1)}, {{"p", "1"}},
                              {{"t", "x"}}));
   metadata::Run before = MustGetRun(run);
   Reopen();
-  ASSERT_NE(store_, nullptr);
+  ASSERT_NE(stores_.tracking, nullptr);
   ASSERT_OK(store().EnsureDefaultExperiment(kTenant, kRoot, 99));
   metadata::Run after = MustGetRun(run);
   EXPECT_EQ(after.info.run_name, "kept");
@@ -1399,7 +1379,7 @@ TEST_P(MetadataStoreConformanceTest, DataSurvivesReopen) {
 // store switches from IN lists to correlated EXISTS for broad clauses); the answers must not
 // change. 1500 runs: p = 'x' on 1400 of them, tag t on every third, metric m NaN on every
 // tenth; pages of 97 are collected to the end and compared with what was logged.
-TEST_P(MetadataStoreConformanceTest, SearchAnswersDoNotDependOnHowBroadAClauseIs) {
+TEST_P(TrackingStoreConformanceTest, SearchAnswersDoNotDependOnHowBroadAClauseIs) {
   std::string exp = NewExperiment("breadth");
   struct Logged {
     std::string id;
@@ -1488,198 +1468,9 @@ TEST_P(MetadataStoreConformanceTest, SearchAnswersDoNotDependOnHowBroadAClauseIs
 }
 
 // ---------------------------------------------------------------------------------------------
-// Traces
-
-TraceInfo T(std::string id, std::string experiment_id, int64_t time_ms,
-            TraceState state = TraceState::kOk) {
-  TraceInfo t;
-  t.trace_id = std::move(id);
-  t.experiment_id = std::move(experiment_id);
-  t.request_time_ms = time_ms;
-  t.execution_duration_ms = time_ms % 100;
-  t.state = state;
-  return t;
-}
-
-std::vector<std::string> TraceIds(const ResultPage<TraceInfo>& page) {
-  std::vector<std::string> ids;
-  for (const TraceInfo& t : page.items) ids.push_back(t.trace_id);
-  return ids;
-}
-
-TEST_P(MetadataStoreConformanceTest, StartTraceStoresAndMergesTraceInfo) {
-  std::string exp = NewExperiment("traces");
-  TraceInfo t = T("tr-1", exp, 1000);
-  t.client_request_id = "req";
-  t.request_preview = "in";
-  t.response_preview = "out";
-  t.tags = {{"mlflow.traceName", "f"}};
-  t.trace_metadata = {{"mlflow.sourceRun", "r1"}};
-  ASSERT_OK_AND_ASSIGN(TraceInfo stored, store().StartTrace(kTenant, t));
-  EXPECT_EQ(stored.trace_id, "tr-1");
-  EXPECT_EQ(stored.experiment_id, exp);
-  EXPECT_EQ(stored.request_time_ms, 1000);
-  EXPECT_EQ(stored.execution_duration_ms, 0);
-  EXPECT_EQ(stored.client_request_id, "req");
-  EXPECT_EQ(stored.request_preview, "in");
-  EXPECT_EQ(stored.response_preview, "out");
-  EXPECT_EQ(stored.tags,
-            (std::vector<Tag>{{"mlflow.artifactLocation",
-                               std::string(kRoot) + "/" + exp + "/traces/tr-1/artifacts"},
-                              {"mlflow.traceName", "f"}}));
-  EXPECT_EQ(stored.trace_metadata, (std::vector<Tag>{{"mlflow.sourceRun", "r1"}}));
-
-  // Again for the same id: fields replaced, tags and metadata merged, the location kept.
-  TraceInfo again = T("tr-1", exp, 2000, TraceState::kError);
-  again.tags = {{"mlflow.traceName", "g"}, {"extra", "1"}};
-  ASSERT_OK_AND_ASSIGN(stored, store().StartTrace(kTenant, again));
-  EXPECT_EQ(stored.state, TraceState::kError);
-  EXPECT_EQ(stored.request_time_ms, 2000);
-  EXPECT_FALSE(stored.client_request_id.has_value());
-  EXPECT_EQ(stored.tags.size(), 3u);
-  EXPECT_EQ(stored.trace_metadata.size(), 1u);
-  ASSERT_OK_AND_ASSIGN(TraceInfo got, store().GetTraceInfo(kTenant, "tr-1"));
-  EXPECT_EQ(got.tags, stored.tags);
-
-  // A location the client chose is kept.
-  TraceInfo placed = T("tr-2", exp, 1);
-  placed.tags = {{"mlflow.artifactLocation", "s3://b/x"}};
-  ASSERT_OK_AND_ASSIGN(stored, store().StartTrace(kTenant, placed));
-  EXPECT_EQ(stored.tags, placed.tags);
-}
-
-TEST_P(MetadataStoreConformanceTest, TracesNeedAnActiveExperimentOfTheTenant) {
-  std::string exp = NewExperiment("traces-exp");
-  EXPECT_EQ(store().StartTrace(kTenant, T("tr-x", "12345", 1)).status().code(),
-            StatusCode::kNotFound);
-  EXPECT_EQ(store().StartTrace(kOtherTenant, T("tr-x", exp, 1)).status().code(),
-            StatusCode::kNotFound);
-  ASSERT_OK(store().DeleteExperiment(kTenant, exp, 3000));
-  EXPECT_EQ(store().StartTrace(kTenant, T("tr-x", exp, 1)).status().code(),
-            StatusCode::kInvalidArgument);
-  EXPECT_EQ(store().GetTraceInfo(kTenant, "tr-x").status().code(), StatusCode::kNotFound);
-
-  // Trace ids are per tenant: the same id in another tenant is another trace.
-  std::string mine = NewExperiment("mine");
-  std::string theirs = NewExperiment("theirs", 2000, kOtherTenant);
-  ASSERT_OK(store().StartTrace(kTenant, T("tr-same", mine, 1)).status());
-  ASSERT_OK(store().StartTrace(kOtherTenant, T("tr-same", theirs, 2)).status());
-  ASSERT_OK_AND_ASSIGN(TraceInfo a, store().GetTraceInfo(kTenant, "tr-same"));
-  ASSERT_OK_AND_ASSIGN(TraceInfo b, store().GetTraceInfo(kOtherTenant, "tr-same"));
-  EXPECT_EQ(a.request_time_ms, 1);
-  EXPECT_EQ(b.request_time_ms, 2);
-  EXPECT_EQ(store().SetTraceTag(kOtherTenant, "tr-missing", {"k", "v"}).code(),
-            StatusCode::kNotFound);
-  SearchTracesQuery q;
-  q.experiment_ids = {mine};
-  ASSERT_OK_AND_ASSIGN(auto other_view, store().SearchTraces(kOtherTenant, q));
-  EXPECT_TRUE(other_view.items.empty());
-}
-
-TEST_P(MetadataStoreConformanceTest, SearchTracesFiltersOrdersAndPages) {
-  std::string exp = NewExperiment("trace-search");
-  std::string other = NewExperiment("trace-other");
-  for (int i = 0; i < 6; ++i) {
-    TraceInfo t = T("tr-" + std::to_string(i), exp, 1000 + i * 10,
-                    i % 3 == 0 ? TraceState::kError : TraceState::kOk);
-    t.execution_duration_ms = 60 - i * 5;
-    t.tags = {{"mlflow.traceName", i < 2 ? "predict" : "train"}};
-    if (i == 4) t.trace_metadata = {{"mlflow.sourceRun", "run-4"}};
-    ASSERT_OK(store().StartTrace(kTenant, t).status());
-  }
-  ASSERT_OK(store().StartTrace(kTenant, T("tr-other", other, 5000)).status());
-
-  SearchTracesQuery q;
-  q.experiment_ids = {exp};
-  ASSERT_OK_AND_ASSIGN(auto all, store().SearchTraces(kTenant, q));
-  EXPECT_EQ(TraceIds(all),
-            (std::vector<std::string>{"tr-5", "tr-4", "tr-3", "tr-2", "tr-1", "tr-0"}));
-  auto search = [&](std::string_view filter_text, std::vector<std::string> order = {}) {
-    SearchTracesQuery query;
-    query.experiment_ids = {exp, other};
-    auto parsed = filter::ParseFilter(filter_text, filter::SearchKind::kTraces);
-    EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
-    if (parsed.ok()) query.filter = *parsed;
-    for (const std::string& o : order) {
-      auto ob = filter::ParseOrderBy(o, filter::SearchKind::kTraces);
-      EXPECT_TRUE(ob.ok()) << ob.status().ToString();
-      if (ob.ok()) query.order_by.push_back(*ob);
-    }
-    auto page = store().SearchTraces(kTenant, query);
-    EXPECT_TRUE(page.ok()) << page.status().ToString();
-    return page.ok() ? TraceIds(*page) : std::vector<std::string>{};
-  };
-  using Ids = std::vector<std::string>;
-  EXPECT_EQ(search("trace.status = 'ERROR'"), (Ids{"tr-3", "tr-0"}));
-  EXPECT_EQ(search("trace.status IN ('ERROR')", {"timestamp_ms ASC"}), (Ids{"tr-0", "tr-3"}));
-  EXPECT_EQ(search("trace.name = 'predict'"), (Ids{"tr-1", "tr-0"}));
-  EXPECT_EQ(search("trace.run_id = 'run-4'"), (Ids{"tr-4"}));
-  EXPECT_EQ(search("metadata.`mlflow.sourceRun` IS NOT NULL"), (Ids{"tr-4"}));
-  EXPECT_EQ(search("trace.timestamp_ms >= 1030 AND trace.timestamp_ms < 2000"),
-            (Ids{"tr-5", "tr-4", "tr-3"}));
-  EXPECT_EQ(search("trace.execution_time_ms > 50"), (Ids{"tr-1", "tr-0"}));
-  // end = time + duration: 1060, 1065, ..., 1085, and 5000 for tr-other.
-  EXPECT_EQ(search("trace.end_time_ms <= 1065", {"end_time_ms DESC"}), (Ids{"tr-1", "tr-0"}));
-  EXPECT_EQ(search("trace.request_id = 'tr-2'"), (Ids{"tr-2"}));
-  EXPECT_EQ(search("", {"execution_time_ms DESC"}).front(), "tr-0");
-  EXPECT_EQ(search("", {"name DESC", "timestamp_ms"}).front(), "tr-2");
-  EXPECT_EQ(search("tags.`mlflow.traceName` LIKE 'tr%'").size(), 4u);
-
-  q.page = Page{4, 0};
-  ASSERT_OK_AND_ASSIGN(auto p1, store().SearchTraces(kTenant, q));
-  EXPECT_TRUE(p1.has_more);
-  q.page = Page{4, 4};
-  ASSERT_OK_AND_ASSIGN(auto p2, store().SearchTraces(kTenant, q));
-  EXPECT_FALSE(p2.has_more);
-  EXPECT_EQ(TraceIds(p2), (Ids{"tr-1", "tr-0"}));
-  q.experiment_ids = {"bogus", "99999"};
-  ASSERT_OK_AND_ASSIGN(auto none, store().SearchTraces(kTenant, q));
-  EXPECT_TRUE(none.items.empty());
-}
-
-TEST_P(MetadataStoreConformanceTest, TraceTagsAndDeletion) {
-  std::string exp = NewExperiment("trace-delete");
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_OK(store().StartTrace(kTenant, T("tr-" + std::to_string(i), exp, 100 + i)).status());
-  }
-  ASSERT_OK(store().SetTraceTag(kTenant, "tr-0", {"k", "v"}));
-  ASSERT_OK(store().SetTraceTag(kTenant, "tr-0", {"k", "w"}));
-  ASSERT_OK_AND_ASSIGN(TraceInfo t0, store().GetTraceInfo(kTenant, "tr-0"));
-  EXPECT_EQ(t0.tags.front(), (Tag{"k", "w"}));
-  ASSERT_OK(store().DeleteTraceTag(kTenant, "tr-0", "k"));
-  EXPECT_EQ(store().DeleteTraceTag(kTenant, "tr-0", "k").code(), StatusCode::kNotFound);
-  EXPECT_EQ(store().SetTraceTag(kTenant, "tr-9", {"k", "v"}).code(), StatusCode::kNotFound);
-
-  DeleteTracesRequest by_ids;
-  by_ids.experiment_id = exp;
-  by_ids.trace_ids = {"tr-4", "tr-nope"};
-  ASSERT_OK_AND_ASSIGN(int64_t n, store().DeleteTraces(kTenant, by_ids));
-  EXPECT_EQ(n, 1);
-  by_ids.experiment_id = NewExperiment("elsewhere");
-  by_ids.trace_ids = {"tr-3"};
-  ASSERT_OK_AND_ASSIGN(n, store().DeleteTraces(kTenant, by_ids));
-  EXPECT_EQ(n, 0);  // tr-3 belongs to another experiment
-
-  DeleteTracesRequest oldest;
-  oldest.experiment_id = exp;
-  oldest.max_timestamp_ms = 103;
-  oldest.max_traces = 2;
-  ASSERT_OK_AND_ASSIGN(n, store().DeleteTraces(kTenant, oldest));
-  EXPECT_EQ(n, 2);
-  SearchTracesQuery q;
-  q.experiment_ids = {exp};
-  ASSERT_OK_AND_ASSIGN(auto left, store().SearchTraces(kTenant, q));
-  EXPECT_EQ(TraceIds(left), (std::vector<std::string>{"tr-3", "tr-2"}));
-  oldest.max_traces.reset();
-  ASSERT_OK_AND_ASSIGN(n, store().DeleteTraces(kTenant, oldest));
-  EXPECT_EQ(n, 2);
-  EXPECT_EQ(store().GetTraceInfo(kTenant, "tr-0").status().code(), StatusCode::kNotFound);
-}
-
-// ---------------------------------------------------------------------------------------------
 // Backends
 
-INSTANTIATE_TEST_SUITE_P(Backends, MetadataStoreConformanceTest,
+INSTANTIATE_TEST_SUITE_P(Backends, TrackingStoreConformanceTest,
                          testing::ValuesIn(testing_util::kConformanceBackends), BackendName);
 INSTANTIATE_TEST_SUITE_P(Backends, SearchRunsTest,
                          testing::ValuesIn(testing_util::kConformanceBackends), BackendName);

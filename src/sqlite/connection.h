@@ -9,19 +9,23 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "base/status.h"
-#include "metadata/sql_filter.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
 
 // Thin RAII layer over the SQLite C API: connections with a cache of prepared statements,
 // statements with typed binding and reading, and transactions that roll back unless committed.
-namespace cairn::metadata::sqlite {
+namespace cairn::sqlite {
 
 class Connection;
+
+// A value bound to a placeholder: NULL, integer, real or text (metadata::SqlValue is the same
+// type).
+using Value = std::variant<std::monostate, int64_t, double, std::string>;
 
 // Binds as a BLOB (Bind() binds strings as TEXT).
 struct Blob {
@@ -46,8 +50,8 @@ class Statement {
   void BindDouble(int index, double value);  // NaN binds as NULL in SQLite
   void BindText(int index, std::string_view value);
   void BindBlob(int index, std::string_view bytes);
-  void BindValue(int index, const SqlValue& value);
-  void BindAll(const std::vector<SqlValue>& values, int first_index = 1);
+  void BindValue(int index, const Value& value);
+  void BindAll(const std::vector<Value>& values, int first_index = 1);
 
   // Binds the arguments to positions 1..n.
   template <typename... Args>
@@ -176,4 +180,4 @@ std::string JsonArray(const std::vector<int64_t>& values);
 // [["a",1],["b",2]]: composite keys, read back with json_extract(value, '$[0]') and '$[1]'.
 std::string JsonArray(const std::vector<std::pair<std::string, int64_t>>& values);
 
-}  // namespace cairn::metadata::sqlite
+}  // namespace cairn::sqlite

@@ -1,4 +1,4 @@
-#include "metadata/sqlite/sqlite_db.h"
+#include "sqlite/connection.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <limits>
 
-namespace cairn::metadata::sqlite {
+namespace cairn::sqlite {
 namespace {
 
 class SqliteDbTest : public testing::Test {
@@ -184,4 +184,4 @@ TEST_F(SqliteDbTest, JsonPairsSurviveJsonExtract) {
 }
 
 }  // namespace
-}  // namespace cairn::metadata::sqlite
+}  // namespace cairn::sqlite

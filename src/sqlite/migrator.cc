@@ -1,9 +1,9 @@
-#include "metadata/sqlite/sqlite_migrator.h"
+#include "sqlite/migrator.h"
 
 #include <chrono>
 #include <string>
 
-namespace cairn::metadata::sqlite {
+namespace cairn::sqlite {
 namespace {
 
 constexpr std::string_view kCreateVersionTable =
@@ -28,7 +28,7 @@ int64_t NowMillis() {
 
 }  // namespace
 
-Status Migrate(Connection& connection, const std::vector<migrations::Migration>& steps) {
+Status Migrate(Connection& connection, const std::vector<Migration>& steps) {
   ASSIGN_OR_RETURN(Transaction txn, Transaction::Begin(connection, Transaction::Kind::kImmediate));
   RETURN_IF_ERROR(connection.Exec(kCreateVersionTable));
   ASSIGN_OR_RETURN(int current, ReadVersion(connection));
@@ -39,7 +39,7 @@ Status Migrate(Connection& connection, const std::vector<migrations::Migration>&
                               ")");
   }
   int expected = 1;
-  for (const migrations::Migration& step : steps) {
+  for (const Migration& step : steps) {
     if (step.version != expected++) {
       return Internal("migration versions must be 1, 2, 3, ... without gaps");
     }
@@ -67,4 +67,4 @@ StatusOr<int> SchemaVersion(Connection& connection) {
   return ReadVersion(connection);
 }
 
-}  // namespace cairn::metadata::sqlite
+}  // namespace cairn::sqlite

@@ -1,4 +1,4 @@
-#include "metadata/sqlite/sqlite_db.h"
+#include "sqlite/connection.h"
 
 #include <sqlite3.h>
 
@@ -7,7 +7,7 @@
 
 #include "filter/filter.h"
 
-namespace cairn::metadata::sqlite {
+namespace cairn::sqlite {
 
 struct Statement::CacheEntry {
   sqlite3_stmt* stmt = nullptr;
@@ -123,7 +123,7 @@ void Statement::BindBlob(int index, std::string_view bytes) {
   NoteBindError(sqlite3_bind_blob64(stmt_, index, bytes.data(), bytes.size(), SQLITE_TRANSIENT));
 }
 
-void Statement::BindValue(int index, const SqlValue& value) {
+void Statement::BindValue(int index, const Value& value) {
   if (const auto* i = std::get_if<int64_t>(&value)) {
     BindInt(index, *i);
   } else if (const auto* d = std::get_if<double>(&value)) {
@@ -135,7 +135,7 @@ void Statement::BindValue(int index, const SqlValue& value) {
   }
 }
 
-void Statement::BindAll(const std::vector<SqlValue>& values, int first_index) {
+void Statement::BindAll(const std::vector<Value>& values, int first_index) {
   for (size_t i = 0; i < values.size(); ++i) {
     BindValue(first_index + static_cast<int>(i), values[i]);
   }
@@ -411,4 +411,4 @@ std::string JsonArray(const std::vector<int64_t>& values) {
   return out;
 }
 
-}  // namespace cairn::metadata::sqlite
+}  // namespace cairn::sqlite

@@ -1,5 +1,6 @@
-// The model registry half of SqliteMetadataStore (RegistryStore): registered models, versions,
-// tags, aliases, stages and promotion records, on the schema of migration 2.
+// SqliteRegistryStore: registered models, versions, tags, aliases, stages and promotion records.
+
+#include "metadata/sqlite/sqlite_registry_store.h"
 
 #include <algorithm>
 #include <map>
@@ -9,19 +10,18 @@
 #include <utility>
 
 #include "metadata/names.h"
-#include "metadata/sqlite/sqlite_db.h"
-#include "metadata/sqlite/sqlite_metadata_store.h"
 #include "metadata/sqlite/sqlite_search.h"
+#include "metadata/store_rules.h"
 
 namespace cairn::metadata {
 namespace {
 
-using sqlite::Connection;
-using sqlite::JsonArray;
-using sqlite::KeyValueTable;
-using sqlite::OrdersBy;
-using sqlite::RunPagedQuery;
-using sqlite::Statement;
+using ::cairn::sqlite::Connection;
+using ::cairn::sqlite::JsonArray;
+using ::cairn::sqlite::Statement;
+using sqlite_store::KeyValueTable;
+using sqlite_store::OrdersBy;
+using sqlite_store::RunPagedQuery;
 
 // A soft-deleted version keeps its row (and number) in this stage; every read skips it.
 constexpr std::string_view kDeletedStage = "Deleted_Internal";
@@ -37,34 +37,6 @@ ModelStage ParseModelStage(std::string_view text) {
 
 ModelVersionStatus ParseVersionStatus(std::string_view text) {
   return ModelVersionStatusFromName(text).value_or(ModelVersionStatus::kReady);
-}
-
-// Stages that archive_existing / archive_previous may clear.
-bool IsActiveStage(ModelStage stage) {
-  return stage == ModelStage::kStaging || stage == ModelStage::kProduction;
-}
-
-// ---- Errors in MLflow's words ----
-
-Status ModelNotFound(std::string_view name) {
-  return NotFound("Registered Model with name=" + std::string(name) + " not found");
-}
-Status ModelExists(std::string_view name) {
-  return AlreadyExists("Registered Model (name=" + std::string(name) + ") already exists.");
-}
-Status VersionNotFound(std::string_view name, int64_t version) {
-  return NotFound("Model Version (name=" + std::string(name) +
-                  ", version=" + std::to_string(version) + ") not found");
-}
-Status AliasNotFound(std::string_view alias) {
-  return NotFound("Registered model alias " + std::string(alias) + " not found.");
-}
-Status CannotArchive(ModelStage stage) {
-  return InvalidArgument(
-      "Model version transition cannot archive existing model versions "
-      "because '" +
-      std::string(ModelStageName(stage)) +
-      "' is not an Active stage. Valid stages are ['Staging', 'Production']");
 }
 
 // ---- Row readers ----
@@ -124,7 +96,7 @@ Status RequireModel(Connection& db, std::string_view tenant, std::string_view na
                                            "AND name = ?"));
   s.Bind(tenant, name);
   ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return ModelNotFound(name);
+  if (!row) return RegisteredModelNotFound(name);
   return Status::Ok();
 }
 
@@ -144,7 +116,7 @@ StatusOr<ModelVersion> RequireLiveVersion(Connection& db, std::string_view tenan
                                            "!= 'Deleted_Internal'"));
   s.Bind(tenant, name, version);
   ASSIGN_OR_RETURN(bool row, s.Step());
-  if (!row) return VersionNotFound(name, version);
+  if (!row) return ModelVersionNotFound(name, version);
   return ReadVersion(s);
 }
 
@@ -273,7 +245,7 @@ StatusOr<RegisteredModel> LoadModel(Connection& db, std::string_view tenant,
                                              "AND rm.name = ?"));
     s.Bind(tenant, name);
     ASSIGN_OR_RETURN(bool row, s.Step());
-    if (!row) return ModelNotFound(name);
+    if (!row) return RegisteredModelNotFound(name);
     models.push_back(ReadModel(s));
   }
   RETURN_IF_ERROR(LoadModelChildren(db, tenant, models));
@@ -367,15 +339,18 @@ PromotionRecord ReadPromotion(const Statement& s) {
 
 }  // namespace
 
+SqliteRegistryStore::SqliteRegistryStore(std::shared_ptr<sqlite::Database> db)
+    : db_(std::move(db)), dialect_(sqlite_store::MakeSqliteDialect()) {}
+
 // ---- Registered models ----
 
-StatusOr<RegisteredModel> SqliteMetadataStore::CreateRegisteredModel(
+StatusOr<RegisteredModel> SqliteRegistryStore::CreateRegisteredModel(
     std::string_view tenant, std::string_view name, std::string_view description,
     const std::vector<Tag>& tags, std::string_view user_id, int64_t now_ms) {
   RegisteredModel model;
-  RETURN_IF_ERROR(Write([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Write([&](Connection& db) -> Status {
     ASSIGN_OR_RETURN(bool taken, ModelExistsIn(db, tenant, name));
-    if (taken) return ModelExists(name);
+    if (taken) return RegisteredModelExists(name);
     {
       ASSIGN_OR_RETURN(Statement s, db.Prepare("INSERT INTO registered_models (tenant_id, name, "
                                                "creation_timestamp, last_updated_timestamp, "
@@ -389,26 +364,26 @@ StatusOr<RegisteredModel> SqliteMetadataStore::CreateRegisteredModel(
   return model;
 }
 
-StatusOr<RegisteredModel> SqliteMetadataStore::GetRegisteredModel(std::string_view tenant,
+StatusOr<RegisteredModel> SqliteRegistryStore::GetRegisteredModel(std::string_view tenant,
                                                                   std::string_view name) {
   RegisteredModel model;
-  RETURN_IF_ERROR(Read([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
     ASSIGN_OR_RETURN(model, LoadModel(db, tenant, name));
     return Status::Ok();
   }));
   return model;
 }
 
-StatusOr<RegisteredModel> SqliteMetadataStore::RenameRegisteredModel(std::string_view tenant,
+StatusOr<RegisteredModel> SqliteRegistryStore::RenameRegisteredModel(std::string_view tenant,
                                                                      std::string_view name,
                                                                      std::string_view new_name,
                                                                      int64_t now_ms) {
   RegisteredModel model;
-  RETURN_IF_ERROR(Write([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireModel(db, tenant, name));
     if (new_name != name) {
       ASSIGN_OR_RETURN(bool taken, ModelExistsIn(db, tenant, new_name));
-      if (taken) return ModelExists(new_name);
+      if (taken) return RegisteredModelExists(new_name);
     }
     // The foreign keys cascade the new name to versions, tags, aliases and promotions.
     {
@@ -430,11 +405,11 @@ StatusOr<RegisteredModel> SqliteMetadataStore::RenameRegisteredModel(std::string
   return model;
 }
 
-StatusOr<RegisteredModel> SqliteMetadataStore::UpdateRegisteredModel(
+StatusOr<RegisteredModel> SqliteRegistryStore::UpdateRegisteredModel(
     std::string_view tenant, std::string_view name, std::optional<std::string> description,
     int64_t now_ms) {
   RegisteredModel model;
-  RETURN_IF_ERROR(Write([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireModel(db, tenant, name));
     if (description) {
       ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE registered_models SET description = ?, "
@@ -448,18 +423,18 @@ StatusOr<RegisteredModel> SqliteMetadataStore::UpdateRegisteredModel(
   return model;
 }
 
-Status SqliteMetadataStore::DeleteRegisteredModel(std::string_view tenant, std::string_view name) {
-  return Write([&](Connection& db) -> Status {
+Status SqliteRegistryStore::DeleteRegisteredModel(std::string_view tenant, std::string_view name) {
+  return db_->Write([&](Connection& db) -> Status {
     // Versions, tags, aliases and promotion records go with it (ON DELETE CASCADE).
     ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM registered_models WHERE tenant_id = ? "
                                              "AND name = ?"));
     RETURN_IF_ERROR(s.Bind(tenant, name).Run());
-    if (db.Changes() == 0) return ModelNotFound(name);
+    if (db.Changes() == 0) return RegisteredModelNotFound(name);
     return Status::Ok();
   });
 }
 
-StatusOr<ResultPage<RegisteredModel>> SqliteMetadataStore::SearchRegisteredModels(
+StatusOr<ResultPage<RegisteredModel>> SqliteRegistryStore::SearchRegisteredModels(
     std::string_view tenant, const SearchRegisteredModelsQuery& query) {
   SearchSchema schema;
   schema.id_expr = "rm.name";
@@ -487,7 +462,7 @@ StatusOr<ResultPage<RegisteredModel>> SqliteMetadataStore::SearchRegisteredModel
   }
 
   ResultPage<RegisteredModel> page;
-  RETURN_IF_ERROR(Read([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
     ASSIGN_OR_RETURN(
         page, RunPagedQuery<RegisteredModel>(db, sql, params, query.page,
                                              [](const Statement& s) { return ReadModel(s); }));
@@ -496,7 +471,7 @@ StatusOr<ResultPage<RegisteredModel>> SqliteMetadataStore::SearchRegisteredModel
   return page;
 }
 
-StatusOr<std::vector<ModelVersion>> SqliteMetadataStore::GetLatestVersions(
+StatusOr<std::vector<ModelVersion>> SqliteRegistryStore::GetLatestVersions(
     std::string_view tenant, std::string_view name, const std::vector<ModelStage>& stages) {
   std::vector<ModelStage> wanted;
   if (stages.empty()) {
@@ -507,7 +482,7 @@ StatusOr<std::vector<ModelVersion>> SqliteMetadataStore::GetLatestVersions(
     }
   }
   std::vector<ModelVersion> versions;
-  RETURN_IF_ERROR(Read([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireModel(db, tenant, name));
     ASSIGN_OR_RETURN(versions, LoadLatestVersions(db, tenant, {std::string(name)}, wanted));
     return Status::Ok();
@@ -515,17 +490,17 @@ StatusOr<std::vector<ModelVersion>> SqliteMetadataStore::GetLatestVersions(
   return versions;
 }
 
-Status SqliteMetadataStore::SetRegisteredModelTag(std::string_view tenant, std::string_view name,
+Status SqliteRegistryStore::SetRegisteredModelTag(std::string_view tenant, std::string_view name,
                                                   const Tag& tag, int64_t /*now_ms*/) {
-  return Write([&](Connection& db) -> Status {
+  return db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireModel(db, tenant, name));
     return UpsertModelTag(db, tenant, name, tag);
   });
 }
 
-Status SqliteMetadataStore::DeleteRegisteredModelTag(std::string_view tenant, std::string_view name,
+Status SqliteRegistryStore::DeleteRegisteredModelTag(std::string_view tenant, std::string_view name,
                                                      std::string_view key) {
-  return Write([&](Connection& db) -> Status {
+  return db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireModel(db, tenant, name));
     ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM registered_model_tags WHERE tenant_id = "
                                              "? AND name = ? AND key = ?"));
@@ -538,20 +513,20 @@ Status SqliteMetadataStore::DeleteRegisteredModelTag(std::string_view tenant, st
   });
 }
 
-Status SqliteMetadataStore::SetRegisteredModelAlias(std::string_view tenant, std::string_view name,
+Status SqliteRegistryStore::SetRegisteredModelAlias(std::string_view tenant, std::string_view name,
                                                     std::string_view alias, int64_t version,
                                                     int64_t /*now_ms*/) {
-  return Write([&](Connection& db) -> Status {
+  return db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireModel(db, tenant, name));
     RETURN_IF_ERROR(RequireLiveVersion(db, tenant, name, version).status());
     return UpsertAlias(db, tenant, name, alias, version);
   });
 }
 
-Status SqliteMetadataStore::DeleteRegisteredModelAlias(std::string_view tenant,
+Status SqliteRegistryStore::DeleteRegisteredModelAlias(std::string_view tenant,
                                                        std::string_view name,
                                                        std::string_view alias) {
-  return Write([&](Connection& db) -> Status {
+  return db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireModel(db, tenant, name));
     ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM registered_model_aliases WHERE "
                                              "tenant_id = ? AND name = ? AND alias = ?"));
@@ -559,11 +534,11 @@ Status SqliteMetadataStore::DeleteRegisteredModelAlias(std::string_view tenant,
   });
 }
 
-StatusOr<ModelVersion> SqliteMetadataStore::GetModelVersionByAlias(std::string_view tenant,
+StatusOr<ModelVersion> SqliteRegistryStore::GetModelVersionByAlias(std::string_view tenant,
                                                                    std::string_view name,
                                                                    std::string_view alias) {
   ModelVersion version;
-  RETURN_IF_ERROR(Read([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireModel(db, tenant, name));
     ASSIGN_OR_RETURN(std::optional<int64_t> target, AliasTarget(db, tenant, name, alias));
     if (!target) return AliasNotFound(alias);
@@ -575,10 +550,10 @@ StatusOr<ModelVersion> SqliteMetadataStore::GetModelVersionByAlias(std::string_v
 
 // ---- Model versions ----
 
-StatusOr<ModelVersion> SqliteMetadataStore::CreateModelVersion(
+StatusOr<ModelVersion> SqliteRegistryStore::CreateModelVersion(
     std::string_view tenant, const CreateModelVersionRequest& request, int64_t now_ms) {
   ModelVersion created;
-  RETURN_IF_ERROR(Write([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireModel(db, tenant, request.name));
     int64_t version = 0;
     {
@@ -613,22 +588,22 @@ StatusOr<ModelVersion> SqliteMetadataStore::CreateModelVersion(
   return created;
 }
 
-StatusOr<ModelVersion> SqliteMetadataStore::GetModelVersion(std::string_view tenant,
+StatusOr<ModelVersion> SqliteRegistryStore::GetModelVersion(std::string_view tenant,
                                                             std::string_view name,
                                                             int64_t version) {
   ModelVersion found;
-  RETURN_IF_ERROR(Read([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
     ASSIGN_OR_RETURN(found, LoadVersion(db, tenant, name, version));
     return Status::Ok();
   }));
   return found;
 }
 
-StatusOr<ModelVersion> SqliteMetadataStore::UpdateModelVersion(
+StatusOr<ModelVersion> SqliteRegistryStore::UpdateModelVersion(
     std::string_view tenant, std::string_view name, int64_t version,
     std::optional<std::string> description, int64_t now_ms) {
   ModelVersion updated;
-  RETURN_IF_ERROR(Write([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireLiveVersion(db, tenant, name, version).status());
     if (description) {
       ASSIGN_OR_RETURN(Statement s, db.Prepare("UPDATE model_versions SET description = ?, "
@@ -642,9 +617,9 @@ StatusOr<ModelVersion> SqliteMetadataStore::UpdateModelVersion(
   return updated;
 }
 
-Status SqliteMetadataStore::DeleteModelVersion(std::string_view tenant, std::string_view name,
+Status SqliteRegistryStore::DeleteModelVersion(std::string_view tenant, std::string_view name,
                                                int64_t version, int64_t now_ms) {
-  return Write([&](Connection& db) -> Status {
+  return db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireLiveVersion(db, tenant, name, version).status());
     {
       ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM registered_model_aliases WHERE "
@@ -656,7 +631,7 @@ Status SqliteMetadataStore::DeleteModelVersion(std::string_view tenant, std::str
   });
 }
 
-StatusOr<ResultPage<ModelVersion>> SqliteMetadataStore::SearchModelVersions(
+StatusOr<ResultPage<ModelVersion>> SqliteRegistryStore::SearchModelVersions(
     std::string_view tenant, const SearchModelVersionsQuery& query) {
   SearchSchema schema;
   schema.id_expr = "(v.name, v.version)";
@@ -688,7 +663,7 @@ StatusOr<ResultPage<ModelVersion>> SqliteMetadataStore::SearchModelVersions(
   }
 
   ResultPage<ModelVersion> page;
-  RETURN_IF_ERROR(Read([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
     ASSIGN_OR_RETURN(
         page, RunPagedQuery<ModelVersion>(db, sql, params, query.page,
                                           [](const Statement& s) { return ReadVersion(s); }));
@@ -697,12 +672,12 @@ StatusOr<ResultPage<ModelVersion>> SqliteMetadataStore::SearchModelVersions(
   return page;
 }
 
-StatusOr<ModelVersion> SqliteMetadataStore::TransitionModelVersionStage(
+StatusOr<ModelVersion> SqliteRegistryStore::TransitionModelVersionStage(
     std::string_view tenant, std::string_view name, int64_t version, ModelStage stage,
     bool archive_existing, int64_t now_ms) {
   if (archive_existing && !IsActiveStage(stage)) return CannotArchive(stage);
   ModelVersion moved;
-  RETURN_IF_ERROR(Write([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireLiveVersion(db, tenant, name, version).status());
     if (archive_existing) {
       RETURN_IF_ERROR(ArchiveOthersInStage(db, tenant, name, stage, version, now_ms));
@@ -715,18 +690,18 @@ StatusOr<ModelVersion> SqliteMetadataStore::TransitionModelVersionStage(
   return moved;
 }
 
-Status SqliteMetadataStore::SetModelVersionTag(std::string_view tenant, std::string_view name,
+Status SqliteRegistryStore::SetModelVersionTag(std::string_view tenant, std::string_view name,
                                                int64_t version, const Tag& tag,
                                                int64_t /*now_ms*/) {
-  return Write([&](Connection& db) -> Status {
+  return db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireLiveVersion(db, tenant, name, version).status());
     return UpsertVersionTag(db, tenant, name, version, tag);
   });
 }
 
-Status SqliteMetadataStore::DeleteModelVersionTag(std::string_view tenant, std::string_view name,
+Status SqliteRegistryStore::DeleteModelVersionTag(std::string_view tenant, std::string_view name,
                                                   int64_t version, std::string_view key) {
-  return Write([&](Connection& db) -> Status {
+  return db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireLiveVersion(db, tenant, name, version).status());
     ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM model_version_tags WHERE tenant_id = ? "
                                              "AND name = ? AND version = ? AND key = ?"));
@@ -741,7 +716,7 @@ Status SqliteMetadataStore::DeleteModelVersionTag(std::string_view tenant, std::
 
 // ---- Promotions ----
 
-StatusOr<PromotionRecord> SqliteMetadataStore::PromoteModelVersion(std::string_view tenant,
+StatusOr<PromotionRecord> SqliteRegistryStore::PromoteModelVersion(std::string_view tenant,
                                                                    const PromoteRequest& request,
                                                                    int64_t now_ms) {
   if (request.stage.has_value() == request.alias.has_value()) {
@@ -756,7 +731,7 @@ StatusOr<PromotionRecord> SqliteMetadataStore::PromoteModelVersion(std::string_v
   record.version = request.version;
   record.principal = request.principal;
   record.timestamp = now_ms;
-  RETURN_IF_ERROR(Write([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireModel(db, tenant, name));
     RETURN_IF_ERROR(RequireLiveVersion(db, tenant, name, request.version).status());
     if (request.stage) {
@@ -793,10 +768,10 @@ StatusOr<PromotionRecord> SqliteMetadataStore::PromoteModelVersion(std::string_v
   return record;
 }
 
-StatusOr<std::vector<PromotionRecord>> SqliteMetadataStore::ListPromotions(
+StatusOr<std::vector<PromotionRecord>> SqliteRegistryStore::ListPromotions(
     std::string_view tenant, std::string_view name, std::optional<int64_t> version) {
   std::vector<PromotionRecord> records;
-  RETURN_IF_ERROR(Read([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireModel(db, tenant, name));
     ASSIGN_OR_RETURN(Statement s,
                      db.Prepare("SELECT name, version, target, principal, timestamp, "

@@ -1,5 +1,6 @@
-// The trace half of SqliteMetadataStore (TraceStore): trace infos with tags and request
-// metadata, on the schema of migration 4.
+// SqliteTraceStore: trace infos with tags and request metadata.
+
+#include "metadata/sqlite/sqlite_trace_store.h"
 
 #include <string>
 #include <unordered_map>
@@ -7,26 +8,21 @@
 #include <vector>
 
 #include "metadata/names.h"
-#include "metadata/sqlite/sqlite_db.h"
-#include "metadata/sqlite/sqlite_metadata_store.h"
-#include "metadata/sqlite/sqlite_rows.h"
 #include "metadata/sqlite/sqlite_search.h"
+#include "metadata/sqlite/sqlite_tracking_helpers.h"
+#include "metadata/store_rules.h"
 
 namespace cairn::metadata {
 namespace {
 
-using sqlite::Connection;
-using sqlite::JsonArray;
-using sqlite::KeyValueTable;
-using sqlite::OrdersBy;
-using sqlite::RunPagedQuery;
-using sqlite::Statement;
+using ::cairn::sqlite::Connection;
+using ::cairn::sqlite::JsonArray;
+using ::cairn::sqlite::Statement;
+using sqlite_store::KeyValueTable;
+using sqlite_store::OrdersBy;
+using sqlite_store::RunPagedQuery;
 
 constexpr std::string_view kArtifactLocationTag = "mlflow.artifactLocation";
-
-Status TraceNotFound(std::string_view trace_id) {
-  return NotFound("Trace with ID '" + std::string(trace_id) + "' not found.");
-}
 
 constexpr std::string_view kTraceColumns =
     "t.trace_id, t.experiment_id, t.client_request_id, t.request_time, t.execution_duration, "
@@ -107,12 +103,14 @@ Status UpsertTraceKeyValue(Connection& db, std::string_view table, std::string_v
 
 }  // namespace
 
-StatusOr<TraceInfo> SqliteMetadataStore::StartTrace(std::string_view tenant,
-                                                    const TraceInfo& info) {
+SqliteTraceStore::SqliteTraceStore(std::shared_ptr<sqlite::Database> db)
+    : db_(std::move(db)), dialect_(sqlite_store::MakeSqliteDialect()) {}
+
+StatusOr<TraceInfo> SqliteTraceStore::StartTrace(std::string_view tenant, const TraceInfo& info) {
   TraceInfo stored;
-  RETURN_IF_ERROR(Write([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Write([&](Connection& db) -> Status {
     ASSIGN_OR_RETURN(Experiment experiment,
-                     sqlite::ActiveExperiment(db, tenant, info.experiment_id));
+                     sqlite_store::RequireActiveExperiment(db, tenant, info.experiment_id));
     ASSIGN_OR_RETURN(
         Statement s,
         db.Prepare("INSERT INTO traces (tenant_id, trace_id, experiment_id, client_request_id, "
@@ -123,7 +121,7 @@ StatusOr<TraceInfo> SqliteMetadataStore::StartTrace(std::string_view tenant,
                    "execution_duration = excluded.execution_duration, state = excluded.state, "
                    "request_preview = excluded.request_preview, response_preview = "
                    "excluded.response_preview"));
-    RETURN_IF_ERROR(s.Bind(tenant, info.trace_id, *sqlite::ExperimentIdFromText(info.experiment_id),
+    RETURN_IF_ERROR(s.Bind(tenant, info.trace_id, *ParseExperimentId(info.experiment_id),
                            info.client_request_id, info.request_time_ms, info.execution_duration_ms,
                            TraceStateName(info.state), info.request_preview, info.response_preview)
                         .Run());
@@ -148,21 +146,21 @@ StatusOr<TraceInfo> SqliteMetadataStore::StartTrace(std::string_view tenant,
   return stored;
 }
 
-StatusOr<TraceInfo> SqliteMetadataStore::GetTraceInfo(std::string_view tenant,
-                                                      std::string_view trace_id) {
+StatusOr<TraceInfo> SqliteTraceStore::GetTraceInfo(std::string_view tenant,
+                                                   std::string_view trace_id) {
   TraceInfo info;
-  RETURN_IF_ERROR(Read([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
     ASSIGN_OR_RETURN(info, RequireTrace(db, tenant, trace_id));
     return Status::Ok();
   }));
   return info;
 }
 
-StatusOr<ResultPage<TraceInfo>> SqliteMetadataStore::SearchTraces(std::string_view tenant,
-                                                                  const SearchTracesQuery& query) {
+StatusOr<ResultPage<TraceInfo>> SqliteTraceStore::SearchTraces(std::string_view tenant,
+                                                               const SearchTracesQuery& query) {
   std::vector<int64_t> experiment_ids;
   for (const std::string& id : query.experiment_ids) {
-    if (auto parsed = sqlite::ExperimentIdFromText(id)) experiment_ids.push_back(*parsed);
+    if (auto parsed = ParseExperimentId(id)) experiment_ids.push_back(*parsed);
   }
   if (experiment_ids.empty()) return ResultPage<TraceInfo>{};
 
@@ -195,7 +193,7 @@ StatusOr<ResultPage<TraceInfo>> SqliteMetadataStore::SearchTraces(std::string_vi
   if (!OrdersBy(query.order_by, "request_id")) sql += ", t.trace_id ASC";
 
   ResultPage<TraceInfo> page;
-  RETURN_IF_ERROR(Read([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
     ASSIGN_OR_RETURN(page,
                      RunPagedQuery<TraceInfo>(db, sql, params, query.page,
                                               [](const Statement& s) { return ReadTrace(s); }));
@@ -204,17 +202,17 @@ StatusOr<ResultPage<TraceInfo>> SqliteMetadataStore::SearchTraces(std::string_vi
   return page;
 }
 
-Status SqliteMetadataStore::SetTraceTag(std::string_view tenant, std::string_view trace_id,
-                                        const Tag& tag) {
-  return Write([&](Connection& db) -> Status {
+Status SqliteTraceStore::SetTraceTag(std::string_view tenant, std::string_view trace_id,
+                                     const Tag& tag) {
+  return db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireTraceExists(db, tenant, trace_id));
     return UpsertTraceKeyValue(db, "trace_tags", tenant, trace_id, tag);
   });
 }
 
-Status SqliteMetadataStore::DeleteTraceTag(std::string_view tenant, std::string_view trace_id,
-                                           std::string_view key) {
-  return Write([&](Connection& db) -> Status {
+Status SqliteTraceStore::DeleteTraceTag(std::string_view tenant, std::string_view trace_id,
+                                        std::string_view key) {
+  return db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireTraceExists(db, tenant, trace_id));
     ASSIGN_OR_RETURN(Statement del, db.Prepare("DELETE FROM trace_tags WHERE tenant_id = ? AND "
                                                "trace_id = ? AND key = ?"));
@@ -227,12 +225,12 @@ Status SqliteMetadataStore::DeleteTraceTag(std::string_view tenant, std::string_
   });
 }
 
-StatusOr<int64_t> SqliteMetadataStore::DeleteTraces(std::string_view tenant,
-                                                    const DeleteTracesRequest& request) {
-  std::optional<int64_t> experiment_id = sqlite::ExperimentIdFromText(request.experiment_id);
+StatusOr<int64_t> SqliteTraceStore::DeleteTraces(std::string_view tenant,
+                                                 const DeleteTracesRequest& request) {
+  std::optional<int64_t> experiment_id = ParseExperimentId(request.experiment_id);
   if (!experiment_id) return int64_t{0};
   int64_t deleted = 0;
-  RETURN_IF_ERROR(Write([&](Connection& db) -> Status {
+  RETURN_IF_ERROR(db_->Write([&](Connection& db) -> Status {
     if (!request.trace_ids.empty()) {
       ASSIGN_OR_RETURN(Statement s,
                        db.Prepare("DELETE FROM traces WHERE tenant_id = ? AND experiment_id = ? "

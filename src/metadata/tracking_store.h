@@ -1,6 +1,5 @@
 #pragma once
 
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -8,33 +7,19 @@
 #include <vector>
 
 #include "base/status.h"
-#include "metadata/registry_store.h"
-#include "metadata/trace_store.h"
 #include "metadata/types.h"
 
 namespace cairn::metadata {
 
-// Durable home of tracking metadata, the model registry (RegistryStore, registry_store.h) and
-// trace infos (TraceStore, trace_store.h), and later serving and security state.
-//
-// Contract for every method:
-// - `tenant` scopes the call: rows of other tenants are invisible (a lookup of another tenant's
-//   id is NOT_FOUND) and names are unique per tenant.
-// - Errors: NOT_FOUND for a missing entity (message in MLflow's words, e.g. "Run with id=X not
-//   found", "No Experiment with id=X exists"); ALREADY_EXISTS for a taken unique name;
-//   FAILED_PRECONDITION... is never used for MLflow-visible state errors: writes to a deleted run
-//   or experiment are INVALID_ARGUMENT with "must be in the 'active' state"; INVALID_ARGUMENT for
-//   semantic violations (changing a param); UNAVAILABLE when the backend cannot be reached;
-//   INTERNAL for anything unexpected.
-// - Every write is atomic: on error nothing of the call is stored. A write that returned OK is
-//   durable across a crash of the process.
-// - Input is already validated for shape and size by the service; stores re-check only what
-//   needs stored state.
-// - Thread-safe: any number of threads may call any method concurrently; callers never see
-//   "database is locked".
-class MetadataStore : public RegistryStore, public TraceStore {
+// Experiments, runs (metrics, params, tags, inputs, outputs) and MLflow 3 logged models. The
+// contract every metadata domain store shares is in metadata_stores.h: tenant-scoped, atomic,
+// durable once acknowledged, thread-safe, MLflow's error wording. Errors specific to tracking:
+// NOT_FOUND "Run with id=X not found" / "No Experiment with id=X exists"; writes to a deleted
+// run or experiment are INVALID_ARGUMENT "... must be in the 'active' state"; changing a param is
+// INVALID_ARGUMENT.
+class TrackingStore {
  public:
-  ~MetadataStore() override = default;
+  virtual ~TrackingStore() = default;
 
   // Creates the tenant's experiment "0" named "Default" (artifact location
   // `<artifact_root>/0`) if it does not exist yet. Idempotent.
@@ -147,11 +132,12 @@ class MetadataStore : public RegistryStore, public TraceStore {
       std::string_view tenant, const SearchLoggedModelsQuery& query) = 0;
 };
 
-// Forwards every call to another store, so a test can override one method to inject a fault.
-class MetadataStoreWrapper : public MetadataStore {
+// Forwards every call to another tracking store, so a test can override one method to inject a
+// fault.
+class TrackingStoreWrapper : public TrackingStore {
  public:
-  explicit MetadataStoreWrapper(MetadataStore& target) : target_(target) {}
-  MetadataStore& target() { return target_; }
+  explicit TrackingStoreWrapper(TrackingStore& target) : target_(target) {}
+  TrackingStore& target() { return target_; }
 
   Status EnsureDefaultExperiment(std::string_view t, std::string_view root, int64_t now) override {
     return target_.EnsureDefaultExperiment(t, root, now);
@@ -267,123 +253,8 @@ class MetadataStoreWrapper : public MetadataStore {
     return target_.SearchLoggedModels(t, q);
   }
 
-  // ---- RegistryStore ----
-  StatusOr<RegisteredModel> CreateRegisteredModel(std::string_view t, std::string_view name,
-                                                  std::string_view description,
-                                                  const std::vector<Tag>& tags,
-                                                  std::string_view user, int64_t now) override {
-    return target_.CreateRegisteredModel(t, name, description, tags, user, now);
-  }
-  StatusOr<RegisteredModel> GetRegisteredModel(std::string_view t, std::string_view name) override {
-    return target_.GetRegisteredModel(t, name);
-  }
-  StatusOr<RegisteredModel> RenameRegisteredModel(std::string_view t, std::string_view name,
-                                                  std::string_view new_name, int64_t now) override {
-    return target_.RenameRegisteredModel(t, name, new_name, now);
-  }
-  StatusOr<RegisteredModel> UpdateRegisteredModel(std::string_view t, std::string_view name,
-                                                  std::optional<std::string> description,
-                                                  int64_t now) override {
-    return target_.UpdateRegisteredModel(t, name, std::move(description), now);
-  }
-  Status DeleteRegisteredModel(std::string_view t, std::string_view name) override {
-    return target_.DeleteRegisteredModel(t, name);
-  }
-  StatusOr<ResultPage<RegisteredModel>> SearchRegisteredModels(
-      std::string_view t, const SearchRegisteredModelsQuery& q) override {
-    return target_.SearchRegisteredModels(t, q);
-  }
-  StatusOr<std::vector<ModelVersion>> GetLatestVersions(
-      std::string_view t, std::string_view name, const std::vector<ModelStage>& stages) override {
-    return target_.GetLatestVersions(t, name, stages);
-  }
-  Status SetRegisteredModelTag(std::string_view t, std::string_view name, const Tag& tag,
-                               int64_t now) override {
-    return target_.SetRegisteredModelTag(t, name, tag, now);
-  }
-  Status DeleteRegisteredModelTag(std::string_view t, std::string_view name,
-                                  std::string_view key) override {
-    return target_.DeleteRegisteredModelTag(t, name, key);
-  }
-  Status SetRegisteredModelAlias(std::string_view t, std::string_view name, std::string_view alias,
-                                 int64_t version, int64_t now) override {
-    return target_.SetRegisteredModelAlias(t, name, alias, version, now);
-  }
-  Status DeleteRegisteredModelAlias(std::string_view t, std::string_view name,
-                                    std::string_view alias) override {
-    return target_.DeleteRegisteredModelAlias(t, name, alias);
-  }
-  StatusOr<ModelVersion> GetModelVersionByAlias(std::string_view t, std::string_view name,
-                                                std::string_view alias) override {
-    return target_.GetModelVersionByAlias(t, name, alias);
-  }
-  StatusOr<ModelVersion> CreateModelVersion(std::string_view t,
-                                            const CreateModelVersionRequest& request,
-                                            int64_t now) override {
-    return target_.CreateModelVersion(t, request, now);
-  }
-  StatusOr<ModelVersion> GetModelVersion(std::string_view t, std::string_view name,
-                                         int64_t version) override {
-    return target_.GetModelVersion(t, name, version);
-  }
-  StatusOr<ModelVersion> UpdateModelVersion(std::string_view t, std::string_view name,
-                                            int64_t version, std::optional<std::string> description,
-                                            int64_t now) override {
-    return target_.UpdateModelVersion(t, name, version, std::move(description), now);
-  }
-  Status DeleteModelVersion(std::string_view t, std::string_view name, int64_t version,
-                            int64_t now) override {
-    return target_.DeleteModelVersion(t, name, version, now);
-  }
-  StatusOr<ResultPage<ModelVersion>> SearchModelVersions(
-      std::string_view t, const SearchModelVersionsQuery& q) override {
-    return target_.SearchModelVersions(t, q);
-  }
-  StatusOr<ModelVersion> TransitionModelVersionStage(std::string_view t, std::string_view name,
-                                                     int64_t version, ModelStage stage,
-                                                     bool archive_existing, int64_t now) override {
-    return target_.TransitionModelVersionStage(t, name, version, stage, archive_existing, now);
-  }
-  Status SetModelVersionTag(std::string_view t, std::string_view name, int64_t version,
-                            const Tag& tag, int64_t now) override {
-    return target_.SetModelVersionTag(t, name, version, tag, now);
-  }
-  Status DeleteModelVersionTag(std::string_view t, std::string_view name, int64_t version,
-                               std::string_view key) override {
-    return target_.DeleteModelVersionTag(t, name, version, key);
-  }
-  StatusOr<PromotionRecord> PromoteModelVersion(std::string_view t, const PromoteRequest& request,
-                                                int64_t now) override {
-    return target_.PromoteModelVersion(t, request, now);
-  }
-  StatusOr<std::vector<PromotionRecord>> ListPromotions(std::string_view t, std::string_view name,
-                                                        std::optional<int64_t> version) override {
-    return target_.ListPromotions(t, name, version);
-  }
-
-  // ---- TraceStore ----
-  StatusOr<TraceInfo> StartTrace(std::string_view t, const TraceInfo& info) override {
-    return target_.StartTrace(t, info);
-  }
-  StatusOr<TraceInfo> GetTraceInfo(std::string_view t, std::string_view id) override {
-    return target_.GetTraceInfo(t, id);
-  }
-  StatusOr<ResultPage<TraceInfo>> SearchTraces(std::string_view t,
-                                               const SearchTracesQuery& q) override {
-    return target_.SearchTraces(t, q);
-  }
-  Status SetTraceTag(std::string_view t, std::string_view id, const Tag& tag) override {
-    return target_.SetTraceTag(t, id, tag);
-  }
-  Status DeleteTraceTag(std::string_view t, std::string_view id, std::string_view key) override {
-    return target_.DeleteTraceTag(t, id, key);
-  }
-  StatusOr<int64_t> DeleteTraces(std::string_view t, const DeleteTracesRequest& r) override {
-    return target_.DeleteTraces(t, r);
-  }
-
  private:
-  MetadataStore& target_;
+  TrackingStore& target_;
 };
 
 }  // namespace cairn::metadata

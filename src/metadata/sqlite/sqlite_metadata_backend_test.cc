@@ -1,4 +1,4 @@
-#include "metadata/metadata_store_factory.h"
+#include "metadata/sqlite/sqlite_metadata_backend.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "metadata/sqlite/sqlite_metadata_store.h"
+#include "metadata/sqlite/sqlite_tracking_store.h"
 
 namespace cairn::metadata {
 namespace {
@@ -21,7 +21,7 @@ std::string PathOf(std::string_view uri) {
   return path.ok() ? *path : "<error>";
 }
 
-TEST(MetadataStoreFactoryTest, SqliteUrisFollowTheMlflowSlashConvention) {
+TEST(SqliteMetadataBackendTest, SqliteUrisFollowTheMlflowSlashConvention) {
   EXPECT_EQ(PathOf("sqlite:///mlflow.db"), "mlflow.db");
   EXPECT_EQ(PathOf("sqlite:///data/meta.db"), "data/meta.db");
   EXPECT_EQ(PathOf("sqlite:////tmp/x.db"), "/tmp/x.db");
@@ -34,25 +34,27 @@ TEST(MetadataStoreFactoryTest, SqliteUrisFollowTheMlflowSlashConvention) {
   EXPECT_EQ(SqlitePathFromUri(*other).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST(MetadataStoreFactoryTest, RegistersSqliteAndCreatesParentDirectories) {
+TEST(SqliteMetadataBackendTest, RegistersSqliteAndCreatesParentDirectories) {
   MetadataStoreRegistry registry;
-  ASSERT_TRUE(RegisterBuiltinMetadataStores(registry).ok());
+  ASSERT_TRUE(RegisterSqliteMetadataBackend(registry).ok());
   EXPECT_EQ(registry.Names(), std::vector<std::string>{"sqlite"});
-  EXPECT_EQ(RegisterBuiltinMetadataStores(registry).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(RegisterSqliteMetadataBackend(registry).code(), StatusCode::kAlreadyExists);
 
   std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-factory-XXXXXX").string();
   ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
   std::string db = tmpl + "/nested/dir/meta.db";
   auto uri = Uri::Parse("sqlite:///" + db + "?synchronous=full&readers=2");
   ASSERT_TRUE(uri.ok());
-  auto store = registry.Create("sqlite", *uri, {});
-  ASSERT_TRUE(store.ok()) << store.status().ToString();
-  ASSERT_TRUE((*store)->EnsureDefaultExperiment("t", "file:///a", 1).ok());
-  auto e = (*store)->GetExperiment("t", "0");
+  auto stores = registry.Create("sqlite", *uri, {});
+  ASSERT_TRUE(stores.ok()) << stores.status().ToString();
+  ASSERT_NE(stores->registry, nullptr);
+  ASSERT_NE(stores->traces, nullptr);
+  ASSERT_TRUE(stores->tracking->EnsureDefaultExperiment("t", "file:///a", 1).ok());
+  auto e = stores->tracking->GetExperiment("t", "0");
   ASSERT_TRUE(e.ok());
   EXPECT_EQ(e->name, "Default");
   EXPECT_TRUE(std::filesystem::exists(db));
-  store->reset();
+  *stores = {};
 
   auto bad = Uri::Parse("sqlite:///" + db + "?synchronous=sometimes");
   ASSERT_TRUE(bad.ok());
@@ -67,16 +69,15 @@ TEST(MetadataStoreFactoryTest, RegistersSqliteAndCreatesParentDirectories) {
 // or the status of the failed Create.
 StatusOr<int> SynchronousOf(const std::string& uri, const MetadataStoreOptions& options) {
   MetadataStoreRegistry registry;
-  RETURN_IF_ERROR(RegisterBuiltinMetadataStores(registry));
+  RETURN_IF_ERROR(RegisterSqliteMetadataBackend(registry));
   ASSIGN_OR_RETURN(Uri parsed, Uri::Parse(uri));
-  ASSIGN_OR_RETURN(std::unique_ptr<MetadataStore> store,
-                   registry.Create("sqlite", parsed, options));
-  auto* sqlite = dynamic_cast<SqliteMetadataStore*>(store.get());
-  if (sqlite == nullptr) return Internal("not a SqliteMetadataStore");
-  return sqlite->SynchronousForTest();
+  ASSIGN_OR_RETURN(MetadataStores stores, registry.Create("sqlite", parsed, options));
+  auto* sqlite = dynamic_cast<SqliteTrackingStore*>(stores.tracking.get());
+  if (sqlite == nullptr) return Internal("not a SqliteTrackingStore");
+  return sqlite->database().SynchronousForTest();
 }
 
-TEST(MetadataStoreFactoryTest, SqliteSynchronousFullOptionAgreesWithTheUriOrIsRefused) {
+TEST(SqliteMetadataBackendTest, SqliteSynchronousFullOptionAgreesWithTheUriOrIsRefused) {
   std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-factory-XXXXXX").string();
   ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
   const std::string db = "sqlite:///" + tmpl + "/meta.db";

@@ -1,17 +1,21 @@
-#include "metadata/metadata_store_factory.h"
+#include "metadata/sqlite/sqlite_metadata_backend.h"
 
 #include <charconv>
 #include <filesystem>
 #include <system_error>
+#include <utility>
 
-#include "metadata/sqlite/sqlite_metadata_store.h"
+#include "metadata/migrations/sqlite_migrations.h"
+#include "metadata/sqlite/sqlite_registry_store.h"
+#include "metadata/sqlite/sqlite_trace_store.h"
+#include "metadata/sqlite/sqlite_tracking_store.h"
 
 namespace cairn::metadata {
 namespace {
 
-StatusOr<SqliteOptions> SqliteOptionsFromQuery(std::string_view query,
-                                               const MetadataStoreOptions& store_options) {
-  SqliteOptions options;
+StatusOr<sqlite::DatabaseOptions> SqliteOptionsFromQuery(
+    std::string_view query, const MetadataStoreOptions& store_options) {
+  sqlite::DatabaseOptions options;
   options.synchronous_full = store_options.sqlite_synchronous_full;
   while (!query.empty()) {
     size_t amp = query.find('&');
@@ -50,6 +54,18 @@ StatusOr<SqliteOptions> SqliteOptionsFromQuery(std::string_view query,
 
 }  // namespace
 
+StatusOr<MetadataStores> OpenSqliteMetadataStores(const std::string& path,
+                                                  sqlite::DatabaseOptions options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Database> opened,
+                   sqlite::Database::Open(path, migrations::SqliteMigrations(), options));
+  std::shared_ptr<sqlite::Database> db = std::move(opened);
+  MetadataStores stores;
+  stores.tracking = std::make_shared<SqliteTrackingStore>(db);
+  stores.registry = std::make_shared<SqliteRegistryStore>(db);
+  stores.traces = std::make_shared<SqliteTraceStore>(db);
+  return stores;
+}
+
 StatusOr<std::string> SqlitePathFromUri(const Uri& uri) {
   if (uri.scheme != "sqlite") return InvalidArgument("not a sqlite URI: " + uri.ToString());
   ASSIGN_OR_RETURN(std::string path, PercentDecode(uri.path));
@@ -65,13 +81,13 @@ StatusOr<std::string> SqlitePathFromUri(const Uri& uri) {
   return path;
 }
 
-Status RegisterBuiltinMetadataStores(MetadataStoreRegistry& registry) {
+Status RegisterSqliteMetadataBackend(MetadataStoreRegistry& registry) {
   return registry.Register(
       "sqlite",
-      [](const Uri& uri,
-         const MetadataStoreOptions& store_options) -> StatusOr<std::unique_ptr<MetadataStore>> {
+      [](const Uri& uri, const MetadataStoreOptions& store_options) -> StatusOr<MetadataStores> {
         ASSIGN_OR_RETURN(std::string path, SqlitePathFromUri(uri));
-        ASSIGN_OR_RETURN(SqliteOptions options, SqliteOptionsFromQuery(uri.query, store_options));
+        ASSIGN_OR_RETURN(sqlite::DatabaseOptions options,
+                         SqliteOptionsFromQuery(uri.query, store_options));
         if (path != ":memory:") {
           std::filesystem::path parent = std::filesystem::path(path).parent_path();
           if (!parent.empty()) {
@@ -83,9 +99,7 @@ Status RegisterBuiltinMetadataStores(MetadataStoreRegistry& registry) {
             }
           }
         }
-        ASSIGN_OR_RETURN(std::unique_ptr<SqliteMetadataStore> store,
-                         SqliteMetadataStore::Open(path, options));
-        return std::unique_ptr<MetadataStore>(std::move(store));
+        return OpenSqliteMetadataStores(path, options);
       });
 }
 

@@ -1,0 +1,18 @@
+#include "server/backends.h"
+
+#include "artifact/local/local_artifact_store.h"
+#include "metadata/sqlite/sqlite_metadata_backend.h"
+
+namespace cairn::server {
+
+Status RegisterMetadataBackends(metadata::MetadataStoreRegistry& registry) {
+  RETURN_IF_ERROR(metadata::RegisterSqliteMetadataBackend(registry));
+  return Status::Ok();
+}
+
+Status RegisterArtifactBackends(artifact::ArtifactStoreRegistry& registry) {
+  RETURN_IF_ERROR(artifact::RegisterLocalArtifactBackend(registry));
+  return Status::Ok();
+}
+
+}  // namespace cairn::server

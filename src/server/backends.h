@@ -1,0 +1,15 @@
+#pragma once
+
+#include "artifact/artifact_store_factory.h"
+#include "base/status.h"
+#include "metadata/metadata_store_factory.h"
+
+namespace cairn::server {
+
+// The one place that knows which storage backends this binary is built with. Each backend is
+// its own library; this registers them by explicit calls (no static registrars), so a binary
+// links exactly the backends named here.
+Status RegisterMetadataBackends(metadata::MetadataStoreRegistry& registry);
+Status RegisterArtifactBackends(artifact::ArtifactStoreRegistry& registry);
+
+}  // namespace cairn::server
