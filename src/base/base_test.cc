@@ -8,6 +8,7 @@
 #include "base/ids.h"
 #include "base/json.h"
 #include "base/mutex.h"
+#include "base/request_scope.h"
 #include "base/status.h"
 #include "base/uri.h"
 
@@ -177,6 +178,26 @@ TEST(MutexLockTest, UnlockLetsOthersInUntilLock) {
   }).join();
   lock.Lock();
   EXPECT_TRUE(flag.set);
+}
+
+TEST(RequestScopeTest, ForTenantRolesAndDeadline) {
+  RequestScope scope = RequestScope::ForTenant("team-a");
+  EXPECT_EQ(scope.tenant, "team-a");
+  EXPECT_EQ(scope.principal, "system");
+  EXPECT_FALSE(scope.HasRole("admin"));
+  scope.roles = {"viewer", "admin"};
+  EXPECT_TRUE(scope.HasRole("admin"));
+  EXPECT_FALSE(scope.HasRole("adm"));
+
+  auto now = RequestScope::Clock::now();
+  EXPECT_TRUE(scope.CheckDeadline(now).ok());  // no deadline
+  scope.deadline = now + std::chrono::seconds(1);
+  EXPECT_TRUE(scope.CheckDeadline(now).ok());
+  EXPECT_EQ(scope.CheckDeadline(now + std::chrono::seconds(2)).code(), StatusCode::kUnavailable);
+
+  RequestScope request;  // what the middlewares start from
+  EXPECT_EQ(request.tenant, "default");
+  EXPECT_EQ(request.principal, "anonymous");
 }
 
 }  // namespace

@@ -3,10 +3,10 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "base/mutex.h"
 #include "base/status.h"
 
 namespace cairn {
@@ -22,7 +22,7 @@ class FactoryRegistry {
   using Factory = std::function<StatusOr<Product>(Args...)>;
 
   Status Register(const std::string& name, Factory factory) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     if (!factories_.emplace(name, std::move(factory)).second) {
       return AlreadyExists("factory '" + name + "' is already registered");
     }
@@ -30,14 +30,14 @@ class FactoryRegistry {
   }
 
   void ReplaceForTest(const std::string& name, Factory factory) {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     factories_[name] = std::move(factory);
   }
 
   StatusOr<Product> Create(const std::string& name, Args... args) const {
     Factory factory;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       auto it = factories_.find(name);
       if (it == factories_.end()) {
         return InvalidArgument("no implementation registered for '" + name +
@@ -49,14 +49,14 @@ class FactoryRegistry {
   }
 
   std::vector<std::string> Names() const {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     std::vector<std::string> out;
     for (const auto& [name, unused] : factories_) out.push_back(name);
     return out;
   }
 
  private:
-  std::string JoinNamesLocked() const {
+  std::string JoinNamesLocked() const REQUIRES(mu_) {
     std::string out;
     for (const auto& [name, unused] : factories_) {
       if (!out.empty()) out += ", ";
@@ -65,8 +65,8 @@ class FactoryRegistry {
     return out;
   }
 
-  mutable std::mutex mu_;
-  std::map<std::string, Factory> factories_;  // guarded by mu_
+  mutable Mutex mu_;
+  std::map<std::string, Factory> factories_ GUARDED_BY(mu_);
 };
 
 }  // namespace cairn

@@ -26,7 +26,7 @@ std::string IdGenerator::Hex32() {
   uint64_t a;
   uint64_t b;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     a = rng_();
     b = rng_();
   }
@@ -42,7 +42,7 @@ std::string IdGenerator::Hex32() {
 }
 
 uint64_t IdGenerator::Uniform(uint64_t bound) {
-  std::lock_guard lock(mu_);
+  MutexLock lock(mu_);
   return std::uniform_int_distribution<uint64_t>(0, bound - 1)(rng_);
 }
 

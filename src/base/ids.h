@@ -1,9 +1,10 @@
 #pragma once
 
 #include <cstdint>
-#include <mutex>
 #include <random>
 #include <string>
+
+#include "base/mutex.h"
 
 namespace cairn {
 
@@ -24,8 +25,8 @@ class IdGenerator {
   static IdGenerator& Default();
 
  private:
-  std::mutex mu_;
-  std::mt19937_64 rng_;  // guarded by mu_
+  Mutex mu_;
+  std::mt19937_64 rng_ GUARDED_BY(mu_);
 };
 
 }  // namespace cairn

@@ -26,8 +26,8 @@ void AccessLogMiddleware::OnResponse(const Request& request, Response& response,
   }
   logger->info("access method={} path={} status={} bytes={} ms={:.2f} rid={} tenant={}",
                MethodName(request.method), JsonEscape(request.path), response.status, bytes,
-               static_cast<double>(elapsed_ns) / 1e6, JsonEscape(request.context.request_id),
-               JsonEscape(request.context.tenant));
+               static_cast<double>(elapsed_ns) / 1e6, JsonEscape(request.scope.request_id),
+               JsonEscape(request.scope.tenant));
 }
 
 }  // namespace cairn::http

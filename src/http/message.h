@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/request_scope.h"
 #include "base/status.h"
 
 namespace cairn::http {
@@ -40,16 +41,6 @@ class Headers {
   std::vector<std::pair<std::string, std::string>> items_;
 };
 
-// Who is calling and on whose behalf. Every handler gets one; every stored row carries
-// `tenant`. With authentication off the tenant is "default" unless the MLflow workspace header
-// names another.
-struct RequestContext {
-  std::string request_id;
-  std::string tenant = "default";
-  std::string principal = "anonymous";
-  std::vector<std::string> roles;
-};
-
 struct Request {
   Method method = Method::kGet;
   std::string target;  // raw request target, e.g. "/api/2.0/mlflow/runs/get?run_id=x"
@@ -59,7 +50,8 @@ struct Request {
   std::string body;                                             // empty for streaming routes
   std::map<std::string, std::string, std::less<>> path_params;  // decoded "{name}" captures
   std::string_view route_pattern;  // the matched route pattern, for metrics and logs
-  RequestContext context;
+  // Who is calling, in which tenant (see base/request_scope.h); filled by the middlewares.
+  RequestScope scope;
 
   std::optional<std::string> QueryParam(std::string_view name) const;
   std::vector<std::string> QueryParams(std::string_view name) const;

@@ -21,7 +21,7 @@ TEST(RequestIdMiddlewareTest, KeepsSaneIncomingIdAndEchoesIt) {
   Request request;
   request.headers.Add("x-request-id", "abc.DEF_123-x");
   EXPECT_FALSE(middleware.OnRequest(request).has_value());
-  EXPECT_EQ(request.context.request_id, "abc.DEF_123-x");
+  EXPECT_EQ(request.scope.request_id, "abc.DEF_123-x");
   Response response;
   middleware.OnResponse(request, response, 0);
   EXPECT_EQ(response.headers.Get("X-Request-Id"), "abc.DEF_123-x");
@@ -36,16 +36,16 @@ TEST(RequestIdMiddlewareTest, ReplacesInsaneIdsWithGeneratedHex) {
     Request request;
     request.headers.Add("X-Request-Id", bad);
     middleware.OnRequest(request);
-    EXPECT_NE(request.context.request_id, bad);
-    ASSERT_EQ(request.context.request_id.size(), 32u);
-    EXPECT_EQ(request.context.request_id.find_first_not_of("0123456789abcdef"), std::string::npos);
+    EXPECT_NE(request.scope.request_id, bad);
+    ASSERT_EQ(request.scope.request_id.size(), 32u);
+    EXPECT_EQ(request.scope.request_id.find_first_not_of("0123456789abcdef"), std::string::npos);
   }
   Request none;
   middleware.OnRequest(none);
-  EXPECT_EQ(none.context.request_id.size(), 32u);
+  EXPECT_EQ(none.scope.request_id.size(), 32u);
   Request other;
   middleware.OnRequest(other);
-  EXPECT_NE(none.context.request_id, other.context.request_id);
+  EXPECT_NE(none.scope.request_id, other.scope.request_id);
   EXPECT_TRUE(RequestIdMiddleware::IsValidRequestId(std::string(128, 'a')));
 }
 
@@ -57,15 +57,15 @@ TEST(RequestIdMiddlewareTest, ResponseHeaderReplacesHandlerValue) {
   response.headers.Add("X-Request-Id", "from-handler");
   middleware.OnResponse(request, response, 0);
   EXPECT_EQ(response.headers.items().size(), 1u);
-  EXPECT_EQ(response.headers.Get("X-Request-Id"), request.context.request_id);
+  EXPECT_EQ(response.headers.Get("X-Request-Id"), request.scope.request_id);
 }
 
 TEST(TenantMiddlewareTest, DefaultsWithoutHeader) {
   TenantMiddleware middleware;
   Request request;
-  request.context.tenant = "something-else";
+  request.scope.tenant = "something-else";
   EXPECT_FALSE(middleware.OnRequest(request).has_value());
-  EXPECT_EQ(request.context.tenant, "default");
+  EXPECT_EQ(request.scope.tenant, "default");
 }
 
 TEST(TenantMiddlewareTest, UsesValidWorkspaceHeader) {
@@ -73,7 +73,7 @@ TEST(TenantMiddlewareTest, UsesValidWorkspaceHeader) {
   Request request;
   request.headers.Add("x-mlflow-workspace", "team_a-1");
   EXPECT_FALSE(middleware.OnRequest(request).has_value());
-  EXPECT_EQ(request.context.tenant, "team_a-1");
+  EXPECT_EQ(request.scope.tenant, "team_a-1");
   Request longest;
   longest.headers.Add("X-MLFLOW-WORKSPACE", std::string(63, 'w'));
   EXPECT_FALSE(middleware.OnRequest(longest).has_value());
@@ -92,7 +92,7 @@ TEST(TenantMiddlewareTest, WorkspaceNamesAreCaseInsensitiveAndFoldedToLowerCase)
     Request request;
     request.headers.Add("X-MLFLOW-WORKSPACE", header);
     EXPECT_FALSE(middleware.OnRequest(request).has_value()) << header;
-    EXPECT_EQ(request.context.tenant, tenant) << header;
+    EXPECT_EQ(request.scope.tenant, tenant) << header;
   }
 }
 
@@ -107,7 +107,7 @@ TEST(TenantMiddlewareTest, RejectsInvalidWorkspaceWith400) {
     EXPECT_EQ(response->status, 400);
     auto body = boost::json::parse(response->body).as_object();
     EXPECT_EQ(body.at("error_code").as_string(), "INVALID_PARAMETER_VALUE");
-    EXPECT_EQ(request.context.tenant, "default");
+    EXPECT_EQ(request.scope.tenant, "default");
   }
 }
 
@@ -128,8 +128,8 @@ TEST_F(AccessLogTest, LogsOneLinePerRequestWithEscapedValues) {
   Request request;
   request.method = Method::kPost;
   request.path = "/a \"quoted\"\npath";
-  request.context.request_id = "rid1";
-  request.context.tenant = "default";
+  request.scope.request_id = "rid1";
+  request.scope.tenant = "default";
   EXPECT_FALSE(middleware.OnRequest(request).has_value());
   Response response = Response::Json(201, "12345");
   middleware.OnResponse(request, response, 1'234'567);

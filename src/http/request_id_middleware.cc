@@ -15,17 +15,17 @@ bool RequestIdMiddleware::IsValidRequestId(std::string_view id) {
 std::optional<Response> RequestIdMiddleware::OnRequest(Request& request) {
   auto incoming = request.headers.Get("X-Request-Id");
   if (incoming && IsValidRequestId(*incoming)) {
-    request.context.request_id.assign(*incoming);
+    request.scope.request_id.assign(*incoming);
   } else {
-    request.context.request_id = ids_.Hex32();
+    request.scope.request_id = ids_.Hex32();
   }
   return std::nullopt;
 }
 
 void RequestIdMiddleware::OnResponse(const Request& request, Response& response,
                                      int64_t /*elapsed_ns*/) {
-  if (!request.context.request_id.empty()) {
-    response.headers.Set("X-Request-Id", request.context.request_id);
+  if (!request.scope.request_id.empty()) {
+    response.headers.Set("X-Request-Id", request.scope.request_id);
   }
 }
 

@@ -9,7 +9,7 @@
 namespace cairn::http {
 
 // Gives every request an id: the caller's X-Request-Id when it is sane (1..128 characters of
-// [A-Za-z0-9._-]), otherwise 32 random hex digits. Sets request.context.request_id and echoes
+// [A-Za-z0-9._-]), otherwise 32 random hex digits. Sets request.scope.request_id and echoes
 // the id in the response's X-Request-Id header. Register it first so every other middleware
 // and every log line sees the id. Thread-safe.
 class RequestIdMiddleware final : public Middleware {

@@ -188,12 +188,12 @@ auto Guarded(const Request& request, Fn&& fn) -> decltype(fn()) {
     return fn();
   } catch (const std::exception& e) {
     spdlog::error("request {} {} (rid={}) threw: {}", MethodName(request.method),
-                  JsonEscape(request.path), JsonEscape(request.context.request_id),
+                  JsonEscape(request.path), JsonEscape(request.scope.request_id),
                   JsonEscape(e.what()));
   } catch (...) {
     spdlog::error("request {} {} (rid={}) threw a non-standard exception",
                   MethodName(request.method), JsonEscape(request.path),
-                  JsonEscape(request.context.request_id));
+                  JsonEscape(request.scope.request_id));
   }
   using Result = decltype(fn());
   if constexpr (std::is_void_v<Result>) {

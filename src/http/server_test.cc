@@ -258,8 +258,8 @@ class ServerTest : public ::testing::Test {
                 [](Request&) -> Response { throw std::runtime_error("handler exploded"); });
     router_.Add(Method::kGet, "/context", [](Request& request) {
       boost::json::object out;
-      out["request_id"] = request.context.request_id;
-      out["tenant"] = request.context.tenant;
+      out["request_id"] = request.scope.request_id;
+      out["tenant"] = request.scope.tenant;
       return Response::Json(200, boost::json::serialize(out));
     });
     router_.Add(Method::kGet, "/slow", [this](Request&) {

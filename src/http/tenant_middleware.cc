@@ -19,7 +19,7 @@ bool TenantMiddleware::IsValidWorkspaceName(std::string_view name) {
 std::optional<Response> TenantMiddleware::OnRequest(Request& request) {
   auto workspace = request.headers.Get(kWorkspaceHeader);
   if (!workspace) {
-    request.context.tenant = kDefaultTenant;
+    request.scope.tenant = kDefaultTenant;
     return std::nullopt;
   }
   if (!IsValidWorkspaceName(*workspace)) {
@@ -30,8 +30,8 @@ std::optional<Response> TenantMiddleware::OnRequest(Request& request) {
   }
   // Tenant names are case-insensitive; the lower-case spelling is the canonical one, so
   // "Team-A" and "team-a" share their experiments, models and artifact folder.
-  request.context.tenant.assign(*workspace);
-  for (char& c : request.context.tenant) {
+  request.scope.tenant.assign(*workspace);
+  for (char& c : request.scope.tenant) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return std::nullopt;

@@ -7,7 +7,7 @@
 
 namespace cairn::http {
 
-// Sets request.context.tenant from the MLflow workspace header X-MLFLOW-WORKSPACE, or
+// Sets request.scope.tenant from the MLflow workspace header X-MLFLOW-WORKSPACE, or
 // "default" when it is absent. A workspace name must be 1..63 characters of [A-Za-z0-9_-];
 // anything else is answered with 400 INVALID_PARAMETER_VALUE. Tenant names are
 // case-insensitive: the header's value is folded to lower case, the canonical form, before use,

@@ -328,74 +328,76 @@ RegistryService::RegistryService(metadata::RegistryStore& registry,
     : registry_(registry), tracking_(tracking), clock_(clock) {}
 
 void RegistryService::SetDeletionGuard(DeletionGuard guard) {
-  std::lock_guard lock(guard_mu_);
+  MutexLock lock(guard_mu_);
   deletion_guard_ = std::move(guard);
 }
 
-Status RegistryService::CheckDeletionAllowed(std::string_view tenant,
+Status RegistryService::CheckDeletionAllowed(const RequestScope& scope,
                                              const metadata::ModelVersion& version) {
   DeletionGuard guard;
   {
-    std::lock_guard lock(guard_mu_);
+    MutexLock lock(guard_mu_);
     guard = deletion_guard_;
   }
   if (!guard) return Status::Ok();
-  return guard(tenant, version);
+  return guard(scope.tenant, version);
 }
 
 StatusOr<metadata::RegisteredModel> RegistryService::CreateRegisteredModel(
-    std::string_view tenant, std::string_view user, std::string_view name,
-    std::string_view description, const std::vector<metadata::Tag>& tags) {
+    const RequestScope& scope, std::string_view name, std::string_view description,
+    const std::vector<metadata::Tag>& tags) {
   RETURN_IF_ERROR(ValidateNewModelName(name));
   for (const auto& t : tags) RETURN_IF_ERROR(ValidateRegistryTag(t));
-  return registry_.CreateRegisteredModel(tenant, name, description, tags, user, clock_.NowMillis());
+  return registry_.CreateRegisteredModel(scope.tenant, name, description, tags, scope.principal,
+                                         clock_.NowMillis());
 }
 
-StatusOr<metadata::RegisteredModel> RegistryService::GetRegisteredModel(std::string_view tenant,
+StatusOr<metadata::RegisteredModel> RegistryService::GetRegisteredModel(const RequestScope& scope,
                                                                         std::string_view name) {
   RETURN_IF_ERROR(ValidateModelName(name));
-  return registry_.GetRegisteredModel(tenant, name);
+  return registry_.GetRegisteredModel(scope.tenant, name);
 }
 
 StatusOr<metadata::RegisteredModel> RegistryService::RenameRegisteredModel(
-    std::string_view tenant, std::string_view name, std::string_view new_name) {
+    const RequestScope& scope, std::string_view name, std::string_view new_name) {
   RETURN_IF_ERROR(ValidateModelName(name));
   RETURN_IF_ERROR(ValidateNewModelName(new_name, "new_name"));
-  return registry_.RenameRegisteredModel(tenant, name, new_name, clock_.NowMillis());
+  return registry_.RenameRegisteredModel(scope.tenant, name, new_name, clock_.NowMillis());
 }
 
 StatusOr<metadata::RegisteredModel> RegistryService::UpdateRegisteredModel(
-    std::string_view tenant, std::string_view name, std::optional<std::string> description) {
+    const RequestScope& scope, std::string_view name, std::optional<std::string> description) {
   RETURN_IF_ERROR(ValidateModelName(name));
   RETURN_IF_ERROR(ValidateDescription(description));
-  return registry_.UpdateRegisteredModel(tenant, name, std::move(description), clock_.NowMillis());
+  return registry_.UpdateRegisteredModel(scope.tenant, name, std::move(description),
+                                         clock_.NowMillis());
 }
 
-Status RegistryService::DeleteRegisteredModel(std::string_view tenant, std::string_view name) {
+Status RegistryService::DeleteRegisteredModel(const RequestScope& scope, std::string_view name) {
   RETURN_IF_ERROR(ValidateModelName(name));
   bool has_guard;
   {
-    std::lock_guard lock(guard_mu_);
+    MutexLock lock(guard_mu_);
     has_guard = static_cast<bool>(deletion_guard_);
   }
   if (has_guard) {
-    RETURN_IF_ERROR(registry_.GetRegisteredModel(tenant, name).status());
+    RETURN_IF_ERROR(registry_.GetRegisteredModel(scope.tenant, name).status());
     metadata::SearchModelVersionsQuery query;
     query.filter.clauses.push_back(
         {filter::Entity::kAttribute, "name", filter::Comparator::kEq, std::string(name)});
     query.page.max_results = 10000;
     while (true) {
-      ASSIGN_OR_RETURN(auto page, registry_.SearchModelVersions(tenant, query));
-      for (const auto& v : page.items) RETURN_IF_ERROR(CheckDeletionAllowed(tenant, v));
+      ASSIGN_OR_RETURN(auto page, registry_.SearchModelVersions(scope.tenant, query));
+      for (const auto& v : page.items) RETURN_IF_ERROR(CheckDeletionAllowed(scope, v));
       if (!page.has_more) break;
       query.page.offset += query.page.max_results;
     }
   }
-  return registry_.DeleteRegisteredModel(tenant, name);
+  return registry_.DeleteRegisteredModel(scope.tenant, name);
 }
 
 StatusOr<metadata::ResultPage<metadata::RegisteredModel>> RegistryService::SearchRegisteredModels(
-    std::string_view tenant, const metadata::SearchRegisteredModelsQuery& query) {
+    const RequestScope& scope, const metadata::SearchRegisteredModelsQuery& query) {
   int64_t max = query.page.max_results;
   if (max < 1) {
     return InvalidArgument(
@@ -409,11 +411,11 @@ StatusOr<metadata::ResultPage<metadata::RegisteredModel>> RegistryService::Searc
                            std::to_string(max));
   }
   if (query.page.offset < 0) return InvalidArgument("Invalid page token");
-  return registry_.SearchRegisteredModels(tenant, query);
+  return registry_.SearchRegisteredModels(scope.tenant, query);
 }
 
 StatusOr<std::vector<metadata::ModelVersion>> RegistryService::GetLatestVersions(
-    std::string_view tenant, std::string_view name, const std::vector<std::string>& stages) {
+    const RequestScope& scope, std::string_view name, const std::vector<std::string>& stages) {
   RETURN_IF_ERROR(ValidateModelName(name));
   std::vector<ModelStage> parsed;
   parsed.reserve(stages.size());
@@ -421,61 +423,61 @@ StatusOr<std::vector<metadata::ModelVersion>> RegistryService::GetLatestVersions
     ASSIGN_OR_RETURN(ModelStage stage, ParseStage(s));
     parsed.push_back(stage);
   }
-  return registry_.GetLatestVersions(tenant, name, parsed);
+  return registry_.GetLatestVersions(scope.tenant, name, parsed);
 }
 
-Status RegistryService::SetRegisteredModelTag(std::string_view tenant, std::string_view name,
+Status RegistryService::SetRegisteredModelTag(const RequestScope& scope, std::string_view name,
                                               const metadata::Tag& tag) {
   RETURN_IF_ERROR(ValidateModelName(name));
   RETURN_IF_ERROR(ValidateRegistryTag(tag));
-  return registry_.SetRegisteredModelTag(tenant, name, tag, clock_.NowMillis());
+  return registry_.SetRegisteredModelTag(scope.tenant, name, tag, clock_.NowMillis());
 }
 
-Status RegistryService::DeleteRegisteredModelTag(std::string_view tenant, std::string_view name,
+Status RegistryService::DeleteRegisteredModelTag(const RequestScope& scope, std::string_view name,
                                                  std::string_view key) {
   RETURN_IF_ERROR(ValidateModelName(name));
   RETURN_IF_ERROR(tracking::ValidateKey(key, "tag"));
-  return registry_.DeleteRegisteredModelTag(tenant, name, key);
+  return registry_.DeleteRegisteredModelTag(scope.tenant, name, key);
 }
 
-Status RegistryService::SetRegisteredModelAlias(std::string_view tenant, std::string_view name,
+Status RegistryService::SetRegisteredModelAlias(const RequestScope& scope, std::string_view name,
                                                 std::string_view alias, std::string_view version) {
   RETURN_IF_ERROR(ValidateModelName(name));
   RETURN_IF_ERROR(ValidateAlias(alias));
   ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
-  return registry_.SetRegisteredModelAlias(tenant, name, alias, v, clock_.NowMillis());
+  return registry_.SetRegisteredModelAlias(scope.tenant, name, alias, v, clock_.NowMillis());
 }
 
-Status RegistryService::DeleteRegisteredModelAlias(std::string_view tenant, std::string_view name,
+Status RegistryService::DeleteRegisteredModelAlias(const RequestScope& scope, std::string_view name,
                                                    std::string_view alias) {
   RETURN_IF_ERROR(ValidateModelName(name));
   RETURN_IF_ERROR(ValidateAlias(alias));
-  return registry_.DeleteRegisteredModelAlias(tenant, name, alias);
+  return registry_.DeleteRegisteredModelAlias(scope.tenant, name, alias);
 }
 
-StatusOr<metadata::ModelVersion> RegistryService::GetModelVersionByAlias(std::string_view tenant,
+StatusOr<metadata::ModelVersion> RegistryService::GetModelVersionByAlias(const RequestScope& scope,
                                                                          std::string_view name,
                                                                          std::string_view alias) {
   RETURN_IF_ERROR(ValidateModelName(name));
   if (alias.empty()) return InvalidArgument("Missing value for required parameter 'alias'");
-  return registry_.GetModelVersionByAlias(tenant, name, alias);
+  return registry_.GetModelVersionByAlias(scope.tenant, name, alias);
 }
 
-StatusOr<std::string> RegistryService::ResolveRegisteredModelUri(std::string_view tenant,
+StatusOr<std::string> RegistryService::ResolveRegisteredModelUri(const RequestScope& scope,
                                                                  const ModelsUri& uri) {
   metadata::ModelVersion version;
   if (!uri.alias.empty()) {
-    ASSIGN_OR_RETURN(version, registry_.GetModelVersionByAlias(tenant, uri.name, uri.alias));
+    ASSIGN_OR_RETURN(version, registry_.GetModelVersionByAlias(scope.tenant, uri.name, uri.alias));
   } else if (IsDigits(uri.version)) {
     ASSIGN_OR_RETURN(int64_t number, ParseVersion(uri.version));
-    ASSIGN_OR_RETURN(version, registry_.GetModelVersion(tenant, uri.name, number));
+    ASSIGN_OR_RETURN(version, registry_.GetModelVersion(scope.tenant, uri.name, number));
   } else {
     std::vector<ModelStage> stages;
     if (Lower(uri.version) != "latest") {
       ASSIGN_OR_RETURN(ModelStage stage, ParseStage(uri.version));
       stages.push_back(stage);
     }
-    ASSIGN_OR_RETURN(auto latest, registry_.GetLatestVersions(tenant, uri.name, stages));
+    ASSIGN_OR_RETURN(auto latest, registry_.GetLatestVersions(scope.tenant, uri.name, stages));
     if (latest.empty()) {
       return NotFound("No versions of model with name '" + uri.name + "' and stage '" +
                       uri.version + "' found");
@@ -489,7 +491,7 @@ StatusOr<std::string> RegistryService::ResolveRegisteredModelUri(std::string_vie
   return base + "/" + uri.sub_path;
 }
 
-Status RegistryService::PrepareModelVersion(std::string_view tenant,
+Status RegistryService::PrepareModelVersion(const RequestScope& scope,
                                             metadata::CreateModelVersionRequest& request) {
   RETURN_IF_ERROR(ValidateModelName(request.name));
   if (request.source.empty()) {
@@ -501,11 +503,11 @@ Status RegistryService::PrepareModelVersion(std::string_view tenant,
   std::optional<metadata::Run> run;
   if (!request.run_id.empty()) {
     RETURN_IF_ERROR(tracking::ValidateRunId(request.run_id));
-    ASSIGN_OR_RETURN(run, tracking_.GetRun(tenant, request.run_id));
+    ASSIGN_OR_RETURN(run, tracking_.GetRun(scope.tenant, request.run_id));
   }
   std::optional<metadata::LoggedModel> logged_model;
   if (!request.model_id.empty()) {
-    ASSIGN_OR_RETURN(logged_model, tracking_.GetLoggedModel(tenant, request.model_id));
+    ASSIGN_OR_RETURN(logged_model, tracking_.GetLoggedModel(scope.tenant, request.model_id));
   }
 
   // Prompt versions (MLflow's prompt registry) carry a placeholder source that names no files.
@@ -532,12 +534,13 @@ Status RegistryService::PrepareModelVersion(std::string_view tenant,
   if (scheme == "models") {
     ASSIGN_OR_RETURN(ModelsUri uri, ParseModelsUri(request.source));
     if (!uri.model_id.empty()) {
-      ASSIGN_OR_RETURN(metadata::LoggedModel model, tracking_.GetLoggedModel(tenant, uri.model_id));
+      ASSIGN_OR_RETURN(metadata::LoggedModel model,
+                       tracking_.GetLoggedModel(scope.tenant, uri.model_id));
       request.storage_location = model.artifact_uri;
       if (request.model_id.empty()) request.model_id = model.model_id;
       if (request.run_id.empty()) request.run_id = model.source_run_id;
     } else {
-      ASSIGN_OR_RETURN(request.storage_location, ResolveRegisteredModelUri(tenant, uri));
+      ASSIGN_OR_RETURN(request.storage_location, ResolveRegisteredModelUri(scope, uri));
     }
   } else if (scheme == "runs") {
     std::string_view rest = std::string_view(request.source).substr(kRunsScheme.size());
@@ -555,7 +558,7 @@ Status RegistryService::PrepareModelVersion(std::string_view tenant,
     if (run && run->info.run_id == run_id) {
       base = run->info.artifact_uri;
     } else {
-      ASSIGN_OR_RETURN(metadata::Run source_run, tracking_.GetRun(tenant, run_id));
+      ASSIGN_OR_RETURN(metadata::Run source_run, tracking_.GetRun(scope.tenant, run_id));
       base = source_run.info.artifact_uri;
     }
     while (!base.empty() && base.back() == '/') base.pop_back();
@@ -568,40 +571,42 @@ Status RegistryService::PrepareModelVersion(std::string_view tenant,
 }
 
 StatusOr<metadata::ModelVersion> RegistryService::CreateModelVersion(
-    std::string_view tenant, std::string_view user, metadata::CreateModelVersionRequest request) {
-  request.user_id = std::string(user);
-  RETURN_IF_ERROR(PrepareModelVersion(tenant, request));
-  return registry_.CreateModelVersion(tenant, request, clock_.NowMillis());
+    const RequestScope& scope, metadata::CreateModelVersionRequest request) {
+  request.user_id = std::string(scope.principal);
+  RETURN_IF_ERROR(PrepareModelVersion(scope, request));
+  return registry_.CreateModelVersion(scope.tenant, request, clock_.NowMillis());
 }
 
-StatusOr<metadata::ModelVersion> RegistryService::GetModelVersion(std::string_view tenant,
+StatusOr<metadata::ModelVersion> RegistryService::GetModelVersion(const RequestScope& scope,
                                                                   std::string_view name,
                                                                   std::string_view version) {
   RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
-  return registry_.GetModelVersion(tenant, name, v);
+  return registry_.GetModelVersion(scope.tenant, name, v);
 }
 
 StatusOr<metadata::ModelVersion> RegistryService::UpdateModelVersion(
-    std::string_view tenant, std::string_view name, std::string_view version,
+    const RequestScope& scope, std::string_view name, std::string_view version,
     std::optional<std::string> description) {
   RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
   RETURN_IF_ERROR(ValidateDescription(description));
-  return registry_.UpdateModelVersion(tenant, name, v, std::move(description), clock_.NowMillis());
+  return registry_.UpdateModelVersion(scope.tenant, name, v, std::move(description),
+                                      clock_.NowMillis());
 }
 
-Status RegistryService::DeleteModelVersion(std::string_view tenant, std::string_view name,
+Status RegistryService::DeleteModelVersion(const RequestScope& scope, std::string_view name,
                                            std::string_view version) {
   RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
-  ASSIGN_OR_RETURN(metadata::ModelVersion existing, registry_.GetModelVersion(tenant, name, v));
-  RETURN_IF_ERROR(CheckDeletionAllowed(tenant, existing));
-  return registry_.DeleteModelVersion(tenant, name, v, clock_.NowMillis());
+  ASSIGN_OR_RETURN(metadata::ModelVersion existing,
+                   registry_.GetModelVersion(scope.tenant, name, v));
+  RETURN_IF_ERROR(CheckDeletionAllowed(scope, existing));
+  return registry_.DeleteModelVersion(scope.tenant, name, v, clock_.NowMillis());
 }
 
 StatusOr<metadata::ResultPage<metadata::ModelVersion>> RegistryService::SearchModelVersions(
-    std::string_view tenant, const metadata::SearchModelVersionsQuery& query) {
+    const RequestScope& scope, const metadata::SearchModelVersionsQuery& query) {
   int64_t max = query.page.max_results;
   if (max < 1) {
     return InvalidArgument(
@@ -615,47 +620,46 @@ StatusOr<metadata::ResultPage<metadata::ModelVersion>> RegistryService::SearchMo
                            std::to_string(max));
   }
   if (query.page.offset < 0) return InvalidArgument("Invalid page token");
-  return registry_.SearchModelVersions(tenant, query);
+  return registry_.SearchModelVersions(scope.tenant, query);
 }
 
 StatusOr<metadata::ModelVersion> RegistryService::TransitionModelVersionStage(
-    std::string_view tenant, std::string_view name, std::string_view version,
+    const RequestScope& scope, std::string_view name, std::string_view version,
     std::string_view stage, bool archive_existing) {
   RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
   if (stage.empty()) return InvalidArgument("Missing value for required parameter 'stage'");
   ASSIGN_OR_RETURN(ModelStage parsed, ParseStage(stage));
-  return registry_.TransitionModelVersionStage(tenant, name, v, parsed, archive_existing,
+  return registry_.TransitionModelVersionStage(scope.tenant, name, v, parsed, archive_existing,
                                                clock_.NowMillis());
 }
 
-StatusOr<std::string> RegistryService::GetModelVersionDownloadUri(std::string_view tenant,
+StatusOr<std::string> RegistryService::GetModelVersionDownloadUri(const RequestScope& scope,
                                                                   std::string_view name,
                                                                   std::string_view version) {
-  ASSIGN_OR_RETURN(metadata::ModelVersion v, GetModelVersion(tenant, name, version));
+  ASSIGN_OR_RETURN(metadata::ModelVersion v, GetModelVersion(scope, name, version));
   return v.storage_location.empty() ? v.source : v.storage_location;
 }
 
-Status RegistryService::SetModelVersionTag(std::string_view tenant, std::string_view name,
+Status RegistryService::SetModelVersionTag(const RequestScope& scope, std::string_view name,
                                            std::string_view version, const metadata::Tag& tag) {
   RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
   RETURN_IF_ERROR(ValidateRegistryTag(tag));
-  return registry_.SetModelVersionTag(tenant, name, v, tag, clock_.NowMillis());
+  return registry_.SetModelVersionTag(scope.tenant, name, v, tag, clock_.NowMillis());
 }
 
-Status RegistryService::DeleteModelVersionTag(std::string_view tenant, std::string_view name,
+Status RegistryService::DeleteModelVersionTag(const RequestScope& scope, std::string_view name,
                                               std::string_view version, std::string_view key) {
   RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
   RETURN_IF_ERROR(tracking::ValidateKey(key, "tag"));
-  return registry_.DeleteModelVersionTag(tenant, name, v, key);
+  return registry_.DeleteModelVersionTag(scope.tenant, name, v, key);
 }
 
 // ---- Cairn management ----
 
-StatusOr<metadata::ModelVersion> RegistryService::Register(std::string_view tenant,
-                                                           std::string_view user,
+StatusOr<metadata::ModelVersion> RegistryService::Register(const RequestScope& scope,
                                                            const RegisterRequest& request) {
   RETURN_IF_ERROR(ValidateNewModelName(request.name));
   const ModelSource& src = request.source;
@@ -671,7 +675,7 @@ StatusOr<metadata::ModelVersion> RegistryService::Register(std::string_view tena
   version.name = request.name;
   version.description = request.description;
   version.tags = request.tags;
-  version.user_id = std::string(user);
+  version.user_id = std::string(scope.principal);
   if (!src.run_id.empty() || !src.artifact_path.empty()) {
     if (src.run_id.empty()) return InvalidArgument("Missing value for required parameter 'run_id'");
     if (src.artifact_path.empty()) {
@@ -681,7 +685,7 @@ StatusOr<metadata::ModelVersion> RegistryService::Register(std::string_view tena
     ASSIGN_OR_RETURN(std::string path, artifact::NormalizeArtifactPath(src.artifact_path));
     if (path.empty())
       return InvalidArgument("Missing value for required parameter 'artifact_path'");
-    ASSIGN_OR_RETURN(metadata::Run run, tracking_.GetRun(tenant, src.run_id));
+    ASSIGN_OR_RETURN(metadata::Run run, tracking_.GetRun(scope.tenant, src.run_id));
     version.run_id = run.info.run_id;
     version.source = "runs:/" + run.info.run_id + "/" + path;
 
@@ -694,7 +698,7 @@ StatusOr<metadata::ModelVersion> RegistryService::Register(std::string_view tena
     query.filter.clauses.push_back(
         {filter::Entity::kAttribute, "source_run_id", filter::Comparator::kEq, run.info.run_id});
     query.page.max_results = 1000;
-    ASSIGN_OR_RETURN(auto models, tracking_.SearchLoggedModels(tenant, query));
+    ASSIGN_OR_RETURN(auto models, tracking_.SearchLoggedModels(scope.tenant, query));
     const metadata::LoggedModel* best = nullptr;
     int64_t best_step = std::numeric_limits<int64_t>::min();
     for (const auto& m : models.items) {
@@ -717,26 +721,26 @@ StatusOr<metadata::ModelVersion> RegistryService::Register(std::string_view tena
   } else {
     version.source = src.artifact_uri;
   }
-  RETURN_IF_ERROR(PrepareModelVersion(tenant, version));
+  RETURN_IF_ERROR(PrepareModelVersion(scope, version));
 
   bool created_model = false;
-  StatusOr<metadata::RegisteredModel> model =
-      registry_.CreateRegisteredModel(tenant, request.name, "", {}, user, clock_.NowMillis());
+  StatusOr<metadata::RegisteredModel> model = registry_.CreateRegisteredModel(
+      scope.tenant, request.name, "", {}, scope.principal, clock_.NowMillis());
   if (model.ok()) {
     created_model = true;
   } else if (model.status().code() != StatusCode::kAlreadyExists) {
     return model.status();
   }
   StatusOr<metadata::ModelVersion> created =
-      registry_.CreateModelVersion(tenant, version, clock_.NowMillis());
+      registry_.CreateModelVersion(scope.tenant, version, clock_.NowMillis());
   if (!created.ok() && created_model) {
-    registry_.DeleteRegisteredModel(tenant, request.name).IgnoreError();
+    registry_.DeleteRegisteredModel(scope.tenant, request.name).IgnoreError();
   }
   return created;
 }
 
 StatusOr<metadata::PromotionRecord> RegistryService::Promote(
-    std::string_view tenant, std::string_view user, std::string_view name, std::string_view version,
+    const RequestScope& scope, std::string_view name, std::string_view version,
     std::optional<std::string> stage, std::optional<std::string> alias, bool archive_previous) {
   RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
@@ -747,44 +751,45 @@ StatusOr<metadata::PromotionRecord> RegistryService::Promote(
   request.name = std::string(name);
   request.version = v;
   request.archive_previous = archive_previous;
-  request.principal = std::string(user);
+  request.principal = std::string(scope.principal);
   if (stage) {
     ASSIGN_OR_RETURN(request.stage, ParseStage(*stage));
   } else {
     RETURN_IF_ERROR(ValidateAlias(*alias));
     request.alias = std::move(alias);
   }
-  return registry_.PromoteModelVersion(tenant, request, clock_.NowMillis());
+  return registry_.PromoteModelVersion(scope.tenant, request, clock_.NowMillis());
 }
 
-Status RegistryService::DeleteVersionAndArtifacts(std::string_view tenant, std::string_view name,
+Status RegistryService::DeleteVersionAndArtifacts(const RequestScope& scope, std::string_view name,
                                                   std::string_view version,
                                                   artifact::ArtifactStore& artifacts) {
   RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
-  ASSIGN_OR_RETURN(metadata::ModelVersion existing, registry_.GetModelVersion(tenant, name, v));
-  RETURN_IF_ERROR(CheckDeletionAllowed(tenant, existing));
+  ASSIGN_OR_RETURN(metadata::ModelVersion existing,
+                   registry_.GetModelVersion(scope.tenant, name, v));
+  RETURN_IF_ERROR(CheckDeletionAllowed(scope, existing));
   std::string location =
       existing.storage_location.empty() ? existing.source : existing.storage_location;
-  std::optional<std::string> files = ArtifactServicePath(tenant, location);
-  // Never the tenant's folder or a folder right below it, whoever else owns them. Ownership is
-  // settled before anything changes, so a failed lookup leaves the version in place.
+  std::optional<std::string> files = ArtifactServicePath(scope.tenant, location);
+  // Never the scope.tenant's folder or a folder right below it, whoever else owns them. Ownership
+  // is settled before anything changes, so a failed lookup leaves the version in place.
   if (files && std::count(files->begin(), files->end(), '/') < 2) files.reset();
   if (files) {
-    ASSIGN_OR_RETURN(bool owned, OverlapsAnExperiment(tenant, *files));
+    ASSIGN_OR_RETURN(bool owned, OverlapsAnExperiment(scope, *files));
     if (owned) files.reset();
   }
-  RETURN_IF_ERROR(registry_.DeleteModelVersion(tenant, name, v, clock_.NowMillis()));
+  RETURN_IF_ERROR(registry_.DeleteModelVersion(scope.tenant, name, v, clock_.NowMillis()));
   if (!files) return Status::Ok();
 
   metadata::SearchModelVersionsQuery query;
   query.page.max_results = 10000;
   while (true) {
-    ASSIGN_OR_RETURN(auto page, registry_.SearchModelVersions(tenant, query));
+    ASSIGN_OR_RETURN(auto page, registry_.SearchModelVersions(scope.tenant, query));
     for (const auto& other : page.items) {
       std::string other_location =
           other.storage_location.empty() ? other.source : other.storage_location;
-      std::optional<std::string> other_files = ArtifactServicePath(tenant, other_location);
+      std::optional<std::string> other_files = ArtifactServicePath(scope.tenant, other_location);
       if (other_files && Overlaps(*files, *other_files)) return Status::Ok();
     }
     if (!page.has_more) break;
@@ -799,16 +804,17 @@ Status RegistryService::DeleteVersionAndArtifacts(std::string_view tenant, std::
   return Status::Ok();
 }
 
-StatusOr<bool> RegistryService::OverlapsAnExperiment(std::string_view tenant,
+StatusOr<bool> RegistryService::OverlapsAnExperiment(const RequestScope& scope,
                                                      std::string_view files) {
   metadata::SearchExperimentsQuery query;
   query.view_type = metadata::ViewType::kAll;
   query.page.max_results = 1000;
   while (true) {
-    ASSIGN_OR_RETURN(auto page, tracking_.SearchExperiments(tenant, query));
+    ASSIGN_OR_RETURN(auto page, tracking_.SearchExperiments(scope.tenant, query));
     for (const auto& experiment : page.items) {
       if (IsArtifactServiceTop(experiment.artifact_location)) return true;
-      std::optional<std::string> root = ArtifactServicePath(tenant, experiment.artifact_location);
+      std::optional<std::string> root =
+          ArtifactServicePath(scope.tenant, experiment.artifact_location);
       if (root && Overlaps(files, *root)) return true;
     }
     if (!page.has_more) return false;
@@ -816,21 +822,21 @@ StatusOr<bool> RegistryService::OverlapsAnExperiment(std::string_view tenant,
   }
 }
 
-StatusOr<Lineage> RegistryService::GetLineage(std::string_view tenant, std::string_view name,
+StatusOr<Lineage> RegistryService::GetLineage(const RequestScope& scope, std::string_view name,
                                               std::string_view version) {
   Lineage lineage;
-  ASSIGN_OR_RETURN(lineage.version, GetModelVersion(tenant, name, version));
+  ASSIGN_OR_RETURN(lineage.version, GetModelVersion(scope, name, version));
   auto absent_ok = [](const Status& s) { return s.ok() || s.code() == StatusCode::kNotFound; };
 
   if (!lineage.version.model_id.empty()) {
-    auto model = tracking_.GetLoggedModel(tenant, lineage.version.model_id, true);
+    auto model = tracking_.GetLoggedModel(scope.tenant, lineage.version.model_id, true);
     if (!absent_ok(model.status())) return model.status();
     if (model.ok()) lineage.logged_model = std::move(model).value();
   }
   std::string run_id = lineage.version.run_id;
   if (run_id.empty() && lineage.logged_model) run_id = lineage.logged_model->source_run_id;
   if (!run_id.empty()) {
-    auto run = tracking_.GetRun(tenant, run_id);
+    auto run = tracking_.GetRun(scope.tenant, run_id);
     if (!absent_ok(run.status())) return run.status();
     if (run.ok()) lineage.run = std::move(run).value();
   }
@@ -841,7 +847,7 @@ StatusOr<Lineage> RegistryService::GetLineage(std::string_view tenant, std::stri
     experiment_id = lineage.logged_model->experiment_id;
   }
   if (!experiment_id.empty()) {
-    auto experiment = tracking_.GetExperiment(tenant, experiment_id);
+    auto experiment = tracking_.GetExperiment(scope.tenant, experiment_id);
     if (!absent_ok(experiment.status())) return experiment.status();
     if (experiment.ok()) lineage.experiment = std::move(experiment).value();
   }

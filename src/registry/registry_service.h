@@ -2,13 +2,14 @@
 
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/clock.h"
+#include "base/mutex.h"
+#include "base/request_scope.h"
 #include "base/status.h"
 #include "metadata/registry_store.h"
 #include "metadata/tracking_store.h"
@@ -121,33 +122,32 @@ class RegistryService {
   void SetDeletionGuard(DeletionGuard guard);
 
   // ---- MLflow registry ----
-  StatusOr<metadata::RegisteredModel> CreateRegisteredModel(std::string_view tenant,
-                                                            std::string_view user,
+  StatusOr<metadata::RegisteredModel> CreateRegisteredModel(const RequestScope& scope,
                                                             std::string_view name,
                                                             std::string_view description,
                                                             const std::vector<metadata::Tag>& tags);
-  StatusOr<metadata::RegisteredModel> GetRegisteredModel(std::string_view tenant,
+  StatusOr<metadata::RegisteredModel> GetRegisteredModel(const RequestScope& scope,
                                                          std::string_view name);
-  StatusOr<metadata::RegisteredModel> RenameRegisteredModel(std::string_view tenant,
+  StatusOr<metadata::RegisteredModel> RenameRegisteredModel(const RequestScope& scope,
                                                             std::string_view name,
                                                             std::string_view new_name);
-  StatusOr<metadata::RegisteredModel> UpdateRegisteredModel(std::string_view tenant,
+  StatusOr<metadata::RegisteredModel> UpdateRegisteredModel(const RequestScope& scope,
                                                             std::string_view name,
                                                             std::optional<std::string> description);
-  Status DeleteRegisteredModel(std::string_view tenant, std::string_view name);
+  Status DeleteRegisteredModel(const RequestScope& scope, std::string_view name);
   StatusOr<metadata::ResultPage<metadata::RegisteredModel>> SearchRegisteredModels(
-      std::string_view tenant, const metadata::SearchRegisteredModelsQuery& query);
+      const RequestScope& scope, const metadata::SearchRegisteredModelsQuery& query);
   StatusOr<std::vector<metadata::ModelVersion>> GetLatestVersions(
-      std::string_view tenant, std::string_view name, const std::vector<std::string>& stages);
-  Status SetRegisteredModelTag(std::string_view tenant, std::string_view name,
+      const RequestScope& scope, std::string_view name, const std::vector<std::string>& stages);
+  Status SetRegisteredModelTag(const RequestScope& scope, std::string_view name,
                                const metadata::Tag& tag);
-  Status DeleteRegisteredModelTag(std::string_view tenant, std::string_view name,
+  Status DeleteRegisteredModelTag(const RequestScope& scope, std::string_view name,
                                   std::string_view key);
-  Status SetRegisteredModelAlias(std::string_view tenant, std::string_view name,
+  Status SetRegisteredModelAlias(const RequestScope& scope, std::string_view name,
                                  std::string_view alias, std::string_view version);
-  Status DeleteRegisteredModelAlias(std::string_view tenant, std::string_view name,
+  Status DeleteRegisteredModelAlias(const RequestScope& scope, std::string_view name,
                                     std::string_view alias);
-  StatusOr<metadata::ModelVersion> GetModelVersionByAlias(std::string_view tenant,
+  StatusOr<metadata::ModelVersion> GetModelVersionByAlias(const RequestScope& scope,
                                                           std::string_view name,
                                                           std::string_view alias);
 
@@ -163,30 +163,29 @@ class RegistryService {
   // A given run_id must name an existing run, a given model_id an existing logged model
   // (NOT_FOUND). Prompt versions (a `mlflow.prompt.is_prompt` tag) keep their placeholder source
   // unchecked and unresolved, as MLflow does. `request.user_id` is replaced by `user`.
-  StatusOr<metadata::ModelVersion> CreateModelVersion(std::string_view tenant,
-                                                      std::string_view user,
+  StatusOr<metadata::ModelVersion> CreateModelVersion(const RequestScope& scope,
                                                       metadata::CreateModelVersionRequest request);
-  StatusOr<metadata::ModelVersion> GetModelVersion(std::string_view tenant, std::string_view name,
+  StatusOr<metadata::ModelVersion> GetModelVersion(const RequestScope& scope, std::string_view name,
                                                    std::string_view version);
-  StatusOr<metadata::ModelVersion> UpdateModelVersion(std::string_view tenant,
+  StatusOr<metadata::ModelVersion> UpdateModelVersion(const RequestScope& scope,
                                                       std::string_view name,
                                                       std::string_view version,
                                                       std::optional<std::string> description);
-  Status DeleteModelVersion(std::string_view tenant, std::string_view name,
+  Status DeleteModelVersion(const RequestScope& scope, std::string_view name,
                             std::string_view version);
   StatusOr<metadata::ResultPage<metadata::ModelVersion>> SearchModelVersions(
-      std::string_view tenant, const metadata::SearchModelVersionsQuery& query);
-  StatusOr<metadata::ModelVersion> TransitionModelVersionStage(std::string_view tenant,
+      const RequestScope& scope, const metadata::SearchModelVersionsQuery& query);
+  StatusOr<metadata::ModelVersion> TransitionModelVersionStage(const RequestScope& scope,
                                                                std::string_view name,
                                                                std::string_view version,
                                                                std::string_view stage,
                                                                bool archive_existing);
   // The storage location of the version's files (its source when no location was resolved).
-  StatusOr<std::string> GetModelVersionDownloadUri(std::string_view tenant, std::string_view name,
+  StatusOr<std::string> GetModelVersionDownloadUri(const RequestScope& scope, std::string_view name,
                                                    std::string_view version);
-  Status SetModelVersionTag(std::string_view tenant, std::string_view name,
+  Status SetModelVersionTag(const RequestScope& scope, std::string_view name,
                             std::string_view version, const metadata::Tag& tag);
-  Status DeleteModelVersionTag(std::string_view tenant, std::string_view name,
+  Status DeleteModelVersionTag(const RequestScope& scope, std::string_view name,
                                std::string_view version, std::string_view key);
 
   // ---- Cairn management (/api/v1) ----
@@ -198,12 +197,12 @@ class RegistryService {
   //   artifact_uri           -> as given.
   // Exactly one form (INVALID_ARGUMENT otherwise). The source is validated before anything is
   // written; a model created here is removed again if the version cannot be created.
-  StatusOr<metadata::ModelVersion> Register(std::string_view tenant, std::string_view user,
+  StatusOr<metadata::ModelVersion> Register(const RequestScope& scope,
                                             const RegisterRequest& request);
   // Moves the version to `stage` or points `alias` at it (exactly one of the two), archiving the
   // previous holder when asked, and records the promotion with `user` as principal.
-  StatusOr<metadata::PromotionRecord> Promote(std::string_view tenant, std::string_view user,
-                                              std::string_view name, std::string_view version,
+  StatusOr<metadata::PromotionRecord> Promote(const RequestScope& scope, std::string_view name,
+                                              std::string_view version,
                                               std::optional<std::string> stage,
                                               std::optional<std::string> alias,
                                               bool archive_previous);
@@ -220,29 +219,30 @@ class RegistryService {
   // alone, e.g. with `artifact_uri` pointing outside every experiment. The deletion guard may
   // refuse. When the experiments cannot be read, nothing is deleted and the error is returned;
   // when deleting the files fails, the version stays deleted and the error is returned.
-  Status DeleteVersionAndArtifacts(std::string_view tenant, std::string_view name,
+  Status DeleteVersionAndArtifacts(const RequestScope& scope, std::string_view name,
                                    std::string_view version, artifact::ArtifactStore& artifacts);
   // The version with its run (from run_id, else the logged model's source run), the run's
   // experiment (else the logged model's) and the logged model. Missing pieces stay empty.
-  StatusOr<Lineage> GetLineage(std::string_view tenant, std::string_view name,
+  StatusOr<Lineage> GetLineage(const RequestScope& scope, std::string_view name,
                                std::string_view version);
 
  private:
   // Validates a version request and fills its storage location, run_id and model_id.
-  Status PrepareModelVersion(std::string_view tenant, metadata::CreateModelVersionRequest& request);
+  Status PrepareModelVersion(const RequestScope& scope,
+                             metadata::CreateModelVersionRequest& request);
   // The storage location a models:/<name>/... URI points at.
-  StatusOr<std::string> ResolveRegisteredModelUri(std::string_view tenant, const ModelsUri& uri);
+  StatusOr<std::string> ResolveRegisteredModelUri(const RequestScope& scope, const ModelsUri& uri);
   // True when the artifact-service path `files` (see ArtifactServicePath) is inside or around
   // the artifact location of one of the tenant's experiments, deleted ones included.
-  StatusOr<bool> OverlapsAnExperiment(std::string_view tenant, std::string_view files);
+  StatusOr<bool> OverlapsAnExperiment(const RequestScope& scope, std::string_view files);
   // Runs the deletion guard, if any, on `version`.
-  Status CheckDeletionAllowed(std::string_view tenant, const metadata::ModelVersion& version);
+  Status CheckDeletionAllowed(const RequestScope& scope, const metadata::ModelVersion& version);
 
   metadata::RegistryStore& registry_;
   metadata::TrackingStore& tracking_;
   const Clock& clock_;
-  std::mutex guard_mu_;
-  DeletionGuard deletion_guard_;  // guarded by guard_mu_
+  Mutex guard_mu_;
+  DeletionGuard deletion_guard_ GUARDED_BY(guard_mu_);
 };
 
 }  // namespace cairn::registry

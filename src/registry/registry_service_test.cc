@@ -15,6 +15,11 @@
 namespace cairn::registry {
 namespace {
 
+// The scope of a request from `principal` in `tenant`.
+RequestScope Scope(std::string_view tenant, std::string_view principal = "anonymous") {
+  return RequestScope::ForTenant(tenant, principal);
+}
+
 namespace fs = std::filesystem;
 using metadata::ModelStage;
 
@@ -315,7 +320,7 @@ class RegistryServiceStoreTest : public ::testing::Test {
 
   metadata::RegisteredModel MustCreateModel(std::string_view name,
                                             std::string_view tenant = kTenant) {
-    auto m = service_->CreateRegisteredModel(tenant, "alice", name, "", {});
+    auto m = service_->CreateRegisteredModel(Scope(tenant, "alice"), name, "", {});
     EXPECT_TRUE(m.ok()) << m.status().ToString();
     return m.ok() ? *m : metadata::RegisteredModel{};
   }
@@ -328,7 +333,7 @@ class RegistryServiceStoreTest : public ::testing::Test {
     r.source = std::move(source);
     r.run_id = std::move(run_id);
     clock_.AdvanceMillis(1);
-    return service_->CreateModelVersion(tenant, "alice", r);
+    return service_->CreateModelVersion(Scope(tenant, "alice"), r);
   }
 
   metadata::ModelVersion MustVersion(std::string_view name, std::string source,
@@ -356,38 +361,40 @@ class RegistryServiceStoreTest : public ::testing::Test {
 
 TEST_F(RegistryServiceStoreTest, CreatesAndGetsARegisteredModel) {
   auto created =
-      service_->CreateRegisteredModel(kTenant, "alice", "churn", "first", {{"team", "x"}});
+      service_->CreateRegisteredModel(Scope(kTenant, "alice"), "churn", "first", {{"team", "x"}});
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   EXPECT_EQ(created->name, "churn");
   EXPECT_EQ(created->description, "first");
   EXPECT_EQ(created->creation_timestamp, clock_.NowMillis());
-  auto got = service_->GetRegisteredModel(kTenant, "churn");
+  auto got = service_->GetRegisteredModel(Scope(kTenant), "churn");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->tags, (std::vector<metadata::Tag>{{"team", "x"}}));
-  EXPECT_EQ(service_->GetRegisteredModel(kTenant, "nope").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->GetRegisteredModel(Scope(kTenant), "nope").status().code(),
+            StatusCode::kNotFound);
 }
 
 TEST_F(RegistryServiceStoreTest, DuplicateNameIsAlreadyExists) {
   MustCreateModel("churn");
-  auto again = service_->CreateRegisteredModel(kTenant, "bob", "churn", "", {});
+  auto again = service_->CreateRegisteredModel(Scope(kTenant, "bob"), "churn", "", {});
   EXPECT_EQ(again.status().code(), StatusCode::kAlreadyExists);
 }
 
 TEST_F(RegistryServiceStoreTest, InvalidInputStoresNothing) {
-  auto bad_tag =
-      service_->CreateRegisteredModel(kTenant, "alice", "m", "", {{"ok", "1"}, {"bad*key", "2"}});
+  auto bad_tag = service_->CreateRegisteredModel(Scope(kTenant, "alice"), "m", "",
+                                                 {{"ok", "1"}, {"bad*key", "2"}});
   EXPECT_EQ(bad_tag.status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(service_->GetRegisteredModel(kTenant, "m").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->GetRegisteredModel(Scope(kTenant), "m").status().code(),
+            StatusCode::kNotFound);
 
   MustCreateModel("m");
   metadata::CreateModelVersionRequest r;
   r.name = "m";
   r.source = "s3://bucket/model";
   r.tags = {{"ok", "1"}, {"k", std::string(kMaxRegistryTagValueLength + 1, 'x')}};
-  EXPECT_EQ(service_->CreateModelVersion(kTenant, "alice", r).status().code(),
+  EXPECT_EQ(service_->CreateModelVersion(Scope(kTenant, "alice"), r).status().code(),
             StatusCode::kInvalidArgument);
   metadata::SearchModelVersionsQuery all;
-  auto versions = service_->SearchModelVersions(kTenant, all);
+  auto versions = service_->SearchModelVersions(Scope(kTenant), all);
   ASSERT_TRUE(versions.ok());
   EXPECT_TRUE(versions->items.empty());
 }
@@ -395,51 +402,56 @@ TEST_F(RegistryServiceStoreTest, InvalidInputStoresNothing) {
 TEST_F(RegistryServiceStoreTest, RenameMovesVersionsTagsAndAliases) {
   MustCreateModel("old");
   MustCreateModel("taken");
-  ASSERT_TRUE(service_->SetRegisteredModelTag(kTenant, "old", {"k", "v"}).ok());
+  ASSERT_TRUE(service_->SetRegisteredModelTag(Scope(kTenant), "old", {"k", "v"}).ok());
   MustVersion("old", "s3://b/1");
   MustVersion("old", "s3://b/2");
-  ASSERT_TRUE(service_->SetRegisteredModelAlias(kTenant, "old", "champion", "2").ok());
+  ASSERT_TRUE(service_->SetRegisteredModelAlias(Scope(kTenant), "old", "champion", "2").ok());
 
-  EXPECT_EQ(service_->RenameRegisteredModel(kTenant, "old", "taken").status().code(),
+  EXPECT_EQ(service_->RenameRegisteredModel(Scope(kTenant), "old", "taken").status().code(),
             StatusCode::kAlreadyExists);
-  auto renamed = service_->RenameRegisteredModel(kTenant, "old", "new");
+  auto renamed = service_->RenameRegisteredModel(Scope(kTenant), "old", "new");
   ASSERT_TRUE(renamed.ok()) << renamed.status().ToString();
   EXPECT_EQ(renamed->name, "new");
-  EXPECT_EQ(service_->GetRegisteredModel(kTenant, "old").status().code(), StatusCode::kNotFound);
-  auto v2 = service_->GetModelVersion(kTenant, "new", "2");
+  EXPECT_EQ(service_->GetRegisteredModel(Scope(kTenant), "old").status().code(),
+            StatusCode::kNotFound);
+  auto v2 = service_->GetModelVersion(Scope(kTenant), "new", "2");
   ASSERT_TRUE(v2.ok()) << v2.status().ToString();
   EXPECT_EQ(v2->name, "new");
   EXPECT_EQ(v2->source, "s3://b/2");
-  auto by_alias = service_->GetModelVersionByAlias(kTenant, "new", "champion");
+  auto by_alias = service_->GetModelVersionByAlias(Scope(kTenant), "new", "champion");
   ASSERT_TRUE(by_alias.ok()) << by_alias.status().ToString();
   EXPECT_EQ(by_alias->version, 2);
-  auto got = service_->GetRegisteredModel(kTenant, "new");
+  auto got = service_->GetRegisteredModel(Scope(kTenant), "new");
   ASSERT_TRUE(got.ok());
   EXPECT_EQ(got->tags, (std::vector<metadata::Tag>{{"k", "v"}}));
-  EXPECT_EQ(service_->GetModelVersion(kTenant, "old", "1").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "old", "1").status().code(),
+            StatusCode::kNotFound);
 }
 
 TEST_F(RegistryServiceStoreTest, DeleteCascadesToVersionsAndAliases) {
   MustCreateModel("m");
   MustVersion("m", "s3://b/1");
-  ASSERT_TRUE(service_->SetRegisteredModelAlias(kTenant, "m", "a", "1").ok());
-  ASSERT_TRUE(service_->DeleteRegisteredModel(kTenant, "m").ok());
-  EXPECT_EQ(service_->GetRegisteredModel(kTenant, "m").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "1").status().code(), StatusCode::kNotFound);
-  auto versions = service_->SearchModelVersions(kTenant, {});
+  ASSERT_TRUE(service_->SetRegisteredModelAlias(Scope(kTenant), "m", "a", "1").ok());
+  ASSERT_TRUE(service_->DeleteRegisteredModel(Scope(kTenant), "m").ok());
+  EXPECT_EQ(service_->GetRegisteredModel(Scope(kTenant), "m").status().code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "m", "1").status().code(),
+            StatusCode::kNotFound);
+  auto versions = service_->SearchModelVersions(Scope(kTenant), {});
   ASSERT_TRUE(versions.ok());
   EXPECT_TRUE(versions->items.empty());
-  EXPECT_EQ(service_->DeleteRegisteredModel(kTenant, "m").code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->DeleteRegisteredModel(Scope(kTenant), "m").code(), StatusCode::kNotFound);
 }
 
 TEST_F(RegistryServiceStoreTest, VersionNumbersAreNeverReused) {
   MustCreateModel("m");
   EXPECT_EQ(MustVersion("m", "s3://b/1").version, 1);
   EXPECT_EQ(MustVersion("m", "s3://b/2").version, 2);
-  ASSERT_TRUE(service_->DeleteModelVersion(kTenant, "m", "2").ok());
-  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "2").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(service_->DeleteModelVersion(Scope(kTenant), "m", "2").ok());
+  EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "m", "2").status().code(),
+            StatusCode::kNotFound);
   EXPECT_EQ(MustVersion("m", "s3://b/3").version, 3);
-  EXPECT_EQ(service_->DeleteModelVersion(kTenant, "m", "2").code(), StatusCode::kNotFound);
+  EXPECT_EQ(service_->DeleteModelVersion(Scope(kTenant), "m", "2").code(), StatusCode::kNotFound);
 }
 
 TEST_F(RegistryServiceStoreTest, NewVersionsAreReadyInStageNone) {
@@ -455,22 +467,22 @@ TEST_F(RegistryServiceStoreTest, AliasesSetMoveDeleteAndGet) {
   MustCreateModel("m");
   MustVersion("m", "s3://b/1");
   MustVersion("m", "s3://b/2");
-  ASSERT_TRUE(service_->SetRegisteredModelAlias(kTenant, "m", "champion", "1").ok());
-  EXPECT_EQ(service_->GetModelVersionByAlias(kTenant, "m", "champion")->version, 1);
-  ASSERT_TRUE(service_->SetRegisteredModelAlias(kTenant, "m", "champion", "2").ok());
-  EXPECT_EQ(service_->GetModelVersionByAlias(kTenant, "m", "champion")->version, 2);
-  auto v2 = service_->GetModelVersion(kTenant, "m", "2");
+  ASSERT_TRUE(service_->SetRegisteredModelAlias(Scope(kTenant), "m", "champion", "1").ok());
+  EXPECT_EQ(service_->GetModelVersionByAlias(Scope(kTenant), "m", "champion")->version, 1);
+  ASSERT_TRUE(service_->SetRegisteredModelAlias(Scope(kTenant), "m", "champion", "2").ok());
+  EXPECT_EQ(service_->GetModelVersionByAlias(Scope(kTenant), "m", "champion")->version, 2);
+  auto v2 = service_->GetModelVersion(Scope(kTenant), "m", "2");
   ASSERT_TRUE(v2.ok());
   EXPECT_EQ(v2->aliases, std::vector<std::string>{"champion"});
-  EXPECT_TRUE(service_->GetModelVersion(kTenant, "m", "1")->aliases.empty());
-  auto model = service_->GetRegisteredModel(kTenant, "m");
+  EXPECT_TRUE(service_->GetModelVersion(Scope(kTenant), "m", "1")->aliases.empty());
+  auto model = service_->GetRegisteredModel(Scope(kTenant), "m");
   ASSERT_TRUE(model.ok());
   ASSERT_EQ(model->aliases.size(), 1u);
   EXPECT_EQ(model->aliases[0].alias, "champion");
   EXPECT_EQ(model->aliases[0].version, 2);
 
-  ASSERT_TRUE(service_->DeleteRegisteredModelAlias(kTenant, "m", "champion").ok());
-  EXPECT_EQ(service_->GetModelVersionByAlias(kTenant, "m", "champion").status().code(),
+  ASSERT_TRUE(service_->DeleteRegisteredModelAlias(Scope(kTenant), "m", "champion").ok());
+  EXPECT_EQ(service_->GetModelVersionByAlias(Scope(kTenant), "m", "champion").status().code(),
             StatusCode::kNotFound);
 }
 
@@ -478,15 +490,15 @@ TEST_F(RegistryServiceStoreTest, AliasRulesAreEnforced) {
   MustCreateModel("m");
   MustVersion("m", "s3://b/1");
   for (std::string_view reserved : {"latest", "Latest", "v1", "V2", "bad alias", ""}) {
-    EXPECT_EQ(service_->SetRegisteredModelAlias(kTenant, "m", reserved, "1").code(),
+    EXPECT_EQ(service_->SetRegisteredModelAlias(Scope(kTenant), "m", reserved, "1").code(),
               StatusCode::kInvalidArgument)
         << reserved;
   }
-  EXPECT_EQ(service_->SetRegisteredModelAlias(kTenant, "m", "a", "one").code(),
+  EXPECT_EQ(service_->SetRegisteredModelAlias(Scope(kTenant), "m", "a", "one").code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(service_->SetRegisteredModelAlias(kTenant, "m", "a", "9").code(),
+  EXPECT_EQ(service_->SetRegisteredModelAlias(Scope(kTenant), "m", "a", "9").code(),
             StatusCode::kNotFound);
-  EXPECT_EQ(service_->SetRegisteredModelAlias(kTenant, "nope", "a", "1").code(),
+  EXPECT_EQ(service_->SetRegisteredModelAlias(Scope(kTenant), "nope", "a", "1").code(),
             StatusCode::kNotFound);
 }
 
@@ -494,28 +506,31 @@ TEST_F(RegistryServiceStoreTest, DeletedVersionsLoseTheirAliasesAndCannotTakeNew
   MustCreateModel("m");
   MustVersion("m", "s3://b/1");
   MustVersion("m", "s3://b/2");
-  ASSERT_TRUE(service_->SetRegisteredModelAlias(kTenant, "m", "champion", "1").ok());
-  ASSERT_TRUE(service_->DeleteModelVersion(kTenant, "m", "1").ok());
-  EXPECT_EQ(service_->GetModelVersionByAlias(kTenant, "m", "champion").status().code(),
+  ASSERT_TRUE(service_->SetRegisteredModelAlias(Scope(kTenant), "m", "champion", "1").ok());
+  ASSERT_TRUE(service_->DeleteModelVersion(Scope(kTenant), "m", "1").ok());
+  EXPECT_EQ(service_->GetModelVersionByAlias(Scope(kTenant), "m", "champion").status().code(),
             StatusCode::kNotFound);
-  EXPECT_TRUE(service_->GetRegisteredModel(kTenant, "m")->aliases.empty());
-  EXPECT_EQ(service_->SetRegisteredModelAlias(kTenant, "m", "champion", "1").code(),
+  EXPECT_TRUE(service_->GetRegisteredModel(Scope(kTenant), "m")->aliases.empty());
+  EXPECT_EQ(service_->SetRegisteredModelAlias(Scope(kTenant), "m", "champion", "1").code(),
             StatusCode::kNotFound);
 }
 
 TEST_F(RegistryServiceStoreTest, StagesWithArchiveExistingAndLatestVersions) {
   MustCreateModel("m");
   for (int i = 1; i <= 4; ++i) MustVersion("m", "s3://b/" + std::to_string(i));
-  ASSERT_TRUE(service_->TransitionModelVersionStage(kTenant, "m", "1", "production", false).ok());
-  ASSERT_TRUE(service_->TransitionModelVersionStage(kTenant, "m", "2", "Production", false).ok());
-  ASSERT_TRUE(service_->TransitionModelVersionStage(kTenant, "m", "3", "Staging", false).ok());
+  ASSERT_TRUE(
+      service_->TransitionModelVersionStage(Scope(kTenant), "m", "1", "production", false).ok());
+  ASSERT_TRUE(
+      service_->TransitionModelVersionStage(Scope(kTenant), "m", "2", "Production", false).ok());
+  ASSERT_TRUE(
+      service_->TransitionModelVersionStage(Scope(kTenant), "m", "3", "Staging", false).ok());
 
-  auto latest = service_->GetLatestVersions(kTenant, "m", {"Production"});
+  auto latest = service_->GetLatestVersions(Scope(kTenant), "m", {"Production"});
   ASSERT_TRUE(latest.ok()) << latest.status().ToString();
   ASSERT_EQ(latest->size(), 1u);
   EXPECT_EQ((*latest)[0].version, 2);
 
-  auto all = service_->GetLatestVersions(kTenant, "m", {});
+  auto all = service_->GetLatestVersions(Scope(kTenant), "m", {});
   ASSERT_TRUE(all.ok());
   std::set<std::pair<int64_t, ModelStage>> got;
   for (const auto& v : *all) got.emplace(v.version, v.current_stage);
@@ -523,29 +538,34 @@ TEST_F(RegistryServiceStoreTest, StagesWithArchiveExistingAndLatestVersions) {
             (std::set<std::pair<int64_t, ModelStage>>{
                 {2, ModelStage::kProduction}, {3, ModelStage::kStaging}, {4, ModelStage::kNone}}));
 
-  auto moved = service_->TransitionModelVersionStage(kTenant, "m", "4", "Production", true);
+  auto moved = service_->TransitionModelVersionStage(Scope(kTenant), "m", "4", "Production", true);
   ASSERT_TRUE(moved.ok()) << moved.status().ToString();
   EXPECT_EQ(moved->current_stage, ModelStage::kProduction);
-  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "1")->current_stage, ModelStage::kArchived);
-  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "2")->current_stage, ModelStage::kArchived);
-  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "3")->current_stage, ModelStage::kStaging);
+  EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "m", "1")->current_stage,
+            ModelStage::kArchived);
+  EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "m", "2")->current_stage,
+            ModelStage::kArchived);
+  EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "m", "3")->current_stage,
+            ModelStage::kStaging);
 
-  EXPECT_EQ(service_->TransitionModelVersionStage(kTenant, "m", "1", "prod", false).status().code(),
+  EXPECT_EQ(service_->TransitionModelVersionStage(Scope(kTenant), "m", "1", "prod", false)
+                .status()
+                .code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(service_->GetLatestVersions(kTenant, "m", {"Nope"}).status().code(),
+  EXPECT_EQ(service_->GetLatestVersions(Scope(kTenant), "m", {"Nope"}).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(service_->GetLatestVersions(kTenant, "missing", {}).status().code(),
+  EXPECT_EQ(service_->GetLatestVersions(Scope(kTenant), "missing", {}).status().code(),
             StatusCode::kNotFound);
 }
 
 TEST_F(RegistryServiceStoreTest, SearchWithPromptExclusionKeepsModelsWithoutTheTag) {
   MustCreateModel("plain");
   ASSERT_TRUE(service_
-                  ->CreateRegisteredModel(kTenant, "alice", "prompt", "",
+                  ->CreateRegisteredModel(Scope(kTenant, "alice"), "prompt", "",
                                           {{"mlflow.prompt.is_prompt", "true"}})
                   .ok());
   ASSERT_TRUE(service_
-                  ->CreateRegisteredModel(kTenant, "alice", "not-prompt", "",
+                  ->CreateRegisteredModel(Scope(kTenant, "alice"), "not-prompt", "",
                                           {{"mlflow.prompt.is_prompt", "false"}})
                   .ok());
   metadata::SearchRegisteredModelsQuery q;
@@ -553,17 +573,17 @@ TEST_F(RegistryServiceStoreTest, SearchWithPromptExclusionKeepsModelsWithoutTheT
                                filter::SearchKind::kRegisteredModels);
   ASSERT_TRUE(f.ok()) << f.status().ToString();
   q.filter = *f;
-  auto page = service_->SearchRegisteredModels(kTenant, q);
+  auto page = service_->SearchRegisteredModels(Scope(kTenant), q);
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   std::vector<std::string> names;
   for (const auto& m : page->items) names.push_back(m.name);
   EXPECT_EQ(names, (std::vector<std::string>{"not-prompt", "plain"}));
 
   q.page.max_results = 1001;
-  EXPECT_EQ(service_->SearchRegisteredModels(kTenant, q).status().code(),
+  EXPECT_EQ(service_->SearchRegisteredModels(Scope(kTenant), q).status().code(),
             StatusCode::kInvalidArgument);
   q.page.max_results = 0;
-  EXPECT_EQ(service_->SearchRegisteredModels(kTenant, q).status().code(),
+  EXPECT_EQ(service_->SearchRegisteredModels(Scope(kTenant), q).status().code(),
             StatusCode::kInvalidArgument);
 }
 
@@ -574,7 +594,7 @@ TEST_F(RegistryServiceStoreTest, RunsSourceResolvesToTheRunsArtifacts) {
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->source, "runs:/" + std::string(kRunA) + "/model");
   EXPECT_EQ(v->run_id, kRunA) << "run_id defaults to the source's run";
-  auto uri = service_->GetModelVersionDownloadUri(kTenant, "m", "1");
+  auto uri = service_->GetModelVersionDownloadUri(Scope(kTenant), "m", "1");
   ASSERT_TRUE(uri.ok());
   EXPECT_EQ(*uri, "mlflow-artifacts:/0/" + std::string(kRunA) + "/artifacts/model");
 
@@ -592,7 +612,7 @@ TEST_F(RegistryServiceStoreTest, LoggedModelSourceResolvesToItsArtifactUri) {
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->model_id, "m-0123");
   EXPECT_EQ(v->run_id, kRunA);
-  EXPECT_EQ(*service_->GetModelVersionDownloadUri(kTenant, "m", "1"),
+  EXPECT_EQ(*service_->GetModelVersionDownloadUri(Scope(kTenant), "m", "1"),
             "mlflow-artifacts:/0/models/m-0123/artifacts");
   EXPECT_EQ(NewVersion("m", "models:/m-missing").status().code(), StatusCode::kNotFound);
 }
@@ -601,14 +621,14 @@ TEST_F(RegistryServiceStoreTest, RegisteredModelSourcesResolveThroughTheRegistry
   MakeRun(kRunA);
   MustCreateModel("base");
   MustVersion("base", "runs:/" + std::string(kRunA) + "/model");
-  ASSERT_TRUE(service_->SetRegisteredModelAlias(kTenant, "base", "champion", "1").ok());
+  ASSERT_TRUE(service_->SetRegisteredModelAlias(Scope(kTenant), "base", "champion", "1").ok());
   MustCreateModel("copy");
   std::string expected = "mlflow-artifacts:/0/" + std::string(kRunA) + "/artifacts/model";
   EXPECT_EQ(MustVersion("copy", "models:/base/1").storage_location, expected);
   EXPECT_EQ(MustVersion("copy", "models:/base@champion").storage_location, expected);
   EXPECT_EQ(MustVersion("copy", "models:/base/latest/MLmodel").storage_location,
             expected + "/MLmodel");
-  EXPECT_EQ(*service_->GetModelVersionDownloadUri(kTenant, "copy", "2"), expected);
+  EXPECT_EQ(*service_->GetModelVersionDownloadUri(Scope(kTenant), "copy", "2"), expected);
   EXPECT_EQ(NewVersion("copy", "models:/base/7").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(NewVersion("copy", "models:/base/Production").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(NewVersion("copy", "models:/base/bogus").status().code(), StatusCode::kInvalidArgument);
@@ -626,7 +646,7 @@ TEST_F(RegistryServiceStoreTest, SourceValidationRejectsTraversalAndForeignLocal
             StatusCode::kInvalidArgument);
   EXPECT_EQ(NewVersion("m", "s3://b/x", std::string(kRunB)).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(NewVersion("m", "s3://b/x", "bad id!").status().code(), StatusCode::kInvalidArgument);
-  auto versions = service_->SearchModelVersions(kTenant, {});
+  auto versions = service_->SearchModelVersions(Scope(kTenant), {});
   ASSERT_TRUE(versions.ok());
   EXPECT_TRUE(versions->items.empty());
 }
@@ -651,11 +671,11 @@ TEST_F(RegistryServiceStoreTest, TenantsAreIsolated) {
   MustVersion("shared", "s3://a/1", kTenant);
   MustVersion("shared", "s3://a/2", kTenant);
   EXPECT_EQ(MustVersion("shared", "s3://b/1", kOtherTenant).version, 1);
-  EXPECT_EQ(*service_->GetModelVersionDownloadUri(kOtherTenant, "shared", "1"), "s3://b/1");
-  EXPECT_EQ(service_->GetModelVersion(kOtherTenant, "shared", "2").status().code(),
+  EXPECT_EQ(*service_->GetModelVersionDownloadUri(Scope(kOtherTenant), "shared", "1"), "s3://b/1");
+  EXPECT_EQ(service_->GetModelVersion(Scope(kOtherTenant), "shared", "2").status().code(),
             StatusCode::kNotFound);
-  ASSERT_TRUE(service_->DeleteRegisteredModel(kTenant, "shared").ok());
-  EXPECT_TRUE(service_->GetRegisteredModel(kOtherTenant, "shared").ok());
+  ASSERT_TRUE(service_->DeleteRegisteredModel(Scope(kTenant), "shared").ok());
+  EXPECT_TRUE(service_->GetRegisteredModel(Scope(kOtherTenant), "shared").ok());
 
   MakeRun(kRunA, "", kTenant);
   EXPECT_EQ(NewVersion("shared", "runs:/" + std::string(kRunA) + "/model", "", kOtherTenant)
@@ -675,7 +695,7 @@ TEST_F(RegistryServiceStoreTest, RegisterFromARunPrefersTheLoggedModelOfThatName
   r.source.run_id = std::string(kRunA);
   r.source.artifact_path = "model";
   r.tags = {{"k", "v"}};
-  auto v = service_->Register(kTenant, "alice", r);
+  auto v = service_->Register(Scope(kTenant, "alice"), r);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->version, 1);
   EXPECT_EQ(v->source, "models:/m-aaa");
@@ -685,7 +705,7 @@ TEST_F(RegistryServiceStoreTest, RegisterFromARunPrefersTheLoggedModelOfThatName
   EXPECT_EQ(v->tags, (std::vector<metadata::Tag>{{"k", "v"}}));
 
   r.source.artifact_path = "plain-dir";
-  auto plain = service_->Register(kTenant, "alice", r);
+  auto plain = service_->Register(Scope(kTenant, "alice"), r);
   ASSERT_TRUE(plain.ok()) << plain.status().ToString();
   EXPECT_EQ(plain->version, 2) << "the existing model is reused";
   EXPECT_EQ(plain->source, "runs:/" + std::string(kRunA) + "/plain-dir");
@@ -699,7 +719,7 @@ TEST_F(RegistryServiceStoreTest, RegisterFromLoggedModelOrUri) {
   RegisterRequest from_model;
   from_model.name = "a";
   from_model.source.logged_model_id = "m-aaa";
-  auto v = service_->Register(kTenant, "alice", from_model);
+  auto v = service_->Register(Scope(kTenant, "alice"), from_model);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->source, "models:/m-aaa");
   EXPECT_EQ(v->run_id, kRunA);
@@ -707,7 +727,7 @@ TEST_F(RegistryServiceStoreTest, RegisterFromLoggedModelOrUri) {
   RegisterRequest from_uri;
   from_uri.name = "b";
   from_uri.source.artifact_uri = "s3://bucket/model";
-  auto u = service_->Register(kTenant, "alice", from_uri);
+  auto u = service_->Register(Scope(kTenant, "alice"), from_uri);
   ASSERT_TRUE(u.ok()) << u.status().ToString();
   EXPECT_EQ(u->source, "s3://bucket/model");
   EXPECT_EQ(u->storage_location, "s3://bucket/model");
@@ -716,32 +736,33 @@ TEST_F(RegistryServiceStoreTest, RegisterFromLoggedModelOrUri) {
 TEST_F(RegistryServiceStoreTest, RegisterNeedsExactlyOneValidSourceAndLeavesNothingOnError) {
   RegisterRequest none;
   none.name = "x";
-  EXPECT_EQ(service_->Register(kTenant, "alice", none).status().code(),
+  EXPECT_EQ(service_->Register(Scope(kTenant, "alice"), none).status().code(),
             StatusCode::kInvalidArgument);
   RegisterRequest two = none;
   two.source.artifact_uri = "s3://b/x";
   two.source.logged_model_id = "m-1";
-  EXPECT_EQ(service_->Register(kTenant, "alice", two).status().code(),
+  EXPECT_EQ(service_->Register(Scope(kTenant, "alice"), two).status().code(),
             StatusCode::kInvalidArgument);
   RegisterRequest run_only = none;
   run_only.source.run_id = std::string(kRunA);
-  EXPECT_EQ(service_->Register(kTenant, "alice", run_only).status().code(),
+  EXPECT_EQ(service_->Register(Scope(kTenant, "alice"), run_only).status().code(),
             StatusCode::kInvalidArgument);
 
   RegisterRequest missing_run = none;
   missing_run.source.run_id = std::string(kRunB);
   missing_run.source.artifact_path = "model";
-  EXPECT_EQ(service_->Register(kTenant, "alice", missing_run).status().code(),
+  EXPECT_EQ(service_->Register(Scope(kTenant, "alice"), missing_run).status().code(),
             StatusCode::kNotFound);
   RegisterRequest traversal = none;
   traversal.source.artifact_uri = "s3://b/../../x";
-  EXPECT_EQ(service_->Register(kTenant, "alice", traversal).status().code(),
+  EXPECT_EQ(service_->Register(Scope(kTenant, "alice"), traversal).status().code(),
             StatusCode::kInvalidArgument);
   RegisterRequest missing_model = none;
   missing_model.source.logged_model_id = "m-missing";
-  EXPECT_EQ(service_->Register(kTenant, "alice", missing_model).status().code(),
+  EXPECT_EQ(service_->Register(Scope(kTenant, "alice"), missing_model).status().code(),
             StatusCode::kNotFound);
-  EXPECT_EQ(service_->GetRegisteredModel(kTenant, "x").status().code(), StatusCode::kNotFound)
+  EXPECT_EQ(service_->GetRegisteredModel(Scope(kTenant), "x").status().code(),
+            StatusCode::kNotFound)
       << "a failed register must not leave an empty model behind";
 }
 
@@ -749,34 +770,43 @@ TEST_F(RegistryServiceStoreTest, PromoteToStageAndAliasRecordsThePrincipal) {
   MustCreateModel("m");
   MustVersion("m", "s3://b/1");
   MustVersion("m", "s3://b/2");
-  auto first = service_->Promote(kTenant, "alice", "m", "1", "Production", std::nullopt, false);
+  auto first =
+      service_->Promote(Scope(kTenant, "alice"), "m", "1", "Production", std::nullopt, false);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   EXPECT_EQ(first->principal, "alice");
   EXPECT_EQ(first->target, "stage:Production");
-  auto second = service_->Promote(kTenant, "bob", "m", "2", "production", std::nullopt, true);
+  auto second =
+      service_->Promote(Scope(kTenant, "bob"), "m", "2", "production", std::nullopt, true);
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_EQ(second->previous_version, 1);
-  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "1")->current_stage, ModelStage::kArchived);
-  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "2")->current_stage, ModelStage::kProduction);
+  EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "m", "1")->current_stage,
+            ModelStage::kArchived);
+  EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "m", "2")->current_stage,
+            ModelStage::kProduction);
 
-  auto alias = service_->Promote(kTenant, "carol", "m", "1", std::nullopt, "champion", false);
+  auto alias =
+      service_->Promote(Scope(kTenant, "carol"), "m", "1", std::nullopt, "champion", false);
   ASSERT_TRUE(alias.ok()) << alias.status().ToString();
   EXPECT_EQ(alias->target, "alias:champion");
-  EXPECT_EQ(service_->GetModelVersionByAlias(kTenant, "m", "champion")->version, 1);
+  EXPECT_EQ(service_->GetModelVersionByAlias(Scope(kTenant), "m", "champion")->version, 1);
 
-  EXPECT_EQ(service_->Promote(kTenant, "a", "m", "1", "Staging", "x", false).status().code(),
+  EXPECT_EQ(service_->Promote(Scope(kTenant, "a"), "m", "1", "Staging", "x", false).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(service_->Promote(Scope(kTenant, "a"), "m", "1", std::nullopt, std::nullopt, false)
+                .status()
+                .code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(
-      service_->Promote(kTenant, "a", "m", "1", std::nullopt, std::nullopt, false).status().code(),
+      service_->Promote(Scope(kTenant, "a"), "m", "1", "Prod", std::nullopt, false).status().code(),
       StatusCode::kInvalidArgument);
-  EXPECT_EQ(service_->Promote(kTenant, "a", "m", "1", "Prod", std::nullopt, false).status().code(),
+  EXPECT_EQ(service_->Promote(Scope(kTenant, "a"), "m", "1", std::nullopt, "latest", false)
+                .status()
+                .code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(
-      service_->Promote(kTenant, "a", "m", "1", std::nullopt, "latest", false).status().code(),
-      StatusCode::kInvalidArgument);
-  EXPECT_EQ(
-      service_->Promote(kTenant, "a", "m", "9", "Staging", std::nullopt, false).status().code(),
-      StatusCode::kNotFound);
+  EXPECT_EQ(service_->Promote(Scope(kTenant, "a"), "m", "9", "Staging", std::nullopt, false)
+                .status()
+                .code(),
+            StatusCode::kNotFound);
 }
 
 TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsNeverTakesARunsOrLoggedModelsFiles) {
@@ -794,8 +824,9 @@ TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsNeverTakesARunsOrLogge
   MustVersion("m", "runs:/" + std::string(kRunA) + "/");  // the whole run directory
 
   for (std::string_view v : {"1", "2", "3", "4"}) {
-    ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "m", v, *artifacts_).ok()) << v;
-    EXPECT_EQ(service_->GetModelVersion(kTenant, "m", v).status().code(), StatusCode::kNotFound);
+    ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "m", v, *artifacts_).ok()) << v;
+    EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "m", v).status().code(),
+              StatusCode::kNotFound);
   }
   EXPECT_TRUE(FileExists(run_dir + "/model/MLmodel")) << "the run owns its artifacts";
   EXPECT_TRUE(FileExists(run_dir + "/notes.txt"));
@@ -820,8 +851,9 @@ TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsSparesEveryExperiments
   MustVersion("m", "mlflow-artifacts:/teams/a");                         // around an experiment
   MustVersion("m", "mlflow-artifacts:/0");                               // an experiment's root
   for (std::string_view v : {"1", "2", "3"}) {
-    ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "m", v, *artifacts_).ok()) << v;
-    EXPECT_EQ(service_->GetModelVersion(kTenant, "m", v).status().code(), StatusCode::kNotFound);
+    ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "m", v, *artifacts_).ok()) << v;
+    EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "m", v).status().code(),
+              StatusCode::kNotFound);
   }
   EXPECT_TRUE(FileExists("default/archive/old/r1/artifacts/model/MLmodel"));
   EXPECT_TRUE(FileExists("default/teams/a/exp/r2/artifacts/model/MLmodel"));
@@ -836,8 +868,9 @@ TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsSparesAllOfAnExperimen
   WriteFile("default/registry/churn/v1/MLmodel", "x");
   MustCreateModel("m");
   MustVersion("m", "mlflow-artifacts:/registry/churn/v1");
-  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "m", "1", *artifacts_).ok());
-  EXPECT_EQ(service_->GetModelVersion(kTenant, "m", "1").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "m", "1", *artifacts_).ok());
+  EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "m", "1").status().code(),
+            StatusCode::kNotFound);
   EXPECT_TRUE(FileExists("default/registry/churn/v1/MLmodel"));
 }
 
@@ -853,12 +886,13 @@ TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsDeletesFilesNothingEls
   MustVersion("a", "mlflow-artifacts:/registry/churn/v1");
   MustVersion("b", "mlflow-artifacts:/registry/churn/v1/weights");  // inside version a/1's
 
-  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "a", "1", *artifacts_).ok());
-  EXPECT_EQ(service_->GetModelVersion(kTenant, "a", "1").status().code(), StatusCode::kNotFound);
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "a", "1", *artifacts_).ok());
+  EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "a", "1").status().code(),
+            StatusCode::kNotFound);
   EXPECT_TRUE(FileExists(dir + "/MLmodel")) << "b/1 uses a directory inside";
   EXPECT_TRUE(FileExists(dir + "/weights/w.bin"));
 
-  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "b", "1", *artifacts_).ok());
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "b", "1", *artifacts_).ok());
   EXPECT_FALSE(FileExists(dir + "/weights/w.bin"));
   EXPECT_TRUE(FileExists(dir + "/MLmodel")) << "only the version's own directory goes";
   EXPECT_TRUE(FileExists("default/registry/churn/readme.txt"));
@@ -866,9 +900,10 @@ TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsDeletesFilesNothingEls
   // A version whose files lie outside the artifact service keeps nothing from being deleted.
   MustVersion("a", "s3://bucket/model");
   MustVersion("a", "mlflow-artifacts:/registry/churn/v1");
-  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "a", "2", *artifacts_).ok());
-  EXPECT_EQ(service_->GetModelVersion(kTenant, "a", "2").status().code(), StatusCode::kNotFound);
-  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "a", "3", *artifacts_).ok());
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "a", "2", *artifacts_).ok());
+  EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "a", "2").status().code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "a", "3", *artifacts_).ok());
   EXPECT_FALSE(FileExists(dir + "/MLmodel"));
   EXPECT_TRUE(FileExists("default/registry/churn/readme.txt"));
 }
@@ -883,7 +918,7 @@ TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsLooksOnlyAtTheTenantsE
   WriteFile("other/registry/x/r/artifacts/f", "x");
   MustCreateModel("m");
   MustVersion("m", "mlflow-artifacts:/registry/x");
-  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(kTenant, "m", "1", *artifacts_).ok());
+  ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "m", "1", *artifacts_).ok());
   EXPECT_FALSE(FileExists("default/registry/x/MLmodel"));
   EXPECT_TRUE(FileExists("other/registry/x/r/artifacts/f"));
 }
@@ -899,18 +934,19 @@ TEST_F(RegistryServiceStoreTest, DeletionGuardCanRefuse) {
     if (v.version == 1) return FailedPrecondition("version 1 is deployed");
     return Status::Ok();
   });
-  EXPECT_EQ(service_->DeleteModelVersion(kTenant, "m", "1").code(),
+  EXPECT_EQ(service_->DeleteModelVersion(Scope(kTenant), "m", "1").code(),
             StatusCode::kFailedPrecondition);
-  EXPECT_EQ(service_->DeleteVersionAndArtifacts(kTenant, "m", "1", *artifacts_).code(),
+  EXPECT_EQ(service_->DeleteVersionAndArtifacts(Scope(kTenant), "m", "1", *artifacts_).code(),
             StatusCode::kFailedPrecondition);
-  EXPECT_EQ(service_->DeleteRegisteredModel(kTenant, "m").code(), StatusCode::kFailedPrecondition);
-  EXPECT_TRUE(service_->GetModelVersion(kTenant, "m", "1").ok());
-  EXPECT_TRUE(service_->GetModelVersion(kTenant, "m", "2").ok());
-  ASSERT_TRUE(service_->DeleteModelVersion(kTenant, "m", "2").ok());
+  EXPECT_EQ(service_->DeleteRegisteredModel(Scope(kTenant), "m").code(),
+            StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(service_->GetModelVersion(Scope(kTenant), "m", "1").ok());
+  EXPECT_TRUE(service_->GetModelVersion(Scope(kTenant), "m", "2").ok());
+  ASSERT_TRUE(service_->DeleteModelVersion(Scope(kTenant), "m", "2").ok());
   EXPECT_FALSE(asked.empty());
 
   service_->SetDeletionGuard(nullptr);
-  EXPECT_TRUE(service_->DeleteRegisteredModel(kTenant, "m").ok());
+  EXPECT_TRUE(service_->DeleteRegisteredModel(Scope(kTenant), "m").ok());
 }
 
 TEST_F(RegistryServiceStoreTest, LineageFollowsTheLoggedModelToItsRun) {
@@ -924,8 +960,8 @@ TEST_F(RegistryServiceStoreTest, LineageFollowsTheLoggedModelToItsRun) {
   r.name = "m";
   r.source = "s3://b/x";
   r.model_id = "m-aaa";
-  ASSERT_TRUE(service_->CreateModelVersion(kTenant, "alice", r).ok());
-  auto lineage = service_->GetLineage(kTenant, "m", "1");
+  ASSERT_TRUE(service_->CreateModelVersion(Scope(kTenant, "alice"), r).ok());
+  auto lineage = service_->GetLineage(Scope(kTenant), "m", "1");
   ASSERT_TRUE(lineage.ok()) << lineage.status().ToString();
   EXPECT_EQ(lineage->version.version, 1);
   ASSERT_TRUE(lineage->logged_model.has_value());
@@ -938,7 +974,7 @@ TEST_F(RegistryServiceStoreTest, LineageFollowsTheLoggedModelToItsRun) {
   EXPECT_EQ(lineage->experiment->experiment_id, "0");
 
   MustVersion("m", "s3://b/y");
-  auto bare = service_->GetLineage(kTenant, "m", "2");
+  auto bare = service_->GetLineage(Scope(kTenant), "m", "2");
   ASSERT_TRUE(bare.ok());
   EXPECT_FALSE(bare->run.has_value());
   EXPECT_FALSE(bare->logged_model.has_value());
@@ -947,18 +983,18 @@ TEST_F(RegistryServiceStoreTest, LineageFollowsTheLoggedModelToItsRun) {
 
 TEST_F(RegistryServiceStoreTest, PromptVersionsKeepTheirPlaceholderSource) {
   ASSERT_TRUE(service_
-                  ->CreateRegisteredModel(kTenant, "alice", "greeting", "",
+                  ->CreateRegisteredModel(Scope(kTenant, "alice"), "greeting", "",
                                           {{"mlflow.prompt.is_prompt", "true"}})
                   .ok());
   metadata::CreateModelVersionRequest r;
   r.name = "greeting";
   r.source = "dummy-source";
   r.tags = {{"mlflow.prompt.is_prompt", "true"}, {"mlflow.prompt.text", "Hello {{name}}"}};
-  auto v = service_->CreateModelVersion(kTenant, "alice", r);
+  auto v = service_->CreateModelVersion(Scope(kTenant, "alice"), r);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->source, "dummy-source");
   r.tags.clear();
-  EXPECT_EQ(service_->CreateModelVersion(kTenant, "alice", r).status().code(),
+  EXPECT_EQ(service_->CreateModelVersion(Scope(kTenant, "alice"), r).status().code(),
             StatusCode::kInvalidArgument)
       << "without the prompt tag the same source is a local path";
 }
@@ -980,13 +1016,14 @@ TEST_F(RegistryServiceStoreTest, RegisterRemovesTheModelItCreatedWhenTheVersionF
   RegisterRequest r;
   r.name = "fresh";
   r.source.artifact_uri = "s3://bucket/model";
-  EXPECT_EQ(service.Register(kTenant, "alice", r).status().code(), StatusCode::kUnavailable);
-  EXPECT_EQ(service_->GetRegisteredModel(kTenant, "fresh").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(service.Register(Scope(kTenant, "alice"), r).status().code(), StatusCode::kUnavailable);
+  EXPECT_EQ(service_->GetRegisteredModel(Scope(kTenant), "fresh").status().code(),
+            StatusCode::kNotFound);
 
   MustCreateModel("existing");
   r.name = "existing";
-  EXPECT_EQ(service.Register(kTenant, "alice", r).status().code(), StatusCode::kUnavailable);
-  EXPECT_TRUE(service_->GetRegisteredModel(kTenant, "existing").ok())
+  EXPECT_EQ(service.Register(Scope(kTenant, "alice"), r).status().code(), StatusCode::kUnavailable);
+  EXPECT_TRUE(service_->GetRegisteredModel(Scope(kTenant), "existing").ok())
       << "a model that existed before is left alone";
 }
 

@@ -63,7 +63,7 @@ Status TraceService::ValidateTraceId(std::string_view trace_id) {
   return Status::Ok();
 }
 
-StatusOr<metadata::TraceInfo> TraceService::StartTrace(std::string_view tenant,
+StatusOr<metadata::TraceInfo> TraceService::StartTrace(const RequestScope& scope,
                                                        metadata::TraceInfo info) {
   RETURN_IF_ERROR(ValidateTraceId(info.trace_id));
   RETURN_IF_ERROR(ValidateExperimentId(info.experiment_id));
@@ -86,17 +86,17 @@ StatusOr<metadata::TraceInfo> TraceService::StartTrace(std::string_view tenant,
   info.trace_metadata.push_back({std::string(kInfoFinalized), "true"});
   Dedupe(info.tags);
   Dedupe(info.trace_metadata);
-  return store_.StartTrace(tenant, info);
+  return store_.StartTrace(scope.tenant, info);
 }
 
-StatusOr<metadata::TraceInfo> TraceService::GetTraceInfo(std::string_view tenant,
+StatusOr<metadata::TraceInfo> TraceService::GetTraceInfo(const RequestScope& scope,
                                                          std::string_view trace_id) {
   RETURN_IF_ERROR(ValidateTraceId(trace_id));
-  return store_.GetTraceInfo(tenant, trace_id);
+  return store_.GetTraceInfo(scope.tenant, trace_id);
 }
 
 StatusOr<metadata::ResultPage<metadata::TraceInfo>> TraceService::SearchTraces(
-    std::string_view tenant, const metadata::SearchTracesQuery& query) {
+    const RequestScope& scope, const metadata::SearchTracesQuery& query) {
   if (query.page.max_results < 1 || query.page.max_results > kMaxSearchResults) {
     return InvalidArgument("Invalid value " + std::to_string(query.page.max_results) +
                            " for parameter 'max_results' supplied. It must be a positive "
@@ -112,24 +112,24 @@ StatusOr<metadata::ResultPage<metadata::TraceInfo>> TraceService::SearchTraces(
       }
     }
   }
-  return store_.SearchTraces(tenant, query);
+  return store_.SearchTraces(scope.tenant, query);
 }
 
-Status TraceService::SetTraceTag(std::string_view tenant, std::string_view trace_id,
+Status TraceService::SetTraceTag(const RequestScope& scope, std::string_view trace_id,
                                  const metadata::Tag& tag) {
   RETURN_IF_ERROR(ValidateTraceId(trace_id));
   RETURN_IF_ERROR(ValidateEntries({tag}, "tag"));
-  return store_.SetTraceTag(tenant, trace_id, tag);
+  return store_.SetTraceTag(scope.tenant, trace_id, tag);
 }
 
-Status TraceService::DeleteTraceTag(std::string_view tenant, std::string_view trace_id,
+Status TraceService::DeleteTraceTag(const RequestScope& scope, std::string_view trace_id,
                                     std::string_view key) {
   RETURN_IF_ERROR(ValidateTraceId(trace_id));
   if (key.empty()) return InvalidArgument("Missing value for required parameter 'key'.");
-  return store_.DeleteTraceTag(tenant, trace_id, key);
+  return store_.DeleteTraceTag(scope.tenant, trace_id, key);
 }
 
-StatusOr<int64_t> TraceService::DeleteTraces(std::string_view tenant,
+StatusOr<int64_t> TraceService::DeleteTraces(const RequestScope& scope,
                                              const metadata::DeleteTracesRequest& request) {
   RETURN_IF_ERROR(ValidateExperimentId(request.experiment_id));
   bool by_ids = !request.trace_ids.empty();
@@ -148,7 +148,7 @@ StatusOr<int64_t> TraceService::DeleteTraces(std::string_view tenant,
                            " trace IDs can be deleted in one request");
   }
   for (const std::string& id : request.trace_ids) RETURN_IF_ERROR(ValidateTraceId(id));
-  return store_.DeleteTraces(tenant, request);
+  return store_.DeleteTraces(scope.tenant, request);
 }
 
 }  // namespace cairn::tracking

@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "base/request_scope.h"
 #include "base/status.h"
 #include "metadata/trace_store.h"
 
@@ -27,15 +28,16 @@ class TraceService {
 
   // Stores the info the client sends when a trace ends (StartTraceV3) and returns it as stored,
   // with mlflow.artifactLocation and mlflow.trace.infoFinalized added.
-  StatusOr<metadata::TraceInfo> StartTrace(std::string_view tenant, metadata::TraceInfo info);
-  StatusOr<metadata::TraceInfo> GetTraceInfo(std::string_view tenant, std::string_view trace_id);
+  StatusOr<metadata::TraceInfo> StartTrace(const RequestScope& scope, metadata::TraceInfo info);
+  StatusOr<metadata::TraceInfo> GetTraceInfo(const RequestScope& scope, std::string_view trace_id);
   // max_results in 1..kMaxSearchResults.
   StatusOr<metadata::ResultPage<metadata::TraceInfo>> SearchTraces(
-      std::string_view tenant, const metadata::SearchTracesQuery& query);
-  Status SetTraceTag(std::string_view tenant, std::string_view trace_id, const metadata::Tag& tag);
-  Status DeleteTraceTag(std::string_view tenant, std::string_view trace_id, std::string_view key);
+      const RequestScope& scope, const metadata::SearchTracesQuery& query);
+  Status SetTraceTag(const RequestScope& scope, std::string_view trace_id,
+                     const metadata::Tag& tag);
+  Status DeleteTraceTag(const RequestScope& scope, std::string_view trace_id, std::string_view key);
   // Exactly one of trace_ids and max_timestamp_ms selects; max_traces only with the latter.
-  StatusOr<int64_t> DeleteTraces(std::string_view tenant,
+  StatusOr<int64_t> DeleteTraces(const RequestScope& scope,
                                  const metadata::DeleteTracesRequest& request);
 
   // Trace ids become a directory name under the experiment's artifacts: 1..256 characters of

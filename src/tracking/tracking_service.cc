@@ -31,19 +31,19 @@ TrackingService::TrackingService(metadata::TrackingStore& store, const Clock& cl
                                  IdGenerator& ids, TrackingOptions options)
     : store_(store), clock_(clock), ids_(ids), options_(std::move(options)) {}
 
-Status TrackingService::EnsureTenant(std::string_view tenant) {
+Status TrackingService::EnsureTenant(const RequestScope& scope) {
   {
-    std::lock_guard lock(mu_);
-    if (known_tenants_.find(tenant) != known_tenants_.end()) return Status::Ok();
+    MutexLock lock(mu_);
+    if (known_tenants_.find(scope.tenant) != known_tenants_.end()) return Status::Ok();
   }
-  RETURN_IF_ERROR(
-      store_.EnsureDefaultExperiment(tenant, options_.default_artifact_root, clock_.NowMillis()));
-  std::lock_guard lock(mu_);
-  known_tenants_.emplace(tenant);
+  RETURN_IF_ERROR(store_.EnsureDefaultExperiment(scope.tenant, options_.default_artifact_root,
+                                                 clock_.NowMillis()));
+  MutexLock lock(mu_);
+  known_tenants_.emplace(scope.tenant);
   return Status::Ok();
 }
 
-StatusOr<std::string> TrackingService::CreateExperiment(std::string_view tenant,
+StatusOr<std::string> TrackingService::CreateExperiment(const RequestScope& scope,
                                                         std::string_view name,
                                                         std::string_view artifact_location,
                                                         const std::vector<metadata::Tag>& tags) {
@@ -60,82 +60,82 @@ StatusOr<std::string> TrackingService::CreateExperiment(std::string_view tenant,
       return InvalidArgument("'artifact_location' must not contain '..'.");
     }
   }
-  RETURN_IF_ERROR(EnsureTenant(tenant));
-  return store_.CreateExperiment(tenant, name, artifact_location, options_.default_artifact_root,
-                                 tags, clock_.NowMillis());
+  RETURN_IF_ERROR(EnsureTenant(scope));
+  return store_.CreateExperiment(scope.tenant, name, artifact_location,
+                                 options_.default_artifact_root, tags, clock_.NowMillis());
 }
 
-StatusOr<metadata::Experiment> TrackingService::GetExperiment(std::string_view tenant,
+StatusOr<metadata::Experiment> TrackingService::GetExperiment(const RequestScope& scope,
                                                               std::string_view id) {
   RETURN_IF_ERROR(ValidateExperimentId(id));
-  RETURN_IF_ERROR(EnsureTenant(tenant));
-  return store_.GetExperiment(tenant, id);
+  RETURN_IF_ERROR(EnsureTenant(scope));
+  return store_.GetExperiment(scope.tenant, id);
 }
 
-StatusOr<metadata::Experiment> TrackingService::GetExperimentByName(std::string_view tenant,
+StatusOr<metadata::Experiment> TrackingService::GetExperimentByName(const RequestScope& scope,
                                                                     std::string_view name) {
   if (name.empty()) {
     return InvalidArgument("Missing value for required parameter 'experiment_name'");
   }
-  RETURN_IF_ERROR(EnsureTenant(tenant));
-  return store_.GetExperimentByName(tenant, name);
+  RETURN_IF_ERROR(EnsureTenant(scope));
+  return store_.GetExperimentByName(scope.tenant, name);
 }
 
 StatusOr<metadata::ResultPage<metadata::Experiment>> TrackingService::SearchExperiments(
-    std::string_view tenant, const metadata::SearchExperimentsQuery& query) {
+    const RequestScope& scope, const metadata::SearchExperimentsQuery& query) {
   if (query.page.max_results < 1 || query.page.max_results > kMaxSearchExperimentsResults) {
     return InvalidArgument(
         "Invalid value for parameter 'max_results' supplied. It must be a positive integer "
         "no greater than 50000");
   }
-  RETURN_IF_ERROR(EnsureTenant(tenant));
-  return store_.SearchExperiments(tenant, query);
+  RETURN_IF_ERROR(EnsureTenant(scope));
+  return store_.SearchExperiments(scope.tenant, query);
 }
 
-Status TrackingService::RenameExperiment(std::string_view tenant, std::string_view id,
+Status TrackingService::RenameExperiment(const RequestScope& scope, std::string_view id,
                                          std::string_view name) {
   RETURN_IF_ERROR(ValidateExperimentId(id));
   RETURN_IF_ERROR(ValidateExperimentName(name));
-  RETURN_IF_ERROR(EnsureTenant(tenant));
-  return store_.RenameExperiment(tenant, id, name, clock_.NowMillis());
+  RETURN_IF_ERROR(EnsureTenant(scope));
+  return store_.RenameExperiment(scope.tenant, id, name, clock_.NowMillis());
 }
 
-Status TrackingService::DeleteExperiment(std::string_view tenant, std::string_view id) {
+Status TrackingService::DeleteExperiment(const RequestScope& scope, std::string_view id) {
   RETURN_IF_ERROR(ValidateExperimentId(id));
-  RETURN_IF_ERROR(EnsureTenant(tenant));
-  return store_.DeleteExperiment(tenant, id, clock_.NowMillis());
+  RETURN_IF_ERROR(EnsureTenant(scope));
+  return store_.DeleteExperiment(scope.tenant, id, clock_.NowMillis());
 }
 
-Status TrackingService::RestoreExperiment(std::string_view tenant, std::string_view id) {
+Status TrackingService::RestoreExperiment(const RequestScope& scope, std::string_view id) {
   RETURN_IF_ERROR(ValidateExperimentId(id));
-  RETURN_IF_ERROR(EnsureTenant(tenant));
-  return store_.RestoreExperiment(tenant, id, clock_.NowMillis());
+  RETURN_IF_ERROR(EnsureTenant(scope));
+  return store_.RestoreExperiment(scope.tenant, id, clock_.NowMillis());
 }
 
-Status TrackingService::SetExperimentTag(std::string_view tenant, std::string_view id,
+Status TrackingService::SetExperimentTag(const RequestScope& scope, std::string_view id,
                                          const metadata::Tag& tag) {
   RETURN_IF_ERROR(ValidateExperimentId(id));
   RETURN_IF_ERROR(ValidateExperimentTag(tag));
-  RETURN_IF_ERROR(EnsureTenant(tenant));
-  return store_.SetExperimentTag(tenant, id, tag);
+  RETURN_IF_ERROR(EnsureTenant(scope));
+  return store_.SetExperimentTag(scope.tenant, id, tag);
 }
 
-Status TrackingService::DeleteExperimentTag(std::string_view tenant, std::string_view id,
+Status TrackingService::DeleteExperimentTag(const RequestScope& scope, std::string_view id,
                                             std::string_view key) {
   RETURN_IF_ERROR(ValidateExperimentId(id));
   RETURN_IF_ERROR(ValidateKey(key, "tag"));
-  RETURN_IF_ERROR(EnsureTenant(tenant));
-  return store_.DeleteExperimentTag(tenant, id, key);
+  RETURN_IF_ERROR(EnsureTenant(scope));
+  return store_.DeleteExperimentTag(scope.tenant, id, key);
 }
 
-StatusOr<metadata::Run> TrackingService::CreateRun(std::string_view tenant,
+StatusOr<metadata::Run> TrackingService::CreateRun(const RequestScope& scope,
                                                    CreateRunRequest request) {
   if (request.experiment_id.empty()) request.experiment_id = "0";
   RETURN_IF_ERROR(ValidateExperimentId(request.experiment_id));
   std::vector<metadata::Metric> no_metrics;
   std::vector<metadata::Param> no_params;
   RETURN_IF_ERROR(ValidateAndTruncateBatch(no_metrics, no_params, request.tags));
-  RETURN_IF_ERROR(EnsureTenant(tenant));
+  RETURN_IF_ERROR(EnsureTenant(scope));
 
   const metadata::Tag* name_tag = FindTag(request.tags, kRunNameTag);
   if (!request.run_name.empty() && name_tag != nullptr && name_tag->value != request.run_name) {
@@ -149,7 +149,7 @@ StatusOr<metadata::Run> TrackingService::CreateRun(std::string_view tenant,
   if (run_name.empty()) run_name = ids_.RunName();
 
   ASSIGN_OR_RETURN(metadata::Experiment experiment,
-                   store_.GetExperiment(tenant, request.experiment_id));
+                   store_.GetExperiment(scope.tenant, request.experiment_id));
   if (experiment.lifecycle_stage != metadata::LifecycleStage::kActive) {
     return InvalidArgument("The experiment " + experiment.experiment_id +
                            " must be in the 'active' state. Current state is deleted.");
@@ -174,52 +174,53 @@ StatusOr<metadata::Run> TrackingService::CreateRun(std::string_view tenant,
     if (t.key != kRunNameTag) tags.push_back(std::move(t));
   }
   tags.push_back({std::string(kRunNameTag), run_name});
-  return store_.CreateRun(tenant, info, tags);
+  return store_.CreateRun(scope.tenant, info, tags);
 }
 
-StatusOr<metadata::Run> TrackingService::GetRun(std::string_view tenant, std::string_view run_id) {
+StatusOr<metadata::Run> TrackingService::GetRun(const RequestScope& scope,
+                                                std::string_view run_id) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
-  return store_.GetRun(tenant, run_id);
+  return store_.GetRun(scope.tenant, run_id);
 }
 
-StatusOr<metadata::RunInfo> TrackingService::UpdateRun(std::string_view tenant,
+StatusOr<metadata::RunInfo> TrackingService::UpdateRun(const RequestScope& scope,
                                                        std::string_view run_id,
                                                        std::optional<metadata::RunStatus> status,
                                                        std::optional<int64_t> end_time,
                                                        std::optional<std::string> run_name) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
   if (run_name && run_name->empty()) run_name.reset();
-  return store_.UpdateRun(tenant, run_id, status, end_time, std::move(run_name));
+  return store_.UpdateRun(scope.tenant, run_id, status, end_time, std::move(run_name));
 }
 
-Status TrackingService::DeleteRun(std::string_view tenant, std::string_view run_id) {
+Status TrackingService::DeleteRun(const RequestScope& scope, std::string_view run_id) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
-  return store_.DeleteRun(tenant, run_id, clock_.NowMillis());
+  return store_.DeleteRun(scope.tenant, run_id, clock_.NowMillis());
 }
 
-Status TrackingService::RestoreRun(std::string_view tenant, std::string_view run_id) {
+Status TrackingService::RestoreRun(const RequestScope& scope, std::string_view run_id) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
-  return store_.RestoreRun(tenant, run_id);
+  return store_.RestoreRun(scope.tenant, run_id);
 }
 
-Status TrackingService::LogBatch(std::string_view tenant, std::string_view run_id,
+Status TrackingService::LogBatch(const RequestScope& scope, std::string_view run_id,
                                  std::vector<metadata::Metric> metrics,
                                  std::vector<metadata::Param> params,
                                  std::vector<metadata::Tag> tags) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
   RETURN_IF_ERROR(ValidateAndTruncateBatch(metrics, params, tags));
-  return store_.LogBatch(tenant, run_id, metrics, params, tags);
+  return store_.LogBatch(scope.tenant, run_id, metrics, params, tags);
 }
 
-Status TrackingService::DeleteRunTag(std::string_view tenant, std::string_view run_id,
+Status TrackingService::DeleteRunTag(const RequestScope& scope, std::string_view run_id,
                                      std::string_view key) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
   if (key.empty()) return InvalidArgument("Missing value for required parameter 'key'");
-  return store_.DeleteRunTag(tenant, run_id, key);
+  return store_.DeleteRunTag(scope.tenant, run_id, key);
 }
 
 StatusOr<metadata::ResultPage<metadata::Metric>> TrackingService::GetMetricHistory(
-    std::string_view tenant, std::string_view run_id, std::string_view key,
+    const RequestScope& scope, std::string_view run_id, std::string_view key,
     const metadata::Page& page) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
   if (key.empty()) return InvalidArgument("Missing value for required parameter 'metric_key'");
@@ -227,12 +228,12 @@ StatusOr<metadata::ResultPage<metadata::Metric>> TrackingService::GetMetricHisto
     return InvalidArgument("Invalid value for parameter 'max_results': must be positive");
   }
   // Distinguishes "no such run" from "no such metric".
-  RETURN_IF_ERROR(store_.GetRun(tenant, run_id).status());
-  return store_.GetMetricHistory(tenant, run_id, key, page);
+  RETURN_IF_ERROR(store_.GetRun(scope.tenant, run_id).status());
+  return store_.GetMetricHistory(scope.tenant, run_id, key, page);
 }
 
 StatusOr<std::vector<metadata::Metric>> TrackingService::GetMetricHistoryBulkInterval(
-    std::string_view tenant, const std::vector<std::string>& run_ids, std::string_view key,
+    const RequestScope& scope, const std::vector<std::string>& run_ids, std::string_view key,
     std::optional<int64_t> start_step, std::optional<int64_t> end_step, int64_t max_results) {
   if (run_ids.empty()) {
     return InvalidArgument(
@@ -255,8 +256,8 @@ StatusOr<std::vector<metadata::Metric>> TrackingService::GetMetricHistoryBulkInt
   if (max_results < 1 || max_results > 2500) {
     return InvalidArgument("max_results must be between 1 and 2500.");
   }
-  ASSIGN_OR_RETURN(auto metrics,
-                   store_.GetMetricHistoryForRuns(tenant, run_ids, key, start_step, end_step));
+  ASSIGN_OR_RETURN(auto metrics, store_.GetMetricHistoryForRuns(scope.tenant, run_ids, key,
+                                                                start_step, end_step));
   std::vector<int64_t> steps;
   steps.reserve(metrics.size());
   for (const auto& m : metrics) steps.push_back(m.step);
@@ -283,7 +284,7 @@ StatusOr<std::vector<metadata::Metric>> TrackingService::GetMetricHistoryBulkInt
 }
 
 StatusOr<metadata::ResultPage<metadata::Run>> TrackingService::SearchRuns(
-    std::string_view tenant, const metadata::SearchRunsQuery& query) {
+    const RequestScope& scope, const metadata::SearchRunsQuery& query) {
   if (query.page.max_results < 1 || query.page.max_results > kMaxSearchRunsResults) {
     return InvalidArgument(
         "Invalid value for parameter 'max_results' supplied. It must be at most 50000, but "
@@ -291,28 +292,28 @@ StatusOr<metadata::ResultPage<metadata::Run>> TrackingService::SearchRuns(
         std::to_string(query.page.max_results));
   }
   for (const auto& id : query.experiment_ids) RETURN_IF_ERROR(ValidateExperimentId(id));
-  RETURN_IF_ERROR(EnsureTenant(tenant));
-  return store_.SearchRuns(tenant, query);
+  RETURN_IF_ERROR(EnsureTenant(scope));
+  return store_.SearchRuns(scope.tenant, query);
 }
 
-Status TrackingService::LogInputs(std::string_view tenant, std::string_view run_id,
+Status TrackingService::LogInputs(const RequestScope& scope, std::string_view run_id,
                                   const std::vector<metadata::DatasetInput>& datasets,
                                   const std::vector<metadata::ModelInput>& models) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
   RETURN_IF_ERROR(ValidateDatasetInputs(datasets));
   for (const auto& m : models) RETURN_IF_ERROR(ValidateModelId(m.model_id));
-  return store_.LogInputs(tenant, run_id, datasets, models);
+  return store_.LogInputs(scope.tenant, run_id, datasets, models);
 }
 
-Status TrackingService::LogOutputs(std::string_view tenant, std::string_view run_id,
+Status TrackingService::LogOutputs(const RequestScope& scope, std::string_view run_id,
                                    const std::vector<metadata::ModelOutput>& models) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
   for (const auto& m : models) RETURN_IF_ERROR(ValidateModelId(m.model_id));
-  return store_.LogOutputs(tenant, run_id, models);
+  return store_.LogOutputs(scope.tenant, run_id, models);
 }
 
 StatusOr<metadata::LoggedModel> TrackingService::CreateLoggedModel(
-    std::string_view tenant, CreateLoggedModelRequest request) {
+    const RequestScope& scope, CreateLoggedModelRequest request) {
   RETURN_IF_ERROR(ValidateExperimentId(request.experiment_id));
   std::vector<metadata::Metric> no_metrics;
   if (request.params.size() > kMaxParamsPerBatch) {
@@ -322,9 +323,9 @@ StatusOr<metadata::LoggedModel> TrackingService::CreateLoggedModel(
   }
   RETURN_IF_ERROR(ValidateAndTruncateBatch(no_metrics, request.params, request.tags));
   if (!request.source_run_id.empty()) RETURN_IF_ERROR(ValidateRunId(request.source_run_id));
-  RETURN_IF_ERROR(EnsureTenant(tenant));
+  RETURN_IF_ERROR(EnsureTenant(scope));
   ASSIGN_OR_RETURN(metadata::Experiment experiment,
-                   store_.GetExperiment(tenant, request.experiment_id));
+                   store_.GetExperiment(scope.tenant, request.experiment_id));
   if (experiment.lifecycle_stage != metadata::LifecycleStage::kActive) {
     return InvalidArgument("The experiment " + experiment.experiment_id +
                            " must be in the 'active' state. Current state is deleted.");
@@ -342,18 +343,18 @@ StatusOr<metadata::LoggedModel> TrackingService::CreateLoggedModel(
   model.source_run_id = request.source_run_id;
   model.tags = std::move(request.tags);
   model.params = std::move(request.params);
-  return store_.CreateLoggedModel(tenant, model);
+  return store_.CreateLoggedModel(scope.tenant, model);
 }
 
-StatusOr<metadata::LoggedModel> TrackingService::GetLoggedModel(std::string_view tenant,
+StatusOr<metadata::LoggedModel> TrackingService::GetLoggedModel(const RequestScope& scope,
                                                                 std::string_view model_id,
                                                                 bool allow_deleted) {
   RETURN_IF_ERROR(ValidateModelId(model_id));
-  return store_.GetLoggedModel(tenant, model_id, allow_deleted);
+  return store_.GetLoggedModel(scope.tenant, model_id, allow_deleted);
 }
 
 StatusOr<metadata::LoggedModel> TrackingService::FinalizeLoggedModel(
-    std::string_view tenant, std::string_view model_id, metadata::LoggedModelStatus status) {
+    const RequestScope& scope, std::string_view model_id, metadata::LoggedModelStatus status) {
   RETURN_IF_ERROR(ValidateModelId(model_id));
   if (status != metadata::LoggedModelStatus::kReady &&
       status != metadata::LoggedModelStatus::kUploadFailed) {
@@ -361,41 +362,41 @@ StatusOr<metadata::LoggedModel> TrackingService::FinalizeLoggedModel(
         "Invalid status: a logged model can only be finalized as LOGGED_MODEL_READY or "
         "LOGGED_MODEL_UPLOAD_FAILED");
   }
-  return store_.FinalizeLoggedModel(tenant, model_id, status, clock_.NowMillis());
+  return store_.FinalizeLoggedModel(scope.tenant, model_id, status, clock_.NowMillis());
 }
 
-Status TrackingService::DeleteLoggedModel(std::string_view tenant, std::string_view model_id) {
+Status TrackingService::DeleteLoggedModel(const RequestScope& scope, std::string_view model_id) {
   RETURN_IF_ERROR(ValidateModelId(model_id));
-  return store_.DeleteLoggedModel(tenant, model_id, clock_.NowMillis());
+  return store_.DeleteLoggedModel(scope.tenant, model_id, clock_.NowMillis());
 }
 
-Status TrackingService::SetLoggedModelTags(std::string_view tenant, std::string_view model_id,
+Status TrackingService::SetLoggedModelTags(const RequestScope& scope, std::string_view model_id,
                                            std::vector<metadata::Tag> tags) {
   RETURN_IF_ERROR(ValidateModelId(model_id));
   std::vector<metadata::Metric> no_metrics;
   std::vector<metadata::Param> no_params;
   RETURN_IF_ERROR(ValidateAndTruncateBatch(no_metrics, no_params, tags));
-  return store_.SetLoggedModelTags(tenant, model_id, tags, clock_.NowMillis());
+  return store_.SetLoggedModelTags(scope.tenant, model_id, tags, clock_.NowMillis());
 }
 
-Status TrackingService::DeleteLoggedModelTag(std::string_view tenant, std::string_view model_id,
+Status TrackingService::DeleteLoggedModelTag(const RequestScope& scope, std::string_view model_id,
                                              std::string_view key) {
   RETURN_IF_ERROR(ValidateModelId(model_id));
   if (key.empty()) return InvalidArgument("Missing value for required parameter 'tag_key'");
-  return store_.DeleteLoggedModelTag(tenant, model_id, key, clock_.NowMillis());
+  return store_.DeleteLoggedModelTag(scope.tenant, model_id, key, clock_.NowMillis());
 }
 
-Status TrackingService::LogLoggedModelParams(std::string_view tenant, std::string_view model_id,
+Status TrackingService::LogLoggedModelParams(const RequestScope& scope, std::string_view model_id,
                                              std::vector<metadata::Param> params) {
   RETURN_IF_ERROR(ValidateModelId(model_id));
   std::vector<metadata::Metric> no_metrics;
   std::vector<metadata::Tag> no_tags;
   RETURN_IF_ERROR(ValidateAndTruncateBatch(no_metrics, params, no_tags));
-  return store_.LogLoggedModelParams(tenant, model_id, params, clock_.NowMillis());
+  return store_.LogLoggedModelParams(scope.tenant, model_id, params, clock_.NowMillis());
 }
 
 StatusOr<metadata::ResultPage<metadata::LoggedModel>> TrackingService::SearchLoggedModels(
-    std::string_view tenant, const metadata::SearchLoggedModelsQuery& query) {
+    const RequestScope& scope, const metadata::SearchLoggedModelsQuery& query) {
   if (query.experiment_ids.empty()) {
     return InvalidArgument("Missing value for required parameter 'experiment_ids'");
   }
@@ -403,8 +404,8 @@ StatusOr<metadata::ResultPage<metadata::LoggedModel>> TrackingService::SearchLog
   if (query.page.max_results < 1 || query.page.max_results > 50000) {
     return InvalidArgument("Invalid value for parameter 'max_results'");
   }
-  RETURN_IF_ERROR(EnsureTenant(tenant));
-  return store_.SearchLoggedModels(tenant, query);
+  RETURN_IF_ERROR(EnsureTenant(scope));
+  return store_.SearchLoggedModels(scope.tenant, query);
 }
 
 }  // namespace cairn::tracking

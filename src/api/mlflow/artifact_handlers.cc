@@ -126,7 +126,7 @@ http::Response ArtifactHandlers::List(http::Request& request) {
     if (!field.ok()) return http::ErrorResponse(field.status());
     path = *field;
   }
-  auto files = ListRelative(request.context.tenant, path.value_or(""));
+  auto files = ListRelative(request.scope.tenant, path.value_or(""));
   if (!files.ok()) return http::ErrorResponse(files.status());
 
   boost::json::object response;
@@ -150,7 +150,7 @@ http::Response ArtifactHandlers::Download(http::Request& request) {
   if (raw.empty()) return List(request);  // ".../artifacts/?path=..." lists, as the bare form
   auto normalized = artifact::NormalizeArtifactPath(raw);
   if (!normalized.ok()) return http::ErrorResponse(normalized.status());
-  auto path = TenantPath(request.context.tenant, *normalized);
+  auto path = TenantPath(request.scope.tenant, *normalized);
   if (!path.ok()) return http::ErrorResponse(path.status());
   auto reader = store_.OpenReader(*path);
   if (!reader.ok()) {
@@ -173,7 +173,7 @@ StatusOr<std::unique_ptr<http::BodySink>> ArtifactHandlers::Upload(http::Request
   ASSIGN_OR_RETURN(std::string normalized,
                    artifact::NormalizeArtifactPath(request.PathParam("path")));
   if (normalized.empty()) return InvalidArgument("An artifact path is required for an upload");
-  ASSIGN_OR_RETURN(std::string path, TenantPath(request.context.tenant, normalized));
+  ASSIGN_OR_RETURN(std::string path, TenantPath(request.scope.tenant, normalized));
   ASSIGN_OR_RETURN(std::unique_ptr<artifact::ArtifactWriter> writer, store_.OpenWriter(path));
   return std::unique_ptr<http::BodySink>(std::make_unique<ArtifactUploadSink>(std::move(writer)));
 }
@@ -184,7 +184,7 @@ http::Response ArtifactHandlers::Delete(http::Request& request) {
   if (normalized->empty()) {
     return http::ErrorResponse(InvalidArgument("An artifact path is required for a delete"));
   }
-  auto path = TenantPath(request.context.tenant, *normalized);
+  auto path = TenantPath(request.scope.tenant, *normalized);
   if (!path.ok()) return http::ErrorResponse(path.status());
   Status deleted = store_.Delete(*path);
   if (!deleted.ok()) return http::ErrorResponse(deleted);

@@ -56,7 +56,7 @@ class ArtifactHandlersTest : public ::testing::Test {
       EXPECT_TRUE(query.ok());
       if (query.ok()) request.query = *query;
     }
-    request.context.tenant = std::string(tenant);
+    request.scope.tenant = std::string(tenant);
     return request;
   }
 

@@ -21,9 +21,6 @@ constexpr int64_t kDefaultSearchRegisteredModelsMax = 100;
 // What an omitted max_results means for model versions over REST (the proto default).
 constexpr int64_t kDefaultSearchModelVersionsMax = 200000;
 
-const std::string& Tenant(const http::Request& req) { return req.context.tenant; }
-const std::string& User(const http::Request& req) { return req.context.principal; }
-
 // `version` is a string in MLflow's protos; a number is accepted too.
 StatusOr<std::string> RequiredVersion(const bj::object& msg) {
   auto it = msg.find("version");
@@ -143,14 +140,14 @@ RegistryHandlers::JsonResult RegistryHandlers::CreateRegisteredModel(const http:
   ASSIGN_OR_RETURN(std::string description, OptionalString(msg, "description"));
   ASSIGN_OR_RETURN(std::vector<Tag> tags, TagsFromJson(msg, "tags"));
   ASSIGN_OR_RETURN(metadata::RegisteredModel m,
-                   service_.CreateRegisteredModel(Tenant(req), User(req), name, description, tags));
+                   service_.CreateRegisteredModel(req.scope, name, description, tags));
   return bj::object{{"registered_model", RegisteredModelToJson(m)}};
 }
 
 RegistryHandlers::JsonResult RegistryHandlers::GetRegisteredModel(const http::Request& req,
                                                                   const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
-  ASSIGN_OR_RETURN(metadata::RegisteredModel m, service_.GetRegisteredModel(Tenant(req), name));
+  ASSIGN_OR_RETURN(metadata::RegisteredModel m, service_.GetRegisteredModel(req.scope, name));
   return bj::object{{"registered_model", RegisteredModelToJson(m)}};
 }
 
@@ -159,7 +156,7 @@ RegistryHandlers::JsonResult RegistryHandlers::RenameRegisteredModel(const http:
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
   ASSIGN_OR_RETURN(std::string new_name, RequiredString(msg, "new_name"));
   ASSIGN_OR_RETURN(metadata::RegisteredModel m,
-                   service_.RenameRegisteredModel(Tenant(req), name, new_name));
+                   service_.RenameRegisteredModel(req.scope, name, new_name));
   return bj::object{{"registered_model", RegisteredModelToJson(m)}};
 }
 
@@ -168,14 +165,14 @@ RegistryHandlers::JsonResult RegistryHandlers::UpdateRegisteredModel(const http:
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
   ASSIGN_OR_RETURN(std::optional<std::string> description, json::GetString(msg, "description"));
   ASSIGN_OR_RETURN(metadata::RegisteredModel m,
-                   service_.UpdateRegisteredModel(Tenant(req), name, std::move(description)));
+                   service_.UpdateRegisteredModel(req.scope, name, std::move(description)));
   return bj::object{{"registered_model", RegisteredModelToJson(m)}};
 }
 
 RegistryHandlers::JsonResult RegistryHandlers::DeleteRegisteredModel(const http::Request& req,
                                                                      const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
-  RETURN_IF_ERROR(service_.DeleteRegisteredModel(Tenant(req), name));
+  RETURN_IF_ERROR(service_.DeleteRegisteredModel(req.scope, name));
   return bj::object{};
 }
 
@@ -190,7 +187,7 @@ RegistryHandlers::JsonResult RegistryHandlers::SearchRegisteredModels(const http
   ASSIGN_OR_RETURN(q.filter,
                    filter::ParseFilter(filter_text, filter::SearchKind::kRegisteredModels));
   ASSIGN_OR_RETURN(q.order_by, ParseOrderByList(msg, filter::SearchKind::kRegisteredModels));
-  ASSIGN_OR_RETURN(auto page, service_.SearchRegisteredModels(Tenant(req), q));
+  ASSIGN_OR_RETURN(auto page, service_.SearchRegisteredModels(req.scope, q));
   bj::object out;
   PutList(out, "registered_models", page.items, RegisteredModelToJson);
   AddNextPageToken(out, page, q.page);
@@ -201,7 +198,7 @@ RegistryHandlers::JsonResult RegistryHandlers::GetLatestVersions(const http::Req
                                                                  const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
   ASSIGN_OR_RETURN(std::vector<std::string> stages, StringsFromJson(msg, "stages"));
-  ASSIGN_OR_RETURN(auto versions, service_.GetLatestVersions(Tenant(req), name, stages));
+  ASSIGN_OR_RETURN(auto versions, service_.GetLatestVersions(req.scope, name, stages));
   bj::object out;
   if (!versions.empty()) out["model_versions"] = VersionsToJson(versions);
   return out;
@@ -213,7 +210,7 @@ RegistryHandlers::JsonResult RegistryHandlers::SetRegisteredModelTag(const http:
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
   ASSIGN_OR_RETURN(std::string value, OptionalString(msg, "value"));
   RETURN_IF_ERROR(
-      service_.SetRegisteredModelTag(Tenant(req), name, {std::move(key), std::move(value)}));
+      service_.SetRegisteredModelTag(req.scope, name, {std::move(key), std::move(value)}));
   return bj::object{};
 }
 
@@ -221,7 +218,7 @@ RegistryHandlers::JsonResult RegistryHandlers::DeleteRegisteredModelTag(const ht
                                                                         const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
-  RETURN_IF_ERROR(service_.DeleteRegisteredModelTag(Tenant(req), name, key));
+  RETURN_IF_ERROR(service_.DeleteRegisteredModelTag(req.scope, name, key));
   return bj::object{};
 }
 
@@ -230,7 +227,7 @@ RegistryHandlers::JsonResult RegistryHandlers::SetRegisteredModelAlias(const htt
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
   ASSIGN_OR_RETURN(std::string alias, RequiredString(msg, "alias"));
   ASSIGN_OR_RETURN(std::string version, RequiredVersion(msg));
-  RETURN_IF_ERROR(service_.SetRegisteredModelAlias(Tenant(req), name, alias, version));
+  RETURN_IF_ERROR(service_.SetRegisteredModelAlias(req.scope, name, alias, version));
   return bj::object{};
 }
 
@@ -238,7 +235,7 @@ RegistryHandlers::JsonResult RegistryHandlers::DeleteRegisteredModelAlias(const 
                                                                           const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
   ASSIGN_OR_RETURN(std::string alias, RequiredString(msg, "alias"));
-  RETURN_IF_ERROR(service_.DeleteRegisteredModelAlias(Tenant(req), name, alias));
+  RETURN_IF_ERROR(service_.DeleteRegisteredModelAlias(req.scope, name, alias));
   return bj::object{};
 }
 
@@ -247,7 +244,7 @@ RegistryHandlers::JsonResult RegistryHandlers::GetModelVersionByAlias(const http
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
   ASSIGN_OR_RETURN(std::string alias, RequiredString(msg, "alias"));
   ASSIGN_OR_RETURN(metadata::ModelVersion v,
-                   service_.GetModelVersionByAlias(Tenant(req), name, alias));
+                   service_.GetModelVersionByAlias(req.scope, name, alias));
   return bj::object{{"model_version", ModelVersionToJson(v)}};
 }
 
@@ -263,8 +260,7 @@ RegistryHandlers::JsonResult RegistryHandlers::CreateModelVersion(const http::Re
   ASSIGN_OR_RETURN(r.description, OptionalString(msg, "description"));
   ASSIGN_OR_RETURN(r.model_id, OptionalString(msg, "model_id"));
   ASSIGN_OR_RETURN(r.tags, TagsFromJson(msg, "tags"));
-  ASSIGN_OR_RETURN(metadata::ModelVersion v,
-                   service_.CreateModelVersion(Tenant(req), User(req), std::move(r)));
+  ASSIGN_OR_RETURN(metadata::ModelVersion v, service_.CreateModelVersion(req.scope, std::move(r)));
   return bj::object{{"model_version", ModelVersionToJson(v)}};
 }
 
@@ -272,7 +268,7 @@ RegistryHandlers::JsonResult RegistryHandlers::GetModelVersion(const http::Reque
                                                                const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
   ASSIGN_OR_RETURN(std::string version, RequiredVersion(msg));
-  ASSIGN_OR_RETURN(metadata::ModelVersion v, service_.GetModelVersion(Tenant(req), name, version));
+  ASSIGN_OR_RETURN(metadata::ModelVersion v, service_.GetModelVersion(req.scope, name, version));
   return bj::object{{"model_version", ModelVersionToJson(v)}};
 }
 
@@ -282,7 +278,7 @@ RegistryHandlers::JsonResult RegistryHandlers::UpdateModelVersion(const http::Re
   ASSIGN_OR_RETURN(std::string version, RequiredVersion(msg));
   ASSIGN_OR_RETURN(std::optional<std::string> description, json::GetString(msg, "description"));
   ASSIGN_OR_RETURN(metadata::ModelVersion v,
-                   service_.UpdateModelVersion(Tenant(req), name, version, std::move(description)));
+                   service_.UpdateModelVersion(req.scope, name, version, std::move(description)));
   return bj::object{{"model_version", ModelVersionToJson(v)}};
 }
 
@@ -290,7 +286,7 @@ RegistryHandlers::JsonResult RegistryHandlers::DeleteModelVersion(const http::Re
                                                                   const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
   ASSIGN_OR_RETURN(std::string version, RequiredVersion(msg));
-  RETURN_IF_ERROR(service_.DeleteModelVersion(Tenant(req), name, version));
+  RETURN_IF_ERROR(service_.DeleteModelVersion(req.scope, name, version));
   return bj::object{};
 }
 
@@ -304,7 +300,7 @@ RegistryHandlers::JsonResult RegistryHandlers::SearchModelVersions(const http::R
   ASSIGN_OR_RETURN(std::string filter_text, OptionalString(msg, "filter"));
   ASSIGN_OR_RETURN(q.filter, filter::ParseFilter(filter_text, filter::SearchKind::kModelVersions));
   ASSIGN_OR_RETURN(q.order_by, ParseOrderByList(msg, filter::SearchKind::kModelVersions));
-  ASSIGN_OR_RETURN(auto page, service_.SearchModelVersions(Tenant(req), q));
+  ASSIGN_OR_RETURN(auto page, service_.SearchModelVersions(req.scope, q));
   bj::object out;
   if (!page.items.empty()) out["model_versions"] = VersionsToJson(page.items);
   AddNextPageToken(out, page, q.page);
@@ -318,7 +314,7 @@ RegistryHandlers::JsonResult RegistryHandlers::TransitionModelVersionStage(const
   ASSIGN_OR_RETURN(std::string stage, RequiredString(msg, "stage"));
   ASSIGN_OR_RETURN(std::optional<bool> archive, json::GetBool(msg, "archive_existing_versions"));
   ASSIGN_OR_RETURN(metadata::ModelVersion v,
-                   service_.TransitionModelVersionStage(Tenant(req), name, version, stage,
+                   service_.TransitionModelVersionStage(req.scope, name, version, stage,
                                                         archive.value_or(false)));
   return bj::object{{"model_version", ModelVersionToJson(v)}};
 }
@@ -327,8 +323,7 @@ RegistryHandlers::JsonResult RegistryHandlers::GetModelVersionDownloadUri(const 
                                                                           const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
   ASSIGN_OR_RETURN(std::string version, RequiredVersion(msg));
-  ASSIGN_OR_RETURN(std::string uri,
-                   service_.GetModelVersionDownloadUri(Tenant(req), name, version));
+  ASSIGN_OR_RETURN(std::string uri, service_.GetModelVersionDownloadUri(req.scope, name, version));
   return bj::object{{"artifact_uri", std::move(uri)}};
 }
 
@@ -339,7 +334,7 @@ RegistryHandlers::JsonResult RegistryHandlers::SetModelVersionTag(const http::Re
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
   ASSIGN_OR_RETURN(std::string value, OptionalString(msg, "value"));
   RETURN_IF_ERROR(
-      service_.SetModelVersionTag(Tenant(req), name, version, {std::move(key), std::move(value)}));
+      service_.SetModelVersionTag(req.scope, name, version, {std::move(key), std::move(value)}));
   return bj::object{};
 }
 
@@ -348,7 +343,7 @@ RegistryHandlers::JsonResult RegistryHandlers::DeleteModelVersionTag(const http:
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
   ASSIGN_OR_RETURN(std::string version, RequiredVersion(msg));
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
-  RETURN_IF_ERROR(service_.DeleteModelVersionTag(Tenant(req), name, version, key));
+  RETURN_IF_ERROR(service_.DeleteModelVersionTag(req.scope, name, version, key));
   return bj::object{};
 }
 

@@ -136,8 +136,8 @@ class RegistryHandlersTest : public ::testing::Test {
     request.target = full;
     request.headers.Set("Content-Type", "application/json");
     request.body = std::string(body);
-    request.context.tenant = std::string(tenant);
-    request.context.principal = "alice";
+    request.scope.tenant = std::string(tenant);
+    request.scope.principal = "alice";
     clock_.AdvanceMillis(1);
     return http::CallRouteForTest(router_, std::move(request));
   }

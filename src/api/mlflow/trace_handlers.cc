@@ -24,8 +24,6 @@ using metadata::TraceInfo;
 constexpr int64_t kDefaultSearchTracesMax = 100;
 constexpr std::string_view kExperimentLocation = "MLFLOW_EXPERIMENT";
 
-const std::string& Tenant(const http::Request& req) { return req.context.tenant; }
-
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
   y -= m <= 2 ? 1 : 0;
@@ -322,13 +320,13 @@ TraceHandlers::JsonResult TraceHandlers::StartTrace(const http::Request& req,
     return InvalidArgument("Missing value for required parameter 'trace.trace_info'");
   }
   ASSIGN_OR_RETURN(TraceInfo info, TraceInfoFromJson(*info_json));
-  ASSIGN_OR_RETURN(TraceInfo stored, service_.StartTrace(Tenant(req), std::move(info)));
+  ASSIGN_OR_RETURN(TraceInfo stored, service_.StartTrace(req.scope, std::move(info)));
   return bj::object{{"trace", bj::object{{"trace_info", TraceInfoToJson(stored)}}}};
 }
 
 TraceHandlers::JsonResult TraceHandlers::GetTraceInfo(const http::Request& req,
                                                       const bj::object& /*msg*/) {
-  ASSIGN_OR_RETURN(TraceInfo info, service_.GetTraceInfo(Tenant(req), req.PathParam("trace_id")));
+  ASSIGN_OR_RETURN(TraceInfo info, service_.GetTraceInfo(req.scope, req.PathParam("trace_id")));
   return bj::object{{"trace", bj::object{{"trace_info", TraceInfoToJson(info)}}}};
 }
 
@@ -355,7 +353,7 @@ TraceHandlers::JsonResult TraceHandlers::SearchTraces(const http::Request& req,
   if (q.experiment_ids.empty()) {
     return InvalidArgument("At least one trace location (an experiment) must be specified");
   }
-  ASSIGN_OR_RETURN(auto page, service_.SearchTraces(Tenant(req), q));
+  ASSIGN_OR_RETURN(auto page, service_.SearchTraces(req.scope, q));
   bj::object out;
   if (!page.items.empty()) {
     bj::array traces;
@@ -372,14 +370,14 @@ TraceHandlers::JsonResult TraceHandlers::SetTraceTag(const http::Request& req,
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
   ASSIGN_OR_RETURN(std::string value, OptionalString(msg, "value"));
   RETURN_IF_ERROR(
-      service_.SetTraceTag(Tenant(req), req.PathParam("trace_id"), {std::move(key), value}));
+      service_.SetTraceTag(req.scope, req.PathParam("trace_id"), {std::move(key), value}));
   return bj::object{};
 }
 
 TraceHandlers::JsonResult TraceHandlers::DeleteTraceTag(const http::Request& req,
                                                         const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
-  RETURN_IF_ERROR(service_.DeleteTraceTag(Tenant(req), req.PathParam("trace_id"), key));
+  RETURN_IF_ERROR(service_.DeleteTraceTag(req.scope, req.PathParam("trace_id"), key));
   return bj::object{};
 }
 
@@ -390,7 +388,7 @@ TraceHandlers::JsonResult TraceHandlers::DeleteTraces(const http::Request& req,
   ASSIGN_OR_RETURN(request.trace_ids, StringsFromJson(msg, "request_ids"));
   ASSIGN_OR_RETURN(request.max_timestamp_ms, json::GetInt64(msg, "max_timestamp_millis"));
   ASSIGN_OR_RETURN(request.max_traces, json::GetInt64(msg, "max_traces"));
-  ASSIGN_OR_RETURN(int64_t deleted, service_.DeleteTraces(Tenant(req), request));
+  ASSIGN_OR_RETURN(int64_t deleted, service_.DeleteTraces(req.scope, request));
   return bj::object{{"traces_deleted", deleted}};
 }
 

@@ -25,8 +25,6 @@ constexpr int64_t kMaxMetricHistoryPage = 25000;
 constexpr int64_t kDefaultLoggedModelsMax = 50;
 constexpr std::string_view kLogModelHistoryTag = "mlflow.log-model.history";
 
-const std::string& Tenant(const http::Request& req) { return req.context.tenant; }
-
 }  // namespace
 
 TrackingHandlers::TrackingHandlers(tracking::TrackingService& service, ArtifactLister lister,
@@ -104,21 +102,21 @@ TrackingHandlers::JsonResult TrackingHandlers::CreateExperiment(const http::Requ
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "name"));
   ASSIGN_OR_RETURN(std::string location, OptionalString(msg, "artifact_location"));
   ASSIGN_OR_RETURN(std::vector<Tag> tags, TagsFromJson(msg, "tags"));
-  ASSIGN_OR_RETURN(std::string id, service_.CreateExperiment(Tenant(req), name, location, tags));
+  ASSIGN_OR_RETURN(std::string id, service_.CreateExperiment(req.scope, name, location, tags));
   return bj::object{{"experiment_id", id}};
 }
 
 TrackingHandlers::JsonResult TrackingHandlers::GetExperiment(const http::Request& req,
                                                              const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string id, RequiredString(msg, "experiment_id"));
-  ASSIGN_OR_RETURN(metadata::Experiment e, service_.GetExperiment(Tenant(req), id));
+  ASSIGN_OR_RETURN(metadata::Experiment e, service_.GetExperiment(req.scope, id));
   return bj::object{{"experiment", ExperimentToJson(e)}};
 }
 
 TrackingHandlers::JsonResult TrackingHandlers::GetExperimentByName(const http::Request& req,
                                                                    const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "experiment_name"));
-  ASSIGN_OR_RETURN(metadata::Experiment e, service_.GetExperimentByName(Tenant(req), name));
+  ASSIGN_OR_RETURN(metadata::Experiment e, service_.GetExperimentByName(req.scope, name));
   return bj::object{{"experiment", ExperimentToJson(e)}};
 }
 
@@ -135,7 +133,7 @@ TrackingHandlers::JsonResult TrackingHandlers::SearchExperiments(const http::Req
   if (auto it = msg.find("view_type"); it != msg.end() && !it->value().is_null()) {
     ASSIGN_OR_RETURN(q.view_type, ParseViewType(it->value(), "view_type"));
   }
-  ASSIGN_OR_RETURN(auto page, service_.SearchExperiments(Tenant(req), q));
+  ASSIGN_OR_RETURN(auto page, service_.SearchExperiments(req.scope, q));
   bj::object out;
   PutList(out, "experiments", page.items, ExperimentToJson);
   AddNextPageToken(out, page, q.page);
@@ -145,14 +143,14 @@ TrackingHandlers::JsonResult TrackingHandlers::SearchExperiments(const http::Req
 TrackingHandlers::JsonResult TrackingHandlers::DeleteExperiment(const http::Request& req,
                                                                 const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string id, RequiredString(msg, "experiment_id"));
-  RETURN_IF_ERROR(service_.DeleteExperiment(Tenant(req), id));
+  RETURN_IF_ERROR(service_.DeleteExperiment(req.scope, id));
   return bj::object{};
 }
 
 TrackingHandlers::JsonResult TrackingHandlers::RestoreExperiment(const http::Request& req,
                                                                  const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string id, RequiredString(msg, "experiment_id"));
-  RETURN_IF_ERROR(service_.RestoreExperiment(Tenant(req), id));
+  RETURN_IF_ERROR(service_.RestoreExperiment(req.scope, id));
   return bj::object{};
 }
 
@@ -160,7 +158,7 @@ TrackingHandlers::JsonResult TrackingHandlers::UpdateExperiment(const http::Requ
                                                                 const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string id, RequiredString(msg, "experiment_id"));
   ASSIGN_OR_RETURN(std::string name, RequiredString(msg, "new_name"));
-  RETURN_IF_ERROR(service_.RenameExperiment(Tenant(req), id, name));
+  RETURN_IF_ERROR(service_.RenameExperiment(req.scope, id, name));
   return bj::object{};
 }
 
@@ -169,7 +167,7 @@ TrackingHandlers::JsonResult TrackingHandlers::SetExperimentTag(const http::Requ
   ASSIGN_OR_RETURN(std::string id, RequiredString(msg, "experiment_id"));
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
   ASSIGN_OR_RETURN(std::string value, OptionalString(msg, "value"));
-  RETURN_IF_ERROR(service_.SetExperimentTag(Tenant(req), id, {std::move(key), std::move(value)}));
+  RETURN_IF_ERROR(service_.SetExperimentTag(req.scope, id, {std::move(key), std::move(value)}));
   return bj::object{};
 }
 
@@ -177,7 +175,7 @@ TrackingHandlers::JsonResult TrackingHandlers::DeleteExperimentTag(const http::R
                                                                    const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string id, RequiredString(msg, "experiment_id"));
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
-  RETURN_IF_ERROR(service_.DeleteExperimentTag(Tenant(req), id, key));
+  RETURN_IF_ERROR(service_.DeleteExperimentTag(req.scope, id, key));
   return bj::object{};
 }
 
@@ -191,14 +189,14 @@ TrackingHandlers::JsonResult TrackingHandlers::CreateRun(const http::Request& re
   ASSIGN_OR_RETURN(r.run_name, OptionalString(msg, "run_name"));
   ASSIGN_OR_RETURN(r.start_time, json::GetInt64(msg, "start_time"));
   ASSIGN_OR_RETURN(r.tags, TagsFromJson(msg, "tags"));
-  ASSIGN_OR_RETURN(metadata::Run run, service_.CreateRun(Tenant(req), std::move(r)));
+  ASSIGN_OR_RETURN(metadata::Run run, service_.CreateRun(req.scope, std::move(r)));
   return bj::object{{"run", RunToJson(run)}};
 }
 
 TrackingHandlers::JsonResult TrackingHandlers::GetRun(const http::Request& req,
                                                       const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
-  ASSIGN_OR_RETURN(metadata::Run run, service_.GetRun(Tenant(req), id));
+  ASSIGN_OR_RETURN(metadata::Run run, service_.GetRun(req.scope, id));
   return bj::object{{"run", RunToJson(run)}};
 }
 
@@ -212,21 +210,21 @@ TrackingHandlers::JsonResult TrackingHandlers::UpdateRun(const http::Request& re
   ASSIGN_OR_RETURN(std::optional<int64_t> end_time, json::GetInt64(msg, "end_time"));
   ASSIGN_OR_RETURN(std::optional<std::string> run_name, json::GetString(msg, "run_name"));
   ASSIGN_OR_RETURN(metadata::RunInfo info,
-                   service_.UpdateRun(Tenant(req), id, status, end_time, std::move(run_name)));
+                   service_.UpdateRun(req.scope, id, status, end_time, std::move(run_name)));
   return bj::object{{"run_info", RunInfoToJson(info)}};
 }
 
 TrackingHandlers::JsonResult TrackingHandlers::DeleteRun(const http::Request& req,
                                                          const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
-  RETURN_IF_ERROR(service_.DeleteRun(Tenant(req), id));
+  RETURN_IF_ERROR(service_.DeleteRun(req.scope, id));
   return bj::object{};
 }
 
 TrackingHandlers::JsonResult TrackingHandlers::RestoreRun(const http::Request& req,
                                                           const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
-  RETURN_IF_ERROR(service_.RestoreRun(Tenant(req), id));
+  RETURN_IF_ERROR(service_.RestoreRun(req.scope, id));
   return bj::object{};
 }
 
@@ -244,7 +242,7 @@ TrackingHandlers::JsonResult TrackingHandlers::SearchRuns(const http::Request& r
     ASSIGN_OR_RETURN(q.view_type, ParseViewType(it->value(), "run_view_type"));
   }
   metadata::Page requested = q.page;
-  ASSIGN_OR_RETURN(auto page, service_.SearchRuns(Tenant(req), q));
+  ASSIGN_OR_RETURN(auto page, service_.SearchRuns(req.scope, q));
   bj::object out;
   PutList(out, "runs", page.items, RunToJson);
   AddNextPageToken(out, page, requested);
@@ -255,7 +253,7 @@ TrackingHandlers::JsonResult TrackingHandlers::LogMetric(const http::Request& re
                                                          const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
   ASSIGN_OR_RETURN(metadata::Metric metric, MetricFromJson(msg));
-  RETURN_IF_ERROR(service_.LogBatch(Tenant(req), id, {std::move(metric)}, {}, {}));
+  RETURN_IF_ERROR(service_.LogBatch(req.scope, id, {std::move(metric)}, {}, {}));
   return bj::object{};
 }
 
@@ -264,7 +262,7 @@ TrackingHandlers::JsonResult TrackingHandlers::LogParam(const http::Request& req
   ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
   ASSIGN_OR_RETURN(std::string value, OptionalString(msg, "value"));
-  RETURN_IF_ERROR(service_.LogBatch(Tenant(req), id, {}, {{std::move(key), std::move(value)}}, {}));
+  RETURN_IF_ERROR(service_.LogBatch(req.scope, id, {}, {{std::move(key), std::move(value)}}, {}));
   return bj::object{};
 }
 
@@ -273,7 +271,7 @@ TrackingHandlers::JsonResult TrackingHandlers::SetTag(const http::Request& req,
   ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
   ASSIGN_OR_RETURN(std::string value, OptionalString(msg, "value"));
-  RETURN_IF_ERROR(service_.LogBatch(Tenant(req), id, {}, {}, {{std::move(key), std::move(value)}}));
+  RETURN_IF_ERROR(service_.LogBatch(req.scope, id, {}, {}, {{std::move(key), std::move(value)}}));
   return bj::object{};
 }
 
@@ -281,7 +279,7 @@ TrackingHandlers::JsonResult TrackingHandlers::DeleteTag(const http::Request& re
                                                          const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
-  RETURN_IF_ERROR(service_.DeleteRunTag(Tenant(req), id, key));
+  RETURN_IF_ERROR(service_.DeleteRunTag(req.scope, id, key));
   return bj::object{};
 }
 
@@ -292,7 +290,7 @@ TrackingHandlers::JsonResult TrackingHandlers::LogBatch(const http::Request& req
   ASSIGN_OR_RETURN(std::vector<metadata::Param> params, ParamsFromJson(msg, "params"));
   ASSIGN_OR_RETURN(std::vector<Tag> tags, TagsFromJson(msg, "tags"));
   RETURN_IF_ERROR(
-      service_.LogBatch(Tenant(req), id, std::move(metrics), std::move(params), std::move(tags)));
+      service_.LogBatch(req.scope, id, std::move(metrics), std::move(params), std::move(tags)));
   return bj::object{};
 }
 
@@ -307,7 +305,7 @@ TrackingHandlers::JsonResult TrackingHandlers::LogModel(const http::Request& req
     }
   }
   // The history tag is a JSON list of every model logged to the run.
-  ASSIGN_OR_RETURN(metadata::Run run, service_.GetRun(Tenant(req), id));
+  ASSIGN_OR_RETURN(metadata::Run run, service_.GetRun(req.scope, id));
   bj::array history;
   for (const auto& t : run.tags) {
     if (t.key != kLogModelHistoryTag) continue;
@@ -316,7 +314,7 @@ TrackingHandlers::JsonResult TrackingHandlers::LogModel(const http::Request& req
     if (!ec && v.is_array()) history = std::move(v.as_array());
   }
   history.push_back(std::move(model));
-  RETURN_IF_ERROR(service_.LogBatch(Tenant(req), id, {}, {},
+  RETURN_IF_ERROR(service_.LogBatch(req.scope, id, {}, {},
                                     {{std::string(kLogModelHistoryTag), bj::serialize(history)}}));
   return bj::object{};
 }
@@ -352,7 +350,7 @@ TrackingHandlers::JsonResult TrackingHandlers::LogInputs(const http::Request& re
       models.push_back({std::move(model_id)});
     }
   }
-  RETURN_IF_ERROR(service_.LogInputs(Tenant(req), id, datasets, models));
+  RETURN_IF_ERROR(service_.LogInputs(req.scope, id, datasets, models));
   return bj::object{};
 }
 
@@ -369,7 +367,7 @@ TrackingHandlers::JsonResult TrackingHandlers::LogOutputs(const http::Request& r
     ASSIGN_OR_RETURN(int64_t step, OptionalInt(o, "step", 0));
     models.push_back({std::move(model_id), step});
   }
-  RETURN_IF_ERROR(service_.LogOutputs(Tenant(req), id, models));
+  RETURN_IF_ERROR(service_.LogOutputs(req.scope, id, models));
   return bj::object{};
 }
 
@@ -382,7 +380,7 @@ TrackingHandlers::JsonResult TrackingHandlers::GetMetricHistory(const http::Requ
   page.max_results = std::min(page.max_results, kMaxMetricHistoryPage);
   ASSIGN_OR_RETURN(std::string token, OptionalString(msg, "page_token"));
   ASSIGN_OR_RETURN(page.offset, DecodePageToken(token));
-  ASSIGN_OR_RETURN(auto result, service_.GetMetricHistory(Tenant(req), id, key, page));
+  ASSIGN_OR_RETURN(auto result, service_.GetMetricHistory(req.scope, id, key, page));
   bj::object out;
   if (!result.items.empty()) {
     bj::array arr;
@@ -405,7 +403,7 @@ TrackingHandlers::JsonResult TrackingHandlers::GetMetricHistoryBulkInterval(
   ASSIGN_OR_RETURN(std::optional<int64_t> start, json::GetInt64(msg, "start_step"));
   ASSIGN_OR_RETURN(std::optional<int64_t> end, json::GetInt64(msg, "end_step"));
   ASSIGN_OR_RETURN(int64_t max_results, OptionalInt(msg, "max_results", 320));
-  ASSIGN_OR_RETURN(auto metrics, service_.GetMetricHistoryBulkInterval(Tenant(req), run_ids, key,
+  ASSIGN_OR_RETURN(auto metrics, service_.GetMetricHistoryBulkInterval(req.scope, run_ids, key,
                                                                        start, end, max_results));
   bj::array arr;
   arr.reserve(metrics.size());
@@ -424,7 +422,7 @@ TrackingHandlers::JsonResult TrackingHandlers::GetMetricHistoryBulk(const http::
   bj::array arr;
   for (const auto& id : run_ids) {
     metadata::Page page{.max_results = std::clamp<int64_t>(max_results, 1, 25000), .offset = 0};
-    ASSIGN_OR_RETURN(auto result, service_.GetMetricHistory(Tenant(req), id, key, page));
+    ASSIGN_OR_RETURN(auto result, service_.GetMetricHistory(req.scope, id, key, page));
     for (auto& m : result.items) {
       m.run_id = id;
       if (arr.size() >= static_cast<size_t>(page.max_results)) break;
@@ -441,7 +439,7 @@ TrackingHandlers::JsonResult TrackingHandlers::ListUnder(const http::Request& re
   ASSIGN_OR_RETURN(std::string rel, artifact::NormalizeArtifactPath(path));
   std::string full = root;
   if (!rel.empty()) full += "/" + rel;
-  ASSIGN_OR_RETURN(std::vector<artifact::FileInfo> files, lister_(Tenant(req), full));
+  ASSIGN_OR_RETURN(std::vector<artifact::FileInfo> files, lister_(req.scope.tenant, full));
   bj::object out;
   out["root_uri"] = artifact_uri;
   if (!files.empty()) {
@@ -462,7 +460,7 @@ TrackingHandlers::JsonResult TrackingHandlers::ListArtifacts(const http::Request
                                                              const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
   ASSIGN_OR_RETURN(std::string path, OptionalString(msg, "path"));
-  ASSIGN_OR_RETURN(metadata::Run run, service_.GetRun(Tenant(req), id));
+  ASSIGN_OR_RETURN(metadata::Run run, service_.GetRun(req.scope, id));
   return ListUnder(req, run.info.artifact_uri, path);
 }
 
@@ -477,17 +475,17 @@ TrackingHandlers::JsonResult TrackingHandlers::CreateLoggedModel(const http::Req
   ASSIGN_OR_RETURN(r.source_run_id, OptionalString(msg, "source_run_id"));
   ASSIGN_OR_RETURN(r.params, ParamsFromJson(msg, "params"));
   ASSIGN_OR_RETURN(r.tags, TagsFromJson(msg, "tags"));
-  r.creator_id = req.context.principal;
-  ASSIGN_OR_RETURN(metadata::LoggedModel m, service_.CreateLoggedModel(Tenant(req), std::move(r)));
+  r.creator_id = req.scope.principal;
+  ASSIGN_OR_RETURN(metadata::LoggedModel m, service_.CreateLoggedModel(req.scope, std::move(r)));
   return bj::object{{"model", LoggedModelToJson(m)}};
 }
 
 TrackingHandlers::JsonResult TrackingHandlers::GetLoggedModel(const http::Request& req,
                                                               const bj::object& msg) {
   ASSIGN_OR_RETURN(std::optional<bool> allow_deleted, json::GetBool(msg, "allow_deleted"));
-  ASSIGN_OR_RETURN(metadata::LoggedModel m,
-                   service_.GetLoggedModel(Tenant(req), req.PathParam("model_id"),
-                                           allow_deleted.value_or(false)));
+  ASSIGN_OR_RETURN(
+      metadata::LoggedModel m,
+      service_.GetLoggedModel(req.scope, req.PathParam("model_id"), allow_deleted.value_or(false)));
   return bj::object{{"model", LoggedModelToJson(m)}};
 }
 
@@ -499,13 +497,13 @@ TrackingHandlers::JsonResult TrackingHandlers::FinalizeLoggedModel(const http::R
   }
   ASSIGN_OR_RETURN(metadata::LoggedModelStatus status, ParseLoggedModelStatus(it->value()));
   ASSIGN_OR_RETURN(metadata::LoggedModel m,
-                   service_.FinalizeLoggedModel(Tenant(req), req.PathParam("model_id"), status));
+                   service_.FinalizeLoggedModel(req.scope, req.PathParam("model_id"), status));
   return bj::object{{"model", LoggedModelToJson(m)}};
 }
 
 TrackingHandlers::JsonResult TrackingHandlers::DeleteLoggedModel(const http::Request& req,
                                                                  const bj::object& /*msg*/) {
-  RETURN_IF_ERROR(service_.DeleteLoggedModel(Tenant(req), req.PathParam("model_id")));
+  RETURN_IF_ERROR(service_.DeleteLoggedModel(req.scope, req.PathParam("model_id")));
   return bj::object{};
 }
 
@@ -513,15 +511,15 @@ TrackingHandlers::JsonResult TrackingHandlers::SetLoggedModelTags(const http::Re
                                                                   const bj::object& msg) {
   ASSIGN_OR_RETURN(std::vector<Tag> tags, TagsFromJson(msg, "tags"));
   RETURN_IF_ERROR(
-      service_.SetLoggedModelTags(Tenant(req), req.PathParam("model_id"), std::move(tags)));
+      service_.SetLoggedModelTags(req.scope, req.PathParam("model_id"), std::move(tags)));
   ASSIGN_OR_RETURN(metadata::LoggedModel m,
-                   service_.GetLoggedModel(Tenant(req), req.PathParam("model_id"), false));
+                   service_.GetLoggedModel(req.scope, req.PathParam("model_id"), false));
   return bj::object{{"model", LoggedModelToJson(m)}};
 }
 
 TrackingHandlers::JsonResult TrackingHandlers::DeleteLoggedModelTag(const http::Request& req,
                                                                     const bj::object& /*msg*/) {
-  RETURN_IF_ERROR(service_.DeleteLoggedModelTag(Tenant(req), req.PathParam("model_id"),
+  RETURN_IF_ERROR(service_.DeleteLoggedModelTag(req.scope, req.PathParam("model_id"),
                                                 req.PathParam("tag_key")));
   return bj::object{};
 }
@@ -530,7 +528,7 @@ TrackingHandlers::JsonResult TrackingHandlers::LogLoggedModelParams(const http::
                                                                     const bj::object& msg) {
   ASSIGN_OR_RETURN(std::vector<metadata::Param> params, ParamsFromJson(msg, "params"));
   RETURN_IF_ERROR(
-      service_.LogLoggedModelParams(Tenant(req), req.PathParam("model_id"), std::move(params)));
+      service_.LogLoggedModelParams(req.scope, req.PathParam("model_id"), std::move(params)));
   return bj::object{};
 }
 
@@ -568,7 +566,7 @@ TrackingHandlers::JsonResult TrackingHandlers::SearchLoggedModels(const http::Re
     }
   }
   metadata::Page requested = q.page;
-  ASSIGN_OR_RETURN(auto page, service_.SearchLoggedModels(Tenant(req), q));
+  ASSIGN_OR_RETURN(auto page, service_.SearchLoggedModels(req.scope, q));
   bj::object out;
   PutList(out, "models", page.items, LoggedModelToJson);
   AddNextPageToken(out, page, requested);
@@ -578,7 +576,7 @@ TrackingHandlers::JsonResult TrackingHandlers::SearchLoggedModels(const http::Re
 TrackingHandlers::JsonResult TrackingHandlers::ListLoggedModelArtifacts(const http::Request& req,
                                                                         const bj::object& msg) {
   ASSIGN_OR_RETURN(metadata::LoggedModel m,
-                   service_.GetLoggedModel(Tenant(req), req.PathParam("model_id"), false));
+                   service_.GetLoggedModel(req.scope, req.PathParam("model_id"), false));
   ASSIGN_OR_RETURN(std::string path, OptionalString(msg, "artifact_directory_path"));
   return ListUnder(req, m.artifact_uri, path);
 }

@@ -78,8 +78,8 @@ class TrackingHandlersTest : public ::testing::Test {
     request.target = full;
     if (!content_type.empty()) request.headers.Set("Content-Type", std::string(content_type));
     request.body = std::string(body);
-    request.context.tenant = std::string(tenant);
-    request.context.principal = "alice";
+    request.scope.tenant = std::string(tenant);
+    request.scope.principal = "alice";
     clock_.AdvanceMillis(1);
     return http::CallRouteForTest(router_, std::move(request));
   }

@@ -95,8 +95,7 @@ ModelHandlers::Result ModelHandlers::RegisterVersion(const http::Request& req) {
   ASSIGN_OR_RETURN(request.source.artifact_uri, OptionalString(*source, "artifact_uri"));
   ASSIGN_OR_RETURN(request.description, OptionalString(msg, "description"));
   ASSIGN_OR_RETURN(request.tags, TagsFromJson(msg, "tags"));
-  ASSIGN_OR_RETURN(metadata::ModelVersion version,
-                   registry_.Register(req.context.tenant, req.context.principal, request));
+  ASSIGN_OR_RETURN(metadata::ModelVersion version, registry_.Register(req.scope, request));
   return Reply{201, bj::object{{"model_version", ModelVersionToJson(version)}}};
 }
 
@@ -106,7 +105,7 @@ ModelHandlers::Result ModelHandlers::ListVersions(const http::Request& req) {
   ASSIGN_OR_RETURN(std::optional<int64_t> below,
                    DecodeVersionPageToken(req.QueryParam("page_token").value_or("")));
   // An unknown model is a 404, not an empty list.
-  RETURN_IF_ERROR(registry_.GetRegisteredModel(req.context.tenant, name).status());
+  RETURN_IF_ERROR(registry_.GetRegisteredModel(req.scope, name).status());
 
   metadata::SearchModelVersionsQuery query;
   query.filter.clauses.push_back(
@@ -117,7 +116,7 @@ ModelHandlers::Result ModelHandlers::ListVersions(const http::Request& req) {
   }
   query.order_by.push_back({filter::Entity::kAttribute, "version_number", /*ascending=*/false});
   query.page = {.max_results = max_results, .offset = 0};
-  ASSIGN_OR_RETURN(auto page, registry_.SearchModelVersions(req.context.tenant, query));
+  ASSIGN_OR_RETURN(auto page, registry_.SearchModelVersions(req.scope, query));
 
   bj::array versions;
   versions.reserve(page.items.size());
@@ -135,23 +134,21 @@ ModelHandlers::Result ModelHandlers::Promote(const http::Request& req) {
   ASSIGN_OR_RETURN(std::optional<std::string> stage, json::GetString(msg, "stage"));
   ASSIGN_OR_RETURN(std::optional<std::string> alias, json::GetString(msg, "alias"));
   ASSIGN_OR_RETURN(std::optional<bool> archive, json::GetBool(msg, "archive_previous"));
-  ASSIGN_OR_RETURN(
-      metadata::PromotionRecord record,
-      registry_.Promote(req.context.tenant, req.context.principal, req.PathParam("name"), version,
-                        std::move(stage), std::move(alias), archive.value_or(false)));
+  ASSIGN_OR_RETURN(metadata::PromotionRecord record,
+                   registry_.Promote(req.scope, req.PathParam("name"), version, std::move(stage),
+                                     std::move(alias), archive.value_or(false)));
   return Reply{200, bj::object{{"promotion", PromotionToJson(record)}}};
 }
 
 ModelHandlers::Result ModelHandlers::DeleteVersion(const http::Request& req) {
-  RETURN_IF_ERROR(registry_.DeleteVersionAndArtifacts(req.context.tenant, req.PathParam("name"),
+  RETURN_IF_ERROR(registry_.DeleteVersionAndArtifacts(req.scope, req.PathParam("name"),
                                                       req.PathParam("version"), artifacts_));
   return Reply{200, bj::object()};
 }
 
 ModelHandlers::Result ModelHandlers::GetLineage(const http::Request& req) {
-  ASSIGN_OR_RETURN(
-      registry::Lineage lineage,
-      registry_.GetLineage(req.context.tenant, req.PathParam("name"), req.PathParam("version")));
+  ASSIGN_OR_RETURN(registry::Lineage lineage, registry_.GetLineage(req.scope, req.PathParam("name"),
+                                                                   req.PathParam("version")));
   return Reply{200, LineageToJson(lineage)};
 }
 

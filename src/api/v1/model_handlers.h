@@ -13,8 +13,8 @@ namespace cairn::api::v1 {
 // Cairn's model management endpoints under /api/v1/models (see openapi.json for the wire
 // contract): register, list versions, promote, delete a version (with the files only it uses),
 // lineage. Handlers only translate JSON to RegistryService calls and back; the rules live in the
-// service. Every call is scoped to request.context.tenant and attributed to
-// request.context.principal. Borrows the service and the artifact store, which must outlive
+// service. Every call is scoped to request.scope.tenant and attributed to
+// request.scope.principal. Borrows the service and the artifact store, which must outlive
 // the router the routes are registered in. Thread-safe as the service is.
 class ModelHandlers {
  public:

@@ -85,8 +85,8 @@ class ModelApiEnv {
     req.path = std::move(*decoded);
     if (!body.empty()) req.headers.Add("Content-Type", "application/json");
     req.body = std::move(body);
-    req.context.principal = std::string(principal);
-    req.context.tenant = std::string(tenant);
+    req.scope.principal = std::string(principal);
+    req.scope.tenant = std::string(tenant);
     http::Router::Match match = router_.Find(method, raw_path);
     if (match.route == nullptr) {
       return match.method_not_allowed ? http::MethodNotAllowed(http::MethodName(method), req.path)
