@@ -427,7 +427,7 @@ StatusOr<ClientResponse> Client::Impl::Send(const ClientRequest& request) {
   message.set(bhttp::field::host, url.Authority());
   message.set(bhttp::field::user_agent, options_.user_agent);
   for (const auto& [name, value] : request.headers) {
-    if (name.empty() || HasControlOrSpace(name) ||
+    if (name.empty() || HasControlOrSpace(name) || name.find(':') != std::string::npos ||
         value.find_first_of(std::string_view("\r\n\0", 3)) != std::string::npos) {
       return InvalidArgument("invalid request header '" + name + "'");
     }

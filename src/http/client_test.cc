@@ -156,6 +156,9 @@ TEST_F(ClientTest, BadUrlOrHeaderIsInvalidArgument) {
   EXPECT_EQ(response.status().code(), StatusCode::kInvalidArgument);
   response = client->Send({.url = "http://127.0.0.1:1/", .headers = {{"X-Evil", "a\r\nHost: b"}}});
   EXPECT_EQ(response.status().code(), StatusCode::kInvalidArgument);
+  response = client->Send({.url = "http://127.0.0.1:1/", .headers = {{"X-Evil: a", "b"}}});
+  EXPECT_EQ(response.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(client->ConnectionsOpenedForTest(), 0u) << "refused before connecting";
 }
 
 TEST_F(ClientTest, PostsABodyWithHeaders) {
