@@ -21,7 +21,6 @@ import os
 import platform
 import queue
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,10 @@ from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT / "tests"))
+
+import server_process  # noqa: E402  (tests/server_process.py, shared with the tests)
+
 RESULTS_DIR = REPO_ROOT / "bench" / "results"
 DEFAULT_CAIRN_BIN = REPO_ROOT / "build" / "release" / "cairn"
 DEFAULT_MLFLOW_BIN = Path(sys.executable).parent / "mlflow"
@@ -130,37 +133,17 @@ class ServerSpec:
     name: str  # "mlflow" or "cairn"
     binary: Path
 
-    def command(self, port: int, workdir: Path) -> List[str]:
-        if self.name == "mlflow":
-            return [
-                str(self.binary), "server",
-                "--host", HOST, "--port", str(port),
-                "--backend-store-uri", f"sqlite:///{workdir / 'mlflow.db'}",
-                "--artifacts-destination", str(workdir / "art"),
-            ]
-        return [
-            str(self.binary), "server",
-            "--host", HOST, "--port", str(port),
-            "--data-dir", str(workdir / "data"),
-        ]
 
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((HOST, 0))
-        return s.getsockname()[1]
-
-
-class ServerProcess:
-    """A server started in its own session so that its whole process tree can be
-    signalled (MLflow runs uvicorn workers and job runners as children)."""
+class ServerProcess(server_process.ServerProcess):
+    """The test suite's server process (tests/server_process.py) as a context manager that
+    raises BenchError, with the CPU accounting the benchmark reports. Data and log live in
+    `workdir`."""
 
     def __init__(self, spec: ServerSpec, workdir: Path) -> None:
+        super().__init__(spec.name, workdir / "data", binary=spec.binary,
+                         log_path=workdir / "server.log", ready_timeout=SERVER_START_TIMEOUT_S)
         self.spec = spec
         self.workdir = workdir
-        self.port = free_port()
-        self.log_path = workdir / "server.log"
-        self._proc: Optional[subprocess.Popen] = None
 
     def __enter__(self) -> "ServerProcess":
         try:
@@ -173,77 +156,20 @@ class ServerProcess:
     def __exit__(self, *exc_info) -> None:
         self.stop()
 
-    def start(self) -> None:
-        command = self.spec.command(self.port, self.workdir)
-        with open(self.log_path, "wb") as log:
-            self._proc = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self.workdir,
-                start_new_session=True,
-            )
-        self._wait_ready()
+    def start(self) -> "ServerProcess":
+        try:
+            return super().start()
+        except server_process.ServerStartError as e:
+            raise BenchError(str(e)) from None
 
-    def _wait_ready(self) -> None:
-        deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if not self.alive():
-                raise BenchError(f"{self.spec.name} exited during start-up:\n{self.log_tail()}")
-            with contextlib.suppress(OSError, http.client.HTTPException):
-                conn = http.client.HTTPConnection(HOST, self.port, timeout=2)
-                try:
-                    conn.request("GET", "/health")
-                    if conn.getresponse().status == 200:
-                        return
-                finally:
-                    conn.close()
-            time.sleep(0.2)
-        raise BenchError(
-            f"{self.spec.name} not healthy after {SERVER_START_TIMEOUT_S:.0f} s:\n{self.log_tail()}"
-        )
-
-    def alive(self) -> bool:
-        return self._proc is not None and self._proc.poll() is None
-
-    def log_tail(self, lines: int = 20) -> str:
-        with contextlib.suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return "(no server log)"
+    def stop(self, timeout: float = SERVER_STOP_TIMEOUT_S) -> Optional[int]:
+        return super().stop(timeout)
 
     def cpu_seconds(self) -> float:
         """User+system CPU time of every live process in the server's session."""
-        if self._proc is None:
+        if self.pid is None:
             return 0.0
-        return session_cpu_seconds(self._proc.pid)
-
-    def stop(self) -> None:
-        """SIGTERM the session, then SIGKILL whatever is left after a grace period."""
-        if self._proc is None:
-            return
-        pgid = self._proc.pid  # start_new_session makes the server a group leader.
-        signal_group(pgid, signal.SIGTERM)
-        deadline = time.monotonic() + SERVER_STOP_TIMEOUT_S
-        while time.monotonic() < deadline and (self.alive() or group_exists(pgid)):
-            time.sleep(0.1)
-        signal_group(pgid, signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self._proc.wait(timeout=5)
-        self._proc = None
-
-
-def signal_group(pgid: int, sig: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pgid, sig)
-
-
-def group_exists(pgid: int) -> bool:
-    try:
-        os.killpg(pgid, 0)
-        return True
-    except (ProcessLookupError, PermissionError):
-        return False
+        return session_cpu_seconds(self.pid)
 
 
 def session_cpu_seconds(session_id: int) -> float:

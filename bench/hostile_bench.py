@@ -42,9 +42,8 @@ def rss_mib(pid: int) -> float:
 
 
 def server_pid(server: ServerProcess) -> int:
-    proc = getattr(server, "_proc")
-    assert proc is not None
-    return proc.pid
+    assert server.pid is not None
+    return server.pid
 
 
 def connect(port: int, timeout: float = 5.0) -> socket.socket:

@@ -13,15 +13,9 @@ for the reference server.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import os
 import signal
-import socket
-import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 
 # The client reads these when it makes a request; set them before anything imports mlflow.
@@ -40,10 +34,7 @@ import mlflow  # noqa: E402
 import pytest  # noqa: E402
 import requests  # noqa: E402
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-READY_TIMEOUT_S = {"cairn": 30.0, "mlflow": 120.0}  # the reference server starts slowly
-STOP_TIMEOUT_S = 20.0
-TARGETS = ("cairn", "mlflow")
+from server_process import TARGETS, ServerProcess, ServerStartError  # noqa: E402
 
 
 def pytest_addoption(parser):
@@ -79,237 +70,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def cairn_binary() -> Path:
-    path = Path(os.environ.get("CAIRN_BIN", "build/release/cairn"))
-    if not path.is_absolute():
-        path = REPO_ROOT / path
-    return path
-
-
-def mlflow_executable() -> str:
-    # The reference server comes from the same environment as the test's own interpreter.
-    candidate = Path(sys.executable).parent / "mlflow"
-    return str(candidate) if candidate.exists() else "mlflow"
-
-
-# Every server started by these fixtures, so that nothing outlives the test session even when
-# a test or the interpreter dies half way.
-_LIVE: set[ServerProcess] = set()
-_LIVE_LOCK = threading.Lock()
-
-
-def _kill_all_servers():
-    with _LIVE_LOCK:
-        servers = list(_LIVE)
-    for server in servers:
-        server.kill()
-
-
-atexit.register(_kill_all_servers)
-
-
-class ServerProcess:
-    """One server process (Cairn or the reference server) on 127.0.0.1.
-
-    The process runs in its own session so that the whole process group (the reference server
-    forks workers) can be signalled and reaped.
-    """
-
-    _counter = 0
-
-    def __init__(self, target: str, data_dir: Path, port: int | None = None,
-                 extra_args: tuple[str, ...] = (), env: dict[str, str] | None = None):
-        self.target = target
-        self.data_dir = Path(data_dir)
-        self.requested_port = port
-        self.port: int | None = None
-        self.extra_args = tuple(extra_args)
-        self.extra_env = dict(env or {})
-        self.proc: subprocess.Popen | None = None
-        self.returncode: int | None = None
-        ServerProcess._counter += 1
-        self.log_path = self.data_dir.parent / f"{self.data_dir.name}-server-{self._counter}.log"
-
-    # -- paths and URLs ---------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def artifact_root(self) -> Path:
-        """Directory under which the server keeps artifacts."""
-        if self.target == "cairn":
-            return self.data_dir / "artifacts"
-        return self.data_dir / "mlartifacts"
-
-    def _command(self) -> list[str]:
-        if self.target == "cairn":
-            binary = cairn_binary()
-            if not binary.exists():
-                pytest.fail(f"cairn binary not found at {binary}; build it or set CAIRN_BIN")
-            return [str(binary), "server", "--host", "127.0.0.1", "--port", str(self.port),
-                    "--data-dir", str(self.data_dir), "--log-level", "info",
-                    *self.extra_args]
-        return [mlflow_executable(), "server",
-                "--backend-store-uri", f"sqlite:///{self.data_dir / 'mlflow.db'}",
-                "--artifacts-destination", str(self.data_dir / "mlartifacts"),
-                "--host", "127.0.0.1", "--port", str(self.port), "--workers", "1",
-                *self.extra_args]
-
-    def _env(self) -> dict[str, str]:
-        env = dict(os.environ)
-        env.update({
-            "MLFLOW_DISABLE_TELEMETRY": "true",
-            "DO_NOT_TRACK": "true",
-            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
-        })
-        env.update(self.extra_env)
-        return env
-
-    # -- lifecycle --------------------------------------------------------------------------
-
-    def start(self) -> ServerProcess:
-        """Starts the server and waits until /health answers 200."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        attempts = 1 if self.requested_port else 3
-        for attempt in range(attempts):
-            self.port = self.requested_port or free_port()
-            self._spawn()
-            if self._wait_ready():
-                return self
-            if self.alive():
-                self.kill()
-                pytest.fail(f"{self.target} server did not become ready within "
-                            f"{READY_TIMEOUT_S[self.target]:.0f}s\n{self.log_tail()}")
-            # Exited early: most likely another process took the port; try a new one.
-            if attempt == attempts - 1:
-                pytest.fail(f"{self.target} server exited with code {self.proc.returncode} "
-                            f"before becoming ready\n{self.log_tail()}")
-        return self
-
-    def _spawn(self):
-        self.returncode = None
-        log = open(self.log_path, "ab")
-        try:
-            self.proc = subprocess.Popen(
-                self._command(), cwd=self.data_dir, env=self._env(),
-                stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
-                start_new_session=True)
-        finally:
-            log.close()
-        with _LIVE_LOCK:
-            _LIVE.add(self)
-
-    def _forget(self):
-        with _LIVE_LOCK:
-            _LIVE.discard(self)
-
-    def _wait_ready(self) -> bool:
-        deadline = time.monotonic() + READY_TIMEOUT_S[self.target]
-        while time.monotonic() < deadline:
-            if self._leader_exited():
-                self._reap()
-                return False
-            try:
-                r = requests.get(self.url + "/health", timeout=2)
-                if r.status_code == 200:
-                    return True
-            except requests.RequestException:
-                pass
-            time.sleep(0.1)
-        return False
-
-    # The process group is signalled only while its leader is not yet reaped (it is at worst a
-    # zombie), so its id cannot have been reused by an unrelated process.
-
-    def _leader_exited(self) -> bool:
-        if self.proc.returncode is not None:
-            return True
-        try:
-            info = os.waitid(os.P_PID, self.proc.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return True
-        return info is not None
-
-    def _signal_group(self, sig):
-        if self.proc.returncode is not None:
-            return
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(self.proc.pid, sig)
-
-    def _reap(self):
-        """Kills what is left of the process group, then collects the leader's exit code."""
-        self._signal_group(signal.SIGKILL)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            self.returncode = self.proc.wait(timeout=10)
-        self._forget()
-
-    def alive(self) -> bool:
-        return self.proc is not None and not self._leader_exited()
-
-    def terminate(self):
-        """Sends SIGTERM and returns at once.
-
-        Cairn gets it on its own process. The reference server's CLI does not forward signals to
-        its workers, so its whole process group gets it.
-        """
-        if not self.alive():
-            return
-        if self.target == "cairn":
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(self.proc.pid, signal.SIGTERM)
-        else:
-            self._signal_group(signal.SIGTERM)
-
-    def wait_exit(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
-        """Waits for the server to exit and returns its exit code (None if it is still up)."""
-        deadline = time.monotonic() + timeout
-        while not self._leader_exited():
-            if time.monotonic() >= deadline:
-                return None
-            time.sleep(0.05)
-        self._reap()
-        return self.returncode
-
-    def stop(self, timeout: float = STOP_TIMEOUT_S) -> int | None:
-        """Stops the server with SIGTERM and returns its exit code.
-
-        A server still running after `timeout` seconds is killed and None is returned.
-        """
-        if self.proc is None:
-            return None
-        self.terminate()
-        rc = self.wait_exit(timeout)
-        if rc is None:
-            self.kill()
-        return rc
-
-    def kill(self):
-        """SIGKILL to the whole process group, as a crash or a power cut would."""
-        if self.proc is None:
-            return
-        self._reap()
-
-    def restart(self, same_port: bool = False) -> ServerProcess:
-        """Starts a new process on the same data directory (after stop() or kill())."""
-        if self.alive():
-            raise RuntimeError("restart() needs a stopped server")
-        self.requested_port = self.port if same_port else None
-        return self.start()
-
-    def log_tail(self, lines: int = 60) -> str:
-        try:
-            text = self.log_path.read_text(errors="replace")
-        except OSError:
-            return "(no server log)"
-        return "---- server log (tail) ----\n" + "\n".join(text.splitlines()[-lines:])
+def _started(proc: ServerProcess) -> ServerProcess:
+    try:
+        return proc.start()
+    except ServerStartError as e:
+        pytest.fail(str(e), pytrace=False)
 
 
 def _stop_checked(server: ServerProcess):
@@ -330,7 +95,7 @@ def target(pytestconfig) -> str:
 @pytest.fixture(scope="session")
 def server(target, tmp_path_factory):
     """The server shared by the whole session. On teardown it must exit 0 on SIGTERM."""
-    proc = ServerProcess(target, tmp_path_factory.mktemp("session") / "data").start()
+    proc = _started(ServerProcess(target, tmp_path_factory.mktemp("session") / "data", workers=1))
     yield proc
     _stop_checked(proc)
 
@@ -355,9 +120,9 @@ class ServerFactory:
         if data_dir is None:
             self._n += 1
             data_dir = self.tmp_path / f"data{self._n}"
-        proc = ServerProcess(self.target, data_dir, port, extra_args, env)
+        proc = ServerProcess(self.target, data_dir, port, extra_args, env, workers=1)
         self.servers.append(proc)
-        return proc.start()
+        return _started(proc)
 
     def cleanup(self):
         for proc in self.servers:
@@ -408,6 +173,13 @@ def _mlflow_client_state(request, monkeypatch):
 @pytest.fixture
 def client(base_url):
     return mlflow.MlflowClient(tracking_uri=base_url)
+
+
+@pytest.fixture(scope="module")
+def http():
+    """A requests session (kept-alive connections) shared by a module's tests."""
+    with requests.Session() as session:
+        yield session
 
 
 @pytest.fixture

@@ -11,6 +11,20 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
+def assert_error(resp, status: int, code: str):
+    """`resp` (a requests response) is the error envelope {"error_code", "message"} with
+    HTTP `status` and error code `code`, and a non-empty message."""
+    assert resp.status_code == status, f"{resp.status_code} {resp.text[:500]}"
+    body = resp.json()
+    assert body.get("error_code") == code, body
+    assert isinstance(body.get("message"), str) and body["message"], body
+
+
+def assert_mlflow_error(exc_info, code: str):
+    """The MlflowException caught by `pytest.raises` carries error code `code`."""
+    assert exc_info.value.error_code == code, str(exc_info.value)
+
+
 class RawConnection:
     """A plain socket with a read buffer, for byte-level HTTP/1.1 tests."""
 

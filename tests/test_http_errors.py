@@ -11,13 +11,7 @@ import pytest
 import requests
 from packaging.version import Version
 
-from helpers import API, ARTIFACTS, RawConnection, now_ms
-
-
-@pytest.fixture(scope="module")
-def http(base_url):
-    with requests.Session() as s:
-        yield s
+from helpers import API, ARTIFACTS, RawConnection, assert_error, now_ms
 
 
 def post(http, base_url, path, body):
@@ -26,13 +20,6 @@ def post(http, base_url, path, body):
 
 def get(http, base_url, path, params=None, **kw):
     return http.get(base_url + API + path, params=params, timeout=30, **kw)
-
-
-def assert_error(resp, status, code):
-    assert resp.status_code == status, f"{resp.status_code} {resp.text[:500]}"
-    body = resp.json()
-    assert body["error_code"] == code, body
-    assert isinstance(body.get("message"), str) and body["message"]
 
 
 @pytest.fixture

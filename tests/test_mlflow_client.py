@@ -9,18 +9,12 @@ import pytest
 from mlflow.entities import Metric, Param, RunStatus, RunTag, ViewType
 from mlflow.exceptions import MlflowException
 
-
-def now_ms() -> int:
-    return int(time.time() * 1000)
+from helpers import assert_mlflow_error, now_ms
 
 
 @pytest.fixture
 def exp_id(client, unique):
     return client.create_experiment(f"exp-{unique}")
-
-
-def assert_error(exc_info, code):
-    assert exc_info.value.error_code == code, str(exc_info.value)
 
 
 # -- experiments -------------------------------------------------------------------------------
@@ -59,14 +53,14 @@ def test_get_experiment_by_name_missing_is_none(client, unique):
 def test_get_unknown_experiment_raises_not_found(client):
     with pytest.raises(MlflowException) as e:
         client.get_experiment("987654321")
-    assert_error(e, "RESOURCE_DOES_NOT_EXIST")
+    assert_mlflow_error(e, "RESOURCE_DOES_NOT_EXIST")
 
 
 def test_duplicate_experiment_name_rejected(client, unique):
     client.create_experiment(f"dup-{unique}")
     with pytest.raises(MlflowException) as e:
         client.create_experiment(f"dup-{unique}")
-    assert_error(e, "RESOURCE_ALREADY_EXISTS")
+    assert_mlflow_error(e, "RESOURCE_ALREADY_EXISTS")
 
 
 def test_fluent_set_experiment_creates_then_reuses(unique):
@@ -186,7 +180,7 @@ def test_create_and_get_run(client, exp_id):
 def test_get_unknown_run_raises_not_found(client):
     with pytest.raises(MlflowException) as e:
         client.get_run("0123456789abcdef0123456789abcdef")
-    assert_error(e, "RESOURCE_DOES_NOT_EXIST")
+    assert_mlflow_error(e, "RESOURCE_DOES_NOT_EXIST")
 
 
 def test_update_run_status_and_name(client, exp_id):
@@ -290,7 +284,7 @@ def test_params_are_write_once(client, exp_id):
     client.log_param(run_id, "lr", "0.1")  # same value again is fine
     with pytest.raises(MlflowException) as e:
         client.log_param(run_id, "lr", "0.2")
-    assert_error(e, "INVALID_PARAMETER_VALUE")
+    assert_mlflow_error(e, "INVALID_PARAMETER_VALUE")
     client.log_param(run_id, "empty", "")
     long_value = "x" * 6000
     client.log_param(run_id, "long", long_value)
@@ -364,7 +358,7 @@ def test_log_batch_rejects_changed_param(client, exp_id):
     client.log_batch(run_id, params=[Param("p", "1")])
     with pytest.raises(MlflowException) as e:
         client.log_batch(run_id, params=[Param("p", "2")])
-    assert_error(e, "INVALID_PARAMETER_VALUE")
+    assert_mlflow_error(e, "INVALID_PARAMETER_VALUE")
     assert client.get_run(run_id).data.params == {"p": "1"}
 
 
@@ -514,13 +508,13 @@ def test_search_runs_by_experiment_name(populated, client):
 def test_search_runs_invalid_filter(client, exp_id, bad_filter):
     with pytest.raises(MlflowException) as e:
         client.search_runs([exp_id], bad_filter)
-    assert_error(e, "INVALID_PARAMETER_VALUE")
+    assert_mlflow_error(e, "INVALID_PARAMETER_VALUE")
 
 
 def test_search_runs_invalid_order_by(client, exp_id):
     with pytest.raises(MlflowException) as e:
         client.search_runs([exp_id], "", order_by=["metrics.acc SIDEWAYS"])
-    assert_error(e, "INVALID_PARAMETER_VALUE")
+    assert_mlflow_error(e, "INVALID_PARAMETER_VALUE")
 
 
 def test_run_status_values(client, exp_id):

@@ -11,12 +11,10 @@ from mlflow.exceptions import MlflowException
 from sklearn.datasets import load_iris
 from sklearn.linear_model import LogisticRegression
 
+from helpers import assert_mlflow_error
+
 # Writing requirements lists by hand skips the client's slow requirement inference.
 PIP_REQUIREMENTS = ["scikit-learn", "numpy", "pandas"]
-
-
-def assert_error(exc_info, code):
-    assert exc_info.value.error_code == code, str(exc_info.value)
 
 
 def alias_missing_code(target):
@@ -130,7 +128,7 @@ def test_registered_model_create_get_update_delete(client, unique, logged):
 
     with pytest.raises(MlflowException) as e:
         client.create_registered_model(name)
-    assert_error(e, "RESOURCE_ALREADY_EXISTS")
+    assert_mlflow_error(e, "RESOURCE_ALREADY_EXISTS")
 
     updated = client.update_registered_model(name, description="second")
     assert updated.description == "second"
@@ -146,7 +144,7 @@ def test_registered_model_create_get_update_delete(client, unique, logged):
     client.delete_registered_model(name)
     with pytest.raises(MlflowException) as e:
         client.get_registered_model(name)
-    assert_error(e, "RESOURCE_DOES_NOT_EXIST")
+    assert_mlflow_error(e, "RESOURCE_DOES_NOT_EXIST")
     # The name is free again.
     assert client.create_registered_model(name).name == name
 
@@ -161,7 +159,7 @@ def test_rename_moves_versions_and_aliases(client, unique, logged):
 
     with pytest.raises(MlflowException) as e:
         client.get_registered_model(name)
-    assert_error(e, "RESOURCE_DOES_NOT_EXIST")
+    assert_mlflow_error(e, "RESOURCE_DOES_NOT_EXIST")
     got = client.get_registered_model(new_name)
     assert got.tags == {"k": "v"}
     assert got.aliases == {"prod": "2"}
@@ -233,10 +231,10 @@ def test_search_registered_models_filters_order_and_paging(client, unique, targe
 
     with pytest.raises(MlflowException) as e:
         client.search_registered_models(filter_string="name = 'x' OR name = 'y'")
-    assert_error(e, "INVALID_PARAMETER_VALUE")
+    assert_mlflow_error(e, "INVALID_PARAMETER_VALUE")
     with pytest.raises(MlflowException) as e:
         client.search_registered_models(order_by=["no_such_key"])
-    assert_error(e, "INVALID_PARAMETER_VALUE")
+    assert_mlflow_error(e, "INVALID_PARAMETER_VALUE")
 
 
 def test_delete_registered_model_cascades(client, unique, logged):
@@ -251,7 +249,7 @@ def test_delete_registered_model_cascades(client, unique, logged):
                  lambda: client.get_latest_versions(name)):
         with pytest.raises(MlflowException) as e:
             call()
-        assert_error(e, "RESOURCE_DOES_NOT_EXIST")
+        assert_mlflow_error(e, "RESOURCE_DOES_NOT_EXIST")
     assert client.search_model_versions(f"name = '{name}'") == []
 
     # Recreated under the same name, it starts from scratch.
@@ -303,10 +301,10 @@ def test_stages_latest_versions_and_archiving(client, unique, logged):
 
     with pytest.raises(MlflowException) as e:
         client.transition_model_version_stage(name, "1", "Shipped")
-    assert_error(e, "INVALID_PARAMETER_VALUE")
+    assert_mlflow_error(e, "INVALID_PARAMETER_VALUE")
     with pytest.raises(MlflowException) as e:
         client.transition_model_version_stage(name, "99", "Staging")
-    assert_error(e, "RESOURCE_DOES_NOT_EXIST")
+    assert_mlflow_error(e, "RESOURCE_DOES_NOT_EXIST")
     assert stages(client, name) == {"1": "None", "2": "Archived", "3": "Archived"}
 
 
@@ -370,19 +368,19 @@ def test_model_version_update_tags_and_delete(client, unique, logged, target):
     client.delete_model_version(name, "1")
     with pytest.raises(MlflowException) as e:
         client.get_model_version(name, "1")
-    assert_error(e, "RESOURCE_DOES_NOT_EXIST")
+    assert_mlflow_error(e, "RESOURCE_DOES_NOT_EXIST")
     # Its alias went with it; the number is never reused.
     assert client.get_registered_model(name).aliases == {}
     with pytest.raises(MlflowException) as e:
         client.get_model_version_by_alias(name, "al")
-    assert_error(e, alias_missing_code(target))
+    assert_mlflow_error(e, alias_missing_code(target))
     assert client.create_model_version(name, f"models:/{model_id}", run_id=run_id,
                                        model_id=model_id).version == "3"
     assert sorted(v.version for v in client.search_model_versions(f"name = '{name}'")) == [
         "2", "3"]
     with pytest.raises(MlflowException) as e:
         client.delete_model_version(name, "1")
-    assert_error(e, "RESOURCE_DOES_NOT_EXIST")
+    assert_mlflow_error(e, "RESOURCE_DOES_NOT_EXIST")
 
 
 def test_search_model_versions(client, unique, logged):
@@ -428,7 +426,7 @@ def test_search_model_versions(client, unique, logged):
 
     with pytest.raises(MlflowException) as e:
         client.search_model_versions("name = 'x' OR name = 'y'")
-    assert_error(e, "INVALID_PARAMETER_VALUE")
+    assert_mlflow_error(e, "INVALID_PARAMETER_VALUE")
 
 
 # -- aliases -----------------------------------------------------------------------------------
@@ -454,13 +452,13 @@ def test_aliases_set_move_get_delete(client, unique, logged, target):
     assert client.get_registered_model(name).aliases == {"champion": "3", "Shadow_1-x": "2"}
     with pytest.raises(MlflowException) as e:
         client.get_model_version_by_alias(name, "challenger")
-    assert_error(e, alias_missing_code(target))
+    assert_mlflow_error(e, alias_missing_code(target))
 
     for bad in ("v1", "V12", "latest", "Latest", "has space", "a/b", "x" * 256):
         with pytest.raises(MlflowException) as e:
             client.set_registered_model_alias(name, bad, "1")
-        assert_error(e, "INVALID_PARAMETER_VALUE")
+        assert_mlflow_error(e, "INVALID_PARAMETER_VALUE")
     with pytest.raises(MlflowException) as e:
         client.set_registered_model_alias(name, "ghost", "9")
-    assert_error(e, "RESOURCE_DOES_NOT_EXIST")
+    assert_mlflow_error(e, "RESOURCE_DOES_NOT_EXIST")
     assert client.get_registered_model(name).aliases == {"champion": "3", "Shadow_1-x": "2"}

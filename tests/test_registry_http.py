@@ -9,30 +9,16 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-import requests
 
-from helpers import API, RawConnection, now_ms
+from helpers import API, RawConnection, assert_error, now_ms
 
 RM = "/registered-models"
 MV = "/model-versions"
 
 
-@pytest.fixture(scope="module")
-def http(base_url):
-    with requests.Session() as s:
-        yield s
-
-
 def call(http, base_url, method, path, body=None, params=None, headers=None):
     return http.request(method, base_url + API + path, json=body, params=params,
                         headers=headers, timeout=60)
-
-
-def assert_error(resp, status, code):
-    assert resp.status_code == status, f"{resp.status_code} {resp.text[:500]}"
-    body = resp.json()
-    assert body["error_code"] == code, body
-    assert isinstance(body.get("message"), str) and body["message"]
 
 
 def ok(resp):

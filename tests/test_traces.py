@@ -9,8 +9,9 @@ import uuid
 
 import mlflow
 import pytest
-import requests
 from mlflow.entities import SpanType
+
+from helpers import assert_error
 
 V3 = "/api/3.0/mlflow/traces"
 V2 = "/api/2.0/mlflow/traces"
@@ -189,12 +190,6 @@ def test_async_export_keeps_every_trace(base_url, unique, monkeypatch):
 # id with slashes); Cairn validates, so these tests are Cairn's own.
 
 
-@pytest.fixture(scope="module")
-def http():
-    with requests.Session() as s:
-        yield s
-
-
 @pytest.fixture
 def exp_id(http, base_url):
     r = http.post(f"{base_url}/api/2.0/mlflow/experiments/create",
@@ -220,11 +215,6 @@ def trace_info(exp_id, trace_id=None, **fields):
 
 def start(http, base_url, info, **kw):
     return http.post(base_url + V3, json={"trace": {"trace_info": info}}, **kw)
-
-
-def assert_error(resp, status, code):
-    assert resp.status_code == status, f"{resp.status_code} {resp.text[:500]}"
-    assert resp.json()["error_code"] == code, resp.text
 
 
 @pytest.mark.cairn_only

@@ -16,18 +16,12 @@ import pytest
 import requests
 from sklearn.linear_model import LinearRegression
 
-from helpers import API, ARTIFACTS, now_ms
+from helpers import API, ARTIFACTS, assert_error, now_ms
+from server_process import cairn_binary
 
 pytestmark = pytest.mark.cairn_only
 
 V1 = "/api/v1"
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def http(base_url):
-    with requests.Session() as s:
-        yield s
 
 
 def mlflow_call(http, base_url, method, path, body=None, params=None):
@@ -39,14 +33,6 @@ def mlflow_call(http, base_url, method, path, body=None, params=None):
 def v1(http, base_url, method, path, body=None, params=None, headers=None):
     return http.request(method, base_url + V1 + path, json=body, params=params,
                         headers=headers, timeout=60)
-
-
-def assert_error(resp, status, code):
-    assert resp.status_code == status, f"{resp.status_code} {resp.text[:500]}"
-    body = resp.json()
-    assert set(body) >= {"error_code", "message"}, body
-    assert body["error_code"] == code, body
-    assert isinstance(body["message"], str) and body["message"]
 
 
 def relative(uri: str) -> str:
@@ -611,11 +597,6 @@ def test_openapi_document(http, base_url):
 
 
 # -- the CLI -----------------------------------------------------------------------------------
-
-
-def cairn_binary() -> Path:
-    path = Path(os.environ.get("CAIRN_BIN", "build/release/cairn"))
-    return path if path.is_absolute() else REPO_ROOT / path
 
 
 def cli(*args, server=None, env=None, timeout=60):

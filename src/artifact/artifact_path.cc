@@ -1,11 +1,11 @@
 #include <cctype>
-#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "artifact/artifact_store.h"
 #include "base/uri.h"
+#include "base/utf8.h"
 
 namespace cairn::artifact {
 namespace {
@@ -21,42 +21,6 @@ Status BadPath(std::string_view raw, std::string_view why) {
 bool IsDriveLetter(std::string_view segment) {
   return segment.size() >= 2 && std::isalpha(static_cast<unsigned char>(segment[0])) &&
          segment[1] == ':';
-}
-
-// Structurally valid UTF-8 without overlong forms or surrogates: names are echoed in JSON and
-// headers, and every MLflow client holds paths as Unicode strings.
-bool IsValidUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t len;
-    uint32_t cp;
-    if (c < 0x80) {
-      ++i;
-      continue;
-    } else if ((c >> 5) == 0x6) {
-      len = 2;
-      cp = c & 0x1f;
-    } else if ((c >> 4) == 0xe) {
-      len = 3;
-      cp = c & 0x0f;
-    } else if ((c >> 3) == 0x1e) {
-      len = 4;
-      cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + len > s.size()) return false;
-    for (size_t k = 1; k < len; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xc0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3f);
-    }
-    static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
-    i += len;
-  }
-  return true;
 }
 
 // A segment that would turn into a separator, a dot-segment, a NUL or a drive letter if some
@@ -80,6 +44,8 @@ StatusOr<std::string> NormalizeArtifactPath(std::string_view raw) {
     if (u < 0x20 || u == 0x7f) return BadPath(raw, "control character");
     if (c == '\\') return BadPath(raw, "backslash");
   }
+  // No overlong forms or surrogates: names are echoed in JSON and headers, and every MLflow
+  // client holds paths as Unicode strings.
   if (!IsValidUtf8(raw)) return BadPath(raw, "not valid UTF-8");
   if (!raw.empty() && raw.front() == '/') return BadPath(raw, "absolute path");
 

@@ -81,6 +81,35 @@ TEST(UriTest, PercentDecodeRejectsTruncatedEscape) {
   EXPECT_FALSE(PercentDecode("%").ok());
 }
 
+TEST(UriTest, PercentDecodeRefusesEveryMalformedEscape) {
+  for (const char* bad : {"%", "%%", "%2", "a%", "a%2", "%%41", "%4%41", "%g0", "%0g", "% 1", "%-1",
+                          "%+1", "%\\x", "ok%2Fthen%", "%C3%A"}) {
+    auto decoded = PercentDecode(bad);
+    EXPECT_EQ(decoded.status().code(), StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(PercentDecode(bad, PlusSign::kSpace).status().code(), StatusCode::kInvalidArgument)
+        << bad;
+  }
+}
+
+TEST(UriTest, PercentDecodeGivesOctetsAsTheyAre) {
+  EXPECT_EQ(*PercentDecode(""), "");
+  EXPECT_EQ(*PercentDecode("no escapes"), "no escapes");
+  EXPECT_EQ(*PercentDecode("%41%42c"), "ABc");
+  EXPECT_EQ(*PercentDecode("%2f%2F%5c"), "//\\");
+  EXPECT_EQ(*PercentDecode("%2e%2E"), "..");
+  EXPECT_EQ(*PercentDecode("%252e"), "%2e") << "decoded exactly once";
+  // NUL and bytes that are not UTF-8 come out as octets; callers decide what they accept.
+  EXPECT_EQ(*PercentDecode("a%00b"), std::string("a\0b", 3));
+  EXPECT_EQ(*PercentDecode("%C0%AF"), "\xC0\xAF");
+  EXPECT_EQ(*PercentDecode("%ED%A0%80"), "\xED\xA0\x80");
+  EXPECT_EQ(*PercentDecode("%FF"), "\xFF");
+}
+
+TEST(UriTest, PercentDecodeReadsPlusAsSpaceOnlyForForms) {
+  EXPECT_EQ(*PercentDecode("a+b%2B"), "a+b+");
+  EXPECT_EQ(*PercentDecode("a+b%2B", PlusSign::kSpace), "a b+");
+}
+
 TEST(IdGeneratorTest, Hex32IsUuid4Shaped) {
   IdGenerator gen(42);
   std::string id = gen.Hex32();

@@ -1,6 +1,7 @@
 #include "base/uri.h"
 
 #include <cctype>
+#include <string>
 
 namespace cairn {
 namespace {
@@ -65,17 +66,23 @@ std::string Uri::ToString() const {
   return out;
 }
 
-StatusOr<std::string> PercentDecode(std::string_view in) {
+StatusOr<std::string> PercentDecode(std::string_view in, PlusSign plus) {
   std::string out;
   out.reserve(in.size());
   for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] == '+' && plus == PlusSign::kSpace) {
+      out += ' ';
+      continue;
+    }
     if (in[i] != '%') {
       out += in[i];
       continue;
     }
     int hi = i + 1 < in.size() ? HexValue(in[i + 1]) : -1;
     int lo = i + 2 < in.size() ? HexValue(in[i + 2]) : -1;
-    if (hi < 0 || lo < 0) return InvalidArgument("malformed percent-encoding");
+    if (hi < 0 || lo < 0) {
+      return InvalidArgument("malformed percent-encoding at offset " + std::to_string(i));
+    }
     out += static_cast<char>(hi * 16 + lo);
     i += 2;
   }

@@ -22,8 +22,15 @@ struct Uri {
   std::string ToString() const;
 };
 
-// Percent-decodes `in`. Fails on malformed escapes. '+' is kept as is.
-StatusOr<std::string> PercentDecode(std::string_view in);
+// How PercentDecode reads '+': kept (paths, URIs) or a space (application/x-www-form-urlencoded).
+enum class PlusSign { kKeep, kSpace };
+
+// Percent-decodes `in`: each "%XY" (two hex digits, either case) becomes the octet 0xXY. The one
+// percent-decoder of the code base. INVALID_ARGUMENT on a '%' not followed by two hex digits
+// (a truncated or non-hex escape); nothing is guessed or passed through. The result is octets,
+// not checked as UTF-8 (see base/utf8.h), and "%00" decodes to a NUL byte: callers that hand
+// the result to C strings, file systems or structural checks must refuse or look for it.
+StatusOr<std::string> PercentDecode(std::string_view in, PlusSign plus = PlusSign::kKeep);
 // Percent-encodes everything but unreserved characters and, if keep_slash, '/'.
 std::string PercentEncode(std::string_view in, bool keep_slash = true);
 

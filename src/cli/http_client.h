@@ -10,17 +10,20 @@
 
 namespace cairn::cli {
 
-// Where the server listens, from a URL such as "http://127.0.0.1:5000" or
-// "http://host/prefix". A URL without a scheme is read as http.
+// Where the server listens, from a URL such as "http://127.0.0.1:5000",
+// "https://cairn.internal/prefix" or "localhost:5000" (no scheme reads as http).
 struct ServerAddress {
-  std::string host;  // name or address; IPv6 without brackets
+  std::string scheme = "http";  // "http" or "https"
+  std::string host;             // name or address; IPv6 without brackets
   uint16_t port = 80;
   std::string base_path;  // "" or "/prefix" without a trailing slash
+
+  // The absolute URL of `target` (path and query starting with '/') on this server.
+  std::string UrlOf(std::string_view target) const;
 };
 
-// INVALID_ARGUMENT for anything but plain http URLs with a host and an optional port and path
-// (https is not supported; put a TLS-terminating proxy's plain side in front, or use
-// port forwarding).
+// INVALID_ARGUMENT for anything but http:// or https:// URLs with a host and an optional port
+// and path (no query, fragment or credentials).
 StatusOr<ServerAddress> ParseServerAddress(std::string_view url);
 
 struct HttpCall {
@@ -34,9 +37,9 @@ struct HttpReply {
   std::string body;
 };
 
-// Sends one request on a fresh connection and reads the whole answer. Any HTTP status is a
-// reply; UNAVAILABLE when the server cannot be reached or the exchange fails or exceeds
-// `timeout`. Blocking; thread-compatible.
+// Sends one request with http::Client and reads the whole answer. Any HTTP status is a reply;
+// UNAVAILABLE when the server cannot be reached or the exchange fails or exceeds `timeout`.
+// Blocking; thread-safe.
 StatusOr<HttpReply> SendHttp(const ServerAddress& server, const HttpCall& call,
                              std::chrono::milliseconds timeout);
 

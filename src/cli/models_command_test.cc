@@ -136,7 +136,7 @@ TEST(ModelsCommandTest, ServerFromFlagThenEnvironmentThenDefault) {
       MustParse({"models", "versions", "iris", "--server", "http://flag:3", "--json"});
   EXPECT_EQ(after.server, "http://flag:3");
   EXPECT_TRUE(after.json);
-  ExpectUsageError({"models", "--server", "https://secure:443", "versions", "iris"}, "http://");
+  ExpectUsageError({"models", "--server", "ftp://files:21", "versions", "iris"}, "https://");
   ExpectUsageError({"models", "--server", "http://host:99999", "versions", "iris"}, "port");
 }
 
@@ -171,8 +171,15 @@ TEST(ModelsCommandTest, ServerAddresses) {
   ASSERT_TRUE(v6.ok());
   EXPECT_EQ(v6->host, "::1");
   EXPECT_EQ(v6->port, 5000);
-  for (const char* bad : {"https://h", "ftp://h", "http://", "http://:80", "http://h:0",
-                          "http://h:x", "http://h:", "http://u:p@h", "http://[::1", "http://h?x"}) {
+  auto tls = ParseServerAddress("https://cairn.internal:8443/ml");
+  ASSERT_TRUE(tls.ok());
+  EXPECT_EQ(tls->scheme, "https");
+  EXPECT_EQ(tls->port, 8443);
+  EXPECT_EQ(tls->UrlOf("/api/v1/models"), "https://cairn.internal:8443/ml/api/v1/models");
+  EXPECT_EQ(ParseServerAddress("https://h")->port, 443);
+  EXPECT_EQ(plain->UrlOf("/x?y=1"), "http://127.0.0.1:5000/x?y=1");
+  for (const char* bad : {"ftp://h", "http://", "http://:80", "http://h:0", "http://h:x",
+                          "http://h:", "http://u:p@h", "http://[::1", "http://h?x"}) {
     EXPECT_FALSE(ParseServerAddress(bad).ok()) << bad;
   }
 }

@@ -1,8 +1,9 @@
 #include "http/error_response.h"
 
 #include <boost/json.hpp>
-#include <cstdint>
 #include <string>
+
+#include "base/utf8.h"
 
 namespace cairn::http {
 
@@ -70,42 +71,6 @@ std::string_view WireCodeFor(StatusCode code) {
 
 namespace {
 
-// Replaces invalid UTF-8 (e.g. a decoded "%FF" in a path echoed back) with U+FFFD so the body
-// stays parseable by strict JSON decoders.
-std::string ValidUtf8(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  size_t i = 0;
-  while (i < in.size()) {
-    auto c = static_cast<unsigned char>(in[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xE  ? 3
-                 : (c >> 3) == 0x1E ? 4
-                                    : 0;
-    bool ok = len > 0 && i + len <= in.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      ok = (static_cast<unsigned char>(in[i + k]) & 0xC0) == 0x80;
-    }
-    if (ok && len > 1) {
-      // Reject overlong forms, surrogates and code points past U+10FFFF.
-      uint32_t cp = c & (0x7F >> len);
-      for (size_t k = 1; k < len; ++k)
-        cp = (cp << 6) | (static_cast<unsigned char>(in[i + k]) & 0x3F);
-      static constexpr uint32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
-      ok = cp >= kMin[len] && cp <= 0x10FFFF && (cp < 0xD800 || cp > 0xDFFF);
-    }
-    if (ok) {
-      out.append(in.substr(i, len));
-      i += len;
-    } else {
-      out += "\xEF\xBF\xBD";
-      ++i;
-    }
-  }
-  return out;
-}
-
 bool IsAscii(std::string_view s) {
   for (char c : s) {
     if (static_cast<unsigned char>(c) >= 0x80) return false;
@@ -121,7 +86,7 @@ std::string ErrorBody(std::string_view error_code, std::string_view message) {
   if (IsAscii(message)) {
     obj["message"] = message;
   } else {
-    obj["message"] = ValidUtf8(message);
+    obj["message"] = ToValidUtf8(message);
   }
   return boost::json::serialize(obj);
 }
@@ -141,7 +106,7 @@ Response ErrorResponse(const Status& status, ErrorFormat format) {
   Response response = ErrorResponse(status);
   std::string message =
       status.ok() ? std::string("ok status reported as an error") : status.message();
-  if (!IsAscii(message)) message = ValidUtf8(message);
+  if (!IsAscii(message)) message = ToValidUtf8(message);
   boost::json::object obj;
   obj["error"] = message;
   response.body = boost::json::serialize(obj);

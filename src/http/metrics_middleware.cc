@@ -18,7 +18,7 @@ void MetricsMiddleware::OnResponse(const Request& request, Response& response, i
   const KeyView key{request.method, response.status, route};
   Series series;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     auto it = cache_.find(key);
     if (it == cache_.end()) {
       const std::string method(MethodName(request.method));
@@ -37,7 +37,7 @@ void MetricsMiddleware::OnResponse(const Request& request, Response& response, i
   series.duration->Observe(static_cast<double>(elapsed_ns) / 1e9);
 }
 
-void AddMetricsRoute(Router& router, const MetricsRegistry& registry) {
+void AddMetricsRoute(Router& router, const metrics::MetricsRegistry& registry) {
   router.Add(
       Method::kGet, "/metrics",
       [&registry](Request& /*request*/) {

@@ -1,14 +1,15 @@
 #pragma once
 
-#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 
-#include "http/metrics_registry.h"
+#include "base/mutex.h"
+#include "base/thread_annotations.h"
 #include "http/middleware.h"
 #include "http/router.h"
+#include "metrics/metrics_registry.h"
 
 namespace cairn::http {
 
@@ -19,7 +20,7 @@ namespace cairn::http {
 // Thread-safe: a small mutex-guarded cache maps (method, route, status) to its series.
 class MetricsMiddleware final : public Middleware {
  public:
-  explicit MetricsMiddleware(MetricsRegistry& registry) : registry_(registry) {}
+  explicit MetricsMiddleware(metrics::MetricsRegistry& registry) : registry_(registry) {}
 
   std::optional<Response> OnRequest(Request& request) override;
   void OnResponse(const Request& request, Response& response, int64_t elapsed_ns) override;
@@ -52,16 +53,16 @@ class MetricsMiddleware final : public Middleware {
     }
   };
   struct Series {
-    Counter* requests;
-    Histogram* duration;
+    metrics::Counter* requests;
+    metrics::Histogram* duration;
   };
 
-  MetricsRegistry& registry_;
-  std::mutex mu_;
-  std::unordered_map<Key, Series, KeyHash, KeyEqual> cache_;  // guarded by mu_
+  metrics::MetricsRegistry& registry_;
+  Mutex mu_;
+  std::unordered_map<Key, Series, KeyHash, KeyEqual> cache_ GUARDED_BY(mu_);
 };
 
 // Serves `registry` at GET /metrics in the Prometheus text format.
-void AddMetricsRoute(Router& router, const MetricsRegistry& registry);
+void AddMetricsRoute(Router& router, const metrics::MetricsRegistry& registry);
 
 }  // namespace cairn::http

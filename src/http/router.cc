@@ -16,38 +16,28 @@ namespace {
   std::abort();
 }
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
 // Decodes every escape except %2F and %25, which would change the segment structure (or make
-// a later decode ambiguous); those stay encoded, upper-cased. Malformed escapes are kept as is.
-std::string NormalizeForMatch(std::string_view path) {
+// a later decode ambiguous); those stay encoded, upper-cased. Fails on a malformed escape.
+StatusOr<std::string> NormalizeForMatch(std::string_view path) {
   std::string out;
   out.reserve(path.size());
-  for (size_t i = 0; i < path.size(); ++i) {
-    int hi = path[i] == '%' && i + 1 < path.size() ? HexValue(path[i + 1]) : -1;
-    int lo = hi >= 0 && i + 2 < path.size() ? HexValue(path[i + 2]) : -1;
-    if (lo < 0) {
-      out.push_back(path[i]);
-      continue;
-    }
-    char c = static_cast<char>(hi * 16 + lo);
-    if (c == '/') {
-      out += "%2F";
-    } else if (c == '%') {
-      out += "%25";
-    } else {
-      out.push_back(c);
-    }
+  size_t plain_start = 0;
+  for (size_t i = path.find('%'); i != std::string_view::npos; i = path.find('%', i + 1)) {
+    std::string_view escape = path.substr(i, 3);
+    const bool slash = escape == "%2F" || escape == "%2f";
+    if (!slash && escape != "%25") continue;
+    ASSIGN_OR_RETURN(std::string decoded, PercentDecode(path.substr(plain_start, i - plain_start)));
+    out += decoded;
+    out += slash ? "%2F" : "%25";
+    plain_start = i + 3;
     i += 2;
   }
+  ASSIGN_OR_RETURN(std::string rest, PercentDecode(path.substr(plain_start)));
+  out += rest;
   return out;
 }
 
+// Captures come from a path NormalizeForMatch accepted, so they decode.
 std::string DecodeCapture(std::string_view text) {
   if (text.find('%') == std::string_view::npos) return std::string(text);
   auto decoded = PercentDecode(text);
@@ -159,7 +149,9 @@ Router::Match Router::Find(Method method, std::string_view path) const {
   std::string normalized;
   std::string_view match_path = path;
   if (path.find('%') != std::string_view::npos) {
-    normalized = NormalizeForMatch(path);
+    StatusOr<std::string> decoded = NormalizeForMatch(path);
+    if (!decoded.ok()) return match;  // a malformed escape matches no route
+    normalized = std::move(decoded).value();
     match_path = normalized;
   }
 
@@ -242,7 +234,10 @@ Response CallRouteForTest(const Router& router, Request request) {
   const size_t question = target.find('?');
   const std::string raw_path = target.substr(0, question);
   auto decoded = PercentDecode(raw_path);
-  request.path = decoded.ok() ? std::move(decoded).value() : raw_path;
+  if (!decoded.ok()) {
+    return ErrorResponse(InvalidArgument("malformed percent-encoding in request path"));
+  }
+  request.path = std::move(decoded).value();
   if (question != std::string::npos) {
     auto query = ParseQueryString(std::string_view(target).substr(question + 1));
     if (!query.ok()) return ErrorResponse(query.status());

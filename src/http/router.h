@@ -56,7 +56,8 @@ struct Route {
 // raw request path). Segments are split on the literal '/' only, so an encoded "%2F" stays
 // inside its segment; each segment is compared with its escapes decoded, and every capture is
 // percent-decoded ("{name}" = "a%2Fb" gives "a/b"). A "{name}" capture matches one non-empty
-// segment; a final "{name...}" matches the rest, with or without the slash before it.
+// segment; a final "{name...}" matches the rest, with or without the slash before it. A path
+// with a malformed escape matches nothing (the server answers 400 before routing).
 // Exact routes (right method) win over patterned ones; among patterned ones, registration
 // order. A path that matches only under other methods gives method_not_allowed.
 // Registering the same (method, pattern) twice, or a malformed pattern, aborts: it is a

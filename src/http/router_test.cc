@@ -67,6 +67,22 @@ TEST(RouterTest, EncodedSlashStaysInsideItsSegmentAndCapturesAreDecoded) {
   EXPECT_EQ(literal_percent.params.at("name"), "a%2Fb");
 }
 
+TEST(RouterTest, MalformedEscapeMatchesNoRoute) {
+  Router router;
+  router.Add(Method::kGet, "/models/{name}", Named("model"));
+  router.Add(Method::kGet, "/files/{path...}", Named("files"));
+  for (const char* path : {"/models/a%zz", "/models/a%2", "/models/%", "/files/x/%2F%",
+                           "/files/%%2F", "/models/%2%2F"}) {
+    auto match = router.Find(Method::kGet, path);
+    EXPECT_EQ(match.route, nullptr) << path;
+    EXPECT_FALSE(match.method_not_allowed) << path;
+  }
+  // A NUL is well-formed here; refusing it is the server's (and the handler's) business.
+  auto nul = router.Find(Method::kGet, "/models/a%00b");
+  ASSERT_NE(nul.route, nullptr);
+  EXPECT_EQ(nul.params.at("name"), std::string("a\0b", 3));
+}
+
 TEST(RouterTest, EncodedCharactersInLiteralSegmentsStillMatch) {
   Router router;
   router.Add(Method::kGet, "/api/2.0/mlflow/experiments/get-by-name", Named("by-name"));

@@ -1183,7 +1183,7 @@ TEST_F(ServerTest, TenantHeaderIsValidated) {
 
 TEST_F(ServerTest, MetricsCountRequestsByRoutePattern) {
   ManualClock clock(1000);
-  MetricsRegistry registry(clock);
+  metrics::MetricsRegistry registry(clock);
   MetricsMiddleware metrics(registry);
   AddMetricsRoute(router_, registry);
   middlewares_ = {&metrics};

@@ -20,11 +20,11 @@
 #include "base/uri.h"
 #include "http/access_log_middleware.h"
 #include "http/metrics_middleware.h"
-#include "http/metrics_registry.h"
 #include "http/request_id_middleware.h"
 #include "http/server.h"
 #include "http/tenant_middleware.h"
 #include "metadata/metadata_store_factory.h"
+#include "metrics/metrics_registry.h"
 #include "registry/registry_service.h"
 #include "server/backends.h"
 #include "tracking/trace_service.h"
@@ -44,7 +44,7 @@ struct CairnServer::State {
   std::unique_ptr<api::mlflow::RegistryHandlers> registry_handlers;
   std::unique_ptr<api::mlflow::TraceHandlers> trace_handlers;
   std::unique_ptr<api::v1::ModelHandlers> model_handlers;
-  http::MetricsRegistry metrics;
+  metrics::MetricsRegistry metrics;
   http::Router router;
   std::unique_ptr<http::RequestIdMiddleware> request_id;
   std::unique_ptr<http::TenantMiddleware> tenant;

@@ -72,8 +72,12 @@ StatusOr<std::string> SqlitePathFromUri(const Uri& uri) {
   if (!uri.authority.empty()) {
     // sqlite://dir/file.db: a relative path whose first segment was parsed as the authority.
     ASSIGN_OR_RETURN(std::string authority, PercentDecode(uri.authority));
-    return authority + path;
+    path = authority + path;
+    if (path.find('\0') != std::string::npos) return InvalidArgument("sqlite URI: NUL in path");
+    return path;
   }
+  // A decoded NUL would silently cut the file name short in SQLite's C API.
+  if (path.find('\0') != std::string::npos) return InvalidArgument("sqlite URI: NUL in path");
   // sqlite:///x.db parses to path "/x.db" (relative x.db) and sqlite:////abs/x.db to
   // "//abs/x.db" (absolute /abs/x.db): drop the slash that separates authority from path.
   if (!path.empty() && path.front() == '/') path.erase(0, 1);

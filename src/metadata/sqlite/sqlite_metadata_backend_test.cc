@@ -29,6 +29,11 @@ TEST(SqliteMetadataBackendTest, SqliteUrisFollowTheMlflowSlashConvention) {
   EXPECT_EQ(PathOf("sqlite://"), ":memory:");
   EXPECT_EQ(PathOf("sqlite:///:memory:"), ":memory:");
   EXPECT_EQ(PathOf("sqlite://cairn-data/meta.db"), "cairn-data/meta.db");
+  for (const char* nul : {"sqlite:///meta%00.db", "sqlite://dir%00/meta.db"}) {
+    auto parsed = Uri::Parse(nul);
+    ASSERT_TRUE(parsed.ok()) << nul;
+    EXPECT_EQ(SqlitePathFromUri(*parsed).status().code(), StatusCode::kInvalidArgument) << nul;
+  }
   auto other = Uri::Parse("postgresql://h/db");
   ASSERT_TRUE(other.ok());
   EXPECT_EQ(SqlitePathFromUri(*other).status().code(), StatusCode::kInvalidArgument);

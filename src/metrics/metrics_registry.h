@@ -15,7 +15,7 @@
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
 
-namespace cairn::http {
+namespace cairn::metrics {
 
 // Label name/value pairs identifying one series of a metric family. Order does not matter.
 using MetricLabels = std::vector<std::pair<std::string, std::string>>;
@@ -109,4 +109,4 @@ class MetricsRegistry {
   std::map<std::string, Family, std::less<>> families_ GUARDED_BY(mu_);
 };
 
-}  // namespace cairn::http
+}  // namespace cairn::metrics

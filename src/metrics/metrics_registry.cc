@@ -1,4 +1,4 @@
-#include "http/metrics_registry.h"
+#include "metrics/metrics_registry.h"
 
 #include <fmt/format.h>
 
@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 
-namespace cairn::http {
+namespace cairn::metrics {
 namespace {
 
 constexpr std::array<double, 16> kLatencyBuckets = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
@@ -231,4 +231,4 @@ std::string MetricsRegistry::RenderPrometheus() const {
   return out;
 }
 
-}  // namespace cairn::http
+}  // namespace cairn::metrics
