@@ -1,7 +1,10 @@
 #include "http/router.h"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <future>
+#include <memory>
 
 #include "base/uri.h"
 #include "http/error_response.h"
@@ -229,6 +232,26 @@ std::vector<std::pair<Method, std::string>> Router::Routes() const {
   return out;
 }
 
+namespace {
+
+// The Completion behind CallRouteForTest's Responders: the first answer fulfils the promise.
+class TestCompletion final : public Responder::Completion {
+ public:
+  std::future<Response> Answer() { return promise_.get_future(); }
+  void Complete(Response response) override {
+    if (!answered_.exchange(true)) promise_.set_value(std::move(response));
+  }
+  ~TestCompletion() override {
+    if (!answered_.exchange(true)) promise_.set_value(ErrorResponse(Internal("no answer")));
+  }
+
+ private:
+  std::promise<Response> promise_;
+  std::atomic<bool> answered_{false};
+};
+
+}  // namespace
+
 Response CallRouteForTest(const Router& router, Request request) {
   const std::string target = request.target;
   const size_t question = target.find('?');
@@ -244,13 +267,17 @@ Response CallRouteForTest(const Router& router, Request request) {
     request.query = std::move(query).value();
   }
   Router::Match match = router.Find(request.method, raw_path);
-  if (match.route == nullptr || !match.route->handler) {
+  if (match.route == nullptr || (!match.route->handler && !match.route->async_handler)) {
     return match.method_not_allowed ? MethodNotAllowed(MethodName(request.method), target)
                                     : EndpointNotFound(MethodName(request.method), target);
   }
   request.path_params = std::move(match.params);
   request.route_pattern = match.route->pattern;
-  return match.route->handler(request);
+  if (match.route->handler) return match.route->handler(request);
+  auto completion = std::make_shared<TestCompletion>();
+  std::future<Response> answer = completion->Answer();
+  match.route->async_handler(request, Responder(std::move(completion)));
+  return answer.get();
 }
 
 }  // namespace cairn::http

@@ -95,10 +95,11 @@ class Router {
   std::vector<const Route*> patterned_;
 };
 
-// Test support: runs `request` as the server hands it to a buffered Handler, on the calling
-// thread and without middlewares. Fills request.path and request.query from request.target,
-// routes it (404 and 405 answered as the server does, 400 for a malformed query) and sets the
-// path parameters.
+// Test support: runs `request` as the server hands it to a buffered Handler or AsyncHandler, on
+// the calling thread and without middlewares. Fills request.path and request.query from
+// request.target, routes it (404 and 405 answered as the server does, 400 for a malformed query)
+// and sets the path parameters. For an asynchronous route it waits for the Responder's answer
+// (a 500 when the last Responder goes away unanswered, as in the server).
 Response CallRouteForTest(const Router& router, Request request);
 
 }  // namespace cairn::http

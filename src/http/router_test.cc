@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 namespace cairn::http {
 namespace {
 
@@ -187,6 +189,27 @@ TEST(RouterDeathTest, MalformedPatternsAbort) {
   EXPECT_DEATH({ Router().Add(Method::kGet, "/a/{rest...}/b", Named("x")); }, "malformed");
   EXPECT_DEATH({ Router().Add(Method::kGet, "/a/x{y}", Named("x")); }, "malformed");
   EXPECT_DEATH({ Router().Add(Method::kGet, "/a/{}", Named("x")); }, "malformed");
+}
+
+TEST(CallRouteForTest, WaitsForAnAsyncRouteAndAnswers500WhenItDropsTheResponder) {
+  Router router;
+  router.AddAsync(Method::kPost, "/later", [](Request& req, Responder responder) {
+    std::thread([responder, body = req.body] {
+      responder.Send(Response::Json(200, "{\"echo\":\"" + body + "\"}"));
+    }).detach();
+  });
+  router.AddAsync(Method::kPost, "/never", [](Request&, Responder) {});
+  Request later;
+  later.method = Method::kPost;
+  later.target = "/later";
+  later.body = "x";
+  Response answered = CallRouteForTest(router, later);
+  EXPECT_EQ(answered.status, 200);
+  EXPECT_EQ(answered.body, R"({"echo":"x"})");
+  Request never;
+  never.method = Method::kPost;
+  never.target = "/never";
+  EXPECT_EQ(CallRouteForTest(router, never).status, 500);
 }
 
 }  // namespace

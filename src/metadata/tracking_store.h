@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -10,6 +11,14 @@
 #include "metadata/types.h"
 
 namespace cairn::metadata {
+
+// One LogBatch call's content, owned, for the asynchronous form.
+struct RunBatch {
+  std::string run_id;
+  std::vector<Metric> metrics;
+  std::vector<Param> params;
+  std::vector<Tag> tags;
+};
 
 // Experiments, runs (metrics, params, tags, inputs, outputs) and MLflow 3 logged models. The
 // contract every metadata domain store shares is in metadata_stores.h: tenant-scoped, atomic,
@@ -80,6 +89,12 @@ class TrackingStore {
   virtual Status LogBatch(std::string_view tenant, std::string_view run_id,
                           const std::vector<Metric>& metrics, const std::vector<Param>& params,
                           const std::vector<Tag>& tags) = 0;
+  // LogBatch without waiting, for callers that must not block (an I/O thread): returns at once
+  // and later calls `done`, on a thread of the store's own, with what LogBatch would have
+  // returned, once the batch is durable or has failed. `done` must be quick and must not call
+  // back into the store. Every backend implements it without blocking the caller.
+  virtual void LogBatchAsync(std::string tenant, RunBatch batch,
+                             std::function<void(Status)> done) = 0;
   // NOT_FOUND if the tag is absent. The run must be active.
   virtual Status DeleteRunTag(std::string_view tenant, std::string_view run_id,
                               std::string_view key) = 0;
@@ -195,6 +210,9 @@ class TrackingStoreWrapper : public TrackingStore {
   Status LogBatch(std::string_view t, std::string_view id, const std::vector<Metric>& metrics,
                   const std::vector<Param>& params, const std::vector<Tag>& tags) override {
     return target_.LogBatch(t, id, metrics, params, tags);
+  }
+  void LogBatchAsync(std::string t, RunBatch batch, std::function<void(Status)> done) override {
+    target_.LogBatchAsync(std::move(t), std::move(batch), std::move(done));
   }
   Status DeleteRunTag(std::string_view t, std::string_view id, std::string_view key) override {
     return target_.DeleteRunTag(t, id, key);

@@ -11,6 +11,7 @@
 #include <cmath>
 #include <filesystem>
 #include <functional>
+#include <future>
 #include <limits>
 #include <optional>
 #include <thread>
@@ -456,6 +457,58 @@ TEST_P(TrackingStoreConformanceTest, FailedBatchStoresNothing) {
   EXPECT_FALSE(FindTag(run.tags, "tag").has_value());
   EXPECT_EQ(run.info.run_name, "original");
   EXPECT_TRUE(History(id, "loss").empty());
+}
+
+// LogBatchAsync, waited for.
+Status LogBatchAndWait(TrackingStore& store, std::string_view tenant, RunBatch batch) {
+  std::promise<Status> answer;
+  std::future<Status> future = answer.get_future();
+  store.LogBatchAsync(std::string(tenant), std::move(batch),
+                      [&answer](Status s) { answer.set_value(std::move(s)); });
+  return future.get();
+}
+
+TEST_P(TrackingStoreConformanceTest, LogBatchAsyncHasLogBatchsSemantics) {
+  std::string id = NewRun("0", 1, "original");
+  ASSERT_OK(LogBatchAndWait(store(), kTenant,
+                            {id,
+                             {M("loss", 0.5, 10), M("loss", 0.4, 20, 1)},
+                             {{"fixed", "1"}},
+                             {{"mlflow.runName", "renamed"}}}));
+  // Answered after the commit: a new read sees all of it.
+  metadata::Run run = MustGetRun(id);
+  EXPECT_EQ(run.info.run_name, "renamed");
+  ASSERT_EQ(run.metrics.size(), 1u);
+  EXPECT_EQ(run.metrics[0].value, 0.4);
+  EXPECT_EQ(History(id, "loss").size(), 2u);
+  // The same errors as LogBatch, and nothing of a failed batch is stored.
+  Status changed = LogBatchAndWait(store(), kTenant, {id, {M("x", 1, 30)}, {{"fixed", "2"}}, {}});
+  EXPECT_EQ(changed.code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(History(id, "x").empty());
+  EXPECT_EQ(
+      LogBatchAndWait(store(), kTenant, {"0123456789abcdef0123456789abcdef", {}, {}, {}}).code(),
+      StatusCode::kNotFound);
+  EXPECT_EQ(LogBatchAndWait(store(), kOtherTenant, {id, {M("y", 1, 1)}, {}, {}}).code(),
+            StatusCode::kNotFound);
+  ASSERT_OK(store().DeleteRun(kTenant, id, 50));
+  EXPECT_EQ(LogBatchAndWait(store(), kTenant, {id, {M("z", 1, 1)}, {}, {}}).code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST_P(TrackingStoreConformanceTest, ConcurrentAsyncBatchesAllLand) {
+  std::string id = NewRun("0");
+  constexpr int kBatches = 200;
+  std::atomic<int> answered{0};
+  std::promise<void> done;
+  for (int i = 0; i < kBatches; ++i) {
+    store().LogBatchAsync(std::string(kTenant), {id, {M("step", i, 1000 + i, i)}, {}, {}},
+                          [&](Status s) {
+                            EXPECT_TRUE(s.ok()) << s.ToString();
+                            if (++answered == kBatches) done.set_value();
+                          });
+  }
+  done.get_future().wait();
+  EXPECT_EQ(History(id, "step").size(), static_cast<size_t>(kBatches));
 }
 
 TEST_P(TrackingStoreConformanceTest, IdenticalMetricRowsAreDeduplicated) {

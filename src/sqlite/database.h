@@ -63,6 +63,14 @@ class Database {
   // (the WAL pages they all touch are written once). Each caller still returns only after the
   // commit that holds its changes, so an acknowledged write is as durable as before.
   Status Write(const ConnectionFn& fn) EXCLUDES(group_mu_, write_mu_);
+  // Write without waiting: queues `fn` into the same group commit and returns at once; `done`
+  // gets what Write would have returned, after the commit that holds the write (or with its
+  // error), on whichever thread ran the group: the database's own writer thread, or a Write
+  // caller that ran a group holding this write. `done` must be quick and must not call back
+  // into this database. For callers that must not block, such as an I/O thread. Writes queued
+  // when the database is destroyed are still run and answered.
+  using DoneFn = std::function<void(Status)>;
+  void WriteAsync(ConnectionFn fn, DoneFn done) EXCLUDES(group_mu_, write_mu_);
   // Runs `fn` in a read transaction on a pooled reader connection.
   Status Read(const ConnectionFn& fn) EXCLUDES(write_mu_, pool_mu_);
 
@@ -78,7 +86,12 @@ class Database {
   Status Init(const std::vector<Migration>& migrations);
 
   struct PendingWrite;
+  // Runs every queued write as one group; called with group_mu_ held and no group running, and
+  // returns with it held again.
+  void RunQueuedGroup(MutexLock& lock) REQUIRES(group_mu_) EXCLUDES(write_mu_);
   void RunWriteGroup(const std::vector<PendingWrite*>& group) EXCLUDES(group_mu_, write_mu_);
+  // The writer thread: runs groups that hold asynchronous writes when no caller of Write does.
+  void AsyncWriterLoop() EXCLUDES(group_mu_);
   void CheckpointLoop() EXCLUDES(checkpoint_mu_);
 
   const std::string path_;
@@ -92,6 +105,9 @@ class Database {
   std::condition_variable group_cv_;
   std::vector<PendingWrite*> pending_writes_ GUARDED_BY(group_mu_);
   bool group_running_ GUARDED_BY(group_mu_) = false;
+  std::condition_variable async_cv_;  // wakes the writer thread
+  bool async_stopping_ GUARDED_BY(group_mu_) = false;
+  std::thread async_writer_;
 
   Mutex pool_mu_;
   std::condition_variable pool_cv_;

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <filesystem>
+#include <future>
 #include <string>
 #include <thread>
 #include <vector>
@@ -112,6 +114,63 @@ TEST_F(DatabaseTest, RefusesADatabaseMigratedByANewerSchema) {
   }
   auto db = Database::Open(dir_ + "/events.db", EventMigrations(), {});
   EXPECT_EQ(db.status().code(), StatusCode::kFailedPrecondition);
+}
+
+Database::ConnectionFn Insert(std::string body, bool fail = false) {
+  return [body = std::move(body), fail](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement st, c.Prepare("INSERT INTO events (body) VALUES (?)"));
+    RETURN_IF_ERROR(st.Bind(body).Run());
+    if (fail) return InvalidArgument("rejected");
+    return Status::Ok();
+  };
+}
+
+TEST_F(DatabaseTest, AsyncWritesAreAnsweredAfterTheirCommitAndMixWithWaitingOnes) {
+  auto db = MustOpen();
+  ASSERT_NE(db, nullptr);
+  constexpr int kAsync = 300;
+  std::atomic<int> ok{0};
+  std::atomic<int> failed{0};
+  std::promise<void> all_answered;
+  std::atomic<int> answered{0};
+  std::thread waiting([&db] {
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(db->Write(Insert("sync")).ok());
+  });
+  for (int i = 0; i < kAsync; ++i) {
+    bool fail = i % 7 == 6;
+    db->WriteAsync(Insert("async", fail), [&, fail](Status s) {
+      EXPECT_EQ(s.ok(), !fail) << s.ToString();
+      // Answered only once the write is readable by a new transaction.
+      if (s.ok()) {
+        ++ok;
+      } else {
+        ++failed;
+      }
+      if (++answered == kAsync) all_answered.set_value();
+    });
+  }
+  waiting.join();
+  all_answered.get_future().wait();
+  EXPECT_EQ(failed.load(), kAsync / 7);
+  EXPECT_EQ(Count(*db), 100 + ok.load());
+}
+
+TEST_F(DatabaseTest, AsyncWritesQueuedAtDestructionAreRunAndAnswered) {
+  std::atomic<int> answered{0};
+  {
+    auto db = MustOpen();
+    ASSERT_NE(db, nullptr);
+    for (int i = 0; i < 50; ++i) {
+      db->WriteAsync(Insert("late"), [&](Status s) {
+        EXPECT_TRUE(s.ok()) << s.ToString();
+        ++answered;
+      });
+    }
+  }
+  EXPECT_EQ(answered.load(), 50);
+  auto db = MustOpen();
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(Count(*db), 50);
 }
 
 }  // namespace

@@ -212,6 +212,17 @@ Status TrackingService::LogBatch(const RequestScope& scope, std::string_view run
   return store_.LogBatch(scope.tenant, run_id, metrics, params, tags);
 }
 
+void TrackingService::LogBatchAsync(const RequestScope& scope, metadata::RunBatch batch,
+                                    std::function<void(Status)> done) {
+  Status valid = ValidateRunId(batch.run_id);
+  if (valid.ok()) valid = ValidateAndTruncateBatch(batch.metrics, batch.params, batch.tags);
+  if (!valid.ok()) {
+    done(std::move(valid));
+    return;
+  }
+  store_.LogBatchAsync(scope.tenant, std::move(batch), std::move(done));
+}
+
 Status TrackingService::DeleteRunTag(const RequestScope& scope, std::string_view run_id,
                                      std::string_view key) {
   RETURN_IF_ERROR(ValidateRunId(run_id));

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <set>
 #include <string>
@@ -63,6 +64,11 @@ class TrackingService {
   Status LogBatch(const RequestScope& scope, std::string_view run_id,
                   std::vector<metadata::Metric> metrics, std::vector<metadata::Param> params,
                   std::vector<metadata::Tag> tags);
+  // LogBatch for callers that must not block (an asynchronous handler on an I/O thread):
+  // validates at once, answering `done` with the error if the batch is malformed, else hands it
+  // to the store, which calls `done` once it is durable (see TrackingStore::LogBatchAsync).
+  void LogBatchAsync(const RequestScope& scope, metadata::RunBatch batch,
+                     std::function<void(Status)> done);
   Status DeleteRunTag(const RequestScope& scope, std::string_view run_id, std::string_view key);
   StatusOr<metadata::ResultPage<metadata::Metric>> GetMetricHistory(const RequestScope& scope,
                                                                     std::string_view run_id,

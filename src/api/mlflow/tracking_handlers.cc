@@ -25,6 +25,43 @@ constexpr int64_t kMaxMetricHistoryPage = 25000;
 constexpr int64_t kDefaultLoggedModelsMax = 50;
 constexpr std::string_view kLogModelHistoryTag = "mlflow.log-model.history";
 
+// ---- Run batch writes (asynchronous) ----
+
+StatusOr<metadata::RunBatch> LogMetricBatch(const bj::object& msg) {
+  metadata::RunBatch batch;
+  ASSIGN_OR_RETURN(batch.run_id, RequiredRunId(msg));
+  ASSIGN_OR_RETURN(metadata::Metric metric, MetricFromJson(msg));
+  batch.metrics.push_back(std::move(metric));
+  return batch;
+}
+
+StatusOr<metadata::RunBatch> LogParamBatch(const bj::object& msg) {
+  metadata::RunBatch batch;
+  ASSIGN_OR_RETURN(batch.run_id, RequiredRunId(msg));
+  ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
+  ASSIGN_OR_RETURN(std::string value, OptionalString(msg, "value"));
+  batch.params.push_back({std::move(key), std::move(value)});
+  return batch;
+}
+
+StatusOr<metadata::RunBatch> SetTagBatch(const bj::object& msg) {
+  metadata::RunBatch batch;
+  ASSIGN_OR_RETURN(batch.run_id, RequiredRunId(msg));
+  ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
+  ASSIGN_OR_RETURN(std::string value, OptionalString(msg, "value"));
+  batch.tags.push_back({std::move(key), std::move(value)});
+  return batch;
+}
+
+StatusOr<metadata::RunBatch> LogBatchBatch(const bj::object& msg) {
+  metadata::RunBatch batch;
+  ASSIGN_OR_RETURN(batch.run_id, RequiredRunId(msg));
+  ASSIGN_OR_RETURN(batch.metrics, MetricsFromJson(msg, "metrics"));
+  ASSIGN_OR_RETURN(batch.params, ParamsFromJson(msg, "params"));
+  ASSIGN_OR_RETURN(batch.tags, TagsFromJson(msg, "tags"));
+  return batch;
+}
+
 }  // namespace
 
 TrackingHandlers::TrackingHandlers(tracking::TrackingService& service, ArtifactLister lister,
@@ -49,6 +86,24 @@ void TrackingHandlers::Add(http::Router& router, http::Method method, std::strin
   }
 }
 
+void TrackingHandlers::AddBatchWrite(http::Router& router, std::string_view path, BatchParser parse,
+                                     uint64_t max_body_bytes) {
+  auto handler = [this, parse](http::Request& req, http::Responder responder) {
+    StatusOr<bj::object> msg = ReadMessage(req, {});
+    if (!msg.ok()) return responder.Send(http::ErrorResponse(msg.status()));
+    StatusOr<metadata::RunBatch> batch = parse(*msg);
+    if (!batch.ok()) return responder.Send(http::ErrorResponse(batch.status()));
+    service_.LogBatchAsync(req.scope, std::move(batch).value(), [responder](Status status) {
+      responder.Send(status.ok() ? http::Response::Json(200, "{}") : http::ErrorResponse(status));
+    });
+  };
+  http::RouteOptions options;
+  options.max_body_bytes = max_body_bytes;
+  for (std::string_view prefix : {"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"}) {
+    router.AddAsync(http::Method::kPost, std::string(prefix) + std::string(path), handler, options);
+  }
+}
+
 void TrackingHandlers::Register(http::Router& router) {
   using M = http::Method;
   using T = TrackingHandlers;
@@ -69,11 +124,11 @@ void TrackingHandlers::Register(http::Router& router) {
   Add(router, M::kPost, "runs/delete", &T::DeleteRun);
   Add(router, M::kPost, "runs/restore", &T::RestoreRun);
   Add(router, M::kPost, "runs/search", &T::SearchRuns, {"experiment_ids", "order_by"});
-  Add(router, M::kPost, "runs/log-metric", &T::LogMetric);
-  Add(router, M::kPost, "runs/log-parameter", &T::LogParam);
-  Add(router, M::kPost, "runs/set-tag", &T::SetTag);
+  AddBatchWrite(router, "runs/log-metric", &LogMetricBatch);
+  AddBatchWrite(router, "runs/log-parameter", &LogParamBatch);
+  AddBatchWrite(router, "runs/set-tag", &SetTagBatch);
   Add(router, M::kPost, "runs/delete-tag", &T::DeleteTag);
-  Add(router, M::kPost, "runs/log-batch", &T::LogBatch, {}, 8 << 20);
+  AddBatchWrite(router, "runs/log-batch", &LogBatchBatch, 8 << 20);
   Add(router, M::kPost, "runs/log-model", &T::LogModel, {}, 8 << 20);
   Add(router, M::kPost, "runs/log-inputs", &T::LogInputs, {}, 64 << 20);
   Add(router, M::kPost, "runs/outputs", &T::LogOutputs);
@@ -249,48 +304,11 @@ TrackingHandlers::JsonResult TrackingHandlers::SearchRuns(const http::Request& r
   return out;
 }
 
-TrackingHandlers::JsonResult TrackingHandlers::LogMetric(const http::Request& req,
-                                                         const bj::object& msg) {
-  ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
-  ASSIGN_OR_RETURN(metadata::Metric metric, MetricFromJson(msg));
-  RETURN_IF_ERROR(service_.LogBatch(req.scope, id, {std::move(metric)}, {}, {}));
-  return bj::object{};
-}
-
-TrackingHandlers::JsonResult TrackingHandlers::LogParam(const http::Request& req,
-                                                        const bj::object& msg) {
-  ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
-  ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
-  ASSIGN_OR_RETURN(std::string value, OptionalString(msg, "value"));
-  RETURN_IF_ERROR(service_.LogBatch(req.scope, id, {}, {{std::move(key), std::move(value)}}, {}));
-  return bj::object{};
-}
-
-TrackingHandlers::JsonResult TrackingHandlers::SetTag(const http::Request& req,
-                                                      const bj::object& msg) {
-  ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
-  ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
-  ASSIGN_OR_RETURN(std::string value, OptionalString(msg, "value"));
-  RETURN_IF_ERROR(service_.LogBatch(req.scope, id, {}, {}, {{std::move(key), std::move(value)}}));
-  return bj::object{};
-}
-
 TrackingHandlers::JsonResult TrackingHandlers::DeleteTag(const http::Request& req,
                                                          const bj::object& msg) {
   ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "key"));
   RETURN_IF_ERROR(service_.DeleteRunTag(req.scope, id, key));
-  return bj::object{};
-}
-
-TrackingHandlers::JsonResult TrackingHandlers::LogBatch(const http::Request& req,
-                                                        const bj::object& msg) {
-  ASSIGN_OR_RETURN(std::string id, RequiredRunId(msg));
-  ASSIGN_OR_RETURN(std::vector<metadata::Metric> metrics, MetricsFromJson(msg, "metrics"));
-  ASSIGN_OR_RETURN(std::vector<metadata::Param> params, ParamsFromJson(msg, "params"));
-  ASSIGN_OR_RETURN(std::vector<Tag> tags, TagsFromJson(msg, "tags"));
-  RETURN_IF_ERROR(
-      service_.LogBatch(req.scope, id, std::move(metrics), std::move(params), std::move(tags)));
   return bj::object{};
 }
 

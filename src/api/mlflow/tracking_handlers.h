@@ -33,11 +33,17 @@ class TrackingHandlers {
  private:
   using JsonResult = StatusOr<boost::json::object>;
   using Method = JsonResult (TrackingHandlers::*)(const http::Request&, const boost::json::object&);
+  // Parses a request into the batch it writes; the write itself is asynchronous.
+  using BatchParser = StatusOr<metadata::RunBatch> (*)(const boost::json::object&);
 
   // Registers `fn` under both API prefixes; `repeated` names query fields that may repeat.
   void Add(http::Router& router, http::Method method, std::string_view path, Method fn,
            std::initializer_list<std::string_view> repeated = {},
            uint64_t max_body_bytes = 1 << 20);
+  // A route that writes one run batch: parsed on the I/O thread, then answered from the
+  // store's commit without holding any thread while the write waits.
+  void AddBatchWrite(http::Router& router, std::string_view path, BatchParser parse,
+                     uint64_t max_body_bytes = 1 << 20);
 
   JsonResult CreateExperiment(const http::Request& req, const boost::json::object& msg);
   JsonResult GetExperiment(const http::Request& req, const boost::json::object& msg);
@@ -55,11 +61,7 @@ class TrackingHandlers {
   JsonResult DeleteRun(const http::Request& req, const boost::json::object& msg);
   JsonResult RestoreRun(const http::Request& req, const boost::json::object& msg);
   JsonResult SearchRuns(const http::Request& req, const boost::json::object& msg);
-  JsonResult LogMetric(const http::Request& req, const boost::json::object& msg);
-  JsonResult LogParam(const http::Request& req, const boost::json::object& msg);
-  JsonResult SetTag(const http::Request& req, const boost::json::object& msg);
   JsonResult DeleteTag(const http::Request& req, const boost::json::object& msg);
-  JsonResult LogBatch(const http::Request& req, const boost::json::object& msg);
   JsonResult LogModel(const http::Request& req, const boost::json::object& msg);
   JsonResult LogInputs(const http::Request& req, const boost::json::object& msg);
   JsonResult LogOutputs(const http::Request& req, const boost::json::object& msg);

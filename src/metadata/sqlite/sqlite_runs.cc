@@ -112,67 +112,88 @@ Status SqliteTrackingStore::RestoreRun(std::string_view tenant, std::string_view
   });
 }
 
+namespace {
+
+// LogBatch's transaction body, shared by the waiting and the asynchronous form.
+Status WriteRunBatch(Connection& db, std::string_view tenant, std::string_view run_id,
+                     const std::vector<Metric>& metrics, const std::vector<Param>& params,
+                     const std::vector<Tag>& tags) {
+  ASSIGN_OR_RETURN(int64_t experiment_id, RequireActiveRun(db, tenant, run_id));
+  if (!params.empty()) {
+    RETURN_IF_ERROR(InsertWriteOnceParams(
+        db, tenant, run_id, params,
+        "INSERT INTO params (run_uuid, key, value, tenant_id) VALUES (?, ?, ?, ?) ON CONFLICT "
+        "(run_uuid, key) DO NOTHING",
+        "SELECT value FROM params WHERE run_uuid = ? AND key = ?", "run ID"));
+  }
+
+  if (!metrics.empty()) {
+    // The history gets one chunk per key, its points in the order logged; latest_metrics gets
+    // each key's best point of the batch.
+    struct KeyPoints {
+      std::string_view key;
+      std::vector<const Metric*> points;
+      const Metric* best;
+    };
+    std::vector<KeyPoints> by_key;
+    std::unordered_map<std::string_view, size_t> index;
+    for (const Metric& m : metrics) {
+      auto [it, inserted] = index.emplace(m.key, by_key.size());
+      if (inserted) by_key.push_back({m.key, {}, &m});
+      KeyPoints& entry = by_key[it->second];
+      entry.points.push_back(&m);
+      if (LatestMetricKey(m) > LatestMetricKey(*entry.best)) entry.best = &m;
+      if (m.model_id) RETURN_IF_ERROR(LogLoggedModelMetric(db, tenant, run_id, experiment_id, m));
+    }
+    ASSIGN_OR_RETURN(
+        Statement latest,
+        db.Prepare("INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, "
+                   "is_nan, tenant_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_uuid, "
+                   "key) DO UPDATE SET value = excluded.value, timestamp = "
+                   "excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan WHERE "
+                   "(excluded.step, excluded.timestamp, 1 - excluded.is_nan, excluded.value) "
+                   "> (latest_metrics.step, latest_metrics.timestamp, 1 - "
+                   "latest_metrics.is_nan, latest_metrics.value)"));
+    for (const KeyPoints& entry : by_key) {
+      RETURN_IF_ERROR(sqlite_store::AppendMetricChunk(db, tenant, run_id, entry.key, entry.points));
+      const Metric& m = *entry.best;
+      latest.Reset();
+      RETURN_IF_ERROR(latest
+                          .Bind(run_id, entry.key, StoredValue(m.value), m.timestamp, m.step,
+                                StoredIsNan(m.value), tenant)
+                          .Run());
+    }
+  }
+
+  const Tag* run_name = nullptr;
+  for (const Tag& tag : tags) {
+    RETURN_IF_ERROR(UpsertRunTag(db, tenant, run_id, tag.key, tag.value));
+    if (tag.key == kRunNameTag) run_name = &tag;
+  }
+  if (run_name != nullptr) RETURN_IF_ERROR(SetRunName(db, run_id, run_name->value));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status SqliteTrackingStore::LogBatch(std::string_view tenant, std::string_view run_id,
                                      const std::vector<Metric>& metrics,
                                      const std::vector<Param>& params,
                                      const std::vector<Tag>& tags) {
-  return db_->Write([&](Connection& db) -> Status {
-    ASSIGN_OR_RETURN(int64_t experiment_id, RequireActiveRun(db, tenant, run_id));
-    if (!params.empty()) {
-      RETURN_IF_ERROR(InsertWriteOnceParams(
-          db, tenant, run_id, params,
-          "INSERT INTO params (run_uuid, key, value, tenant_id) VALUES (?, ?, ?, ?) ON CONFLICT "
-          "(run_uuid, key) DO NOTHING",
-          "SELECT value FROM params WHERE run_uuid = ? AND key = ?", "run ID"));
-    }
+  return db_->Write(
+      [&](Connection& db) { return WriteRunBatch(db, tenant, run_id, metrics, params, tags); });
+}
 
-    if (!metrics.empty()) {
-      // The history gets one chunk per key, its points in the order logged; latest_metrics gets
-      // each key's best point of the batch.
-      struct KeyPoints {
-        std::string_view key;
-        std::vector<const Metric*> points;
-        const Metric* best;
-      };
-      std::vector<KeyPoints> by_key;
-      std::unordered_map<std::string_view, size_t> index;
-      for (const Metric& m : metrics) {
-        auto [it, inserted] = index.emplace(m.key, by_key.size());
-        if (inserted) by_key.push_back({m.key, {}, &m});
-        KeyPoints& entry = by_key[it->second];
-        entry.points.push_back(&m);
-        if (LatestMetricKey(m) > LatestMetricKey(*entry.best)) entry.best = &m;
-        if (m.model_id) RETURN_IF_ERROR(LogLoggedModelMetric(db, tenant, run_id, experiment_id, m));
-      }
-      ASSIGN_OR_RETURN(
-          Statement latest,
-          db.Prepare("INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, "
-                     "is_nan, tenant_id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (run_uuid, "
-                     "key) DO UPDATE SET value = excluded.value, timestamp = "
-                     "excluded.timestamp, step = excluded.step, is_nan = excluded.is_nan WHERE "
-                     "(excluded.step, excluded.timestamp, 1 - excluded.is_nan, excluded.value) "
-                     "> (latest_metrics.step, latest_metrics.timestamp, 1 - "
-                     "latest_metrics.is_nan, latest_metrics.value)"));
-      for (const KeyPoints& entry : by_key) {
-        RETURN_IF_ERROR(
-            sqlite_store::AppendMetricChunk(db, tenant, run_id, entry.key, entry.points));
-        const Metric& m = *entry.best;
-        latest.Reset();
-        RETURN_IF_ERROR(latest
-                            .Bind(run_id, entry.key, StoredValue(m.value), m.timestamp, m.step,
-                                  StoredIsNan(m.value), tenant)
-                            .Run());
-      }
-    }
-
-    const Tag* run_name = nullptr;
-    for (const Tag& tag : tags) {
-      RETURN_IF_ERROR(UpsertRunTag(db, tenant, run_id, tag.key, tag.value));
-      if (tag.key == kRunNameTag) run_name = &tag;
-    }
-    if (run_name != nullptr) RETURN_IF_ERROR(SetRunName(db, run_id, run_name->value));
-    return Status::Ok();
-  });
+void SqliteTrackingStore::LogBatchAsync(std::string tenant, RunBatch batch,
+                                        std::function<void(Status)> done) {
+  auto owned =
+      std::make_shared<std::pair<std::string, RunBatch>>(std::move(tenant), std::move(batch));
+  db_->WriteAsync(
+      [owned](Connection& db) {
+        const RunBatch& b = owned->second;
+        return WriteRunBatch(db, owned->first, b.run_id, b.metrics, b.params, b.tags);
+      },
+      std::move(done));
 }
 
 Status SqliteTrackingStore::DeleteRunTag(std::string_view tenant, std::string_view run_id,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -52,6 +53,7 @@ class SqliteTrackingStore final : public TrackingStore {
   Status LogBatch(std::string_view tenant, std::string_view run_id,
                   const std::vector<Metric>& metrics, const std::vector<Param>& params,
                   const std::vector<Tag>& tags) override;
+  void LogBatchAsync(std::string tenant, RunBatch batch, std::function<void(Status)> done) override;
   Status DeleteRunTag(std::string_view tenant, std::string_view run_id,
                       std::string_view key) override;
   StatusOr<ResultPage<Metric>> GetMetricHistory(std::string_view tenant, std::string_view run_id,
