@@ -1,5 +1,6 @@
 #include "metadata/sql_filter.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -355,6 +356,34 @@ StatusOr<std::string> CompileOrderBy(const std::vector<filter::OrderBy>& order_b
     sql += OrderTerm(expr, order.ascending);
   }
   return sql;
+}
+
+bool OrdersBy(const std::vector<filter::OrderBy>& order_by, std::string_view attribute) {
+  return std::any_of(order_by.begin(), order_by.end(), [&](const filter::OrderBy& o) {
+    return o.entity == filter::Entity::kAttribute && o.key == attribute;
+  });
+}
+
+Status AppendFilterAndOrder(std::string& sql, const filter::Filter& filter,
+                            const std::vector<filter::OrderBy>& order_by,
+                            const SearchSchema& schema, const SqlDialect& dialect,
+                            SqlParams& params, std::string_view default_order,
+                            std::initializer_list<TieBreaker> tie_breakers) {
+  ASSIGN_OR_RETURN(std::string where, CompileFilter(filter, schema, dialect, params));
+  if (!where.empty()) sql += " AND " + where;
+  ASSIGN_OR_RETURN(std::string order, CompileOrderBy(order_by, schema, params));
+  sql += " ORDER BY ";
+  if (order.empty()) {
+    sql += default_order;
+    return Status::Ok();
+  }
+  sql += order;
+  for (const TieBreaker& tie : tie_breakers) {
+    if (OrdersBy(order_by, tie.attribute)) continue;
+    sql += ", ";
+    sql += tie.sql;
+  }
+  return Status::Ok();
 }
 
 }  // namespace cairn::metadata

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <map>
 #include <optional>
 #include <string>
@@ -113,6 +114,26 @@ StatusOr<std::string> CompileChildMatches(const filter::Clause& clause, const Se
 // directions.
 StatusOr<std::string> CompileOrderBy(const std::vector<filter::OrderBy>& order_by,
                                      const SearchSchema& schema, SqlParams& params);
+
+// True when `order_by` sorts by the attribute `attribute`.
+bool OrdersBy(const std::vector<filter::OrderBy>& order_by, std::string_view attribute);
+
+// A term every search order ends with, so pages are stable, unless the query already orders by
+// `attribute`.
+struct TieBreaker {
+  std::string_view attribute;
+  std::string_view sql;  // e.g. "rm.name ASC"
+};
+
+// Completes a search statement the way every Search* method does: appends " AND <filter>" when
+// the filter has clauses, then " ORDER BY " with the query's order followed by each tie-breaker
+// it does not already name, or `default_order` (which ends with its own tie-breakers) when the
+// query names no order. `sql` holds the SELECT with its scope conditions.
+Status AppendFilterAndOrder(std::string& sql, const filter::Filter& filter,
+                            const std::vector<filter::OrderBy>& order_by,
+                            const SearchSchema& schema, const SqlDialect& dialect,
+                            SqlParams& params, std::string_view default_order,
+                            std::initializer_list<TieBreaker> tie_breakers);
 
 // Compiles `lhs <op> value` for one clause whose left side is the SQL expression `lhs` of kind
 // `kind`. Exposed for schema callbacks (datasets) that need the same comparisons.

@@ -132,6 +132,22 @@ bool IsArtifactServiceTop(std::string_view location) {
   return normalized.ok() && normalized->empty();
 }
 
+// MLflow's checks of a registry search page: max_results in [1, limit] (in its words) and a
+// page token that decoded to a valid offset.
+Status ValidateSearchPage(const metadata::Page& page, int64_t limit) {
+  const std::string got = ", but got value " + std::to_string(page.max_results);
+  if (page.max_results < 1) {
+    return InvalidArgument(
+        "Invalid value for request parameter max_results. It must be a positive integer" + got);
+  }
+  if (page.max_results > limit) {
+    return InvalidArgument("Invalid value for request parameter max_results. It must be at most " +
+                           std::to_string(limit) + got);
+  }
+  if (page.offset < 0) return InvalidArgument("Invalid page token");
+  return Status::Ok();
+}
+
 }  // namespace
 
 // ---- Pure helpers ----
@@ -398,19 +414,7 @@ Status RegistryService::DeleteRegisteredModel(const RequestScope& scope, std::st
 
 StatusOr<metadata::ResultPage<metadata::RegisteredModel>> RegistryService::SearchRegisteredModels(
     const RequestScope& scope, const metadata::SearchRegisteredModelsQuery& query) {
-  int64_t max = query.page.max_results;
-  if (max < 1) {
-    return InvalidArgument(
-        "Invalid value for request parameter max_results. It must be a positive integer, but "
-        "got value " +
-        std::to_string(max));
-  }
-  if (max > kMaxSearchRegisteredModelsResults) {
-    return InvalidArgument("Invalid value for request parameter max_results. It must be at most " +
-                           std::to_string(kMaxSearchRegisteredModelsResults) + ", but got value " +
-                           std::to_string(max));
-  }
-  if (query.page.offset < 0) return InvalidArgument("Invalid page token");
+  RETURN_IF_ERROR(ValidateSearchPage(query.page, kMaxSearchRegisteredModelsResults));
   return registry_.SearchRegisteredModels(scope.tenant, query);
 }
 
@@ -607,19 +611,7 @@ Status RegistryService::DeleteModelVersion(const RequestScope& scope, std::strin
 
 StatusOr<metadata::ResultPage<metadata::ModelVersion>> RegistryService::SearchModelVersions(
     const RequestScope& scope, const metadata::SearchModelVersionsQuery& query) {
-  int64_t max = query.page.max_results;
-  if (max < 1) {
-    return InvalidArgument(
-        "Invalid value for request parameter max_results. It must be a positive integer, but "
-        "got value " +
-        std::to_string(max));
-  }
-  if (max > kMaxSearchModelVersionsResults) {
-    return InvalidArgument("Invalid value for request parameter max_results. It must be at most " +
-                           std::to_string(kMaxSearchModelVersionsResults) + ", but got value " +
-                           std::to_string(max));
-  }
-  if (query.page.offset < 0) return InvalidArgument("Invalid page token");
+  RETURN_IF_ERROR(ValidateSearchPage(query.page, kMaxSearchModelVersionsResults));
   return registry_.SearchModelVersions(scope.tenant, query);
 }
 

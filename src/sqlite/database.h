@@ -4,8 +4,10 @@
 #include <condition_variable>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "base/mutex.h"
@@ -73,6 +75,17 @@ class Database {
   void WriteAsync(ConnectionFn fn, DoneFn done) EXCLUDES(group_mu_, write_mu_);
   // Runs `fn` in a read transaction on a pooled reader connection.
   Status Read(const ConnectionFn& fn) EXCLUDES(write_mu_, pool_mu_);
+  // Read for one result: `fn` returns a StatusOr<T>, which this returns.
+  template <typename Fn>
+  auto ReadValue(Fn&& fn) -> decltype(fn(std::declval<Connection&>()))
+      EXCLUDES(write_mu_, pool_mu_) {
+    std::optional<decltype(fn(std::declval<Connection&>()))> result;
+    RETURN_IF_ERROR(Read([&](Connection& c) {
+      result.emplace(fn(c));
+      return result->status();
+    }));
+    return std::move(*result);
+  }
 
   const std::string& path() const { return path_; }
 

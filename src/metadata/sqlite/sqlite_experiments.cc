@@ -115,16 +115,9 @@ StatusOr<ResultPage<Experiment>> SqliteTrackingStore::SearchExperiments(
       "SELECT " + std::string(kExperimentColumns) + " FROM experiments e WHERE e.tenant_id = ";
   sql += params.Add(std::string(tenant));
   sql += " AND " + ViewTypeCondition(query.view_type, "e.lifecycle_stage");
-  ASSIGN_OR_RETURN(std::string where, CompileFilter(query.filter, schema, dialect_, params));
-  if (!where.empty()) sql += " AND " + where;
-  ASSIGN_OR_RETURN(std::string order, CompileOrderBy(query.order_by, schema, params));
-  sql += " ORDER BY ";
-  if (order.empty()) {
-    sql += "e.creation_time DESC, e.experiment_id ASC";
-  } else {
-    sql += order;
-    if (!OrdersBy(query.order_by, "experiment_id")) sql += ", e.experiment_id ASC";
-  }
+  RETURN_IF_ERROR(AppendFilterAndOrder(sql, query.filter, query.order_by, schema, dialect_, params,
+                                       "e.creation_time DESC, e.experiment_id ASC",
+                                       {{"experiment_id", "e.experiment_id ASC"}}));
 
   ResultPage<Experiment> page;
   RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {

@@ -71,12 +71,8 @@ StatusOr<LoggedModel> SqliteTrackingStore::CreateLoggedModel(std::string_view te
 StatusOr<LoggedModel> SqliteTrackingStore::GetLoggedModel(std::string_view tenant,
                                                           std::string_view model_id,
                                                           bool allow_deleted) {
-  LoggedModel model;
-  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
-    ASSIGN_OR_RETURN(model, LoadLoggedModel(db, tenant, model_id, allow_deleted));
-    return Status::Ok();
-  }));
-  return model;
+  return db_->ReadValue(
+      [&](Connection& db) { return LoadLoggedModel(db, tenant, model_id, allow_deleted); });
 }
 
 StatusOr<LoggedModel> SqliteTrackingStore::FinalizeLoggedModel(std::string_view tenant,

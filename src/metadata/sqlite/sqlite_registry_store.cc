@@ -20,7 +20,6 @@ using ::cairn::sqlite::Connection;
 using ::cairn::sqlite::JsonArray;
 using ::cairn::sqlite::Statement;
 using sqlite_store::KeyValueTable;
-using sqlite_store::OrdersBy;
 using sqlite_store::RunPagedQuery;
 
 // A soft-deleted version keeps its row (and number) in this stage; every read skips it.
@@ -366,12 +365,7 @@ StatusOr<RegisteredModel> SqliteRegistryStore::CreateRegisteredModel(
 
 StatusOr<RegisteredModel> SqliteRegistryStore::GetRegisteredModel(std::string_view tenant,
                                                                   std::string_view name) {
-  RegisteredModel model;
-  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
-    ASSIGN_OR_RETURN(model, LoadModel(db, tenant, name));
-    return Status::Ok();
-  }));
-  return model;
+  return db_->ReadValue([&](Connection& db) { return LoadModel(db, tenant, name); });
 }
 
 StatusOr<RegisteredModel> SqliteRegistryStore::RenameRegisteredModel(std::string_view tenant,
@@ -450,16 +444,8 @@ StatusOr<ResultPage<RegisteredModel>> SqliteRegistryStore::SearchRegisteredModel
   std::string sql =
       "SELECT " + std::string(kModelColumns) + " FROM registered_models rm WHERE rm.tenant_id = ";
   sql += params.Add(std::string(tenant));
-  ASSIGN_OR_RETURN(std::string where, CompileFilter(query.filter, schema, dialect_, params));
-  if (!where.empty()) sql += " AND " + where;
-  ASSIGN_OR_RETURN(std::string order, CompileOrderBy(query.order_by, schema, params));
-  sql += " ORDER BY ";
-  if (order.empty()) {
-    sql += "rm.name ASC";
-  } else {
-    sql += order;
-    if (!OrdersBy(query.order_by, "name")) sql += ", rm.name ASC";
-  }
+  RETURN_IF_ERROR(AppendFilterAndOrder(sql, query.filter, query.order_by, schema, dialect_, params,
+                                       "rm.name ASC", {{"name", "rm.name ASC"}}));
 
   ResultPage<RegisteredModel> page;
   RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
@@ -591,12 +577,7 @@ StatusOr<ModelVersion> SqliteRegistryStore::CreateModelVersion(
 StatusOr<ModelVersion> SqliteRegistryStore::GetModelVersion(std::string_view tenant,
                                                             std::string_view name,
                                                             int64_t version) {
-  ModelVersion found;
-  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
-    ASSIGN_OR_RETURN(found, LoadVersion(db, tenant, name, version));
-    return Status::Ok();
-  }));
-  return found;
+  return db_->ReadValue([&](Connection& db) { return LoadVersion(db, tenant, name, version); });
 }
 
 StatusOr<ModelVersion> SqliteRegistryStore::UpdateModelVersion(
@@ -650,17 +631,10 @@ StatusOr<ResultPage<ModelVersion>> SqliteRegistryStore::SearchModelVersions(
       "SELECT " + std::string(kVersionColumns) + " FROM model_versions v WHERE v.tenant_id = ";
   sql += params.Add(std::string(tenant));
   sql += " AND v.current_stage != 'Deleted_Internal'";
-  ASSIGN_OR_RETURN(std::string where, CompileFilter(query.filter, schema, dialect_, params));
-  if (!where.empty()) sql += " AND " + where;
-  ASSIGN_OR_RETURN(std::string order, CompileOrderBy(query.order_by, schema, params));
-  sql += " ORDER BY ";
-  if (order.empty()) {
-    sql += "v.last_updated_timestamp DESC, v.name ASC, v.version DESC";
-  } else {
-    sql += order;
-    if (!OrdersBy(query.order_by, "name")) sql += ", v.name ASC";
-    if (!OrdersBy(query.order_by, "version_number")) sql += ", v.version DESC";
-  }
+  RETURN_IF_ERROR(
+      AppendFilterAndOrder(sql, query.filter, query.order_by, schema, dialect_, params,
+                           "v.last_updated_timestamp DESC, v.name ASC, v.version DESC",
+                           {{"name", "v.name ASC"}, {"version_number", "v.version DESC"}}));
 
   ResultPage<ModelVersion> page;
   RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {

@@ -62,12 +62,7 @@ StatusOr<Run> SqliteTrackingStore::CreateRun(std::string_view tenant, const RunI
 }
 
 StatusOr<Run> SqliteTrackingStore::GetRun(std::string_view tenant, std::string_view run_id) {
-  Run run;
-  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
-    ASSIGN_OR_RETURN(run, LoadRun(db, tenant, run_id));
-    return Status::Ok();
-  }));
-  return run;
+  return db_->ReadValue([&](Connection& db) { return LoadRun(db, tenant, run_id); });
 }
 
 StatusOr<RunInfo> SqliteTrackingStore::UpdateRun(std::string_view tenant, std::string_view run_id,

@@ -84,11 +84,4 @@ StatusOr<ResultPage<T>> RunPagedQuery(Connection& db, std::string sql, SqlParams
   return result;
 }
 
-// True when `order_by` sorts by the attribute `attribute`.
-inline bool OrdersBy(const std::vector<filter::OrderBy>& order_by, std::string_view attribute) {
-  return std::any_of(order_by.begin(), order_by.end(), [&](const filter::OrderBy& o) {
-    return o.entity == filter::Entity::kAttribute && o.key == attribute;
-  });
-}
-
 }  // namespace cairn::metadata::sqlite_store

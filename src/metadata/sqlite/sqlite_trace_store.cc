@@ -19,7 +19,6 @@ using ::cairn::sqlite::Connection;
 using ::cairn::sqlite::JsonArray;
 using ::cairn::sqlite::Statement;
 using sqlite_store::KeyValueTable;
-using sqlite_store::OrdersBy;
 using sqlite_store::RunPagedQuery;
 
 constexpr std::string_view kArtifactLocationTag = "mlflow.artifactLocation";
@@ -148,12 +147,7 @@ StatusOr<TraceInfo> SqliteTraceStore::StartTrace(std::string_view tenant, const 
 
 StatusOr<TraceInfo> SqliteTraceStore::GetTraceInfo(std::string_view tenant,
                                                    std::string_view trace_id) {
-  TraceInfo info;
-  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
-    ASSIGN_OR_RETURN(info, RequireTrace(db, tenant, trace_id));
-    return Status::Ok();
-  }));
-  return info;
+  return db_->ReadValue([&](Connection& db) { return RequireTrace(db, tenant, trace_id); });
 }
 
 StatusOr<ResultPage<TraceInfo>> SqliteTraceStore::SearchTraces(std::string_view tenant,
@@ -185,12 +179,9 @@ StatusOr<ResultPage<TraceInfo>> SqliteTraceStore::SearchTraces(std::string_view 
   sql += " AND t.experiment_id IN (SELECT value FROM json_each(";
   sql += params.Add(JsonArray(experiment_ids));
   sql += "))";
-  ASSIGN_OR_RETURN(std::string where, CompileFilter(query.filter, schema, dialect_, params));
-  if (!where.empty()) sql += " AND " + where;
-  ASSIGN_OR_RETURN(std::string order, CompileOrderBy(query.order_by, schema, params));
-  sql += " ORDER BY ";
-  sql += order.empty() ? "t.request_time DESC" : order;
-  if (!OrdersBy(query.order_by, "request_id")) sql += ", t.trace_id ASC";
+  RETURN_IF_ERROR(AppendFilterAndOrder(sql, query.filter, query.order_by, schema, dialect_, params,
+                                       "t.request_time DESC, t.trace_id ASC",
+                                       {{"request_id", "t.trace_id ASC"}}));
 
   ResultPage<TraceInfo> page;
   RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
