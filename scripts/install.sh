@@ -21,7 +21,7 @@ log() { echo "install.sh: $*" >&2; }
 
 APT_PACKAGES=(
   # Build tools.
-  cmake ninja-build g++ ccache clang-format clang-tidy pkg-config
+  cmake ninja-build g++ ccache clang clang-format clang-tidy pkg-config
   # Libraries.
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev

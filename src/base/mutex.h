@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 
@@ -37,6 +38,13 @@ class SCOPED_CAPABILITY MutexLock {
   // called with the mutex held; callers re-check their condition in a loop, written out in the
   // calling function so the analysis sees the guarded reads under the lock.
   void Wait(std::condition_variable& cv) { cv.wait(lock_); }
+  // Wait until `deadline` at the latest: false when it passed (the mutex is held again either
+  // way).
+  template <typename Clock, typename Duration>
+  bool WaitUntil(std::condition_variable& cv,
+                 const std::chrono::time_point<Clock, Duration>& deadline) {
+    return cv.wait_until(lock_, deadline) == std::cv_status::no_timeout;
+  }
 
  private:
   std::unique_lock<std::mutex> lock_;

@@ -5,7 +5,7 @@
 namespace cairn::http {
 
 StatusOr<uint16_t> HttpServer::Impl::Start() {
-  std::lock_guard lifecycle(lifecycle_mu_);
+  MutexLock lifecycle(lifecycle_mu_);
   if (started_ || stopped_) return FailedPrecondition("HTTP server already started or stopped");
   const int hardware = static_cast<int>(std::thread::hardware_concurrency());
   const int threads = options_.io_threads > 0 ? options_.io_threads : std::max(2, hardware);
@@ -63,7 +63,7 @@ StatusOr<uint16_t> HttpServer::Impl::Start() {
 
   started_ = true;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     accepting_ = true;
   }
   work_.emplace(ioc_->get_executor());
@@ -89,11 +89,11 @@ void HttpServer::Impl::RunThread() {
 }
 
 void HttpServer::Impl::Stop() {
-  std::lock_guard lifecycle(lifecycle_mu_);
+  MutexLock lifecycle(lifecycle_mu_);
   if (stopped_) return;
   stopped_ = true;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     stop_requested_ = true;
   }
   cv_.notify_all();
@@ -108,7 +108,7 @@ void HttpServer::Impl::Stop() {
   });
   std::vector<std::shared_ptr<Session>> snapshot;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     snapshot.assign(sessions_.begin(), sessions_.end());
   }
   for (auto& session : snapshot) {
@@ -120,9 +120,14 @@ void HttpServer::Impl::Stop() {
 
   bool drained = false;
   {
-    std::unique_lock lock(mu_);
-    drained = cv_.wait_for(lock, options_.drain_timeout,
-                           [&] { return sessions_.empty() && !accepting_; });
+    MutexLock lock(mu_);
+    const auto deadline = std::chrono::steady_clock::now() + options_.drain_timeout;
+    while (!(drained = sessions_.empty() && !accepting_)) {
+      if (!lock.WaitUntil(cv_, deadline)) {
+        drained = sessions_.empty() && !accepting_;
+        break;
+      }
+    }
     if (!drained) snapshot.assign(sessions_.begin(), sessions_.end());
   }
   if (!drained) {
@@ -135,8 +140,8 @@ void HttpServer::Impl::Stop() {
   // A blocking handler still running uses its request, which lives in its connection's
   // coroutine: let it finish (its answer is posted to the stopped io_context and dropped).
   {
-    std::unique_lock lock(mu_);
-    cv_.wait(lock, [&] { return blocking_in_flight_.load() == 0; });
+    MutexLock lock(mu_);
+    while (blocking_in_flight_.load() != 0) lock.Wait(cv_);
   }
   // No thread runs the io_context any more, so the leftovers can be closed from here; their
   // suspended coroutines are destroyed with the io_context. An asynchronous answer still
@@ -152,14 +157,14 @@ void HttpServer::Impl::Stop() {
 void HttpServer::Impl::WaitForSignal() {
   std::shared_ptr<asio::signal_set> signals;
   {
-    std::lock_guard lifecycle(lifecycle_mu_);
+    MutexLock lifecycle(lifecycle_mu_);
     if (started_ && !stopped_) {
       signals = std::make_shared<asio::signal_set>(*ioc_, SIGINT, SIGTERM);
       signals->async_wait([this, signals](const beast::error_code& ec, int signal_number) {
         if (ec) return;
         spdlog::info("received signal {}; shutting down", signal_number);
         {
-          std::lock_guard lock(mu_);
+          MutexLock lock(mu_);
           stop_requested_ = true;
         }
         cv_.notify_all();
@@ -168,8 +173,8 @@ void HttpServer::Impl::WaitForSignal() {
   }
   if (signals) {
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, [&] { return stop_requested_; });
+      MutexLock lock(mu_);
+      while (!stop_requested_) lock.Wait(cv_);
     }
     // Only this thread calls into the signal set; the pending handler does not touch it.
     beast::error_code ec;
@@ -195,7 +200,7 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
     auto session = std::make_shared<Session>(std::move(socket));
     bool full = false;
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       if (shutting_down_.load()) {
         session->stream.close();
         continue;
@@ -209,7 +214,7 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
       continue;
     }
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       sessions_.insert(session);
     }
     asio::co_spawn(session->stream.get_executor(), RunSession(session),
@@ -218,7 +223,7 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
                    });
   }
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     accepting_ = false;
   }
   cv_.notify_all();
@@ -227,7 +232,7 @@ asio::awaitable<void> HttpServer::Impl::AcceptLoop() {
 bool HttpServer::Impl::EvictIdleConnection() {
   std::shared_ptr<Session> victim;
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     int64_t oldest = 0;
     for (const auto& session : sessions_) {
       if (!session->idle.load()) continue;
@@ -249,7 +254,7 @@ bool HttpServer::Impl::EvictIdleConnection() {
 
 void HttpServer::Impl::EndSession(const std::shared_ptr<Session>& session) {
   {
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     sessions_.erase(session);
   }
   cv_.notify_all();

@@ -37,6 +37,7 @@
 #include <unordered_set>
 
 #include "base/logging.h"
+#include "base/mutex.h"
 #include "base/uri.h"
 #include "http/error_response.h"
 #include "http/server.h"
@@ -224,7 +225,7 @@ class HttpServer::Impl {
   ~Impl() {
     Stop();
     {
-      std::lock_guard lock(mu_);
+      MutexLock lock(mu_);
       sessions_.clear();
     }
     owned_pool_.reset();
@@ -328,16 +329,16 @@ class HttpServer::Impl {
   const Router& router_;
   const std::vector<Middleware*> middlewares_;
 
-  std::mutex lifecycle_mu_;  // serialises Start and Stop
-  bool started_ = false;     // guarded by lifecycle_mu_
-  bool stopped_ = false;     // guarded by lifecycle_mu_
+  Mutex lifecycle_mu_;  // serialises Start and Stop
+  bool started_ GUARDED_BY(lifecycle_mu_) = false;
+  bool stopped_ GUARDED_BY(lifecycle_mu_) = false;
   std::atomic<bool> shutting_down_{false};
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;  // signalled on session end, accept-loop exit, stop request
-  std::unordered_set<std::shared_ptr<Session>> sessions_;  // guarded by mu_
-  bool accepting_ = false;                                 // guarded by mu_
-  bool stop_requested_ = false;                            // guarded by mu_
+  std::unordered_set<std::shared_ptr<Session>> sessions_ GUARDED_BY(mu_);
+  bool accepting_ GUARDED_BY(mu_) = false;
+  bool stop_requested_ GUARDED_BY(mu_) = false;
 
   std::unique_ptr<ThreadPool> owned_pool_;  // when no pool was given
   ThreadPool* pool_ = nullptr;

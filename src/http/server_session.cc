@@ -275,7 +275,7 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
 void HttpServer::Impl::BlockingDone() {
   if (blocking_in_flight_.fetch_sub(1) == 1 && shutting_down_.load()) {
     // Stop may be waiting for the count to reach zero.
-    std::lock_guard lock(mu_);
+    MutexLock lock(mu_);
     cv_.notify_all();
   }
 }
