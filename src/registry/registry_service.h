@@ -13,68 +13,13 @@
 #include "base/status.h"
 #include "metadata/registry_store.h"
 #include "metadata/tracking_store.h"
+#include "registry/registry_rules.h"
 
 namespace cairn::artifact {
 class ArtifactStore;
 }
 
 namespace cairn::registry {
-
-inline constexpr size_t kMaxModelNameLength = 256;
-inline constexpr size_t kMaxRegistryTagKeyLength = 250;
-inline constexpr size_t kMaxRegistryTagValueLength = 100000;
-inline constexpr size_t kMaxAliasLength = 255;
-inline constexpr int64_t kMaxSearchRegisteredModelsResults = 1000;
-inline constexpr int64_t kMaxSearchModelVersionsResults = 200000;
-
-// Parses a stage name case-insensitively ("production" -> kProduction). INVALID_ARGUMENT
-// "Invalid Model Version stage: X. Value must be one of None, Staging, Production, Archived."
-StatusOr<metadata::ModelStage> ParseStage(std::string_view text);
-std::string_view StageName(metadata::ModelStage stage);  // "None", "Staging", ...
-// Aliases: [A-Za-z0-9_-]{1,255}; "latest" (any case) and "v<digits>" are reserved.
-Status ValidateAlias(std::string_view alias);
-// A version number given as a string ("3"); INVALID_ARGUMENT otherwise.
-StatusOr<int64_t> ParseVersion(std::string_view text);
-// A registered model name: non-empty, at most kMaxModelNameLength bytes. `field` names the
-// request parameter in messages ("name", "new_name").
-Status ValidateModelName(std::string_view name, std::string_view field = "name");
-// A name for a new or renamed model: also free of '/' and ':', which models:/ URIs cannot
-// carry (MLflow rejects them the same way).
-Status ValidateNewModelName(std::string_view name, std::string_view field = "name");
-// A registered model or model version tag: key as for run tags (at most 250 characters of
-// [A-Za-z0-9_-. /:], its own normalised path), value at most kMaxRegistryTagValueLength.
-Status ValidateRegistryTag(const metadata::Tag& tag);
-
-// ---- Model version sources (pure helpers, exposed for tests) ----
-
-// True for a source naming a file on the server's disk: no scheme ("/data/model",
-// "relative/dir") or the file: scheme.
-bool IsLocalSource(std::string_view source);
-// Rejects a non-local source that could step outside where it points: after percent-decoding
-// until nothing changes ('+' counts as a space), no NUL and no "." or ".." segment (split on '/'
-// and '\'). Catches "%2e%2e", "%252e%252e", "a%2f..%2fb" and the like. INVALID_ARGUMENT.
-Status CheckSourceHasNoTraversal(std::string_view source);
-// A local source is accepted only when `artifact_root` (a run's or logged model's artifact URI)
-// is local too and the source, normalised, lies inside it. INVALID_ARGUMENT otherwise.
-Status CheckLocalSourceInside(std::string_view source, std::string_view artifact_root);
-
-// A `models:/` URI as the registry resolves it.
-struct ModelsUri {
-  std::string model_id;  // set for models:/<model_id>
-  std::string name;      // set for the registered-model forms
-  std::string version;   // digits, a stage name, or "latest" (with name)
-  std::string alias;     // models:/<name>@<alias>
-  std::string sub_path;  // anything after the version or alias, without a leading '/'
-};
-// Parses `models:/<model_id>`, `models:/<name>/<version|stage|latest>[/<path>]` and
-// `models:/<name>@<alias>[/<path>]`. INVALID_ARGUMENT for anything else.
-StatusOr<ModelsUri> ParseModelsUri(std::string_view uri);
-
-// Where `location` lives in Cairn's artifact service, as a path for artifact::ArtifactStore:
-// `mlflow-artifacts:/<p>` (no authority) gives "<tenant>/<p>" normalised. nullopt for every other
-// location (other schemes, another host's artifact service, unsafe or empty paths), whose files
-// Cairn does not own.
-std::optional<std::string> ArtifactServicePath(std::string_view tenant, std::string_view location);
 
 // Where a registered version's files come from, for Cairn's register call: exactly one of
 // (run_id with artifact_path), logged_model_id, or artifact_uri.
