@@ -19,6 +19,7 @@ namespace {
 using ::cairn::sqlite::Connection;
 using ::cairn::sqlite::JsonArray;
 using ::cairn::sqlite::Statement;
+using sqlite_store::ChildRows;
 using sqlite_store::KeyValueTable;
 using sqlite_store::RunPagedQuery;
 
@@ -196,22 +197,9 @@ StatusOr<std::vector<ModelVersion>> LoadLatestVersions(Connection& db, std::stri
 Status LoadModelChildren(Connection& db, std::string_view tenant,
                          std::vector<RegisteredModel>& models) {
   if (models.empty()) return Status::Ok();
-  std::vector<std::string> names;
-  names.reserve(models.size());
-  std::unordered_map<std::string, size_t> index;
-  for (size_t i = 0; i < models.size(); ++i) {
-    names.push_back(models[i].name);
-    index.emplace(models[i].name, i);
-  }
-  std::string json = JsonArray(names);
-  auto attach = [&](std::string_view sql, auto&& fn) -> Status {
-    ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
-    s.Bind(tenant, json);
-    return ForEachRow(s, [&](const Statement& row) {
-      auto it = index.find(std::string(row.TextView(0)));
-      if (it != index.end()) fn(models[it->second], row);
-    });
-  };
+  ChildRows<RegisteredModel> children(
+      db, models, [](const RegisteredModel& m) { return m.name; }, tenant);
+  auto attach = [&](std::string_view sql, auto&& fn) { return children.Attach(sql, fn); };
   RETURN_IF_ERROR(
       attach("SELECT name, key, value FROM registered_model_tags WHERE tenant_id = ? AND name IN "
              "(SELECT value FROM json_each(?)) ORDER BY name, key",
@@ -226,11 +214,10 @@ Status LoadModelChildren(Connection& db, std::string_view tenant,
       }));
   ASSIGN_OR_RETURN(
       std::vector<ModelVersion> latest,
-      LoadLatestVersions(db, tenant, names,
+      LoadLatestVersions(db, tenant, children.ids(),
                          std::vector<ModelStage>(std::begin(kAllStages), std::end(kAllStages))));
   for (ModelVersion& v : latest) {
-    auto it = index.find(v.name);
-    if (it != index.end()) models[it->second].latest_versions.push_back(std::move(v));
+    if (RegisteredModel* m = children.Find(v.name)) m->latest_versions.push_back(std::move(v));
   }
   return Status::Ok();
 }

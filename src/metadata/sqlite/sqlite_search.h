@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "base/status.h"
@@ -18,6 +20,7 @@
 namespace cairn::metadata::sqlite_store {
 
 using ::cairn::sqlite::Connection;
+using ::cairn::sqlite::JsonArray;
 using ::cairn::sqlite::Statement;
 
 // The dialect the shared SQL compiler (sql_filter.h) writes for SQLite: LIKE through
@@ -83,5 +86,56 @@ StatusOr<ResultPage<T>> RunPagedQuery(Connection& db, std::string sql, SqlParams
   }
   return result;
 }
+
+// Attaches child rows (tags, params, aliases, ...) to entities loaded in bulk, one query per
+// child table. Each query takes the tenant (when given) and then the entities' ids as a JSON array,
+// and returns the owning entity's id as its first column.
+template <typename T>
+class ChildRows {
+ public:
+  template <typename IdFn>
+  ChildRows(Connection& db, std::vector<T>& items, IdFn id,
+            std::optional<std::string_view> tenant = std::nullopt)
+      : db_(db), items_(items), tenant_(tenant) {
+    ids_.reserve(items.size());
+    for (size_t i = 0; i < items.size(); ++i) {
+      ids_.push_back(id(items[i]));
+      index_.emplace(ids_.back(), i);
+    }
+    json_ = JsonArray(ids_);
+  }
+
+  const std::vector<std::string>& ids() const { return ids_; }
+
+  // The entity with `id`, or null.
+  T* Find(std::string_view id) {
+    auto it = index_.find(std::string(id));
+    return it == index_.end() ? nullptr : &items_[it->second];
+  }
+
+  // Runs `sql` and calls fn(entity, row) for each row whose owner is among the entities.
+  template <typename Fn>
+  Status Attach(std::string_view sql, Fn&& fn) {
+    ASSIGN_OR_RETURN(Statement s, db_.Prepare(sql));
+    if (tenant_) {
+      s.Bind(*tenant_, json_);
+    } else {
+      s.Bind(json_);
+    }
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) return Status::Ok();
+      if (T* item = Find(s.TextView(0))) fn(*item, s);
+    }
+  }
+
+ private:
+  Connection& db_;
+  std::vector<T>& items_;
+  std::optional<std::string_view> tenant_;
+  std::vector<std::string> ids_;
+  std::unordered_map<std::string, size_t> index_;
+  std::string json_;
+};
 
 }  // namespace cairn::metadata::sqlite_store

@@ -18,6 +18,7 @@ namespace {
 using ::cairn::sqlite::Connection;
 using ::cairn::sqlite::JsonArray;
 using ::cairn::sqlite::Statement;
+using sqlite_store::ChildRows;
 using sqlite_store::KeyValueTable;
 using sqlite_store::RunPagedQuery;
 
@@ -43,28 +44,18 @@ TraceInfo ReadTrace(const Statement& s) {
 // Fills tags and metadata of `traces`, one query per table.
 Status LoadTraceChildren(Connection& db, std::string_view tenant, std::vector<TraceInfo>& traces) {
   if (traces.empty()) return Status::Ok();
-  std::vector<std::string> ids;
-  ids.reserve(traces.size());
-  std::unordered_map<std::string_view, TraceInfo*> by_id;
-  for (TraceInfo& t : traces) {
-    ids.push_back(t.trace_id);
-    by_id.emplace(t.trace_id, &t);
-  }
-  std::string json = JsonArray(ids);
+  ChildRows<TraceInfo> children(
+      db, traces, [](const TraceInfo& t) { return t.trace_id; }, tenant);
   for (const auto& [table, member] :
        {std::pair{"trace_tags", &TraceInfo::tags},
         std::pair{"trace_request_metadata", &TraceInfo::trace_metadata}}) {
-    ASSIGN_OR_RETURN(Statement s,
-                     db.Prepare(std::string("SELECT trace_id, key, value FROM ") + table +
-                                " WHERE tenant_id = ? AND trace_id IN (SELECT value "
-                                "FROM json_each(?)) ORDER BY trace_id, key"));
-    s.Bind(tenant, json);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) break;
-      auto it = by_id.find(s.TextView(0));
-      if (it != by_id.end()) (it->second->*member).push_back({s.Text(1), s.Text(2)});
-    }
+    RETURN_IF_ERROR(children.Attach(
+        std::string("SELECT trace_id, key, value FROM ") + table +
+            " WHERE tenant_id = ? AND trace_id IN (SELECT value FROM json_each(?)) ORDER BY "
+            "trace_id, key",
+        [member = member](TraceInfo& t, const Statement& s) {
+          (t.*member).push_back({s.Text(1), s.Text(2)});
+        }));
   }
   return Status::Ok();
 }

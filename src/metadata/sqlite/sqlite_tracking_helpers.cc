@@ -229,21 +229,8 @@ Status SetRunName(Connection& db, std::string_view run_id, std::string_view name
 // Loads metrics (latest), params, tags, inputs and outputs of `runs` in one query per kind.
 Status LoadRunChildren(Connection& db, std::vector<Run>& runs) {
   if (runs.empty()) return Status::Ok();
-  std::vector<std::string> ids;
-  ids.reserve(runs.size());
-  for (const Run& run : runs) ids.push_back(run.info.run_id);
-  std::string json = JsonArray(ids);
-  auto index = IndexById(runs, [](const Run& r) { return r.info.run_id; });
-  auto for_each_row = [&](std::string_view sql, auto&& fn) -> Status {
-    ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
-    s.Bind(json);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) return Status::Ok();
-      auto it = index.find(std::string(s.TextView(0)));
-      if (it != index.end()) fn(runs[it->second], s);
-    }
-  };
+  ChildRows<Run> children(db, runs, [](const Run& r) { return r.info.run_id; });
+  auto for_each_row = [&](std::string_view sql, auto&& fn) { return children.Attach(sql, fn); };
   RETURN_IF_ERROR(for_each_row(
       "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid "
       "IN (SELECT value FROM json_each(?)) ORDER BY run_uuid, key",
@@ -380,21 +367,8 @@ StatusOr<LoggedModel> RequireLoggedModel(Connection& db, std::string_view tenant
 
 Status LoadLoggedModelChildren(Connection& db, std::vector<LoggedModel>& models) {
   if (models.empty()) return Status::Ok();
-  std::vector<std::string> ids;
-  ids.reserve(models.size());
-  for (const LoggedModel& m : models) ids.push_back(m.model_id);
-  std::string json = JsonArray(ids);
-  auto index = IndexById(models, [](const LoggedModel& m) { return m.model_id; });
-  auto for_each_row = [&](std::string_view sql, auto&& fn) -> Status {
-    ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
-    s.Bind(json);
-    while (true) {
-      ASSIGN_OR_RETURN(bool row, s.Step());
-      if (!row) return Status::Ok();
-      auto it = index.find(std::string(s.TextView(0)));
-      if (it != index.end()) fn(models[it->second], s);
-    }
-  };
+  ChildRows<LoggedModel> children(db, models, [](const LoggedModel& m) { return m.model_id; });
+  auto for_each_row = [&](std::string_view sql, auto&& fn) { return children.Attach(sql, fn); };
   RETURN_IF_ERROR(for_each_row(
       "SELECT model_id, key, value FROM logged_model_tags WHERE model_id IN (SELECT value FROM "
       "json_each(?)) ORDER BY model_id, key",
