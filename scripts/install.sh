@@ -98,3 +98,4 @@ install_python_packages() {
 
 install_apt_packages
 install_python_packages
+"${ROOT}/scripts/install_onnxruntime.sh"
