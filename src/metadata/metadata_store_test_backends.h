@@ -94,6 +94,7 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
     ASSERT_NE(stores_.tracking, nullptr);
     ASSERT_NE(stores_.registry, nullptr);
     ASSERT_NE(stores_.traces, nullptr);
+    ASSERT_NE(stores_.deployments, nullptr);
   }
 
   void TearDown() override {
@@ -111,6 +112,7 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
   TrackingStore& tracking() { return *stores_.tracking; }
   RegistryStore& registry() { return *stores_.registry; }
   TraceStore& traces() { return *stores_.traces; }
+  DeploymentStore& deployments() { return *stores_.deployments; }
 
   std::string dir_;
   MetadataStores stores_;

@@ -2,6 +2,7 @@
 
 #include <memory>
 
+#include "metadata/deployment_store.h"
 #include "metadata/registry_store.h"
 #include "metadata/trace_store.h"
 #include "metadata/tracking_store.h"
@@ -36,6 +37,7 @@ struct MetadataStores {
   std::shared_ptr<TrackingStore> tracking;
   std::shared_ptr<RegistryStore> registry;
   std::shared_ptr<TraceStore> traces;
+  std::shared_ptr<DeploymentStore> deployments;
 };
 
 }  // namespace cairn::metadata

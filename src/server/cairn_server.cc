@@ -10,6 +10,7 @@
 #include "api/mlflow/registry_handlers.h"
 #include "api/mlflow/trace_handlers.h"
 #include "api/mlflow/tracking_handlers.h"
+#include "api/v1/deployment_handlers.h"
 #include "api/v1/model_handlers.h"
 #include "api/v1/openapi.h"
 #include "artifact/artifact_store_factory.h"
@@ -26,7 +27,9 @@
 #include "metadata/metadata_store_factory.h"
 #include "metrics/metrics_registry.h"
 #include "registry/registry_service.h"
+#include "runtime/onnx/onnx_runtime.h"
 #include "server/backends.h"
+#include "serving/deployment_service.h"
 #include "tracking/trace_service.h"
 #include "tracking/tracking_service.h"
 
@@ -44,6 +47,8 @@ struct CairnServer::State {
   std::unique_ptr<api::mlflow::RegistryHandlers> registry_handlers;
   std::unique_ptr<api::mlflow::TraceHandlers> trace_handlers;
   std::unique_ptr<api::v1::ModelHandlers> model_handlers;
+  std::unique_ptr<serving::DeploymentService> deployments;
+  std::unique_ptr<api::v1::DeploymentHandlers> deployment_handlers;
   metrics::MetricsRegistry metrics;
   http::Router router;
   std::unique_ptr<http::RequestIdMiddleware> request_id;
@@ -72,6 +77,32 @@ Status ResolveDefaults(ServerConfig& config) {
   }
   if (config.artifacts_uri.empty()) config.artifacts_uri = (data / "artifacts").string();
   return Status::Ok();
+}
+
+// The model runtimes this server can offer, the deployment service, and the deployments it
+// restores from the store.
+StatusOr<std::unique_ptr<serving::DeploymentService>> StartServing(
+    const ServerConfig& config, const metadata::MetadataStores& metadata,
+    artifact::ArtifactStore& artifacts) {
+  std::map<std::string, std::shared_ptr<runtime::ModelRuntime>> runtimes;
+  auto onnx = runtime::onnx::CreateOnnxRuntime({.library_path = config.onnxruntime_library});
+  if (onnx.ok()) {
+    runtimes["onnx"] = *onnx;
+  } else {
+    spdlog::warn("ONNX models cannot be served: {}", onnx.status().message());
+  }
+  serving::ServingOptions options;
+  options.model_dir = std::filesystem::path(config.data_dir) / "models";
+  options.cache_budget_bytes = config.model_cache_bytes;
+  auto locator = [](std::string_view tenant, std::string_view location) -> StatusOr<std::string> {
+    ASSIGN_OR_RETURN(std::string relative, api::mlflow::ArtifactUriToRelativePath(location));
+    return api::mlflow::TenantArtifactPath(tenant, relative);
+  };
+  auto service = std::make_unique<serving::DeploymentService>(
+      *metadata.deployments, *metadata.registry, artifacts, locator, std::move(runtimes),
+      SystemClock::Get(), options);
+  RETURN_IF_ERROR(service->RestoreAll());
+  return service;
 }
 
 }  // namespace
@@ -103,9 +134,10 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   store_options.sqlite_synchronous_full = config.sqlite_synchronous_full;
   ASSIGN_OR_RETURN(state->metadata,
                    metadata_registry.Create(backend_uri.scheme, backend_uri, store_options));
-  if (!state->metadata.tracking || !state->metadata.registry || !state->metadata.traces) {
+  if (!state->metadata.tracking || !state->metadata.registry || !state->metadata.traces ||
+      !state->metadata.deployments) {
     return InvalidArgument("backend store '" + backend_uri.scheme +
-                           "' does not provide tracking, registry and trace storage");
+                           "' does not provide tracking, registry, trace and deployment storage");
   }
 
   artifact::ArtifactStoreRegistry artifact_registry;
@@ -136,11 +168,16 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
       },
       [](std::string_view uri) { return api::mlflow::ArtifactUriToRelativePath(uri); });
 
+  ASSIGN_OR_RETURN(state->deployments,
+                   StartServing(config, state->metadata, *state->artifact_store));
+  state->deployment_handlers = std::make_unique<api::v1::DeploymentHandlers>(*state->deployments);
+
   api::mlflow::RegisterMiscRoutes(state->router);
   state->tracking_handlers->Register(state->router);
   state->registry_handlers->Register(state->router);
   state->trace_handlers->Register(state->router);
   state->model_handlers->Register(state->router);
+  state->deployment_handlers->Register(state->router);
   api::v1::RegisterOpenApi(state->router);
   state->artifact_handlers->Register(state->router);
   http::AddMetricsRoute(state->router, state->metrics);

@@ -126,6 +126,26 @@ const std::vector<OptionSpec>& Specs() {
          return ParseInt<int64_t>(v, "max-artifact-bytes", 1, int64_t{1} << 50,
                                   c.max_artifact_bytes);
        }},
+      {"onnxruntime-library", "",
+       "libonnxruntime.so to serve ONNX models with (empty: the one scripts/install.sh "
+       "fetched); point it at onnxruntime-gpu's library for device cuda",
+       [](ServerConfig& c, const std::string& v) {
+         c.onnxruntime_library = v;
+         return Status::Ok();
+       }},
+      {"python-executable", "",
+       "Python interpreter of the model workers, with mlflow installed (empty: $CAIRN_PYTHON, "
+       "else python3 on PATH)",
+       [](ServerConfig& c, const std::string& v) {
+         c.python_executable = v;
+         return Status::Ok();
+       }},
+      {"model-cache-bytes", "4294967296",
+       "memory budget of loaded models; idle ones beyond it are unloaded, least recently used "
+       "first",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseInt<int64_t>(v, "model-cache-bytes", 0, int64_t{1} << 50, c.model_cache_bytes);
+       }},
   };
   return *specs;
 }

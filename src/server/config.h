@@ -27,6 +27,10 @@ struct ServerConfig {
   int64_t max_buffered_body_bytes = int64_t{256} << 20;
   bool sqlite_synchronous_full = false;
   int64_t max_artifact_bytes = int64_t{5} << 30;
+  // Serving.
+  std::string onnxruntime_library;
+  std::string python_executable;
+  int64_t model_cache_bytes = int64_t{4} << 30;
   std::string config_file;
 };
 

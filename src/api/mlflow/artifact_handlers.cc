@@ -19,9 +19,9 @@ constexpr std::string_view kPresignedUnsupported =
     "Presigned download URLs are not supported for the current artifact repository";
 constexpr std::string_view kArtifactsPath = "/api/2.0/mlflow-artifacts/artifacts";
 
-// "<tenant>/<path>", or "<tenant>" for the tenant's root. The tenant comes from authentication,
-// not from the path, but is still checked to be one safe segment.
-StatusOr<std::string> TenantPath(std::string_view tenant, std::string_view normalized) {
+}  // namespace
+
+StatusOr<std::string> TenantArtifactPath(std::string_view tenant, std::string_view normalized) {
   auto checked = artifact::NormalizeArtifactPath(tenant);
   if (tenant.empty() || !checked.ok() || *checked != tenant ||
       tenant.find('/') != std::string_view::npos) {
@@ -33,6 +33,12 @@ StatusOr<std::string> TenantPath(std::string_view tenant, std::string_view norma
     out += normalized;
   }
   return out;
+}
+
+namespace {
+
+StatusOr<std::string> TenantPath(std::string_view tenant, std::string_view normalized) {
+  return TenantArtifactPath(tenant, normalized);
 }
 
 std::string_view Basename(std::string_view path) {

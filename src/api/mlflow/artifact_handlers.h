@@ -59,6 +59,11 @@ class ArtifactHandlers {
 // HTTP URL outside the artifact service, and for unsafe paths.
 StatusOr<std::string> ArtifactUriToRelativePath(std::string_view artifact_uri);
 
+// "<tenant>/<path>" (or "<tenant>" for the tenant's root): where a tenant's artifact lives in the
+// store. The tenant comes from authentication, not from the path, but is still checked to be one
+// safe segment. `normalized` must have passed NormalizeArtifactPath.
+StatusOr<std::string> TenantArtifactPath(std::string_view tenant, std::string_view normalized);
+
 // The Content-Type sent for a download, from the file name's extension; unknown types are
 // application/octet-stream.
 std::string_view GuessContentType(std::string_view file_name);

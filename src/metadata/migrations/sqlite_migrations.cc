@@ -386,6 +386,25 @@ CREATE TABLE trace_request_metadata (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 5: deployments (serving). The spec is the JSON the API accepted; the columns beside it
+// are what lookups filter on.
+constexpr std::string_view kDeploymentsSchema = R"sql(
+CREATE TABLE deployments (
+  deployment_id TEXT NOT NULL PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  model_name TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  state TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (tenant_id, name)
+);
+CREATE INDEX deployments_by_version ON deployments (tenant_id, model_name, model_version);
+)sql";
+
 }  // namespace
 
 const std::vector<sqlite::Migration>& SqliteMigrations() {
@@ -394,6 +413,7 @@ const std::vector<sqlite::Migration>& SqliteMigrations() {
       {2, "model registry", kRegistrySchema},
       {3, "metric history in chunks", kMetricChunksSchema},
       {4, "traces", kTracesSchema},
+      {5, "deployments", kDeploymentsSchema},
   };
   return kMigrations;
 }

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "metadata/migrations/sqlite_migrations.h"
+#include "metadata/sqlite/sqlite_deployment_store.h"
 #include "metadata/sqlite/sqlite_registry_store.h"
 #include "metadata/sqlite/sqlite_trace_store.h"
 #include "metadata/sqlite/sqlite_tracking_store.h"
@@ -63,6 +64,7 @@ StatusOr<MetadataStores> OpenSqliteMetadataStores(const std::string& path,
   stores.tracking = std::make_shared<SqliteTrackingStore>(db);
   stores.registry = std::make_shared<SqliteRegistryStore>(db);
   stores.traces = std::make_shared<SqliteTraceStore>(db);
+  stores.deployments = std::make_shared<SqliteDeploymentStore>(db);
   return stores;
 }
 

@@ -1,0 +1,180 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "artifact/artifact_store.h"
+#include "base/clock.h"
+#include "base/executor.h"
+#include "base/ids.h"
+#include "base/mutex.h"
+#include "base/request_scope.h"
+#include "base/status.h"
+#include "base/thread_annotations.h"
+#include "metadata/deployment_store.h"
+#include "metadata/registry_store.h"
+#include "runtime/model_runtime.h"
+#include "serving/deployment.h"
+#include "serving/deployment_spec.h"
+#include "serving/model_cache.h"
+
+namespace cairn::serving {
+
+// Maps a model version's storage location (an artifact URI) to the path of its folder in the
+// artifact store, tenant first. InvalidArgument when the location is not in this server's store.
+using ModelLocator =
+    std::function<StatusOr<std::string>(std::string_view tenant, std::string_view location)>;
+
+struct ServingOptions {
+  // Where model folders are copied from the artifact store before loading.
+  std::filesystem::path model_dir;
+  // Loaded-model memory budget of the model cache.
+  int64_t cache_budget_bytes = int64_t{4} << 30;
+  // Threads that fetch and load models (never the HTTP threads).
+  int loader_threads = 2;
+  // How long DELETE and an update wait for in-flight requests of what they retire.
+  std::chrono::milliseconds drain_timeout{std::chrono::seconds(30)};
+  // Autoscaler period and the time load must stay low before a replica is removed.
+  std::chrono::milliseconds autoscale_period{500};
+  std::chrono::milliseconds scale_down_delay{std::chrono::seconds(30)};
+  // In-flight requests per replica the autoscaler aims for when the spec sets none.
+  int default_target_concurrency = 2;
+};
+
+// A deployment's state as the API shows it.
+struct DeploymentStatus {
+  metadata::DeploymentRecord record;
+  DeploymentSpec spec;
+  std::string runtime;  // the runtime serving it ("" until chosen)
+  int replicas_desired = 0;
+  int replicas_ready = 0;
+  int in_flight = 0;
+  int64_t load_time_ms = 0;
+  int64_t predictions_dropped = 0;
+};
+
+// Deployments: create, scale, update, delete, restore at start, and the in-memory lookup the
+// prediction path uses. A deployment is PENDING when accepted, LOADING while its model folder is
+// fetched and its replicas load (on the loader threads, never the caller's), then READY or
+// FAILED with the reason; every state is stored, and a restarted server loads every stored
+// deployment again by itself.
+//
+// Thread-safe. Find (the hot path) reads an immutable routing table through an atomic
+// shared_ptr: no lock on the prediction path.
+class DeploymentService {
+ public:
+  DeploymentService(metadata::DeploymentStore& store, metadata::RegistryStore& registry,
+                    artifact::ArtifactStore& artifacts, ModelLocator locator,
+                    std::map<std::string, std::shared_ptr<runtime::ModelRuntime>> runtimes,
+                    const Clock& clock, ServingOptions options);
+  // Stops the autoscaler and the loaders; deployments stop being served.
+  ~DeploymentService();
+
+  DeploymentService(const DeploymentService&) = delete;
+  DeploymentService& operator=(const DeploymentService&) = delete;
+
+  // Loads every stored deployment (at server start). Errors only when the store cannot be read.
+  Status RestoreAll();
+
+  // Validates `body` (see ParseDeploymentSpec), resolves the version, stores the deployment and
+  // starts loading it. NotFound for an unknown model, version or alias; AlreadyExists for a taken
+  // name.
+  StatusOr<DeploymentStatus> Create(const RequestScope& scope, std::string_view body);
+  StatusOr<DeploymentStatus> Get(const RequestScope& scope, std::string_view id_or_name);
+  StatusOr<std::vector<DeploymentStatus>> List(const RequestScope& scope);
+  // Changes replicas or autoscaling bounds; replicas are added or retired in the background.
+  StatusOr<DeploymentStatus> Scale(const RequestScope& scope, std::string_view id_or_name,
+                                   std::string_view body);
+  // Moves the deployment to another version (or runtime options): the new replicas load while
+  // the old ones serve, then requests switch over; the old ones finish what they hold.
+  StatusOr<DeploymentStatus> Update(const RequestScope& scope, std::string_view id_or_name,
+                                    std::string_view body);
+  // Stops routing to the deployment, waits for its in-flight requests (drain_timeout), then
+  // removes it. Returns the id.
+  StatusOr<std::string> Delete(const RequestScope& scope, std::string_view id_or_name);
+
+  // The deployment serving `name` in `tenant`, or null. Lock-free.
+  std::shared_ptr<Deployment> Find(std::string_view tenant, std::string_view name) const;
+  // Every deployment being served (for /metrics and health).
+  std::vector<std::shared_ptr<Deployment>> All() const;
+
+  ModelCache::Stats CacheStats() const { return cache_.GetStats(); }
+
+  // Runs one autoscaler pass now (tests).
+  void AutoscaleOnceForTest() { Autoscale(); }
+
+ private:
+  // (tenant, name) keys, looked up with string_views.
+  struct KeyLess {
+    using is_transparent = void;
+    template <typename A, typename B>
+    bool operator()(const A& a, const B& b) const {
+      return std::pair<std::string_view, std::string_view>(a.first, a.second) <
+             std::pair<std::string_view, std::string_view>(b.first, b.second);
+    }
+  };
+  using Table = std::map<std::pair<std::string, std::string>, std::shared_ptr<Deployment>, KeyLess>;
+
+  StatusOr<std::shared_ptr<Deployment>> Lookup(std::string_view tenant,
+                                               std::string_view id_or_name) const;
+  void Insert(const std::shared_ptr<Deployment>& deployment) EXCLUDES(table_write_mu_);
+  void Remove(const std::shared_ptr<Deployment>& deployment) EXCLUDES(table_write_mu_);
+  DeploymentStatus StatusOf(const Deployment& deployment) const;
+  // Resolves the spec's version or alias to a registered version.
+  StatusOr<metadata::ModelVersion> ResolveVersion(std::string_view tenant,
+                                                  const DeploymentSpec& spec);
+  // Queues a load of `version` with `replicas` instances; publishes it if the deployment is
+  // still at `generation` when it finishes.
+  void ScheduleLoad(std::shared_ptr<Deployment> deployment, int64_t generation,
+                    metadata::ModelVersion version, int replicas);
+  void Load(const std::shared_ptr<Deployment>& deployment, int64_t generation,
+            const metadata::ModelVersion& version, int replicas);
+  // Copies the model folder out of the artifact store (once per version).
+  StatusOr<std::filesystem::path> FetchModel(std::string_view tenant,
+                                             const metadata::ModelVersion& version);
+  StatusOr<std::shared_ptr<runtime::ModelRuntime>> ChooseRuntime(const DeploymentSpec& spec,
+                                                                 const runtime::MlModel& model);
+  // Loads instances [first, count) of a version through the cache.
+  StatusOr<std::vector<std::shared_ptr<Replica>>> LoadReplicas(
+      std::string_view tenant, const metadata::ModelVersion& version,
+      runtime::ModelRuntime& runtime, const runtime::ModelSource& source,
+      const DeploymentSpec& spec, int first, int count);
+  // Publishes a serving set with `replicas` instances of what is served now.
+  void Resize(const std::shared_ptr<Deployment>& deployment, int replicas);
+  void Persist(const Deployment& deployment);
+  void Autoscale();
+
+  metadata::DeploymentStore& store_;
+  metadata::RegistryStore& registry_;
+  artifact::ArtifactStore& artifacts_;
+  const ModelLocator locator_;
+  const std::map<std::string, std::shared_ptr<runtime::ModelRuntime>> runtimes_;
+  const Clock& clock_;
+  const ServingOptions options_;
+  ModelCache cache_;
+
+  Mutex table_write_mu_;  // serialises writers of table_; readers never take it
+  std::atomic<std::shared_ptr<const Table>> table_;
+
+  Mutex fetch_mu_;  // one model folder fetch at a time
+
+  struct ScaleState {
+    double load = 0;  // smoothed in-flight requests
+    int64_t low_since_ms = -1;
+  };
+  Mutex autoscale_mu_;
+  std::map<std::string, ScaleState> scale_state_ GUARDED_BY(autoscale_mu_);
+  std::atomic<bool> stopping_{false};
+  std::unique_ptr<ThreadPool> loaders_;
+  std::thread autoscaler_;
+};
+
+}  // namespace cairn::serving
