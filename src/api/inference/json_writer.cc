@@ -123,7 +123,9 @@ void AppendPythonRepr(const char* sci, size_t sci_len, std::string& out) {
   const size_t e_pos = text.find('e');
   std::string_view mantissa = text.substr(0, e_pos);
   int exponent = 0;
-  std::from_chars(text.data() + e_pos + 1, text.data() + text.size(), exponent);
+  const char* exponent_text = text.data() + e_pos + 1;
+  if (*exponent_text == '+') ++exponent_text;  // from_chars takes no '+'
+  std::from_chars(exponent_text, text.data() + text.size(), exponent);
   // Digits without the point.
   char digits[32];
   size_t n = 0;

@@ -100,7 +100,7 @@ Status ReadListRow(od::array row, Table& table, bool columns_fixed, std::string_
       }
       RETURN_IF_ERROR(table.EnsureDefaultColumns(k + 1));
     }
-    RETURN_IF_ERROR(AppendValue(table.builder(k), value, RowWhere(format, row_index)));
+    RETURN_IF_ERROR(AppendValue(table.builder(k), value, format));
     ++k;
   }
   if (k != table.column_count()) {
@@ -126,7 +126,7 @@ Status ReadRecord(od::object record, Table& table, std::string_view format, int6
       return InvalidArgument(RowWhere(format, row_index) + " names column " + std::string(key) +
                              " twice");
     }
-    RETURN_IF_ERROR(AppendValue(builder, value, RowWhere(format, row_index)));
+    RETURN_IF_ERROR(AppendValue(builder, value, format));
   }
   return table.EndRow();
 }
@@ -154,7 +154,7 @@ Status ReadRows(od::array rows, Table& table, bool columns_fixed, std::string_vi
         return InvalidArgument(RowWhere(format, row_index) + " is a single value, expected " +
                                std::to_string(table.column_count()) + " (one per column)");
       }
-      RETURN_IF_ERROR(AppendValue(table.builder(0), row, RowWhere(format, row_index)));
+      RETURN_IF_ERROR(AppendValue(table.builder(0), row, format));
       RETURN_IF_ERROR(table.EndRow());
     }
     ++row_index;

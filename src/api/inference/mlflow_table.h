@@ -94,7 +94,9 @@ class Table {
  public:
   explicit Table(const std::optional<runtime::ModelSignature>& signature)
       : signature_(signature && !signature->tensor_based && !signature->inputs.empty() ? &*signature
-                                                                                       : nullptr) {}
+                                                                                       : nullptr) {
+    columns_.reserve(signature_ != nullptr ? signature_->inputs.size() : 16);
+  }
 
   bool has_signature() const { return signature_ != nullptr; }
   size_t column_count() const { return columns_.size(); }
