@@ -118,7 +118,7 @@ void PredictionLogger::DropLocked(const PredictionEvent& event) {
     if (options_.metrics != nullptr) {
       count.counter = &options_.metrics->GetCounter(
           "cairn_prediction_log_dropped_total",
-          "Prediction events dropped because the in-memory queue was full.",
+          "Prediction events dropped: the in-memory queue was full or the logger shut down.",
           {{"deployment_id", event.deployment_id}});
     }
     it = dropped_by_deployment_.emplace(event.deployment_id, count).first;
