@@ -1,6 +1,5 @@
 #include "metadata/sqlite/sqlite_metadata_backend.h"
 
-#include <charconv>
 #include <filesystem>
 #include <system_error>
 #include <utility>
@@ -10,45 +9,26 @@
 #include "metadata/sqlite/sqlite_registry_store.h"
 #include "metadata/sqlite/sqlite_trace_store.h"
 #include "metadata/sqlite/sqlite_tracking_store.h"
+#include "sqlite/sqlite_uri.h"
 
 namespace cairn::metadata {
 namespace {
 
 StatusOr<sqlite::DatabaseOptions> SqliteOptionsFromQuery(
     std::string_view query, const MetadataStoreOptions& store_options) {
+  ASSIGN_OR_RETURN(sqlite::UriOptions from_uri, sqlite::ParseUriQuery(query));
   sqlite::DatabaseOptions options;
   options.synchronous_full = store_options.sqlite_synchronous_full;
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    if (pair.empty()) continue;
-    size_t eq = pair.find('=');
-    std::string_view key = pair.substr(0, eq);
-    std::string_view value = eq == std::string_view::npos ? "" : pair.substr(eq + 1);
-    if (key == "synchronous") {
-      if (value == "full" || value == "FULL") {
-        options.synchronous_full = true;
-      } else if (value == "normal" || value == "NORMAL") {
-        if (store_options.sqlite_synchronous_full) {
-          return InvalidArgument(
-              "sqlite URI: synchronous=normal contradicts --sqlite-synchronous-full "
-              "(sqlite_synchronous_full); drop one of them");
-        }
-        options.synchronous_full = false;
-      } else {
-        return InvalidArgument("sqlite URI: synchronous must be 'normal' or 'full'");
-      }
-    } else if (key == "readers") {
-      int readers = 0;
-      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), readers);
-      if (ec != std::errc() || end != value.data() + value.size() || readers < 0 || readers > 64) {
-        return InvalidArgument("sqlite URI: readers must be an integer in [0, 64]");
-      }
-      options.reader_connections = readers;
-    } else {
-      return InvalidArgument("sqlite URI: unknown option '" + std::string(key) + "'");
+  if (from_uri.synchronous_full.has_value()) {
+    if (!*from_uri.synchronous_full && store_options.sqlite_synchronous_full) {
+      return InvalidArgument(
+          "sqlite URI: synchronous=normal contradicts --sqlite-synchronous-full "
+          "(sqlite_synchronous_full); drop one of them");
     }
+    options.synchronous_full = *from_uri.synchronous_full;
+  }
+  if (from_uri.reader_connections.has_value()) {
+    options.reader_connections = *from_uri.reader_connections;
   }
   return options;
 }
@@ -68,24 +48,7 @@ StatusOr<MetadataStores> OpenSqliteMetadataStores(const std::string& path,
   return stores;
 }
 
-StatusOr<std::string> SqlitePathFromUri(const Uri& uri) {
-  if (uri.scheme != "sqlite") return InvalidArgument("not a sqlite URI: " + uri.ToString());
-  ASSIGN_OR_RETURN(std::string path, PercentDecode(uri.path));
-  if (!uri.authority.empty()) {
-    // sqlite://dir/file.db: a relative path whose first segment was parsed as the authority.
-    ASSIGN_OR_RETURN(std::string authority, PercentDecode(uri.authority));
-    path = authority + path;
-    if (path.find('\0') != std::string::npos) return InvalidArgument("sqlite URI: NUL in path");
-    return path;
-  }
-  // A decoded NUL would silently cut the file name short in SQLite's C API.
-  if (path.find('\0') != std::string::npos) return InvalidArgument("sqlite URI: NUL in path");
-  // sqlite:///x.db parses to path "/x.db" (relative x.db) and sqlite:////abs/x.db to
-  // "//abs/x.db" (absolute /abs/x.db): drop the slash that separates authority from path.
-  if (!path.empty() && path.front() == '/') path.erase(0, 1);
-  if (path.empty() || path == ":memory:") return std::string(":memory:");
-  return path;
-}
+StatusOr<std::string> SqlitePathFromUri(const Uri& uri) { return sqlite::PathFromUri(uri); }
 
 Status RegisterSqliteMetadataBackend(MetadataStoreRegistry& registry) {
   return registry.Register(

@@ -27,7 +27,8 @@ StatusOr<MetadataStores> OpenSqliteMetadataStores(const std::string& path,
 // MetadataStoreOptions::sqlite_synchronous_full.
 Status RegisterSqliteMetadataBackend(MetadataStoreRegistry& registry);
 
-// The file path a sqlite URI names (":memory:" for an in-memory database).
+// The file path a sqlite URI names (":memory:" for an in-memory database); see
+// sqlite::PathFromUri.
 StatusOr<std::string> SqlitePathFromUri(const Uri& uri);
 
 }  // namespace cairn::metadata

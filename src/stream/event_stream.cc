@@ -1,0 +1,68 @@
+#include "stream/event_stream.h"
+
+#include <string>
+
+namespace cairn::stream {
+
+bool IsValidTopicName(std::string_view name) {
+  if (name.empty() || name.size() > 249) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+Status ValidateTopic(std::string_view topic) {
+  if (!IsValidTopicName(topic)) {
+    return InvalidArgument("invalid topic name '" + std::string(topic) +
+                           "': 1 to 249 characters from [a-zA-Z0-9._-]");
+  }
+  return Status::Ok();
+}
+
+Status ValidateConsumer(std::string_view consumer) {
+  if (!IsValidTopicName(consumer)) {
+    return InvalidArgument("invalid consumer name '" + std::string(consumer) +
+                           "': 1 to 249 characters from [a-zA-Z0-9._-]");
+  }
+  return Status::Ok();
+}
+
+Status ValidateEvents(std::span<const Event> events) {
+  for (size_t i = 0; i < events.size(); ++i) {
+    const Event& e = events[i];
+    if (e.tenant.empty()) {
+      return InvalidArgument("event " + std::to_string(i) + " has no tenant");
+    }
+    if (e.payload.size() > kMaxPayloadBytes) {
+      return InvalidArgument("event " + std::to_string(i) + " payload of " +
+                             std::to_string(e.payload.size()) + " bytes is over the limit of " +
+                             std::to_string(kMaxPayloadBytes));
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateReadOptions(const ReadOptions& options) {
+  if (options.from_offset < 0) return InvalidArgument("read: from_offset must not be negative");
+  if (options.max_events < 1 || options.max_events > kMaxReadEvents) {
+    return InvalidArgument("read: max_events must be in [1, " + std::to_string(kMaxReadEvents) +
+                           "]");
+  }
+  if (options.tenant.has_value() && options.tenant->empty()) {
+    return InvalidArgument("read: the tenant filter is empty");
+  }
+  if (options.key.has_value() && !options.tenant.has_value()) {
+    return InvalidArgument("read: a key filter needs a tenant filter");
+  }
+  return Status::Ok();
+}
+
+Status ValidateOffset(int64_t offset) {
+  if (offset < 0) return InvalidArgument("offset must not be negative");
+  return Status::Ok();
+}
+
+}  // namespace cairn::stream
