@@ -54,8 +54,9 @@ class Client:
 
     Every method raises CairnError for an error answer (status_code, error_code, message) and
     for a server that cannot be reached (status_code None, error_code "CONNECTION_ERROR").
-    A Client keeps connections alive; it may be shared by threads for requests, but `close()` it
-    (or use it as a context manager) when done.
+    A Client keeps connections alive (one requests.Session): `close()` it, or use it as a context
+    manager, when done. requests does not promise that a Session is thread-safe, so give each
+    thread its own Client.
     """
 
     def __init__(self, url: str, workspace: Optional[str] = None, token: Optional[str] = None,
