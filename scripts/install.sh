@@ -3,8 +3,10 @@
 # virtual environment ./.venv with the pinned packages of requirements-dev.txt.
 #
 # Idempotent and quick when nothing is missing: Debian packages are checked with one dpkg-query
-# call (apt-get runs only for missing ones), and pip runs only when requirements-dev.txt or the
-# interpreter changed since the last successful install (recorded in .venv/.requirements.stamp).
+# call (apt-get runs only for missing ones), and pip runs only when requirements-dev.txt, the
+# Python client's clients/python/pyproject.toml (installed editable from requirements-dev.txt) or
+# the interpreter changed since the last successful install (recorded in
+# .venv/.requirements.stamp).
 #
 # Environment:
 #   CAIRN_PYTHON   interpreter used to create the venv (default: /usr/bin/python3)
@@ -15,6 +17,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${CAIRN_VENV:-${ROOT}/.venv}"
 PYTHON="${CAIRN_PYTHON:-/usr/bin/python3}"
 REQUIREMENTS="${ROOT}/requirements-dev.txt"
+# Local packages that requirements-dev.txt installs editable: their code is used in place, but a
+# change to their metadata (dependencies, entry points) needs a reinstall.
+LOCAL_PACKAGE_FILES=("${ROOT}/clients/python/pyproject.toml")
 STAMP="${VENV}/.requirements.stamp"
 
 log() { echo "install.sh: $*" >&2; }
@@ -80,19 +85,23 @@ install_python_packages() {
     rm -rf "${VENV}"
     "${PYTHON}" -m venv "${VENV}"
   fi
-  # The stamp covers the requirements and the interpreter the venv runs on.
+  # The stamp covers the requirements, the local packages' metadata and the interpreter the
+  # venv runs on.
   local wanted
   wanted="$({
-    sha256sum "${REQUIREMENTS}" | cut -d' ' -f1
+    sha256sum "${REQUIREMENTS}" "${LOCAL_PACKAGE_FILES[@]}" | cut -d' ' -f1
     "${VENV}/bin/python" -c 'import sys; print(sys.version)'
+    echo "${ROOT}" # the editable installs point into this checkout
   } | sha256sum | cut -d' ' -f1)"
   if [[ -f "${STAMP}" && "$(cat "${STAMP}")" == "${wanted}" ]]; then
     return
   fi
   log "installing Python packages from requirements-dev.txt into ${VENV}"
   rm -f "${STAMP}"
-  PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
-    "${VENV}/bin/python" -m pip install --quiet -r "${REQUIREMENTS}"
+  # From the repository root: pip resolves the relative paths of the editable entries
+  # (-e ./clients/python) against the working directory, not the requirements file.
+  (cd "${ROOT}" && PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 \
+    "${VENV}/bin/python" -m pip install --quiet -r "${REQUIREMENTS}")
   echo "${wanted}" >"${STAMP}"
 }
 
