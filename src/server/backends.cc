@@ -2,6 +2,7 @@
 
 #include "artifact/local/local_artifact_store.h"
 #include "metadata/sqlite/sqlite_metadata_backend.h"
+#include "stream/sqlite/sqlite_event_stream.h"
 
 namespace cairn::server {
 
@@ -12,6 +13,11 @@ Status RegisterMetadataBackends(metadata::MetadataStoreRegistry& registry) {
 
 Status RegisterArtifactBackends(artifact::ArtifactStoreRegistry& registry) {
   RETURN_IF_ERROR(artifact::RegisterLocalArtifactBackend(registry));
+  return Status::Ok();
+}
+
+Status RegisterEventStreamBackends(stream::EventStreamRegistry& registry) {
+  RETURN_IF_ERROR(stream::RegisterSqliteEventStream(registry));
   return Status::Ok();
 }
 

@@ -3,6 +3,7 @@
 #include "artifact/artifact_store_factory.h"
 #include "base/status.h"
 #include "metadata/metadata_store_factory.h"
+#include "stream/event_stream_factory.h"
 
 namespace cairn::server {
 
@@ -11,5 +12,6 @@ namespace cairn::server {
 // links exactly the backends named here.
 Status RegisterMetadataBackends(metadata::MetadataStoreRegistry& registry);
 Status RegisterArtifactBackends(artifact::ArtifactStoreRegistry& registry);
+Status RegisterEventStreamBackends(stream::EventStreamRegistry& registry);
 
 }  // namespace cairn::server

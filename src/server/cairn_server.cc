@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <system_error>
 
+#include "api/inference/inference_handlers.h"
 #include "api/mlflow/artifact_handlers.h"
 #include "api/mlflow/misc_handlers.h"
 #include "api/mlflow/registry_handlers.h"
@@ -37,6 +38,8 @@ namespace cairn::server {
 
 struct CairnServer::State {
   ServerConfig config;
+  // First in, last out: everything below may hold series of it.
+  metrics::MetricsRegistry metrics;
   metadata::MetadataStores metadata;
   std::unique_ptr<artifact::ArtifactStore> artifact_store;
   std::unique_ptr<tracking::TrackingService> tracking;
@@ -47,9 +50,11 @@ struct CairnServer::State {
   std::unique_ptr<api::mlflow::RegistryHandlers> registry_handlers;
   std::unique_ptr<api::mlflow::TraceHandlers> trace_handlers;
   std::unique_ptr<api::v1::ModelHandlers> model_handlers;
+  std::unique_ptr<stream::EventStream> events;
+  std::unique_ptr<stream::PredictionLogger> prediction_logger;
   std::unique_ptr<serving::DeploymentService> deployments;
+  std::unique_ptr<api::inference::InferenceHandlers> inference_handlers;
   std::unique_ptr<api::v1::DeploymentHandlers> deployment_handlers;
-  metrics::MetricsRegistry metrics;
   http::Router router;
   std::unique_ptr<http::RequestIdMiddleware> request_id;
   std::unique_ptr<http::TenantMiddleware> tenant;
@@ -76,6 +81,7 @@ Status ResolveDefaults(ServerConfig& config) {
     config.backend_store_uri = "sqlite:///" + (data / "meta.db").string();
   }
   if (config.artifacts_uri.empty()) config.artifacts_uri = (data / "artifacts").string();
+  if (config.events_uri.empty()) config.events_uri = "sqlite:///" + (data / "events.db").string();
   return Status::Ok();
 }
 
@@ -83,7 +89,7 @@ Status ResolveDefaults(ServerConfig& config) {
 // restores from the store.
 StatusOr<std::unique_ptr<serving::DeploymentService>> StartServing(
     const ServerConfig& config, const metadata::MetadataStores& metadata,
-    artifact::ArtifactStore& artifacts) {
+    artifact::ArtifactStore& artifacts, metrics::MetricsRegistry& metrics) {
   std::map<std::string, std::shared_ptr<runtime::ModelRuntime>> runtimes;
   auto onnx = runtime::onnx::CreateOnnxRuntime({.library_path = config.onnxruntime_library});
   if (onnx.ok()) {
@@ -94,6 +100,7 @@ StatusOr<std::unique_ptr<serving::DeploymentService>> StartServing(
   serving::ServingOptions options;
   options.model_dir = std::filesystem::path(config.data_dir) / "models";
   options.cache_budget_bytes = config.model_cache_bytes;
+  options.metrics = &metrics;
   auto locator = [](std::string_view tenant, std::string_view location) -> StatusOr<std::string> {
     ASSIGN_OR_RETURN(std::string relative, api::mlflow::ArtifactUriToRelativePath(location));
     return api::mlflow::TenantArtifactPath(tenant, relative);
@@ -168,8 +175,20 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
       },
       [](std::string_view uri) { return api::mlflow::ArtifactUriToRelativePath(uri); });
 
+  stream::EventStreamRegistry event_registry;
+  RETURN_IF_ERROR(RegisterEventStreamBackends(event_registry));
+  ASSIGN_OR_RETURN(state->events, stream::CreateEventStream(event_registry, config.events_uri));
+  state->prediction_logger = std::make_unique<stream::PredictionLogger>(
+      *state->events, stream::PredictionLoggerOptions{
+                          .queue_capacity = static_cast<size_t>(config.prediction_log_queue),
+                          .metrics = &state->metrics});
   ASSIGN_OR_RETURN(state->deployments,
-                   StartServing(config, state->metadata, *state->artifact_store));
+                   StartServing(config, state->metadata, *state->artifact_store, state->metrics));
+  state->inference_handlers = std::make_unique<api::inference::InferenceHandlers>(
+      *state->deployments, state->prediction_logger.get(),
+      api::inference::InferenceOptions{
+          .max_body_bytes = static_cast<uint64_t>(config.max_prediction_body_bytes),
+          .subject_header = config.prediction_subject_header});
   state->deployment_handlers = std::make_unique<api::v1::DeploymentHandlers>(*state->deployments);
 
   api::mlflow::RegisterMiscRoutes(state->router);
@@ -178,6 +197,7 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   state->trace_handlers->Register(state->router);
   state->model_handlers->Register(state->router);
   state->deployment_handlers->Register(state->router);
+  state->inference_handlers->Register(state->router);
   api::v1::RegisterOpenApi(state->router);
   state->artifact_handlers->Register(state->router);
   http::AddMetricsRoute(state->router, state->metrics);

@@ -133,6 +133,30 @@ const std::vector<OptionSpec>& Specs() {
          c.onnxruntime_library = v;
          return Status::Ok();
        }},
+      {"events-uri", "sqlite:///<data-dir>/events.db",
+       "event stream URI (predictions, labels, alerts)",
+       [](ServerConfig& c, const std::string& v) {
+         c.events_uri = v;
+         return Status::Ok();
+       }},
+      {"max-prediction-body-bytes", "33554432", "largest accepted prediction request (413 beyond)",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseInt<int64_t>(v, "max-prediction-body-bytes", 1024, int64_t{1} << 32,
+                                  c.max_prediction_body_bytes);
+       }},
+      {"prediction-subject-header", "",
+       "request header whose value is logged as a prediction's subject id (for erasure)",
+       [](ServerConfig& c, const std::string& v) {
+         c.prediction_subject_header = v;
+         return Status::Ok();
+       }},
+      {"prediction-log-queue", "65536",
+       "predictions waiting to be written to the event stream; beyond it they are dropped and "
+       "counted (or wait, for deployments with backpressure)",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseInt<int64_t>(v, "prediction-log-queue", 1, int64_t{1} << 24,
+                                  c.prediction_log_queue);
+       }},
       {"python-executable", "",
        "Python interpreter of the model workers, with mlflow installed (empty: $CAIRN_PYTHON, "
        "else python3 on PATH)",

@@ -27,7 +27,12 @@ struct ServerConfig {
   int64_t max_buffered_body_bytes = int64_t{256} << 20;
   bool sqlite_synchronous_full = false;
   int64_t max_artifact_bytes = int64_t{5} << 30;
+  // Empty means the embedded default: sqlite:///<data_dir>/events.db.
+  std::string events_uri;
   // Serving.
+  int64_t max_prediction_body_bytes = int64_t{32} << 20;
+  std::string prediction_subject_header;
+  int64_t prediction_log_queue = 65536;
   std::string onnxruntime_library;
   std::string python_executable;
   int64_t model_cache_bytes = int64_t{4} << 30;

@@ -7,7 +7,10 @@ Deployment::Deployment(std::string tenant, metadata::DeploymentRecord record, De
       id_(record.id),
       name_(record.name),
       record_(std::move(record)),
-      spec_(std::move(spec)) {}
+      spec_(std::move(spec)) {
+  log_predictions.store(spec_.log_predictions);
+  backpressure.store(spec_.backpressure);
+}
 
 std::shared_ptr<const ServingSet> Deployment::Serving() const {
   MutexLock lock(mu_);
@@ -82,6 +85,8 @@ void Deployment::SetSpec(DeploymentSpec spec, std::string model_version, int64_t
   record_.spec_json = SpecToJson(spec);
   record_.model_version = std::move(model_version);
   record_.updated_at_ms = now_ms;
+  log_predictions.store(spec.log_predictions);
+  backpressure.store(spec.backpressure);
   spec_ = std::move(spec);
 }
 

@@ -14,6 +14,7 @@
 #include "metadata/deployment_store.h"
 #include "runtime/model_runtime.h"
 #include "serving/deployment_spec.h"
+#include "serving/serving_metrics.h"
 
 namespace cairn::serving {
 
@@ -32,6 +33,8 @@ struct ServingSet {
   runtime::ModelInterface interface;
   std::optional<runtime::ModelSignature> signature;
   std::vector<std::shared_ptr<Replica>> replicas;
+  // Null when the service has no metrics registry.
+  std::shared_ptr<ServingMetrics> metrics;
 };
 
 // A deployment as the server runs it: its stored record and spec, and the serving set requests
@@ -73,6 +76,9 @@ class Deployment : public std::enable_shared_from_this<Deployment> {
   int64_t generation() const { return generation_.load(); }
   int64_t NextGeneration() { return ++generation_; }
 
+  // From the spec, readable on the prediction path without the lock.
+  std::atomic<bool> log_predictions{true};
+  std::atomic<bool> backpressure{false};
   // Counted by the prediction path and shown in the status.
   std::atomic<int64_t> predictions_dropped{0};
   std::atomic<int64_t> requests{0};

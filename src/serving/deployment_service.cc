@@ -412,6 +412,10 @@ void DeploymentService::Load(const std::shared_ptr<Deployment>& deployment, int6
     ASSIGN_OR_RETURN(serving->replicas, LoadReplicas(deployment->tenant(), version, *runtime,
                                                      source, spec, 0, std::max(1, replicas)));
     serving->interface = serving->replicas.front()->model->Interface();
+    if (options_.metrics != nullptr) {
+      serving->metrics = std::make_shared<ServingMetrics>(*options_.metrics, deployment->name(),
+                                                          serving->model_version);
+    }
     return serving;
   };
   StatusOr<std::shared_ptr<ServingSet>> loaded = attempt();
@@ -434,6 +438,10 @@ void DeploymentService::Load(const std::shared_ptr<Deployment>& deployment, int6
     }
     Persist(*deployment);
     return;
+  }
+  if ((*loaded)->metrics != nullptr) {
+    (*loaded)->metrics->load_seconds().Set(static_cast<double>(load_ms) / 1000.0);
+    (*loaded)->metrics->replicas().Set(static_cast<double>((*loaded)->replicas.size()));
   }
   deployment->Publish(*loaded, load_ms);
   deployment->SetState(DeploymentState::kReady, "", clock_.NowMillis());
@@ -484,6 +492,10 @@ void DeploymentService::Autoscale() {
   for (const std::shared_ptr<Deployment>& deployment : All()) {
     const DeploymentSpec spec = deployment->Spec();
     std::shared_ptr<const ServingSet> serving = deployment->Serving();
+    if (serving != nullptr && serving->metrics != nullptr) {
+      serving->metrics->in_flight().Set(deployment->InFlight());
+      serving->metrics->replicas().Set(static_cast<double>(serving->replicas.size()));
+    }
     if (!spec.autoscaling || serving == nullptr) continue;
     const int target = spec.autoscaling->target_concurrency > 0
                            ? spec.autoscaling->target_concurrency

@@ -47,6 +47,8 @@ struct ServingOptions {
   std::chrono::milliseconds scale_down_delay{std::chrono::seconds(30)};
   // In-flight requests per replica the autoscaler aims for when the spec sets none.
   int default_target_concurrency = 2;
+  // Where per-deployment series go; null for none.
+  metrics::MetricsRegistry* metrics = nullptr;
 };
 
 // A deployment's state as the API shows it.

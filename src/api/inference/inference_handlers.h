@@ -1,0 +1,50 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "http/router.h"
+#include "serving/deployment_service.h"
+#include "stream/prediction_logger.h"
+
+namespace cairn::api::inference {
+
+struct InferenceOptions {
+  // Largest prediction request body (413 beyond).
+  uint64_t max_body_bytes = uint64_t{32} << 20;
+  // Request header whose value is logged as the prediction's subject id (for erasure and
+  // per-subject monitoring); empty for none.
+  std::string subject_header;
+};
+
+// The prediction protocols, routed by deployment name within the caller's tenant:
+//   Open Inference Protocol V2 (KServe, Triton): /v2, /v2/health/{live,ready},
+//     /v2/models/{name}[/versions/{v}][/ready|/infer]
+//   MLflow scoring: /endpoints/{name}/invocations
+// Requests are parsed on the I/O thread (simdjson), run on the deployment's least-loaded
+// replica, answered from whichever thread the runtime finishes on, and logged to the
+// prediction log without waiting for it. Borrows the service and the logger (null: no logging),
+// which must outlive the router.
+class InferenceHandlers {
+ public:
+  InferenceHandlers(serving::DeploymentService& service, stream::PredictionLogger* logger,
+                    InferenceOptions options)
+      : service_(service), logger_(logger), options_(std::move(options)) {}
+
+  // The multi-deployment routes above.
+  void Register(http::Router& router);
+  // `cairn serve`: also /invocations, /ping, /health and /version for the one deployment
+  // `name`, as `mlflow models serve` answers them.
+  void RegisterSingleModel(http::Router& router, std::string name);
+
+ private:
+  enum class Protocol { kV2, kInvocations };
+  void Infer(http::Request& request, http::Responder responder, Protocol protocol,
+             const std::string& name);
+
+  serving::DeploymentService& service_;
+  stream::PredictionLogger* const logger_;
+  const InferenceOptions options_;
+};
+
+}  // namespace cairn::api::inference
