@@ -10,11 +10,11 @@ Two measurements per table size:
   codec       the worker's side only: request bytes -> pandas DataFrame, and the model's INT64
               predictions -> response bytes (no model call, no transport);
   round trip  the pre-encoded request over a Unix socketpair to a worker process that parses
-              it, predicts and answers; the client reads the answer into numbers. The time
-              pyfunc's predict itself takes (schema enforcement included) is shown beside it. The frame
+              it, predicts and answers; the client reads the answer into numbers. The frame
               worker is the real worker.py; the JSON worker runs MLflow's scoring-server path
               (_split_data_and_params, infer_and_parse_data, predictions_to_json) over the
-              same socketpair with a 4-byte length prefix.
+              same socketpair with a 4-byte length prefix. The time pyfunc's predict itself
+              takes (schema enforcement included) is shown beside it.
 
 Usage: .venv/bin/python bench/python_framing_bench.py [--seconds 2]
 Needs mlflow, scikit-learn, pandas and numpy (the project's .venv has them).

@@ -91,6 +91,8 @@ class PythonModel::Instance {
       MutexLock lock(mu_);
       if (stopping_) {
         refusal = Unavailable("the model instance is unloading");
+      } else if (!reload_error_.empty()) {
+        refusal = Unavailable("the model's python worker is restarting: " + reload_error_);
       } else if (queue_.size() >= settings_.max_queued) {
         refusal = Unavailable("the model instance has " + std::to_string(queue_.size()) +
                               " requests waiting");
@@ -146,6 +148,9 @@ class PythonModel::Instance {
   std::condition_variable cv_;  // a request arrived, or stopping
   std::deque<Pending> queue_ GUARDED_BY(mu_);
   bool stopping_ GUARDED_BY(mu_) = false;
+  // Why the last reload failed, while the instance tries again later: requests are refused
+  // meanwhile instead of waiting for the next attempt. Empty otherwise.
+  std::string reload_error_ GUARDED_BY(mu_);
 
   std::atomic<bool> healthy_{true};
   std::atomic<pid_t> pid_{0};
@@ -265,12 +270,20 @@ void PythonModel::Instance::Restart(const std::string& why) {
       worker_ = std::move(*worker);
       pid_ = worker_->pid();
       healthy_ = true;
+      {
+        MutexLock lock(mu_);
+        reload_error_.clear();
+      }
       spdlog::info("python model {}: worker {} serves it again", source_.dir.string(),
                    worker_->pid());
       return;
     }
     if (Stopping()) return;
     spdlog::error("python model {}: reload failed: {}", source_.dir.string(), loaded.message());
+    {
+      MutexLock lock(mu_);
+      reload_error_ = loaded.message();
+    }
     FailQueued(Unavailable("the model's python worker is restarting: " + loaded.message()));
     MutexLock lock(mu_);
     Deadline retry_at = Clock::now() + backoff;

@@ -41,7 +41,8 @@ Status LoadInWorker(WorkerProcess& worker, const std::filesystem::path& model_di
 // Unavailable; one that does not answer within `predict_timeout` is killed and its request
 // fails with Unavailable. Either way the instance takes a new worker from the pool and reloads
 // the model in the background (Healthy() is false meanwhile); queued requests wait for the
-// reload and are served after it, or fail with Unavailable if it fails. A request whose own
+// reload and are served after it, or fail with Unavailable if it fails; while a failed reload
+// waits to be tried again (1 s doubling to 30 s), requests are refused at once. A request whose own
 // deadline passes gets Unavailable at once; the worker is killed only at `predict_timeout`.
 // An exception in the model's predict fails only that request (Internal, or InvalidArgument
 // when MLflow's schema enforcement rejected the input); the worker stays.

@@ -70,7 +70,7 @@ StatusOr<std::unique_ptr<PythonRuntime>> PythonRuntime::Create(PythonRuntimeOpti
   ASSIGN_OR_RETURN(std::string python, ResolvePythonExecutable(options.python_executable));
   WorkerPool::Options pool_options;
   pool_options.spawn.python = python;
-  pool_options.spawn.script = std::string(kWorkerScript);
+  pool_options.spawn.script = std::string(WorkerScript());
   pool_options.spawn.env = WorkerEnvironment(options);
   pool_options.spare_workers = std::max(0, options.spare_workers);
   pool_options.startup_timeout = options.startup_timeout;

@@ -319,11 +319,16 @@ TEST_F(PythonRuntimeTest, HungPredictTimesOutAndTheWorkerIsReplaced) {
   EXPECT_EQ(Values<double>(next->outputs[0]), (std::vector<double>{6.0}));
 }
 
-TEST_F(PythonRuntimeTest, LoadFailureCarriesPythonsImportError) {
+TEST_F(PythonRuntimeTest, LoadFailureCarriesPythonsError) {
   StatusOr<std::shared_ptr<LoadedModel>> model = Load("broken");
   ASSERT_EQ(model.status().code(), StatusCode::kInternal);
   EXPECT_NE(model.status().message().find("No module named 'cairn_no_such_module'"),
             std::string::npos)
+      << model.status().message();
+
+  model = Load("badpickle");
+  ASSERT_EQ(model.status().code(), StatusCode::kInternal);
+  EXPECT_NE(model.status().message().find("UnpicklingError"), std::string::npos)
       << model.status().message();
 }
 

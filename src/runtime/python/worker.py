@@ -129,7 +129,9 @@ def decode_tensors(specs, payload):
             if dtype is None:
                 raise InputError("datatype %s is not supported" % datatype)
             if size != count * dtype.itemsize:
-                raise InputError("tensor %r has %d bytes for shape %s" % (spec["name"], size, shape))
+                raise InputError(
+                    "tensor %r has %d bytes for shape %s" % (spec["name"], size, shape)
+                )
             arr = np.frombuffer(buf, dtype=dtype, count=count)
         out.append((spec["name"], arr.reshape(shape)))
     return out

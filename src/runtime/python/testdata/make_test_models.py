@@ -7,6 +7,7 @@ Usage: python make_test_models.py OUT_DIR
             "action" column makes it raise ("raise"), exit the process ("exit") or hang ("sleep");
             given a single tensor it answers that tensor doubled
   broken/   a pyfunc PythonModel whose load_context imports a module that does not exist
+  badpickle/  behave/ with its pickled model replaced by bytes that are not a pickle
   expected.json  the iris rows and sklearn's own predictions for them
 """
 
@@ -73,6 +74,11 @@ mlflow.pyfunc.save_model(os.path.join(out, "behave"), python_model=Behave(),
                          pip_requirements=REQUIREMENTS)
 mlflow.pyfunc.save_model(os.path.join(out, "broken"), python_model=Broken(),
                          pip_requirements=REQUIREMENTS)
+
+mlflow.pyfunc.save_model(os.path.join(out, "badpickle"), python_model=Behave(),
+                         pip_requirements=REQUIREMENTS)
+with open(os.path.join(out, "badpickle", "python_model.pkl"), "wb") as f:
+    f.write(b"this is not a pickle")
 
 with open(os.path.join(out, "expected.json"), "w") as f:
     json.dump(
