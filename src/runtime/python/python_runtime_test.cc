@@ -2,12 +2,15 @@
 
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <boost/json.hpp>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -108,7 +111,31 @@ StatusOr<PredictResponse> PredictNow(LoadedModel& model, PredictRequest request,
   return answer.get();
 }
 
-bool ProcessGone(pid_t pid) { return kill(pid, 0) != 0 && errno == ESRCH; }
+// Gone, or a zombie that whoever adopted it has not reaped yet.
+bool ProcessGone(pid_t pid) {
+  if (kill(pid, 0) != 0 && errno == ESRCH) return true;
+  std::string stat = ReadFile("/proc/" + std::to_string(pid) + "/stat");
+  std::size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] == 'Z';
+}
+
+// The processes whose parent is `pid`, from /proc/<n>/stat.
+std::vector<pid_t> ChildrenOf(pid_t pid) {
+  std::vector<pid_t> children;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator("/proc", ec)) {
+    std::string stat = ReadFile(entry.path() / "stat");
+    std::size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) continue;
+    std::istringstream rest(stat.substr(paren + 2));
+    char state;
+    pid_t parent = 0;
+    if (rest >> state >> parent && parent == pid) {
+      children.push_back(std::stoi(entry.path().filename().string()));
+    }
+  }
+  return children;
+}
 
 class PythonRuntimeTest : public ::testing::Test {
  protected:
@@ -403,6 +430,65 @@ TEST_F(PythonRuntimeTest, LoadTakesASpareWorkerAndThePoolRefills) {
   ASSERT_TRUE(model.ok()) << model.status().ToString();
   EXPECT_EQ(wait_for_spare(), 1);
   EXPECT_TRUE(PredictNow(**model, BehaveRequest({1.0})).ok());
+}
+
+// Run by ServerDeathKillsItsWorkers in a copy of this binary: loads the behave model from the
+// folder in CAIRN_TEST_HOLD_WORKER, keeps its worker busy in a prediction that sleeps (so the
+// worker is not reading its socket and would not notice it closing), says "ready" on stdout
+// and waits to be killed.
+TEST(PythonRuntimeChildTest, KeepsAWorkerBusyUntilKilled) {
+  const char* models = std::getenv("CAIRN_TEST_HOLD_WORKER");
+  if (models == nullptr) GTEST_SKIP() << "a helper process";
+  PythonRuntimeOptions options;
+  options.python_executable = TestPython();
+  options.spare_workers = 0;
+  StatusOr<std::unique_ptr<PythonRuntime>> runtime = PythonRuntime::Create(options);
+  ASSERT_TRUE(runtime.ok());
+  ModelSource source;
+  source.dir = fs::path(models) / "behave";
+  source.mlmodel = *ReadMlModel(source.dir);
+  StatusOr<std::shared_ptr<LoadedModel>> model = (*runtime)->Load(source, {});
+  ASSERT_TRUE(model.ok()) << model.status().ToString();
+  (*model)->Predict(BehaveRequest({1.0}, "sleep"), [](StatusOr<PredictResponse>) {});
+  std::this_thread::sleep_for(500ms);
+  std::printf("ready\n");
+  std::fflush(stdout);
+  std::this_thread::sleep_for(120s);
+}
+
+TEST_F(PythonRuntimeTest, ServerDeathKillsItsWorkers) {
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  std::string exe = fs::read_symlink("/proc/self/exe").string();
+  std::string filter = "--gtest_filter=PythonRuntimeChildTest.KeepsAWorkerBusyUntilKilled";
+  std::vector<char*> argv = {exe.data(), filter.data(), nullptr};
+  std::vector<std::string> env = {"CAIRN_TEST_HOLD_WORKER=" + models_->string(),
+                                  "CAIRN_TEST_PYTHON=" + python_, "PATH=/usr/bin:/bin"};
+  std::vector<char*> envp;
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  pid_t server = 0;
+  ASSERT_EQ(posix_spawn(&server, exe.c_str(), &actions, nullptr, argv.data(), envp.data()), 0);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  std::string said;
+  char c;
+  while (said.find("ready\n") == std::string::npos && read(out[0], &c, 1) == 1) said += c;
+  close(out[0]);
+  std::vector<pid_t> workers = ChildrenOf(server);
+  kill(server, SIGKILL);
+  waitpid(server, nullptr, 0);
+  ASSERT_NE(said.find("ready"), std::string::npos) << said;
+  ASSERT_EQ(workers.size(), 1u);
+  auto until = std::chrono::steady_clock::now() + 5s;
+  while (!ProcessGone(workers[0]) && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(ProcessGone(workers[0]));
+  if (!ProcessGone(workers[0])) kill(workers[0], SIGKILL);
 }
 
 TEST(PythonRuntimeStandaloneTest, MissingInterpreterFailsCreate) {
