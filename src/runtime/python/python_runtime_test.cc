@@ -319,6 +319,8 @@ TEST_F(PythonRuntimeTest, WorkerDeathFailsThatRequestThenTheModelIsBack) {
   EXPECT_EQ(died.status().code(), StatusCode::kUnavailable);
   EXPECT_NE(died.status().message().find("exit status 1"), std::string::npos)
       << died.status().message();
+  // Marked before the failed request is answered; the reload takes far longer than this check.
+  EXPECT_FALSE((*model)->Healthy());
   // Waits for the restart behind the scenes, then succeeds.
   StatusOr<PredictResponse> next = PredictNow(**model, BehaveRequest({2.0}));
   ASSERT_TRUE(next.ok()) << next.status().ToString();
