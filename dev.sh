@@ -43,6 +43,8 @@ cmd_start() {
   has_option --host "$@" || args+=(--host 127.0.0.1)
   has_option --port "$@" || args+=(--port 5000)
   has_option --data-dir "$@" || args+=(--data-dir ./cairn-data)
+  # Python model workers run the project's interpreter, which has mlflow installed.
+  export CAIRN_PYTHON="${CAIRN_PYTHON:-${VENV}/bin/python}"
   exec "${BIN}" "${args[@]}" "$@"
 }
 

@@ -147,6 +147,8 @@ class ServerProcess:
             "DO_NOT_TRACK": "true",
             "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
         })
+        # Cairn's Python model workers run this interpreter (it has mlflow and the frameworks).
+        env.setdefault("CAIRN_PYTHON", sys.executable)
         env.update(self.extra_env)
         return env
 

@@ -29,6 +29,7 @@
 #include "metrics/metrics_registry.h"
 #include "registry/registry_service.h"
 #include "runtime/onnx/onnx_runtime.h"
+#include "runtime/python/python_runtime.h"
 #include "server/backends.h"
 #include "serving/deployment_service.h"
 #include "tracking/trace_service.h"
@@ -85,6 +86,37 @@ Status ResolveDefaults(ServerConfig& config) {
   return Status::Ok();
 }
 
+// The python runtime, started on its first load: an idle server (or one serving only ONNX)
+// keeps no interpreter around. Once started, its pool keeps a pre-started worker spare.
+class LazyPythonRuntime final : public runtime::ModelRuntime {
+ public:
+  explicit LazyPythonRuntime(runtime::python::PythonRuntimeOptions options)
+      : options_(std::move(options)) {}
+  std::string_view Name() const override { return "python"; }
+  bool CanServe(const runtime::MlModel& model) const override {
+    return model.HasFlavor("python_function");
+  }
+  StatusOr<std::shared_ptr<runtime::LoadedModel>> Load(
+      const runtime::ModelSource& source, const runtime::RuntimeOptions& options) override {
+    runtime::ModelRuntime* started = nullptr;
+    {
+      MutexLock lock(mu_);
+      if (runtime_ == nullptr) {
+        auto created = runtime::python::PythonRuntime::Create(options_);
+        if (!created.ok()) return created.status();
+        runtime_ = std::move(*created);
+      }
+      started = runtime_.get();
+    }
+    return started->Load(source, options);
+  }
+
+ private:
+  const runtime::python::PythonRuntimeOptions options_;
+  Mutex mu_;
+  std::unique_ptr<runtime::ModelRuntime> runtime_ GUARDED_BY(mu_);
+};
+
 // The model runtimes this server can offer, the deployment service, and the deployments it
 // restores from the store.
 StatusOr<std::unique_ptr<serving::DeploymentService>> StartServing(
@@ -97,6 +129,8 @@ StatusOr<std::unique_ptr<serving::DeploymentService>> StartServing(
   } else {
     spdlog::warn("ONNX models cannot be served: {}", onnx.status().message());
   }
+  runtimes["python"] = std::make_shared<LazyPythonRuntime>(
+      runtime::python::PythonRuntimeOptions{.python_executable = config.python_executable});
   serving::ServingOptions options;
   options.model_dir = std::filesystem::path(config.data_dir) / "models";
   options.cache_budget_bytes = config.model_cache_bytes;
