@@ -2,9 +2,6 @@
 CLI against the real server: iris classifiers trained with scikit-learn, converted with skl2onnx,
 logged and registered with mlflow.onnx.log_model, deployed, scored, rescaled, moved to another
 version and deleted. Answers are checked against onnxruntime-python run on the same ONNX model.
-
-Until the server has the deployments API (`/api/v1/deployments` answers 404 ENDPOINT_NOT_FOUND)
-every test here is skipped; any other answer runs them.
 """
 
 from __future__ import annotations
@@ -47,15 +44,9 @@ FEATURES = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 
 @pytest.fixture(scope="module")
 def deployments_api(base_url) -> str:
-    """The server's URL; skips the module while the server has no deployments API."""
+    """The server's URL, once it answers the deployments API."""
     resp = requests.get(f"{base_url}/api/v1/deployments", timeout=30)
-    if resp.status_code == 404:
-        try:
-            code = resp.json().get("error_code")
-        except ValueError:
-            code = None
-        if code == "ENDPOINT_NOT_FOUND":
-            pytest.skip("the server has no /api/v1/deployments yet (404 ENDPOINT_NOT_FOUND)")
+    assert resp.status_code == 200, resp.text
     return base_url
 
 

@@ -223,7 +223,8 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
       api::inference::InferenceOptions{
           .max_body_bytes = static_cast<uint64_t>(config.max_prediction_body_bytes),
           .subject_header = config.prediction_subject_header});
-  state->deployment_handlers = std::make_unique<api::v1::DeploymentHandlers>(*state->deployments);
+  state->deployment_handlers =
+      std::make_unique<api::v1::DeploymentHandlers>(*state->deployments, state->events.get());
 
   api::mlflow::RegisterMiscRoutes(state->router);
   state->tracking_handlers->Register(state->router);

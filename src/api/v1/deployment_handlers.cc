@@ -1,6 +1,9 @@
 #include "api/v1/deployment_handlers.h"
 
+#include <charconv>
+
 #include "http/error_response.h"
+#include "stream/prediction_event.h"
 
 namespace cairn::api::v1 {
 namespace {
@@ -51,6 +54,71 @@ bj::object DeploymentHandlers::StatusJson(const serving::DeploymentStatus& statu
   return out;
 }
 
+http::Response DeploymentHandlers::Predictions(http::Request& request) {
+  if (events_ == nullptr) {
+    return http::ErrorResponse(FailedPrecondition("this server keeps no prediction log"));
+  }
+  auto status = service_.Get(request.scope, request.PathParam("id"));
+  if (!status.ok()) return http::ErrorResponse(status.status());
+  stream::ReadOptions options{.from_offset = stream::kLatestOffset,
+                              .direction = stream::ReadDirection::kNewestFirst,
+                              .max_events = 100,
+                              .tenant = request.scope.tenant,
+                              .key = status->record.id};
+  auto parse_int = [](std::string_view text, int64_t lo, int64_t hi, int64_t& out) {
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+    return ec == std::errc() && end == text.data() + text.size() && out >= lo && out <= hi;
+  };
+  if (auto max = request.QueryParam("max_results")) {
+    int64_t value = 0;
+    if (!parse_int(*max, 1, 1000, value)) {
+      return http::ErrorResponse(InvalidArgument("max_results must be between 1 and 1000"));
+    }
+    options.max_events = static_cast<int>(value);
+  }
+  if (auto token = request.QueryParam("page_token"); token && !token->empty()) {
+    if (!parse_int(*token, 0, stream::kLatestOffset - 1, options.from_offset)) {
+      return http::ErrorResponse(InvalidArgument("invalid page_token"));
+    }
+  }
+  auto page = events_->Read(stream::kPredictionsTopic, options);
+  if (!page.ok()) return http::ErrorResponse(page.status());
+  // Inputs and outputs are stored as JSON text; they are spliced into the answer as they are.
+  std::string body = R"({"predictions":[)";
+  bool first = true;
+  for (const stream::StoredEvent& stored : page->events) {
+    auto event = stream::DecodePredictionEvent(stored.event.payload);
+    if (!event.ok()) continue;
+    bj::object meta;
+    meta["offset"] = stored.offset;
+    meta["request_id"] = event->request_id;
+    meta["timestamp_ms"] = event->timestamp_ms;
+    meta["latency_us"] = event->latency_us;
+    meta["model_name"] = event->model_name;
+    meta["model_version"] = event->model_version;
+    meta["protocol"] = event->protocol;
+    meta["status_code"] = event->status_code;
+    if (event->subject_id) meta["subject_id"] = *event->subject_id;
+    if (!event->error_message.empty()) meta["error"] = event->error_message;
+    std::string item = bj::serialize(meta);
+    item.pop_back();  // '}'
+    item += R"(,"inputs":)";
+    item += event->inputs_json.empty() ? "null" : event->inputs_json;
+    item += R"(,"outputs":)";
+    item += event->outputs_json.empty() ? "null" : event->outputs_json;
+    item += '}';
+    body += first ? "" : ",";
+    body += item;
+    first = false;
+  }
+  body += ']';
+  if (static_cast<int>(page->events.size()) == options.max_events && page->next_offset >= 0) {
+    body += R"(,"next_page_token":")" + std::to_string(page->next_offset) + '"';
+  }
+  body += '}';
+  return http::Response::Json(200, std::move(body));
+}
+
 void DeploymentHandlers::Register(http::Router& router) {
   http::RouteOptions spec_body{.max_body_bytes = kMaxSpecBytes};
   router.Add(
@@ -96,6 +164,8 @@ void DeploymentHandlers::Register(http::Router& router) {
                                      : StatusOr<bj::object>(status.status()));
       },
       spec_body);
+  router.Add(http::Method::kGet, "/api/v1/deployments/{id}/predictions",
+             [this](http::Request& req) { return Predictions(req); });
   router.Add(http::Method::kDelete, "/api/v1/deployments/{id}", [this](http::Request& req) {
     auto id = service_.Delete(req.scope, req.PathParam("id"));
     if (!id.ok()) return http::ErrorResponse(id.status());

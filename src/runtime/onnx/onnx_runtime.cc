@@ -210,6 +210,9 @@ class OnnxModel final : public LoadedModel {
 
  private:
   StatusOr<PredictResponse> Run(PredictRequest& request) {
+    // A table in gives a table out (one column per output), as MLflow's onnx flavor answers a
+    // DataFrame.
+    const bool columnar = request.columnar;
     ASSIGN_OR_RETURN(std::vector<Tensor> inputs, BindInputs(request, interface_));
     std::vector<const char*> output_names;
     std::vector<size_t> output_index;
@@ -260,6 +263,7 @@ class OnnxModel final : public LoadedModel {
           session_.Run(run_options_, names.data(), values.data(), values.size(),
                        output_names.data(), output_names.size());
       PredictResponse response;
+      response.columnar = columnar;
       response.outputs.reserve(results.size());
       for (size_t k = 0; k < results.size(); ++k) {
         const size_t i = output_index[k];
