@@ -13,6 +13,7 @@
 #include <string_view>
 #include <system_error>
 
+#include "api/v1/deployment_handlers.h"
 #include "api/v1/model_handlers.h"
 #include "api/v1/openapi.h"
 #include "artifact/local/local_artifact_store.h"
@@ -45,10 +46,22 @@ class ModelApiEnv {
         std::make_unique<registry::RegistryService>(*stores_.registry, *stores_.tracking, clock_);
     handlers_ = std::make_unique<ModelHandlers>(*registry_, *artifacts_);
     handlers_->Register(router_);
+    // The deployment routes too (no runtimes: nothing is loaded), so the route table is whole.
+    deployments_ = std::make_unique<serving::DeploymentService>(
+        *stores_.deployments, *stores_.registry, *artifacts_,
+        [](std::string_view, std::string_view) -> StatusOr<std::string> {
+          return InvalidArgument("no artifact locations in this test");
+        },
+        std::map<std::string, std::shared_ptr<runtime::ModelRuntime>>{}, clock_,
+        serving::ServingOptions{.model_dir = dir_ / "models"});
+    deployment_handlers_ = std::make_unique<DeploymentHandlers>(*deployments_, nullptr);
+    deployment_handlers_->Register(router_);
     RegisterOpenApi(router_);
   }
 
   ~ModelApiEnv() {
+    deployment_handlers_.reset();
+    deployments_.reset();
     handlers_.reset();
     registry_.reset();
     stores_ = {};
@@ -131,6 +144,8 @@ class ModelApiEnv {
   std::unique_ptr<artifact::LocalArtifactStore> artifacts_;
   std::unique_ptr<registry::RegistryService> registry_;
   std::unique_ptr<ModelHandlers> handlers_;
+  std::unique_ptr<serving::DeploymentService> deployments_;
+  std::unique_ptr<DeploymentHandlers> deployment_handlers_;
   http::Router router_;
 };
 
