@@ -223,6 +223,19 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
       api::inference::InferenceOptions{
           .max_body_bytes = static_cast<uint64_t>(config.max_prediction_body_bytes),
           .subject_header = config.prediction_subject_header});
+  // A version a deployment serves is not deleted under it.
+  state->registry->SetDeletionGuard([deployments = state->metadata.deployments](
+                                        std::string_view tenant,
+                                        const metadata::ModelVersion& version) -> Status {
+    ASSIGN_OR_RETURN(
+        std::vector<std::string> names,
+        deployments->DeploymentsOfVersion(tenant, version.name, std::to_string(version.version)));
+    if (names.empty()) return Status::Ok();
+    std::string list;
+    for (const std::string& name : names) list += (list.empty() ? "" : ", ") + name;
+    return Conflict("Model version " + version.name + "/" + std::to_string(version.version) +
+                    " is served by deployment(s) " + list + "; delete them first");
+  });
   state->deployment_handlers =
       std::make_unique<api::v1::DeploymentHandlers>(*state->deployments, state->events.get());
 
