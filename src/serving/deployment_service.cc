@@ -87,15 +87,25 @@ DeploymentService::DeploymentService(
       loaders_(std::make_unique<ThreadPool>(ThreadPool::Options{
           .threads = std::max(1, options_.loader_threads), .name = "model-loader"})) {
   autoscaler_ = std::thread([this] {
-    while (!stopping_.load()) {
-      std::this_thread::sleep_for(options_.autoscale_period);
-      if (!stopping_.load()) Autoscale();
+    while (true) {
+      {
+        MutexLock lock(stop_mu_);
+        auto deadline = std::chrono::steady_clock::now() + options_.autoscale_period;
+        while (!stopping_ && lock.WaitUntil(stop_cv_, deadline)) {
+        }
+        if (stopping_) return;
+      }
+      Autoscale();
     }
   });
 }
 
 DeploymentService::~DeploymentService() {
-  stopping_.store(true);
+  {
+    MutexLock lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
   if (autoscaler_.joinable()) autoscaler_.join();
   loaders_->Shutdown();
 }
@@ -125,6 +135,8 @@ Status DeploymentService::RestoreAll() {
     }
     spdlog::info("restoring deployment {} ({}/{} v{})", record.name, tenant, record.model_name,
                  record.model_version);
+    // Not serving until its replicas are loaded again, whatever state was stored.
+    deployment->SetState(DeploymentState::kPending, "", clock_.NowMillis());
     ScheduleLoad(deployment, deployment->NextGeneration(), *version, InitialReplicas(*spec));
   }
   return Status::Ok();

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -174,7 +175,9 @@ class DeploymentService {
   };
   Mutex autoscale_mu_;
   std::map<std::string, ScaleState> scale_state_ GUARDED_BY(autoscale_mu_);
-  std::atomic<bool> stopping_{false};
+  Mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopping_ GUARDED_BY(stop_mu_) = false;
   std::unique_ptr<ThreadPool> loaders_;
   std::thread autoscaler_;
 };
