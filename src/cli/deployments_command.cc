@@ -485,8 +485,13 @@ HttpCall BuildPredictCall(const DeploymentsCommand& cmd, std::string_view name, 
   return call;
 }
 
-WaitCheck CheckWait(const bj::object& status, std::string_view wanted_version) {
+WaitCheck CheckWait(const bj::object& status, std::string_view wanted_version,
+                    int64_t stale_failed_at) {
   const std::string state = JsonText(status, "state");
+  if (state == "FAILED" && stale_failed_at != 0 &&
+      JsonInt(status, "updated_at") == stale_failed_at) {
+    return {WaitCheck::kWaiting, ""};
+  }
   const std::string name = OrDash(JsonText(status, "name"));
   const std::string reason = JsonText(status, "reason");
   if (state == "FAILED") {

@@ -120,8 +120,12 @@ struct WaitCheck {
 
 // `wanted_version` empty: any READY will do (create). Otherwise (update) the deployment must
 // be READY at that version and actually serve it; a status back at another version means the
-// update failed (the reason says why) or was superseded.
-WaitCheck CheckWait(const boost::json::object& status, std::string_view wanted_version);
+// update failed (the reason says why) or was superseded. `stale_failed_at`: when an update is
+// sent to a FAILED deployment, the updated_at of the server's answer; a FAILED status with that
+// same updated_at is the state from before the update (the reload has not started yet), not a
+// new failure. 0 for none.
+WaitCheck CheckWait(const boost::json::object& status, std::string_view wanted_version,
+                    int64_t stale_failed_at = 0);
 
 // The text to print for a successful (2xx) answer to BuildDeploymentsCall: the JSON body as
 // received with --json, else a table or a sentence. INTERNAL if the body is not the JSON the API

@@ -312,6 +312,15 @@ TEST(DeploymentsCommandTest, WaitDecisions) {
   EXPECT_EQ(reverted.outcome, WaitCheck::kFailed);
   EXPECT_EQ(reverted.message,
             "deployment a is at version 3, not 4: update to version 4 failed: bad model");
+
+  // An update sent to a FAILED deployment: the FAILED answered with it is stale until the
+  // status changes.
+  bj::object stale = Status(R"({"name": "a", "state": "FAILED", "model_version": "4",
+      "reason": "old failure", "updated_at": 1000})");
+  EXPECT_EQ(CheckWait(stale, "4", 1000).outcome, WaitCheck::kWaiting);
+  stale["updated_at"] = 2000;
+  EXPECT_EQ(CheckWait(stale, "4", 1000).outcome, WaitCheck::kFailed);
+  EXPECT_EQ(CheckWait(stale, "4").outcome, WaitCheck::kFailed);
 }
 
 constexpr std::string_view kStatus = R"({"deployment_id": "d-1f", "name": "iris-v3",

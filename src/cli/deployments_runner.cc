@@ -73,7 +73,7 @@ int Print(const DeploymentsCommand& cmd, std::string_view body, std::ostream& ou
 // returns the last status (serialized) or nullopt after printing why not.
 std::optional<std::string> WaitForReady(const DeploymentsCommand& cmd, Session& session,
                                         bj::object first, const std::string& wanted_version,
-                                        std::ostream& err) {
+                                        int64_t stale_failed_at, std::ostream& err) {
   const Clock::time_point deadline = Clock::now() + std::chrono::seconds(cmd.wait_seconds);
   std::string id = JsonText(first, "deployment_id");
   if (id.empty()) id = JsonText(first, "name");
@@ -81,7 +81,7 @@ std::optional<std::string> WaitForReady(const DeploymentsCommand& cmd, Session& 
   bj::object status = std::move(first);
   auto interval = std::chrono::milliseconds(100);
   while (true) {
-    WaitCheck check = CheckWait(status, wanted_version);
+    WaitCheck check = CheckWait(status, wanted_version, stale_failed_at);
     if (check.outcome == WaitCheck::kFailed) {
       err << "error: " << OneLine(check.message) << "\n";
       return std::nullopt;
@@ -129,7 +129,13 @@ int CreateOrUpdate(const DeploymentsCommand& cmd, Session& session, std::ostream
     err << "error: " << UnexpectedAnswer(*body).message() << "\n";
     return 1;
   }
-  std::optional<std::string> ready = WaitForReady(cmd, session, std::move(*status), wanted, err);
+  // An update of a FAILED deployment answers FAILED until the reload starts.
+  int64_t stale_failed_at = 0;
+  if (cmd.action == DeploymentsAction::kUpdate && JsonText(*status, "state") == "FAILED") {
+    stale_failed_at = JsonInt(*status, "updated_at");
+  }
+  std::optional<std::string> ready =
+      WaitForReady(cmd, session, std::move(*status), wanted, stale_failed_at, err);
   if (!ready) return 1;
   return Print(cmd, *ready, out, err);
 }

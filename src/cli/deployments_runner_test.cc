@@ -57,7 +57,8 @@ class FakeServer {
     router_.Add(http::Method::kPost, "/api/v1/deployments/create", json(StatusJson("PENDING")));
     router_.Add(http::Method::kPut, "/api/v1/deployments/{id}", [this](http::Request& req) {
       Record(req);
-      return http::Response::Json(200, StatusJson("READY", "4"));
+      MutexLock lock(mu_);
+      return http::Response::Json(200, put_answer_);
     });
     router_.Add(http::Method::kGet, "/api/v1/deployments/{id}/status", [this](http::Request& req) {
       Record(req);
@@ -110,6 +111,10 @@ class FakeServer {
     MutexLock lock(mu_);
     statuses_ = std::move(statuses);
   }
+  void SetPutAnswer(std::string answer) {
+    MutexLock lock(mu_);
+    put_answer_ = std::move(answer);
+  }
   void SetReady(std::deque<std::string> ready) {
     MutexLock lock(mu_);
     ready_ = std::move(ready);
@@ -149,6 +154,7 @@ class FakeServer {
   Mutex mu_;
   std::deque<std::string> statuses_ GUARDED_BY(mu_);
   std::deque<std::string> ready_ GUARDED_BY(mu_);
+  std::string put_answer_ GUARDED_BY(mu_) = StatusJson("READY", "4");
   std::vector<Seen> seen_ GUARDED_BY(mu_);
 };
 
@@ -231,6 +237,17 @@ TEST_F(DeploymentsRunnerTest, UpdateWaitReportsARevert) {
   EXPECT_EQ(r.err,
             "error: deployment iris-v3 is at version 3, not 4: update to version 4 failed: bad "
             "model\n");
+}
+
+TEST_F(DeploymentsRunnerTest, UpdateOfAFailedDeploymentWaitsForTheReload) {
+  // The answer to the update and the first poll still show the old failure.
+  fake_.SetPutAnswer(StatusJson("FAILED", "4", "old failure"));
+  fake_.SetStatuses({StatusJson("FAILED", "4", "old failure"), StatusJson("LOADING", "4"),
+                     StatusJson("READY", "4")});
+  fake_.SetReady({"yes"});
+  Outcome r = Run({"update", "iris-v3", "--version", "4", "--wait"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("READY"), std::string::npos) << r.out;
 }
 
 TEST_F(DeploymentsRunnerTest, PredictResolvesAnIdAndSendsTheBody) {
