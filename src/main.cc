@@ -11,9 +11,10 @@ constexpr const char* kUsage =
     "usage: cairn <command> [options]\n"
     "\n"
     "commands:\n"
-    "  server     run the Cairn server (cairn server --help for options)\n"
-    "  models     manage registered models on a server (cairn models --help)\n"
-    "  version    print the version\n";
+    "  server       run the Cairn server (cairn server --help for options)\n"
+    "  models       manage registered models on a server (cairn models --help)\n"
+    "  deployments  deploy models on a server and query them (cairn deployments --help)\n"
+    "  version      print the version\n";
 
 }  // namespace
 
@@ -24,7 +25,7 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "server") return cairn::server::ServerMain(args);
-  if (args[0] == "models") return cairn::cli::CliMain(args);
+  if (args[0] == "models" || args[0] == "deployments") return cairn::cli::CliMain(args);
   if (args[0] == "version" || args[0] == "--version") {
     std::puts("cairn " CAIRN_VERSION);
     return 0;

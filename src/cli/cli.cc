@@ -1,22 +1,22 @@
 #include "cli/cli.h"
 
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdlib>
 #include <iostream>
+#include <sstream>
 
+#include "cli/deployments_command.h"
+#include "cli/deployments_runner.h"
 #include "cli/http_client.h"
 #include "cli/models_command.h"
 
 namespace cairn::cli {
+namespace {
 
-int CliMain(const std::vector<std::string>& args) {
-  const char* env = std::getenv("CAIRN_SERVER");
-  return CliMain(args, std::cout, std::cerr,
-                 env != nullptr ? std::optional<std::string>(env) : std::nullopt);
-}
-
-int CliMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
-            std::optional<std::string> env_server) {
+int ModelsMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+               std::optional<std::string> env_server) {
   ParsedModelsArgs parsed = ParseModelsArgs(args, std::move(env_server));
   if (!parsed.command) {
     (parsed.exit_code == 0 ? out : err) << parsed.message;
@@ -46,6 +46,42 @@ int CliMain(const std::vector<std::string>& args, std::ostream& out, std::ostrea
   out << *text;
   out.flush();
   return 0;
+}
+
+int DeploymentsMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+                    std::istream& in, std::optional<std::string> env_server) {
+  ParsedDeploymentsArgs parsed = ParseDeploymentsArgs(args, std::move(env_server));
+  if (!parsed.command) {
+    (parsed.exit_code == 0 ? out : err) << parsed.message;
+    return parsed.exit_code;
+  }
+  return RunDeployments(*parsed.command, out, err, in);
+}
+
+}  // namespace
+
+int CliMain(const std::vector<std::string>& args) {
+  const char* env = std::getenv("CAIRN_SERVER");
+  std::optional<std::string> env_server =
+      env != nullptr ? std::optional<std::string>(env) : std::nullopt;
+  // A terminal on stdin is no request body: read nothing rather than wait for typing.
+  std::istringstream no_input;
+  std::istream& in = isatty(STDIN_FILENO) ? static_cast<std::istream&>(no_input) : std::cin;
+  return CliMain(args, std::cout, std::cerr, in, std::move(env_server));
+}
+
+int CliMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            std::istream& in, std::optional<std::string> env_server) {
+  if (!args.empty() && args[0] == "deployments") {
+    return DeploymentsMain(args, out, err, in, std::move(env_server));
+  }
+  return ModelsMain(args, out, err, std::move(env_server));
+}
+
+int CliMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+            std::optional<std::string> env_server) {
+  std::istringstream no_input;
+  return CliMain(args, out, err, no_input, std::move(env_server));
 }
 
 }  // namespace cairn::cli

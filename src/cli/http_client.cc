@@ -43,7 +43,8 @@ StatusOr<HttpReply> SendHttp(const ServerAddress& server, const HttpCall& call,
                               .url = server.UrlOf(call.target),
                               .headers = {{"Accept", "application/json"}},
                               .body = call.body};
-  if (!call.body.empty()) request.headers.emplace_back("Content-Type", "application/json");
+  if (!call.body.empty()) request.headers.emplace_back("Content-Type", call.content_type);
+  for (const auto& header : call.headers) request.headers.push_back(header);
   ASSIGN_OR_RETURN(http::ClientResponse response, client->Send(request));
   return HttpReply{.status = response.status, .body = std::move(response.body)};
 }

@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/status.h"
 #include "http/message.h"
@@ -29,7 +31,11 @@ StatusOr<ServerAddress> ParseServerAddress(std::string_view url);
 struct HttpCall {
   http::Method method = http::Method::kGet;
   std::string target;  // path and query, percent-encoded, starting with '/'
-  std::string body;    // sent as application/json when not empty
+  std::string body;    // sent with `content_type` when not empty
+  std::string content_type = "application/json";
+  std::vector<std::pair<std::string, std::string>> headers;  // extra request headers
+
+  friend bool operator==(const HttpCall&, const HttpCall&) = default;
 };
 
 struct HttpReply {

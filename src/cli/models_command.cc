@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "base/uri.h"
+#include "cli/common.h"
 #include "cli/table.h"
 
 namespace cairn::cli {
@@ -25,25 +26,6 @@ std::string EncodedModelPath(const std::string& name) {
   return "/api/v1/models/" + PercentEncode(name, /*keep_slash=*/false);
 }
 
-// A field as text: strings as they are, numbers in decimal, anything else (or absent) "".
-std::string Text(const bj::object& obj, std::string_view key) {
-  auto it = obj.find(key);
-  if (it == obj.end()) return "";
-  const bj::value& v = it->value();
-  if (v.is_string()) return std::string(v.as_string());
-  if (v.is_int64()) return std::to_string(v.as_int64());
-  if (v.is_uint64()) return std::to_string(v.as_uint64());
-  return "";
-}
-
-int64_t Millis(const bj::object& obj, std::string_view key) {
-  auto it = obj.find(key);
-  if (it == obj.end()) return 0;
-  if (it->value().is_int64()) return it->value().as_int64();
-  if (it->value().is_uint64()) return static_cast<int64_t>(it->value().as_uint64());
-  return 0;
-}
-
 std::string Aliases(const bj::object& version) {
   std::string out;
   auto it = version.find("aliases");
@@ -56,33 +38,11 @@ std::string Aliases(const bj::object& version) {
   return out;
 }
 
-std::string OrDash(const std::string& s) { return s.empty() ? "-" : s; }
-
-Status Unexpected(std::string_view body) {
-  return Internal("unexpected answer from the server: " +
-                  std::string(body.substr(0, std::min<size_t>(body.size(), 200))));
-}
-
-StatusOr<bj::object> ParseObject(std::string_view body) {
-  boost::system::error_code ec;
-  bj::value v = bj::parse(body, ec);
-  if (ec || !v.is_object()) return Unexpected(body);
-  return std::move(v.as_object());
-}
-
 StatusOr<const bj::object*> Member(const bj::object& obj, std::string_view key,
                                    std::string_view body) {
   auto it = obj.find(key);
-  if (it == obj.end() || !it->value().is_object()) return Unexpected(body);
+  if (it == obj.end() || !it->value().is_object()) return UnexpectedAnswer(body);
   return &it->value().as_object();
-}
-
-std::string OneLine(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) {
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
-  }
-  return out;
 }
 
 }  // namespace
@@ -205,16 +165,9 @@ ParsedModelsArgs ParseModelsArgs(const std::vector<std::string>& args,
   }
   if (cmd.name.empty()) return UsageError("cairn models " + sub + ": the model name is empty\n");
 
-  if (!server.empty()) {
-    cmd.server = server;
-  } else if (env_server && !env_server->empty()) {
-    cmd.server = *env_server;
-  } else {
-    cmd.server = std::string(kDefaultServer);
-  }
-  if (auto address = ParseServerAddress(cmd.server); !address.ok()) {
-    return UsageError("cairn models: " + address.status().message() + "\n");
-  }
+  StatusOr<std::string> chosen = ChooseServer(server, env_server);
+  if (!chosen.ok()) return UsageError("cairn models: " + chosen.status().message() + "\n");
+  cmd.server = std::move(*chosen);
   return ParsedModelsArgs{.command = std::move(cmd), .exit_code = 0, .message = ""};
 }
 
@@ -281,25 +234,26 @@ StatusOr<std::string> FormatReply(const ModelsCommand& cmd, std::string_view bod
     if (out.empty() || out.back() != '\n') out += '\n';
     return out;
   }
-  ASSIGN_OR_RETURN(bj::object reply, ParseObject(body));
+  ASSIGN_OR_RETURN(bj::object reply, ParseJsonObject(body));
   switch (cmd.action) {
     case ModelsAction::kRegister: {
       ASSIGN_OR_RETURN(const bj::object* v, Member(reply, "model_version", body));
       return FormatTable(
           {"NAME", "VERSION", "STAGE", "STATUS", "CREATED", "SOURCE"},
-          {{Text(*v, "name"), Text(*v, "version"), Text(*v, "current_stage"), Text(*v, "status"),
-            FormatTimestamp(Millis(*v, "creation_timestamp")), Text(*v, "source")}});
+          {{JsonText(*v, "name"), JsonText(*v, "version"), JsonText(*v, "current_stage"),
+            JsonText(*v, "status"), FormatTimestamp(JsonInt(*v, "creation_timestamp")),
+            JsonText(*v, "source")}});
     }
     case ModelsAction::kVersions: {
       auto it = reply.find("versions");
-      if (it == reply.end() || !it->value().is_array()) return Unexpected(body);
+      if (it == reply.end() || !it->value().is_array()) return UnexpectedAnswer(body);
       std::vector<std::vector<std::string>> rows;
       for (const auto& item : it->value().as_array()) {
-        if (!item.is_object()) return Unexpected(body);
+        if (!item.is_object()) return UnexpectedAnswer(body);
         const bj::object& v = item.as_object();
-        rows.push_back({Text(v, "version"), Text(v, "current_stage"), OrDash(Aliases(v)),
-                        Text(v, "status"), FormatTimestamp(Millis(v, "creation_timestamp")),
-                        OrDash(Text(v, "user_id")), Text(v, "source")});
+        rows.push_back({JsonText(v, "version"), JsonText(v, "current_stage"), OrDash(Aliases(v)),
+                        JsonText(v, "status"), FormatTimestamp(JsonInt(v, "creation_timestamp")),
+                        OrDash(JsonText(v, "user_id")), JsonText(v, "source")});
       }
       std::string out;
       if (rows.empty()) {
@@ -308,37 +262,21 @@ StatusOr<std::string> FormatReply(const ModelsCommand& cmd, std::string_view bod
         out = FormatTable({"VERSION", "STAGE", "ALIASES", "STATUS", "CREATED", "USER", "SOURCE"},
                           rows);
       }
-      std::string token = Text(reply, "next_page_token");
+      std::string token = JsonText(reply, "next_page_token");
       if (!token.empty()) out += "More versions: --page-token " + token + "\n";
       return out;
     }
     case ModelsAction::kPromote: {
       ASSIGN_OR_RETURN(const bj::object* p, Member(reply, "promotion", body));
       return FormatTable({"NAME", "VERSION", "TARGET", "PREVIOUS", "BY", "AT"},
-                         {{Text(*p, "name"), Text(*p, "version"), Text(*p, "target"),
-                           OrDash(Text(*p, "previous_version")), Text(*p, "principal"),
-                           FormatTimestamp(Millis(*p, "timestamp"))}});
+                         {{JsonText(*p, "name"), JsonText(*p, "version"), JsonText(*p, "target"),
+                           OrDash(JsonText(*p, "previous_version")), JsonText(*p, "principal"),
+                           FormatTimestamp(JsonInt(*p, "timestamp"))}});
     }
     case ModelsAction::kDelete:
       return "Deleted " + OneLine(cmd.name) + " version " + cmd.version + ".\n";
   }
-  return Unexpected(body);
-}
-
-std::string FormatError(int status, std::string_view body) {
-  boost::system::error_code ec;
-  bj::value v = bj::parse(body, ec);
-  if (!ec && v.is_object()) {
-    const bj::object& obj = v.as_object();
-    auto code = obj.find("error_code");
-    if (code != obj.end() && code->value().is_string()) {
-      return "error: " + OneLine(code->value().as_string()) + ": " + OneLine(Text(obj, "message"));
-    }
-  }
-  std::string text = OneLine(body.substr(0, std::min<size_t>(body.size(), 300)));
-  text.erase(0, text.find_first_not_of(' '));
-  text.erase(text.find_last_not_of(' ') + 1);
-  return "error: HTTP " + std::to_string(status) + (text.empty() ? "" : ": " + text);
+  return UnexpectedAnswer(body);
 }
 
 }  // namespace cairn::cli

@@ -8,13 +8,12 @@
 #include <vector>
 
 #include "base/status.h"
+#include "cli/common.h"
 #include "cli/http_client.h"
 
 // `cairn models ...`: argument parsing, the HTTP call each subcommand makes against /api/v1,
 // and the rendering of the answer. Everything here is pure; cli.cc does the I/O.
 namespace cairn::cli {
-
-inline constexpr std::string_view kDefaultServer = "http://127.0.0.1:5000";
 
 enum class ModelsAction { kRegister, kVersions, kPromote, kDelete };
 
@@ -64,8 +63,6 @@ HttpCall BuildHttpCall(const ModelsCommand& command);
 // a table or a sentence. INTERNAL if the body is not the JSON the API documents.
 StatusOr<std::string> FormatReply(const ModelsCommand& command, std::string_view body);
 
-// One line for a failed answer, "error: <error_code>: <message>", from MLflow's error envelope;
-// "error: HTTP <status>: <body>" when the body is not an envelope.
-std::string FormatError(int status, std::string_view body);
+// FormatError (common.h) renders failed answers.
 
 }  // namespace cairn::cli
