@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "server/cairn_server.h"
+#include "server/serve.h"
 
 namespace {
 
@@ -12,6 +13,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  server       run the Cairn server (cairn server --help for options)\n"
+    "  serve        serve one model, as `mlflow models serve` does (cairn serve --help)\n"
     "  models       manage registered models on a server (cairn models --help)\n"
     "  deployments  deploy models on a server and query them (cairn deployments --help)\n"
     "  version      print the version\n";
@@ -25,6 +27,7 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "server") return cairn::server::ServerMain(args);
+  if (args[0] == "serve") return cairn::server::ServeMain(args);
   if (args[0] == "models" || args[0] == "deployments") return cairn::cli::CliMain(args);
   if (args[0] == "version" || args[0] == "--version") {
     std::puts("cairn " CAIRN_VERSION);

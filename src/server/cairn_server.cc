@@ -28,9 +28,8 @@
 #include "metadata/metadata_store_factory.h"
 #include "metrics/metrics_registry.h"
 #include "registry/registry_service.h"
-#include "runtime/onnx/onnx_runtime.h"
-#include "runtime/python/python_runtime.h"
 #include "server/backends.h"
+#include "server/serving_setup.h"
 #include "serving/deployment_service.h"
 #include "tracking/trace_service.h"
 #include "tracking/tracking_service.h"
@@ -84,66 +83,6 @@ Status ResolveDefaults(ServerConfig& config) {
   if (config.artifacts_uri.empty()) config.artifacts_uri = (data / "artifacts").string();
   if (config.events_uri.empty()) config.events_uri = "sqlite:///" + (data / "events.db").string();
   return Status::Ok();
-}
-
-// The python runtime, started on its first load: an idle server (or one serving only ONNX)
-// keeps no interpreter around. Once started, its pool keeps a pre-started worker spare.
-class LazyPythonRuntime final : public runtime::ModelRuntime {
- public:
-  explicit LazyPythonRuntime(runtime::python::PythonRuntimeOptions options)
-      : options_(std::move(options)) {}
-  std::string_view Name() const override { return "python"; }
-  bool CanServe(const runtime::MlModel& model) const override {
-    return model.HasFlavor("python_function");
-  }
-  StatusOr<std::shared_ptr<runtime::LoadedModel>> Load(
-      const runtime::ModelSource& source, const runtime::RuntimeOptions& options) override {
-    runtime::ModelRuntime* started = nullptr;
-    {
-      MutexLock lock(mu_);
-      if (runtime_ == nullptr) {
-        auto created = runtime::python::PythonRuntime::Create(options_);
-        if (!created.ok()) return created.status();
-        runtime_ = std::move(*created);
-      }
-      started = runtime_.get();
-    }
-    return started->Load(source, options);
-  }
-
- private:
-  const runtime::python::PythonRuntimeOptions options_;
-  Mutex mu_;
-  std::unique_ptr<runtime::ModelRuntime> runtime_ GUARDED_BY(mu_);
-};
-
-// The model runtimes this server can offer, the deployment service, and the deployments it
-// restores from the store.
-StatusOr<std::unique_ptr<serving::DeploymentService>> StartServing(
-    const ServerConfig& config, const metadata::MetadataStores& metadata,
-    artifact::ArtifactStore& artifacts, metrics::MetricsRegistry& metrics) {
-  std::map<std::string, std::shared_ptr<runtime::ModelRuntime>> runtimes;
-  auto onnx = runtime::onnx::CreateOnnxRuntime({.library_path = config.onnxruntime_library});
-  if (onnx.ok()) {
-    runtimes["onnx"] = *onnx;
-  } else {
-    spdlog::warn("ONNX models cannot be served: {}", onnx.status().message());
-  }
-  runtimes["python"] = std::make_shared<LazyPythonRuntime>(
-      runtime::python::PythonRuntimeOptions{.python_executable = config.python_executable});
-  serving::ServingOptions options;
-  options.model_dir = std::filesystem::path(config.data_dir) / "models";
-  options.cache_budget_bytes = config.model_cache_bytes;
-  options.metrics = &metrics;
-  auto locator = [](std::string_view tenant, std::string_view location) -> StatusOr<std::string> {
-    ASSIGN_OR_RETURN(std::string relative, api::mlflow::ArtifactUriToRelativePath(location));
-    return api::mlflow::TenantArtifactPath(tenant, relative);
-  };
-  auto service = std::make_unique<serving::DeploymentService>(
-      *metadata.deployments, *metadata.registry, artifacts, locator, std::move(runtimes),
-      SystemClock::Get(), options);
-  RETURN_IF_ERROR(service->RestoreAll());
-  return service;
 }
 
 }  // namespace
