@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <set>
 #include <system_error>
 
 #include "runtime/mlmodel.h"
@@ -256,9 +257,27 @@ StatusOr<std::string> DeploymentService::Delete(const RequestScope& scope,
     return deleted;
   }
   metadata::DeploymentRecord record = deployment->Record();
+  std::shared_ptr<const ServingSet> served = deployment->Serving();
   deployment->Publish(nullptr, 0);
+  // Requests that found the deployment before it left the table may still hold `served` (and
+  // so its models) for a moment after the drain; ReleaseIdle alone would keep those instances
+  // cached, and their Python workers running, for good.
+  ReleaseModels(served);
   cache_.ReleaseIdle(scope.tenant, record.model_name, record.model_version);
   return deployment->id();
+}
+
+void DeploymentService::ReleaseModels(const std::shared_ptr<const ServingSet>& serving) {
+  if (serving == nullptr) return;
+  std::set<const runtime::LoadedModel*> in_use;
+  for (const std::shared_ptr<Deployment>& other : All()) {
+    if (std::shared_ptr<const ServingSet> set = other->Serving()) {
+      for (const auto& replica : set->replicas) in_use.insert(replica->model.get());
+    }
+  }
+  for (const auto& replica : serving->replicas) {
+    if (!in_use.contains(replica->model.get())) cache_.Release(replica->model);
+  }
 }
 
 std::shared_ptr<Deployment> DeploymentService::Find(std::string_view tenant,

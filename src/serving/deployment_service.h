@@ -150,6 +150,9 @@ class DeploymentService {
       std::string_view tenant, const metadata::ModelVersion& version,
       runtime::ModelRuntime& runtime, const runtime::ModelSource& source,
       const DeploymentSpec& spec, int first, int count);
+  // Releases from the cache the instances of `serving` (a deleted deployment's) that no
+  // deployment still in the table serves.
+  void ReleaseModels(const std::shared_ptr<const ServingSet>& serving);
   // Publishes a serving set with `replicas` instances of what is served now.
   void Resize(const std::shared_ptr<Deployment>& deployment, int replicas);
   void Persist(const Deployment& deployment);

@@ -84,6 +84,24 @@ void ModelCache::ReleaseIdle(const std::string& tenant, const std::string& model
   }
 }
 
+void ModelCache::Release(const std::shared_ptr<runtime::LoadedModel>& model) {
+  if (model == nullptr) return;
+  std::shared_ptr<runtime::LoadedModel> dropped;  // let go after the lock
+  MutexLock lock(mu_);
+  for (auto it = lru_.begin(); it != lru_.end(); ++it) {
+    auto entry = entries_.find(*it);
+    if (entry == entries_.end() || entry->second.model != model) continue;
+    spdlog::info("model cache: releasing {} (its deployment was deleted)", it->ToString());
+    dropped = std::move(entry->second.model);
+    stats_.bytes -= entry->second.bytes;
+    --stats_.loaded;
+    ++stats_.evictions;
+    entries_.erase(entry);
+    lru_.erase(it);
+    return;
+  }
+}
+
 ModelCache::Stats ModelCache::GetStats() const {
   MutexLock lock(mu_);
   return stats_;

@@ -53,6 +53,11 @@ class ModelCache {
   // caller wants the memory back at once).
   void ReleaseIdle(const std::string& tenant, const std::string& model_name,
                    const std::string& version) EXCLUDES(mu_);
+  // Drops the cache's reference to `model`, idle or not: for the instances of a deleted
+  // deployment that no other deployment serves. Requests still answering hold their own
+  // references (so use counts cannot tell them from deployments); the instance unloads when the
+  // last of them lets go instead of staying cached. No-op when `model` is not cached.
+  void Release(const std::shared_ptr<runtime::LoadedModel>& model) EXCLUDES(mu_);
 
   struct Stats {
     int64_t loaded = 0;  // instances in the cache

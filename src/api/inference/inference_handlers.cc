@@ -95,6 +95,11 @@ void InferenceHandlers::Infer(http::Request& request, http::Responder responder,
     return;
   }
   std::shared_ptr<const serving::ServingSet> serving = deployment->Serving();
+  if (serving == nullptr && service_.Find(request.scope.tenant, name) != deployment) {
+    // Deleted between the two lookups: answer as for any deleted endpoint.
+    responder.Send(ProtocolError(v2, NotFound("Model '" + name + "' not found")));
+    return;
+  }
   if (serving == nullptr) {
     responder.Send(ProtocolError(
         v2, Unavailable("Model '" + name + "' is not ready (" + deployment->Record().state + ")")));
