@@ -35,6 +35,8 @@ APT_PACKAGES=(
   python3 python3-venv
   # Java for the Spark ML integration test (pyspark 3.5 runs on Java 17).
   openjdk-17-jre-headless
+  # Load generator of the serving benchmark (bench/serving_bench.py).
+  wrk
 )
 
 missing_apt_packages() {
