@@ -176,7 +176,9 @@ def measure(args, wrk: str, port: int, target: Target, pid: Optional[int],
 
 
 def cairn_env() -> dict:
-    return {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true"}
+    # The server as deployed: Python workers pre-started (the test harness turns that off).
+    return {"MLFLOW_DISABLE_TELEMETRY": "true", "DO_NOT_TRACK": "true",
+            "CAIRN_PYTHON_PRESTART": "true"}
 
 
 # The estimator is fitted on an array, and MLflow hands it a DataFrame: scikit-learn then warns

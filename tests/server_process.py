@@ -149,6 +149,9 @@ class ServerProcess:
         })
         # Cairn's Python model workers run this interpreter (it has mlflow and the frameworks).
         env.setdefault("CAIRN_PYTHON", sys.executable)
+        # Most test servers serve no Python model: start workers on the first Python deployment
+        # instead of with every server (the runtime's own tests cover the pre-started pool).
+        env.setdefault("CAIRN_PYTHON_PRESTART", "false")
         env.update(self.extra_env)
         return env
 

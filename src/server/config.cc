@@ -164,6 +164,12 @@ const std::vector<OptionSpec>& Specs() {
          c.python_executable = v;
          return Status::Ok();
        }},
+      {"python-prestart", "true",
+       "start the Python model workers (a spare one with mlflow imported) at server start; "
+       "false starts them on the first Python deployment",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseBool(v, "python-prestart", c.python_prestart);
+       }},
       {"model-cache-bytes", "4294967296",
        "memory budget of loaded models; idle ones beyond it are unloaded, least recently used "
        "first",

@@ -35,6 +35,7 @@ struct ServerConfig {
   int64_t prediction_log_queue = 65536;
   std::string onnxruntime_library;
   std::string python_executable;
+  bool python_prestart = true;
   int64_t model_cache_bytes = int64_t{4} << 30;
   std::string config_file;
 };

@@ -68,9 +68,8 @@ StatusOr<bj::value> GetJson(http::Client& client, const std::string& url) {
 Status Download(http::Client& client, const std::string& base, const std::string& path,
                 const fs::path& local, int depth) {
   if (depth > 32) return InvalidArgument("model folder nests too deep");
-  ASSIGN_OR_RETURN(bj::value listing,
-                   GetJson(client, base + std::string(kArtifactsApi) +
-                                       "?path=" + PercentEncode(path)));
+  ASSIGN_OR_RETURN(bj::value listing, GetJson(client, base + std::string(kArtifactsApi) +
+                                                          "?path=" + PercentEncode(path)));
   std::error_code ec;
   fs::create_directories(local, ec);
   if (ec) return Internal("cannot create " + local.string() + ": " + ec.message());
@@ -91,9 +90,9 @@ Status Download(http::Client& client, const std::string& base, const std::string
       continue;
     }
     std::ofstream out(local / leaf, std::ios::binary | std::ios::trunc);
-    http::ClientRequest request{.url = base + std::string(kArtifactsApi) + "/" +
-                                       PercentEncode(child, /*keep_slash=*/true),
-                                .total_timeout = std::chrono::minutes(30)};
+    http::ClientRequest request{
+        .url = base + std::string(kArtifactsApi) + "/" + PercentEncode(child, /*keep_slash=*/true),
+        .total_timeout = std::chrono::minutes(30)};
     request.on_body = [&out](std::string_view piece) {
       out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
       return out ? Status::Ok() : Internal("cannot write the model file");
@@ -120,10 +119,11 @@ Status FetchRegisteredModel(const std::string& tracking_uri, std::string_view mo
   if (size_t at = rest.find('@'); at != std::string_view::npos) {
     name = std::string(rest.substr(0, at));
     ASSIGN_OR_RETURN(auto client, http::Client::Create());
-    ASSIGN_OR_RETURN(bj::value alias,
-                     GetJson(*client, base + "/api/2.0/mlflow/registered-models/alias?name=" +
-                                          PercentEncode(name) + "&alias=" +
-                                          PercentEncode(std::string(rest.substr(at + 1)))));
+    ASSIGN_OR_RETURN(
+        bj::value alias,
+        GetJson(*client, base +
+                             "/api/2.0/mlflow/registered-models/alias?name=" + PercentEncode(name) +
+                             "&alias=" + PercentEncode(std::string(rest.substr(at + 1)))));
     version = std::string(alias.at("model_version").at("version").as_string());
   } else if (size_t slash = rest.find('/'); slash != std::string_view::npos) {
     name = std::string(rest.substr(0, slash));
@@ -132,9 +132,10 @@ Status FetchRegisteredModel(const std::string& tracking_uri, std::string_view mo
     return InvalidArgument("model URI must be models:/<name>/<version> or models:/<name>@<alias>");
   }
   ASSIGN_OR_RETURN(auto client, http::Client::Create());
-  ASSIGN_OR_RETURN(bj::value download,
-                   GetJson(*client, base + "/api/2.0/mlflow/model-versions/get-download-uri?name=" +
-                                        PercentEncode(name) + "&version=" + PercentEncode(version)));
+  ASSIGN_OR_RETURN(
+      bj::value download,
+      GetJson(*client, base + "/api/2.0/mlflow/model-versions/get-download-uri?name=" +
+                           PercentEncode(name) + "&version=" + PercentEncode(version)));
   std::string artifact_uri(download.at("artifact_uri").as_string());
   ASSIGN_OR_RETURN(Uri parsed, Uri::Parse(artifact_uri));
   if (parsed.scheme != "mlflow-artifacts") {
@@ -199,8 +200,8 @@ int Serve(const ServeOptions& options) {
       return fail(s);
     }
   } else {
-    folder = options.model_uri.starts_with("file://") ? options.model_uri.substr(7)
-                                                      : options.model_uri;
+    folder =
+        options.model_uri.starts_with("file://") ? options.model_uri.substr(7) : options.model_uri;
     if (!fs::exists(fs::path(folder) / "MLmodel", ec)) {
       return fail(NotFound("no MLmodel file in " + folder.string()));
     }
@@ -214,8 +215,7 @@ int Serve(const ServeOptions& options) {
     return fail(s);
   }
   const int64_t now = SystemClock::Get().NowMillis();
-  auto registered =
-      stores->registry->CreateRegisteredModel(kTenant, options.name, "", {}, "", now);
+  auto registered = stores->registry->CreateRegisteredModel(kTenant, options.name, "", {}, "", now);
   if (!registered.ok()) return fail(registered.status());
   metadata::CreateModelVersionRequest version{.name = options.name,
                                               .source = options.model_uri,
@@ -227,9 +227,8 @@ int Serve(const ServeOptions& options) {
   metrics::MetricsRegistry metrics;
   stream::EventStreamRegistry event_registry;
   if (Status s = RegisterEventStreamBackends(event_registry); !s.ok()) return fail(s);
-  std::string events_uri = options.events_uri.empty()
-                               ? "sqlite:///" + (data / "events.db").string()
-                               : options.events_uri;
+  std::string events_uri = options.events_uri.empty() ? "sqlite:///" + (data / "events.db").string()
+                                                      : options.events_uri;
   auto events = stream::CreateEventStream(event_registry, events_uri);
   if (!events.ok()) return fail(events.status());
   stream::PredictionLogger logger(**events, {.metrics = &metrics});
@@ -237,6 +236,7 @@ int Serve(const ServeOptions& options) {
   ServerConfig config;
   config.data_dir = data.string();
   config.python_executable = options.python_executable;
+  config.python_prestart = false;  // the one deployment below starts what it needs
   config.onnxruntime_library = options.onnxruntime_library;
   auto service = StartServing(config, *stores, **artifacts, metrics);
   if (!service.ok()) return fail(service.status());

@@ -14,8 +14,9 @@
 namespace cairn::server {
 namespace {
 
-// The python runtime, started on its first load: an idle server (or one serving only ONNX)
-// keeps no interpreter around. Once started, its pool keeps a pre-started worker spare.
+// The python runtime, started at server start (--python-prestart, the default) or on its first
+// load. Once started, its pool keeps a pre-started worker (mlflow and the common frameworks
+// imported) spare, so a Python deployment skips the interpreter start.
 class LazyPythonRuntime final : public runtime::ModelRuntime {
  public:
   explicit LazyPythonRuntime(runtime::python::PythonRuntimeOptions options)
@@ -26,17 +27,19 @@ class LazyPythonRuntime final : public runtime::ModelRuntime {
   }
   StatusOr<std::shared_ptr<runtime::LoadedModel>> Load(
       const runtime::ModelSource& source, const runtime::RuntimeOptions& options) override {
-    runtime::ModelRuntime* started = nullptr;
-    {
-      MutexLock lock(mu_);
-      if (runtime_ == nullptr) {
-        auto created = runtime::python::PythonRuntime::Create(options_);
-        if (!created.ok()) return created.status();
-        runtime_ = std::move(*created);
-      }
-      started = runtime_.get();
-    }
+    ASSIGN_OR_RETURN(runtime::ModelRuntime * started, Start());
     return started->Load(source, options);
+  }
+
+  // Starts the worker pool now (it pre-starts its spare worker in the background).
+  StatusOr<runtime::ModelRuntime*> Start() {
+    MutexLock lock(mu_);
+    if (runtime_ == nullptr) {
+      auto created = runtime::python::PythonRuntime::Create(options_);
+      if (!created.ok()) return created.status();
+      runtime_ = std::move(*created);
+    }
+    return runtime_.get();
   }
 
  private:
@@ -59,8 +62,14 @@ StatusOr<std::unique_ptr<serving::DeploymentService>> StartServing(
   } else {
     spdlog::warn("ONNX models cannot be served: {}", onnx.status().message());
   }
-  runtimes["python"] = std::make_shared<LazyPythonRuntime>(
+  auto python = std::make_shared<LazyPythonRuntime>(
       runtime::python::PythonRuntimeOptions{.python_executable = config.python_executable});
+  if (config.python_prestart) {
+    if (auto started = python->Start(); !started.ok()) {
+      spdlog::warn("Python models cannot be served: {}", started.status().message());
+    }
+  }
+  runtimes["python"] = std::move(python);
   serving::ServingOptions options;
   options.model_dir = std::filesystem::path(config.data_dir) / "models";
   options.cache_budget_bytes = config.model_cache_bytes;
@@ -75,6 +84,5 @@ StatusOr<std::unique_ptr<serving::DeploymentService>> StartServing(
   RETURN_IF_ERROR(service->RestoreAll());
   return service;
 }
-
 
 }  // namespace cairn::server

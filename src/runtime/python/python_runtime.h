@@ -30,7 +30,17 @@ struct PythonRuntimeOptions {
   // Requests that may wait for one instance's worker before further ones get Unavailable.
   std::size_t max_queued_per_instance = 1024;
   // Variables copied from the server's environment into the workers' (nothing else is).
-  std::vector<std::string> inherit_env = {"PATH", "HOME", "USER", "LANG", "LC_ALL", "TMPDIR", "TZ"};
+  std::vector<std::string> inherit_env = {"PATH",
+                                          "HOME",
+                                          "USER",
+                                          "LANG",
+                                          "LC_ALL",
+                                          "TMPDIR",
+                                          "TZ",
+                                          "JAVA_HOME",
+                                          "SPARK_LOCAL_IP",
+                                          "PYSPARK_PYTHON",
+                                          "CAIRN_PYTHON_PRELOAD"};
   // Set in the workers' environment over the inherited ones. BLAS and OpenMP pools get one
   // thread: instances, not threads, give parallelism.
   std::map<std::string, std::string> env = {

@@ -274,9 +274,26 @@ def describe(exc):
     return "".join(traceback.format_exception_only(type(exc), exc)).strip()
 
 
+def preload():
+    """Imports the frameworks named in CAIRN_PYTHON_PRELOAD (comma-separated; default: sklearn)
+    before the worker says it is ready, so a model taken from the spare pool loads without
+    paying for them. A framework that is not installed is skipped."""
+    import importlib
+
+    for name in os.environ.get("CAIRN_PYTHON_PRELOAD", "sklearn").split(","):
+        name = name.strip()
+        if name:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - a missing framework only costs its import later
+                pass
+
+
 def serve(sock):
     import mlflow
     import mlflow.pyfunc
+
+    preload()
 
     send_frame(
         sock,
