@@ -15,7 +15,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 # The client reads these when it makes a request; set them before anything imports mlflow.
@@ -187,3 +190,69 @@ def unique(request):
     """A short unique string for names (experiments are shared by the whole session)."""
     import uuid
     return f"{request.node.name[:40]}-{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture(scope="session")
+def spark_session(tmp_path_factory):
+    """Spark in local mode in this process's JVM, shared by every module that needs it (a
+    second JVM started after the first stopped cannot be reached by py4j). Skips without a
+    working Java."""
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        pytest.skip("Spark needs a Java runtime (scripts/install.sh installs "
+                    "openjdk-17-jre-headless)")
+    from pyspark import SparkContext
+    from pyspark.sql import SparkSession
+
+    tmp = tmp_path_factory.mktemp("spark")
+    saved = {k: os.environ.get(k) for k in ("SPARK_LOCAL_IP", "PYSPARK_PYTHON",
+                                            "PYSPARK_DRIVER_PYTHON", "MLFLOW_DFS_TMP")}
+    os.environ.update({
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "PYSPARK_PYTHON": sys.executable,
+        "PYSPARK_DRIVER_PYTHON": sys.executable,
+        "MLFLOW_DFS_TMP": str(tmp / "dfs"),
+    })
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("cairn-tests")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.driver.memory", "512m")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.sql.shuffle.partitions", "1")
+        .config("spark.default.parallelism", "1")
+        .config("spark.sql.adaptive.enabled", "false")
+        .config("spark.local.dir", str(tmp / "local"))
+        .config("spark.sql.warehouse.dir", str(tmp / "warehouse"))
+        # Short-lived JVM: a small collector and the quick JIT tier start faster.
+        .config("spark.driver.extraJavaOptions",
+                "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    try:
+        yield session
+    finally:
+        gateway = SparkContext._gateway
+        session.stop()
+        # Stop the JVM too, so that it does not outlive the module: it exits when its stdin
+        # closes.
+        if gateway is not None:
+            proc = getattr(gateway, "proc", None)
+            gateway.shutdown()
+            if proc is not None:
+                if proc.stdin:
+                    proc.stdin.close()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait(timeout=30)
+            SparkContext._gateway = None
+            SparkContext._jvm = None
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

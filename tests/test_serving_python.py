@@ -553,63 +553,6 @@ def java_works() -> bool:
         return False
 
 
-@pytest.fixture(scope="module")
-def spark_session(tmp_path_factory):
-    """Spark in local mode in this process's JVM (as tests/test_spark.py)."""
-    if not java_works():
-        pytest.skip("Spark needs a Java runtime (scripts/install.sh installs "
-                    "openjdk-17-jre-headless)")
-    from pyspark import SparkContext
-    from pyspark.sql import SparkSession
-
-    tmp = tmp_path_factory.mktemp("spark")
-    saved = {k: os.environ.get(k) for k in ("SPARK_LOCAL_IP", "PYSPARK_PYTHON",
-                                            "PYSPARK_DRIVER_PYTHON", "MLFLOW_DFS_TMP")}
-    os.environ.update({"SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable,
-                       "PYSPARK_DRIVER_PYTHON": sys.executable,
-                       "MLFLOW_DFS_TMP": str(tmp / "dfs")})
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("cairn-serving-python-test")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.memory", "512m")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.default.parallelism", "1")
-        .config("spark.local.dir", str(tmp / "local"))
-        .config("spark.sql.warehouse.dir", str(tmp / "warehouse"))
-        .config("spark.driver.extraJavaOptions",
-                "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield session
-    finally:
-        gateway = SparkContext._gateway
-        session.stop()
-        if gateway is not None:  # the JVM exits when its stdin closes
-            proc = getattr(gateway, "proc", None)
-            gateway.shutdown()
-            if proc is not None:
-                if proc.stdin:
-                    proc.stdin.close()
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=30)
-            SparkContext._gateway = None
-            SparkContext._jvm = None
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 @pytest.mark.timeout(900)
 def test_spark_pipeline(base_url, experiment_id, deployments, spark_session, iris):
     import pyspark

@@ -47,63 +47,10 @@ PIP_REQUIREMENTS = [f"pyspark=={pyspark.__version__}"]
 
 
 @pytest.fixture(scope="module")
-def spark(tmp_path_factory):
-    from pyspark import SparkContext
-    from pyspark.sql import SparkSession
-
-    tmp = tmp_path_factory.mktemp("spark")
-    saved = {k: os.environ.get(k) for k in ("SPARK_LOCAL_IP", "PYSPARK_PYTHON",
-                                            "PYSPARK_DRIVER_PYTHON", "MLFLOW_DFS_TMP")}
-    os.environ.update({
-        "SPARK_LOCAL_IP": "127.0.0.1",
-        "PYSPARK_PYTHON": sys.executable,
-        "PYSPARK_DRIVER_PYTHON": sys.executable,
-        "MLFLOW_DFS_TMP": str(tmp / "dfs"),
-    })
-    session = (
-        SparkSession.builder.master("local[1]")
-        .appName("cairn-spark-test")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.driver.memory", "512m")
-        .config("spark.ui.enabled", "false")
-        .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", "1")
-        .config("spark.default.parallelism", "1")
-        .config("spark.sql.adaptive.enabled", "false")
-        .config("spark.local.dir", str(tmp / "local"))
-        .config("spark.sql.warehouse.dir", str(tmp / "warehouse"))
-        # Short-lived JVM: a small collector and the quick JIT tier start faster.
-        .config("spark.driver.extraJavaOptions",
-                "-XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
-    try:
-        yield session
-    finally:
-        gateway = SparkContext._gateway
-        session.stop()
-        # Stop the JVM too, so that it does not outlive the module: it exits when its stdin
-        # closes.
-        if gateway is not None:
-            proc = getattr(gateway, "proc", None)
-            gateway.shutdown()
-            if proc is not None:
-                if proc.stdin:
-                    proc.stdin.close()
-                try:
-                    proc.wait(timeout=30)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=30)
-            SparkContext._gateway = None
-            SparkContext._jvm = None
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+def spark(spark_session):
+    """One Spark JVM for the whole test session (conftest.py): a second JVM in the same process
+    after the first one stopped cannot be reached by py4j."""
+    return spark_session
 
 
 @pytest.fixture(scope="module")
