@@ -23,5 +23,6 @@ fi
 
 printf '%s\0' "${files[@]}" |
   xargs -0 -P "$(nproc)" -n 4 "${CLANGXX}" -std=c++20 -fsyntax-only -Isrc \
+    -isystem "${ROOT}/.deps/onnxruntime/include/onnxruntime" \
     -DBOOST_ASIO_NO_DEPRECATED -DCAIRN_VERSION='"check"' -Wthread-safety -Werror=thread-safety
 echo "thread_safety.sh: ${#files[@]} files pass clang's -Wthread-safety"
