@@ -373,6 +373,10 @@ def test_deployed_version_cannot_be_deleted(base_url, logreg):
         client.delete_model_version("onnx-logreg", "1")
     assert "logreg" in str(info.value)
     assert client.get_model_version("onnx-logreg", "1").version == "1"
+    # The version's lineage names the deployments serving it.
+    lineage = requests.get(f"{base_url}/api/v1/models/onnx-logreg/versions/1/lineage",
+                           timeout=30).json()
+    assert "logreg" in [d["name"] for d in lineage["deployments"]]
 
 
 def test_scale_update_and_metrics(base_url, iris):

@@ -162,6 +162,7 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
       api::inference::InferenceOptions{
           .max_body_bytes = static_cast<uint64_t>(config.max_prediction_body_bytes),
           .subject_header = config.prediction_subject_header});
+  state->model_handlers->SetDeployments(state->deployments.get());
   // A version a deployment serves is not deleted under it.
   state->registry->SetDeletionGuard([deployments = state->metadata.deployments](
                                         std::string_view tenant,

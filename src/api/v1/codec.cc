@@ -150,7 +150,7 @@ bj::object LineageToJson(const registry::Lineage& lineage) {
     out["run"] = RunToJson(*lineage.run, lineage.experiment ? &*lineage.experiment : nullptr);
   }
   if (lineage.logged_model) out["logged_model"] = LoggedModelToJson(*lineage.logged_model);
-  // Serving does not exist yet; the field is part of the shape so clients need not change.
+  // Filled by the model handlers with the deployments serving the version.
   out["deployments"] = bj::array();
   return out;
 }

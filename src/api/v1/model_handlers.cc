@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "api/v1/codec.h"
+#include "api/v1/deployment_handlers.h"
 #include "base/json.h"
 #include "filter/filter.h"
 #include "http/error_response.h"
@@ -149,7 +150,19 @@ ModelHandlers::Result ModelHandlers::DeleteVersion(const http::Request& req) {
 ModelHandlers::Result ModelHandlers::GetLineage(const http::Request& req) {
   ASSIGN_OR_RETURN(registry::Lineage lineage, registry_.GetLineage(req.scope, req.PathParam("name"),
                                                                    req.PathParam("version")));
-  return Reply{200, LineageToJson(lineage)};
+  bj::object body = LineageToJson(lineage);
+  if (deployments_ != nullptr) {
+    ASSIGN_OR_RETURN(std::vector<serving::DeploymentStatus> all, deployments_->List(req.scope));
+    bj::array serving;
+    for (const serving::DeploymentStatus& status : all) {
+      if (status.record.model_name == lineage.version.name &&
+          status.record.model_version == std::to_string(lineage.version.version)) {
+        serving.push_back(DeploymentHandlers::StatusJson(status));
+      }
+    }
+    body["deployments"] = std::move(serving);
+  }
+  return Reply{200, std::move(body)};
 }
 
 }  // namespace cairn::api::v1

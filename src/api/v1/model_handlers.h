@@ -7,6 +7,7 @@
 #include "base/status.h"
 #include "http/router.h"
 #include "registry/registry_service.h"
+#include "serving/deployment_service.h"
 
 namespace cairn::api::v1 {
 
@@ -22,6 +23,9 @@ class ModelHandlers {
 
   // Adds the routes; call once per router.
   void Register(http::Router& router);
+  // Lineage lists the deployments serving a version when given the service (borrowed; must
+  // outlive the handlers). Call before serving requests.
+  void SetDeployments(serving::DeploymentService* deployments) { deployments_ = deployments; }
 
  private:
   // A handler's successful answer: HTTP status and JSON body.
@@ -42,6 +46,7 @@ class ModelHandlers {
 
   registry::RegistryService& registry_;
   artifact::ArtifactStore& artifacts_;
+  serving::DeploymentService* deployments_ = nullptr;
 };
 
 }  // namespace cairn::api::v1
