@@ -485,6 +485,42 @@ Status CheckContentType(std::string_view content_type, bool& csv) {
       std::string(content_type) + "'.");
 }
 
+// Python's json.dumps writes a missing value as the bare token NaN, which is not JSON; MLflow's
+// client sends it that way. Rewrites NaN outside strings to null (read as NaN by float columns);
+// empty when the body has no such token.
+std::string NanToNull(std::string_view body) {
+  if (body.find("NaN") == std::string_view::npos) return {};
+  std::string out;
+  bool in_string = false;
+  bool rewritten = false;
+  out.reserve(body.size() + 16);
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      out += c;
+      if (c == '\\' && i + 1 < body.size()) {
+        out += body[++i];
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') in_string = true;
+    auto is_word = [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9');
+    };
+    if (c == 'N' && body.substr(i, 3) == "NaN" && (i == 0 || !is_word(body[i - 1])) &&
+        (i + 3 == body.size() || !is_word(body[i + 3]))) {
+      out += "null";
+      i += 2;
+      rewritten = true;
+      continue;
+    }
+    out += c;
+  }
+  return rewritten ? out : std::string();
+}
+
 }  // namespace
 
 StatusOr<PredictRequest> ParseMlflowInvocation(std::string_view body, std::string_view content_type,
@@ -493,6 +529,8 @@ StatusOr<PredictRequest> ParseMlflowInvocation(std::string_view body, std::strin
   bool csv = false;
   RETURN_IF_ERROR(CheckContentType(content_type, csv));
   if (csv) return internal::ParseMlflowCsv(body, signature);
+  const std::string rewritten = NanToNull(body);
+  if (!rewritten.empty()) body = rewritten;
 
   od::document doc;
   if (auto error = internal::IterateBody(body, doc)) {

@@ -68,6 +68,20 @@ TEST(MlflowCodecTest, DataframeSplitWithSignatureConvertsAndOrdersColumns) {
   EXPECT_EQ(r->params_json, R"({"k":[1,2]})");
 }
 
+TEST(MlflowCodecTest, PythonsNaNTokenIsAMissingValue) {
+  // json.dumps writes NaN for a missing value; MLflow's client sends it so. A "NaN" inside a
+  // string stays a string.
+  auto r = Parse(R"j({"dataframe_split":{"columns":["a","petal width (cm)","s"],)j"
+                 R"j("data":[[NaN,1.5,"NaN"],[2,NaN,"x \" NaN"]]}})j",
+                 ColumnSignature());
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(std::isnan(Values<double>(r->inputs[0])[0]));
+  EXPECT_EQ(Values<double>(r->inputs[0])[1], 2.0);
+  EXPECT_TRUE(std::isnan(Values<double>(r->inputs[1])[1]));
+  EXPECT_EQ(r->inputs[3].strings, (std::vector<std::string>{"NaN", "x \" NaN"}));
+  ExpectError(Parse(R"({"instances": [NaNa]})"), "JSON");
+}
+
 TEST(MlflowCodecTest, MissingColumnAndBadValuesNameTheColumn) {
   ExpectError(Parse(R"({"dataframe_split":{"columns":["a"],"data":[[1]]}})", ColumnSignature()),
               "Model is missing inputs ['petal width (cm)'].");
