@@ -166,6 +166,16 @@ def test_logistic_regression_over_v2_and_invocations(base_url, logreg, iris):
     np.testing.assert_array_equal(probabilities, expected["probabilities"])
     np.testing.assert_allclose(probabilities, estimator.predict_proba(x), rtol=1e-4, atol=1e-5)
 
+    # A large batch (over 256 KiB of JSON) is parsed and run on the inference pool, not on the
+    # I/O thread; the answer is the same.
+    many = np.tile(x, (80, 1))
+    resp = v2_infer(base_url, "logreg", {"inputs": [
+        {"name": "X", "shape": list(many.shape), "datatype": "FP32",
+         "data": many.ravel().tolist()}]})
+    assert resp.status_code == 200, resp.text
+    labels = {o["name"]: o for o in resp.json()["outputs"]}["label"]["data"]
+    np.testing.assert_array_equal(labels, np.tile(expected["label"], 80))
+
     # MLflow scoring: a dict of tensors, a list of rows, a table and CSV.
     resp = invoke(base_url, "logreg", {"inputs": {"X": x[:5].tolist()}})
     assert resp.status_code == 200, resp.text

@@ -81,6 +81,9 @@ class Deployment : public std::enable_shared_from_this<Deployment> {
   std::atomic<bool> backpressure{false};
   // Counted by the prediction path and shown in the status.
   std::atomic<int64_t> predictions_dropped{0};
+  // Smoothed time to answer a prediction (parse, run, write), in nanoseconds: tells the
+  // prediction path whether to keep a request on the I/O thread.
+  std::atomic<int64_t> answer_ewma_ns{0};
   std::atomic<int64_t> requests{0};
 
  private:

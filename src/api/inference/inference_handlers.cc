@@ -1,7 +1,9 @@
 #include "api/inference/inference_handlers.h"
 
+#include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <thread>
 
 #include "api/inference/json_writer.h"
 #include "api/inference/mlflow_codec.h"
@@ -84,6 +86,38 @@ int64_t NowMillis() {
 }
 
 }  // namespace
+
+InferenceHandlers::InferenceHandlers(serving::DeploymentService& service,
+                                     stream::PredictionLogger* logger, InferenceOptions options)
+    : service_(service), logger_(logger), options_(std::move(options)) {
+  int threads = options_.pool_threads;
+  if (threads <= 0) threads = static_cast<int>(std::max(2U, std::thread::hardware_concurrency()));
+  pool_ = std::make_unique<ThreadPool>(
+      ThreadPool::Options{.threads = threads, .max_queued = 4096, .name = "inference"});
+}
+
+void InferenceHandlers::Dispatch(http::Request& request, http::Responder responder,
+                                 Protocol protocol, std::string name) {
+  bool heavy = request.body.size() > options_.inline_body_bytes;
+  if (!heavy) {
+    if (auto deployment = service_.Find(request.scope.tenant, name)) {
+      heavy =
+          deployment->answer_ewma_ns.load(std::memory_order_relaxed) > options_.inline_answer_ns;
+    }
+  }
+  if (!heavy) {
+    Infer(request, std::move(responder), protocol, name);
+    return;
+  }
+  // The request is only valid during this call: the task takes it over.
+  auto owned = std::make_shared<http::Request>(std::move(request));
+  bool queued = pool_->TrySubmit(
+      [this, owned, responder, protocol, name] { Infer(*owned, responder, protocol, name); });
+  if (!queued) {
+    responder.Send(
+        ProtocolError(protocol == Protocol::kV2, Unavailable("the inference pool is busy; retry")));
+  }
+}
 
 void InferenceHandlers::Infer(http::Request& request, http::Responder responder, Protocol protocol,
                               const std::string& name) {
@@ -205,8 +239,12 @@ void InferenceHandlers::Infer(http::Request& request, http::Responder responder,
                           : std::string();
         }
         responder.Send(std::move(response));
-        const double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+        const auto elapsed = std::chrono::steady_clock::now() - started;
+        const double seconds = std::chrono::duration<double>(elapsed).count();
+        const int64_t nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(elapsed).count();
+        const int64_t previous = deployment->answer_ewma_ns.load(std::memory_order_relaxed);
+        deployment->answer_ewma_ns.store(previous == 0 ? nanos : previous + (nanos - previous) / 8,
+                                         std::memory_order_relaxed);
         if (serving->metrics) serving->metrics->Record(status, seconds);
         if (event != nullptr) {
           event->latency_us = static_cast<int64_t>(seconds * 1e6);
@@ -297,7 +335,7 @@ void InferenceHandlers::Register(http::Router& router) {
   router.Add(http::Method::kGet, "/v2/models/{name}/versions/{version}/ready", ready, inline_v2);
 
   auto infer = [this](http::Request& request, http::Responder responder) {
-    Infer(request, std::move(responder), Protocol::kV2, request.PathParam("name"));
+    Dispatch(request, std::move(responder), Protocol::kV2, request.PathParam("name"));
   };
   router.AddAsync(http::Method::kPost, "/v2/models/{name}/infer", infer, infer_v2);
   router.AddAsync(http::Method::kPost, "/v2/models/{name}/versions/{version}/infer", infer,
@@ -305,7 +343,7 @@ void InferenceHandlers::Register(http::Router& router) {
   router.AddAsync(
       http::Method::kPost, "/endpoints/{name}/invocations",
       [this](http::Request& request, http::Responder responder) {
-        Infer(request, std::move(responder), Protocol::kInvocations, request.PathParam("name"));
+        Dispatch(request, std::move(responder), Protocol::kInvocations, request.PathParam("name"));
       },
       infer_mlflow);
 }
@@ -315,7 +353,7 @@ void InferenceHandlers::RegisterSingleModel(http::Router& router, std::string na
   router.AddAsync(
       http::Method::kPost, "/invocations",
       [this, name](http::Request& request, http::Responder responder) {
-        Infer(request, std::move(responder), Protocol::kInvocations, name);
+        Dispatch(request, std::move(responder), Protocol::kInvocations, name);
       },
       http::RouteOptions{.max_body_bytes = options_.max_body_bytes});
   auto health = [this, name](http::Request& request) {

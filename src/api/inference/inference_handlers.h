@@ -1,8 +1,10 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "base/executor.h"
 #include "http/router.h"
 #include "serving/deployment_service.h"
 #include "stream/prediction_logger.h"
@@ -15,6 +17,13 @@ struct InferenceOptions {
   // Request header whose value is logged as the prediction's subject id (for erasure and
   // per-subject monitoring); empty for none.
   std::string subject_header;
+  // A request stays on its I/O thread (parsed and, for ONNX, run there: no hand-off) unless its
+  // body is larger than this or its deployment answers slower than `inline_answer_ns` on
+  // average; those go to the inference pool so they never hold an I/O thread.
+  size_t inline_body_bytes = size_t{256} << 10;
+  int64_t inline_answer_ns = 500'000;
+  // Threads of the inference pool (0: one per core).
+  int pool_threads = 0;
 };
 
 // The prediction protocols, routed by deployment name within the caller's tenant:
@@ -28,8 +37,7 @@ struct InferenceOptions {
 class InferenceHandlers {
  public:
   InferenceHandlers(serving::DeploymentService& service, stream::PredictionLogger* logger,
-                    InferenceOptions options)
-      : service_(service), logger_(logger), options_(std::move(options)) {}
+                    InferenceOptions options);
 
   // The multi-deployment routes above.
   void Register(http::Router& router);
@@ -39,12 +47,16 @@ class InferenceHandlers {
 
  private:
   enum class Protocol { kV2, kInvocations };
+  // Runs the request here, or hands it to the pool when it is heavy (see InferenceOptions).
+  void Dispatch(http::Request& request, http::Responder responder, Protocol protocol,
+                std::string name);
   void Infer(http::Request& request, http::Responder responder, Protocol protocol,
              const std::string& name);
 
   serving::DeploymentService& service_;
   stream::PredictionLogger* const logger_;
   const InferenceOptions options_;
+  std::unique_ptr<ThreadPool> pool_;
 };
 
 }  // namespace cairn::api::inference
