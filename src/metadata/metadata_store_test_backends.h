@@ -15,36 +15,11 @@
 #include <string>
 
 #include "base/status.h"
+#include "base/status_testing.h"
 #include "metadata/metadata_stores.h"
 #include "metadata/sqlite/sqlite_metadata_backend.h"
 
 namespace cairn::metadata::testing_util {
-
-inline Status ToStatus(const Status& s) { return s; }
-template <typename T>
-Status ToStatus(const StatusOr<T>& s) {
-  return s.status();
-}
-
-#define CAIRN_TEST_CONCAT_INNER(a, b) a##b
-#define CAIRN_TEST_CONCAT(a, b) CAIRN_TEST_CONCAT_INNER(a, b)
-
-#define ASSERT_OK(expr)                                                    \
-  do {                                                                     \
-    ::cairn::Status _st = ::cairn::metadata::testing_util::ToStatus(expr); \
-    ASSERT_TRUE(_st.ok()) << #expr << ": " << _st.ToString();              \
-  } while (false)
-#define EXPECT_OK(expr)                                                    \
-  do {                                                                     \
-    ::cairn::Status _st = ::cairn::metadata::testing_util::ToStatus(expr); \
-    EXPECT_TRUE(_st.ok()) << #expr << ": " << _st.ToString();              \
-  } while (false)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr)                    \
-  auto tmp = (expr);                                                 \
-  ASSERT_TRUE(tmp.ok()) << #expr << ": " << tmp.status().ToString(); \
-  lhs = std::move(tmp).value()
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL(CAIRN_TEST_CONCAT(_statusor_, __LINE__), lhs, expr)
 
 struct Backend {
   std::string name;

@@ -1,6 +1,7 @@
 #pragma once
 
-// Test helpers shared by the stream tests: status assertions and a temporary directory.
+// Test helpers shared by the stream tests: a temporary directory (status assertions come from
+// base/status_testing.h).
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -11,34 +12,9 @@
 #include <utility>
 
 #include "base/status.h"
+#include "base/status_testing.h"
 
 namespace cairn::stream::testing_util {
-
-inline Status ToStatus(const Status& s) { return s; }
-template <typename T>
-Status ToStatus(const StatusOr<T>& s) {
-  return s.status();
-}
-
-#define STREAM_TEST_CONCAT_INNER(a, b) a##b
-#define STREAM_TEST_CONCAT(a, b) STREAM_TEST_CONCAT_INNER(a, b)
-
-#define ASSERT_OK(expr)                                                  \
-  do {                                                                   \
-    ::cairn::Status _st = ::cairn::stream::testing_util::ToStatus(expr); \
-    ASSERT_TRUE(_st.ok()) << #expr << ": " << _st.ToString();            \
-  } while (false)
-#define EXPECT_OK(expr)                                                  \
-  do {                                                                   \
-    ::cairn::Status _st = ::cairn::stream::testing_util::ToStatus(expr); \
-    EXPECT_TRUE(_st.ok()) << #expr << ": " << _st.ToString();            \
-  } while (false)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr)                    \
-  auto tmp = (expr);                                                 \
-  ASSERT_TRUE(tmp.ok()) << #expr << ": " << tmp.status().ToString(); \
-  lhs = std::move(tmp).value()
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL(STREAM_TEST_CONCAT(_statusor_, __LINE__), lhs, expr)
 
 // A fresh directory under the system temp directory, removed with everything in it on
 // destruction.
