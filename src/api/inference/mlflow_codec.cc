@@ -227,23 +227,9 @@ class NestedReader {
         return InvalidArgument("input " + builder_.name() + " is nested deeper than " +
                                std::to_string(kMaxNesting) + " levels");
       }
-      if (leaf_depth_ >= 0 && static_cast<int64_t>(depth) >= leaf_depth_) return Mixed();
-      if (shape_.size() == depth) shape_.push_back(-1);
       od::array array;
       if (auto error = value.get_array().get(array)) return internal::MalformedJson(error);
-      int64_t count = 0;
-      for (auto element : array) {
-        od::value child;
-        if (auto error = element.get(child)) return internal::MalformedJson(error);
-        RETURN_IF_ERROR(Read(child, depth + 1));
-        ++count;
-      }
-      if (shape_[depth] == -1) {
-        shape_[depth] = count;
-      } else if (shape_[depth] != count) {
-        return Mixed();
-      }
-      return Status::Ok();
+      return ReadArray(array, depth);
     }
     if (leaf_depth_ < 0) {
       if (shape_.size() != depth) return Mixed();
@@ -252,6 +238,25 @@ class NestedReader {
       return Mixed();
     }
     return AppendValue(&builder_, value, "input " + builder_.name());
+  }
+
+  // An array already entered (On-Demand cannot enter it again from its value).
+  Status ReadArray(od::array& array, size_t depth) {
+    if (leaf_depth_ >= 0 && static_cast<int64_t>(depth) >= leaf_depth_) return Mixed();
+    if (shape_.size() == depth) shape_.push_back(-1);
+    int64_t count = 0;
+    for (auto element : array) {
+      od::value child;
+      if (auto error = element.get(child)) return internal::MalformedJson(error);
+      RETURN_IF_ERROR(Read(child, depth + 1));
+      ++count;
+    }
+    if (shape_[depth] == -1) {
+      shape_[depth] = count;
+    } else if (shape_[depth] != count) {
+      return Mixed();
+    }
+    return Status::Ok();
   }
 
   StatusOr<Tensor> Finish() {
@@ -280,11 +285,17 @@ const TensorSpec* FindSpec(const std::vector<TensorSpec>& specs, std::string_vie
   return nullptr;
 }
 
-StatusOr<Tensor> ReadTensor(od::value value, std::string name, const TensorSpec* spec) {
+// Reads a tensor from `value`, or from `array` when the caller has already entered it.
+StatusOr<Tensor> ReadTensor(od::value value, std::string name, const TensorSpec* spec,
+                            od::array* array = nullptr) {
   ColumnBuilder builder(std::move(name),
                         spec != nullptr ? std::optional<DataType>(spec->type) : std::nullopt, "");
   NestedReader reader(builder);
-  RETURN_IF_ERROR(reader.Read(value, 0));
+  if (array != nullptr) {
+    RETURN_IF_ERROR(reader.ReadArray(*array, 0));
+  } else {
+    RETURN_IF_ERROR(reader.Read(value, 0));
+  }
   ASSIGN_OR_RETURN(Tensor t, reader.Finish());
   if (spec != nullptr) {
     bool fits = t.shape.size() == spec->shape.size();
@@ -401,8 +412,9 @@ Status ReadTensorInput(od::value value, const std::optional<ModelSignature>& sig
     }
     return Status::Ok();
   }
-  if (type == od::json_type::array) {
-    od::array list;
+  od::array list;
+  const bool is_list = type == od::json_type::array;
+  if (is_list) {
     if (auto error = value.get_array().get(list)) return internal::MalformedJson(error);
     bool empty = false;
     ASSIGN_OR_RETURN(od::json_type first, FirstElementType(list, empty));
@@ -443,7 +455,7 @@ Status ReadTensorInput(od::value value, const std::optional<ModelSignature>& sig
     spec = &specs->front();
     name = spec->name;
   }
-  ASSIGN_OR_RETURN(Tensor t, ReadTensor(value, std::move(name), spec));
+  ASSIGN_OR_RETURN(Tensor t, ReadTensor(value, std::move(name), spec, is_list ? &list : nullptr));
   out.inputs.push_back(std::move(t));
   return Status::Ok();
 }
