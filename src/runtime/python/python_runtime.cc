@@ -74,8 +74,10 @@ StatusOr<std::unique_ptr<PythonRuntime>> PythonRuntime::Create(PythonRuntimeOpti
   pool_options.spawn.env = WorkerEnvironment(options);
   pool_options.spare_workers = std::max(0, options.spare_workers);
   pool_options.startup_timeout = options.startup_timeout;
-  auto pool = std::make_shared<WorkerPool>(std::move(pool_options));
+  // Logged before the pool's thread exists: spdlog builds its default logger on first use, which
+  // must not race with the pool's first log line.
   spdlog::info("python runtime: workers run {} ({} kept spare)", python, options.spare_workers);
+  auto pool = std::make_shared<WorkerPool>(std::move(pool_options));
   return std::unique_ptr<PythonRuntime>(
       new PythonRuntime(std::move(options), std::move(python), std::move(pool)));
 }
