@@ -4,22 +4,11 @@
 #include <array>
 #include <utility>
 
+#include "base/ascii.h"
 #include "base/uri.h"
 
 namespace cairn::http {
 namespace {
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
 
 // Form decoding: '+' is a space, %XX an octet.
 Status FormDecode(std::string_view in, std::string* out) {

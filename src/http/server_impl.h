@@ -36,6 +36,7 @@
 #include <type_traits>
 #include <unordered_set>
 
+#include "base/ascii.h"
 #include "base/logging.h"
 #include "base/mutex.h"
 #include "base/uri.h"
@@ -97,17 +98,6 @@ inline bool IsHttpError(const beast::error_code& ec) {
 inline bool IsParseError(const beast::error_code& ec) {
   return IsHttpError(ec) && ec != bhttp::error::end_of_stream &&
          ec != bhttp::error::partial_message && ec != bhttp::error::need_buffer;
-}
-
-inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // Fills request.path and request.query from request.target; `raw_path` is set to the
