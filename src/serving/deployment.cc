@@ -6,6 +6,7 @@ Deployment::Deployment(std::string tenant, metadata::DeploymentRecord record, De
     : tenant_(std::move(tenant)),
       id_(record.id),
       name_(record.name),
+      model_name_(record.model_name),
       record_(std::move(record)),
       spec_(std::move(spec)) {
   log_predictions.store(spec_.log_predictions);

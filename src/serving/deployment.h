@@ -50,6 +50,8 @@ class Deployment : public std::enable_shared_from_this<Deployment> {
   const std::string& tenant() const { return tenant_; }
   const std::string& id() const { return id_; }
   const std::string& name() const { return name_; }
+  // The registered model it serves (an update may change the version, never the model).
+  const std::string& model_name() const { return model_name_; }
 
   // The serving set requests go to now; null until the first load finished.
   std::shared_ptr<const ServingSet> Serving() const EXCLUDES(mu_);
@@ -90,6 +92,7 @@ class Deployment : public std::enable_shared_from_this<Deployment> {
   const std::string tenant_;
   const std::string id_;
   const std::string name_;
+  const std::string model_name_;
   mutable Mutex mu_;
   std::condition_variable drained_cv_;
   metadata::DeploymentRecord record_ GUARDED_BY(mu_);

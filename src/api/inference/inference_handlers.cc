@@ -98,21 +98,21 @@ InferenceHandlers::InferenceHandlers(serving::DeploymentService& service,
 
 void InferenceHandlers::Dispatch(http::Request& request, http::Responder responder,
                                  Protocol protocol, std::string name) {
-  bool heavy = request.body.size() > options_.inline_body_bytes;
+  // Looked up once here; Infer works on what was found.
+  std::shared_ptr<serving::Deployment> deployment = service_.Find(request.scope.tenant, name);
+  const bool heavy =
+      request.body.size() > options_.inline_body_bytes ||
+      (deployment != nullptr &&
+       deployment->answer_ewma_ns.load(std::memory_order_relaxed) > options_.inline_answer_ns);
   if (!heavy) {
-    if (auto deployment = service_.Find(request.scope.tenant, name)) {
-      heavy =
-          deployment->answer_ewma_ns.load(std::memory_order_relaxed) > options_.inline_answer_ns;
-    }
-  }
-  if (!heavy) {
-    Infer(request, std::move(responder), protocol, name);
+    Infer(request, std::move(responder), protocol, name, std::move(deployment));
     return;
   }
   // The request is only valid during this call: the task takes it over.
   auto owned = std::make_shared<http::Request>(std::move(request));
-  bool queued = pool_->TrySubmit(
-      [this, owned, responder, protocol, name] { Infer(*owned, responder, protocol, name); });
+  bool queued = pool_->TrySubmit([this, owned, responder, protocol, name, deployment] {
+    Infer(*owned, responder, protocol, name, deployment);
+  });
   if (!queued) {
     responder.Send(
         ProtocolError(protocol == Protocol::kV2, Unavailable("the inference pool is busy; retry")));
@@ -120,10 +120,10 @@ void InferenceHandlers::Dispatch(http::Request& request, http::Responder respond
 }
 
 void InferenceHandlers::Infer(http::Request& request, http::Responder responder, Protocol protocol,
-                              const std::string& name) {
+                              const std::string& name,
+                              std::shared_ptr<serving::Deployment> deployment) {
   const auto started = std::chrono::steady_clock::now();
   const bool v2 = protocol == Protocol::kV2;
-  std::shared_ptr<serving::Deployment> deployment = service_.Find(request.scope.tenant, name);
   if (deployment == nullptr) {
     responder.Send(ProtocolError(v2, NotFound("Model '" + name + "' not found")));
     return;
@@ -194,7 +194,7 @@ void InferenceHandlers::Infer(http::Request& request, http::Responder responder,
     event->tenant = request.scope.tenant;
     event->deployment_id = deployment->id();
     event->deployment_name = name;
-    event->model_name = deployment->Record().model_name;
+    event->model_name = deployment->model_name();
     event->model_version = serving->model_version;
     event->request_id = request.scope.request_id;
     event->timestamp_ms = NowMillis();

@@ -50,8 +50,9 @@ class InferenceHandlers {
   // Runs the request here, or hands it to the pool when it is heavy (see InferenceOptions).
   void Dispatch(http::Request& request, http::Responder responder, Protocol protocol,
                 std::string name);
+  // `deployment` is what Dispatch found for `name` (null: not found).
   void Infer(http::Request& request, http::Responder responder, Protocol protocol,
-             const std::string& name);
+             const std::string& name, std::shared_ptr<serving::Deployment> deployment);
 
   serving::DeploymentService& service_;
   stream::PredictionLogger* const logger_;
