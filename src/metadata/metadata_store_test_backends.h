@@ -70,6 +70,7 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
     ASSERT_NE(stores_.registry, nullptr);
     ASSERT_NE(stores_.traces, nullptr);
     ASSERT_NE(stores_.deployments, nullptr);
+    ASSERT_NE(stores_.monitoring, nullptr);
   }
 
   void TearDown() override {
@@ -88,6 +89,7 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
   RegistryStore& registry() { return *stores_.registry; }
   TraceStore& traces() { return *stores_.traces; }
   DeploymentStore& deployments() { return *stores_.deployments; }
+  MonitorStore& monitoring() { return *stores_.monitoring; }
 
   std::string dir_;
   MetadataStores stores_;

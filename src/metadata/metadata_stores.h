@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "metadata/deployment_store.h"
+#include "metadata/monitor_store.h"
 #include "metadata/registry_store.h"
 #include "metadata/trace_store.h"
 #include "metadata/tracking_store.h"
@@ -38,6 +39,7 @@ struct MetadataStores {
   std::shared_ptr<RegistryStore> registry;
   std::shared_ptr<TraceStore> traces;
   std::shared_ptr<DeploymentStore> deployments;
+  std::shared_ptr<MonitorStore> monitoring;
 };
 
 }  // namespace cairn::metadata

@@ -405,6 +405,118 @@ CREATE TABLE deployments (
 CREATE INDEX deployments_by_version ON deployments (tenant_id, model_name, model_version);
 )sql";
 
+// Version 6: monitoring. Drift configurations, versioned reference profiles, closed windows and
+// the monitor's state, per-prediction summaries that late labels join with (and labels that
+// arrived before their prediction), alerts and the actions they launched.
+constexpr std::string_view kMonitoringSchema = R"sql(
+CREATE TABLE drift_configs (
+  config_id TEXT NOT NULL PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  model_name TEXT NOT NULL,
+  deployment_id TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (tenant_id, model_name, deployment_id)
+);
+CREATE TABLE reference_profiles (
+  tenant_id TEXT NOT NULL,
+  deployment_id TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  summary TEXT NOT NULL,
+  profile BLOB NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, deployment_id, version)
+);
+CREATE TABLE monitor_windows (
+  tenant_id TEXT NOT NULL,
+  config_id TEXT NOT NULL,
+  deployment_id TEXT NOT NULL,
+  start_ms INTEGER NOT NULL,
+  end_ms INTEGER NOT NULL,
+  model_name TEXT NOT NULL,
+  model_version TEXT NOT NULL,
+  closed_at INTEGER NOT NULL,
+  predictions INTEGER NOT NULL,
+  results TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, config_id, deployment_id, start_ms)
+);
+CREATE INDEX monitor_windows_by_model ON monitor_windows (tenant_id, model_name, start_ms);
+CREATE TABLE monitor_state (
+  tenant_id TEXT NOT NULL,
+  config_id TEXT NOT NULL,
+  deployment_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, config_id, deployment_id)
+);
+CREATE TABLE monitor_predictions (
+  tenant_id TEXT NOT NULL,
+  deployment_id TEXT NOT NULL,
+  log_offset INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  timestamp_ms INTEGER NOT NULL,
+  config_id TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  prediction TEXT NOT NULL,
+  score REAL,
+  subject_id TEXT,
+  label TEXT,
+  labeled_at INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (tenant_id, deployment_id, log_offset)
+);
+CREATE INDEX monitor_predictions_by_request ON monitor_predictions (tenant_id, request_id);
+CREATE INDEX monitor_predictions_by_window
+  ON monitor_predictions (tenant_id, config_id, deployment_id, window_start);
+CREATE INDEX monitor_predictions_by_subject ON monitor_predictions (tenant_id, subject_id)
+  WHERE subject_id IS NOT NULL;
+CREATE INDEX monitor_predictions_by_time ON monitor_predictions (timestamp_ms);
+CREATE TABLE pending_labels (
+  tenant_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  deployment_id TEXT NOT NULL,
+  label TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, request_id, deployment_id)
+);
+CREATE INDEX pending_labels_by_time ON pending_labels (received_at);
+CREATE TABLE alerts (
+  alert_id TEXT NOT NULL PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  config_id TEXT NOT NULL,
+  model_name TEXT NOT NULL,
+  deployment_id TEXT NOT NULL,
+  kind TEXT NOT NULL,
+  severity TEXT NOT NULL,
+  state TEXT NOT NULL,
+  first_window_start INTEGER NOT NULL,
+  last_window_start INTEGER NOT NULL,
+  fired_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  resolved_at INTEGER NOT NULL,
+  acknowledged_by TEXT NOT NULL,
+  acknowledged_at INTEGER NOT NULL,
+  details TEXT NOT NULL
+);
+CREATE INDEX alerts_by_tenant ON alerts (tenant_id, fired_at);
+CREATE INDEX alerts_firing ON alerts (tenant_id, config_id, deployment_id, kind)
+  WHERE state = 'firing';
+CREATE TABLE monitor_actions (
+  action_id TEXT NOT NULL PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  alert_id TEXT NOT NULL,
+  config_id TEXT NOT NULL,
+  action TEXT NOT NULL,
+  target TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL,
+  detail TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE INDEX monitor_actions_by_tenant ON monitor_actions (tenant_id, created_at);
+)sql";
+
 }  // namespace
 
 const std::vector<sqlite::Migration>& SqliteMigrations() {
@@ -414,6 +526,7 @@ const std::vector<sqlite::Migration>& SqliteMigrations() {
       {3, "metric history in chunks", kMetricChunksSchema},
       {4, "traces", kTracesSchema},
       {5, "deployments", kDeploymentsSchema},
+      {6, "monitoring", kMonitoringSchema},
   };
   return kMigrations;
 }

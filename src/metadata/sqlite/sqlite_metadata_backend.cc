@@ -6,6 +6,7 @@
 
 #include "metadata/migrations/sqlite_migrations.h"
 #include "metadata/sqlite/sqlite_deployment_store.h"
+#include "metadata/sqlite/sqlite_monitor_store.h"
 #include "metadata/sqlite/sqlite_registry_store.h"
 #include "metadata/sqlite/sqlite_trace_store.h"
 #include "metadata/sqlite/sqlite_tracking_store.h"
@@ -45,6 +46,7 @@ StatusOr<MetadataStores> OpenSqliteMetadataStores(const std::string& path,
   stores.registry = std::make_shared<SqliteRegistryStore>(db);
   stores.traces = std::make_shared<SqliteTraceStore>(db);
   stores.deployments = std::make_shared<SqliteDeploymentStore>(db);
+  stores.monitoring = std::make_shared<SqliteMonitorStore>(db);
   return stores;
 }
 
