@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "base/ascii.h"
+#include "base/utf8.h"
 
 namespace cairn::monitor {
 namespace {
@@ -333,6 +334,7 @@ Status TableReader::EndCsvRecord() {
   if (!header_done_) {
     header_done_ = true;
     for (size_t i = 0; i < n; ++i) {
+      if (!IsValidUtf8(fields_[i])) return InvalidArgument(Line(line) + ": invalid UTF-8");
       std::string name = fields_[i].empty() ? "Unnamed: " + std::to_string(i) : fields_[i];
       ASSIGN_OR_RETURN(Column * column, AddColumn(std::move(name), line));
       (void)column;
@@ -344,7 +346,13 @@ Status TableReader::EndCsvRecord() {
                            std::to_string(columns_.size()));
   }
   RETURN_IF_ERROR(StartRow(line));
-  for (size_t i = 0; i < n; ++i) RETURN_IF_ERROR(AddText(columns_[i], fields_[i], line));
+  for (size_t i = 0; i < n; ++i) {
+    if (columns_[i].excluded) continue;
+    if (!IsValidUtf8(fields_[i])) {
+      return InvalidArgument(Line(line) + ", column '" + columns_[i].name + "': invalid UTF-8");
+    }
+    RETURN_IF_ERROR(AddText(columns_[i], fields_[i], line));
+  }
   ++rows_;
   return Status::Ok();
 }

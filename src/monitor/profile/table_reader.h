@@ -66,7 +66,8 @@ struct TableReaderOptions {
 // as written by the shortest round-trip formatting) and JSON booleans read "true"/"false".
 // A UTF-8 byte order mark at the start is skipped; blank lines are skipped. An empty CSV
 // header name becomes "Unnamed: <index>" as in pandas; duplicate names are INVALID_ARGUMENT.
-// A key repeated within one JSON line keeps its last value, as Python's json module does.
+// Text must be UTF-8 (INVALID_ARGUMENT otherwise). A key repeated within one JSON line keeps its
+// last value, as Python's json module does.
 //
 // Errors are INVALID_ARGUMENT (malformed input, with its 1-based physical line number; the
 // CSV header is line 1) or RESOURCE_EXHAUSTED (max_rows). After an error every later call
