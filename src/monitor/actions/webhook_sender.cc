@@ -259,7 +259,10 @@ void WebhookSender::Run() {
     }
     auto first = queue_.begin();
     if (first->first > now) {
-      lock.WaitUntil(cv_, first->first);
+      // A copy: wait_until reads the time again after waking, when another worker may have
+      // erased this entry.
+      SteadyTime due = first->first;
+      lock.WaitUntil(cv_, due);
       continue;
     }
     std::unique_ptr<Pending> item = std::move(first->second);

@@ -2,11 +2,13 @@
 // TableReader in 64 KiB chunks, building its profile, and encoding and decoding the result.
 // Usage: profile_bench [rows]
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <random>
 #include <string>
+#include <vector>
 
 #include "monitor/profile/reference_profile.h"
 #include "monitor/profile/table_reader.h"
@@ -43,6 +45,47 @@ std::string MakeCsv(int rows) {
     }
   }
   return csv;
+}
+
+// The same table as JSON lines: numbers as numbers, missing values as null.
+std::string CsvToJsonLines(const std::string& csv) {
+  std::vector<std::string> names;
+  std::string out;
+  size_t pos = csv.find('\n');
+  for (size_t start = 0; start < pos;) {
+    const size_t end = std::min(csv.find(',', start), pos);
+    names.push_back(csv.substr(start, end - start));
+    start = end + 1;
+  }
+  ++pos;
+  while (pos < csv.size()) {
+    const size_t line_end = csv.find('\n', pos);
+    out += '{';
+    size_t start = pos;
+    for (size_t c = 0; c < names.size(); ++c) {
+      const size_t end = c + 1 < names.size() ? csv.find(',', start) : line_end;
+      const std::string cell = csv.substr(start, end - start);
+      out += (c > 0 ? ",\"" : "\"") + names[c] + "\":";
+      if (cell == "NA") {
+        out += "null";
+      } else if (cell.starts_with("level_")) {
+        out += "\"" + cell + "\"";
+      } else {
+        out += cell;
+      }
+      start = end + 1;
+    }
+    out += "}\n";
+    pos = line_end + 1;
+  }
+  return out;
+}
+
+template <typename F>
+double Time(F&& f) {
+  const auto start = std::chrono::steady_clock::now();
+  f();
+  return Seconds(start);
 }
 
 }  // namespace
@@ -97,5 +140,17 @@ int main(int argc, char** argv) {
   std::printf("encode        %7.3f s  (%.1f MiB)\n", encode_s,
               static_cast<double>(encoded.size()) / (1 << 20));
   std::printf("decode        %7.3f s\n", decode_s);
+
+  const std::string jsonl = CsvToJsonLines(csv);
+  cairn::Status status;
+  const double jsonl_s =
+      Time([&] { status = cairn::monitor::ReadTable(jsonl, TableFormat::kJsonLines).status(); });
+  if (!status.ok()) {
+    std::fprintf(stderr, "%s\n", status.ToString().c_str());
+    return 1;
+  }
+  std::printf("jsonl parse   %7.3f s  (%.1f MiB, %.0f MiB/s)\n", jsonl_s,
+              static_cast<double>(jsonl.size()) / (1 << 20),
+              static_cast<double>(jsonl.size()) / (1 << 20) / jsonl_s);
   return 0;
 }

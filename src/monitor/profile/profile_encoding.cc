@@ -91,10 +91,14 @@ boost::json::object ProfileJson(const ReferenceProfile& p, DoubleStyle style) {
 }
 
 void PutU32(std::string& out, uint32_t v) {
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  std::array<char, 4> bytes{};
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out.append(bytes.data(), bytes.size());
 }
 void PutU64(std::string& out, uint64_t v) {
-  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+  std::array<char, 8> bytes{};
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+  out.append(bytes.data(), bytes.size());
 }
 
 uint64_t Fnv1a(std::string_view bytes) {
@@ -278,7 +282,13 @@ Status DecodeSample(ByteReader& in, int64_t declared_size, ColumnValues& sample)
 
 std::string EncodeProfile(const ReferenceProfile& profile) {
   const std::string header = json::Serialize(ProfileJson(profile, DoubleStyle::kStorage));
+  size_t size = kMagic.size() + 8 + header.size() + 8;
+  for (const FeatureProfile& f : profile.features) {
+    size += 8 + 8 * f.sample.numbers.size() + 4 * f.sample.strings.size();
+    for (const std::string& s : f.sample.strings) size += s.size();
+  }
   std::string out;
+  out.reserve(size);
   out.append(kMagic);
   PutU32(out, kFormatVersion);
   PutU32(out, static_cast<uint32_t>(header.size()));

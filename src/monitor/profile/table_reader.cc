@@ -33,7 +33,14 @@ std::string_view TrimSpaces(std::string_view s) {
   return s;
 }
 
-// A number as pandas' float parser reads one; NaN for any spelling of NaN.
+bool IsNanSpelling(std::string_view text) {
+  text = TrimSpaces(text);
+  if (!text.empty() && (text.front() == '+' || text.front() == '-')) text.remove_prefix(1);
+  return EqualsIgnoreCase(text, "nan");
+}
+
+// A number as pandas' parser reads one. Not NaN: pandas reads only the spellings in kNaValues
+// as missing and leaves others ("NAN") as text, which makes the column categorical.
 std::optional<double> ParseNumber(std::string_view text) {
   std::string_view s = TrimSpaces(text);
   if (s.empty()) return std::nullopt;
@@ -45,7 +52,6 @@ std::optional<double> ParseNumber(std::string_view text) {
   if (s.empty()) return std::nullopt;
   const char first = s.front();
   if (!((first >= '0' && first <= '9') || first == '.')) {
-    if (EqualsIgnoreCase(s, "nan")) return std::numeric_limits<double>::quiet_NaN();
     if (EqualsIgnoreCase(s, "inf") || EqualsIgnoreCase(s, "infinity")) {
       return negative ? -std::numeric_limits<double>::infinity()
                       : std::numeric_limits<double>::infinity();
@@ -266,20 +272,19 @@ Status TableReader::AddText(Column& column, std::string_view text, int64_t line)
     ++column.values.missing;
     return Status::Ok();
   }
-  std::optional<double> number = ParseNumber(text);
-  if (number.has_value() && std::isnan(*number)) {
-    ++column.values.missing;
-    return Status::Ok();
-  }
   if (column.categorical) {
     column.values.strings.emplace_back(text);
     return Status::Ok();
   }
-  if (number.has_value()) {
+  if (std::optional<double> number = ParseNumber(text)) {
     AddNumber(column, *number, text);
     return Status::Ok();
   }
   if (column.hint.has_value()) {
+    if (IsNanSpelling(text)) {
+      ++column.values.missing;
+      return Status::Ok();
+    }
     return InvalidArgument(Line(line) + ", column '" + column.name + "': '" +
                            std::string(text.substr(0, 64)) +
                            "' is not a number and the column is declared numeric");

@@ -56,18 +56,21 @@ struct TableReaderOptions {
 // Reads a CSV or JSON-lines table incrementally into columns. Feed the input in chunks of any
 // size (a chunk boundary may fall anywhere, even inside a quoted field or a UTF-8 sequence),
 // then call Finish once and take the columns. Besides the columns it builds, the reader buffers
-// at most one record (max_line_bytes), so a large upload can be read as it arrives.
+// at most one record (max_line_bytes), so a large upload can be read as it arrives. (Until
+// Finish it also keeps the text of the numbers of each column without a hint, so that a column
+// which later turns categorical keeps that text.)
 //
 // Missing values: an empty CSV cell; a CSV cell or JSON string spelled as one of pandas'
 // default NA strings ("", "NA", "N/A", "NaN", "nan", "null", "NULL", "None", "<NA>", "#N/A",
-// ...); any spelling of NaN that parses as a number ("NAN", "-nan"); JSON null; a key absent
-// from a JSON line. Numbers: decimal and exponent notation, optional sign, surrounding spaces,
-// "inf"/"infinity" in any case. In a categorical column numbers keep their text (JSON numbers
-// as written by the shortest round-trip formatting) and JSON booleans read "true"/"false".
-// A UTF-8 byte order mark at the start is skipped; blank lines are skipped. An empty CSV
-// header name becomes "Unnamed: <index>" as in pandas; duplicate names are INVALID_ARGUMENT.
-// Text must be UTF-8 (INVALID_ARGUMENT otherwise). A key repeated within one JSON line keeps its
-// last value, as Python's json module does.
+// ...), matched exactly; in a column declared numeric also any other spelling of NaN ("NAN");
+// JSON null; NaN in JSON (Python's json writes it); a key absent from a JSON line. As in pandas,
+// other spellings of NaN in an undeclared column are text. Numbers: decimal and exponent notation,
+// optional sign, surrounding spaces, "inf"/"infinity" in any case. In a categorical column numbers
+// keep their text (JSON numbers as written by the shortest round-trip formatting) and JSON booleans
+// read "true"/"false". A UTF-8 byte order mark at the start is skipped; blank lines are skipped. An
+// empty CSV header name becomes "Unnamed: <index>" as in pandas; duplicate names are
+// INVALID_ARGUMENT. Text must be UTF-8 (INVALID_ARGUMENT otherwise). A key repeated within one JSON
+// line keeps its last value, as Python's json module does.
 //
 // Errors are INVALID_ARGUMENT (malformed input, with its 1-based physical line number; the
 // CSV header is line 1) or RESOURCE_EXHAUSTED (max_rows). After an error every later call

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -78,15 +79,24 @@ TEST(TableReaderTest, CsvQuotingCrlfAndBom) {
 TEST(TableReaderTest, MissingValueTokens) {
   ASSERT_OK_AND_ASSIGN(auto columns,
                        ReadTable("a,b\n1,x\nNA,NaN\nnan,null\n,N/A\nNULL,None\n-nan,<NA>\n"
-                                 "NAN,#N/A\n2,NA \n",
+                                 "-NaN,#N/A\n2,NA \n3,NAN\n",
                                  TableFormat::kCsv));
   EXPECT_EQ(columns[0].values.kind, FeatureKind::kNumeric);
-  EXPECT_EQ(columns[0].values.numbers, Nums({1.0, 2.0}));
+  EXPECT_EQ(columns[0].values.numbers, Nums({1.0, 2.0, 3.0}));
   EXPECT_EQ(columns[0].values.missing, 6);
-  // "NA " (with a space) is not one of pandas' tokens.
+  // "NA " (with a space) and "NAN" are not among pandas' tokens: they are text.
   EXPECT_EQ(columns[1].values.kind, FeatureKind::kCategorical);
-  EXPECT_EQ(columns[1].values.strings, Strs({"x", "NA "}));
+  EXPECT_EQ(columns[1].values.strings, Strs({"x", "NA ", "NAN"}));
   EXPECT_EQ(columns[1].values.missing, 6);
+  // Where the signature declares the column numeric, any NaN spelling is missing.
+  TableReaderOptions options;
+  options.hints = {{"a", FeatureKind::kNumeric}};
+  ASSERT_OK_AND_ASSIGN(columns, ReadTable("a\n1\nNAN\n+nan\n", TableFormat::kCsv, options));
+  EXPECT_EQ(columns[0].values.numbers, Nums({1.0}));
+  EXPECT_EQ(columns[0].values.missing, 2);
+  // As in pandas, an undeclared column with "NAN" is categorical.
+  ASSERT_OK_AND_ASSIGN(columns, ReadTable("a\n1\nNAN\n", TableFormat::kCsv));
+  EXPECT_EQ(columns[0].values.strings, Strs({"1", "NAN"}));
 }
 
 TEST(TableReaderTest, InfinitiesAreNumbers) {
@@ -135,6 +145,43 @@ TEST(TableReaderTest, ByteByByteFeedingMatchesWholeInput) {
       SCOPED_TRACE("chunk " + std::to_string(chunk));
       ASSERT_OK_AND_ASSIGN(auto chunked, ReadChunked(data, format, chunk));
       ExpectSameColumns(whole, chunked);
+    }
+  }
+}
+
+// Random inputs built from the characters that matter to the parsers: reading them in random
+// chunks gives the same columns, or the same error, as reading them whole.
+TEST(TableReaderTest, RandomInputsReadTheSameInAnyChunks) {
+  const std::vector<std::string> csv_pieces = {",",    "\n",       "\r\n",        "\r", "\"",
+                                               "\"\"", "1",        "-2.5e3",      "NA", "x",
+                                               " ",    "\xC3\xA9", "\xEF\xBB\xBF"};
+  const std::vector<std::string> json_pieces = {"{\"a\":1}",
+                                                "{\"b\":\"x\"}",
+                                                "{\"a\":null,\"b\":true}",
+                                                "{\"a\":NaN}",
+                                                "\n",
+                                                "\r\n",
+                                                "{\"c\":[1]}",
+                                                "{",
+                                                "}",
+                                                "\"",
+                                                "1",
+                                                " "};
+  std::mt19937_64 rng(5);
+  for (int trial = 0; trial < 3000; ++trial) {
+    const bool csv = trial % 2 == 0;
+    const auto& pieces = csv ? csv_pieces : json_pieces;
+    std::string data = csv ? "a,b\n" : "";
+    const size_t n = rng() % 24;
+    for (size_t i = 0; i < n; ++i) data += pieces[rng() % pieces.size()];
+    const TableFormat format = csv ? TableFormat::kCsv : TableFormat::kJsonLines;
+    auto whole = ReadTable(data, format);
+    auto chunked = ReadChunked(data, format, 1 + rng() % 5);
+    ASSERT_EQ(whole.ok(), chunked.ok()) << data;
+    if (whole.ok()) {
+      ExpectSameColumns(*whole, *chunked);
+    } else {
+      EXPECT_EQ(whole.status().message(), chunked.status().message()) << data;
     }
   }
 }
@@ -211,6 +258,21 @@ TEST(TableReaderTest, MalformedInputNamesTheLine) {
     }
   }
   EXPECT_EQ(ReadTable("", TableFormat::kCsv).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(ReadTable("\xEF\xBB\xBF", TableFormat::kCsv).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(TableReaderTest, RejectsInvalidUtf8) {
+  Status s = ReadTable("a,b\nok,1\n\xC3\x28,2\n", TableFormat::kCsv).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("line 3"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("UTF-8"), std::string::npos) << s.message();
+  s = ReadTable("{\"a\":\"\xFF\"}\n", TableFormat::kJsonLines).status();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  // An excluded column is not read.
+  TableReaderOptions options;
+  options.exclude = {"a"};
+  EXPECT_OK(ReadTable("a,b\n\xFF,1\n", TableFormat::kCsv, options));
 }
 
 TEST(TableReaderTest, ErrorsAreSticky) {
