@@ -13,6 +13,7 @@
 #include "api/mlflow/tracking_handlers.h"
 #include "api/v1/deployment_handlers.h"
 #include "api/v1/model_handlers.h"
+#include "api/v1/monitor_handlers.h"
 #include "api/v1/openapi.h"
 #include "artifact/artifact_store_factory.h"
 #include "base/clock.h"
@@ -55,6 +56,12 @@ struct CairnServer::State {
   std::unique_ptr<serving::DeploymentService> deployments;
   std::unique_ptr<api::inference::InferenceHandlers> inference_handlers;
   std::unique_ptr<api::v1::DeploymentHandlers> deployment_handlers;
+  // The monitor is stopped (its consumer joined) in CairnServer::Stop; the sender and launcher,
+  // destroyed before it, may still call back into it while they shut down.
+  std::unique_ptr<monitor::MonitorService> monitor;
+  std::unique_ptr<monitor::WebhookSender> webhooks;
+  std::unique_ptr<monitor::CommandLauncher> launcher;
+  std::unique_ptr<api::v1::MonitorHandlers> monitor_handlers;
   http::Router router;
   std::unique_ptr<http::RequestIdMiddleware> request_id;
   std::unique_ptr<http::TenantMiddleware> tenant;
@@ -85,6 +92,77 @@ Status ResolveDefaults(ServerConfig& config) {
   return Status::Ok();
 }
 
+// The monitor and what it acts through (webhooks, retraining commands). Started (consuming the
+// prediction log) only once the server listens, so retraining commands can reach it.
+Status StartMonitor(CairnServer::State& state) {
+  const ServerConfig& config = state.config;
+  if (!state.metadata.monitoring) {
+    return InvalidArgument("the backend store does not provide monitoring storage");
+  }
+  ASSIGN_OR_RETURN(state.webhooks,
+                   monitor::WebhookSender::Create(monitor::WebhookSenderOptions{
+                       .max_attempts = static_cast<int>(config.webhook_max_attempts),
+                       .initial_backoff = std::chrono::milliseconds(config.webhook_backoff_ms)}));
+  ASSIGN_OR_RETURN(state.launcher, monitor::CommandLauncher::Create());
+  serving::DeploymentService* deployments = state.deployments.get();
+  monitor::SchemaLookup schemas =
+      [deployments](std::string_view tenant, std::string_view id,
+                    std::string_view name) -> std::optional<monitor::ModelSchema> {
+    std::shared_ptr<serving::Deployment> deployment = deployments->Find(tenant, name);
+    if (deployment == nullptr || deployment->id() != id) return std::nullopt;
+    std::shared_ptr<const serving::ServingSet> serving = deployment->Serving();
+    if (serving == nullptr) return std::nullopt;
+    return monitor::ModelSchema{serving->interface, serving->signature};
+  };
+  monitor::MonitorOptions options;
+  options.retention = std::chrono::milliseconds(config.prediction_retention_ms);
+  options.log_dir = (std::filesystem::path(config.data_dir) / "retraining").string();
+  state.monitor = std::make_unique<monitor::MonitorService>(
+      monitor::MonitorDeps{.events = *state.events,
+                           .store = *state.metadata.monitoring,
+                           .deployments = *state.metadata.deployments,
+                           .schemas = std::move(schemas),
+                           .tracking = state.tracking.get(),
+                           .webhooks = state.webhooks.get(),
+                           .launcher = state.launcher.get(),
+                           .clock = SystemClock::Get(),
+                           .ids = IdGenerator::Default()},
+      options);
+  tracking::TrackingService* tracking = state.tracking.get();
+  registry::RegistryService* registry = state.registry.get();
+  artifact::ArtifactStore* artifacts = state.artifact_store.get();
+  api::v1::RunArtifactOpener open_run_artifact =
+      [tracking, registry, artifacts](
+          const RequestScope& scope, const metadata::DeploymentRecord& deployment,
+          std::string_view run_id,
+          std::string_view path) -> StatusOr<std::unique_ptr<artifact::ArtifactReader>> {
+    std::string run(run_id);
+    if (run.empty()) {
+      ASSIGN_OR_RETURN(
+          metadata::ModelVersion version,
+          registry->GetModelVersion(scope, deployment.model_name, deployment.model_version));
+      if (version.run_id.empty()) {
+        return InvalidArgument("Model version " + deployment.model_name + "/" +
+                               deployment.model_version + " names no run; give run_id");
+      }
+      run = version.run_id;
+    }
+    ASSIGN_OR_RETURN(metadata::Run found, tracking->GetRun(scope, run));
+    ASSIGN_OR_RETURN(std::string root,
+                     api::mlflow::ArtifactUriToRelativePath(found.info.artifact_uri));
+    ASSIGN_OR_RETURN(std::string relative, artifact::NormalizeArtifactPath(path));
+    if (relative.empty()) return InvalidArgument("path names no file");
+    ASSIGN_OR_RETURN(std::string full,
+                     api::mlflow::TenantArtifactPath(
+                         scope.tenant, root.empty() ? relative : root + "/" + relative));
+    return artifacts->OpenReader(full);
+  };
+  state.monitor_handlers =
+      std::make_unique<api::v1::MonitorHandlers>(*state.monitor, std::move(open_run_artifact),
+                                                 static_cast<uint64_t>(config.max_artifact_bytes));
+  return Status::Ok();
+}
+
 }  // namespace
 
 CairnServer::CairnServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -99,6 +177,7 @@ void CairnServer::WaitForSignal() { state_->http->WaitForSignal(); }
 
 void CairnServer::Stop() {
   if (state_ && state_->http) state_->http->Stop();
+  if (state_ && state_->monitor) state_->monitor->Stop();
 }
 
 StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& input) {
@@ -179,6 +258,8 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   state->deployment_handlers =
       std::make_unique<api::v1::DeploymentHandlers>(*state->deployments, state->events.get());
 
+  RETURN_IF_ERROR(StartMonitor(*state));
+
   api::mlflow::RegisterMiscRoutes(state->router);
   state->tracking_handlers->Register(state->router);
   state->registry_handlers->Register(state->router);
@@ -186,6 +267,7 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   state->model_handlers->Register(state->router);
   state->deployment_handlers->Register(state->router);
   state->inference_handlers->Register(state->router);
+  state->monitor_handlers->Register(state->router);
   api::v1::RegisterOpenApi(state->router);
   state->artifact_handlers->Register(state->router);
   http::AddMetricsRoute(state->router, state->metrics);
@@ -207,6 +289,12 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
       std::vector<http::Middleware*>{state->request_id.get(), state->tenant.get(),
                                      state->metrics_middleware.get(), state->access_log.get()});
   ASSIGN_OR_RETURN(state->port, state->http->Start());
+  if (config.monitor) {
+    state->monitor->SetTrackingUri(
+        "http://" + std::string(config.host == "0.0.0.0" ? "127.0.0.1" : config.host) + ":" +
+        std::to_string(state->port));
+    RETURN_IF_ERROR(state->monitor->Start());
+  }
   spdlog::info("cairn listening on http://{}:{} (metadata {}, artifacts {})", config.host,
                state->port, config.backend_store_uri, config.artifacts_uri);
   return std::unique_ptr<CairnServer>(new CairnServer(std::move(state)));

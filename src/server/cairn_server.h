@@ -23,8 +23,10 @@ class CairnServer {
   void WaitForSignal();
   void Stop();
 
- private:
+  // Everything the server owns; defined in cairn_server.cc.
   struct State;
+
+ private:
   explicit CairnServer(std::unique_ptr<State> state);
   std::unique_ptr<State> state_;
 };

@@ -9,6 +9,8 @@
 #include <map>
 #include <optional>
 
+#include "monitor/drift_config.h"
+
 namespace cairn::server {
 namespace {
 
@@ -156,6 +158,29 @@ const std::vector<OptionSpec>& Specs() {
        [](ServerConfig& c, const std::string& v) {
          return ParseInt<int64_t>(v, "prediction-log-queue", 1, int64_t{1} << 24,
                                   c.prediction_log_queue);
+       }},
+      {"monitor", "true",
+       "run the model monitor in this process (drift windows, alerts, retraining)",
+       [](ServerConfig& c, const std::string& v) { return ParseBool(v, "monitor", c.monitor); }},
+      {"prediction-retention", "0",
+       "delete logged predictions and their labels older than this (e.g. 30d, 12h); 0 keeps them",
+       [](ServerConfig& c, const std::string& v) {
+         auto parsed = monitor::ParseDuration(v);
+         if (!parsed.ok()) {
+           return InvalidArgument("prediction-retention must be a duration such as 30d or 12h");
+         }
+         c.prediction_retention_ms = parsed->count();
+         return Status::Ok();
+       }},
+      {"webhook-max-attempts", "5",
+       "tries per alert webhook delivery before it is recorded as a dead letter",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseInt<int64_t>(v, "webhook-max-attempts", 1, 100, c.webhook_max_attempts);
+       }},
+      {"webhook-backoff-ms", "1000",
+       "wait before the first webhook retry; doubled after each (with jitter, at most 60 s)",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseInt<int64_t>(v, "webhook-backoff-ms", 1, 600'000, c.webhook_backoff_ms);
        }},
       {"python-executable", "",
        "Python interpreter of the model workers, with mlflow installed (empty: $CAIRN_PYTHON, "

@@ -33,6 +33,10 @@ struct ServerConfig {
   int64_t max_prediction_body_bytes = int64_t{32} << 20;
   std::string prediction_subject_header;
   int64_t prediction_log_queue = 65536;
+  bool monitor = true;
+  int64_t prediction_retention_ms = 0;  // 0: keep
+  int64_t webhook_max_attempts = 5;
+  int64_t webhook_backoff_ms = 1000;
   std::string onnxruntime_library;
   std::string python_executable;
   bool python_prestart = true;

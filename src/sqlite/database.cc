@@ -131,6 +131,19 @@ Status Database::Write(const ConnectionFn& fn) {
   return self.status;
 }
 
+Status Database::CheckpointTruncate() {
+  for (int attempt = 0; attempt < 50; ++attempt) {
+    {
+      MutexLock lock(write_mu_);
+      ASSIGN_OR_RETURN(Statement s, writer_->Prepare("PRAGMA wal_checkpoint(TRUNCATE)"));
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (row && s.Int(0) == 0) return Status::Ok();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Unavailable("the WAL of " + path_ + " stayed in use; not truncated");
+}
+
 void Database::WriteAsync(ConnectionFn fn, DoneFn done) {
   auto* write = new PendingWrite;
   write->owned_fn = std::move(fn);

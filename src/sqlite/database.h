@@ -73,6 +73,11 @@ class Database {
   // when the database is destroyed are still run and answered.
   using DoneFn = std::function<void(Status)>;
   void WriteAsync(ConnectionFn fn, DoneFn done) EXCLUDES(group_mu_, write_mu_);
+  // Copies the whole WAL into the database file and truncates the WAL to zero bytes, retrying
+  // while readers hold old snapshots (up to ~1 s): after an erasure (deletes with
+  // secure_delete on), no copy of the deleted rows stays in either file. UNAVAILABLE when
+  // readers kept the WAL busy throughout.
+  Status CheckpointTruncate() EXCLUDES(write_mu_);
   // Runs `fn` in a read transaction on a pooled reader connection.
   Status Read(const ConnectionFn& fn) EXCLUDES(write_mu_, pool_mu_);
   // Read for one result: `fn` returns a StatusOr<T>, which this returns.

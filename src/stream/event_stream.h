@@ -127,6 +127,10 @@ class EventStream {
   // a person's data). Same guarantees as DeleteByKey. A backend that cannot delete in place
   // (Kafka) must still hide them from Read from then on, and drop them when it compacts.
   virtual Status DeleteBySubject(std::string_view tenant, std::string_view subject_id) = 0;
+  // Retention: removes every event of `topic` whose timestamp is before `before_ms`, in every
+  // tenant. Same guarantees as DeleteByKey. A Kafka backend leaves this to the topic's
+  // retention.ms and answers OK.
+  virtual Status DeleteBefore(std::string_view topic, int64_t before_ms) = 0;
 };
 
 // Forwards every call to a target; tests derive from it and override one method to count calls,
@@ -159,6 +163,9 @@ class EventStreamWrapper : public EventStream {
   }
   Status DeleteBySubject(std::string_view tenant, std::string_view subject_id) override {
     return target_.DeleteBySubject(tenant, subject_id);
+  }
+  Status DeleteBefore(std::string_view topic, int64_t before_ms) override {
+    return target_.DeleteBefore(topic, before_ms);
   }
 
   EventStream& target() { return target_; }

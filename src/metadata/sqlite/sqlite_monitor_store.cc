@@ -496,6 +496,8 @@ StatusOr<int64_t> SqliteMonitorStore::DeleteSubject(std::string_view tenant,
                                                     std::string_view subject_id) {
   int64_t deleted = 0;
   RETURN_IF_ERROR(db_->Write([&](Connection& db) -> Status {
+    // Erased rows must not stay readable in free pages of the file.
+    RETURN_IF_ERROR(db.Exec("PRAGMA secure_delete = ON"));
     ASSIGN_OR_RETURN(Statement pending,
                      db.Prepare("DELETE FROM pending_labels WHERE tenant_id = ? AND request_id IN "
                                 "(SELECT request_id FROM monitor_predictions WHERE tenant_id = ? "
@@ -507,6 +509,8 @@ StatusOr<int64_t> SqliteMonitorStore::DeleteSubject(std::string_view tenant,
     deleted = db.Changes();
     return Status::Ok();
   }));
+  // The deleted rows' old pages are still in the WAL until it is checkpointed and truncated.
+  RETURN_IF_ERROR(db_->CheckpointTruncate());
   return deleted;
 }
 

@@ -242,10 +242,22 @@ Status SqliteEventStream::DeleteByKey(std::string_view tenant, std::string_view 
 
 Status SqliteEventStream::DeleteBySubject(std::string_view tenant, std::string_view subject_id) {
   if (tenant.empty()) return InvalidArgument("delete: tenant is empty");
-  return db_->Write([&](sqlite::Connection& c) -> Status {
+  RETURN_IF_ERROR(db_->Write([&](sqlite::Connection& c) -> Status {
     ASSIGN_OR_RETURN(sqlite::Statement st,
                      c.Prepare("DELETE FROM events WHERE tenant = ? AND subject = ?"));
     st.Bind(tenant, subject_id);
+    return st.Run();
+  }));
+  // The deleted rows' old pages are still in the WAL until it is checkpointed and truncated.
+  return db_->CheckpointTruncate();
+}
+
+Status SqliteEventStream::DeleteBefore(std::string_view topic, int64_t before_ms) {
+  RETURN_IF_ERROR(ValidateTopic(topic));
+  return db_->Write([&](sqlite::Connection& c) -> Status {
+    ASSIGN_OR_RETURN(sqlite::Statement st,
+                     c.Prepare("DELETE FROM events WHERE topic = ? AND timestamp_ms < ?"));
+    st.Bind(topic, before_ms);
     return st.Run();
   });
 }

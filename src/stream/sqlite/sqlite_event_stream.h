@@ -45,6 +45,7 @@ class SqliteEventStream final : public EventStream {
                                                    std::string_view topic) override;
   Status DeleteByKey(std::string_view tenant, std::string_view key) override;
   Status DeleteBySubject(std::string_view tenant, std::string_view subject_id) override;
+  Status DeleteBefore(std::string_view topic, int64_t before_ms) override;
 
   sqlite::Database& DatabaseForTest() { return *db_; }
 

@@ -1,0 +1,491 @@
+#include "monitor/monitor_service.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+
+namespace cairn::monitor {
+namespace {
+
+namespace bj = boost::json;
+using metadata::PredictionSummary;
+
+constexpr std::string_view kTopic = stream::kPredictionsTopic;
+
+bj::value CellJson(const Cell& c) {
+  switch (c.type) {
+    case Cell::Type::kNumber:
+      return std::isfinite(c.number) ? bj::value(c.number) : bj::value(nullptr);
+    case Cell::Type::kString:
+      return bj::value(c.text);
+    case Cell::Type::kMissing:
+      return nullptr;
+  }
+  return nullptr;
+}
+
+Cell JsonToCell(const bj::value& v) {
+  Cell c;
+  if (v.is_number()) {
+    c.type = Cell::Type::kNumber;
+    c.number = v.to_number<double>();
+  } else if (v.is_string()) {
+    c.type = Cell::Type::kString;
+    c.text = std::string(v.get_string());
+  } else if (v.is_bool()) {
+    c.type = Cell::Type::kString;
+    c.text = v.get_bool() ? "true" : "false";
+  }
+  return c;
+}
+
+int64_t WindowStartFor(const DriftConfig& config, int64_t timestamp_ms) {
+  const int64_t d = config.window_duration->count();
+  return timestamp_ms - ((timestamp_ms % d) + d) % d;
+}
+
+}  // namespace
+
+MonitorService::MonitorService(MonitorDeps deps, MonitorOptions options)
+    : deps_(std::move(deps)), options_(std::move(options)) {}
+
+MonitorService::~MonitorService() { Stop(); }
+
+Status MonitorService::Start() {
+  ASSIGN_OR_RETURN(auto configs, deps_.store.ListAllDriftConfigs());
+  ASSIGN_OR_RETURN(std::optional<int64_t> committed,
+                   deps_.events.CommittedOffset(options_.consumer, kTopic));
+  int64_t start = 0;
+  if (committed) {
+    start = *committed;
+  } else {
+    ASSIGN_OR_RETURN(start, deps_.events.EndOffset(kTopic));
+  }
+  {
+    MutexLock lock(mu_);
+    if (started_) return FailedPrecondition("the monitor is already running");
+    for (auto& [tenant, record] : configs) {
+      StatusOr<DriftConfig> parsed = ParseDriftConfig(record.spec_json);
+      if (!parsed.ok()) {
+        spdlog::error("drift configuration {} is unreadable, not monitored: {}", record.id,
+                      parsed.status().message());
+        continue;
+      }
+      auto entry = std::make_shared<ConfigEntry>(
+          ConfigEntry{.tenant = tenant, .record = record, .config = std::move(*parsed)});
+      configs_[tenant].push_back(std::move(entry));
+    }
+    next_offset_ = start;
+    committed_ = committed.value_or(-1);
+    started_ = true;
+    stopping_ = false;
+  }
+  spdlog::info("monitor: {} drift configurations, reading predictions from offset {}",
+               configs.size(), start);
+  MutexLock lock(thread_mu_);
+  consumer_ = std::thread([this] { ConsumerLoop(); });
+  return Status::Ok();
+}
+
+void MonitorService::Stop() {
+  {
+    MutexLock lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  MutexLock lock(thread_mu_);
+  if (consumer_.joinable()) consumer_.join();
+}
+
+void MonitorService::SetTrackingUri(std::string uri) {
+  MutexLock lock(mu_);
+  tracking_uri_ = std::move(uri);
+}
+
+void MonitorService::ConsumerLoop() {
+  MutexLock lock(mu_);
+  while (!stopping_) {
+    StatusOr<int> read = PollOnce();
+    if (!read.ok()) {
+      spdlog::warn("monitor: reading the prediction log failed: {}", read.status().message());
+    }
+    if (stopping_) break;
+    if (!read.ok() || *read < options_.read_batch) {
+      lock.WaitUntil(wake_, std::chrono::steady_clock::now() + options_.poll_interval);
+    }
+  }
+}
+
+Status MonitorService::CatchUpForTest() {
+  MutexLock lock(mu_);
+  while (true) {
+    ASSIGN_OR_RETURN(int read, PollOnce());
+    if (read < options_.read_batch) return Status::Ok();
+  }
+}
+
+MonitorService::Unit* MonitorService::UnitFor(const std::shared_ptr<const ConfigEntry>& entry,
+                                              const stream::PredictionEvent& e) {
+  UnitKey key(entry->record.id, e.deployment_id);
+  auto it = units_.find(key);
+  if (it != units_.end()) {
+    it->second->entry = entry;
+    return it->second.get();
+  }
+  auto unit = std::make_unique<Unit>();
+  unit->tenant = entry->tenant;
+  unit->deployment_id = e.deployment_id;
+  unit->deployment_name = e.deployment_name;
+  unit->model_name = e.model_name;
+  unit->entry = entry;
+  if (entry->config.concept_drift) {
+    auto created = CreateDetector(entry->config.concept_drift->detector,
+                                  entry->config.concept_drift->params_json);
+    if (created.ok()) unit->detector = std::move(*created);
+  }
+  StatusOr<std::optional<std::string>> state =
+      deps_.store.GetMonitorState(entry->tenant, entry->record.id, e.deployment_id);
+  if (state.ok() && state->has_value()) {
+    bj::error_code ec;
+    bj::value v = bj::parse(**state, ec);
+    if (!ec && v.is_object()) {
+      const bj::object& o = v.get_object();
+      if (const bj::value* c = o.if_contains("closed_through"); c && c->is_int64()) {
+        unit->closed_through = c->get_int64();
+      }
+      if (const bj::value* l = o.if_contains("last_end_ms"); l && l->is_int64()) {
+        unit->last_end_ms = l->get_int64();
+      }
+      const bj::value* d = o.if_contains("detector");
+      if (d != nullptr && d->is_string() && entry->config.concept_drift) {
+        auto restored = RestoreDetector(entry->config.concept_drift->detector,
+                                        entry->config.concept_drift->params_json, d->get_string());
+        if (restored.ok()) unit->detector = std::move(*restored);
+      }
+    }
+  }
+  Unit* raw = unit.get();
+  units_.emplace(std::move(key), std::move(unit));
+  return raw;
+}
+
+std::string MonitorService::UnitState(const Unit& unit) const {
+  bj::object o;
+  o["closed_through"] = unit.closed_through;
+  o["last_end_ms"] = unit.last_end_ms;
+  if (unit.detector) o["detector"] = unit.detector->SaveState();
+  return bj::serialize(o);
+}
+
+StatusOr<int> MonitorService::PollOnce() {
+  ASSIGN_OR_RETURN(
+      stream::ReadResult page,
+      deps_.events.Read(kTopic, stream::ReadOptions{.from_offset = next_offset_,
+                                                    .max_events = options_.read_batch}));
+  std::vector<std::pair<Unit*, OpenWindow>> due;
+  std::map<std::string, std::vector<PredictionSummary>> summaries;  // by tenant
+  for (const stream::StoredEvent& stored : page.events) {
+    auto configs = configs_.find(stored.event.tenant);
+    if (configs == configs_.end()) continue;
+    StatusOr<stream::PredictionEvent> event = stream::DecodePredictionEvent(stored.event.payload);
+    if (!event.ok()) continue;
+    std::vector<Unit*> units;
+    for (const auto& entry : configs->second) {
+      const metadata::DriftConfigRecord& r = entry->record;
+      if (r.deployment_id.empty() ? r.model_name == event->model_name
+                                  : r.deployment_id == event->deployment_id) {
+        Unit* unit = UnitFor(entry, *event);
+        if (stored.offset > unit->closed_through) units.push_back(unit);
+      }
+    }
+    if (units.empty()) continue;
+    std::optional<EventRows> rows;
+    if (event->status_code < 400) {
+      if (std::optional<ModelSchema> schema =
+              deps_.schemas(event->tenant, event->deployment_id, event->deployment_name)) {
+        StatusOr<EventRows> extracted = ExtractRows(*event, *schema);
+        if (extracted.ok()) rows = std::move(*extracted);
+      }
+    }
+    int64_t window_start = 0;
+    for (size_t i = 0; i < units.size(); ++i) {
+      const int64_t start = Assign(*units[i], stored.offset, *event, rows, due);
+      if (i == 0) window_start = start;
+    }
+    if (rows && !event->request_id.empty()) {
+      PredictionSummary s;
+      s.deployment_id = event->deployment_id;
+      s.request_id = event->request_id;
+      s.offset = stored.offset;
+      s.timestamp_ms = event->timestamp_ms;
+      s.config_id = units[0]->entry->record.id;
+      s.window_start_ms = window_start;
+      bj::array predictions;
+      for (const Cell& c : rows->predictions) predictions.push_back(CellJson(c));
+      s.prediction_json = bj::serialize(predictions);
+      if (rows->scores.size() == 1) s.score = rows->scores[0];
+      s.subject_id = event->subject_id;
+      summaries[event->tenant].push_back(std::move(s));
+    }
+  }
+  next_offset_ = page.next_offset;
+  for (auto& [tenant, batch] : summaries) {
+    StatusOr<std::vector<PredictionSummary>> joined = deps_.store.AddPredictions(tenant, batch);
+    if (!joined.ok()) {
+      spdlog::warn("monitor: storing prediction summaries failed: {}", joined.status().message());
+    } else if (!joined->empty()) {
+      LabelsJoined(tenant, std::move(*joined));
+    }
+  }
+  for (auto& [unit, window] : due) Close(*unit, std::move(window));
+  const bool caught_up = static_cast<int>(page.events.size()) < options_.read_batch;
+  CloseDue(caught_up);
+  Commit();
+  Retain();
+  return static_cast<int>(page.events.size());
+}
+
+int64_t MonitorService::Assign(Unit& unit, int64_t offset, const stream::PredictionEvent& event,
+                               const std::optional<EventRows>& rows,
+                               std::vector<std::pair<Unit*, OpenWindow>>& due) {
+  const DriftConfig& config = unit.entry->config;
+  const int64_t ts = event.timestamp_ms;
+  bool late = false;
+  if (config.window_duration) {
+    int64_t start = WindowStartFor(config, ts);
+    if (unit.open && start > unit.open->start_ms) {
+      due.emplace_back(&unit, std::move(*unit.open));
+      unit.open.reset();
+    }
+    if (unit.open && start < unit.open->start_ms) late = true;
+    if (!unit.open && start < unit.last_end_ms) {
+      late = true;
+      start = unit.last_end_ms - (unit.last_end_ms % config.window_duration->count());
+    }
+    if (!unit.open) {
+      OpenWindow w;
+      w.start_ms = start;
+      w.end_ms = start + config.window_duration->count();
+      w.first_offset = offset;
+      unit.open = std::move(w);
+    }
+  } else if (!unit.open) {
+    OpenWindow w;
+    w.start_ms = ts;
+    w.first_offset = offset;
+    unit.open = std::move(w);
+  }
+  OpenWindow& w = *unit.open;
+  if (!w.sample) w.sample = std::make_unique<WindowSample>(options_.window_sample_rows, ++seed_);
+  w.last_offset = offset;
+  WindowCounters& c = w.counters;
+  if (c.requests == 0) c.first_timestamp_ms = ts;
+  c.last_timestamp_ms = std::max(c.last_timestamp_ms, ts);
+  c.model_version = event.model_version;
+  ++c.requests;
+  if (late) ++c.late;
+  if (event.status_code >= 400) ++c.errors;
+  const double latency_ms = static_cast<double>(event.latency_us) / 1000.0;
+  if (c.latencies_ms.size() < options_.window_sample_rows) {
+    c.latencies_ms.push_back(latency_ms);
+  } else {
+    c.latencies_ms[static_cast<size_t>(c.requests) % c.latencies_ms.size()] = latency_ms;
+  }
+  if (rows) {
+    c.rows += static_cast<int64_t>(rows->rows);
+    w.sample->AddRows(*rows);
+    FeedReferenceBuilder(unit, *rows);
+  } else if (event.status_code < 400) {
+    ++c.unreadable;
+  }
+  const int64_t start = w.start_ms;
+  if (config.window_size && c.requests >= *config.window_size) {
+    w.end_ms = c.last_timestamp_ms + 1;
+    due.emplace_back(&unit, std::move(*unit.open));
+    unit.open.reset();
+  }
+  return start;
+}
+
+void MonitorService::CloseDue(bool caught_up) {
+  if (!caught_up) return;
+  const int64_t now = deps_.clock.NowMillis();
+  for (auto& [key, unit] : units_) {
+    if (!unit->open || !unit->entry->config.window_duration) continue;
+    if (now >= unit->open->end_ms + options_.close_grace.count()) {
+      OpenWindow w = std::move(*unit->open);
+      unit->open.reset();
+      Close(*unit, std::move(w));
+    }
+  }
+}
+
+void MonitorService::RefreshReference(Unit& unit) {
+  StatusOr<metadata::ReferenceRecord> newest =
+      deps_.store.GetReference(unit.tenant, unit.deployment_id, std::nullopt, false);
+  if (!newest.ok()) return;
+  if (newest->version == unit.reference_version && unit.reference) return;
+  StatusOr<metadata::ReferenceRecord> full =
+      deps_.store.GetReference(unit.tenant, unit.deployment_id, newest->version, true);
+  if (!full.ok()) return;
+  StatusOr<ReferenceProfile> profile = DecodeProfile(full->profile);
+  if (!profile.ok()) {
+    spdlog::error("monitor: reference {} v{} is unreadable: {}", unit.deployment_id, full->version,
+                  profile.status().message());
+    return;
+  }
+  unit.reference = std::make_shared<const ReferenceProfile>(std::move(*profile));
+  unit.reference_version = full->version;
+}
+
+void MonitorService::FeedReferenceBuilder(Unit& unit, const EventRows& rows) {
+  const int64_t wanted = unit.entry->config.reference_from_predictions;
+  if (wanted <= 0) return;
+  if (!unit.reference_checked) {
+    unit.reference_checked = true;
+    auto existing = deps_.store.GetReference(unit.tenant, unit.deployment_id, std::nullopt, false);
+    if (existing.ok()) return;
+    unit.reference_builder = std::make_unique<WindowSample>(static_cast<size_t>(wanted), ++seed_);
+  }
+  if (!unit.reference_builder) return;
+  unit.reference_builder->AddRows(rows);
+  if (unit.reference_builder->rows_seen() < wanted) return;
+  std::unique_ptr<WindowSample> sample = std::move(unit.reference_builder);
+  std::vector<NamedColumn> columns;
+  KindHints hints;
+  if (auto deployment = deps_.deployments.GetDeployment(unit.tenant, unit.deployment_id);
+      deployment.ok()) {
+    hints = HintsFor(unit.tenant, *deployment);
+  }
+  for (const std::string& name : sample->names()) {
+    auto hint = hints.find(name);
+    ColumnValues numeric = sample->Values(name, FeatureKind::kNumeric);
+    ColumnValues categorical = sample->Values(name, FeatureKind::kCategorical);
+    const bool is_numeric = hint != hints.end() ? hint->second == FeatureKind::kNumeric
+                                                : numeric.missing == categorical.missing;
+    columns.push_back(NamedColumn{name, is_numeric ? std::move(numeric) : std::move(categorical)});
+  }
+  ColumnValues predictions = sample->PredictionValues(FeatureKind::kNumeric);
+  ColumnValues predicted_text = sample->PredictionValues(FeatureKind::kCategorical);
+  if (predicted_text.size() > 0) {
+    columns.push_back(NamedColumn{unit.entry->config.prediction_column,
+                                  predictions.missing == predicted_text.missing
+                                      ? std::move(predictions)
+                                      : std::move(predicted_text)});
+  }
+  StatusOr<ReferenceProfile> profile = BuildProfile(std::move(columns));
+  if (!profile.ok()) {
+    spdlog::warn("monitor: building a reference for {} from predictions failed: {}",
+                 unit.deployment_id, profile.status().message());
+    return;
+  }
+  profile->source = "predictions";
+  profile->source_detail = "first " + std::to_string(wanted) + " predictions";
+  profile->created_ms = deps_.clock.NowMillis();
+  metadata::ReferenceRecord record{.deployment_id = unit.deployment_id,
+                                   .source = profile->source,
+                                   .summary_json = ProfileSummaryJson(*profile),
+                                   .profile = EncodeProfile(*profile),
+                                   .created_at_ms = profile->created_ms};
+  StatusOr<int64_t> version = deps_.store.AddReference(unit.tenant, record);
+  if (version.ok()) {
+    spdlog::info("monitor: reference v{} for deployment {} built from {} predictions", *version,
+                 unit.deployment_id, wanted);
+  }
+}
+
+void MonitorService::Close(Unit& unit, OpenWindow window) {
+  const ConfigEntry& entry = *unit.entry;
+  RefreshReference(unit);
+  const int64_t duration = window.end_ms - window.start_ms;
+  bj::object results = WindowResults(entry.config, unit.reference.get(), unit.reference_version,
+                                     *window.sample, window.counters, duration > 0 ? duration : 1);
+  auto labeled = deps_.store.LabeledPredictions(unit.tenant, entry.record.id, unit.deployment_id,
+                                                window.start_ms);
+  if (labeled.ok() && !labeled->empty()) {
+    const PerformanceRule* rule = entry.config.performance ? &*entry.config.performance : nullptr;
+    results["performance"] = PerformanceJson(ComputePerformance(
+        Expand(*labeled), rule ? rule->task : "", rule ? rule->positive_label : "1"));
+  }
+  metadata::WindowRecord record{.config_id = entry.record.id,
+                                .deployment_id = unit.deployment_id,
+                                .model_name = unit.model_name,
+                                .model_version = window.counters.model_version,
+                                .start_ms = window.start_ms,
+                                .end_ms = window.end_ms,
+                                .closed_at_ms = deps_.clock.NowMillis(),
+                                .predictions = window.counters.requests,
+                                .results_json = bj::serialize(results)};
+  const int64_t previous_through = unit.closed_through;
+  const int64_t previous_end = unit.last_end_ms;
+  unit.closed_through = std::max(unit.closed_through, window.last_offset);
+  unit.last_end_ms = std::max(unit.last_end_ms, window.end_ms);
+  Status stored = deps_.store.PutWindow(unit.tenant, record, UnitState(unit));
+  if (!stored.ok()) {
+    // Not counted: a later poll re-reads the window from the committed offset.
+    unit.closed_through = previous_through;
+    unit.last_end_ms = previous_end;
+    spdlog::error("monitor: storing window {} of {} failed: {}", window.start_ms,
+                  unit.deployment_id, stored.message());
+    next_offset_ = std::min(next_offset_, window.first_offset);
+    return;
+  }
+  EvaluateWindow(unit, record, results);
+  unit.concept_fired_in_window = false;
+}
+
+void MonitorService::Commit() {
+  int64_t offset = next_offset_;
+  for (const auto& [key, unit] : units_) {
+    if (unit->open) offset = std::min(offset, unit->open->first_offset);
+  }
+  if (offset == committed_) return;
+  Status committed = deps_.events.CommitOffset(options_.consumer, kTopic, offset);
+  if (committed.ok()) {
+    committed_ = offset;
+  } else {
+    spdlog::warn("monitor: committing offset {} failed: {}", offset, committed.message());
+  }
+}
+
+void MonitorService::Retain() {
+  if (options_.retention.count() <= 0) return;
+  const int64_t now = deps_.clock.NowMillis();
+  if (now - last_retention_ms_ < options_.retention_check.count()) return;
+  last_retention_ms_ = now;
+  const int64_t before = now - options_.retention.count();
+  StatusOr<int64_t> removed = deps_.store.DeletePredictionsBefore(before);
+  Status events = deps_.events.DeleteBefore(kTopic, before);
+  if (!removed.ok() || !events.ok()) {
+    spdlog::warn("monitor: retention failed: {} {}", removed.status().message(), events.message());
+  } else if (*removed > 0) {
+    spdlog::info("monitor: retention removed {} predictions older than {} ms", *removed,
+                 options_.retention.count());
+  }
+}
+
+std::vector<LabeledPrediction> MonitorService::Expand(const std::vector<PredictionSummary>& rows) {
+  std::vector<LabeledPrediction> out;
+  for (const PredictionSummary& s : rows) {
+    if (!s.label_json) continue;
+    bj::error_code ec;
+    bj::value predictions = bj::parse(s.prediction_json, ec);
+    if (ec || !predictions.is_array()) continue;
+    bj::value label = bj::parse(*s.label_json, ec);
+    if (ec) continue;
+    const bj::array& p = predictions.get_array();
+    if (label.is_array()) {
+      const bj::array& l = label.get_array();
+      for (size_t i = 0; i < std::min(p.size(), l.size()); ++i) {
+        out.push_back(LabeledPrediction{JsonToCell(p[i]), JsonToCell(l[i]), std::nullopt});
+      }
+    } else if (!p.empty()) {
+      out.push_back(LabeledPrediction{JsonToCell(p[0]), JsonToCell(label),
+                                      p.size() == 1 ? s.score : std::nullopt});
+    }
+  }
+  return out;
+}
+
+}  // namespace cairn::monitor
