@@ -156,6 +156,20 @@ Status MonitorService::DeleteDriftConfig(const RequestScope& scope, std::string_
                     std::string(model_name) + "'");
   }
   RETURN_IF_ERROR(deps_.store.DeleteDriftConfig(scope.tenant, id));
+  // Its firing alerts end with it: nothing will ever resolve them otherwise.
+  metadata::AlertFilter firing;
+  firing.state = "firing";
+  firing.limit = 10'000;
+  if (auto alerts = deps_.store.ListAlerts(scope.tenant, firing); alerts.ok()) {
+    const int64_t now = deps_.clock.NowMillis();
+    for (metadata::AlertRecord& alert : *alerts) {
+      if (alert.config_id != id) continue;
+      alert.state = "resolved";
+      alert.resolved_at_ms = alert.updated_at_ms = now;
+      Status resolved = deps_.store.PutAlert(scope.tenant, alert);
+      if (!resolved.ok()) spdlog::warn("resolving alert {} failed", alert.id);
+    }
+  }
   MutexLock lock(mu_);
   if (auto it = configs_.find(scope.tenant); it != configs_.end()) {
     std::erase_if(it->second, [&](const auto& e) { return e->record.id == id; });

@@ -46,6 +46,8 @@ struct MonitorOptions {
   // Rows of a window kept for the drift tests (beyond: a uniform reservoir sample).
   size_t window_sample_rows = 50'000;
   int read_batch = 2000;
+  // The consumer thread's nice value (0: the server's own priority).
+  int nice = 10;
   // Predictions (log events and summaries) older than this are deleted; 0 keeps them.
   std::chrono::milliseconds retention{0};
   std::chrono::milliseconds retention_check{std::chrono::minutes(1)};

@@ -97,22 +97,26 @@ void WindowSample::Set(Column& column, size_t row, const Cell& cell) {
   }
 }
 
-WindowSample::Column& WindowSample::ColumnFor(const std::string& name) {
+size_t WindowSample::ColumnIndex(const std::string& name) {
   for (size_t i = 0; i < names_.size(); ++i) {
-    if (names_[i] == name) return columns_[i];
+    if (names_[i] == name) return i;
   }
   names_.push_back(name);
   Column& column = columns_.emplace_back();
   column.numbers.assign(kept_, kNaN);
-  return column;
+  return names_.size() - 1;
 }
 
 void WindowSample::AddRows(const EventRows& rows) {
-  // Pointers are taken once every column exists: ColumnFor may grow columns_.
-  for (const std::string& name : rows.names) ColumnFor(name);
+  // Requests of one model carry the same columns in the same order: look by position first.
+  // Pointers are taken once every column exists (ColumnFor may grow columns_).
+  std::vector<size_t> index(rows.names.size());
+  for (size_t c = 0; c < rows.names.size(); ++c) {
+    index[c] = c < names_.size() && names_[c] == rows.names[c] ? c : ColumnIndex(rows.names[c]);
+  }
   std::vector<Column*> columns;
-  columns.reserve(rows.names.size());
-  for (const std::string& name : rows.names) columns.push_back(&ColumnFor(name));
+  columns.reserve(index.size());
+  for (size_t i : index) columns.push_back(&columns_[i]);
   for (size_t r = 0; r < rows.rows; ++r) {
     size_t slot = kept_;
     ++rows_seen_;

@@ -40,7 +40,7 @@ class WindowSample {
   };
   static void Set(Column& column, size_t row, const Cell& cell);
   static ColumnValues Read(const Column& column, FeatureKind kind);
-  Column& ColumnFor(const std::string& name);
+  size_t ColumnIndex(const std::string& name);  // appends a column when new
 
   const size_t capacity_;
   std::mt19937_64 rng_;

@@ -464,7 +464,7 @@ CREATE TABLE monitor_predictions (
   label TEXT,
   labeled_at INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (tenant_id, deployment_id, log_offset)
-);
+) WITHOUT ROWID;
 CREATE INDEX monitor_predictions_by_request ON monitor_predictions (tenant_id, request_id);
 CREATE INDEX monitor_predictions_by_window
   ON monitor_predictions (tenant_id, config_id, deployment_id, window_start);
