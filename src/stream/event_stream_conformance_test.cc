@@ -306,6 +306,24 @@ TEST_P(EventStreamConformanceTest, DeleteBySubjectErasesOnlyThatPersonInThatTena
   ASSERT_OK(stream().DeleteBySubject("t", "nobody"));
 }
 
+TEST_P(EventStreamConformanceTest, DeleteBeforeRemovesOldEventsOfOneTopic) {
+  ASSERT_OK(stream().Append("predictions", std::vector<Event>{
+                                               MakeEvent("t", "d1", 100, "old"),
+                                               MakeEvent("u", "d2", 150, "old-other-tenant"),
+                                               MakeEvent("t", "d1", 200, "new"),
+                                           }));
+  ASSERT_OK(stream().Append("labels", std::vector<Event>{MakeEvent("t", "d1", 50, "label")}));
+  ASSERT_OK(stream().DeleteBefore("predictions", 200));
+  EXPECT_EQ(Payloads(ReadAll("predictions", {})), (std::vector<std::string>{"new"}));
+  EXPECT_EQ(Payloads(ReadAll("labels", {})), (std::vector<std::string>{"label"}));
+  // Offsets are not reused.
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<int64_t> offsets,
+      stream().Append("predictions", std::vector<Event>{MakeEvent("t", "d1", 300, "newer")}));
+  EXPECT_EQ(offsets, std::vector<int64_t>{3});
+  EXPECT_EQ(stream().DeleteBefore("bad topic!", 0).code(), StatusCode::kInvalidArgument);
+}
+
 TEST_P(EventStreamConformanceTest, KeepsLargePayloads) {
   std::string large(1 << 20, '\0');
   for (size_t i = 0; i < large.size(); ++i) large[i] = static_cast<char>(i * 131 % 251);
