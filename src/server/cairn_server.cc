@@ -157,9 +157,8 @@ Status StartMonitor(CairnServer::State& state) {
                          scope.tenant, root.empty() ? relative : root + "/" + relative));
     return artifacts->OpenReader(full);
   };
-  state.monitor_handlers =
-      std::make_unique<api::v1::MonitorHandlers>(*state.monitor, std::move(open_run_artifact),
-                                                 static_cast<uint64_t>(config.max_artifact_bytes));
+  state.monitor_handlers = std::make_unique<api::v1::MonitorHandlers>(
+      *state.monitor, std::move(open_run_artifact), uint64_t{1} << 30);
   return Status::Ok();
 }
 
