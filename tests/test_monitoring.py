@@ -291,6 +291,12 @@ def test_drift_alert_webhook_retraining_labels_and_erasure(server_factory, tmp_p
                     what="the performance alert to resolve")
     assert windows(url, "cancer", "cancer")[0]["results"]["performance"]["accuracy"] > 0.9
 
+    # The monitor's own series on /metrics.
+    exposition = requests.get(f"{url}/metrics", timeout=30).text
+    assert "cairn_monitor_windows_closed_total 3" in exposition
+    assert 'cairn_monitor_alerts_fired_total{kind="data_drift"} 1' in exposition
+    assert "cairn_monitor_lag_events" in exposition
+
     # Acknowledge.
     resp = requests.post(f"{url}/api/v1/alerts/{alert['id']}/acknowledge", timeout=30)
     assert resp.status_code == 200 and resp.json()["acknowledged_by"]

@@ -176,6 +176,12 @@ void MonitorService::Verdict(Unit& unit, std::string_view kind, bool firing, int
       spdlog::error("monitor: storing alert failed: {}", stored.message());
       return;
     }
+    if (deps_.metrics != nullptr) {
+      deps_.metrics
+          ->GetCounter("cairn_monitor_alerts_fired_total", "Alerts raised by the monitor",
+                       {{"kind", std::string(kind)}})
+          .Increment();
+    }
     Notify(unit.tenant, entry, alert, "alert.fired");
     MaybeRetrain(unit, alert);
     return;

@@ -51,7 +51,16 @@ int64_t WindowStartFor(const DriftConfig& config, int64_t timestamp_ms) {
 }  // namespace
 
 MonitorService::MonitorService(MonitorDeps deps, MonitorOptions options)
-    : deps_(std::move(deps)), options_(std::move(options)) {}
+    : deps_(std::move(deps)), options_(std::move(options)) {
+  if (deps_.metrics != nullptr) {
+    events_metric_ = &deps_.metrics->GetCounter("cairn_monitor_events_total",
+                                                "Prediction log events the monitor has read");
+    lag_metric_ = &deps_.metrics->GetGauge(
+        "cairn_monitor_lag_events", "Prediction log events not yet read by the monitor");
+    windows_metric_ = &deps_.metrics->GetCounter("cairn_monitor_windows_closed_total",
+                                                 "Monitoring windows closed and stored");
+  }
+}
 
 MonitorService::~MonitorService() { Stop(); }
 
@@ -245,6 +254,12 @@ StatusOr<int> MonitorService::PollOnce() {
     }
   }
   next_offset_ = page.next_offset;
+  if (events_metric_ != nullptr) {
+    events_metric_->Increment(static_cast<double>(page.events.size()));
+    if (StatusOr<int64_t> end = deps_.events.EndOffset(kTopic); end.ok()) {
+      lag_metric_->Set(static_cast<double>(std::max<int64_t>(0, *end - next_offset_)));
+    }
+  }
   for (auto& [tenant, batch] : summaries) {
     StatusOr<std::vector<PredictionSummary>> joined = deps_.store.AddPredictions(tenant, batch);
     if (!joined.ok()) {
@@ -450,6 +465,7 @@ void MonitorService::Close(Unit& unit, OpenWindow window) {
     next_offset_ = std::min(next_offset_, window.first_offset);
     return;
   }
+  if (windows_metric_ != nullptr) windows_metric_->Increment();
   EvaluateWindow(unit, record, results);
   unit.concept_fired_in_window = false;
 }

@@ -22,6 +22,7 @@
 #include "base/thread_annotations.h"
 #include "metadata/deployment_store.h"
 #include "metadata/monitor_store.h"
+#include "metrics/metrics_registry.h"
 #include "monitor/actions/command_launcher.h"
 #include "monitor/actions/webhook_sender.h"
 #include "monitor/detectors/drift_detector.h"
@@ -72,6 +73,8 @@ struct MonitorDeps {
   CommandLauncher* launcher = nullptr;
   const Clock& clock;
   IdGenerator& ids;
+  // When set: cairn_monitor_* series (events read, lag, windows closed, alerts fired).
+  metrics::MetricsRegistry* metrics = nullptr;
 };
 
 // The model monitor: consumes the prediction log, keeps a window per (drift configuration,
@@ -240,6 +243,10 @@ class MonitorService {
   std::map<UnitKey, std::unique_ptr<Unit>> units_ GUARDED_BY(mu_);
   uint64_t seed_ GUARDED_BY(mu_) = 1;
   std::string tracking_uri_ GUARDED_BY(mu_);
+
+  metrics::Counter* events_metric_ = nullptr;
+  metrics::Gauge* lag_metric_ = nullptr;
+  metrics::Counter* windows_metric_ = nullptr;
 
   Mutex thread_mu_;
   std::thread consumer_ GUARDED_BY(thread_mu_);

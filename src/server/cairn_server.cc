@@ -126,7 +126,8 @@ Status StartMonitor(CairnServer::State& state) {
                            .webhooks = state.webhooks.get(),
                            .launcher = state.launcher.get(),
                            .clock = SystemClock::Get(),
-                           .ids = IdGenerator::Default()},
+                           .ids = IdGenerator::Default(),
+                           .metrics = &state.metrics},
       options);
   tracking::TrackingService* tracking = state.tracking.get();
   registry::RegistryService* registry = state.registry.get();
