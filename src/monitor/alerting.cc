@@ -62,7 +62,7 @@ bj::object MonitorService::AlertJson(const AlertRecord& a) {
 }
 
 void MonitorService::EvaluateWindow(Unit& unit, const metadata::WindowRecord& window,
-                                    const bj::object& results) {
+                                    const bj::object& results, bool performance_only) {
   const DriftConfig& config = unit.entry->config;
   auto window_info = [&](bj::object details) {
     details["window_start_ms"] = window.start_ms;
@@ -71,7 +71,8 @@ void MonitorService::EvaluateWindow(Unit& unit, const metadata::WindowRecord& wi
     details["requests"] = window.predictions;
     return details;
   };
-  if (const bj::object* drift = Object(results, "data_drift"); drift && IsOk(*drift)) {
+  const bj::object* drift = performance_only ? nullptr : Object(results, "data_drift");
+  if (drift != nullptr && IsOk(*drift)) {
     bj::object details;
     details["share"] = drift->at("share");
     details["drift_share"] = config.drift_share;
@@ -90,9 +91,10 @@ void MonitorService::EvaluateWindow(Unit& unit, const metadata::WindowRecord& wi
     Verdict(unit, "data_drift", Flag(*drift, "drift"), window.start_ms,
             window_info(std::move(details)));
   }
-  if (const bj::object* drift = Object(results, "prediction_drift"); drift && IsOk(*drift)) {
-    Verdict(unit, "prediction_drift", Flag(*drift, "drift"), window.start_ms,
-            window_info(bj::object(*drift)));
+  const bj::object* prediction = performance_only ? nullptr : Object(results, "prediction_drift");
+  if (prediction != nullptr && IsOk(*prediction)) {
+    Verdict(unit, "prediction_drift", Flag(*prediction, "drift"), window.start_ms,
+            window_info(bj::object(*prediction)));
   }
   if (config.performance) {
     const PerformanceRule& rule = *config.performance;
@@ -109,6 +111,7 @@ void MonitorService::EvaluateWindow(Unit& unit, const metadata::WindowRecord& wi
       }
     }
   }
+  if (performance_only) return;
   const std::optional<double> requests = Double(results, "requests");
   if (config.max_error_rate && requests && *requests > 0) {
     const double rate = Double(results, "error_rate").value_or(0);

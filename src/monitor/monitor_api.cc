@@ -257,7 +257,9 @@ int MonitorService::LabelsJoined(const std::string& tenant, std::vector<Predicti
       continue;
     }
     ++updated;
-    if (unit_it != units_.end()) EvaluateWindow(*unit_it->second, *window, results.get_object());
+    if (unit_it != units_.end()) {
+      EvaluateWindow(*unit_it->second, *window, results.get_object(), /*performance_only=*/true);
+    }
   }
   return updated;
 }

@@ -301,8 +301,15 @@ int64_t MonitorService::Assign(Unit& unit, int64_t offset, const stream::Predict
       unit.open = std::move(w);
     }
   } else if (!unit.open) {
+    // Windows are stored by (config, deployment, start), so a size window starts no earlier
+    // than the previous one ended: a burst within one millisecond fills several windows that
+    // must not replace each other.
+    int64_t start = std::max(ts, unit.last_end_ms);
+    for (const auto& [closing_unit, closing] : due) {
+      if (closing_unit == &unit) start = std::max(start, closing.end_ms);
+    }
     OpenWindow w;
-    w.start_ms = ts;
+    w.start_ms = start;
     w.first_offset = offset;
     unit.open = std::move(w);
   }
@@ -331,7 +338,7 @@ int64_t MonitorService::Assign(Unit& unit, int64_t offset, const stream::Predict
   }
   const int64_t start = w.start_ms;
   if (config.window_size && c.requests >= *config.window_size) {
-    w.end_ms = c.last_timestamp_ms + 1;
+    w.end_ms = std::max(c.last_timestamp_ms, w.start_ms) + 1;
     due.emplace_back(&unit, std::move(*unit.open));
     unit.open.reset();
   }

@@ -219,8 +219,11 @@ class MonitorService {
       REQUIRES(mu_);
 
   // Alerting (alerting.cc).
+  // `performance_only`: a closed window's performance changed with late labels; its other
+  // verdicts were given when it closed and may since have been superseded by newer windows.
   void EvaluateWindow(Unit& unit, const metadata::WindowRecord& window,
-                      const boost::json::object& results) REQUIRES(mu_);
+                      const boost::json::object& results, bool performance_only = false)
+      REQUIRES(mu_);
   void Verdict(Unit& unit, std::string_view kind, bool firing, int64_t window_start,
                boost::json::object details) REQUIRES(mu_);
   void Notify(const std::string& tenant, const ConfigEntry& entry,

@@ -66,6 +66,11 @@ bj::object TestColumn(const ColumnValues& ref, const ColumnValues& cur, const Fe
 
 void WindowSample::Set(Column& column, size_t row, const Cell& cell) {
   if (column.numbers.size() <= row) column.numbers.resize(row + 1, kNaN);
+  // A text column grows with its numbers before the row is written (not after: resizing then
+  // would construct a fresh empty string over the one just written past the end).
+  if (!column.text.empty() && column.text.size() < column.numbers.size()) {
+    column.text.resize(column.numbers.size());
+  }
   const bool has_text = !column.text.empty();
   switch (cell.type) {
     case Cell::Type::kMissing:
@@ -91,9 +96,6 @@ void WindowSample::Set(Column& column, size_t row, const Cell& cell) {
       column.text[row] = cell.text;
       break;
     }
-  }
-  if (!column.text.empty() && column.text.size() < column.numbers.size()) {
-    column.text.resize(column.numbers.size());
   }
 }
 
