@@ -327,7 +327,12 @@ int64_t MonitorService::Assign(Unit& unit, int64_t offset, const stream::Predict
   if (c.latencies_ms.size() < options_.window_sample_rows) {
     c.latencies_ms.push_back(latency_ms);
   } else {
-    c.latencies_ms[static_cast<size_t>(c.requests) % c.latencies_ms.size()] = latency_ms;
+    // A uniform reservoir over the window's requests (xorshift: cheap, and good enough here).
+    c.sample_state ^= c.sample_state << 13;
+    c.sample_state ^= c.sample_state >> 7;
+    c.sample_state ^= c.sample_state << 17;
+    const uint64_t slot = c.sample_state % static_cast<uint64_t>(c.requests);
+    if (slot < c.latencies_ms.size()) c.latencies_ms[slot] = latency_ms;
   }
   if (rows) {
     c.rows += static_cast<int64_t>(rows->rows);

@@ -111,6 +111,12 @@ PerformanceMetrics ComputePerformance(const std::vector<LabeledPrediction>& rows
     f = p + r > 0 ? 2 * p * r / (p + r) : 0;
   };
   if (classes.size() <= 2) {
+    // scikit-learn refuses a pos_label that is not one of the classes; so does this (no
+    // precision, recall or F1 rather than zeros that look like a broken model).
+    if (classes.count(std::string(positive_label)) == 0 && classes.size() == 2) {
+      m.note = "positive_label '" + std::string(positive_label) + "' is not one of the classes";
+      return m;
+    }
     double p = 0, r = 0, f = 0;
     scores_for(std::string(positive_label), p, r, f);
     m.precision = p;

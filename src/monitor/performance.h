@@ -26,6 +26,7 @@ struct PerformanceMetrics {
   int64_t labels = 0;
   std::optional<double> accuracy, precision, recall, f1, auc;
   std::optional<double> rmse, mae;
+  std::string note;  // why a metric is missing, when it is not obvious
 
   // The named metric (accuracy, precision, recall, f1, auc, rmse, mae), if computed.
   std::optional<double> Get(std::string_view metric) const;

@@ -201,6 +201,7 @@ bj::object PerformanceJson(const PerformanceMetrics& m) {
   put("auc", m.auc);
   put("rmse", m.rmse);
   put("mae", m.mae);
+  if (!m.note.empty()) o["note"] = m.note;
   return o;
 }
 
