@@ -1,7 +1,8 @@
 #pragma once
 
-// Test support (header-only, for tests only): the real /api/v1 model routes over a SQLite store
-// and a local artifact store in a fresh temporary directory, plus in-process request helpers.
+// Test support (header-only, for tests only): the real /api/v1 routes (models, deployments,
+// monitoring) over a SQLite store, a SQLite event stream and a local artifact store in a fresh
+// temporary directory, plus in-process request helpers.
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
@@ -15,15 +16,18 @@
 
 #include "api/v1/deployment_handlers.h"
 #include "api/v1/model_handlers.h"
+#include "api/v1/monitor_handlers.h"
 #include "api/v1/openapi.h"
 #include "artifact/local/local_artifact_store.h"
 #include "base/clock.h"
+#include "base/ids.h"
 #include "base/uri.h"
 #include "http/error_response.h"
 #include "http/message.h"
 #include "http/router.h"
 #include "metadata/sqlite/sqlite_metadata_backend.h"
 #include "registry/registry_service.h"
+#include "stream/sqlite/sqlite_event_stream.h"
 
 namespace cairn::api::v1 {
 
@@ -56,10 +60,34 @@ class ModelApiEnv {
         serving::ServingOptions{.model_dir = dir_ / "models"});
     deployment_handlers_ = std::make_unique<DeploymentHandlers>(*deployments_, nullptr);
     deployment_handlers_->Register(router_);
+    // And the monitoring routes, over a monitor that is never started (no consumer thread).
+    auto events = stream::SqliteEventStream::Open((dir_ / "events.db").string());
+    EXPECT_TRUE(events.ok()) << events.status().ToString();
+    events_ = std::move(*events);
+    monitor_ = std::make_unique<monitor::MonitorService>(
+        monitor::MonitorDeps{.events = *events_,
+                             .store = *stores_.monitoring,
+                             .deployments = *stores_.deployments,
+                             .schemas = [](std::string_view, std::string_view, std::string_view)
+                                 -> std::optional<monitor::ModelSchema> { return std::nullopt; },
+                             .clock = clock_,
+                             .ids = IdGenerator::Default()},
+        monitor::MonitorOptions{});
+    monitor_handlers_ = std::make_unique<MonitorHandlers>(
+        *monitor_,
+        [](const RequestScope&, const metadata::DeploymentRecord&, std::string_view,
+           std::string_view) -> StatusOr<std::unique_ptr<artifact::ArtifactReader>> {
+          return InvalidArgument("no run artifacts in this test");
+        },
+        uint64_t{1} << 20);
+    monitor_handlers_->Register(router_);
     RegisterOpenApi(router_);
   }
 
   ~ModelApiEnv() {
+    monitor_handlers_.reset();
+    monitor_.reset();
+    events_.reset();
     deployment_handlers_.reset();
     deployments_.reset();
     handlers_.reset();
@@ -146,6 +174,9 @@ class ModelApiEnv {
   std::unique_ptr<ModelHandlers> handlers_;
   std::unique_ptr<serving::DeploymentService> deployments_;
   std::unique_ptr<DeploymentHandlers> deployment_handlers_;
+  std::unique_ptr<stream::SqliteEventStream> events_;
+  std::unique_ptr<monitor::MonitorService> monitor_;
+  std::unique_ptr<MonitorHandlers> monitor_handlers_;
   http::Router router_;
 };
 
