@@ -184,8 +184,10 @@ def throughput(args, workdir: Path, wrk: str, monitor: bool) -> dict:
                         server_pid=server.pid) for _ in range(args.repeat)]
         best = max(runs, key=lambda r: r["rps"])
         if monitor:
-            _, status = http_call(port, "GET", "/api/v1/deployments/tput/monitor")
-            best["monitor_lag"] = status.get("lag")
+            _, exposition = http_call(port, "GET", "/metrics")
+            lag = [line.split()[-1] for line in str(exposition).splitlines()
+                   if line.startswith("cairn_monitor_lag_events")]
+            best["monitor_lag"] = lag[0] if lag else None
             _, metrics = http_call(port, "GET", "/api/v1/models/tput/metrics?max_results=10000")
             best["windows"] = len(metrics["windows"])
             computes = [w["results"]["compute_ms"] for w in metrics["windows"]]

@@ -201,6 +201,10 @@ def test_drift_alert_webhook_retraining_labels_and_erasure(server_factory, tmp_p
     resp = requests.post(f"{url}/api/v1/models/cancer/drift-config", json=config, timeout=30)
     assert resp.status_code == 200, resp.text
     config_id = resp.json()["config_id"]
+    # Secrets are stored, never shown again.
+    assert resp.json()["spec"]["sinks"][0]["secret"] == "********"
+    listed = requests.get(f"{url}/api/v1/models/cancer/drift-config").json()["configs"]
+    assert SECRET not in json.dumps(listed)
 
     # Held-out data from the training distribution: a window without drift.
     x_test, y_test = cancer["x_test"], cancer["y_test"]
@@ -305,6 +309,10 @@ def test_drift_alert_webhook_retraining_labels_and_erasure(server_factory, tmp_p
     exported = requests.post(f"{url}/api/v1/export", json={"subject_id": SUBJECT}).json()
     assert len(exported["predictions"]) == 100
     assert exported["predictions"][0]["label"] is not None
+    # Another tenant's data is erased by an administrator only.
+    resp = requests.post(f"{url}/api/v1/erasure",
+                         json={"subject_id": SUBJECT, "tenants": ["someone-else"]}, timeout=60)
+    assert resp.status_code == 403, resp.text
     resp = requests.post(f"{url}/api/v1/erasure", json={"subject_id": SUBJECT}, timeout=60)
     assert resp.status_code == 200, resp.text
     receipt = resp.json()

@@ -254,6 +254,23 @@ FeatureTest DriftConfig::TestFor(std::string_view feature) const {
   return test;
 }
 
+std::string RedactSecrets(std::string_view spec_json) {
+  bj::error_code ec;
+  bj::value root = bj::parse(spec_json, ec);
+  if (ec || !root.is_object()) return "{}";
+  auto redact = [](bj::value& v) {
+    if (v.is_object()) {
+      if (bj::value* secret = v.get_object().if_contains("secret")) *secret = "********";
+    }
+  };
+  bj::object& obj = root.get_object();
+  if (bj::value* sinks = obj.if_contains("sinks"); sinks != nullptr && sinks->is_array()) {
+    for (bj::value& sink : sinks->get_array()) redact(sink);
+  }
+  if (bj::value* retrain = obj.if_contains("retrain")) redact(*retrain);
+  return bj::serialize(root);
+}
+
 StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text) {
   if (text.empty()) return InvalidArgument("empty duration");
   int64_t unit_ms = 1000;

@@ -116,6 +116,10 @@ struct DriftConfig {
 // unknown detector or bad detector parameters.
 StatusOr<DriftConfig> ParseDriftConfig(std::string_view json);
 
+// The spec as the API shows it: every webhook `secret` (sinks and retrain) replaced by
+// "********". Secrets are stored, never echoed.
+std::string RedactSecrets(std::string_view spec_json);
+
 // Parses "90", "90s", "5m", "1h", "2d" (or a JSON number given as text) as a duration.
 StatusOr<std::chrono::milliseconds> ParseDuration(std::string_view text);
 

@@ -135,6 +135,18 @@ StatusOr<metadata::DriftConfigRecord> MonitorService::PutDriftConfig(const Reque
           unit->entry->config.window_duration == entry->config.window_duration &&
           unit->entry->config.window_size == entry->config.window_size;
       if (!same_shape) unit->open.reset();  // the open window no longer fits: start afresh
+      const auto& before = unit->entry->config.concept_drift;
+      const auto& after = entry->config.concept_drift;
+      const bool same_detector = before.has_value() == after.has_value() &&
+                                 (!before || (before->detector == after->detector &&
+                                              before->params_json == after->params_json));
+      if (!same_detector) {
+        unit->detector.reset();
+        if (after) {
+          auto created = CreateDetector(after->detector, after->params_json);
+          if (created.ok()) unit->detector = std::move(*created);
+        }
+      }
       unit->entry = entry;
     }
   }
@@ -348,12 +360,10 @@ StatusOr<bj::object> MonitorService::DeploymentStatus(const RequestScope& scope,
     out["reference_version"] = reference->version;
     out["reference_source"] = reference->source;
   }
-  ASSIGN_OR_RETURN(int64_t end, deps_.events.EndOffset(stream::kPredictionsTopic));
   bj::array configs;
+  // The log's offsets and lag are server-wide (every tenant's traffic): /metrics shows them to
+  // operators, not this tenant-scoped view.
   MutexLock lock(mu_);
-  out["log_end_offset"] = end;
-  out["next_offset"] = next_offset_;
-  out["lag"] = std::max<int64_t>(0, end - next_offset_);
   if (auto it = configs_.find(scope.tenant); it != configs_.end()) {
     for (const auto& entry : it->second) {
       const auto& r = entry->record;
@@ -363,7 +373,7 @@ StatusOr<bj::object> MonitorService::DeploymentStatus(const RequestScope& scope,
       bj::object c;
       c["config_id"] = r.id;
       bj::error_code ec;
-      c["spec"] = bj::parse(r.spec_json, ec);
+      c["spec"] = bj::parse(RedactSecrets(r.spec_json), ec);
       auto unit = units_.find(UnitKey(r.id, d.id));
       if (unit != units_.end() && unit->second->open) {
         const OpenWindow& w = *unit->second->open;
@@ -473,7 +483,9 @@ StatusOr<bj::object> MonitorService::Erase(const RequestScope& scope, std::strin
   receipt["completed_at_ms"] = deps_.clock.NowMillis();
   receipt["tenants"] = std::move(done);
   receipt["prediction_summaries_removed"] = summaries;
-  receipt["event_log"] = "every event of the subject deleted; files compacted";
+  receipt["event_log"] =
+      "every event of the subject deleted, its bytes overwritten in the database files "
+      "(secure_delete) and the write-ahead logs truncated";
   return receipt;
 }
 

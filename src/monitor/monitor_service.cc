@@ -55,8 +55,8 @@ MonitorService::MonitorService(MonitorDeps deps, MonitorOptions options)
   if (deps_.metrics != nullptr) {
     events_metric_ = &deps_.metrics->GetCounter("cairn_monitor_events_total",
                                                 "Prediction log events the monitor has read");
-    lag_metric_ = &deps_.metrics->GetGauge(
-        "cairn_monitor_lag_events", "Prediction log events not yet read by the monitor");
+    lag_metric_ = &deps_.metrics->GetGauge("cairn_monitor_lag_events",
+                                           "Prediction log events not yet read by the monitor");
     windows_metric_ = &deps_.metrics->GetCounter("cairn_monitor_windows_closed_total",
                                                  "Monitoring windows closed and stored");
   }
@@ -195,6 +195,14 @@ std::string MonitorService::UnitState(const Unit& unit) const {
 }
 
 StatusOr<int> MonitorService::PollOnce() {
+  // Windows whose results could not be stored last time.
+  std::vector<std::pair<UnitKey, OpenWindow>> retry = std::move(unstored_);
+  unstored_.clear();
+  for (auto& [key, window] : retry) {
+    auto unit = units_.find(key);
+    if (unit != units_.end()) Close(*unit->second, std::move(window));
+  }
+
   ASSIGN_OR_RETURN(
       stream::ReadResult page,
       deps_.events.Read(kTopic, stream::ReadOptions{.from_offset = next_offset_,
@@ -469,12 +477,13 @@ void MonitorService::Close(Unit& unit, OpenWindow window) {
   unit.last_end_ms = std::max(unit.last_end_ms, window.end_ms);
   Status stored = deps_.store.PutWindow(unit.tenant, record, UnitState(unit));
   if (!stored.ok()) {
-    // Not counted: a later poll re-reads the window from the committed offset.
+    // Kept and stored again on the next poll; the committed offset stays before it, so a
+    // restart meanwhile re-reads it.
     unit.closed_through = previous_through;
     unit.last_end_ms = previous_end;
-    spdlog::error("monitor: storing window {} of {} failed: {}", window.start_ms,
+    spdlog::error("monitor: storing window {} of {} failed (retrying): {}", window.start_ms,
                   unit.deployment_id, stored.message());
-    next_offset_ = std::min(next_offset_, window.first_offset);
+    unstored_.emplace_back(UnitKey(entry.record.id, unit.deployment_id), std::move(window));
     return;
   }
   if (windows_metric_ != nullptr) windows_metric_->Increment();
@@ -487,6 +496,7 @@ void MonitorService::Commit() {
   for (const auto& [key, unit] : units_) {
     if (unit->open) offset = std::min(offset, unit->open->first_offset);
   }
+  for (const auto& [key, window] : unstored_) offset = std::min(offset, window.first_offset);
   if (offset == committed_) return;
   Status committed = deps_.events.CommitOffset(options_.consumer, kTopic, offset);
   if (committed.ok()) {

@@ -244,6 +244,8 @@ class MonitorService {
   std::map<std::string, std::vector<std::shared_ptr<const ConfigEntry>>, std::less<>> configs_
       GUARDED_BY(mu_);
   std::map<UnitKey, std::unique_ptr<Unit>> units_ GUARDED_BY(mu_);
+  // Closed windows whose results could not be stored yet.
+  std::vector<std::pair<UnitKey, OpenWindow>> unstored_ GUARDED_BY(mu_);
   uint64_t seed_ GUARDED_BY(mu_) = 1;
   std::string tracking_uri_ GUARDED_BY(mu_);
 

@@ -58,7 +58,7 @@ struct WindowCounters {
   int64_t errors = 0;      // answered with a status >= 400
   int64_t unreadable = 0;  // requests whose inputs could not be read (not in the drift sample)
   int64_t late = 0;        // requests that arrived after their own window had closed
-  std::vector<double> latencies_ms;  // every request's, up to a cap (then a reservoir)
+  std::vector<double> latencies_ms;            // every request's, up to a cap (then a reservoir)
   uint64_t sample_state = 0x9e3779b97f4a7c15;  // the latency reservoir's random state
   int64_t first_timestamp_ms = 0;
   int64_t last_timestamp_ms = 0;

@@ -1,5 +1,6 @@
 #include "api/v1/monitor_handlers.h"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <charconv>
 
@@ -26,7 +27,7 @@ bj::object ConfigJson(const metadata::DriftConfigRecord& r) {
   o["model_name"] = r.model_name;
   if (!r.deployment_id.empty()) o["deployment_id"] = r.deployment_id;
   bj::error_code ec;
-  o["spec"] = bj::parse(r.spec_json, ec);
+  o["spec"] = bj::parse(monitor::RedactSecrets(r.spec_json), ec);
   o["created_at"] = r.created_at_ms;
   o["updated_at"] = r.updated_at_ms;
   return o;
@@ -40,7 +41,10 @@ bj::object ReferenceJson(const metadata::ReferenceRecord& r, bool with_summary) 
   o["created_at"] = r.created_at_ms;
   if (with_summary) {
     bj::error_code ec;
-    o["profile"] = bj::parse(r.summary_json, ec);
+    bj::value profile = bj::parse(r.summary_json, ec);
+    // The version is the store's, assigned after the summary was written.
+    if (profile.is_object()) profile.get_object()["version"] = r.version;
+    o["profile"] = std::move(profile);
   }
   return o;
 }
@@ -164,8 +168,8 @@ http::Response MonitorHandlers::ReferenceFromRun(http::Request& request) {
   }
   std::string_view file = path->get_string();
   monitor::TableFormat format = monitor::TableFormat::kCsv;
-  if (const bj::value* f = o.if_contains("format"); f && f->is_string()) {
-    auto parsed = monitor::TableFormatFromName(f->get_string());
+  if (const bj::value* f = o.if_contains("format")) {
+    auto parsed = f->is_string() ? monitor::TableFormatFromName(f->get_string()) : std::nullopt;
     if (!parsed) return http::ErrorResponse(InvalidArgument("format must be csv or jsonl"));
     format = *parsed;
   } else if (file.ends_with(".jsonl") || file.ends_with(".ndjson") || file.ends_with(".json")) {
@@ -226,15 +230,25 @@ http::Response MonitorHandlers::ListAlerts(http::Request& request, bool drift_on
   }
   filter.from_ms = *from;
   filter.to_ms = *to;
-  filter.limit = static_cast<int>(drift_only ? 1000 : *limit);
-  auto alerts = monitor_.Alerts(request.scope, filter);
-  if (!alerts.ok()) return http::ErrorResponse(alerts.status());
+  filter.limit = static_cast<int>(*limit);
+  std::vector<metadata::AlertRecord> found;
+  // The seed's drift view: the three drift kinds, each asked for, merged newest first.
+  const std::vector<std::optional<std::string>> kinds =
+      drift_only && !filter.kind
+          ? std::vector<std::optional<std::string>>{"data_drift", "prediction_drift",
+                                                    "concept_drift"}
+          : std::vector<std::optional<std::string>>{filter.kind};
+  for (const std::optional<std::string>& kind : kinds) {
+    filter.kind = kind;
+    auto alerts = monitor_.Alerts(request.scope, filter);
+    if (!alerts.ok()) return http::ErrorResponse(alerts.status());
+    found.insert(found.end(), alerts->begin(), alerts->end());
+  }
+  std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+    return a.fired_at_ms != b.fired_at_ms ? a.fired_at_ms > b.fired_at_ms : a.id < b.id;
+  });
   bj::array list;
-  for (const metadata::AlertRecord& a : *alerts) {
-    if (drift_only && a.kind != "data_drift" && a.kind != "prediction_drift" &&
-        a.kind != "concept_drift") {
-      continue;
-    }
+  for (const metadata::AlertRecord& a : found) {
     if (static_cast<int64_t>(list.size()) >= *limit) break;
     list.push_back(monitor::MonitorService::AlertJson(a));
   }
@@ -379,6 +393,14 @@ void MonitorHandlers::Register(http::Router& router) {
               return http::ErrorResponse(InvalidArgument("tenants must hold tenant names"));
             }
             tenants.emplace_back(t.get_string());
+          }
+        }
+        // Another tenant's data is erased only by an administrator.
+        for (const std::string& tenant : tenants) {
+          if (tenant != req.scope.tenant && !req.scope.HasRole("admin")) {
+            return http::ErrorResponse(
+                Status(StatusCode::kPermissionDenied,
+                       "Erasing in tenant '" + tenant + "' needs the admin role"));
           }
         }
         return JsonReply(monitor_.Erase(req.scope, subject->get_string(), tenants));
