@@ -16,6 +16,7 @@ constexpr const char* kUsage =
     "  serve        serve one model, as `mlflow models serve` does (cairn serve --help)\n"
     "  models       manage registered models on a server (cairn models --help)\n"
     "  deployments  deploy models on a server and query them (cairn deployments --help)\n"
+    "  monitor      watch deployments for drift and errors; compare tables (cairn monitor --help)\n"
     "  version      print the version\n";
 
 }  // namespace
@@ -28,7 +29,8 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "server") return cairn::server::ServerMain(args);
   if (args[0] == "serve") return cairn::server::ServeMain(args);
-  if (args[0] == "models" || args[0] == "deployments") return cairn::cli::CliMain(args);
+  if (args[0] == "models" || args[0] == "deployments" || args[0] == "monitor")
+    return cairn::cli::CliMain(args);
   if (args[0] == "version" || args[0] == "--version") {
     std::puts("cairn " CAIRN_VERSION);
     return 0;

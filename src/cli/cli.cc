@@ -11,6 +11,7 @@
 #include "cli/deployments_runner.h"
 #include "cli/http_client.h"
 #include "cli/models_command.h"
+#include "cli/monitor_runner.h"
 
 namespace cairn::cli {
 namespace {
@@ -58,6 +59,16 @@ int DeploymentsMain(const std::vector<std::string>& args, std::ostream& out, std
   return RunDeployments(*parsed.command, out, err, in);
 }
 
+int MonitorMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err,
+                std::optional<std::string> env_server, bool err_is_terminal) {
+  ParsedMonitorArgs parsed = ParseMonitorArgs(args, std::move(env_server));
+  if (!parsed.command) {
+    (parsed.exit_code == 0 ? out : err) << parsed.message;
+    return parsed.exit_code;
+  }
+  return RunMonitor(*parsed.command, out, err, err_is_terminal);
+}
+
 }  // namespace
 
 int CliMain(const std::vector<std::string>& args) {
@@ -67,6 +78,9 @@ int CliMain(const std::vector<std::string>& args) {
   // A terminal on stdin is no request body: read nothing rather than wait for typing.
   std::istringstream no_input;
   std::istream& in = isatty(STDIN_FILENO) ? static_cast<std::istream&>(no_input) : std::cin;
+  if (!args.empty() && args[0] == "monitor") {
+    return MonitorMain(args, std::cout, std::cerr, std::move(env_server), isatty(STDERR_FILENO));
+  }
   return CliMain(args, std::cout, std::cerr, in, std::move(env_server));
 }
 
@@ -74,6 +88,9 @@ int CliMain(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             std::istream& in, std::optional<std::string> env_server) {
   if (!args.empty() && args[0] == "deployments") {
     return DeploymentsMain(args, out, err, in, std::move(env_server));
+  }
+  if (!args.empty() && args[0] == "monitor") {
+    return MonitorMain(args, out, err, std::move(env_server), /*err_is_terminal=*/false);
   }
   return ModelsMain(args, out, err, std::move(env_server));
 }

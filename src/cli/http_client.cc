@@ -49,4 +49,25 @@ StatusOr<HttpReply> SendHttp(const ServerAddress& server, const HttpCall& call,
   return HttpReply{.status = response.status, .body = std::move(response.body)};
 }
 
+StatusOr<HttpReply> SendHttpStreamed(const ServerAddress& server, const HttpCall& call,
+                                     StreamedBody body, std::chrono::milliseconds timeout) {
+  // A week: the upload's length is the user's business; stalls are bounded by `timeout`.
+  constexpr std::chrono::milliseconds kWholeUpload = std::chrono::hours(24 * 7);
+  ASSIGN_OR_RETURN(std::unique_ptr<http::Client> client,
+                   http::Client::Create({.connect_timeout = timeout,
+                                         .read_timeout = timeout,
+                                         .total_timeout = kWholeUpload,
+                                         .max_idle_per_host = 0,
+                                         .user_agent = "cairn-cli"}));
+  http::ClientRequest request{
+      .method = call.method,
+      .url = server.UrlOf(call.target),
+      .headers = {{"Accept", "application/json"}, {"Content-Type", call.content_type}},
+      .body_reader = std::move(body.read),
+      .body_length = body.size};
+  for (const auto& header : call.headers) request.headers.push_back(header);
+  ASSIGN_OR_RETURN(http::ClientResponse response, client->Send(request));
+  return HttpReply{.status = response.status, .body = std::move(response.body)};
+}
+
 }  // namespace cairn::cli

@@ -2,6 +2,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,5 +50,19 @@ struct HttpReply {
 // Blocking; thread-safe.
 StatusOr<HttpReply> SendHttp(const ServerAddress& server, const HttpCall& call,
                              std::chrono::milliseconds timeout);
+
+// A request body read piece by piece as it is sent, so that a large file is never held in
+// memory: `read` fills at most `capacity` bytes and returns how many, 0 at the end; an error
+// aborts the request. `size` is sent as Content-Length when known, else the body is chunked.
+struct StreamedBody {
+  std::function<StatusOr<size_t>(char* buffer, size_t capacity)> read;
+  std::optional<uint64_t> size;
+};
+
+// SendHttp with `call.body` replaced by `body`, sent with `call.content_type`. `timeout` bounds
+// connecting and each wait without progress (a write, or the answer), not the whole exchange,
+// which may take as long as the upload does. The error of `body.read` is returned as it is.
+StatusOr<HttpReply> SendHttpStreamed(const ServerAddress& server, const HttpCall& call,
+                                     StreamedBody body, std::chrono::milliseconds timeout);
 
 }  // namespace cairn::cli

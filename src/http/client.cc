@@ -157,21 +157,88 @@ struct Outcome {
   bool nothing_sent = false;
 };
 
+using BodyReader = std::function<StatusOr<size_t>(char*, size_t)>;
+
+// Sends the header of `request`, then the body as `reader` yields it. A failure of the reader
+// or a length mismatch is `body_error`; a broken connection is the returned error code.
+template <typename Stream>
+beast::error_code WriteStreamed(Connection& conn, Stream& stream,
+                                bhttp::request<bhttp::buffer_body>& request,
+                                const BodyReader& reader, std::optional<uint64_t> length,
+                                const ClientOptions& options, SteadyClock::time_point deadline,
+                                Status& body_error) {
+  beast::tcp_stream& tcp = conn.Tcp();
+  request.body().data = nullptr;
+  request.body().size = 0;
+  request.body().more = true;
+  bhttp::request_serializer<bhttp::buffer_body> serializer{request};
+  Arm(tcp, options.read_timeout, deadline);
+  beast::error_code ec = Await(conn.ioc, [&](auto handler) {
+    bhttp::async_write_header(stream, serializer, std::move(handler));
+  });
+  if (ec) return ec;
+  std::vector<char> piece(kReadPiece);
+  uint64_t sent = 0;
+  while (true) {
+    StatusOr<size_t> n = reader(piece.data(), piece.size());
+    if (!n.ok()) {
+      body_error = n.status();
+      return {};
+    }
+    if (length && (*n > *length - sent || (*n == 0 && sent != *length))) {
+      body_error = InvalidArgument("the request body is not the " + std::to_string(*length) +
+                                   " bytes its length says");
+      return {};
+    }
+    request.body().data = *n > 0 ? piece.data() : nullptr;
+    request.body().size = *n;
+    request.body().more = *n > 0;
+    Arm(tcp, options.read_timeout, deadline);
+    ec = Await(conn.ioc,
+               [&](auto handler) { bhttp::async_write(stream, serializer, std::move(handler)); });
+    if (ec == bhttp::error::need_buffer) ec = {};
+    if (ec || *n == 0) return ec;
+    sent += *n;
+  }
+}
+
+// Sends one request (`request`, or its header and `reader`'s body) and reads the answer.
 template <typename Stream>
 Outcome Exchange(Connection& conn, Stream& stream, const Url& url,
-                 bhttp::request<bhttp::string_body>& request, const ClientOptions& options,
+                 bhttp::request<bhttp::string_body>& request, const BodyReader& reader,
+                 std::optional<uint64_t> length, const ClientOptions& options,
                  SteadyClock::time_point deadline,
                  const std::function<Status(std::string_view)>& on_body) {
   Outcome out;
   beast::tcp_stream& tcp = conn.Tcp();
-  Arm(tcp, options.read_timeout, deadline);
-  beast::error_code ec = Await(
-      conn.ioc, [&](auto handler) { bhttp::async_write(stream, request, std::move(handler)); });
-  if (ec) {
-    out.status = Broken(url, "cannot send the request to", ec, deadline);
-    out.nothing_received = out.nothing_sent = IsConnectionLost(ec);
-    return out;
+  beast::error_code ec;
+  if (reader) {
+    bhttp::request<bhttp::buffer_body> streamed{request.method(), request.target(), 11};
+    for (const auto& field : request.base()) streamed.insert(field.name_string(), field.value());
+    if (length) {
+      streamed.content_length(*length);
+    } else {
+      streamed.chunked(true);
+    }
+    ec = WriteStreamed(conn, stream, streamed, reader, length, options, deadline, out.status);
+    if (!out.status.ok()) return out;
+    // A server that refuses the body may answer and close before reading all of it: read
+    // that answer rather than report the broken write.
+    if (ec && !IsConnectionLost(ec)) {
+      out.status = Broken(url, "cannot send the request to", ec, deadline);
+      return out;
+    }
+  } else {
+    Arm(tcp, options.read_timeout, deadline);
+    ec = Await(conn.ioc,
+               [&](auto handler) { bhttp::async_write(stream, request, std::move(handler)); });
+    if (ec) {
+      out.status = Broken(url, "cannot send the request to", ec, deadline);
+      out.nothing_received = out.nothing_sent = IsConnectionLost(ec);
+      return out;
+    }
   }
+  const beast::error_code write_error = ec;
 
   bhttp::response_parser<bhttp::buffer_body> parser;
   parser.header_limit(options.max_header_bytes);
@@ -187,6 +254,10 @@ Outcome Exchange(Connection& conn, Stream& stream, const Url& url,
   }
   if (ec == bhttp::error::body_limit) {
     out.status = TooLarge(url, "the body exceeds " + std::to_string(options.max_response_bytes));
+    return out;
+  }
+  if (ec && write_error) {
+    out.status = Broken(url, "cannot send the request to", write_error, deadline);
     return out;
   }
   if (ec) {
@@ -225,7 +296,7 @@ Outcome Exchange(Connection& conn, Stream& stream, const Url& url,
       out.response.body.append(received);
     }
   }
-  out.keep_alive = parser.get().keep_alive();
+  out.keep_alive = parser.get().keep_alive() && !write_error;
   return out;
 }
 
@@ -438,8 +509,10 @@ StatusOr<ClientResponse> Client::Impl::Send(const ClientRequest& request) {
       message.insert(name, value);
     }
   }
-  message.body() = request.body;
-  message.prepare_payload();
+  if (!request.body_reader) {
+    message.body() = request.body;
+    message.prepare_payload();
+  }
 
   const std::string key = url.scheme + "://" + url.host + ":" + std::to_string(url.port);
   for (int attempt = 0;; ++attempt) {
@@ -448,17 +521,19 @@ StatusOr<ClientResponse> Client::Impl::Send(const ClientRequest& request) {
     if (!conn) {
       ASSIGN_OR_RETURN(conn, Connect(url, deadline));
     }
-    Outcome outcome =
-        conn->tls
-            ? Exchange(*conn, *conn->tls, url, message, options_, deadline, request.on_body)
-            : Exchange(*conn, *conn->plain, url, message, options_, deadline, request.on_body);
+    Outcome outcome = conn->tls
+                          ? Exchange(*conn, *conn->tls, url, message, request.body_reader,
+                                     request.body_length, options_, deadline, request.on_body)
+                          : Exchange(*conn, *conn->plain, url, message, request.body_reader,
+                                     request.body_length, options_, deadline, request.on_body);
     if (outcome.status.ok()) {
       outcome.response.reused_connection = reused;
       if (outcome.keep_alive) PutIdle(std::move(conn));
       return std::move(outcome.response);
     }
-    const bool may_retry = reused && (outcome.nothing_sent ||
-                                      (outcome.nothing_received && IsIdempotent(request.method)));
+    const bool may_retry =
+        reused && !request.body_reader &&
+        (outcome.nothing_sent || (outcome.nothing_received && IsIdempotent(request.method)));
     if (!may_retry || SteadyClock::now() >= deadline) return outcome.status;
   }
 }

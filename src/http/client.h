@@ -61,6 +61,16 @@ struct ClientRequest {
   // Sent as given, after Host and User-Agent (which a header of the same name replaces).
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;  // sent with Content-Length when not empty, or for POST, PUT and PATCH
+  // When set, the body is read from here instead of `body`, piece by piece as it is sent, so
+  // that a large upload is never held in memory: each call fills at most `capacity` bytes at
+  // `buffer` and returns how many, 0 at the end of the body. A non-OK return aborts the
+  // exchange, closes the connection and becomes Send's result. The body goes with
+  // Content-Length `body_length` when that is set (INVALID_ARGUMENT, connection closed, when
+  // the reader yields more or fewer bytes), else with chunked transfer coding. A request with
+  // a body reader is never retried. If the server answers and closes the connection before the
+  // whole body is sent (413 Payload Too Large, say), that answer is returned.
+  std::function<StatusOr<size_t>(char* buffer, size_t capacity)> body_reader;
+  std::optional<uint64_t> body_length;
   // Replaces ClientOptions::total_timeout for this request.
   std::optional<std::chrono::milliseconds> total_timeout;
   // When set, each piece of the (de-chunked) body is passed here as it arrives instead of

@@ -269,6 +269,69 @@ TEST_F(ClientTest, CallbackErrorAbortsTheExchange) {
   EXPECT_TRUE(client->Send({.url = base_ + "/hello"}).ok());
 }
 
+// Yields Pattern(total) in pieces of at most 7,000 bytes, as a streamed request body.
+std::function<StatusOr<size_t>(char*, size_t)> PatternReader(uint64_t total) {
+  auto produced = std::make_shared<uint64_t>(0);
+  return [total, produced](char* buffer, size_t capacity) -> StatusOr<size_t> {
+    size_t n = static_cast<size_t>(std::min<uint64_t>({capacity, 7'000, total - *produced}));
+    for (size_t i = 0; i < n; ++i) buffer[i] = static_cast<char>('a' + (*produced + i) % 26);
+    *produced += n;
+    return n;
+  };
+}
+
+TEST_F(ClientTest, StreamsARequestBodySizedOrChunked) {
+  StartServer();
+  auto client = MustCreate();
+  for (bool sized : {true, false}) {
+    auto response =
+        client->Send({.method = Method::kPost,
+                      .url = base_ + "/echo",
+                      .headers = {{"X-Test", "streamed"}},
+                      .body_reader = PatternReader(500'000),
+                      .body_length = sized ? std::optional<uint64_t>(500'000) : std::nullopt});
+    ASSERT_TRUE(response.ok()) << response.status().ToString();
+    EXPECT_EQ(response->status, 200) << sized;
+    EXPECT_EQ(response->body, Pattern(500'000)) << sized;
+    EXPECT_EQ(response->headers.Get("x-seen"), "streamed");
+  }
+}
+
+TEST_F(ClientTest, StreamedBodyErrorsAbortTheExchange) {
+  StartServer();
+  auto client = MustCreate();
+  auto failed = client->Send({.method = Method::kPost,
+                              .url = base_ + "/echo",
+                              .body_reader = [](char*, size_t) -> StatusOr<size_t> {
+                                return NotFound("the file went away");
+                              },
+                              .body_length = 10});
+  EXPECT_EQ(failed.status().code(), StatusCode::kNotFound);
+  for (uint64_t declared : {uint64_t{1000}, uint64_t{100'000}}) {
+    auto mismatch = client->Send({.method = Method::kPost,
+                                  .url = base_ + "/echo",
+                                  .body_reader = PatternReader(50'000),
+                                  .body_length = declared});
+    EXPECT_EQ(mismatch.status().code(), StatusCode::kInvalidArgument) << declared;
+  }
+  EXPECT_EQ(client->IdleConnectionsForTest(), 0u);
+  EXPECT_TRUE(client->Send({.url = base_ + "/hello"}).ok());
+}
+
+TEST_F(ClientTest, StreamedBodyOverTheServerLimitGetsTheServersAnswer) {
+  router_.Add(
+      Method::kPost, "/small", [](Request& request) { return Response::Text(200, request.body); },
+      RouteOptions{.max_body_bytes = 1000});
+  StartServer();
+  auto client = MustCreate();
+  auto response = client->Send({.method = Method::kPost,
+                                .url = base_ + "/small",
+                                .body_reader = PatternReader(5'000'000),
+                                .body_length = 5'000'000});
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->status, 413);
+}
+
 TEST_F(ClientTest, OversizedAnswersFail) {
   StartServer();
   auto client = MustCreate({.max_response_bytes = 5000});

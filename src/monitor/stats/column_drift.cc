@@ -1,7 +1,11 @@
 #include "monitor/stats/column_drift.h"
 
 #include <algorithm>
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -10,13 +14,62 @@
 namespace cairn::monitor {
 namespace {
 
+// The bits of a double as an unsigned key that sorts in the same order (negative values with
+// every bit flipped, others with the sign bit set).
+uint64_t SortKey(double v) {
+  const uint64_t bits = std::bit_cast<uint64_t>(v);
+  return (bits & (uint64_t{1} << 63)) != 0 ? ~bits : bits | (uint64_t{1} << 63);
+}
+
+double FromSortKey(uint64_t key) {
+  return std::bit_cast<double>((key & (uint64_t{1} << 63)) != 0 ? key & ~(uint64_t{1} << 63)
+                                                                : ~key);
+}
+
+// Least-significant-digit radix sort, 11 bits a pass, skipping the passes in which every key
+// has the same digit (the high bits of values of one scale). Sorting dominates the numeric
+// tests and this is several times faster than std::sort on 100k values; -0.0 sorts before
+// 0.0, which the tests (comparing with ==) do not notice.
+void RadixSort(std::vector<double>& values) {
+  constexpr int kBits = 11;
+  constexpr int kPasses = (64 + kBits - 1) / kBits;
+  constexpr size_t kBuckets = size_t{1} << kBits;
+  std::vector<uint64_t> keys(values.size());
+  std::vector<uint64_t> scratch(values.size());
+  std::vector<std::array<uint32_t, kBuckets>> counts(kPasses);
+  for (auto& c : counts) c.fill(0);
+  for (size_t i = 0; i < values.size(); ++i) {
+    keys[i] = SortKey(values[i]);
+    for (int pass = 0; pass < kPasses; ++pass)
+      ++counts[pass][(keys[i] >> (pass * kBits)) & (kBuckets - 1)];
+  }
+  for (int pass = 0; pass < kPasses; ++pass) {
+    auto& count = counts[pass];
+    const uint64_t first_digit = (keys[0] >> (pass * kBits)) & (kBuckets - 1);
+    if (count[first_digit] == keys.size()) continue;
+    uint32_t offset = 0;
+    for (uint32_t& c : count) {
+      const uint32_t n = c;
+      c = offset;
+      offset += n;
+    }
+    for (uint64_t key : keys) scratch[count[(key >> (pass * kBits)) & (kBuckets - 1)]++] = key;
+    keys.swap(scratch);
+  }
+  for (size_t i = 0; i < values.size(); ++i) values[i] = FromSortKey(keys[i]);
+}
+
 std::vector<double> FiniteSorted(const std::vector<double>& values) {
   std::vector<double> out;
   out.reserve(values.size());
   for (double v : values) {
     if (std::isfinite(v)) out.push_back(v);
   }
-  std::sort(out.begin(), out.end());
+  if (out.size() < 1024 || out.size() > std::numeric_limits<uint32_t>::max()) {
+    std::sort(out.begin(), out.end());
+  } else {
+    RadixSort(out);
+  }
   return out;
 }
 
