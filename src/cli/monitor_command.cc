@@ -110,9 +110,9 @@ StatusOr<std::string> FormatStatus(const bj::object& reply, std::string_view bod
     reference = "v" + version + " (" + OrDash(JsonText(reply, "reference_source")) + ")";
   }
   std::string out =
-      FormatTable({"DEPLOYMENT", "NAME", "MODEL", "REFERENCE", "LAG"},
+      FormatTable({"DEPLOYMENT", "NAME", "MODEL", "REFERENCE"},
                   {{JsonText(reply, "deployment_id"), JsonText(reply, "deployment_name"),
-                    JsonText(reply, "model_name"), reference, JsonText(reply, "lag")}});
+                    JsonText(reply, "model_name"), reference}});
   const bj::value* configs = reply.if_contains("configs");
   if (configs == nullptr || !configs->is_array()) return UnexpectedAnswer(body);
   if (configs->as_array().empty()) return out + "\nNo drift configurations.\n";

@@ -127,22 +127,21 @@ TEST(MonitorCommandTest, HelpExitsZero) {
 TEST(MonitorCommandTest, RendersStatus) {
   EXPECT_EQ(Render({"monitor", "status", "prod"},
                    R"({"deployment_id":"d-1","deployment_name":"prod","model_name":"iris",
-                 "reference_version":2,"reference_source":"upload","log_end_offset":9,
-                 "next_offset":7,"lag":2,"configs":[{"config_id":"dc-1",
+                 "reference_version":2,"reference_source":"upload","configs":[{"config_id":"dc-1",
                  "spec":{"window":{"size":100}},"open_window":{"start_ms":1700000000000,
                  "requests":40,"rows":41}},{"config_id":"dc-2","spec":{"window":{"duration":"5m"}},
                  "reference_building":12}]})"),
-            "DEPLOYMENT  NAME  MODEL  REFERENCE    LAG\n"
-            "d-1         prod  iris   v2 (upload)  2\n"
+            "DEPLOYMENT  NAME  MODEL  REFERENCE\n"
+            "d-1         prod  iris   v2 (upload)\n"
             "\n"
             "CONFIG  WINDOW    OPEN_SINCE           REQUESTS  ROWS  BUILDING_REFERENCE\n"
             "dc-1    100 rows  2023-11-14 22:13:20  40        41    -\n"
             "dc-2    5m        -                    -         -     12 rows\n");
   EXPECT_EQ(Render({"monitor", "status", "prod"},
                    R"({"deployment_id":"d-1","deployment_name":"prod","model_name":"iris",
-                       "lag":0,"configs":[]})"),
-            "DEPLOYMENT  NAME  MODEL  REFERENCE  LAG\n"
-            "d-1         prod  iris   -          0\n"
+                       "configs":[]})"),
+            "DEPLOYMENT  NAME  MODEL  REFERENCE\n"
+            "d-1         prod  iris   -\n"
             "\nNo drift configurations.\n");
 }
 
