@@ -97,4 +97,12 @@ void Deployment::Publish(std::shared_ptr<const ServingSet> serving, int64_t load
   load_time_ms_ = load_time_ms;
 }
 
+bool Deployment::PublishIf(const std::shared_ptr<const ServingSet>& expected,
+                           std::shared_ptr<const ServingSet> serving) {
+  MutexLock lock(mu_);
+  if (serving_ != expected) return false;
+  serving_ = std::move(serving);
+  return true;
+}
+
 }  // namespace cairn::serving

@@ -74,6 +74,10 @@ class Deployment : public std::enable_shared_from_this<Deployment> {
   void SetSpec(DeploymentSpec spec, std::string model_version, int64_t now_ms) EXCLUDES(mu_);
   // Makes `serving` the set new requests go to.
   void Publish(std::shared_ptr<const ServingSet> serving, int64_t load_time_ms) EXCLUDES(mu_);
+  // Publishes `serving` only if `expected` is still the serving set, atomically; false when
+  // another publish came first (two resizes computed from the same set must not both land).
+  bool PublishIf(const std::shared_ptr<const ServingSet>& expected,
+                 std::shared_ptr<const ServingSet> serving) EXCLUDES(mu_);
   // Bumped by every spec change; a load finishing for an older generation is discarded.
   int64_t generation() const { return generation_.load(); }
   int64_t NextGeneration() { return ++generation_; }

@@ -214,7 +214,7 @@ StatusOr<DeploymentStatus> DeploymentService::Scale(const RequestScope& scope,
     const int current = static_cast<int>(serving->replicas.size());
     const int wanted = std::clamp(current, MinReplicas(spec), MaxReplicas(spec));
     if (wanted != current) {
-      if (!loaders_->TrySubmit([this, deployment, wanted] { Resize(deployment, wanted); })) {
+      if (!RequestResize(deployment, wanted)) {
         return Unavailable("the model loaders are busy; retry");
       }
     }
@@ -513,9 +513,46 @@ void DeploymentService::Resize(const std::shared_ptr<Deployment>& deployment, in
     }
     for (auto& replica : *added) next->replicas.push_back(std::move(replica));
   }
-  if (deployment->Serving() != current) return;  // replaced meanwhile
+  // Replaced meanwhile (a reload, or another resize from the same set): leave it; the
+  // autoscaler's next pass sizes the new set.
+  if (!deployment->PublishIf(current, std::move(next))) return;
   spdlog::info("deployment {}: {} -> {} replicas", deployment->name(), have, replicas);
-  deployment->Publish(std::move(next), deployment->LoadTimeMs());
+}
+
+bool DeploymentService::RequestResize(const std::shared_ptr<Deployment>& deployment, int replicas) {
+  {
+    MutexLock lock(autoscale_mu_);
+    ScaleState& state = scale_state_[deployment->id()];
+    state.desired = replicas;
+    if (state.resizing) return true;  // the running resize picks the new count up
+    state.resizing = true;
+  }
+  if (loaders_->TrySubmit([this, deployment] { ResizeToDesired(deployment); })) return true;
+  MutexLock lock(autoscale_mu_);
+  scale_state_[deployment->id()].resizing = false;
+  return false;
+}
+
+void DeploymentService::ResizeToDesired(const std::shared_ptr<Deployment>& deployment) {
+  int attempted = -1;
+  while (true) {
+    int desired = 0;
+    {
+      MutexLock lock(autoscale_mu_);
+      ScaleState& state = scale_state_[deployment->id()];
+      std::shared_ptr<const ServingSet> serving = deployment->Serving();
+      const int have = serving == nullptr ? -1 : static_cast<int>(serving->replicas.size());
+      // Done when the set has the newest count, or the last try at it changed nothing (a load
+      // failure, logged by Resize): the next request tries again.
+      if (serving == nullptr || have == state.desired || state.desired == attempted) {
+        state.resizing = false;
+        return;
+      }
+      desired = state.desired;
+    }
+    attempted = desired;
+    Resize(deployment, desired);
+  }
 }
 
 void DeploymentService::Autoscale() {
@@ -547,7 +584,7 @@ void DeploymentService::Autoscale() {
       }
     }
     if (wanted != have) {
-      if (!loaders_->TrySubmit([this, deployment, wanted] { Resize(deployment, wanted); })) {
+      if (!RequestResize(deployment, wanted)) {
         spdlog::warn("autoscaler: loaders busy, {} stays at {}", deployment->name(), have);
       }
     }

@@ -155,6 +155,12 @@ class DeploymentService {
   void ReleaseModels(const std::shared_ptr<const ServingSet>& serving);
   // Publishes a serving set with `replicas` instances of what is served now.
   void Resize(const std::shared_ptr<Deployment>& deployment, int replicas);
+  // Asks for `replicas`; one resize at a time runs per deployment, each to the newest count
+  // asked for (resizes computed from the same serving set must not race). False when the
+  // loaders are busy.
+  bool RequestResize(const std::shared_ptr<Deployment>& deployment, int replicas)
+      EXCLUDES(autoscale_mu_);
+  void ResizeToDesired(const std::shared_ptr<Deployment>& deployment) EXCLUDES(autoscale_mu_);
   void Persist(const Deployment& deployment);
   void Autoscale();
 
@@ -175,6 +181,8 @@ class DeploymentService {
   struct ScaleState {
     double load = 0;  // smoothed in-flight requests
     int64_t low_since_ms = -1;
+    int desired = -1;       // the newest replica count asked for
+    bool resizing = false;  // a ResizeToDesired is queued or running
   };
   Mutex autoscale_mu_;
   std::map<std::string, ScaleState> scale_state_ GUARDED_BY(autoscale_mu_);
