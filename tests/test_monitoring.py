@@ -364,7 +364,12 @@ def test_time_window_closes_when_traffic_stops_and_no_alert_without_drift(server
               "slo": {"error_rate": 0.5}}
     requests.post(f"{url}/api/v1/models/quiet/drift-config", json=config,
                   timeout=30).raise_for_status()
-    predict(url, "quiet", cancer["x_test"][:60], "q")
+    # An answer names its request id, also when the client sent none: the id labels join by.
+    resp = requests.post(f"{url}/v2/models/quiet/infer", timeout=30, json={
+        "inputs": [{"name": "X", "shape": [1, 30], "datatype": "FP32",
+                    "data": cancer["x_test"][0].tolist()}]})
+    assert resp.status_code == 200 and len(resp.headers.get("X-Request-Id", "")) == 32
+    predict(url, "quiet", cancer["x_test"][1:60], "q")
     sent = time.time()
     got = wait_for(lambda: windows(url, "quiet", "quiet"), timeout=10, what="a timed window")
     # The window closed on time without further traffic (2 s windows, 0.5 s grace).
