@@ -282,6 +282,15 @@ void MonitorService::MaybeRetrain(const Unit& unit, const AlertRecord& alert) {
                       .status = "launched",
                       .created_at_ms = now,
                       .updated_at_ms = now};
+  // The version the window served, from the alert's evidence.
+  std::string model_version;
+  {
+    bj::error_code ec;
+    bj::value details = bj::parse(alert.details_json, ec);
+    const bj::value* v =
+        !ec && details.is_object() ? details.get_object().if_contains("model_version") : nullptr;
+    if (v != nullptr && v->is_string()) model_version = std::string(v->get_string());
+  }
   // The launch is an MLflow run, so the retrained model's lineage leads back to this alert.
   std::string run_id;
   std::string experiment_id;
@@ -298,20 +307,12 @@ void MonitorService::MaybeRetrain(const Unit& unit, const AlertRecord& alert) {
         {"cairn.alert_id", alert.id},
         {"cairn.alert_kind", alert.kind},
         {"cairn.model_name", alert.model_name},
-        {"cairn.model_version", std::string()},
+        {"cairn.model_version", model_version},
         {"cairn.deployment_id", alert.deployment_id},
         {"cairn.deployment_name", unit.deployment_name},
         {"cairn.window_start_ms", std::to_string(alert.first_window_start_ms)},
         {"cairn.trigger", "drift-monitor"},
         {"mlflow.source.name", "cairn-monitor"}};
-    bj::error_code ec;
-    bj::value details = bj::parse(alert.details_json, ec);
-    if (!ec && details.is_object()) {
-      if (const bj::value* v = details.get_object().if_contains("model_version");
-          v && v->is_string()) {
-        tags[3].value = std::string(v->get_string());
-      }
-    }
     if (!experiment_id.empty()) {
       auto run = deps_.tracking->CreateRun(
           scope, tracking::TrackingService::CreateRunRequest{
@@ -328,17 +329,6 @@ void MonitorService::MaybeRetrain(const Unit& unit, const AlertRecord& alert) {
   detail["run_id"] = run_id;
   detail["experiment_id"] = experiment_id;
 
-  std::string model_version;
-  {
-    bj::error_code ec;
-    bj::value details = bj::parse(alert.details_json, ec);
-    if (!ec && details.is_object()) {
-      if (const bj::value* v = details.get_object().if_contains("model_version");
-          v && v->is_string()) {
-        model_version = std::string(v->get_string());
-      }
-    }
-  }
   auto finish_run = [this, tenant = unit.tenant, run_id](bool ok) {
     if (run_id.empty() || deps_.tracking == nullptr) return;
     RequestScope scope = RequestScope::ForTenant(tenant, "cairn-monitor");

@@ -90,7 +90,9 @@ Status AddTensorColumns(const Tensor& t, EventRows& rows) {
   return Status::Ok();
 }
 
-Cell JsonCell(const bj::value& v) {
+}  // namespace
+
+Cell CellFromJson(const bj::value& v) {
   if (v.is_double()) return NumberCell(v.get_double());
   if (v.is_int64()) return NumberCell(static_cast<double>(v.get_int64()));
   if (v.is_uint64()) return NumberCell(static_cast<double>(v.get_uint64()));
@@ -98,6 +100,8 @@ Cell JsonCell(const bj::value& v) {
   if (v.is_string()) return StringCell(std::string(v.get_string()));
   return Cell{};
 }
+
+namespace {
 
 // One output's values, flattened row-major, with its row count and row width.
 struct OutputValues {
@@ -111,7 +115,7 @@ void Flatten(const bj::value& v, std::vector<Cell>& out) {
   if (v.is_array()) {
     for (const bj::value& e : v.get_array()) Flatten(e, out);
   } else {
-    out.push_back(JsonCell(v));
+    out.push_back(CellFromJson(v));
   }
 }
 
@@ -120,7 +124,7 @@ OutputValues FromNested(std::string name, const bj::value& v) {
   out.name = std::move(name);
   if (!v.is_array()) {
     out.rows = 1;
-    out.cells.push_back(JsonCell(v));
+    out.cells.push_back(CellFromJson(v));
     return out;
   }
   const bj::array& rows = v.get_array();
@@ -179,7 +183,7 @@ std::vector<OutputValues> ParseOutputs(std::string_view protocol, std::string_vi
       values.rows = records.size();
       for (const bj::value& record : records) {
         const bj::value* cell = record.is_object() ? record.get_object().if_contains(key) : nullptr;
-        values.cells.push_back(cell == nullptr ? Cell{} : JsonCell(*cell));
+        values.cells.push_back(cell == nullptr ? Cell{} : CellFromJson(*cell));
       }
       outputs.push_back(std::move(values));
     }
@@ -284,7 +288,7 @@ Cell ParseLabel(std::string_view json) {
   bj::error_code ec;
   bj::value v = bj::parse(json, ec);
   if (ec) return Cell{};
-  return JsonCell(v);
+  return CellFromJson(v);
 }
 
 }  // namespace cairn::monitor

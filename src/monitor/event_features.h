@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/json/value.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -49,6 +50,9 @@ StatusOr<EventRows> ExtractRows(const stream::PredictionEvent& event, const Mode
 // are compared by: integral numbers without a fraction ("1" for 1.0), other numbers in shortest
 // form, strings as they are, booleans as "true"/"false".
 std::string CellKey(const Cell& cell);
+// A JSON scalar as a cell: numbers, strings, booleans as "true"/"false"; anything else (null,
+// arrays, objects) is kMissing.
+Cell CellFromJson(const boost::json::value& v);
 // Parses a label's JSON text (a number, string or boolean) into a cell; kMissing for null or
 // anything else.
 Cell ParseLabel(std::string_view json);

@@ -28,21 +28,6 @@ bj::value CellJson(const Cell& c) {
   return nullptr;
 }
 
-Cell JsonToCell(const bj::value& v) {
-  Cell c;
-  if (v.is_number()) {
-    c.type = Cell::Type::kNumber;
-    c.number = v.to_number<double>();
-  } else if (v.is_string()) {
-    c.type = Cell::Type::kString;
-    c.text = std::string(v.get_string());
-  } else if (v.is_bool()) {
-    c.type = Cell::Type::kString;
-    c.text = v.get_bool() ? "true" : "false";
-  }
-  return c;
-}
-
 int64_t WindowStartFor(const DriftConfig& config, int64_t timestamp_ms) {
   const int64_t d = config.window_duration->count();
   return timestamp_ms - ((timestamp_ms % d) + d) % d;
@@ -535,10 +520,10 @@ std::vector<LabeledPrediction> MonitorService::Expand(const std::vector<Predicti
     if (label.is_array()) {
       const bj::array& l = label.get_array();
       for (size_t i = 0; i < std::min(p.size(), l.size()); ++i) {
-        out.push_back(LabeledPrediction{JsonToCell(p[i]), JsonToCell(l[i]), std::nullopt});
+        out.push_back(LabeledPrediction{CellFromJson(p[i]), CellFromJson(l[i]), std::nullopt});
       }
     } else if (!p.empty()) {
-      out.push_back(LabeledPrediction{JsonToCell(p[0]), JsonToCell(label),
+      out.push_back(LabeledPrediction{CellFromJson(p[0]), CellFromJson(label),
                                       p.size() == 1 ? s.score : std::nullopt});
     }
   }
