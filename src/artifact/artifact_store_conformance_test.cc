@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "artifact/artifact_store.h"
+#include "artifact/encrypted/encrypted_artifact_store.h"
 #include "artifact/local/local_artifact_store.h"
 
 namespace cairn::artifact {
@@ -368,13 +369,23 @@ TEST_P(ArtifactStoreConformanceTest, WritingTheRootIsInvalid) {
 
 INSTANTIATE_TEST_SUITE_P(
     Local, ArtifactStoreConformanceTest,
-    ::testing::Values(Backend{
-        "local",
-        [](const std::filesystem::path& scratch) -> StatusOr<std::unique_ptr<ArtifactStore>> {
-          ASSIGN_OR_RETURN(std::unique_ptr<LocalArtifactStore> store,
-                           LocalArtifactStore::Open(scratch));
-          return std::unique_ptr<ArtifactStore>(std::move(store));
-        }}),
+    ::testing::Values(
+        Backend{
+            "local",
+            [](const std::filesystem::path& scratch) -> StatusOr<std::unique_ptr<ArtifactStore>> {
+              ASSIGN_OR_RETURN(std::unique_ptr<LocalArtifactStore> store,
+                               LocalArtifactStore::Open(scratch));
+              return std::unique_ptr<ArtifactStore>(std::move(store));
+            }},
+        // The encrypting decorator must behave as the store it wraps.
+        Backend{
+            "encrypted_local",
+            [](const std::filesystem::path& scratch) -> StatusOr<std::unique_ptr<ArtifactStore>> {
+              ASSIGN_OR_RETURN(std::unique_ptr<LocalArtifactStore> store,
+                               LocalArtifactStore::Open(scratch));
+              ASSIGN_OR_RETURN(MasterKey key, MasterKey::FromBytes(std::string(32, 'k')));
+              return MakeEncryptedArtifactStore(std::move(store), EncryptionOptions{{key}});
+            }}),
     [](const ::testing::TestParamInfo<Backend>& info) { return info.param.name; });
 
 // Path normalisation is shared by every backend and by the HTTP handlers.

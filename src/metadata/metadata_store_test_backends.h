@@ -71,6 +71,7 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
     ASSERT_NE(stores_.traces, nullptr);
     ASSERT_NE(stores_.deployments, nullptr);
     ASSERT_NE(stores_.monitoring, nullptr);
+    ASSERT_NE(stores_.security, nullptr);
   }
 
   void TearDown() override {
@@ -90,6 +91,7 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
   TraceStore& traces() { return *stores_.traces; }
   DeploymentStore& deployments() { return *stores_.deployments; }
   MonitorStore& monitoring() { return *stores_.monitoring; }
+  SecurityStore& security() { return *stores_.security; }
 
   std::string dir_;
   MetadataStores stores_;

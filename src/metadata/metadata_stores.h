@@ -5,6 +5,7 @@
 #include "metadata/deployment_store.h"
 #include "metadata/monitor_store.h"
 #include "metadata/registry_store.h"
+#include "metadata/security_store.h"
 #include "metadata/trace_store.h"
 #include "metadata/tracking_store.h"
 
@@ -40,6 +41,9 @@ struct MetadataStores {
   std::shared_ptr<TraceStore> traces;
   std::shared_ptr<DeploymentStore> deployments;
   std::shared_ptr<MonitorStore> monitoring;
+  // Tenants, principals, role bindings, API tokens and rate limits. Not tenant-scoped: it is the
+  // table of tenants (see security_store.h).
+  std::shared_ptr<SecurityStore> security;
 };
 
 }  // namespace cairn::metadata

@@ -74,6 +74,7 @@ class SecurityStore {
  public:
   virtual ~SecurityStore() = default;
 
+  // INVALID_ARGUMENT for the name "*", which means every tenant and is never stored.
   virtual Status CreateTenant(const TenantRecord& tenant) = 0;
   virtual StatusOr<TenantRecord> GetTenant(std::string_view name) = 0;
   // Sorted by name.
@@ -91,19 +92,22 @@ class SecurityStore {
   // NOT_FOUND when the binding does not exist.
   virtual Status RemoveRoleBinding(std::string_view principal, std::string_view tenant,
                                    std::string_view role) = 0;
-  // Filtered by principal and/or tenant when given; sorted by (principal, tenant, role).
+  // Filtered by principal and/or tenant when given (the stored value matched exactly: a "*"
+  // binding is listed under tenant "*" only); sorted by (principal, tenant, role).
   virtual StatusOr<std::vector<RoleBinding>> ListRoleBindings(
       std::optional<std::string_view> principal, std::optional<std::string_view> tenant) = 0;
 
   virtual Status CreateToken(const ApiTokenRecord& token) = 0;
   virtual StatusOr<ApiTokenRecord> GetToken(std::string_view id) = 0;
-  // Filtered by tenant and/or principal when given; newest first. Revoked tokens are included.
+  // Filtered by tenant and/or principal when given (matched exactly, as ListRoleBindings);
+  // newest first (created_at descending, then id). Revoked tokens are included.
   virtual StatusOr<std::vector<ApiTokenRecord>> ListTokens(
       std::optional<std::string_view> tenant, std::optional<std::string_view> principal) = 0;
   // Sets revoked_at (the first revocation's time is kept) and returns the token.
   virtual StatusOr<ApiTokenRecord> RevokeToken(std::string_view id, int64_t revoked_at_ms) = 0;
 
-  // Creates or replaces the tenant's budgets.
+  // Creates or replaces the tenant's budgets. INVALID_ARGUMENT when the tenant does not exist
+  // (budgets are per tenant: "*" names none).
   virtual Status PutRateLimit(const RateLimitRecord& limit) = 0;
   // NOT_FOUND when the tenant has none.
   virtual Status DeleteRateLimit(std::string_view tenant) = 0;

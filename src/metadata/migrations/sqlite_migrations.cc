@@ -517,6 +517,57 @@ CREATE TABLE monitor_actions (
 CREATE INDEX monitor_actions_by_tenant ON monitor_actions (tenant_id, created_at);
 )sql";
 
+// Version 7: security. Tenants, principals, role bindings, API tokens (only the SHA-256 of each
+// secret) and per-tenant rate limits. These rows are not scoped by tenant_id: they define the
+// tenants. "*" (every tenant) is accepted as a binding's or token's tenant but is never a tenant
+// itself; a binding's or token's other tenants are checked by the store (a foreign key cannot
+// allow "*"). A token's roles are a JSON array of role names, in the order given.
+constexpr std::string_view kSecuritySchema = R"sql(
+CREATE TABLE tenants (
+  name TEXT NOT NULL PRIMARY KEY CHECK (name <> '*'),
+  description TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE principals (
+  name TEXT NOT NULL PRIMARY KEY,
+  kind TEXT NOT NULL,
+  disabled INTEGER NOT NULL CHECK (disabled IN (0, 1)),
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE role_bindings (
+  principal TEXT NOT NULL REFERENCES principals (name),
+  tenant TEXT NOT NULL,
+  role TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (principal, tenant, role)
+) WITHOUT ROWID;
+CREATE INDEX role_bindings_by_tenant ON role_bindings (tenant, principal, role);
+CREATE TABLE api_tokens (
+  token_id TEXT NOT NULL PRIMARY KEY,
+  secret_hash TEXT NOT NULL,
+  principal TEXT NOT NULL REFERENCES principals (name),
+  tenant TEXT NOT NULL,
+  roles TEXT NOT NULL CHECK (json_valid(roles) AND json_type(roles) = 'array'),
+  description TEXT NOT NULL,
+  created_by TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  expires_at INTEGER NOT NULL,
+  revoked_at INTEGER NOT NULL
+);
+CREATE INDEX api_tokens_by_tenant ON api_tokens (tenant, created_at);
+CREATE INDEX api_tokens_by_principal ON api_tokens (principal, created_at);
+CREATE TABLE rate_limits (
+  tenant TEXT NOT NULL PRIMARY KEY REFERENCES tenants (name),
+  control_rate REAL NOT NULL,
+  control_burst REAL NOT NULL,
+  predict_rate REAL NOT NULL,
+  predict_burst REAL NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 }  // namespace
 
 const std::vector<sqlite::Migration>& SqliteMigrations() {
@@ -527,6 +578,7 @@ const std::vector<sqlite::Migration>& SqliteMigrations() {
       {4, "traces", kTracesSchema},
       {5, "deployments", kDeploymentsSchema},
       {6, "monitoring", kMonitoringSchema},
+      {7, "security", kSecuritySchema},
   };
   return kMigrations;
 }

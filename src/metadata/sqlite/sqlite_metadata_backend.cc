@@ -8,6 +8,7 @@
 #include "metadata/sqlite/sqlite_deployment_store.h"
 #include "metadata/sqlite/sqlite_monitor_store.h"
 #include "metadata/sqlite/sqlite_registry_store.h"
+#include "metadata/sqlite/sqlite_security_store.h"
 #include "metadata/sqlite/sqlite_trace_store.h"
 #include "metadata/sqlite/sqlite_tracking_store.h"
 #include "sqlite/sqlite_uri.h"
@@ -47,6 +48,7 @@ StatusOr<MetadataStores> OpenSqliteMetadataStores(const std::string& path,
   stores.traces = std::make_shared<SqliteTraceStore>(db);
   stores.deployments = std::make_shared<SqliteDeploymentStore>(db);
   stores.monitoring = std::make_shared<SqliteMonitorStore>(db);
+  stores.security = std::make_shared<SqliteSecurityStore>(db);
   return stores;
 }
 
