@@ -1,0 +1,194 @@
+#include "audit/sqlite_audit_store.h"
+
+#include <string_view>
+#include <utility>
+
+namespace cairn::audit {
+namespace {
+
+using sqlite::Connection;
+using sqlite::Statement;
+
+const std::vector<sqlite::Migration>& Migrations() {
+  static const std::vector<sqlite::Migration> kMigrations = {
+      {1, "audit entries and head checkpoint", R"sql(
+CREATE TABLE audit_entries (
+  seq INTEGER PRIMARY KEY,
+  time_ms INTEGER NOT NULL,
+  principal TEXT NOT NULL,
+  tenant TEXT NOT NULL,
+  action TEXT NOT NULL,
+  resource TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  client TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+CREATE INDEX audit_entries_tenant_seq ON audit_entries (tenant, seq);
+CREATE TABLE audit_head (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash)
+  VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+)sql"},
+  };
+  return kMigrations;
+}
+
+constexpr std::string_view kColumns =
+    "seq, time_ms, principal, tenant, action, resource, outcome, status, request_id, client, "
+    "prev_hash, hash";
+
+// Rows read per read transaction by Scan: bounds its memory and how long it pins a snapshot.
+constexpr int kScanChunk = 512;
+
+AuditEntry ReadEntry(const Statement& s) {
+  AuditEntry e;
+  e.seq = s.Int(0);
+  e.time_ms = s.Int(1);
+  e.principal = s.Text(2);
+  e.tenant = s.Text(3);
+  e.action = s.Text(4);
+  e.resource = s.Text(5);
+  e.outcome = s.Text(6);
+  e.status = static_cast<int>(s.Int(7));
+  e.request_id = s.Text(8);
+  e.client = s.Text(9);
+  e.prev_hash = s.Text(10);
+  e.hash = s.Text(11);
+  return e;
+}
+
+StatusOr<AuditHead> ReadHead(Connection& db) {
+  ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT seq, hash FROM audit_head WHERE id = 1"));
+  ASSIGN_OR_RETURN(bool row, s.Step());
+  AuditHead head;
+  // A missing row reads as an empty log; Verify then reports the stored entries past it.
+  if (row) {
+    head.seq = s.Int(0);
+    head.hash = s.Text(1);
+  }
+  return head;
+}
+
+// `sql` with " AND <clause>" per set filter field, binding into `values` in order.
+void AddClauses(const AuditFilter& f, std::string& sql, std::vector<sqlite::Value>& values) {
+  auto add = [&](std::string_view clause, sqlite::Value v) {
+    sql += " AND ";
+    sql += clause;
+    values.push_back(std::move(v));
+  };
+  if (f.tenant) add("tenant = ?", *f.tenant);
+  if (f.principal) add("principal = ?", *f.principal);
+  if (f.outcome) add("outcome = ?", *f.outcome);
+  if (f.from_ms) add("time_ms >= ?", *f.from_ms);
+  if (f.to_ms) add("time_ms < ?", *f.to_ms);
+  if (f.action_prefix) {
+    // substr on a BLOB cast compares bytes, with no LIKE wildcards or case folding to escape.
+    sql += " AND substr(CAST(action AS BLOB), 1, ?) = CAST(? AS BLOB)";
+    values.emplace_back(static_cast<int64_t>(f.action_prefix->size()));
+    values.emplace_back(*f.action_prefix);
+  }
+}
+
+}  // namespace
+
+StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
+    const std::string& path, sqlite::DatabaseOptions options) {
+  ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, Migrations(), options));
+  return std::unique_ptr<SqliteAuditStore>(new SqliteAuditStore(std::move(db)));
+}
+
+Status SqliteAuditStore::AppendBatch(const std::vector<AuditEntry>& entries) {
+  if (entries.empty()) return InvalidArgument("empty audit batch");
+  return db_->Write([&](Connection& db) -> Status {
+    ASSIGN_OR_RETURN(AuditHead head, ReadHead(db));
+    int64_t seq = head.seq;
+    const std::string* prev = &head.hash;
+    for (const AuditEntry& e : entries) {
+      if (e.seq != seq + 1 || e.prev_hash != *prev) {
+        return FailedPrecondition("audit entry " + std::to_string(e.seq) +
+                                  " does not follow the stored head (seq " +
+                                  std::to_string(head.seq) + ") and the batch before it");
+      }
+      seq = e.seq;
+      prev = &e.hash;
+    }
+    ASSIGN_OR_RETURN(Statement insert,
+                     db.Prepare("INSERT INTO audit_entries (" + std::string(kColumns) +
+                                ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    for (const AuditEntry& e : entries) {
+      insert.Bind(e.seq, e.time_ms, e.principal, e.tenant, e.action, e.resource, e.outcome,
+                  static_cast<int64_t>(e.status), e.request_id, e.client, e.prev_hash, e.hash);
+      RETURN_IF_ERROR(insert.Run());
+      insert.Reset();
+    }
+    ASSIGN_OR_RETURN(Statement move_head,
+                     db.Prepare("INSERT INTO audit_head (id, seq, hash) VALUES (1, ?, ?) "
+                                "ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, "
+                                "hash = excluded.hash"));
+    return move_head.Bind(entries.back().seq, entries.back().hash).Run();
+  });
+}
+
+StatusOr<AuditPage> SqliteAuditStore::Query(const AuditFilter& filter) {
+  if (filter.limit < 1 || filter.limit > kMaxQueryLimit) {
+    return InvalidArgument("audit query limit must be between 1 and " +
+                           std::to_string(kMaxQueryLimit));
+  }
+  if (filter.after_seq < 0) return InvalidArgument("audit query cursor must not be negative");
+  std::string sql = "SELECT " + std::string(kColumns) + " FROM audit_entries WHERE seq > ?";
+  std::vector<sqlite::Value> values{filter.after_seq};
+  AddClauses(filter, sql, values);
+  sql += " ORDER BY seq LIMIT ?";
+  values.emplace_back(static_cast<int64_t>(filter.limit) + 1);  // one more says "there is more"
+  return db_->ReadValue([&](Connection& db) -> StatusOr<AuditPage> {
+    ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
+    s.BindAll(values);
+    AuditPage page;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      if (static_cast<int>(page.entries.size()) == filter.limit) {
+        page.next_after_seq = page.entries.back().seq;
+        break;
+      }
+      page.entries.push_back(ReadEntry(s));
+    }
+    return page;
+  });
+}
+
+Status SqliteAuditStore::Scan(int64_t from_seq, const ScanFn& fn) {
+  int64_t next = from_seq;
+  std::vector<AuditEntry> chunk;
+  chunk.reserve(kScanChunk);
+  while (true) {
+    chunk.clear();
+    RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
+      ASSIGN_OR_RETURN(Statement s,
+                       db.Prepare("SELECT " + std::string(kColumns) +
+                                  " FROM audit_entries WHERE seq >= ? ORDER BY seq LIMIT ?"));
+      s.Bind(next, static_cast<int64_t>(kScanChunk));
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) return Status::Ok();
+        chunk.push_back(ReadEntry(s));
+      }
+    }));
+    // The callback runs outside the read transaction, so a slow consumer pins no snapshot.
+    for (const AuditEntry& e : chunk) RETURN_IF_ERROR(fn(e));
+    if (static_cast<int>(chunk.size()) < kScanChunk) return Status::Ok();
+    next = chunk.back().seq + 1;
+  }
+}
+
+StatusOr<AuditHead> SqliteAuditStore::Head() {
+  return db_->ReadValue([](Connection& db) { return ReadHead(db); });
+}
+
+}  // namespace cairn::audit
