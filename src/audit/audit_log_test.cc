@@ -184,6 +184,26 @@ TEST_F(AuditLogTest, AppendsFromEightThreadsGetContiguousSeqsAndVerify) {
   EXPECT_EQ(result.entries_checked, kThreads * kPerThread);
 }
 
+TEST_F(AuditLogTest, VerifyWhileAppendingSeesAConsistentChain) {
+  OpenLog();
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 20000; ++i) log_->Append(Request(i), nullptr);
+    done = true;
+  });
+  int verifies = 0;
+  while (!done || verifies < 3) {
+    ASSERT_OK_AND_ASSIGN(VerifyResult r, log_->Verify());
+    ASSERT_TRUE(r.ok) << r.reason;
+    ++verifies;
+  }
+  writer.join();
+  ASSERT_OK(log_->Flush());
+  ASSERT_OK_AND_ASSIGN(VerifyResult r, log_->Verify());
+  EXPECT_TRUE(r.ok) << r.reason;
+  EXPECT_EQ(r.entries_checked, 20000);
+}
+
 TEST_F(AuditLogTest, DurableCallbackRunsOnlyAfterTheCommit) {
   OpenLog();
   std::atomic<int> found{0};
