@@ -15,6 +15,13 @@ bool RequestScope::HasRole(std::string_view role) const {
   return std::find(roles.begin(), roles.end(), role) != roles.end();
 }
 
+bool RequestScope::HasRoleIn(std::string_view in_tenant, std::string_view role) const {
+  if (grants == nullptr) return in_tenant == tenant && HasRole(role);
+  return std::any_of(grants->begin(), grants->end(), [&](const RoleGrant& grant) {
+    return grant.role == role && (grant.tenant == in_tenant || grant.tenant == "*");
+  });
+}
+
 Status RequestScope::CheckDeadline(Clock::time_point now) const {
   if (deadline && now > *deadline) return Unavailable("deadline exceeded");
   return Status::Ok();

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -9,6 +10,12 @@
 #include "base/status.h"
 
 namespace cairn {
+
+// A role held in a tenant; tenant "*" means every tenant.
+struct RoleGrant {
+  std::string tenant;
+  std::string role;
+};
 
 // Who is asking, in which tenant, under which request id and until when: the one value a request
 // carries from the HTTP middlewares through the services. Middleware fills it (request id,
@@ -25,6 +32,8 @@ struct RequestScope {
   std::string principal = "anonymous";
   // The caller's roles in `tenant`.
   std::vector<std::string> roles;
+  // Every role the caller holds, in any tenant; null when authentication is off.
+  std::shared_ptr<const std::vector<RoleGrant>> grants;
   std::string request_id;
   // When the caller stops waiting; nullopt: no deadline.
   std::optional<Clock::time_point> deadline;
@@ -33,6 +42,9 @@ struct RequestScope {
   static RequestScope ForTenant(std::string_view tenant, std::string_view principal = "system");
 
   bool HasRole(std::string_view role) const;
+  // Whether the caller holds `role` in `tenant` (directly or through "*"). Without grants
+  // (authentication off) only the roles in the scope's own tenant count.
+  bool HasRoleIn(std::string_view tenant, std::string_view role) const;
   // UNAVAILABLE "deadline exceeded" once `now` is past the deadline; OK otherwise. Long work
   // checks it between steps so an abandoned request stops early.
   Status CheckDeadline(Clock::time_point now = Clock::now()) const;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -11,6 +12,7 @@
 
 #include "base/request_scope.h"
 #include "base/status.h"
+#include "http/permission.h"
 
 namespace cairn::http {
 
@@ -50,6 +52,10 @@ struct Request {
   std::string body;                                             // empty for streaming routes
   std::map<std::string, std::string, std::less<>> path_params;  // decoded "{name}" captures
   std::string_view route_pattern;  // the matched route pattern, for metrics and logs
+  // The matched route's declared permission (kUnset when nothing matched).
+  Permission permission = Permission::kUnset;
+  // The client's address (no port), as the connection saw it.
+  std::string client;
   // Who is calling, in which tenant (see base/request_scope.h); filled by the middlewares.
   RequestScope scope;
 
@@ -75,6 +81,11 @@ struct Response {
   Headers headers;
   std::string body;
   std::unique_ptr<BodySource> stream;  // when set, `body` is ignored
+  // Set by a middleware's OnResponse to hold the answer back until something is done (the audit
+  // log makes a mutation's record durable): the server calls it once, after every OnResponse,
+  // and sends the response when `release` is called, from any thread. It must call `release`
+  // exactly once, whatever happens.
+  std::function<void(std::function<void()> release)> hold;
 
   static Response Json(int status, std::string body) {
     Response r;

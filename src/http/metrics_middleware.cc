@@ -45,7 +45,7 @@ void AddMetricsRoute(Router& router, const metrics::MetricsRegistry& registry) {
         response.content_type = "text/plain; version=0.0.4; charset=utf-8";
         return response;
       },
-      RouteOptions{.run_inline = true});
+      RouteOptions{.run_inline = true, .permission = Permission::kServerRead});
 }
 
 }  // namespace cairn::http

@@ -225,6 +225,13 @@ bool Router::MatchPattern(std::string_view pattern, std::string_view path,
   }
 }
 
+std::vector<const Route*> Router::AllRoutes() const {
+  std::vector<const Route*> out;
+  out.reserve(routes_.size());
+  for (const auto& route : routes_) out.push_back(route.get());
+  return out;
+}
+
 std::vector<std::pair<Method, std::string>> Router::Routes() const {
   std::vector<std::pair<Method, std::string>> out;
   out.reserve(routes_.size());

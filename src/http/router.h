@@ -10,6 +10,7 @@
 
 #include "http/error_response.h"
 #include "http/message.h"
+#include "http/permission.h"
 #include "http/responder.h"
 
 namespace cairn::http {
@@ -36,6 +37,9 @@ struct RouteOptions {
   // The shape of the error bodies the server itself sends for this route (413, 503 when busy,
   // a malformed body or a failed upload); a handler shapes its own.
   ErrorFormat error_format = ErrorFormat::kMlflow;
+  // What the caller needs (see http/permission.h). Every route the server registers declares
+  // one; CairnServer refuses to start when one is left kUnset.
+  Permission permission = Permission::kUnset;
 };
 
 struct Route {
@@ -79,6 +83,8 @@ class Router {
 
   // Every registered (method, pattern), for documentation checks.
   std::vector<std::pair<Method, std::string>> Routes() const;
+  // Every registered route, in registration order (for checks over the whole table).
+  std::vector<const Route*> AllRoutes() const;
 
  private:
   void AddRoute(Route route);

@@ -18,6 +18,31 @@ StatusOr<uint16_t> HttpServer::Impl::Start() {
     owned_pool_ = std::make_unique<ThreadPool>(pool_options);
     pool_ = owned_pool_.get();
   }
+  if (!options_.tls_cert_file.empty() || !options_.tls_key_file.empty()) {
+    if (options_.tls_cert_file.empty() || options_.tls_key_file.empty()) {
+      return InvalidArgument("HTTPS needs both a certificate and its private key");
+    }
+    auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+    SSL_CTX_set_options(context->native_handle(), SSL_OP_NO_RENEGOTIATION);
+    boost::system::error_code tls_ec;
+    context->use_certificate_chain_file(options_.tls_cert_file, tls_ec);
+    if (tls_ec) {
+      return InvalidArgument("cannot load TLS certificate '" + options_.tls_cert_file +
+                             "': " + tls_ec.message());
+    }
+    context->use_private_key_file(options_.tls_key_file, asio::ssl::context::pem, tls_ec);
+    if (tls_ec) {
+      return InvalidArgument("cannot load TLS private key '" + options_.tls_key_file +
+                             "': " + tls_ec.message());
+    }
+    if (SSL_CTX_check_private_key(context->native_handle()) != 1) {
+      return InvalidArgument("the TLS private key does not match the certificate");
+    }
+    tls_context_ = std::move(context);
+  }
   ioc_ = std::make_unique<asio::io_context>(threads);
 
   std::string host = options_.host;

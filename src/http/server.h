@@ -44,6 +44,10 @@ struct ServerOptions {
   // its buffer or a shutdown for long.
   uint64_t min_body_bytes_per_second = 1024;
   std::chrono::seconds body_grace{10};
+  // HTTPS: a PEM certificate chain and its private key. Both set: every connection speaks TLS
+  // (1.2 or 1.3; the handshake must finish within header_timeout). Neither: plain HTTP.
+  std::string tls_cert_file;
+  std::string tls_key_file;
 };
 
 // The HTTP/1.1 server. Owns the listening socket and the connection threads; borrows the

@@ -11,11 +11,13 @@
 #include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/async_result.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -52,6 +54,56 @@ namespace bhttp = boost::beast::http;
 using tcp = asio::ip::tcp;
 using Strand = asio::strand<asio::io_context::executor_type>;
 using Stream = beast::basic_stream<tcp, Strand>;
+using TlsStream = asio::ssl::stream<Stream&>;
+
+// A connection's byte stream: TCP with Beast's timeouts, and TLS over it once StartTls was
+// called. Reads and writes go through TLS when it is on; timeouts, close and the socket are the
+// TCP stream's either way (a TLS record may take several TCP reads; the deadline covers them).
+class SessionStream {
+ public:
+  using executor_type = Strand;
+
+  explicit SessionStream(asio::basic_stream_socket<tcp, Strand> socket) : tcp_(std::move(socket)) {}
+
+  executor_type get_executor() noexcept { return tcp_.get_executor(); }
+  Stream::socket_type& socket() { return tcp_.socket(); }
+  void expires_after(std::chrono::steady_clock::duration d) { tcp_.expires_after(d); }
+  void expires_at(std::chrono::steady_clock::time_point t) { tcp_.expires_at(t); }
+  void close() { tcp_.close(); }
+
+  void StartTls(asio::ssl::context& context) { tls_ = std::make_unique<TlsStream>(tcp_, context); }
+  TlsStream* tls() { return tls_.get(); }
+
+  template <typename Buffers, typename Token>
+  auto async_read_some(const Buffers& buffers, Token&& token) {
+    return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        [this](auto handler, const Buffers& b) {
+          if (tls_) {
+            tls_->async_read_some(b, std::move(handler));
+          } else {
+            tcp_.async_read_some(b, std::move(handler));
+          }
+        },
+        token, buffers);
+  }
+
+  template <typename Buffers, typename Token>
+  auto async_write_some(const Buffers& buffers, Token&& token) {
+    return asio::async_initiate<Token, void(boost::system::error_code, std::size_t)>(
+        [this](auto handler, const Buffers& b) {
+          if (tls_) {
+            tls_->async_write_some(b, std::move(handler));
+          } else {
+            tcp_.async_write_some(b, std::move(handler));
+          }
+        },
+        token, buffers);
+  }
+
+ private:
+  Stream tcp_;
+  std::unique_ptr<TlsStream> tls_;
+};
 
 inline constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
@@ -238,14 +290,15 @@ class HttpServer::Impl {
       return chunk.get();
     }
 
-    Stream stream;
+    SessionStream stream;
     beast::flat_buffer buffer;
     std::unique_ptr<char[]> chunk;  // streaming buffer, allocated on first use
     // Waiting for a request; written on the strand, read by the accept loop to pick a
     // connection to evict, which re-checks it on the strand before closing.
     std::atomic<bool> idle{false};
     std::atomic<int64_t> idle_since_ns{0};
-    int served = 0;  // requests answered on this connection; strand only
+    int served = 0;    // requests answered on this connection; strand only
+    std::string peer;  // the client's address
     // The asynchronous answer the connection waits for, if any; strand only while the server
     // runs, read by Stop once the I/O threads are gone.
     std::weak_ptr<internal::PendingAnswer> pending;
@@ -336,6 +389,7 @@ class HttpServer::Impl {
   std::atomic<int> blocking_in_flight_{0};
   std::atomic<uint64_t> buffered_bytes_{0};  // see BodyReservation
 
+  std::unique_ptr<asio::ssl::context> tls_context_;  // set when serving HTTPS
   std::unique_ptr<asio::io_context> ioc_;
   std::optional<Strand> accept_strand_;
   std::unique_ptr<tcp::acceptor> acceptor_;  // used on accept_strand_ only once started

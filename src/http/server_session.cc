@@ -11,6 +11,21 @@ asio::awaitable<void> HttpServer::Impl::RunSession(std::shared_ptr<Session> sess
 
   Session& s = *session;
   bool linger = false;
+  {
+    boost::system::error_code ec;
+    tcp::endpoint peer = s.stream.socket().remote_endpoint(ec);
+    if (!ec) s.peer = peer.address().to_string();
+  }
+  if (tls_context_) {
+    // The handshake counts as the start of the first request: it has header_timeout too.
+    s.stream.StartTls(*tls_context_);
+    s.stream.expires_after(options_.header_timeout);
+    auto [ec] = co_await s.stream.tls()->async_handshake(asio::ssl::stream_base::server, kNoThrow);
+    if (ec) {
+      s.stream.close();
+      co_return;
+    }
+  }
   try {
     while (true) {
       if (s.buffer.size() == 0) {
@@ -66,7 +81,7 @@ asio::awaitable<bool> HttpServer::Impl::SendContinue(Session& s) {
 }
 
 asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Session& s) {
-  Stream& stream = s.stream;
+  SessionStream& stream = s.stream;
   beast::flat_buffer& buffer = s.buffer;
 
   bhttp::request_parser<bhttp::empty_body> parser;
@@ -89,6 +104,7 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
 
   const auto& header = parser.get();
   Request request;
+  request.client = s.peer;
   request.method = ParseMethod(header.method_string());
   request.target.assign(header.target());
   for (const auto& field : header) {
@@ -118,6 +134,7 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
       route = match.route;
       request.path_params = std::move(match.params);
       request.route_pattern = route->pattern;
+      request.permission = route->options.permission;
     } else if (match.method_not_allowed) {
       response = MethodNotAllowed(header.method_string(), request.path);
     } else {
@@ -263,6 +280,18 @@ asio::awaitable<HttpServer::Impl::Outcome> HttpServer::Impl::ServeRequest(Sessio
     }
   }
 
+  if (response->hold) {
+    auto hold = std::move(response->hold);
+    response->hold = nullptr;
+    co_await asio::async_initiate<decltype(asio::use_awaitable), void()>(
+        [&](auto handler) {
+          using Handler = decltype(handler);
+          auto suspension = std::make_shared<internal::Suspension<Handler>>(std::move(handler));
+          hold([suspension] { suspension->ResumeWith([] {}); });
+        },
+        asio::use_awaitable);
+  }
+
   // The body is done with: free it and its share of the budget before the answer goes out, so
   // a client that has its answer can count on the budget being back.
   std::string().swap(request.body);
@@ -388,7 +417,7 @@ asio::awaitable<bool> HttpServer::Impl::ReadStreamingBody(
 
 asio::awaitable<bool> HttpServer::Impl::WriteResponse(Session& s, Response& response, bool head,
                                                       unsigned version, bool keep_alive) {
-  Stream& stream = s.stream;
+  SessionStream& stream = s.stream;
   int status = response.status;
   if (status < 200 || status > 999) {
     spdlog::error("handler returned invalid HTTP status {}", status);

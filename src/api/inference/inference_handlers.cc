@@ -263,11 +263,19 @@ void InferenceHandlers::Infer(http::Request& request, http::Responder responder,
 }
 
 void InferenceHandlers::Register(http::Router& router) {
+  // Liveness and readiness probes are public (orchestrators call them without credentials); a
+  // model's metadata and predictions need the predict permission in the caller's tenant.
+  const http::RouteOptions probe_v2{.run_inline = true,
+                                    .error_format = http::ErrorFormat::kOpenInference,
+                                    .permission = http::Permission::kPublic};
   const http::RouteOptions inline_v2{.run_inline = true,
-                                     .error_format = http::ErrorFormat::kOpenInference};
+                                     .error_format = http::ErrorFormat::kOpenInference,
+                                     .permission = http::Permission::kPredict};
   const http::RouteOptions infer_v2{.max_body_bytes = options_.max_body_bytes,
-                                    .error_format = http::ErrorFormat::kOpenInference};
-  const http::RouteOptions infer_mlflow{.max_body_bytes = options_.max_body_bytes};
+                                    .error_format = http::ErrorFormat::kOpenInference,
+                                    .permission = http::Permission::kPredict};
+  const http::RouteOptions infer_mlflow{.max_body_bytes = options_.max_body_bytes,
+                                        .permission = http::Permission::kPredict};
 
   router.Add(
       http::Method::kGet, "/v2",
@@ -275,10 +283,10 @@ void InferenceHandlers::Register(http::Router& router) {
         return http::Response::Json(200, R"({"name":"cairn","version":")" CAIRN_VERSION_STRING
                                          R"(","extensions":["binary_tensor_data"]})");
       },
-      inline_v2);
+      probe_v2);
   router.Add(
       http::Method::kGet, "/v2/health/live",
-      [](http::Request&) { return http::Response::Json(200, R"({"live":true})"); }, inline_v2);
+      [](http::Request&) { return http::Response::Json(200, R"({"live":true})"); }, probe_v2);
   router.Add(
       http::Method::kGet, "/v2/health/ready",
       [this](http::Request&) {
@@ -291,7 +299,7 @@ void InferenceHandlers::Register(http::Router& router) {
         }
         return http::Response::Json(200, R"({"ready":true})");
       },
-      inline_v2);
+      probe_v2);
 
   auto metadata = [this](http::Request& request) {
     const std::string name = request.PathParam("name");
@@ -349,13 +357,15 @@ void InferenceHandlers::Register(http::Router& router) {
 }
 
 void InferenceHandlers::RegisterSingleModel(http::Router& router, std::string name) {
-  const http::RouteOptions inline_route{.run_inline = true};
+  const http::RouteOptions inline_route{.run_inline = true,
+                                        .permission = http::Permission::kPublic};
   router.AddAsync(
       http::Method::kPost, "/invocations",
       [this, name](http::Request& request, http::Responder responder) {
         Dispatch(request, std::move(responder), Protocol::kInvocations, name);
       },
-      http::RouteOptions{.max_body_bytes = options_.max_body_bytes});
+      http::RouteOptions{.max_body_bytes = options_.max_body_bytes,
+                         .permission = http::Permission::kPredict});
   auto health = [this, name](http::Request& request) {
     auto deployment = service_.Find(request.scope.tenant, name);
     bool up = deployment != nullptr && deployment->Serving() != nullptr;

@@ -98,20 +98,28 @@ void ArtifactHandlers::Register(http::Router& router) {
   using http::Method;
   for (std::string_view prefix : {"/api/2.0", "/ajax-api/2.0"}) {
     const std::string base = std::string(prefix) + "/mlflow-artifacts";
-    router.Add(Method::kGet, base + "/artifacts", [this](http::Request& r) { return List(r); });
-    router.Add(Method::kGet, base + "/artifacts/{path...}",
-               [this](http::Request& r) { return Download(r); });
+    const http::RouteOptions read{.permission = http::Permission::kRead};
+    const http::RouteOptions write{.permission = http::Permission::kWrite};
+    router.Add(
+        Method::kGet, base + "/artifacts", [this](http::Request& r) { return List(r); }, read);
+    router.Add(
+        Method::kGet, base + "/artifacts/{path...}",
+        [this](http::Request& r) { return Download(r); }, read);
     router.AddStreaming(
         Method::kPut, base + "/artifacts/{path...}", [this](http::Request& r) { return Upload(r); },
-        http::RouteOptions{.max_body_bytes = options_.max_upload_bytes});
-    router.Add(Method::kDelete, base + "/artifacts/{path...}",
-               [this](http::Request& r) { return Delete(r); });
+        http::RouteOptions{.max_body_bytes = options_.max_upload_bytes,
+                           .permission = http::Permission::kWrite});
+    router.Add(
+        Method::kDelete, base + "/artifacts/{path...}",
+        [this](http::Request& r) { return Delete(r); }, write);
     for (std::string_view action : {"create", "complete", "abort"}) {
-      router.Add(Method::kPost, base + "/mpu/" + std::string(action) + "/{path...}",
-                 [](http::Request& r) { return Unsupported(r, kMultipartUnsupported); });
+      router.Add(
+          Method::kPost, base + "/mpu/" + std::string(action) + "/{path...}",
+          [](http::Request& r) { return Unsupported(r, kMultipartUnsupported); }, write);
     }
-    router.Add(Method::kGet, base + "/presigned/{path...}",
-               [](http::Request& r) { return Unsupported(r, kPresignedUnsupported); });
+    router.Add(
+        Method::kGet, base + "/presigned/{path...}",
+        [](http::Request& r) { return Unsupported(r, kPresignedUnsupported); }, read);
   }
 }
 

@@ -8,7 +8,7 @@ namespace cairn::api::mlflow {
 
 void RegisterMiscRoutes(http::Router& router) {
   // These answer from constants: no need to leave the I/O thread.
-  const http::RouteOptions in_memory{.run_inline = true};
+  const http::RouteOptions in_memory{.run_inline = true, .permission = http::Permission::kPublic};
   router.Add(
       http::Method::kGet, "/health", [](http::Request&) { return http::Response::Text(200, "OK"); },
       in_memory);
@@ -30,6 +30,7 @@ void RegisterMiscRoutes(http::Router& router) {
   http::RouteOptions otlp_options;
   otlp_options.max_body_bytes = 16 << 20;
   otlp_options.run_inline = true;
+  otlp_options.permission = http::Permission::kWrite;
   router.Add(
       http::Method::kPost, "/v1/traces",
       [](http::Request&) {

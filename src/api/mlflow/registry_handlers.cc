@@ -97,8 +97,10 @@ void RegistryHandlers::Add(http::Router& router, http::Method method, std::strin
     if (!result.ok()) return http::ErrorResponse(result.status());
     return http::Response::Json(200, bj::serialize(*result));
   };
+  http::RouteOptions options;
+  options.permission = MlflowRoutePermission(method, path);
   for (std::string_view prefix : {"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"}) {
-    router.Add(method, std::string(prefix) + std::string(path), handler);
+    router.Add(method, std::string(prefix) + std::string(path), handler, options);
   }
 }
 

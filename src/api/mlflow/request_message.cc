@@ -125,4 +125,13 @@ StatusOr<int64_t> DecodePageToken(std::string_view token) {
   return **offset;
 }
 
+http::Permission MlflowRoutePermission(http::Method method, std::string_view path) {
+  if (method == http::Method::kGet || method == http::Method::kHead) return http::Permission::kRead;
+  std::string_view last = path.substr(path.rfind('/') + 1);
+  if (method == http::Method::kPost && (last == "search" || last.starts_with("get"))) {
+    return http::Permission::kRead;
+  }
+  return http::Permission::kWrite;
+}
+
 }  // namespace cairn::api::mlflow

@@ -28,4 +28,9 @@ StatusOr<int64_t> DecodePageToken(std::string_view token);
 std::string Base64Encode(std::string_view in);
 StatusOr<std::string> Base64Decode(std::string_view in);
 
+// The permission an MLflow REST route needs, from its method and path: GET (and HEAD) reads;
+// POST searches and lookups (a last segment "search" or starting with "get", as in
+// "runs/search" or "registered-models/get-latest-versions") read; every other call writes.
+http::Permission MlflowRoutePermission(http::Method method, std::string_view path);
+
 }  // namespace cairn::api::mlflow

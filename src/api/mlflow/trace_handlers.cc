@@ -292,6 +292,7 @@ void TraceHandlers::Add(http::Router& router, http::Method method, std::string_v
   };
   http::RouteOptions options;
   options.max_body_bytes = 16 << 20;  // previews and metadata of one trace
+  options.permission = MlflowRoutePermission(method, path);
   for (std::string_view api : {"/api/", "/ajax-api/"}) {
     router.Add(method, std::string(api) + std::string(version) + "/mlflow/" + std::string(path),
                handler, options);

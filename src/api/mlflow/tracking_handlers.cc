@@ -81,6 +81,7 @@ void TrackingHandlers::Add(http::Router& router, http::Method method, std::strin
   };
   http::RouteOptions options;
   options.max_body_bytes = max_body_bytes;
+  options.permission = MlflowRoutePermission(method, path);
   for (std::string_view prefix : {"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"}) {
     router.Add(method, std::string(prefix) + std::string(path), handler, options);
   }
@@ -99,6 +100,7 @@ void TrackingHandlers::AddBatchWrite(http::Router& router, std::string_view path
   };
   http::RouteOptions options;
   options.max_body_bytes = max_body_bytes;
+  options.permission = http::Permission::kWrite;
   for (std::string_view prefix : {"/api/2.0/mlflow/", "/ajax-api/2.0/mlflow/"}) {
     router.AddAsync(http::Method::kPost, std::string(prefix) + std::string(path), handler, options);
   }

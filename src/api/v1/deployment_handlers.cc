@@ -120,7 +120,10 @@ http::Response DeploymentHandlers::Predictions(http::Request& request) {
 }
 
 void DeploymentHandlers::Register(http::Router& router) {
-  http::RouteOptions spec_body{.max_body_bytes = kMaxSpecBytes};
+  const http::RouteOptions spec_body{.max_body_bytes = kMaxSpecBytes,
+                                     .permission = http::Permission::kDeploy};
+  const http::RouteOptions read{.permission = http::Permission::kRead};
+  const http::RouteOptions deploy{.permission = http::Permission::kDeploy};
   router.Add(
       http::Method::kPost, "/api/v1/deployments/create",
       [this](http::Request& req) {
@@ -129,25 +132,25 @@ void DeploymentHandlers::Register(http::Router& router) {
         return http::Response::Json(200, bj::serialize(StatusJson(*status)));
       },
       spec_body);
-  router.Add(http::Method::kGet, "/api/v1/deployments", [this](http::Request& req) {
-    auto all = service_.List(req.scope);
-    if (!all.ok()) return http::ErrorResponse(all.status());
-    bj::array list;
-    for (const auto& status : *all) list.push_back(StatusJson(status));
-    bj::object out;
-    out["deployments"] = std::move(list);
-    return http::Response::Json(200, bj::serialize(out));
-  });
-  router.Add(http::Method::kGet, "/api/v1/deployments/{id}/status", [this](http::Request& req) {
+  router.Add(
+      http::Method::kGet, "/api/v1/deployments",
+      [this](http::Request& req) {
+        auto all = service_.List(req.scope);
+        if (!all.ok()) return http::ErrorResponse(all.status());
+        bj::array list;
+        for (const auto& status : *all) list.push_back(StatusJson(status));
+        bj::object out;
+        out["deployments"] = std::move(list);
+        return http::Response::Json(200, bj::serialize(out));
+      },
+      read);
+  auto get = [this](http::Request& req) {
     auto status = service_.Get(req.scope, req.PathParam("id"));
     return JsonReply(status.ok() ? StatusOr<bj::object>(StatusJson(*status))
                                  : StatusOr<bj::object>(status.status()));
-  });
-  router.Add(http::Method::kGet, "/api/v1/deployments/{id}", [this](http::Request& req) {
-    auto status = service_.Get(req.scope, req.PathParam("id"));
-    return JsonReply(status.ok() ? StatusOr<bj::object>(StatusJson(*status))
-                                 : StatusOr<bj::object>(status.status()));
-  });
+  };
+  router.Add(http::Method::kGet, "/api/v1/deployments/{id}/status", get, read);
+  router.Add(http::Method::kGet, "/api/v1/deployments/{id}", get, read);
   router.Add(
       http::Method::kPut, "/api/v1/deployments/{id}/scale",
       [this](http::Request& req) {
@@ -164,16 +167,20 @@ void DeploymentHandlers::Register(http::Router& router) {
                                      : StatusOr<bj::object>(status.status()));
       },
       spec_body);
-  router.Add(http::Method::kGet, "/api/v1/deployments/{id}/predictions",
-             [this](http::Request& req) { return Predictions(req); });
-  router.Add(http::Method::kDelete, "/api/v1/deployments/{id}", [this](http::Request& req) {
-    auto id = service_.Delete(req.scope, req.PathParam("id"));
-    if (!id.ok()) return http::ErrorResponse(id.status());
-    bj::object out;
-    out["deployment_id"] = *id;
-    out["state"] = "DELETED";
-    return http::Response::Json(200, bj::serialize(out));
-  });
+  router.Add(
+      http::Method::kGet, "/api/v1/deployments/{id}/predictions",
+      [this](http::Request& req) { return Predictions(req); }, read);
+  router.Add(
+      http::Method::kDelete, "/api/v1/deployments/{id}",
+      [this](http::Request& req) {
+        auto id = service_.Delete(req.scope, req.PathParam("id"));
+        if (!id.ok()) return http::ErrorResponse(id.status());
+        bj::object out;
+        out["deployment_id"] = *id;
+        out["state"] = "DELETED";
+        return http::Response::Json(200, bj::serialize(out));
+      },
+      deploy);
 }
 
 }  // namespace cairn::api::v1

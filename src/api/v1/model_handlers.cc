@@ -65,23 +65,28 @@ ModelHandlers::ModelHandlers(registry::RegistryService& registry,
                              artifact::ArtifactStore& artifacts)
     : registry_(registry), artifacts_(artifacts) {}
 
-void ModelHandlers::Add(http::Router& router, http::Method method, std::string pattern, Method fn) {
-  router.Add(method, std::move(pattern), [this, fn](http::Request& req) -> http::Response {
-    Result result = (this->*fn)(req);
-    if (!result.ok()) return http::ErrorResponse(result.status());
-    return http::Response::Json(result->status, bj::serialize(result->body));
-  });
+void ModelHandlers::Add(http::Router& router, http::Method method, std::string pattern, Method fn,
+                        http::Permission permission) {
+  router.Add(
+      method, std::move(pattern),
+      [this, fn](http::Request& req) -> http::Response {
+        Result result = (this->*fn)(req);
+        if (!result.ok()) return http::ErrorResponse(result.status());
+        return http::Response::Json(result->status, bj::serialize(result->body));
+      },
+      http::RouteOptions{.permission = permission});
 }
 
 void ModelHandlers::Register(http::Router& router) {
   using M = http::Method;
-  Add(router, M::kPost, "/api/v1/models/register", &ModelHandlers::RegisterVersion);
-  Add(router, M::kGet, "/api/v1/models/{name}/versions", &ModelHandlers::ListVersions);
-  Add(router, M::kPost, "/api/v1/models/{name}/promote", &ModelHandlers::Promote);
-  Add(router, M::kDelete, "/api/v1/models/{name}/versions/{version}",
-      &ModelHandlers::DeleteVersion);
+  using P = http::Permission;
+  Add(router, M::kPost, "/api/v1/models/register", &ModelHandlers::RegisterVersion, P::kWrite);
+  Add(router, M::kGet, "/api/v1/models/{name}/versions", &ModelHandlers::ListVersions, P::kRead);
+  Add(router, M::kPost, "/api/v1/models/{name}/promote", &ModelHandlers::Promote, P::kWrite);
+  Add(router, M::kDelete, "/api/v1/models/{name}/versions/{version}", &ModelHandlers::DeleteVersion,
+      P::kWrite);
   Add(router, M::kGet, "/api/v1/models/{name}/versions/{version}/lineage",
-      &ModelHandlers::GetLineage);
+      &ModelHandlers::GetLineage, P::kRead);
 }
 
 ModelHandlers::Result ModelHandlers::RegisterVersion(const http::Request& req) {

@@ -36,7 +36,8 @@ class ModelHandlers {
   using Result = StatusOr<Reply>;
   using Method = Result (ModelHandlers::*)(const http::Request&);
 
-  void Add(http::Router& router, http::Method method, std::string pattern, Method fn);
+  void Add(http::Router& router, http::Method method, std::string pattern, Method fn,
+           http::Permission permission);
 
   Result RegisterVersion(const http::Request& req);
   Result ListVersions(const http::Request& req);

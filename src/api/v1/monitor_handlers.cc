@@ -258,7 +258,11 @@ http::Response MonitorHandlers::ListAlerts(http::Request& request, bool drift_on
 }
 
 void MonitorHandlers::Register(http::Router& router) {
-  const http::RouteOptions config_body{.max_body_bytes = kMaxConfigBytes};
+  using P = http::Permission;
+  const http::RouteOptions config_body{.max_body_bytes = kMaxConfigBytes, .permission = P::kDeploy};
+  const http::RouteOptions admin_body{.max_body_bytes = kMaxConfigBytes, .permission = P::kAdmin};
+  const http::RouteOptions read{.permission = P::kRead};
+  const http::RouteOptions deploy{.permission = P::kDeploy};
   router.Add(
       http::Method::kPost, "/api/v1/models/{name}/drift-config",
       [this](http::Request& req) {
@@ -267,33 +271,41 @@ void MonitorHandlers::Register(http::Router& router) {
         return http::Response::Json(200, bj::serialize(ConfigJson(*stored)));
       },
       config_body);
-  router.Add(http::Method::kGet, "/api/v1/models/{name}/drift-config", [this](http::Request& req) {
-    auto configs = monitor_.ListDriftConfigs(req.scope, req.PathParam("name"));
-    if (!configs.ok()) return http::ErrorResponse(configs.status());
-    bj::array list;
-    for (const auto& c : *configs) list.push_back(ConfigJson(c));
-    bj::object out;
-    out["configs"] = std::move(list);
-    return http::Response::Json(200, bj::serialize(out));
-  });
   router.Add(
-      http::Method::kDelete, "/api/v1/models/{name}/drift-config/{id}", [this](http::Request& req) {
+      http::Method::kGet, "/api/v1/models/{name}/drift-config",
+      [this](http::Request& req) {
+        auto configs = monitor_.ListDriftConfigs(req.scope, req.PathParam("name"));
+        if (!configs.ok()) return http::ErrorResponse(configs.status());
+        bj::array list;
+        for (const auto& c : *configs) list.push_back(ConfigJson(c));
+        bj::object out;
+        out["configs"] = std::move(list);
+        return http::Response::Json(200, bj::serialize(out));
+      },
+      read);
+  router.Add(
+      http::Method::kDelete, "/api/v1/models/{name}/drift-config/{id}",
+      [this](http::Request& req) {
         Status deleted =
             monitor_.DeleteDriftConfig(req.scope, req.PathParam("name"), req.PathParam("id"));
         if (!deleted.ok()) return http::ErrorResponse(deleted);
         return http::Response::Json(200, "{}");
-      });
-  router.Add(http::Method::kGet, "/api/v1/models/{name}/metrics", [this](http::Request& req) {
-    auto from = IntParam(req, "from", 0, 0, int64_t{1} << 50);
-    auto to = IntParam(req, "to", 0, 0, int64_t{1} << 50);
-    auto limit = IntParam(req, "max_results", 1000, 1, 10000);
-    for (const auto* status : {&from, &to, &limit}) {
-      if (!status->ok()) return http::ErrorResponse(status->status());
-    }
-    return JsonReply(monitor_.Metrics(req.scope, req.PathParam("name"),
-                                      req.QueryParam("deployment").value_or(""), *from, *to,
-                                      static_cast<int>(*limit)));
-  });
+      },
+      deploy);
+  router.Add(
+      http::Method::kGet, "/api/v1/models/{name}/metrics",
+      [this](http::Request& req) {
+        auto from = IntParam(req, "from", 0, 0, int64_t{1} << 50);
+        auto to = IntParam(req, "to", 0, 0, int64_t{1} << 50);
+        auto limit = IntParam(req, "max_results", 1000, 1, 10000);
+        for (const auto* status : {&from, &to, &limit}) {
+          if (!status->ok()) return http::ErrorResponse(status->status());
+        }
+        return JsonReply(monitor_.Metrics(req.scope, req.PathParam("name"),
+                                          req.QueryParam("deployment").value_or(""), *from, *to,
+                                          static_cast<int>(*limit)));
+      },
+      read);
 
   router.AddStreaming(
       http::Method::kPost, "/api/v1/deployments/{id}/reference",
@@ -307,68 +319,85 @@ void MonitorHandlers::Register(http::Router& router) {
         return std::unique_ptr<http::BodySink>(std::make_unique<ReferenceSink>(
             monitor_, req.scope, std::move(deployment), format, std::move(options)));
       },
-      http::RouteOptions{.max_body_bytes = max_reference_bytes_});
+      http::RouteOptions{.max_body_bytes = max_reference_bytes_, .permission = P::kDeploy});
   router.Add(
       http::Method::kPost, "/api/v1/deployments/{id}/reference/from-run",
       [this](http::Request& req) { return ReferenceFromRun(req); }, config_body);
-  router.Add(http::Method::kGet, "/api/v1/deployments/{id}/reference",
-             [this](http::Request& req) { return GetReference(req); });
-  router.Add(http::Method::kGet, "/api/v1/deployments/{id}/reference/versions",
-             [this](http::Request& req) {
-               auto deployment = monitor_.FindDeployment(req.scope, req.PathParam("id"));
-               if (!deployment.ok()) return http::ErrorResponse(deployment.status());
-               auto versions = monitor_.ReferenceVersions(req.scope, deployment->id);
-               if (!versions.ok()) return http::ErrorResponse(versions.status());
-               bj::array list;
-               for (const auto& r : *versions) list.push_back(ReferenceJson(r, false));
-               bj::object out;
-               out["versions"] = std::move(list);
-               return http::Response::Json(200, bj::serialize(out));
-             });
-  router.Add(http::Method::kGet, "/api/v1/deployments/{id}/monitor", [this](http::Request& req) {
-    return JsonReply(monitor_.DeploymentStatus(req.scope, req.PathParam("id")));
-  });
+  router.Add(
+      http::Method::kGet, "/api/v1/deployments/{id}/reference",
+      [this](http::Request& req) { return GetReference(req); }, read);
+  router.Add(
+      http::Method::kGet, "/api/v1/deployments/{id}/reference/versions",
+      [this](http::Request& req) {
+        auto deployment = monitor_.FindDeployment(req.scope, req.PathParam("id"));
+        if (!deployment.ok()) return http::ErrorResponse(deployment.status());
+        auto versions = monitor_.ReferenceVersions(req.scope, deployment->id);
+        if (!versions.ok()) return http::ErrorResponse(versions.status());
+        bj::array list;
+        for (const auto& r : *versions) list.push_back(ReferenceJson(r, false));
+        bj::object out;
+        out["versions"] = std::move(list);
+        return http::Response::Json(200, bj::serialize(out));
+      },
+      read);
+  router.Add(
+      http::Method::kGet, "/api/v1/deployments/{id}/monitor",
+      [this](http::Request& req) {
+        return JsonReply(monitor_.DeploymentStatus(req.scope, req.PathParam("id")));
+      },
+      read);
 
   router.Add(
       http::Method::kPost, "/api/v1/feedback",
       [this](http::Request& req) { return JsonReply(monitor_.Feedback(req.scope, req.body)); },
-      http::RouteOptions{.max_body_bytes = kMaxFeedbackBytes});
+      http::RouteOptions{.max_body_bytes = kMaxFeedbackBytes, .permission = P::kPredict});
 
-  router.Add(http::Method::kGet, "/api/v1/alerts",
-             [this](http::Request& req) { return ListAlerts(req, false); });
-  router.Add(http::Method::kGet, "/api/v1/alerts/model-drift",
-             [this](http::Request& req) { return ListAlerts(req, true); });
-  router.Add(http::Method::kGet, "/api/v1/alerts/{id}", [this](http::Request& req) {
-    auto alert = monitor_.Alert(req.scope, req.PathParam("id"));
-    if (!alert.ok()) return http::ErrorResponse(alert.status());
-    return http::Response::Json(200, bj::serialize(monitor::MonitorService::AlertJson(*alert)));
-  });
-  router.Add(http::Method::kPost, "/api/v1/alerts/{id}/acknowledge", [this](http::Request& req) {
-    auto alert = monitor_.Acknowledge(req.scope, req.PathParam("id"));
-    if (!alert.ok()) return http::ErrorResponse(alert.status());
-    return http::Response::Json(200, bj::serialize(monitor::MonitorService::AlertJson(*alert)));
-  });
-  router.Add(http::Method::kGet, "/api/v1/alerts/{id}/actions", [this](http::Request& req) {
-    auto actions = monitor_.Actions(req.scope, req.PathParam("id"), 100);
-    if (!actions.ok()) return http::ErrorResponse(actions.status());
-    bj::array list;
-    for (const metadata::ActionRecord& a : *actions) {
-      bj::object o;
-      o["id"] = a.id;
-      o["action"] = a.action;
-      o["target"] = a.target;
-      o["status"] = a.status;
-      o["attempts"] = a.attempts;
-      bj::error_code ec;
-      o["detail"] = bj::parse(a.detail_json, ec);
-      o["created_at"] = a.created_at_ms;
-      o["updated_at"] = a.updated_at_ms;
-      list.push_back(std::move(o));
-    }
-    bj::object out;
-    out["actions"] = std::move(list);
-    return http::Response::Json(200, bj::serialize(out));
-  });
+  router.Add(
+      http::Method::kGet, "/api/v1/alerts",
+      [this](http::Request& req) { return ListAlerts(req, false); }, read);
+  router.Add(
+      http::Method::kGet, "/api/v1/alerts/model-drift",
+      [this](http::Request& req) { return ListAlerts(req, true); }, read);
+  router.Add(
+      http::Method::kGet, "/api/v1/alerts/{id}",
+      [this](http::Request& req) {
+        auto alert = monitor_.Alert(req.scope, req.PathParam("id"));
+        if (!alert.ok()) return http::ErrorResponse(alert.status());
+        return http::Response::Json(200, bj::serialize(monitor::MonitorService::AlertJson(*alert)));
+      },
+      read);
+  router.Add(
+      http::Method::kPost, "/api/v1/alerts/{id}/acknowledge",
+      [this](http::Request& req) {
+        auto alert = monitor_.Acknowledge(req.scope, req.PathParam("id"));
+        if (!alert.ok()) return http::ErrorResponse(alert.status());
+        return http::Response::Json(200, bj::serialize(monitor::MonitorService::AlertJson(*alert)));
+      },
+      deploy);
+  router.Add(
+      http::Method::kGet, "/api/v1/alerts/{id}/actions",
+      [this](http::Request& req) {
+        auto actions = monitor_.Actions(req.scope, req.PathParam("id"), 100);
+        if (!actions.ok()) return http::ErrorResponse(actions.status());
+        bj::array list;
+        for (const metadata::ActionRecord& a : *actions) {
+          bj::object o;
+          o["id"] = a.id;
+          o["action"] = a.action;
+          o["target"] = a.target;
+          o["status"] = a.status;
+          o["attempts"] = a.attempts;
+          bj::error_code ec;
+          o["detail"] = bj::parse(a.detail_json, ec);
+          o["created_at"] = a.created_at_ms;
+          o["updated_at"] = a.updated_at_ms;
+          list.push_back(std::move(o));
+        }
+        bj::object out;
+        out["actions"] = std::move(list);
+        return http::Response::Json(200, bj::serialize(out));
+      },
+      read);
 
   router.Add(
       http::Method::kPost, "/api/v1/erasure",
@@ -397,7 +426,7 @@ void MonitorHandlers::Register(http::Router& router) {
         }
         // Another tenant's data is erased only by an administrator.
         for (const std::string& tenant : tenants) {
-          if (tenant != req.scope.tenant && !req.scope.HasRole("admin")) {
+          if (tenant != req.scope.tenant && !req.scope.HasRoleIn(tenant, "admin")) {
             return http::ErrorResponse(
                 Status(StatusCode::kPermissionDenied,
                        "Erasing in tenant '" + tenant + "' needs the admin role"));
@@ -405,7 +434,7 @@ void MonitorHandlers::Register(http::Router& router) {
         }
         return JsonReply(monitor_.Erase(req.scope, subject->get_string(), tenants));
       },
-      config_body);
+      admin_body);
   router.Add(
       http::Method::kPost, "/api/v1/export",
       [this](http::Request& req) {
@@ -418,7 +447,7 @@ void MonitorHandlers::Register(http::Router& router) {
         }
         return JsonReply(monitor_.Export(req.scope, subject->get_string()));
       },
-      config_body);
+      admin_body);
 }
 
 }  // namespace cairn::api::v1

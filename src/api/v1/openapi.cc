@@ -13,7 +13,7 @@ void RegisterOpenApi(http::Router& router) {
   router.Add(
       http::Method::kGet, "/api/v1/openapi.json",
       [](http::Request&) { return http::Response::Json(200, std::string(OpenApiDocument())); },
-      http::RouteOptions{.run_inline = true});
+      http::RouteOptions{.run_inline = true, .permission = http::Permission::kPublic});
 }
 
 }  // namespace cairn::api::v1
