@@ -1,8 +1,13 @@
 #include <cstdio>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/cli.h"
+#include "cli/security_command.h"
+#include "server/admin.h"
 #include "server/cairn_server.h"
 #include "server/serve.h"
 
@@ -17,6 +22,14 @@ constexpr const char* kUsage =
     "  models       manage registered models on a server (cairn models --help)\n"
     "  deployments  deploy models on a server and query them (cairn deployments --help)\n"
     "  monitor      watch deployments for drift and errors; compare tables (cairn monitor --help)\n"
+    "  tokens       create, list and revoke API tokens (cairn tokens --help)\n"
+    "  tenants      create and list tenants\n"
+    "  principals   list, disable and enable principals\n"
+    "  roles        grant, revoke and list roles in tenants\n"
+    "  rate-limits  set, delete and list tenants' request budgets\n"
+    "  audit        list, export and verify the audit log\n"
+    "  admin        bootstrap the first admin token, rotate the artifact key, verify the audit\n"
+    "               log offline (cairn admin --help)\n"
     "  version      print the version\n";
 
 }  // namespace
@@ -31,6 +44,13 @@ int main(int argc, char** argv) {
   if (args[0] == "serve") return cairn::server::ServeMain(args);
   if (args[0] == "models" || args[0] == "deployments" || args[0] == "monitor")
     return cairn::cli::CliMain(args);
+  if (cairn::cli::IsSecurityCommand(args[0])) {
+    const char* env = std::getenv("CAIRN_SERVER");
+    return cairn::cli::SecurityCliMain(
+        args, std::cout, std::cerr,
+        env != nullptr ? std::optional<std::string>(env) : std::nullopt);
+  }
+  if (args[0] == "admin") return cairn::server::AdminMain(args);
   if (args[0] == "version" || args[0] == "--version") {
     std::puts("cairn " CAIRN_VERSION);
     return 0;

@@ -1,7 +1,9 @@
 #include "cli/http_client.h"
 
+#include <cstdlib>
 #include <utility>
 
+#include "base/ascii.h"
 #include "http/client.h"
 
 namespace cairn::cli {
@@ -31,12 +33,34 @@ StatusOr<ServerAddress> ParseServerAddress(std::string_view url) {
                        .base_path = std::string(path)};
 }
 
+namespace {
+
+// The credentials and trust every CLI call carries: $CAIRN_TOKEN as a bearer token (an API
+// token or a JWT) unless the call sets Authorization itself, and $CAIRN_CA_CERT as the CA file
+// that verifies an https server (else the system's).
+void AddCredentials(std::vector<std::pair<std::string, std::string>>& headers) {
+  const char* token = std::getenv("CAIRN_TOKEN");
+  if (token == nullptr || *token == '\0') return;
+  for (const auto& [name, value] : headers) {
+    if (EqualsIgnoreCase(name, "Authorization")) return;
+  }
+  headers.emplace_back("Authorization", std::string("Bearer ") + token);
+}
+
+std::string CaFile() {
+  const char* ca = std::getenv("CAIRN_CA_CERT");
+  return ca != nullptr ? std::string(ca) : std::string();
+}
+
+}  // namespace
+
 StatusOr<HttpReply> SendHttp(const ServerAddress& server, const HttpCall& call,
                              std::chrono::milliseconds timeout) {
   ASSIGN_OR_RETURN(std::unique_ptr<http::Client> client,
                    http::Client::Create({.connect_timeout = timeout,
                                          .read_timeout = timeout,
                                          .total_timeout = timeout,
+                                         .ca_file = CaFile(),
                                          .max_idle_per_host = 0,
                                          .user_agent = "cairn-cli"}));
   http::ClientRequest request{.method = call.method,
@@ -45,6 +69,7 @@ StatusOr<HttpReply> SendHttp(const ServerAddress& server, const HttpCall& call,
                               .body = call.body};
   if (!call.body.empty()) request.headers.emplace_back("Content-Type", call.content_type);
   for (const auto& header : call.headers) request.headers.push_back(header);
+  AddCredentials(request.headers);
   ASSIGN_OR_RETURN(http::ClientResponse response, client->Send(request));
   return HttpReply{.status = response.status, .body = std::move(response.body)};
 }
@@ -57,6 +82,7 @@ StatusOr<HttpReply> SendHttpStreamed(const ServerAddress& server, const HttpCall
                    http::Client::Create({.connect_timeout = timeout,
                                          .read_timeout = timeout,
                                          .total_timeout = kWholeUpload,
+                                         .ca_file = CaFile(),
                                          .max_idle_per_host = 0,
                                          .user_agent = "cairn-cli"}));
   http::ClientRequest request{
@@ -66,6 +92,7 @@ StatusOr<HttpReply> SendHttpStreamed(const ServerAddress& server, const HttpCall
       .body_reader = std::move(body.read),
       .body_length = body.size};
   for (const auto& header : call.headers) request.headers.push_back(header);
+  AddCredentials(request.headers);
   ASSIGN_OR_RETURN(http::ClientResponse response, client->Send(request));
   return HttpReply{.status = response.status, .body = std::move(response.body)};
 }

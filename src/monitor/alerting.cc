@@ -360,6 +360,19 @@ void MonitorService::MaybeRetrain(const Unit& unit, const AlertRecord& alert) {
       request.env["MLFLOW_TRACKING_URI"] = tracking_uri_;
       request.env["CAIRN_TRACKING_URI"] = tracking_uri_;
     }
+    if (credential_issuer_) {
+      // Valid as long as the command may run, and an hour more for a slow finish.
+      auto lifetime =
+          std::chrono::duration_cast<std::chrono::seconds>(request.timeout) + std::chrono::hours(1);
+      StatusOr<std::string> token = credential_issuer_(unit.tenant, lifetime);
+      if (token.ok()) {
+        request.env["MLFLOW_TRACKING_TOKEN"] = *token;
+        request.env["CAIRN_TOKEN"] = *token;
+      } else {
+        spdlog::warn("monitor: no credential for the retraining command: {}",
+                     token.status().ToString());
+      }
+    }
     if (!options_.log_dir.empty()) {
       std::error_code ec;
       std::filesystem::create_directories(options_.log_dir, ec);

@@ -100,6 +100,11 @@ void MonitorService::SetTrackingUri(std::string uri) {
   tracking_uri_ = std::move(uri);
 }
 
+void MonitorService::SetCredentialIssuer(CredentialIssuer issuer) {
+  MutexLock lock(mu_);
+  credential_issuer_ = std::move(issuer);
+}
+
 void MonitorService::ConsumerLoop() {
   pthread_setname_np(pthread_self(), "cairn-monitor");  // shows in top -H and perf
   // Serving comes first: when the cores are saturated the monitor falls behind (its lag is

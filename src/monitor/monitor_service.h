@@ -104,6 +104,11 @@ class MonitorService {
   void Stop() EXCLUDES(mu_);
   // The tracking URI retraining commands get (MLFLOW_TRACKING_URI); set before Start.
   void SetTrackingUri(std::string uri) EXCLUDES(mu_);
+  // With authentication on: issues the API token a retraining command authenticates with
+  // (MLFLOW_TRACKING_TOKEN and CAIRN_TOKEN), for the alert's tenant, valid for `lifetime`.
+  using CredentialIssuer =
+      std::function<StatusOr<std::string>(std::string_view tenant, std::chrono::seconds lifetime)>;
+  void SetCredentialIssuer(CredentialIssuer issuer) EXCLUDES(mu_);
 
   // Configurations (POST/GET/DELETE /api/v1/models/{name}/drift-config).
   StatusOr<metadata::DriftConfigRecord> PutDriftConfig(const RequestScope& scope,
@@ -248,6 +253,7 @@ class MonitorService {
   std::vector<std::pair<UnitKey, OpenWindow>> unstored_ GUARDED_BY(mu_);
   uint64_t seed_ GUARDED_BY(mu_) = 1;
   std::string tracking_uri_ GUARDED_BY(mu_);
+  CredentialIssuer credential_issuer_ GUARDED_BY(mu_);
 
   metrics::Counter* events_metric_ = nullptr;
   metrics::Gauge* lag_metric_ = nullptr;

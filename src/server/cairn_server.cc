@@ -11,17 +11,34 @@
 #include "api/mlflow/registry_handlers.h"
 #include "api/mlflow/trace_handlers.h"
 #include "api/mlflow/tracking_handlers.h"
+#include "api/v1/audit_handlers.h"
 #include "api/v1/deployment_handlers.h"
 #include "api/v1/model_handlers.h"
 #include "api/v1/monitor_handlers.h"
 #include "api/v1/openapi.h"
+#include "api/v1/security_handlers.h"
 #include "artifact/artifact_store_factory.h"
+#include "artifact/encrypted/encrypted_artifact_store.h"
+#include "artifact/encrypted/master_key.h"
+#include "audit/audit_log.h"
+#include "audit/audit_middleware.h"
+#include "audit/sqlite_audit_store.h"
+#include "auth/auth_middleware.h"
+#include "auth/jwt/jwks_http_fetch.h"
+#include "auth/jwt/jwt_cache.h"
+#include "auth/jwt/jwt_verifier.h"
+#include "auth/jwt/key_source.h"
+#include "auth/jwt_identity.h"
+#include "auth/rate_limiter.h"
+#include "auth/roles.h"
+#include "auth/security_service.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/logging.h"
 #include "base/process.h"
 #include "base/uri.h"
 #include "http/access_log_middleware.h"
+#include "http/client.h"
 #include "http/metrics_middleware.h"
 #include "http/request_id_middleware.h"
 #include "http/server.h"
@@ -29,6 +46,7 @@
 #include "metadata/metadata_store_factory.h"
 #include "metrics/metrics_registry.h"
 #include "registry/registry_service.h"
+#include "server/admin.h"
 #include "server/backends.h"
 #include "server/serving_setup.h"
 #include "serving/deployment_service.h"
@@ -62,9 +80,19 @@ struct CairnServer::State {
   std::unique_ptr<monitor::WebhookSender> webhooks;
   std::unique_ptr<monitor::CommandLauncher> launcher;
   std::unique_ptr<api::v1::MonitorHandlers> monitor_handlers;
+  std::unique_ptr<auth::TokenAuthenticator> token_auth;
+  std::unique_ptr<auth::LocalRateLimiter> rate_limiter;
+  std::unique_ptr<auth::SecurityService> security;
+  std::unique_ptr<api::v1::SecurityHandlers> security_handlers;
+  std::unique_ptr<audit::SqliteAuditStore> audit_store;
+  std::unique_ptr<audit::AuditLog> audit_log;
+  std::unique_ptr<audit::AuditMiddleware> audit;
+  std::unique_ptr<api::v1::AuditHandlers> audit_handlers;
+  std::unique_ptr<http::Client> jwks_client;
+  std::shared_ptr<auth::CachingJwtVerifier> jwt;
+  std::unique_ptr<auth::AuthMiddleware> auth;
   http::Router router;
   std::unique_ptr<http::RequestIdMiddleware> request_id;
-  std::unique_ptr<http::TenantMiddleware> tenant;
   std::unique_ptr<http::MetricsMiddleware> metrics_middleware;
   std::unique_ptr<http::AccessLogMiddleware> access_log;
   std::unique_ptr<http::HttpServer> http;
@@ -89,6 +117,184 @@ Status ResolveDefaults(ServerConfig& config) {
   }
   if (config.artifacts_uri.empty()) config.artifacts_uri = (data / "artifacts").string();
   if (config.events_uri.empty()) config.events_uri = "sqlite:///" + (data / "events.db").string();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status CheckRoutePermissions(const http::Router& router) {
+  for (const http::Route* route : router.AllRoutes()) {
+    if (route->options.permission == http::Permission::kUnset) {
+      return Internal("route " + std::string(http::MethodName(route->method)) + " " +
+                      route->pattern + " declares no permission");
+    }
+  }
+  return Status::Ok();
+}
+
+namespace {
+
+bool IsLoopback(std::string_view host) {
+  return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
+}
+
+std::vector<std::string> SplitComma(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    if (!part.empty()) out.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
+// The JWT verifier from the --jwt-* options: keys from a PEM or JWKS file, an HS256 secret file
+// and/or a JWKS URL; verified tokens cached. The identity of a verified JWT holds the roles its
+// claims name in the tenants its claims name, plus the principal's stored role bindings.
+StatusOr<auth::BearerVerifier> MakeJwtVerifier(CairnServer::State& state) {
+  const ServerConfig& config = state.config;
+  std::shared_ptr<auth::KeySource> source;
+  int given = (config.jwt_key_file.empty() ? 0 : 1) +
+              (config.jwt_hs256_secret_file.empty() ? 0 : 1) +
+              (config.jwt_jwks_url.empty() ? 0 : 1);
+  if (given != 1) {
+    return InvalidArgument(
+        "--auth jwt needs exactly one of --jwt-key-file, --jwt-hs256-secret-file and "
+        "--jwt-jwks-url");
+  }
+  if (!config.jwt_jwks_url.empty()) {
+    ASSIGN_OR_RETURN(state.jwks_client, http::Client::Create({.max_response_bytes = 1 << 20,
+                                                              .user_agent = "cairn-jwks"}));
+    ASSIGN_OR_RETURN(source, auth::JwksUrlKeySource::Create(auth::JwksUrlKeySourceOptions{
+                                 .url = config.jwt_jwks_url,
+                                 .fetch = auth::HttpJwksFetcher(*state.jwks_client),
+                                 .clock = &SystemClock::Get()}));
+  } else if (!config.jwt_hs256_secret_file.empty()) {
+    ASSIGN_OR_RETURN(source,
+                     auth::StaticKeySource::FromHmacSecretFile(config.jwt_hs256_secret_file));
+  } else {
+    StatusOr<std::string> text = auth::ReadKeyFile(config.jwt_key_file);
+    if (!text.ok()) return text.status();
+    if (text->find("-----BEGIN") != std::string::npos) {
+      ASSIGN_OR_RETURN(source, auth::StaticKeySource::FromPemFile(config.jwt_key_file));
+    } else {
+      std::vector<std::string> skipped;
+      ASSIGN_OR_RETURN(source, auth::StaticKeySource::FromJwksFile(config.jwt_key_file, &skipped));
+      for (const std::string& reason : skipped) spdlog::warn("JWKS key skipped: {}", reason);
+    }
+  }
+  auth::JwtVerifierOptions options;
+  options.key_source = std::move(source);
+  if (!config.jwt_issuer.empty()) options.issuer = config.jwt_issuer;
+  options.audiences = SplitComma(config.jwt_audience);
+  options.leeway_s = config.jwt_leeway_s;
+  options.principal_claim = config.jwt_principal_claim;
+  options.tenants_claim = config.jwt_tenant_claim;
+  options.roles_claim = config.jwt_roles_claim;
+  ASSIGN_OR_RETURN(std::unique_ptr<auth::JwtVerifier> verifier,
+                   auth::JwtVerifier::Create(std::move(options)));
+  state.jwt = std::make_shared<auth::CachingJwtVerifier>(std::move(verifier));
+  return auth::MakeJwtBearerVerifier(state.jwt, *state.token_auth, SystemClock::Get());
+}
+
+// The audit log in <data-dir>/audit.db, keyed by --audit-key-file when given.
+Status StartAudit(CairnServer::State& state) {
+  const ServerConfig& config = state.config;
+  if (!config.audit) return Status::Ok();
+  audit::AuditLogOptions options;
+  if (!config.audit_key_file.empty()) {
+    ASSIGN_OR_RETURN(options.key, ReadAuditKey(config.audit_key_file));
+  }
+  options.metrics = &state.metrics;
+  ASSIGN_OR_RETURN(
+      state.audit_store,
+      audit::SqliteAuditStore::Open(
+          (std::filesystem::path(config.data_dir) / "audit.db").string(),
+          sqlite::DatabaseOptions{.synchronous_full = config.sqlite_synchronous_full}));
+  ASSIGN_OR_RETURN(state.audit_log, audit::AuditLog::Open(*state.audit_store, std::move(options)));
+  state.audit = std::make_unique<audit::AuditMiddleware>(*state.audit_log);
+  state.audit_handlers = std::make_unique<api::v1::AuditHandlers>(*state.audit_log);
+  return Status::Ok();
+}
+
+// Request id first (everything logs it), then audit (it must see authentication's answers),
+// authentication, metrics and the access log.
+std::vector<http::Middleware*> MiddlewareChain(CairnServer::State& state) {
+  std::vector<http::Middleware*> chain = {state.request_id.get()};
+  if (state.audit) chain.push_back(state.audit.get());
+  chain.push_back(state.auth.get());
+  chain.push_back(state.metrics_middleware.get());
+  chain.push_back(state.access_log.get());
+  return chain;
+}
+
+// Authentication, authorization and rate limits: the security store's service, the token
+// verifier, the limiter and the middleware that applies them to every request.
+Status StartSecurity(CairnServer::State& state) {
+  const ServerConfig& config = state.config;
+  if (!state.metadata.security) {
+    return InvalidArgument("the backend store does not provide security storage");
+  }
+  metadata::SecurityStore& store = *state.metadata.security;
+  state.token_auth = std::make_unique<auth::TokenAuthenticator>(
+      store, SystemClock::Get(), auth::TokenAuthenticator::Options{});
+  metadata::RateLimitRecord defaults;
+  defaults.control_rate = config.rate_limit_control;
+  defaults.control_burst = config.rate_limit_control_burst;
+  defaults.predict_rate = config.rate_limit_predict;
+  defaults.predict_burst = config.rate_limit_predict_burst;
+  state.rate_limiter = std::make_unique<auth::LocalRateLimiter>(SystemClock::Get(), defaults);
+  state.security = std::make_unique<auth::SecurityService>(
+      store, state.token_auth.get(), state.rate_limiter.get(), SystemClock::Get());
+  RETURN_IF_ERROR(state.security->ReloadRateLimits());
+  state.security_handlers = std::make_unique<api::v1::SecurityHandlers>(*state.security);
+
+  auth::AuthOptions options;
+  options.tokens = config.auth.find("token") != std::string::npos;
+  options.jwt = config.auth.find("jwt") != std::string::npos;
+  auth::BearerVerifier jwt;
+  if (options.jwt) {
+    ASSIGN_OR_RETURN(jwt, MakeJwtVerifier(state));
+  }
+  state.auth = std::make_unique<auth::AuthMiddleware>(
+      options, state.token_auth.get(), std::move(jwt), state.rate_limiter.get(), &state.metrics);
+  if (options.tokens && state.monitor) {
+    // Retraining commands call back with a token of their own, scoped to the alert's tenant.
+    auth::SecurityService* security = state.security.get();
+    state.monitor->SetCredentialIssuer(
+        [security](std::string_view tenant,
+                   std::chrono::seconds lifetime) -> StatusOr<std::string> {
+          RequestScope system = RequestScope::ForTenant(tenant, "cairn-monitor");
+          ASSIGN_OR_RETURN(auth::CreatedToken token,
+                           security->CreateToken(system, auth::TokenRequest{
+                                                             .principal = "cairn-monitor",
+                                                             .tenant = std::string(tenant),
+                                                             .roles = {"editor", "deployer"},
+                                                             .expires_in_s = lifetime.count(),
+                                                             .description = "retraining command",
+                                                         }));
+          return token.text;
+        });
+  }
+  if (!state.auth->enabled()) {
+    if (!IsLoopback(config.host)) {
+      spdlog::warn(
+          "authentication is off (--auth none) and the server listens on {}: anyone who reaches "
+          "it can read and change everything in every tenant; use --auth token or jwt",
+          config.host);
+    }
+    return Status::Ok();
+  }
+  ASSIGN_OR_RETURN(std::vector<metadata::RoleBinding> admins,
+                   store.ListRoleBindings(std::nullopt, auth::kAllTenants));
+  if (admins.empty()) {
+    spdlog::warn(
+        "authentication is on but no server administrator exists: run `cairn admin bootstrap "
+        "--data-dir {}` to create the first admin token",
+        config.data_dir);
+  }
   return Status::Ok();
 }
 
@@ -173,10 +379,14 @@ uint16_t CairnServer::port() const { return state_->port; }
 
 const metadata::MetadataStores& CairnServer::MetadataStoresForTest() { return state_->metadata; }
 
+const http::Router& CairnServer::RouterForTest() { return state_->router; }
+
 void CairnServer::WaitForSignal() { state_->http->WaitForSignal(); }
 
 void CairnServer::Stop() {
   if (state_ && state_->http) state_->http->Stop();
+  // After the HTTP server: answers held for their audit entries are released by the log.
+  if (state_ && state_->audit_log) state_->audit_log->Stop();
   if (state_ && state_->monitor) state_->monitor->Stop();
 }
 
@@ -203,6 +413,15 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   RETURN_IF_ERROR(RegisterArtifactBackends(artifact_registry));
   ASSIGN_OR_RETURN(state->artifact_store,
                    artifact::CreateArtifactStore(artifact_registry, config.artifacts_uri));
+  ASSIGN_OR_RETURN(std::vector<artifact::MasterKey> master_keys, LoadArtifactKeys(config));
+  if (!master_keys.empty()) {
+    artifact::EncryptionOptions encryption;
+    encryption.master_keys = std::move(master_keys);
+    ASSIGN_OR_RETURN(state->artifact_store,
+                     artifact::MakeEncryptedArtifactStore(std::move(state->artifact_store),
+                                                          std::move(encryption)));
+    spdlog::info("artifacts are encrypted at rest (AES-256-GCM)");
+  }
 
   state->tracking = std::make_unique<tracking::TrackingService>(
       *state->metadata.tracking, SystemClock::Get(), IdGenerator::Default(),
@@ -259,6 +478,8 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
       std::make_unique<api::v1::DeploymentHandlers>(*state->deployments, state->events.get());
 
   RETURN_IF_ERROR(StartMonitor(*state));
+  RETURN_IF_ERROR(StartSecurity(*state));
+  RETURN_IF_ERROR(StartAudit(*state));
 
   api::mlflow::RegisterMiscRoutes(state->router);
   state->tracking_handlers->Register(state->router);
@@ -271,9 +492,11 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   api::v1::RegisterOpenApi(state->router);
   state->artifact_handlers->Register(state->router);
   http::AddMetricsRoute(state->router, state->metrics);
+  state->security_handlers->Register(state->router);
+  if (state->audit_handlers) state->audit_handlers->Register(state->router);
+  RETURN_IF_ERROR(CheckRoutePermissions(state->router));
 
   state->request_id = std::make_unique<http::RequestIdMiddleware>();
-  state->tenant = std::make_unique<http::TenantMiddleware>();
   state->metrics_middleware = std::make_unique<http::MetricsMiddleware>(state->metrics);
   state->access_log = std::make_unique<http::AccessLogMiddleware>();
 
@@ -284,19 +507,20 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   options.io_threads = config.io_threads;
   options.max_connections = static_cast<size_t>(config.max_connections);
   options.max_buffered_body_bytes = static_cast<uint64_t>(config.max_buffered_body_bytes);
-  state->http = std::make_unique<http::HttpServer>(
-      options, state->router,
-      std::vector<http::Middleware*>{state->request_id.get(), state->tenant.get(),
-                                     state->metrics_middleware.get(), state->access_log.get()});
+  options.tls_cert_file = config.tls_cert;
+  options.tls_key_file = config.tls_key;
+  state->http = std::make_unique<http::HttpServer>(options, state->router, MiddlewareChain(*state));
   ASSIGN_OR_RETURN(state->port, state->http->Start());
   if (config.monitor) {
     state->monitor->SetTrackingUri(
-        "http://" + std::string(config.host == "0.0.0.0" ? "127.0.0.1" : config.host) + ":" +
+        std::string(config.tls_cert.empty() ? "http" : "https") + "://" +
+        std::string(config.host == "0.0.0.0" ? "127.0.0.1" : config.host) + ":" +
         std::to_string(state->port));
     RETURN_IF_ERROR(state->monitor->Start());
   }
-  spdlog::info("cairn listening on http://{}:{} (metadata {}, artifacts {})", config.host,
-               state->port, config.backend_store_uri, config.artifacts_uri);
+  spdlog::info("cairn listening on {}://{}:{} (metadata {}, artifacts {})",
+               config.tls_cert.empty() ? "http" : "https", config.host, state->port,
+               config.backend_store_uri, config.artifacts_uri);
   return std::unique_ptr<CairnServer>(new CairnServer(std::move(state)));
 }
 

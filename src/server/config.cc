@@ -50,6 +50,27 @@ Status ParseInt(const std::string& text, const std::string& name, Int min, Int m
   return Status::Ok();
 }
 
+// "RATE" or "RATE:BURST" (requests per second, bucket size).
+Status ParseRate(const std::string& text, const std::string& name, double& rate, double& burst) {
+  auto parse = [](std::string_view part, double& out) {
+    auto [ptr, ec] = std::from_chars(part.data(), part.data() + part.size(), out);
+    return ec == std::errc() && ptr == part.data() + part.size() && out >= 0 && out <= 1e9;
+  };
+  std::string_view view(text);
+  size_t colon = view.find(':');
+  double r = 0;
+  double b = 0;
+  bool ok = parse(view.substr(0, colon), r);
+  if (ok && colon != std::string_view::npos) ok = parse(view.substr(colon + 1), b);
+  if (!ok) {
+    return InvalidArgument("invalid value '" + text + "' for " + name +
+                           ": expected RATE or RATE:BURST (requests per second, 0: unlimited)");
+  }
+  rate = r;
+  burst = colon == std::string_view::npos ? r : b;
+  return Status::Ok();
+}
+
 Status ParseBool(const std::string& text, const std::string& name, bool& out) {
   if (text == "true" || text == "1" || text == "yes" || text == "on") {
     out = true;
@@ -200,6 +221,99 @@ const std::vector<OptionSpec>& Specs() {
        "first",
        [](ServerConfig& c, const std::string& v) {
          return ParseInt<int64_t>(v, "model-cache-bytes", 0, int64_t{1} << 50, c.model_cache_bytes);
+       }},
+      {"auth", "none",
+       "who may call: none (anyone, tenant from the workspace header), token (API tokens), jwt, "
+       "or token,jwt",
+       [](ServerConfig& c, const std::string& v) {
+         if (v != "none" && v != "token" && v != "jwt" && v != "token,jwt" && v != "jwt,token") {
+           return InvalidArgument("auth must be none, token, jwt or token,jwt");
+         }
+         c.auth = v;
+         return Status::Ok();
+       }},
+      {"jwt-issuer", "", "JWTs must carry this iss (empty: not checked)",
+       [](ServerConfig& c, const std::string& v) {
+         c.jwt_issuer = v;
+         return Status::Ok();
+       }},
+      {"jwt-audience", "", "JWTs must name one of these (comma-separated) in aud",
+       [](ServerConfig& c, const std::string& v) {
+         c.jwt_audience = v;
+         return Status::Ok();
+       }},
+      {"jwt-key-file", "", "JWT verification keys: a PEM public key or certificate, or a JWKS file",
+       [](ServerConfig& c, const std::string& v) {
+         c.jwt_key_file = v;
+         return Status::Ok();
+       }},
+      {"jwt-hs256-secret-file", "", "file holding the HS256 shared secret of JWTs",
+       [](ServerConfig& c, const std::string& v) {
+         c.jwt_hs256_secret_file = v;
+         return Status::Ok();
+       }},
+      {"jwt-jwks-url", "", "JWKS URL of the identity provider (fetched, cached, refreshed)",
+       [](ServerConfig& c, const std::string& v) {
+         c.jwt_jwks_url = v;
+         return Status::Ok();
+       }},
+      {"jwt-leeway-s", "60", "clock skew allowed on exp and nbf, in seconds",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseInt<int64_t>(v, "jwt-leeway-s", 0, 600, c.jwt_leeway_s);
+       }},
+      {"jwt-principal-claim", "sub", "JWT claim naming the caller",
+       [](ServerConfig& c, const std::string& v) {
+         c.jwt_principal_claim = v;
+         return Status::Ok();
+       }},
+      {"jwt-tenant-claim", "tenant", "JWT claim with the caller's tenant(s) (a dotted path)",
+       [](ServerConfig& c, const std::string& v) {
+         c.jwt_tenant_claim = v;
+         return Status::Ok();
+       }},
+      {"jwt-roles-claim", "roles", "JWT claim with the caller's roles (a dotted path)",
+       [](ServerConfig& c, const std::string& v) {
+         c.jwt_roles_claim = v;
+         return Status::Ok();
+       }},
+      {"rate-limit-control", "0",
+       "default control-plane budget per tenant: RATE[:BURST] requests/s (0: unlimited)",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseRate(v, "rate-limit-control", c.rate_limit_control,
+                          c.rate_limit_control_burst);
+       }},
+      {"rate-limit-predict", "0",
+       "default prediction budget per tenant: RATE[:BURST] requests/s (0: unlimited)",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseRate(v, "rate-limit-predict", c.rate_limit_predict,
+                          c.rate_limit_predict_burst);
+       }},
+      {"audit", "true",
+       "keep the hash-chained audit log of mutations, authentication failures and denials",
+       [](ServerConfig& c, const std::string& v) { return ParseBool(v, "audit", c.audit); }},
+      {"audit-key-file", "",
+       "file with a secret that keys the audit log's hash chain (HMAC), so only its holder can "
+       "rewrite it",
+       [](ServerConfig& c, const std::string& v) {
+         c.audit_key_file = v;
+         return Status::Ok();
+       }},
+      {"artifact-key-file", "",
+       "master key file (32 bytes as 64 hex digits): artifacts are stored encrypted "
+       "(AES-256-GCM); $CAIRN_ARTIFACT_KEY may hold the key instead",
+       [](ServerConfig& c, const std::string& v) {
+         c.artifact_key_file = v;
+         return Status::Ok();
+       }},
+      {"tls-cert", "", "PEM certificate chain: serve HTTPS (with --tls-key)",
+       [](ServerConfig& c, const std::string& v) {
+         c.tls_cert = v;
+         return Status::Ok();
+       }},
+      {"tls-key", "", "PEM private key of --tls-cert",
+       [](ServerConfig& c, const std::string& v) {
+         c.tls_key = v;
+         return Status::Ok();
        }},
   };
   return *specs;

@@ -41,6 +41,26 @@ struct ServerConfig {
   std::string python_executable;
   bool python_prestart = true;
   int64_t model_cache_bytes = int64_t{4} << 30;
+  // Security.
+  std::string auth = "none";  // none | token | jwt | token,jwt
+  std::string jwt_issuer;
+  std::string jwt_audience;  // comma-separated; empty: aud not checked
+  std::string jwt_key_file;  // PEM public key/certificate or a JWKS document
+  std::string jwt_hs256_secret_file;
+  std::string jwt_jwks_url;
+  int64_t jwt_leeway_s = 60;
+  std::string jwt_principal_claim = "sub";
+  std::string jwt_tenant_claim = "tenant";
+  std::string jwt_roles_claim = "roles";
+  double rate_limit_control = 0;  // requests/s per tenant; 0: unlimited
+  double rate_limit_control_burst = 0;
+  double rate_limit_predict = 0;
+  double rate_limit_predict_burst = 0;
+  bool audit = true;
+  std::string audit_key_file;
+  std::string artifact_key_file;
+  std::string tls_cert;
+  std::string tls_key;
   std::string config_file;
 };
 

@@ -14,11 +14,14 @@
 #include <string_view>
 #include <system_error>
 
+#include "api/v1/audit_handlers.h"
 #include "api/v1/deployment_handlers.h"
 #include "api/v1/model_handlers.h"
 #include "api/v1/monitor_handlers.h"
 #include "api/v1/openapi.h"
+#include "api/v1/security_handlers.h"
 #include "artifact/local/local_artifact_store.h"
+#include "audit/sqlite_audit_store.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/uri.h"
@@ -81,10 +84,28 @@ class ModelApiEnv {
         },
         uint64_t{1} << 20);
     monitor_handlers_->Register(router_);
+    // Access control and the audit log.
+    security_ =
+        std::make_unique<auth::SecurityService>(*stores_.security, nullptr, nullptr, clock_);
+    security_handlers_ = std::make_unique<SecurityHandlers>(*security_);
+    security_handlers_->Register(router_);
+    auto audit_store = audit::SqliteAuditStore::Open((dir_ / "audit.db").string());
+    EXPECT_TRUE(audit_store.ok()) << audit_store.status().ToString();
+    audit_store_ = std::move(*audit_store);
+    auto audit_log = audit::AuditLog::Open(*audit_store_, audit::AuditLogOptions{});
+    EXPECT_TRUE(audit_log.ok()) << audit_log.status().ToString();
+    audit_log_ = std::move(*audit_log);
+    audit_handlers_ = std::make_unique<AuditHandlers>(*audit_log_);
+    audit_handlers_->Register(router_);
     RegisterOpenApi(router_);
   }
 
   ~ModelApiEnv() {
+    audit_handlers_.reset();
+    audit_log_.reset();
+    audit_store_.reset();
+    security_handlers_.reset();
+    security_.reset();
     monitor_handlers_.reset();
     monitor_.reset();
     events_.reset();
@@ -177,6 +198,11 @@ class ModelApiEnv {
   std::unique_ptr<stream::SqliteEventStream> events_;
   std::unique_ptr<monitor::MonitorService> monitor_;
   std::unique_ptr<MonitorHandlers> monitor_handlers_;
+  std::unique_ptr<auth::SecurityService> security_;
+  std::unique_ptr<SecurityHandlers> security_handlers_;
+  std::unique_ptr<audit::SqliteAuditStore> audit_store_;
+  std::unique_ptr<audit::AuditLog> audit_log_;
+  std::unique_ptr<AuditHandlers> audit_handlers_;
   http::Router router_;
 };
 
