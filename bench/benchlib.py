@@ -40,6 +40,11 @@ DEFAULT_MLFLOW_BIN = Path(sys.executable).parent / "mlflow"
 HOST = "127.0.0.1"
 API = "/api/2.0/mlflow"
 JSON_HEADERS = {"Content-Type": "application/json"}
+# With CAIRN_AUTH=token in the environment, Cairn runs with API tokens on: each server's data dir
+# gets an admin token (`cairn admin bootstrap`), which every request then carries, so the
+# numbers include authentication. Load workers inherit it through CAIRN_BENCH_TOKEN.
+if os.environ.get("CAIRN_BENCH_TOKEN"):
+    JSON_HEADERS["Authorization"] = "Bearer " + os.environ["CAIRN_BENCH_TOKEN"]
 
 SERVER_START_TIMEOUT_S = 180.0  # MLflow spawns several Python processes.
 SERVER_STOP_TIMEOUT_S = 15.0
@@ -157,6 +162,15 @@ class ServerProcess(server_process.ServerProcess):
         self.stop()
 
     def start(self) -> "ServerProcess":
+        if self.target == "cairn" and "token" in os.environ.get("CAIRN_AUTH", ""):
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            out = subprocess.run([str(self.binary), "admin", "bootstrap", "--data-dir",
+                                  str(self.data_dir), "--force"], capture_output=True, text=True)
+            if out.returncode != 0:
+                raise BenchError(f"cairn admin bootstrap failed: {out.stderr}")
+            token = out.stdout.strip().splitlines()[-1]
+            os.environ["CAIRN_BENCH_TOKEN"] = token
+            JSON_HEADERS["Authorization"] = "Bearer " + token
         try:
             return super().start()
         except server_process.ServerStartError as e:

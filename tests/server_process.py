@@ -12,6 +12,7 @@ import http.client
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -47,8 +48,13 @@ def mlflow_executable() -> Path:
     return candidate if candidate.exists() else Path("mlflow")
 
 
-def health_ok(port: int, timeout: float = 2.0) -> bool:
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+def health_ok(port: int, timeout: float = 2.0, tls: bool = False) -> bool:
+    if tls:
+        # Readiness only: the tests that use TLS check the certificate themselves.
+        context = ssl._create_unverified_context()
+        conn = http.client.HTTPSConnection(HOST, port, timeout=timeout, context=context)
+    else:
+        conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
     try:
         conn.request("GET", "/health")
         return conn.getresponse().status == 200
@@ -116,8 +122,12 @@ class ServerProcess:
     # -- paths and URLs ---------------------------------------------------------------------
 
     @property
+    def tls(self) -> bool:
+        return "--tls-cert" in self.extra_args
+
+    @property
     def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+        return f"{'https' if self.tls else 'http'}://{HOST}:{self.port}"
 
     @property
     def pid(self) -> int | None:
@@ -203,7 +213,7 @@ class ServerProcess:
             if self._leader_exited():
                 self._reap()
                 return False
-            if health_ok(self.port):
+            if health_ok(self.port, tls=self.tls):
                 return True
             time.sleep(0.1)
         return False
