@@ -181,8 +181,12 @@ TEST_F(DeploymentServiceTest, CreateLoadsInTheBackgroundAndServes) {
   auto answer = Predict("mlp-v1");
   ASSERT_TRUE(answer.ok()) << answer.status().ToString();
   EXPECT_EQ(answer->outputs[0].shape, (std::vector<int64_t>{1, 3}));
-  // The stored record followed.
+  // The stored record follows (it is written just after the deployment starts serving).
   auto stored = stores_.deployments->GetDeployment("default", "mlp-v1");
+  for (int i = 0; i < 500 && stored.ok() && stored->state != "READY"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    stored = stores_.deployments->GetDeployment("default", "mlp-v1");
+  }
   ASSERT_TRUE(stored.ok());
   EXPECT_EQ(stored->state, "READY");
   // Other tenants see nothing.
