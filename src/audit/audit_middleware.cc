@@ -20,8 +20,10 @@ std::string AuditMiddleware::ResourceOf(const http::Request& request) {
   boost::json::error_code ec;
   boost::json::value body = boost::json::parse(request.body, ec);
   if (ec || !body.is_object()) return out;
+  // Never "subject_id": the audit log cannot be edited, so it must hold no personal data that
+  // erasure would have to remove.
   for (std::string_view key : {"run_id", "experiment_id", "name", "model_id", "deployment_id",
-                               "trace_id", "subject_id", "principal", "experiment_name"}) {
+                               "trace_id", "principal", "experiment_name"}) {
     const boost::json::value* v = body.as_object().if_contains(key);
     if (v != nullptr && v->is_string() && !v->as_string().empty()) {
       return std::string(key) + "=" + std::string(v->as_string()).substr(0, 256);

@@ -21,7 +21,8 @@ class AuditMiddleware final : public http::Middleware {
                   int64_t elapsed_ns) override;
 
   // What the entry of `request` names as its resource: the route's path parameters, else the
-  // identifying field of a small JSON body (run_id, experiment_id, name, model_id, ...).
+  // identifying field of a small JSON body (run_id, experiment_id, name, model_id, ...), never
+  // an erasure's subject id (the log keeps no personal data).
   static std::string ResourceOf(const http::Request& request);
 
  private:
