@@ -98,7 +98,13 @@ TEST(EncryptedArtifactStreamingTest, QuarterGigabyteStreamsAtConstantMemory) {
                 static_cast<long long>(baseline_kib),
                 static_cast<long long>(after_write_kib - baseline_kib),
                 static_cast<long long>(after_read_kib - baseline_kib));
+    // A sanitizer keeps freed blocks in quarantine and pads every allocation: the bound that
+    // means "constant memory" there is larger (still far below the 256 MB streamed).
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    constexpr int64_t kAllowedKib = 32 << 10;
+#else
     constexpr int64_t kAllowedKib = 4 << 10;
+#endif
     EXPECT_LT(after_write_kib - baseline_kib, kAllowedKib);
     EXPECT_LT(after_read_kib - baseline_kib, kAllowedKib);
   }
