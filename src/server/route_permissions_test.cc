@@ -53,6 +53,9 @@ class RoutePermissionsTest : public ::testing::Test {
     config.auth = "token";
     config.monitor = false;
     config.python_prestart = false;
+    // No model runtime is needed to check permissions; without ONNX Runtime no thread of its
+    // (uninstrumented) library outlives the test into exit-time destructors under TSan.
+    config.onnxruntime_library = (dir_ / "no-onnxruntime.so").string();
     auto server = CairnServer::Start(config);
     ASSERT_TRUE(server.ok()) << server.status().ToString();
     server_ = std::move(server).value();
