@@ -57,20 +57,6 @@ std::string_view Trim(std::string_view s) {
   return s;
 }
 
-// Canonical (lower-case) tenant named by the workspace header; "" when absent.
-StatusOr<std::string> RequestedTenant(const http::Request& request) {
-  auto workspace = request.headers.Get(http::TenantMiddleware::kWorkspaceHeader);
-  if (!workspace) return std::string();
-  if (!http::TenantMiddleware::IsValidWorkspaceName(*workspace)) {
-    return InvalidArgument("Invalid workspace name in header " +
-                           std::string(http::TenantMiddleware::kWorkspaceHeader) +
-                           ": use 1 to 63 characters from letters, digits, '_' and '-'");
-  }
-  std::string tenant(*workspace);
-  for (char& c : tenant) c = AsciiToLower(c);
-  return tenant;
-}
-
 }  // namespace
 
 AuthMiddleware::AuthMiddleware(AuthOptions options, TokenAuthenticator* tokens, BearerVerifier jwt,
@@ -162,7 +148,7 @@ std::optional<http::Response> AuthMiddleware::Limit(std::string_view tenant,
 }
 
 std::optional<http::Response> AuthMiddleware::OnRequest(http::Request& request) {
-  StatusOr<std::string> requested = RequestedTenant(request);
+  StatusOr<std::string> requested = http::TenantMiddleware::RequestedTenant(request);
   if (!requested.ok()) return http::ErrorResponse(requested.status());
   const Permission permission = request.permission;
   RequestScope& scope = request.scope;

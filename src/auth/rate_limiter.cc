@@ -5,13 +5,28 @@
 
 namespace cairn::auth {
 
+namespace {
+
+bool Limits(const metadata::RateLimitRecord& limit) {
+  return limit.control_rate > 0 || limit.predict_rate > 0;
+}
+
+}  // namespace
+
 LocalRateLimiter::LocalRateLimiter(const Clock& clock, metadata::RateLimitRecord defaults)
-    : clock_(clock), defaults_(std::move(defaults)) {}
+    : clock_(clock), defaults_(std::move(defaults)) {
+  unlimited_ = !Limits(defaults_);
+}
 
 void LocalRateLimiter::SetLimits(const std::vector<metadata::RateLimitRecord>& limits) {
   MutexLock lock(limits_mu_);
   limits_.clear();
-  for (const auto& limit : limits) limits_[limit.tenant] = limit;
+  bool unlimited = !Limits(defaults_);
+  for (const auto& limit : limits) {
+    limits_[limit.tenant] = limit;
+    unlimited = unlimited && !Limits(limit);
+  }
+  unlimited_ = unlimited;
   generation_.fetch_add(1);
 }
 
@@ -24,6 +39,7 @@ LocalRateLimiter::Budget LocalRateLimiter::BudgetOf(std::string_view tenant, Req
 }
 
 RateDecision LocalRateLimiter::Acquire(std::string_view tenant, RequestClass cls) {
+  if (unlimited_.load(std::memory_order_relaxed)) return {};
   const Budget budget = BudgetOf(tenant, cls);
   if (budget.rate <= 0) return {};
   const double burst = std::max(1.0, budget.burst > 0 ? budget.burst : budget.rate);

@@ -74,6 +74,8 @@ class LocalRateLimiter final : public RateLimiter {
   std::unordered_map<std::string, metadata::RateLimitRecord, StringHash, std::equal_to<>> limits_
       GUARDED_BY(limits_mu_);
   std::atomic<uint64_t> generation_{1};
+  // No budget anywhere (the default): Acquire answers at once, taking no lock.
+  std::atomic<bool> unlimited_{true};
   std::array<Shard, 16> shards_;
 };
 

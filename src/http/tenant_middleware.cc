@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "base/ascii.h"
 #include "http/error_response.h"
 
 namespace cairn::http {
@@ -16,24 +17,26 @@ bool TenantMiddleware::IsValidWorkspaceName(std::string_view name) {
   return true;
 }
 
-std::optional<Response> TenantMiddleware::OnRequest(Request& request) {
+StatusOr<std::string> TenantMiddleware::RequestedTenant(const Request& request) {
   auto workspace = request.headers.Get(kWorkspaceHeader);
-  if (!workspace) {
-    request.scope.tenant = kDefaultTenant;
-    return std::nullopt;
-  }
+  if (!workspace) return std::string();
   if (!IsValidWorkspaceName(*workspace)) {
     std::string shown(workspace->substr(0, 80));
-    return ErrorResponse(InvalidArgument(
-        "Invalid workspace name '" + shown + "' in header " + std::string(kWorkspaceHeader) +
-        ": use 1 to 63 characters from letters, digits, '_' and '-'"));
+    return InvalidArgument("Invalid workspace name '" + shown + "' in header " +
+                           std::string(kWorkspaceHeader) +
+                           ": use 1 to 63 characters from letters, digits, '_' and '-'");
   }
   // Tenant names are case-insensitive; the lower-case spelling is the canonical one, so
   // "Team-A" and "team-a" share their experiments, models and artifact folder.
-  request.scope.tenant.assign(*workspace);
-  for (char& c : request.scope.tenant) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
+  std::string tenant(*workspace);
+  for (char& c : tenant) c = AsciiToLower(c);
+  return tenant;
+}
+
+std::optional<Response> TenantMiddleware::OnRequest(Request& request) {
+  StatusOr<std::string> tenant = RequestedTenant(request);
+  if (!tenant.ok()) return ErrorResponse(tenant.status());
+  request.scope.tenant = tenant->empty() ? std::string(kDefaultTenant) : std::move(tenant).value();
   return std::nullopt;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "http/middleware.h"
@@ -23,6 +24,10 @@ class TenantMiddleware final : public Middleware {
   void OnResponse(const Request& request, Response& response, int64_t elapsed_ns) override;
 
   static bool IsValidWorkspaceName(std::string_view name);
+  // The canonical (lower-case) tenant the workspace header names; "" when the header is absent;
+  // INVALID_ARGUMENT for a malformed name. Shared with authentication, which picks the default
+  // itself.
+  static StatusOr<std::string> RequestedTenant(const Request& request);
 };
 
 }  // namespace cairn::http

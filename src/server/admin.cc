@@ -90,16 +90,9 @@ int Fail(const std::string& what, const Status& status) {
 StatusOr<std::vector<artifact::MasterKey>> LoadArtifactKeys(const ServerConfig& config) {
   std::vector<artifact::MasterKey> keys;
   if (!config.artifact_key_file.empty()) {
-    std::string_view files = config.artifact_key_file;
-    while (!files.empty()) {
-      size_t comma = files.find(',');
-      std::string file(files.substr(0, comma));
-      if (!file.empty()) {
-        ASSIGN_OR_RETURN(artifact::MasterKey key, artifact::LoadMasterKeyFromFile(file));
-        keys.push_back(std::move(key));
-      }
-      if (comma == std::string_view::npos) break;
-      files.remove_prefix(comma + 1);
+    for (const std::string& file : SplitComma(config.artifact_key_file)) {
+      ASSIGN_OR_RETURN(artifact::MasterKey key, artifact::LoadMasterKeyFromFile(file));
+      keys.push_back(std::move(key));
     }
   } else if (std::getenv("CAIRN_ARTIFACT_KEY") != nullptr) {
     ASSIGN_OR_RETURN(artifact::MasterKey key, artifact::LoadMasterKeyFromEnv("CAIRN_ARTIFACT_KEY"));

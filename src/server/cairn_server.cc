@@ -138,18 +138,6 @@ bool IsLoopback(std::string_view host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
 }
 
-std::vector<std::string> SplitComma(std::string_view text) {
-  std::vector<std::string> out;
-  while (!text.empty()) {
-    size_t comma = text.find(',');
-    std::string_view part = text.substr(0, comma);
-    if (!part.empty()) out.emplace_back(part);
-    if (comma == std::string_view::npos) break;
-    text.remove_prefix(comma + 1);
-  }
-  return out;
-}
-
 // The JWT verifier from the --jwt-* options: keys from a PEM or JWKS file, an HS256 secret file
 // and/or a JWKS URL; verified tokens cached. The identity of a verified JWT holds the roles its
 // claims name in the tenants its claims name, plus the principal's stored role bindings.

@@ -400,6 +400,18 @@ StatusOr<ParsedArgs> ParseServerArgs(const std::vector<std::string>& args) {
   return parsed;
 }
 
+std::vector<std::string> SplitComma(std::string_view text) {
+  std::vector<std::string> out;
+  while (!text.empty()) {
+    size_t comma = text.find(',');
+    std::string_view part = text.substr(0, comma);
+    if (!part.empty()) out.emplace_back(part);
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return out;
+}
+
 std::string ConfigTableMarkdown() {
   std::string out =
       "| flag | environment | YAML key | default | meaning |\n|---|---|---|---|---|\n";

@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -72,6 +73,10 @@ struct ParsedArgs {
   int exit_code = 0;
 };
 StatusOr<ParsedArgs> ParseServerArgs(const std::vector<std::string>& args);
+
+// The items of a comma-separated option value (--jwt-audience, --artifact-key-file), empty ones
+// dropped.
+std::vector<std::string> SplitComma(std::string_view text);
 
 // The configuration table (flag, env var, YAML key, default, meaning) as Markdown, for docs.
 std::string ConfigTableMarkdown();
