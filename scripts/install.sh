@@ -37,6 +37,8 @@ APT_PACKAGES=(
   openjdk-17-jre-headless
   # Load generator of the serving benchmark (bench/serving_bench.py).
   wrk
+  # Browser of the web UI test (tests/test_web_ui.py, driven by Playwright).
+  chromium
 )
 
 missing_apt_packages() {

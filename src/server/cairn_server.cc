@@ -7,10 +7,12 @@
 
 #include "api/inference/inference_handlers.h"
 #include "api/mlflow/artifact_handlers.h"
+#include "api/mlflow/graphql_handlers.h"
 #include "api/mlflow/misc_handlers.h"
 #include "api/mlflow/registry_handlers.h"
 #include "api/mlflow/trace_handlers.h"
 #include "api/mlflow/tracking_handlers.h"
+#include "api/mlflow/ui_handlers.h"
 #include "api/v1/audit_handlers.h"
 #include "api/v1/deployment_handlers.h"
 #include "api/v1/model_handlers.h"
@@ -68,6 +70,8 @@ struct CairnServer::State {
   std::unique_ptr<api::mlflow::TrackingHandlers> tracking_handlers;
   std::unique_ptr<api::mlflow::RegistryHandlers> registry_handlers;
   std::unique_ptr<api::mlflow::TraceHandlers> trace_handlers;
+  std::unique_ptr<api::mlflow::UiHandlers> ui_handlers;
+  std::unique_ptr<api::mlflow::GraphqlHandlers> graphql_handlers;
   std::unique_ptr<api::v1::ModelHandlers> model_handlers;
   std::unique_ptr<stream::EventStream> events;
   std::unique_ptr<stream::PredictionLogger> prediction_logger;
@@ -133,6 +137,31 @@ Status CheckRoutePermissions(const http::Router& router) {
 }
 
 namespace {
+
+// --ui-dir, or the mlflow wheel's UI build in a .venv near the binary or the working directory.
+std::optional<std::filesystem::path> UiDirectory(const ServerConfig& config) {
+  if (config.ui_dir == "none") {
+    spdlog::info("web UI: off (--ui-dir none)");
+    return std::nullopt;
+  }
+  std::optional<std::filesystem::path> dir;
+  if (!config.ui_dir.empty()) {
+    dir = config.ui_dir;
+  } else {
+    std::error_code ec;
+    std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) dir = api::mlflow::UiHandlers::FindUiBuild(exe.parent_path());
+    if (!dir) dir = api::mlflow::UiHandlers::FindUiBuild(std::filesystem::current_path(ec));
+  }
+  std::error_code ec;
+  if (!dir || !std::filesystem::is_regular_file(*dir / "index.html", ec)) {
+    spdlog::info("web UI: off ({}); give --ui-dir the MLflow UI build to serve it",
+                 dir ? "no index.html in " + dir->string() : std::string("no UI build found"));
+    return std::nullopt;
+  }
+  spdlog::info("web UI: serving {}", dir->string());
+  return dir;
+}
 
 bool IsLoopback(std::string_view host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
@@ -482,6 +511,11 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   http::AddMetricsRoute(state->router, state->metrics);
   state->security_handlers->Register(state->router);
   if (state->audit_handlers) state->audit_handlers->Register(state->router);
+  state->ui_handlers = std::make_unique<api::mlflow::UiHandlers>(
+      state->router, *state->artifact_handlers, UiDirectory(config));
+  state->ui_handlers->Register(state->router);
+  state->graphql_handlers = std::make_unique<api::mlflow::GraphqlHandlers>(state->router);
+  state->graphql_handlers->Register(state->router);
   RETURN_IF_ERROR(CheckRoutePermissions(state->router));
 
   state->request_id = std::make_unique<http::RequestIdMiddleware>();

@@ -315,6 +315,13 @@ const std::vector<OptionSpec>& Specs() {
          c.tls_key = v;
          return Status::Ok();
        }},
+      {"ui-dir", "",
+       "the MLflow web UI's build folder (mlflow/server/js/build); empty: the mlflow package's "
+       "in a .venv near the binary or the working directory; none: no UI",
+       [](ServerConfig& c, const std::string& v) {
+         c.ui_dir = v;
+         return Status::Ok();
+       }},
   };
   return *specs;
 }

@@ -62,6 +62,9 @@ struct ServerConfig {
   std::string artifact_key_file;
   std::string tls_cert;
   std::string tls_key;
+  // The MLflow web UI's build folder; empty: look for the mlflow wheel's build in a .venv near
+  // the binary or the working directory; "none": serve no UI.
+  std::string ui_dir;
   std::string config_file;
 };
 

@@ -183,6 +183,53 @@ http::Response ArtifactHandlers::Download(http::Request& request) {
   return response;
 }
 
+http::Response ArtifactHandlers::Serve(std::string_view tenant, std::string_view artifact_uri,
+                                       std::string_view relative_path) {
+  auto root = ArtifactUriToRelativePath(artifact_uri);
+  if (!root.ok()) return http::ErrorResponse(root.status());
+  auto relative = artifact::NormalizeArtifactPath(relative_path);
+  if (!relative.ok()) return http::ErrorResponse(relative.status());
+  std::string joined = relative->empty() ? *root
+                       : root->empty()   ? *relative
+                                         : *root + "/" + *relative;
+  auto path = TenantPath(tenant, joined);
+  if (!path.ok()) return http::ErrorResponse(path.status());
+  auto reader = store_.OpenReader(*path);
+  if (!reader.ok()) {
+    if (reader.status().code() != StatusCode::kNotFound)
+      return http::ErrorResponse(reader.status());
+    auto children = store_.List(*path);
+    if (children.ok() && !children->empty()) {
+      return http::ErrorResponse(
+          InvalidArgument("Artifact path refers to a directory, not a file: '" + *relative + "'"));
+    }
+    return http::ErrorResponse(NotFound("Artifact '" + *relative + "' does not exist"));
+  }
+  std::string_view name = Basename(joined);
+  http::Response response;
+  response.content_type = std::string(GuessContentType(name));
+  response.headers.Set("Content-Disposition", ContentDisposition(name));
+  response.headers.Set("X-Content-Type-Options", "nosniff");
+  response.stream = std::make_unique<ArtifactBodySource>(std::move(reader).value());
+  return response;
+}
+
+Status ArtifactHandlers::Write(std::string_view tenant, std::string_view artifact_uri,
+                               std::string_view relative_path, std::string_view data) {
+  ASSIGN_OR_RETURN(std::string root, ArtifactUriToRelativePath(artifact_uri));
+  ASSIGN_OR_RETURN(std::string relative, artifact::NormalizeArtifactPath(relative_path));
+  if (relative.empty()) return InvalidArgument("Request must specify path.");
+  ASSIGN_OR_RETURN(std::string path,
+                   TenantPath(tenant, root.empty() ? relative : root + "/" + relative));
+  ASSIGN_OR_RETURN(std::unique_ptr<artifact::ArtifactWriter> writer, store_.OpenWriter(path));
+  Status appended = writer->Append(data);
+  if (!appended.ok()) {
+    writer->Abort();
+    return appended;
+  }
+  return writer->Commit();
+}
+
 StatusOr<std::unique_ptr<http::BodySink>> ArtifactHandlers::Upload(http::Request& request) {
   ASSIGN_OR_RETURN(std::string normalized,
                    artifact::NormalizeArtifactPath(request.PathParam("path")));
@@ -230,35 +277,46 @@ StatusOr<std::string> ArtifactUriToRelativePath(std::string_view artifact_uri) {
 }
 
 std::string_view GuessContentType(std::string_view file_name) {
+  // mlflow.utils.mime_type_utils: these extensions (compared as written) and the two file names
+  // are sent as text; everything else goes by Python's mimetypes table (case-insensitive).
+  static constexpr std::array<std::string_view, 26> kText = {
+      "txt",  "log",   "err",  "cfg",  "conf", "cnf",   "cf",      "ini",      "properties",
+      "prop", "hocon", "toml", "yaml", "yml",  "xml",   "json",    "js",       "py",
+      "py3",  "csv",   "tsv",  "md",   "rst",  "ipynb", "MLmodel", "mlproject"};
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 22> kTypes = {{
       {"json", "application/json"},
-      {"yaml", "application/yaml"},
-      {"yml", "application/yaml"},
-      {"txt", "text/plain"},
-      {"log", "text/plain"},
-      {"md", "text/markdown"},
-      {"csv", "text/csv"},
-      {"tsv", "text/tab-separated-values"},
+      {"xml", "application/xml"},
       {"html", "text/html"},
       {"htm", "text/html"},
-      {"py", "text/x-python"},
+      {"css", "text/css"},
       {"png", "image/png"},
       {"jpg", "image/jpeg"},
       {"jpeg", "image/jpeg"},
       {"gif", "image/gif"},
       {"svg", "image/svg+xml"},
+      {"webp", "image/webp"},
+      {"bmp", "image/bmp"},
+      {"tiff", "image/tiff"},
+      {"ico", "image/vnd.microsoft.icon"},
       {"pdf", "application/pdf"},
       {"zip", "application/zip"},
-      {"gz", "application/gzip"},
       {"tar", "application/x-tar"},
-      {"parquet", "application/vnd.apache.parquet"},
-      {"xml", "application/xml"},
+      {"mp4", "video/mp4"},
+      {"wav", "audio/x-wav"},
+      {"mp3", "audio/mpeg"},
+      {"geojson", "application/geo+json"},
+      {"woff2", "font/woff2"},
   }};
   size_t dot = file_name.rfind('.');
+  std::string_view ext = dot == std::string_view::npos ? file_name : file_name.substr(dot + 1);
+  if (dot == 0) ext = file_name;  // ".txt" has no extension for Python's splitext
+  for (std::string_view text : kText) {
+    if (text == ext) return "text/plain";
+  }
   if (dot == std::string_view::npos || dot == 0) return "application/octet-stream";
-  std::string ext = Lower(file_name.substr(dot + 1));
+  std::string lower = Lower(ext);
   for (const auto& [known, type] : kTypes) {
-    if (known == ext) return type;
+    if (known == lower) return type;
   }
   return "application/octet-stream";
 }

@@ -41,6 +41,17 @@ class ArtifactHandlers {
   StatusOr<std::vector<artifact::FileInfo>> ListRelative(std::string_view tenant,
                                                          std::string_view relative_path);
 
+  // The download of `relative_path` under `artifact_uri` (an artifact root this server handed
+  // out: a run's artifact_uri, a logged model's artifact_location, a trace's artifact location)
+  // in `tenant`'s space, streamed with the same headers as a mlflow-artifacts download. An error
+  // response for a rejected path (400), a missing file (404) or a directory (400, as MLflow).
+  http::Response Serve(std::string_view tenant, std::string_view artifact_uri,
+                       std::string_view relative_path);
+
+  // Writes `data` as `relative_path` under `artifact_uri` in `tenant`'s space, replacing it.
+  Status Write(std::string_view tenant, std::string_view artifact_uri,
+               std::string_view relative_path, std::string_view data);
+
  private:
   http::Response Download(http::Request& request);
   http::Response List(http::Request& request);
@@ -64,8 +75,9 @@ StatusOr<std::string> ArtifactUriToRelativePath(std::string_view artifact_uri);
 // safe segment. `normalized` must have passed NormalizeArtifactPath.
 StatusOr<std::string> TenantArtifactPath(std::string_view tenant, std::string_view normalized);
 
-// The Content-Type sent for a download, from the file name's extension; unknown types are
-// application/octet-stream.
+// The Content-Type sent for a download, as MLflow picks it: `text/plain` for text extensions
+// (txt, log, json, yaml, csv, py, md, ...) and for MLmodel and MLproject, otherwise from the
+// extension (image/png, text/html, ...), application/octet-stream when unknown.
 std::string_view GuessContentType(std::string_view file_name);
 
 // `attachment; filename="<name>"`, with '"' and '\' escaped, plus an RFC 5987 `filename*` when

@@ -131,7 +131,7 @@ TEST_F(ArtifactHandlersTest, UploadThenDownloadStreamsTheBytes) {
   ASSERT_NE(get.stream, nullptr) << "downloads must stream";
   EXPECT_EQ(get.stream->Size(), content.size());
   EXPECT_EQ(BodyOf(get), content);
-  EXPECT_EQ(get.content_type, "application/octet-stream");
+  EXPECT_EQ(get.content_type, "text/plain");  // as MLflow sends MLmodel
   EXPECT_EQ(get.headers.Get("Content-Disposition"), "attachment; filename=\"MLmodel\"");
   EXPECT_EQ(get.headers.Get("X-Content-Type-Options"), "nosniff");
   EXPECT_TRUE(fs::exists(root_ / "default/0/abc/artifacts/model/MLmodel"));
@@ -141,7 +141,7 @@ TEST_F(ArtifactHandlersTest, AjaxPrefixServesTheSameFiles) {
   ASSERT_EQ(Put("f.json", "{\"a\":1}").status, 200);
   http::Response get = Call(Method::kGet, "/ajax-api/2.0/mlflow-artifacts/artifacts/f.json");
   ASSERT_EQ(get.status, 200);
-  EXPECT_EQ(get.content_type, "application/json");
+  EXPECT_EQ(get.content_type, "text/plain");
   EXPECT_EQ(BodyOf(get), "{\"a\":1}");
   http::Response put = Call(Method::kPut, "/ajax-api/2.0/mlflow-artifacts/artifacts/g.txt", "g");
   EXPECT_EQ(put.status, 200);
@@ -394,15 +394,22 @@ TEST_F(ArtifactHandlersTest, ContentDispositionEscapesAndCarriesUnicodeNames) {
             "attachment; filename=\"d__.txt\"; filename*=UTF-8''d%C3%A9.txt");
 }
 
-TEST(GuessContentTypeTest, UsesTheExtension) {
+TEST(GuessContentTypeTest, MatchesMlflowsChoices) {
+  // Expected values are what mlflow.utils.mime_type_utils._guess_mime_type answers.
   EXPECT_EQ(GuessContentType("metrics.JSON"), "application/json");
-  EXPECT_EQ(GuessContentType("conda.yaml"), "application/yaml");
-  EXPECT_EQ(GuessContentType("data.csv"), "text/csv");
+  EXPECT_EQ(GuessContentType("metrics.json"), "text/plain");
+  EXPECT_EQ(GuessContentType("conda.yaml"), "text/plain");
+  EXPECT_EQ(GuessContentType("data.csv"), "text/plain");
+  EXPECT_EQ(GuessContentType("notebook.ipynb"), "text/plain");
   EXPECT_EQ(GuessContentType("plot.png"), "image/png");
+  EXPECT_EQ(GuessContentType("plot.PNG"), "image/png");
   EXPECT_EQ(GuessContentType("plot.jpeg"), "image/jpeg");
   EXPECT_EQ(GuessContentType("report.html"), "text/html");
   EXPECT_EQ(GuessContentType("model.pkl"), "application/octet-stream");
-  EXPECT_EQ(GuessContentType("MLmodel"), "application/octet-stream");
+  EXPECT_EQ(GuessContentType("data.parquet"), "application/octet-stream");
+  EXPECT_EQ(GuessContentType("MLmodel"), "text/plain");
+  EXPECT_EQ(GuessContentType("MLproject"), "application/octet-stream");
+  EXPECT_EQ(GuessContentType(".txt"), "application/octet-stream");
   EXPECT_EQ(GuessContentType(".hidden"), "application/octet-stream");
   EXPECT_EQ(GuessContentType("trailing."), "application/octet-stream");
 }

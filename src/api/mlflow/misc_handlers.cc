@@ -22,8 +22,11 @@ void RegisterMiscRoutes(http::Router& router) {
     router.Add(
         http::Method::kGet, prefix,
         [](http::Request&) {
-          return http::Response::Json(200,
-                                      R"({"store_type":"SqlStore","workspaces_enabled":false})");
+          return http::Response::Json(200, R"({"store_type":"SqlStore","workspaces_enabled":false,)"
+                                           R"("trace_archival_enabled":false,)"
+                                           R"("multipart_uploads_enabled":false,)"
+                                           R"("multipart_downloads_enabled":false,)"
+                                           R"("features_enabled":{"gateway":false}})");
         },
         in_memory);
   }
