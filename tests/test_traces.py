@@ -334,3 +334,16 @@ def test_workspaces_do_not_see_each_others_traces(http, base_url, exp_id):
                   json={"experiment_id": exp_id, "request_ids": [info["trace_id"]]})
     assert r.status_code == 200 and r.json()["traces_deleted"] == 0
     assert http.get(f"{base_url}{V3}/{info['trace_id']}").status_code == 200
+
+
+def test_a_fresh_server_keeps_the_first_trace_in_the_default_experiment(server_factory,
+                                                                        monkeypatch):
+    # Nothing has created an experiment yet: the trace goes to experiment 0, which must exist.
+    fresh = server_factory()
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", fresh.url)
+    mlflow.set_tracking_uri(fresh.url)
+    assert add(2, 3) == 7
+    trace_id = mlflow.get_last_active_trace_id()
+    trace = mlflow.MlflowClient(fresh.url).get_trace(trace_id)
+    assert trace.info.experiment_id == "0"
+    assert sorted(span.name for span in trace.data.spans) == ["add", "double"]

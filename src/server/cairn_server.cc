@@ -447,6 +447,10 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
       *state->metadata.registry, *state->metadata.tracking, SystemClock::Get());
   state->registry_handlers = std::make_unique<api::mlflow::RegistryHandlers>(*state->registry);
   state->traces = std::make_unique<tracking::TraceService>(*state->metadata.traces);
+  state->traces->SetTenantInitializer(
+      [tracking = state->tracking.get()](const RequestScope& scope) {
+        return tracking->EnsureTenant(scope);
+      });
   state->trace_handlers = std::make_unique<api::mlflow::TraceHandlers>(*state->traces);
   state->model_handlers =
       std::make_unique<api::v1::ModelHandlers>(*state->registry, *state->artifact_store);

@@ -86,6 +86,7 @@ StatusOr<metadata::TraceInfo> TraceService::StartTrace(const RequestScope& scope
   info.trace_metadata.push_back({std::string(kInfoFinalized), "true"});
   Dedupe(info.tags);
   Dedupe(info.trace_metadata);
+  if (ensure_tenant_) RETURN_IF_ERROR(ensure_tenant_(scope));
   return store_.StartTrace(scope.tenant, info);
 }
 

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
+#include <utility>
 
 #include "base/request_scope.h"
 #include "base/status.h"
@@ -44,8 +46,15 @@ class TraceService {
   // letters, digits and `-_.:`, not "." or "..".
   static Status ValidateTraceId(std::string_view trace_id);
 
+  // Called before a trace is stored, to create the tenant's Default experiment ("0") where a
+  // client sends traces first (TrackingService::EnsureTenant). Set once, before use.
+  void SetTenantInitializer(std::function<Status(const RequestScope&)> initializer) {
+    ensure_tenant_ = std::move(initializer);
+  }
+
  private:
   metadata::TraceStore& store_;
+  std::function<Status(const RequestScope&)> ensure_tenant_;
 };
 
 }  // namespace cairn::tracking

@@ -114,10 +114,11 @@ class TrackingService {
   StatusOr<metadata::ResultPage<metadata::LoggedModel>> SearchLoggedModels(
       const RequestScope& scope, const metadata::SearchLoggedModelsQuery& query);
 
- private:
-  // Creates the tenant's Default experiment on first use.
+  // Creates the tenant's Default experiment ("0") on its first use; cheap once done. Every
+  // tracking call does it; other services that write into experiments (traces) call it too.
   Status EnsureTenant(const RequestScope& scope);
 
+ private:
   metadata::TrackingStore& store_;
   const Clock& clock_;
   IdGenerator& ids_;
