@@ -453,3 +453,26 @@ def test_unknown_entity_is_a_client_error(api, receiver):
         r = post(api, {"name": "h", "url": url, "events": [event]})
         assert r.status_code == 400
         assert r.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+
+
+def test_prompt_changes_are_prompt_events(client, receiver):
+    url, path = receiver.url("ok")
+    client.create_webhook(name("prompts"), url, [
+        "prompt.created", "prompt_version.created", "prompt_alias.created",
+        "registered_model.created", "model_version.created"])
+    settle()
+    prompt = name("prompt")
+    mlflow.genai.register_prompt(prompt, "Hello {{name}}!", commit_message="first",
+                                 tags={"team": "nlp"})
+    got = receiver.wait(path, 2)
+    by_entity = {json.loads(r["body"])["entity"]: json.loads(r["body"])["data"] for r in got}
+    assert by_entity == {
+        "prompt": {"name": prompt, "tags": {"team": "nlp"}, "description": "first"},
+        "prompt_version": {"name": prompt, "version": "1", "template": "Hello {{name}}!",
+                           "tags": {"team": "nlp"}, "description": "first"},
+    }
+    mlflow.genai.set_prompt_alias(prompt, "prod", 1)
+    got = receiver.wait(path, 3)
+    alias = json.loads(got[2]["body"])
+    assert (alias["entity"], alias["action"]) == ("prompt_alias", "created")
+    assert alias["data"] == {"name": prompt, "alias": "prod", "version": "1"}
