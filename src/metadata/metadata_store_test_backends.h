@@ -72,6 +72,7 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
     ASSERT_NE(stores_.deployments, nullptr);
     ASSERT_NE(stores_.monitoring, nullptr);
     ASSERT_NE(stores_.security, nullptr);
+    ASSERT_NE(stores_.webhooks, nullptr);
   }
 
   void TearDown() override {
@@ -92,6 +93,7 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
   DeploymentStore& deployments() { return *stores_.deployments; }
   MonitorStore& monitoring() { return *stores_.monitoring; }
   SecurityStore& security() { return *stores_.security; }
+  WebhookStore& webhooks() { return *stores_.webhooks; }
 
   std::string dir_;
   MetadataStores stores_;

@@ -8,6 +8,7 @@
 #include "metadata/security_store.h"
 #include "metadata/trace_store.h"
 #include "metadata/tracking_store.h"
+#include "metadata/webhook_store.h"
 
 namespace cairn::metadata {
 
@@ -44,6 +45,8 @@ struct MetadataStores {
   // Tenants, principals, role bindings, API tokens and rate limits. Not tenant-scoped: it is the
   // table of tenants (see security_store.h).
   std::shared_ptr<SecurityStore> security;
+  // Registry webhooks (subscriptions to registry events), per tenant.
+  std::shared_ptr<WebhookStore> webhooks;
 };
 
 }  // namespace cairn::metadata

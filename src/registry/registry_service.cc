@@ -71,6 +71,18 @@ void RegistryService::SetDeletionGuard(DeletionGuard guard) {
   deletion_guard_ = std::move(guard);
 }
 
+void RegistryService::SetObserver(RegistryObserver* observer) {
+  MutexLock lock(guard_mu_);
+  observer_ = observer;
+}
+
+void RegistryService::Notify(const RequestScope& scope, const RegistryEvent& event) {
+  // Called under the lock so that SetObserver(nullptr) returning means no call is under way;
+  // observers only queue.
+  MutexLock lock(guard_mu_);
+  if (observer_ != nullptr) observer_->OnRegistryEvent(scope, event);
+}
+
 Status RegistryService::CheckDeletionAllowed(const RequestScope& scope,
                                              const metadata::ModelVersion& version) {
   DeletionGuard guard;
@@ -87,8 +99,14 @@ StatusOr<metadata::RegisteredModel> RegistryService::CreateRegisteredModel(
     const std::vector<metadata::Tag>& tags) {
   RETURN_IF_ERROR(ValidateNewModelName(name));
   for (const auto& t : tags) RETURN_IF_ERROR(ValidateRegistryTag(t));
-  return registry_.CreateRegisteredModel(scope.tenant, name, description, tags, scope.principal,
-                                         clock_.NowMillis());
+  ASSIGN_OR_RETURN(metadata::RegisteredModel model,
+                   registry_.CreateRegisteredModel(scope.tenant, name, description, tags,
+                                                   scope.principal, clock_.NowMillis()));
+  Notify(scope, {.kind = RegistryEvent::Kind::kRegisteredModelCreated,
+                 .name = std::string(name),
+                 .description = std::string(description),
+                 .tags = tags});
+  return model;
 }
 
 StatusOr<metadata::RegisteredModel> RegistryService::GetRegisteredModel(const RequestScope& scope,
@@ -157,14 +175,23 @@ Status RegistryService::SetRegisteredModelTag(const RequestScope& scope, std::st
                                               const metadata::Tag& tag) {
   RETURN_IF_ERROR(ValidateModelName(name));
   RETURN_IF_ERROR(ValidateRegistryTag(tag));
-  return registry_.SetRegisteredModelTag(scope.tenant, name, tag, clock_.NowMillis());
+  RETURN_IF_ERROR(registry_.SetRegisteredModelTag(scope.tenant, name, tag, clock_.NowMillis()));
+  Notify(scope, {.kind = RegistryEvent::Kind::kRegisteredModelTagSet,
+                 .name = std::string(name),
+                 .key = tag.key,
+                 .value = tag.value});
+  return Status::Ok();
 }
 
 Status RegistryService::DeleteRegisteredModelTag(const RequestScope& scope, std::string_view name,
                                                  std::string_view key) {
   RETURN_IF_ERROR(ValidateModelName(name));
   RETURN_IF_ERROR(tracking::ValidateKey(key, "tag"));
-  return registry_.DeleteRegisteredModelTag(scope.tenant, name, key);
+  RETURN_IF_ERROR(registry_.DeleteRegisteredModelTag(scope.tenant, name, key));
+  Notify(scope, {.kind = RegistryEvent::Kind::kRegisteredModelTagDeleted,
+                 .name = std::string(name),
+                 .key = std::string(key)});
+  return Status::Ok();
 }
 
 Status RegistryService::SetRegisteredModelAlias(const RequestScope& scope, std::string_view name,
@@ -172,14 +199,24 @@ Status RegistryService::SetRegisteredModelAlias(const RequestScope& scope, std::
   RETURN_IF_ERROR(ValidateModelName(name));
   RETURN_IF_ERROR(ValidateAlias(alias));
   ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
-  return registry_.SetRegisteredModelAlias(scope.tenant, name, alias, v, clock_.NowMillis());
+  RETURN_IF_ERROR(
+      registry_.SetRegisteredModelAlias(scope.tenant, name, alias, v, clock_.NowMillis()));
+  Notify(scope, {.kind = RegistryEvent::Kind::kAliasSet,
+                 .name = std::string(name),
+                 .version = std::to_string(v),
+                 .alias = std::string(alias)});
+  return Status::Ok();
 }
 
 Status RegistryService::DeleteRegisteredModelAlias(const RequestScope& scope, std::string_view name,
                                                    std::string_view alias) {
   RETURN_IF_ERROR(ValidateModelName(name));
   RETURN_IF_ERROR(ValidateAlias(alias));
-  return registry_.DeleteRegisteredModelAlias(scope.tenant, name, alias);
+  RETURN_IF_ERROR(registry_.DeleteRegisteredModelAlias(scope.tenant, name, alias));
+  Notify(scope, {.kind = RegistryEvent::Kind::kAliasDeleted,
+                 .name = std::string(name),
+                 .alias = std::string(alias)});
+  return Status::Ok();
 }
 
 StatusOr<metadata::ModelVersion> RegistryService::GetModelVersionByAlias(const RequestScope& scope,
@@ -300,8 +337,18 @@ Status RegistryService::PrepareModelVersion(const RequestScope& scope,
 StatusOr<metadata::ModelVersion> RegistryService::CreateModelVersion(
     const RequestScope& scope, metadata::CreateModelVersionRequest request) {
   request.user_id = std::string(scope.principal);
+  RegistryEvent event{.kind = RegistryEvent::Kind::kModelVersionCreated,
+                      .name = request.name,
+                      .source = request.source,
+                      .run_id = request.run_id,
+                      .description = request.description,
+                      .tags = request.tags};
   RETURN_IF_ERROR(PrepareModelVersion(scope, request));
-  return registry_.CreateModelVersion(scope.tenant, request, clock_.NowMillis());
+  ASSIGN_OR_RETURN(metadata::ModelVersion created,
+                   registry_.CreateModelVersion(scope.tenant, request, clock_.NowMillis()));
+  event.version = std::to_string(created.version);
+  Notify(scope, event);
+  return created;
 }
 
 StatusOr<metadata::ModelVersion> RegistryService::GetModelVersion(const RequestScope& scope,
@@ -361,7 +408,13 @@ Status RegistryService::SetModelVersionTag(const RequestScope& scope, std::strin
   RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
   RETURN_IF_ERROR(ValidateRegistryTag(tag));
-  return registry_.SetModelVersionTag(scope.tenant, name, v, tag, clock_.NowMillis());
+  RETURN_IF_ERROR(registry_.SetModelVersionTag(scope.tenant, name, v, tag, clock_.NowMillis()));
+  Notify(scope, {.kind = RegistryEvent::Kind::kModelVersionTagSet,
+                 .name = std::string(name),
+                 .version = std::to_string(v),
+                 .key = tag.key,
+                 .value = tag.value});
+  return Status::Ok();
 }
 
 Status RegistryService::DeleteModelVersionTag(const RequestScope& scope, std::string_view name,
@@ -369,7 +422,12 @@ Status RegistryService::DeleteModelVersionTag(const RequestScope& scope, std::st
   RETURN_IF_ERROR(ValidateModelName(name));
   ASSIGN_OR_RETURN(int64_t v, ParseVersion(version));
   RETURN_IF_ERROR(tracking::ValidateKey(key, "tag"));
-  return registry_.DeleteModelVersionTag(scope.tenant, name, v, key);
+  RETURN_IF_ERROR(registry_.DeleteModelVersionTag(scope.tenant, name, v, key));
+  Notify(scope, {.kind = RegistryEvent::Kind::kModelVersionTagDeleted,
+                 .name = std::string(name),
+                 .version = std::to_string(v),
+                 .key = std::string(key)});
+  return Status::Ok();
 }
 
 // ---- Cairn management ----

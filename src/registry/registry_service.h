@@ -13,6 +13,7 @@
 #include "base/status.h"
 #include "metadata/registry_store.h"
 #include "metadata/tracking_store.h"
+#include "registry/registry_observer.h"
 #include "registry/registry_rules.h"
 
 namespace cairn::artifact {
@@ -65,6 +66,11 @@ class RegistryService {
   // DeleteModelVersion, DeleteVersionAndArtifacts and DeleteRegisteredModel (once per live
   // version). Thread-safe.
   void SetDeletionGuard(DeletionGuard guard);
+  // Installs (or, with null, removes) the observer told about every change of the MLflow calls
+  // below that create models and versions, set or delete tags and set or delete aliases, once
+  // the change is stored (never about a call that failed). Borrowed; it must outlive the
+  // service or be removed first. Thread-safe.
+  void SetObserver(RegistryObserver* observer);
 
   // ---- MLflow registry ----
   StatusOr<metadata::RegisteredModel> CreateRegisteredModel(const RequestScope& scope,
@@ -182,12 +188,15 @@ class RegistryService {
   StatusOr<bool> OverlapsAnExperiment(const RequestScope& scope, std::string_view files);
   // Runs the deletion guard, if any, on `version`.
   Status CheckDeletionAllowed(const RequestScope& scope, const metadata::ModelVersion& version);
+  // Tells the observer, if any, about `event`.
+  void Notify(const RequestScope& scope, const RegistryEvent& event);
 
   metadata::RegistryStore& registry_;
   metadata::TrackingStore& tracking_;
   const Clock& clock_;
   Mutex guard_mu_;
   DeletionGuard deletion_guard_ GUARDED_BY(guard_mu_);
+  RegistryObserver* observer_ GUARDED_BY(guard_mu_) = nullptr;
 };
 
 }  // namespace cairn::registry

@@ -13,6 +13,7 @@
 #include "api/mlflow/trace_handlers.h"
 #include "api/mlflow/tracking_handlers.h"
 #include "api/mlflow/ui_handlers.h"
+#include "api/mlflow/webhook_handlers.h"
 #include "api/v1/audit_handlers.h"
 #include "api/v1/deployment_handlers.h"
 #include "api/v1/model_handlers.h"
@@ -48,6 +49,7 @@
 #include "metadata/metadata_store_factory.h"
 #include "metrics/metrics_registry.h"
 #include "registry/registry_service.h"
+#include "registry/webhook_dispatcher.h"
 #include "server/admin.h"
 #include "server/backends.h"
 #include "server/serving_setup.h"
@@ -69,6 +71,10 @@ struct CairnServer::State {
   std::unique_ptr<api::mlflow::ArtifactHandlers> artifact_handlers;
   std::unique_ptr<api::mlflow::TrackingHandlers> tracking_handlers;
   std::unique_ptr<api::mlflow::RegistryHandlers> registry_handlers;
+  // Observes `registry`; everything declared below (and thus destroyed first) may still make
+  // registry changes while it stops.
+  std::unique_ptr<registry::WebhookDispatcher> registry_webhooks;
+  std::unique_ptr<api::mlflow::WebhookHandlers> webhook_handlers;
   std::unique_ptr<api::mlflow::TraceHandlers> trace_handlers;
   std::unique_ptr<api::mlflow::UiHandlers> ui_handlers;
   std::unique_ptr<api::mlflow::GraphqlHandlers> graphql_handlers;
@@ -446,6 +452,18 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   state->registry = std::make_unique<registry::RegistryService>(
       *state->metadata.registry, *state->metadata.tracking, SystemClock::Get());
   state->registry_handlers = std::make_unique<api::mlflow::RegistryHandlers>(*state->registry);
+  if (!state->metadata.webhooks) {
+    return InvalidArgument("the backend store does not provide webhook storage");
+  }
+  ASSIGN_OR_RETURN(state->registry_webhooks,
+                   registry::WebhookDispatcher::Create(
+                       *state->metadata.webhooks, *state->metadata.registry,
+                       registry::WebhookDispatcherOptions{
+                           .allowed_schemes = config.registry_webhook_schemes,
+                           .allow_private_ips = config.registry_webhook_allow_private_ips}));
+  state->registry->SetObserver(state->registry_webhooks.get());
+  state->webhook_handlers = std::make_unique<api::mlflow::WebhookHandlers>(
+      *state->metadata.webhooks, *state->registry_webhooks, SystemClock::Get());
   state->traces = std::make_unique<tracking::TraceService>(*state->metadata.traces);
   state->traces->SetTenantInitializer(
       [tracking = state->tracking.get()](const RequestScope& scope) {
@@ -505,6 +523,7 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   api::mlflow::RegisterMiscRoutes(state->router);
   state->tracking_handlers->Register(state->router);
   state->registry_handlers->Register(state->router);
+  state->webhook_handlers->Register(state->router);
   state->trace_handlers->Register(state->router);
   state->model_handlers->Register(state->router);
   state->deployment_handlers->Register(state->router);

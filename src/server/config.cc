@@ -71,6 +71,30 @@ Status ParseRate(const std::string& text, const std::string& name, double& rate,
   return Status::Ok();
 }
 
+// "http" and/or "private-ips", comma-separated; "" allows neither.
+Status ParseWebhookAllow(const std::string& text, std::vector<std::string>& schemes,
+                         bool& private_ips) {
+  schemes = {"https"};
+  private_ips = false;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t comma = text.find(',', start);
+    std::string item =
+        text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    if (item == "http") {
+      schemes = {"http", "https"};
+    } else if (item == "private-ips") {
+      private_ips = true;
+    } else {
+      return InvalidArgument("registry-webhook-allow takes http and/or private-ips, not '" + item +
+                             "'");
+    }
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return Status::Ok();
+}
+
 Status ParseBool(const std::string& text, const std::string& name, bool& out) {
   if (text == "true" || text == "1" || text == "yes" || text == "on") {
     out = true;
@@ -202,6 +226,13 @@ const std::vector<OptionSpec>& Specs() {
        "wait before the first webhook retry; doubled after each (with jitter, at most 60 s)",
        [](ServerConfig& c, const std::string& v) {
          return ParseInt<int64_t>(v, "webhook-backoff-ms", 1, 600'000, c.webhook_backoff_ms);
+       }},
+      {"registry-webhook-allow", "",
+       "relax the registry webhook URL check, comma-separated: http (plain http URLs), "
+       "private-ips (hosts on loopback, private and link-local addresses); for development",
+       [](ServerConfig& c, const std::string& v) {
+         return ParseWebhookAllow(v, c.registry_webhook_schemes,
+                                  c.registry_webhook_allow_private_ips);
        }},
       {"python-executable", "",
        "Python interpreter of the model workers, with mlflow installed (empty: $CAIRN_PYTHON, "

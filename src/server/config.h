@@ -38,6 +38,10 @@ struct ServerConfig {
   int64_t prediction_retention_ms = 0;  // 0: keep
   int64_t webhook_max_attempts = 5;
   int64_t webhook_backoff_ms = 1000;
+  // Registry (MLflow) webhooks: URL schemes allowed, and whether URLs may resolve to loopback,
+  // private or link-local addresses (development and tests only).
+  std::vector<std::string> registry_webhook_schemes = {"https"};
+  bool registry_webhook_allow_private_ips = false;
   std::string onnxruntime_library;
   std::string python_executable;
   bool python_prestart = true;

@@ -568,6 +568,32 @@ CREATE TABLE rate_limits (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 8: registry webhooks (MLflow's webhooks and webhook_events). A webhook's events are
+// rows of their own so that a delivery finds its subscribers by index. The secret is kept for
+// signing deliveries (never returned by the API). Deleting a webhook removes the row and its
+// events.
+constexpr std::string_view kWebhooksSchema = R"sql(
+CREATE TABLE webhooks (
+  webhook_id TEXT NOT NULL PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  url TEXT NOT NULL,
+  status TEXT NOT NULL CHECK (status IN ('ACTIVE', 'DISABLED')),
+  secret TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX webhooks_by_tenant ON webhooks (tenant_id, created_at);
+CREATE TABLE webhook_events (
+  webhook_id TEXT NOT NULL REFERENCES webhooks (webhook_id) ON DELETE CASCADE,
+  tenant_id TEXT NOT NULL,
+  event TEXT NOT NULL,
+  PRIMARY KEY (webhook_id, event)
+) WITHOUT ROWID;
+CREATE INDEX webhook_events_by_event ON webhook_events (tenant_id, event);
+)sql";
+
 }  // namespace
 
 const std::vector<sqlite::Migration>& SqliteMigrations() {
@@ -579,6 +605,7 @@ const std::vector<sqlite::Migration>& SqliteMigrations() {
       {5, "deployments", kDeploymentsSchema},
       {6, "monitoring", kMonitoringSchema},
       {7, "security", kSecuritySchema},
+      {8, "registry webhooks", kWebhooksSchema},
   };
   return kMigrations;
 }

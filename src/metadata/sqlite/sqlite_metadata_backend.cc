@@ -11,6 +11,7 @@
 #include "metadata/sqlite/sqlite_security_store.h"
 #include "metadata/sqlite/sqlite_trace_store.h"
 #include "metadata/sqlite/sqlite_tracking_store.h"
+#include "metadata/sqlite/sqlite_webhook_store.h"
 #include "sqlite/sqlite_uri.h"
 
 namespace cairn::metadata {
@@ -49,6 +50,7 @@ StatusOr<MetadataStores> OpenSqliteMetadataStores(const std::string& path,
   stores.deployments = std::make_shared<SqliteDeploymentStore>(db);
   stores.monitoring = std::make_shared<SqliteMonitorStore>(db);
   stores.security = std::make_shared<SqliteSecurityStore>(db);
+  stores.webhooks = std::make_shared<SqliteWebhookStore>(db);
   return stores;
 }
 

@@ -316,11 +316,15 @@ void WebhookSender::Attempt(Pending& item, SteadyTime deadline) {
   request.headers = {
       {"Content-Type", "application/json"},
       {"User-Agent", "cairn-webhooks"},
-      {"X-Cairn-Event", delivery.event},
-      {"X-Cairn-Delivery", delivery.delivery_id},
-      {"X-Cairn-Timestamp", std::to_string(timestamp)},
   };
-  if (!delivery.secret.empty()) {
+  if (!delivery.headers.empty()) {
+    request.headers.insert(request.headers.end(), delivery.headers.begin(), delivery.headers.end());
+  } else {
+    request.headers.emplace_back("X-Cairn-Event", delivery.event);
+    request.headers.emplace_back("X-Cairn-Delivery", delivery.delivery_id);
+    request.headers.emplace_back("X-Cairn-Timestamp", std::to_string(timestamp));
+  }
+  if (delivery.headers.empty() && !delivery.secret.empty()) {
     request.headers.emplace_back("X-Cairn-Signature",
                                  SignWebhook(delivery.secret, timestamp, delivery.payload_json));
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "base/clock.h"
@@ -45,6 +46,10 @@ struct WebhookDelivery {
   std::string event;         // X-Cairn-Event, e.g. "alert.fired"
   std::string delivery_id;   // X-Cairn-Delivery; the same on every attempt, for deduplication
   std::string payload_json;  // the POST body
+  // When not empty, sent instead of the X-Cairn-* headers (event, delivery, timestamp,
+  // signature) on every attempt, after Content-Type and User-Agent: for senders that speak
+  // another webhook protocol and sign the body themselves (MLflow's registry webhooks).
+  std::vector<std::pair<std::string, std::string>> headers;
 };
 
 struct WebhookOutcome {

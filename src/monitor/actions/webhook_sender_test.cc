@@ -258,6 +258,24 @@ TEST_F(WebhookSenderTest, DeliversSignedJsonPostWithCairnHeaders) {
   EXPECT_TRUE(VerifyWebhookSignature(kVectorSecret, kVectorTimestamp, received[0].body, signature));
 }
 
+TEST_F(WebhookSenderTest, GivenHeadersReplaceTheCairnHeadersOnEveryAttempt) {
+  Script("own", {{.status = 503}});
+  WebhookSender& sender = MakeSender(FastOptions());
+  WebhookDelivery delivery = Delivery("own", kVectorSecret);
+  delivery.headers = {{"X-MLflow-Delivery-Id", "id-1"}, {"X-MLflow-Signature", "v1,abc"}};
+  sender.Send(std::move(delivery), outcomes_.Callback());
+  EXPECT_TRUE(outcomes_.Wait(1).at(0).delivered);
+  std::vector<Received> received = ReceivedRequests();
+  ASSERT_EQ(received.size(), 2u);
+  for (const Received& r : received) {
+    EXPECT_EQ(r.headers.Get("Content-Type").value_or(""), "application/json");
+    EXPECT_EQ(r.headers.Get("X-MLflow-Delivery-Id").value_or(""), "id-1");
+    EXPECT_EQ(r.headers.Get("X-MLflow-Signature").value_or(""), "v1,abc");
+    EXPECT_FALSE(r.headers.Get("X-Cairn-Signature").has_value());
+    EXPECT_FALSE(r.headers.Get("X-Cairn-Event").has_value());
+  }
+}
+
 TEST_F(WebhookSenderTest, WithoutSecretSendsNoSignature) {
   WebhookSender& sender = MakeSender(FastOptions());
   sender.Send(Delivery("unsigned"), outcomes_.Callback());
