@@ -559,17 +559,10 @@ class FilterParser {
           !mlflow_message.empty()) {
         return InvalidArgument(std::move(mlflow_message));
       }
-      std::string message =
+      return InvalidArgument(
           fmt::format("Invalid comparator '{}' for {} '{}' in {} search; allowed comparators: {}",
                       ComparatorSql(op), EntityName(key.entity), Excerpt(id.key), KindName(kind_),
-                      OpList(key.filter_ops));
-      if ((op == Comparator::kIn || op == Comparator::kNotIn) && kind_ == SearchKind::kRuns &&
-          key.entity == Entity::kAttribute) {
-        message +=
-            ". Only the 'run_id' attribute supports comparison with a list of quoted "
-            "string values";
-      }
-      return InvalidArgument(std::move(message));
+                      OpList(key.filter_ops)));
     }
 
     Clause clause;

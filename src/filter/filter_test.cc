@@ -225,7 +225,8 @@ TEST(RunsFilterTest, StringAttributes) {
   for (const std::string key : {"run_name", "status", "user_id", "artifact_uri"}) {
     CheckStringKey(SearchKind::kRuns, key, Entity::kAttribute, key, false, false);
     CheckStringKey(SearchKind::kRuns, "attributes." + key, Entity::kAttribute, key, false, false);
-    ExpectInvalid(key + " IN ('a')", SearchKind::kRuns, {"Only the 'run_id' attribute"});
+    ExpectInvalid(key + " IN ('a')", SearchKind::kRuns,
+                  {"Only ['run_id'] attributes support comparison with a list"});
   }
 }
 

@@ -65,6 +65,10 @@ std::string InvalidComparator(SearchKind kind, Entity entity, bool numeric, std:
                               std::string_view op, const std::vector<std::string>& allowed) {
   switch (kind) {
     case SearchKind::kRuns: {
+      if (entity == Entity::kAttribute && !numeric && (op == "IN" || op == "NOT IN")) {
+        return "Only ['run_id'] attributes support comparison with a list of quoted string "
+               "values.";
+      }
       // MLflow leaves the closing quote off for metrics, tags and datasets.
       const bool closed = entity == Entity::kParam || entity == Entity::kAttribute;
       return fmt::format("Invalid comparator '{}' not one of '{}{}", op, PythonSet(allowed),
@@ -107,6 +111,10 @@ std::string ExpectedString(SearchKind kind, Entity entity, std::string_view writ
   if (entity == Entity::kParam || entity == Entity::kTag) {
     return fmt::format("Expected a quoted string value for {} (e.g. 'my-value'). Got value {}",
                        entity == Entity::kParam ? "parameter" : "tag", written);
+  }
+  if (entity == Entity::kDataset) {
+    return fmt::format("Expected a quoted string value for dataset attributes. Got value {}",
+                       written);
   }
   if (entity != Entity::kAttribute) return "";
   if (kind == SearchKind::kModelVersions && is_number) {
