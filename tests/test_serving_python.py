@@ -357,7 +357,11 @@ class CustomModel:
 
     def new_version(self) -> str:
         """Another version of the same files: a model the server has not loaded yet."""
-        return str(self.client.create_model_version(self.name, self.source, self.run_id).version)
+        # A models:/<model_id> source needs its model_id, as MLflow's server requires.
+        model_id = self.source.removeprefix("models:/") if self.source.startswith(
+            "models:/m-") else None
+        return str(self.client.create_model_version(self.name, self.source, self.run_id,
+                                                    model_id=model_id).version)
 
     def loads_by(self, pid: int) -> int:
         return Counter(self.load_log.read_text().split())[str(pid)]

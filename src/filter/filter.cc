@@ -8,8 +8,10 @@
 #include <optional>
 #include <span>
 #include <utility>
+#include <vector>
 
 #include "filter/lexer.h"
+#include "filter/mlflow_messages.h"
 
 namespace cairn::filter {
 namespace {
@@ -318,6 +320,21 @@ std::string ValidPrefixes(SearchKind kind) {
   return out;
 }
 
+std::vector<std::string> OpNames(OpSet ops) {
+  std::vector<std::string> out;
+  for (Comparator c : kAllComparators) {
+    if ((ops & Op(c)) != 0) out.emplace_back(ComparatorSql(c));
+  }
+  return out;
+}
+
+// A value token as it was written, quotes included, as MLflow quotes it in messages.
+std::string WrittenValue(const Token& t) {
+  if (t.kind == TokenKind::kSingleQuoted) return "'" + Excerpt(t.text) + "'";
+  if (t.kind == TokenKind::kDoubleQuoted) return "\"" + Excerpt(t.text) + "\"";
+  return Excerpt(t.text);
+}
+
 std::string OpList(OpSet ops) {
   std::string out;
   for (Comparator c : kAllComparators) {
@@ -381,6 +398,8 @@ StatusOr<RawIdentifier> ToIdentifier(const Token& token, SearchKind kind) {
   if (has_prefix) {
     const std::optional<Entity> entity = EntityFromPrefix(prefix);
     if (!entity || !RuleFor(kind, *entity).allowed || !PrefixSpellingAllowed(kind, prefix)) {
+      std::string message = mlflow_messages::InvalidEntityType(kind, Excerpt(prefix));
+      if (!message.empty()) return InvalidArgument(std::move(message));
       return InvalidArgument(
           fmt::format("Invalid entity type '{}' in {} search. Valid values are: {}",
                       Excerpt(prefix), KindName(kind), ValidPrefixes(kind)));
@@ -433,6 +452,14 @@ StatusOr<ResolvedKey> Resolve(const RawIdentifier& id, SearchKind kind, bool for
                       "keys are: {}",
                       Excerpt(id.written), KindName(kind), what, Excerpt(id.key), what,
                       ValidAttributeKeys(rules, true)));
+    }
+    if (id.entity == Entity::kAttribute) {
+      std::vector<std::string> keys;
+      for (const AttributeRule& r : rules) {
+        if (r.filter_ops != 0) keys.emplace_back(r.name);
+      }
+      std::string message = mlflow_messages::InvalidAttributeKey(kind, Excerpt(id.key), keys);
+      if (!message.empty()) return InvalidArgument(std::move(message));
     }
     return InvalidArgument(
         fmt::format("Invalid {} key '{}' specified in {} search filter. Valid keys are: {}", what,
@@ -512,20 +539,30 @@ class FilterParser {
     ASSIGN_OR_RETURN(ResolvedKey key, Resolve(id, kind_, /*for_order_by=*/false));
 
     if (AtEnd()) return UnexpectedEnd(fmt::format("a comparator after '{}'", Excerpt(id.written)));
-    ASSIGN_OR_RETURN(Comparator op, ParseComparator());
+    const Token& op_token = tokens_[pos_];
+    StatusOr<Comparator> parsed_op = ParseComparator();
+    if (!parsed_op.ok()) {
+      // An operator no search takes ("~"): MLflow words it as for any refused comparator.
+      if (op_token.kind != TokenKind::kOperator) return parsed_op.status();
+      std::string message =
+          mlflow_messages::InvalidComparator(kind_, key.entity, key.numeric, Excerpt(id.key),
+                                             Excerpt(op_token.text), OpNames(key.filter_ops));
+      if (message.empty()) return parsed_op.status();
+      return InvalidArgument(std::move(message));
+    }
+    const Comparator op = *parsed_op;
 
     if ((key.filter_ops & Op(op)) == 0) {
-      std::string message =
+      if (std::string mlflow_message =
+              mlflow_messages::InvalidComparator(kind_, key.entity, key.numeric, Excerpt(id.key),
+                                                 ComparatorSql(op), OpNames(key.filter_ops));
+          !mlflow_message.empty()) {
+        return InvalidArgument(std::move(mlflow_message));
+      }
+      return InvalidArgument(
           fmt::format("Invalid comparator '{}' for {} '{}' in {} search; allowed comparators: {}",
                       ComparatorSql(op), EntityName(key.entity), Excerpt(id.key), KindName(kind_),
-                      OpList(key.filter_ops));
-      if ((op == Comparator::kIn || op == Comparator::kNotIn) && kind_ == SearchKind::kRuns &&
-          key.entity == Entity::kAttribute) {
-        message +=
-            ". Only the 'run_id' attribute supports comparison with a list of quoted "
-            "string values";
-      }
-      return InvalidArgument(std::move(message));
+                      OpList(key.filter_ops)));
     }
 
     Clause clause;
@@ -550,6 +587,9 @@ class FilterParser {
         const Token& v = tokens_[pos_];
         if (key.numeric) {
           if (v.kind != TokenKind::kNumber) {
+            std::string message = mlflow_messages::ExpectedNumber(kind_, key.entity,
+                                                                  Excerpt(id.key), WrittenValue(v));
+            if (!message.empty()) return InvalidArgument(std::move(message));
             return InvalidArgument(fmt::format(
                 "Expected numeric value type for {} '{}'. Found '{}' at position {}",
                 key.entity == Entity::kAttribute ? "numeric attribute" : EntityName(key.entity),
@@ -558,6 +598,13 @@ class FilterParser {
           clause.value = v.number;
         } else {
           if (v.kind != TokenKind::kSingleQuoted && v.kind != TokenKind::kDoubleQuoted) {
+            std::vector<std::string> numeric;
+            for (const AttributeRule& r : AttributesOf(kind_)) {
+              if (r.numeric && r.filter_ops != 0) numeric.emplace_back(r.name);
+            }
+            std::string message = mlflow_messages::ExpectedString(
+                kind_, key.entity, WrittenValue(v), v.kind == TokenKind::kNumber, numeric);
+            if (!message.empty()) return InvalidArgument(std::move(message));
             return InvalidArgument(fmt::format(
                 "Expected a quoted string value for {} '{}' (e.g. 'my-value'). Got value '{}' at "
                 "position {}",

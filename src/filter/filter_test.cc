@@ -207,7 +207,7 @@ TEST(RunsFilterTest, MetricsAreNumeric) {
   CheckNumericKey(SearchKind::kRuns, "metrics.acc", Entity::kMetric, "acc");
   CheckNumericKey(SearchKind::kRuns, "metric.`a b`", Entity::kMetric, "a b");
   ExpectInvalid("metrics.acc = 'x'", SearchKind::kRuns,
-                {"Expected numeric value type for metric", "acc"});
+                {"Expected numeric value type for metric. Found 'x'"});
 }
 
 TEST(RunsFilterTest, ParamsAndTagsAreStringsWithNullChecks) {
@@ -215,7 +215,7 @@ TEST(RunsFilterTest, ParamsAndTagsAreStringsWithNullChecks) {
   CheckStringKey(SearchKind::kRuns, "tags.team", Entity::kTag, "team", false, true);
   CheckStringKey(SearchKind::kRuns, "tag.`mlflow.user`", Entity::kTag, "mlflow.user", false, true);
   ExpectInvalid("params.alpha = 0.5", SearchKind::kRuns,
-                {"Expected a quoted string value for param", "alpha"});
+                {"Expected a quoted string value for parameter (e.g. 'my-value'). Got value 0.5"});
 }
 
 TEST(RunsFilterTest, StringAttributes) {
@@ -225,7 +225,8 @@ TEST(RunsFilterTest, StringAttributes) {
   for (const std::string key : {"run_name", "status", "user_id", "artifact_uri"}) {
     CheckStringKey(SearchKind::kRuns, key, Entity::kAttribute, key, false, false);
     CheckStringKey(SearchKind::kRuns, "attributes." + key, Entity::kAttribute, key, false, false);
-    ExpectInvalid(key + " IN ('a')", SearchKind::kRuns, {"Only the 'run_id' attribute"});
+    ExpectInvalid(key + " IN ('a')", SearchKind::kRuns,
+                  {"Only ['run_id'] attributes support comparison with a list"});
   }
 }
 
@@ -292,7 +293,7 @@ TEST(ExperimentsFilterTest, OnlyAttributeAndTagPrefixes) {
   for (const std::string prefix :
        {"metrics", "metric", "params", "param", "datasets", "attributes", "attr", "run"}) {
     ExpectInvalid(prefix + ".name = 'x'", SearchKind::kExperiments,
-                  {"Invalid entity type '" + prefix + "'", "attribute, tag, tags"});
+                  {"Invalid entity type '" + prefix + "'", "('attribute', 'tag', 'tags')"});
   }
 }
 
@@ -349,7 +350,8 @@ TEST(ModelVersionsFilterTest, EveryKey) {
   CheckStringKey(SearchKind::kModelVersions, "tags.k", Entity::kTag, "k", false, false);
   CheckNumericKey(SearchKind::kModelVersions, "version_number", Entity::kAttribute,
                   "version_number");
-  ExpectInvalid("name IN ('a')", SearchKind::kModelVersions, {"Invalid comparator 'IN'"});
+  ExpectInvalid("name IN ('a')", SearchKind::kModelVersions,
+                {"Invalid comparator for attribute: IN"});
 }
 
 TEST(ModelVersionsFilterTest, RunIdTakesEqualityAndIn) {
@@ -359,11 +361,13 @@ TEST(ModelVersionsFilterTest, RunIdTakesEqualityAndIn) {
   EXPECT_EQ(in.op, Comparator::kIn);
   EXPECT_EQ(List(in), (Strings{"r1", "r2", "r3"}));
   ExpectInvalid("run_id NOT IN ('r1')", SearchKind::kModelVersions,
-                {"Invalid comparator 'NOT IN'", "run_id"});
+                {"Invalid comparator for attribute: NOT IN"});
   ExpectInvalid("run_id LIKE 'r%'", SearchKind::kModelVersions,
-                {"Invalid comparator 'LIKE'", "run_id"});
-  ExpectInvalid("run_id ILIKE 'r%'", SearchKind::kModelVersions, {"Invalid comparator 'ILIKE'"});
-  ExpectInvalid("run_id > 'r'", SearchKind::kModelVersions, {"Invalid comparator '>'"});
+                {"Invalid comparator for attribute: LIKE"});
+  ExpectInvalid("run_id ILIKE 'r%'", SearchKind::kModelVersions,
+                {"Invalid comparator for attribute: ILIKE"});
+  ExpectInvalid("run_id > 'r'", SearchKind::kModelVersions,
+                {"Invalid comparator for attribute: >"});
 }
 
 TEST(ModelVersionsFilterTest, UnknownOrUnfilterableKeys) {
@@ -449,7 +453,8 @@ TEST(ParseFilterTest, MalformedClauses) {
   ExpectInvalid("metrics.a", SearchKind::kRuns, {"a comparator"});
   ExpectInvalid("metrics.a >", SearchKind::kRuns, {"a value"});
   ExpectInvalid("metrics.a 1", SearchKind::kRuns, {"expected a comparator"});
-  ExpectInvalid("metrics.a == 1", SearchKind::kRuns, {"Expected numeric value type", "'='"});
+  ExpectInvalid("metrics.a == 1", SearchKind::kRuns,
+                {"Expected numeric value type for metric. Found ="});
   ExpectInvalid("metrics.a <> 1", SearchKind::kRuns, {"Invalid comparator '<>'"});
   ExpectInvalid("metrics.a => 1", SearchKind::kRuns, {"Expected numeric value type"});
   ExpectInvalid("metrics.a ! 1", SearchKind::kRuns, {"Invalid character '!'"});

@@ -95,6 +95,43 @@ constexpr SearchKind kAllKinds[] = {SearchKind::kRuns, SearchKind::kExperiments,
                                     SearchKind::kRegisteredModels, SearchKind::kModelVersions,
                                     SearchKind::kLoggedModels};
 
+// What a refused comparator's message says, in MLflow's words for the kind (see
+// mlflow_messages.h).
+inline std::string ComparatorNeedle(SearchKind kind, Entity entity, const std::string& op,
+                                    bool numeric = false) {
+  switch (kind) {
+    case SearchKind::kRuns:
+      if (entity == Entity::kAttribute && !numeric && (op == "IN" || op == "NOT IN")) {
+        return "Only ['run_id'] attributes support comparison with a list";
+      }
+      break;
+    case SearchKind::kExperiments:
+      if (entity == Entity::kTag) return "Invalid comparator for tag: " + op;
+      break;
+    case SearchKind::kRegisteredModels:
+    case SearchKind::kModelVersions:
+      return std::string("Invalid comparator for ") +
+             (entity == Entity::kTag ? "tag: " : "attribute: ") + op;
+    case SearchKind::kLoggedModels:
+      return ": '" + op + "'. Expected one of";
+    default:
+      break;
+  }
+  return "Invalid comparator '" + op + "'";
+}
+
+// What the message for a value that is not a quoted string says about it.
+inline Strings StringValueNeedles(SearchKind kind, Entity entity, const std::string& value,
+                                  bool is_number) {
+  if (kind == SearchKind::kLoggedModels || kind == SearchKind::kTraces) {
+    return {"Expected a quoted string value", "'" + value + "'"};
+  }
+  if (kind == SearchKind::kModelVersions && entity == Entity::kAttribute && is_number) {
+    return {"attributes support comparison with numeric values"};
+  }
+  return {"Expected a quoted string value", "Got value " + value};
+}
+
 // Checks `<ident> <op> <value>` for every op in `ok` and rejection of every op in `bad`.
 inline void CheckNumericKey(SearchKind kind, const std::string& ident, Entity entity,
                             const std::string& key) {
@@ -106,11 +143,15 @@ inline void CheckNumericKey(SearchKind kind, const std::string& ident, Entity en
     EXPECT_DOUBLE_EQ(Number(c), 42);
   }
   for (const std::string& op : kPatternOps) {
-    ExpectInvalid(ident + " " + op + " '4%'", kind, {"Invalid comparator '" + op + "'"});
+    ExpectInvalid(ident + " " + op + " '4%'", kind, {ComparatorNeedle(kind, entity, op, true)});
   }
-  ExpectInvalid(ident + " IN ('1')", kind, {"Invalid comparator 'IN'"});
-  ExpectInvalid(ident + " NOT IN ('1')", kind, {"Invalid comparator 'NOT IN'"});
-  ExpectInvalid(ident + " IS NULL", kind, {"Invalid comparator 'IS NULL'"});
+  ExpectInvalid(ident + " IN ('1')", kind, {ComparatorNeedle(kind, entity, "IN", true)});
+  ExpectInvalid(ident + " NOT IN ('1')", kind, {ComparatorNeedle(kind, entity, "NOT IN", true)});
+  ExpectInvalid(ident + " IS NULL", kind, {ComparatorNeedle(kind, entity, "IS NULL", true)});
+  if (kind == SearchKind::kModelVersions) {
+    ExpectInvalid(ident + " = '42'", kind, {"Invalid value for numeric attribute", "'42'"});
+    return;
+  }
   ExpectInvalid(ident + " = '42'", kind, {"Expected numeric value type", "'42'"});
   ExpectInvalid(ident + " = \"42\"", kind, {"Expected numeric value type"});
 }
@@ -125,7 +166,7 @@ inline void CheckStringKey(SearchKind kind, const std::string& ident, Entity ent
     EXPECT_EQ(Str(c), "v%");
   }
   for (const std::string& op : kOrderingOps) {
-    ExpectInvalid(ident + " " + op + " 'v'", kind, {"Invalid comparator '" + op + "'"});
+    ExpectInvalid(ident + " " + op + " 'v'", kind, {ComparatorNeedle(kind, entity, op)});
   }
   if (in_lists) {
     Clause in = One(ident + " IN ('a', 'b')", kind);
@@ -135,8 +176,8 @@ inline void CheckStringKey(SearchKind kind, const std::string& ident, Entity ent
     EXPECT_EQ(not_in.op, Comparator::kNotIn);
     EXPECT_EQ(List(not_in), (Strings{"c"}));
   } else {
-    ExpectInvalid(ident + " IN ('a')", kind, {"Invalid comparator 'IN'"});
-    ExpectInvalid(ident + " NOT IN ('a')", kind, {"Invalid comparator 'NOT IN'"});
+    ExpectInvalid(ident + " IN ('a')", kind, {ComparatorNeedle(kind, entity, "IN")});
+    ExpectInvalid(ident + " NOT IN ('a')", kind, {ComparatorNeedle(kind, entity, "NOT IN")});
   }
   if (null_checks) {
     Clause is_null = One(ident + " IS NULL", kind);
@@ -146,11 +187,11 @@ inline void CheckStringKey(SearchKind kind, const std::string& ident, Entity ent
     EXPECT_EQ(not_null.op, Comparator::kIsNotNull);
     EXPECT_TRUE(std::holds_alternative<std::monostate>(not_null.value));
   } else {
-    ExpectInvalid(ident + " IS NULL", kind, {"Invalid comparator 'IS NULL'"});
-    ExpectInvalid(ident + " IS NOT NULL", kind, {"Invalid comparator 'IS NOT NULL'"});
+    ExpectInvalid(ident + " IS NULL", kind, {ComparatorNeedle(kind, entity, "IS NULL")});
+    ExpectInvalid(ident + " IS NOT NULL", kind, {ComparatorNeedle(kind, entity, "IS NOT NULL")});
   }
-  ExpectInvalid(ident + " = 1", kind, {"Expected a quoted string value", "'1'"});
-  ExpectInvalid(ident + " = bare", kind, {"Expected a quoted string value", "'bare'"});
+  ExpectInvalid(ident + " = 1", kind, StringValueNeedles(kind, entity, "1", true));
+  ExpectInvalid(ident + " = bare", kind, StringValueNeedles(kind, entity, "bare", false));
 }
 
 }  // namespace cairn::filter

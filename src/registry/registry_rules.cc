@@ -1,5 +1,7 @@
 #include "registry/registry_rules.h"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
@@ -7,6 +9,7 @@
 #include <utility>
 
 #include "artifact/artifact_store.h"
+#include "base/utf8.h"
 #include "metadata/names.h"
 #include "tracking/validation.h"
 
@@ -96,12 +99,30 @@ std::string SchemeOf(std::string_view uri) {
   return Lower(uri.substr(0, colon));
 }
 
-Status InvalidLocalSource(std::string_view source) {
+Status InvalidLocalSource(std::string_view source, std::string_view id_name) {
+  const std::string id(id_name);
   return InvalidArgument(
       "Invalid model version source: '" + std::string(source) +
-      "'. To use a local path as a model version source, the run_id request parameter has to "
-      "be specified and the local path has to be contained within the artifact directory of "
-      "the run specified by the run_id.");
+      "'. To use a local path as a model version source, the " + id +
+      " request parameter has to be specified and the local path has to be contained within "
+      "the artifact directory of the run specified by the " +
+      id + ".");
+}
+
+Status InvalidSourceFor(std::string_view source, std::string_view id_name) {
+  return InvalidArgument("Invalid model version source: '" + std::string(source) + "'. The " +
+                         std::string(id_name) +
+                         " request parameter must identify the resource that contains the "
+                         "source.");
+}
+
+std::string AuthorityOf(std::string_view uri) {
+  std::string scheme = SchemeOf(uri);
+  if (scheme.empty()) return "";
+  std::string_view rest = uri.substr(scheme.size() + 1);
+  if (rest.substr(0, 2) != "//") return "";
+  rest.remove_prefix(2);
+  return std::string(rest.substr(0, rest.find_first_of("/?#")));
 }
 
 StatusOr<ModelStage> ParseStage(std::string_view text) {
@@ -216,12 +237,13 @@ Status CheckSourceHasNoTraversal(std::string_view source) {
   return Status::Ok();
 }
 
-Status CheckLocalSourceInside(std::string_view source, std::string_view artifact_root) {
-  if (source.find('\0') != std::string_view::npos) return InvalidLocalSource(source);
+Status CheckLocalSourceInside(std::string_view source, std::string_view artifact_root,
+                              std::string_view id_name) {
+  if (source.find('\0') != std::string_view::npos) return InvalidLocalSource(source, id_name);
   std::optional<std::filesystem::path> path = LocalPath(source);
   std::optional<std::filesystem::path> root = LocalPath(artifact_root);
   if (!path || !root || artifact_root.empty() || !path->is_absolute() || !root->is_absolute()) {
-    return InvalidLocalSource(source);
+    return InvalidLocalSource(source, id_name);
   }
   std::string p = path->lexically_normal().generic_string();
   std::string r = root->lexically_normal().generic_string();
@@ -230,7 +252,104 @@ Status CheckLocalSourceInside(std::string_view source, std::string_view artifact
   bool inside = r == "/" || p == r ||
                 (p.size() > r.size() && p.compare(0, r.size(), r) == 0 && p[r.size()] == '/');
   if (inside) return Status::Ok();
-  return InvalidLocalSource(source);
+  return InvalidLocalSource(source, id_name);
+}
+
+namespace {
+
+void AppendPythonJsonString(std::string_view s, std::string& out) {
+  out += '"';
+  auto escape = [&out](uint32_t unit) { out += fmt::format("\\u{:04x}", unit); };
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t len = Utf8SequenceLength(s, i);
+    if (len <= 1) {
+      ++i;
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        default:
+          if (c < 0x20 || c >= 0x80) {
+            escape(c < 0x80 ? c : 0xfffd);
+          } else {
+            out += static_cast<char>(c);
+          }
+      }
+      continue;
+    }
+    uint32_t cp = c & (0xff >> (len + 1));
+    for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
+    i += len;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      escape(0xd800 + (cp >> 10));
+      escape(0xdc00 + (cp & 0x3ff));
+    } else {
+      escape(cp);
+    }
+  }
+  out += '"';
+}
+
+void AppendPythonJson(const boost::json::value& v, std::string& out) {
+  switch (v.kind()) {
+    case boost::json::kind::string:
+      AppendPythonJsonString(v.get_string(), out);
+      break;
+    case boost::json::kind::array: {
+      out += '[';
+      bool first = true;
+      for (const auto& item : v.get_array()) {
+        if (!first) out += ", ";
+        first = false;
+        AppendPythonJson(item, out);
+      }
+      out += ']';
+      break;
+    }
+    case boost::json::kind::object: {
+      out += '{';
+      bool first = true;
+      for (const auto& [key, item] : v.get_object()) {
+        if (!first) out += ", ";
+        first = false;
+        AppendPythonJsonString(key, out);
+        out += ": ";
+        AppendPythonJson(item, out);
+      }
+      out += '}';
+      break;
+    }
+    default:
+      out += boost::json::serialize(v);
+  }
+}
+
+}  // namespace
+
+std::string PythonJsonDumps(const boost::json::value& value) {
+  std::string out;
+  AppendPythonJson(value, out);
+  return out;
 }
 
 StatusOr<ModelsUri> ParseModelsUri(std::string_view uri) {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <boost/json.hpp>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -53,8 +54,15 @@ bool IsLocalSource(std::string_view source);
 // and '\'). Catches "%2e%2e", "%252e%252e", "a%2f..%2fb" and the like. INVALID_ARGUMENT.
 Status CheckSourceHasNoTraversal(std::string_view source);
 // A local source is accepted only when `artifact_root` (a run's or logged model's artifact URI)
-// is local too and the source, normalised, lies inside it. INVALID_ARGUMENT otherwise.
-Status CheckLocalSourceInside(std::string_view source, std::string_view artifact_root);
+// is local too and the source, normalised, lies inside it. INVALID_ARGUMENT otherwise, naming
+// `id_name` ("run_id" or "model_id") as the request parameter that must identify the root.
+Status CheckLocalSourceInside(std::string_view source, std::string_view artifact_root,
+                              std::string_view id_name = "run_id");
+// The authority of a URI ("host:port" in "scheme://host:port/path"), "" when it has none.
+std::string AuthorityOf(std::string_view uri);
+// MLflow's INVALID_PARAMETER_VALUE for a source that the request's `id_name` ("run_id" or
+// "model_id") does not identify.
+Status InvalidSourceFor(std::string_view source, std::string_view id_name);
 
 // A `models:/` URI as the registry resolves it.
 struct ModelsUri {
@@ -74,6 +82,10 @@ StatusOr<ModelsUri> ParseModelsUri(std::string_view uri);
 // Cairn does not own.
 std::optional<std::string> ArtifactServicePath(std::string_view tenant, std::string_view location);
 
+// `value` as Python's json.dumps writes it by default (", " and ": " separators, non-ASCII
+// escaped as \uXXXX), for values MLflow stores as JSON text such as `mlflow.modelVersions`.
+std::string PythonJsonDumps(const boost::json::value& value);
+
 // ASCII lower case.
 std::string Lower(std::string_view s);
 // True when `s` starts with `prefix` (given in lower case), ignoring ASCII case.
@@ -83,7 +95,8 @@ bool IsDigits(std::string_view s);
 // The scheme of a URI ("" for none): letters, digits, '+', '-', '.' before the first ':',
 // starting with a letter. A one-letter scheme is a Windows drive, which counts as none.
 std::string SchemeOf(std::string_view uri);
-// MLflow's INVALID_PARAMETER_VALUE for a local source outside the run's artifact directory.
-Status InvalidLocalSource(std::string_view source);
+// MLflow's INVALID_PARAMETER_VALUE for a local source outside the artifact directory of the run
+// (`id_name` "run_id") or logged model ("model_id") the request names.
+Status InvalidLocalSource(std::string_view source, std::string_view id_name = "run_id");
 
 }  // namespace cairn::registry

@@ -242,5 +242,22 @@ TEST(ArtifactServicePathTest, LeavesForeignAndUnsafeLocationsAlone) {
   EXPECT_EQ(ArtifactServicePath("a/b", "mlflow-artifacts:/0/a"), std::nullopt);
 }
 
+TEST(PythonJsonDumpsTest, WritesWhatPythonsJsonDumpsWrites) {
+  boost::json::value v = boost::json::array{
+      boost::json::object{{"name", "m"}, {"version", 1}},
+      boost::json::object{{"name", "caf\xc3\xa9 \"q\"\n\xf0\x9f\x98\x80"}, {"version", "2"}}};
+  EXPECT_EQ(PythonJsonDumps(v),
+            R"([{"name": "m", "version": 1}, {"name": "caf\u00e9 \"q\"\n\ud83d\ude00", )"
+            R"("version": "2"}])");
+  EXPECT_EQ(PythonJsonDumps(boost::json::array{}), "[]");
+}
+
+TEST(AuthorityOfTest, NamesTheHostPartOnly) {
+  EXPECT_EQ(AuthorityOf("models://host:5000/m/1"), "host:5000");
+  EXPECT_EQ(AuthorityOf("models:/m/1"), "");
+  EXPECT_EQ(AuthorityOf("runs:///abc/m"), "");
+  EXPECT_EQ(AuthorityOf("/local/path"), "");
+}
+
 }  // namespace
 }  // namespace cairn::registry

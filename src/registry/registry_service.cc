@@ -16,6 +16,7 @@ namespace {
 using metadata::ModelStage;
 
 constexpr std::string_view kIsPromptTag = "mlflow.prompt.is_prompt";
+constexpr std::string_view kModelVersionsTag = "mlflow.modelVersions";
 
 Status ValidateDescription(const std::optional<std::string>& description) {
   if (description && description->find('\0') != std::string::npos) {
@@ -224,35 +225,114 @@ StatusOr<metadata::ModelVersion> RegistryService::GetModelVersionByAlias(const R
                                                                          std::string_view alias) {
   RETURN_IF_ERROR(ValidateModelName(name));
   if (alias.empty()) return InvalidArgument("Missing value for required parameter 'alias'");
-  return registry_.GetModelVersionByAlias(scope.tenant, name, alias);
+  return VersionByAlias(scope, name, alias);
 }
 
-StatusOr<std::string> RegistryService::ResolveRegisteredModelUri(const RequestScope& scope,
-                                                                 const ModelsUri& uri) {
-  metadata::ModelVersion version;
-  if (!uri.alias.empty()) {
-    ASSIGN_OR_RETURN(version, registry_.GetModelVersionByAlias(scope.tenant, uri.name, uri.alias));
-  } else if (IsDigits(uri.version)) {
+StatusOr<metadata::ModelVersion> RegistryService::VersionByAlias(const RequestScope& scope,
+                                                                 std::string_view name,
+                                                                 std::string_view alias) {
+  StatusOr<metadata::ModelVersion> version =
+      registry_.GetModelVersionByAlias(scope.tenant, name, alias);
+  if (version.status().code() != StatusCode::kNotFound) return version;
+  // MLflow answers INVALID_PARAMETER_VALUE for an unknown alias of a model that exists.
+  RETURN_IF_ERROR(registry_.GetRegisteredModel(scope.tenant, name).status());
+  return InvalidArgument("Registered model alias " + std::string(alias) + " not found.");
+}
+
+StatusOr<metadata::ModelVersion> RegistryService::ResolveRegisteredVersion(
+    const RequestScope& scope, const ModelsUri& uri) {
+  if (!uri.alias.empty()) return VersionByAlias(scope, uri.name, uri.alias);
+  if (IsDigits(uri.version)) {
     ASSIGN_OR_RETURN(int64_t number, ParseVersion(uri.version));
-    ASSIGN_OR_RETURN(version, registry_.GetModelVersion(scope.tenant, uri.name, number));
-  } else {
-    std::vector<ModelStage> stages;
-    if (Lower(uri.version) != "latest") {
-      ASSIGN_OR_RETURN(ModelStage stage, ParseStage(uri.version));
-      stages.push_back(stage);
-    }
-    ASSIGN_OR_RETURN(auto latest, registry_.GetLatestVersions(scope.tenant, uri.name, stages));
-    if (latest.empty()) {
-      return NotFound("No versions of model with name '" + uri.name + "' and stage '" +
-                      uri.version + "' found");
-    }
-    version = *std::max_element(latest.begin(), latest.end(),
-                                [](const auto& a, const auto& b) { return a.version < b.version; });
+    return registry_.GetModelVersion(scope.tenant, uri.name, number);
   }
-  std::string base = version.storage_location.empty() ? version.source : version.storage_location;
-  if (uri.sub_path.empty()) return base;
-  while (!base.empty() && base.back() == '/') base.pop_back();
-  return base + "/" + uri.sub_path;
+  std::vector<ModelStage> stages;
+  if (Lower(uri.version) != "latest") {
+    ASSIGN_OR_RETURN(ModelStage stage, ParseStage(uri.version));
+    stages.push_back(stage);
+  }
+  ASSIGN_OR_RETURN(auto latest, registry_.GetLatestVersions(scope.tenant, uri.name, stages));
+  if (latest.empty()) {
+    return NotFound("No versions of model with name '" + uri.name + "' and stage '" + uri.version +
+                    "' found");
+  }
+  return *std::max_element(latest.begin(), latest.end(),
+                           [](const auto& a, const auto& b) { return a.version < b.version; });
+}
+
+// MLflow's _resolve_registered_model_source_lineage: a models:/<name>/<selector> source is pinned
+// to the version it names, whose run_id and model_id the new version inherits unless the request
+// gives them, in which case they must agree.
+Status RegistryService::ResolveSourceLineage(const RequestScope& scope,
+                                             metadata::CreateModelVersionRequest& request) {
+  if (SchemeOf(request.source) != "models") return Status::Ok();
+  if (!AuthorityOf(request.source).empty()) {
+    return InvalidArgument("Invalid model version source: '" + request.source +
+                           "'. Registered model sources must use the active model registry.");
+  }
+  StatusOr<ModelsUri> parsed = ParseModelsUri(request.source);
+  if (!parsed.ok()) return InvalidSourceFor(request.source, "model_id");
+  if (!parsed->model_id.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(metadata::ModelVersion referenced, ResolveRegisteredVersion(scope, *parsed));
+  if ((!request.run_id.empty() && request.run_id != referenced.run_id) ||
+      (!request.model_id.empty() && request.model_id != referenced.model_id)) {
+    return InvalidArgument("Invalid model version source: '" + request.source +
+                           "'. The run_id and model_id request parameters must match the "
+                           "referenced model version.");
+  }
+  std::string location =
+      referenced.storage_location.empty() ? referenced.source : referenced.storage_location;
+  if (parsed->sub_path.empty()) {
+    request.source = "models:/" + referenced.name + "/" + std::to_string(referenced.version);
+    request.storage_location = location;
+  } else {
+    while (!location.empty() && location.back() == '/') location.pop_back();
+    request.storage_location = location + "/" + parsed->sub_path;
+  }
+  if (request.run_id.empty()) request.run_id = referenced.run_id;
+  if (request.model_id.empty()) request.model_id = referenced.model_id;
+  return Status::Ok();
+}
+
+// MLflow's _validate_source_run and _validate_source_model. A run or logged model is looked up
+// only for a local source, which must lie inside its artifacts; a runs:/ source needs the
+// request's run_id to name the same run, wherever that run lives. Unlike MLflow, an artifact
+// service URI need not lie inside the named run: Cairn's artifact service is scoped to the
+// tenant, and the v1 API registers uploads that belong to no run.
+Status RegistryService::ValidateSource(const RequestScope& scope,
+                                       const metadata::CreateModelVersionRequest& request,
+                                       const std::optional<metadata::LoggedModel>& logged_model) {
+  const std::string& source = request.source;
+  const bool by_model = !request.model_id.empty();
+  const std::string_view id_name = by_model ? "model_id" : "run_id";
+
+  if (IsLocalSource(source)) {
+    if (by_model) return CheckLocalSourceInside(source, logged_model->artifact_uri, id_name);
+    if (request.run_id.empty()) return InvalidLocalSource(source, id_name);
+    StatusOr<metadata::Run> run = tracking_.GetRun(scope.tenant, request.run_id);
+    if (run.status().code() == StatusCode::kNotFound) return InvalidSourceFor(source, id_name);
+    if (!run.ok()) return run.status();
+    return CheckLocalSourceInside(source, run->info.artifact_uri, id_name);
+  }
+  RETURN_IF_ERROR(CheckSourceHasNoTraversal(source));
+
+  const std::string scheme = SchemeOf(source);
+  if (scheme == "runs") {
+    if (by_model || !AuthorityOf(source).empty()) return InvalidSourceFor(source, id_name);
+    std::string_view rest = std::string_view(source).substr(kRunsScheme.size());
+    while (!rest.empty() && rest[0] == '/') rest.remove_prefix(1);
+    if (request.run_id.empty() || rest.substr(0, rest.find('/')) != request.run_id) {
+      return InvalidSourceFor(source, id_name);
+    }
+  } else if (scheme == "models") {
+    if (!AuthorityOf(source).empty()) return InvalidSourceFor(source, "model_id");
+    StatusOr<ModelsUri> parsed = ParseModelsUri(source);
+    if (!parsed.ok()) return InvalidSourceFor(source, "model_id");
+    if (!parsed->model_id.empty() && parsed->model_id != request.model_id) {
+      return InvalidSourceFor(source, "model_id");
+    }
+  }
+  return Status::Ok();
 }
 
 Status RegistryService::PrepareModelVersion(const RequestScope& scope,
@@ -263,16 +343,7 @@ Status RegistryService::PrepareModelVersion(const RequestScope& scope,
   }
   for (const auto& t : request.tags) RETURN_IF_ERROR(ValidateRegistryTag(t));
   RETURN_IF_ERROR(ValidateDescription(request.description));
-
-  std::optional<metadata::Run> run;
-  if (!request.run_id.empty()) {
-    RETURN_IF_ERROR(tracking::ValidateRunId(request.run_id));
-    ASSIGN_OR_RETURN(run, tracking_.GetRun(scope.tenant, request.run_id));
-  }
-  std::optional<metadata::LoggedModel> logged_model;
-  if (!request.model_id.empty()) {
-    ASSIGN_OR_RETURN(logged_model, tracking_.GetLoggedModel(scope.tenant, request.model_id));
-  }
+  if (!request.run_id.empty()) RETURN_IF_ERROR(tracking::ValidateRunId(request.run_id));
 
   // Prompt versions (MLflow's prompt registry) carry a placeholder source that names no files.
   bool is_prompt = std::any_of(request.tags.begin(), request.tags.end(),
@@ -281,55 +352,36 @@ Status RegistryService::PrepareModelVersion(const RequestScope& scope,
     request.storage_location = request.source;
     return Status::Ok();
   }
-  if (IsLocalSource(request.source)) {
-    // A local path is only trusted inside the artifact directory of the named run or model.
-    Status inside = InvalidLocalSource(request.source);
-    if (logged_model) inside = CheckLocalSourceInside(request.source, logged_model->artifact_uri);
-    if (!inside.ok() && run) {
-      inside = CheckLocalSourceInside(request.source, run->info.artifact_uri);
-    }
-    RETURN_IF_ERROR(inside);
-    request.storage_location = request.source;
-    return Status::Ok();
+  RETURN_IF_ERROR(ResolveSourceLineage(scope, request));
+  std::optional<metadata::LoggedModel> logged_model;
+  if (!request.model_id.empty()) {
+    ASSIGN_OR_RETURN(logged_model, tracking_.GetLoggedModel(scope.tenant, request.model_id));
+    if (request.run_id.empty()) request.run_id = logged_model->source_run_id;
   }
-  RETURN_IF_ERROR(CheckSourceHasNoTraversal(request.source));
+  RETURN_IF_ERROR(ValidateSource(scope, request, logged_model));
+  if (!request.storage_location.empty()) return Status::Ok();
 
-  std::string scheme = SchemeOf(request.source);
-  if (scheme == "models") {
-    ASSIGN_OR_RETURN(ModelsUri uri, ParseModelsUri(request.source));
-    if (!uri.model_id.empty()) {
-      ASSIGN_OR_RETURN(metadata::LoggedModel model,
-                       tracking_.GetLoggedModel(scope.tenant, uri.model_id));
-      request.storage_location = model.artifact_uri;
-      if (request.model_id.empty()) request.model_id = model.model_id;
-      if (request.run_id.empty()) request.run_id = model.source_run_id;
-    } else {
-      ASSIGN_OR_RETURN(request.storage_location, ResolveRegisteredModelUri(scope, uri));
-    }
+  // Where the files are, for Cairn's own readers (serving, deletion); get-download-uri answers
+  // what MLflow stores instead (see DownloadUriOf).
+  request.storage_location = request.source;
+  const std::string scheme = SchemeOf(request.source);
+  if (scheme == "models" && logged_model) {
+    request.storage_location = logged_model->artifact_uri;
   } else if (scheme == "runs") {
     std::string_view rest = std::string_view(request.source).substr(kRunsScheme.size());
-    if (rest.size() < 2 || rest[0] != '/' || rest[1] == '/') {
-      return InvalidArgument("Not a proper runs:/ URI: " + request.source +
-                             ". Runs URIs must be of the form 'runs:/<run_id>/run-relative/path'");
-    }
-    rest.remove_prefix(1);
+    while (!rest.empty() && rest[0] == '/') rest.remove_prefix(1);
     size_t slash = rest.find('/');
-    std::string run_id(rest.substr(0, slash));
     std::string_view path = slash == std::string_view::npos ? "" : rest.substr(slash + 1);
     while (!path.empty() && path.back() == '/') path.remove_suffix(1);
-    RETURN_IF_ERROR(tracking::ValidateRunId(run_id));
-    std::string base;
-    if (run && run->info.run_id == run_id) {
-      base = run->info.artifact_uri;
-    } else {
-      ASSIGN_OR_RETURN(metadata::Run source_run, tracking_.GetRun(scope.tenant, run_id));
-      base = source_run.info.artifact_uri;
+    // A run kept by another server stays a runs:/ URI that this one cannot resolve.
+    StatusOr<metadata::Run> run = tracking_.GetRun(scope.tenant, request.run_id);
+    if (run.ok()) {
+      std::string base = run->info.artifact_uri;
+      while (!base.empty() && base.back() == '/') base.pop_back();
+      request.storage_location = path.empty() ? base : base + "/" + std::string(path);
+    } else if (run.status().code() != StatusCode::kNotFound) {
+      return run.status();
     }
-    while (!base.empty() && base.back() == '/') base.pop_back();
-    request.storage_location = path.empty() ? base : base + "/" + std::string(path);
-    if (request.run_id.empty()) request.run_id = run_id;
-  } else {
-    request.storage_location = request.source;
   }
   return Status::Ok();
 }
@@ -346,9 +398,37 @@ StatusOr<metadata::ModelVersion> RegistryService::CreateModelVersion(
   RETURN_IF_ERROR(PrepareModelVersion(scope, request));
   ASSIGN_OR_RETURN(metadata::ModelVersion created,
                    registry_.CreateModelVersion(scope.tenant, request, clock_.NowMillis()));
+  bool is_prompt = std::any_of(request.tags.begin(), request.tags.end(),
+                               [](const metadata::Tag& t) { return t.key == kIsPromptTag; });
+  if (!is_prompt && !created.model_id.empty()) {
+    RETURN_IF_ERROR(AddModelVersionsTag(scope, created));
+  }
   event.version = std::to_string(created.version);
   Notify(scope, event);
   return created;
+}
+
+// MLflow's set_model_versions_tags: the logged model's `mlflow.modelVersions` tag lists, as JSON
+// written like Python's json.dumps, every {"name", "version"} registered from it.
+Status RegistryService::AddModelVersionsTag(const RequestScope& scope,
+                                            const metadata::ModelVersion& version) {
+  ASSIGN_OR_RETURN(metadata::LoggedModel model,
+                   tracking_.GetLoggedModel(scope.tenant, version.model_id));
+  boost::json::array entries;
+  for (const metadata::Tag& t : model.tags) {
+    if (t.key != kModelVersionsTag) continue;
+    boost::system::error_code ec;
+    boost::json::value parsed = boost::json::parse(t.value, ec);
+    if (!ec && parsed.is_array()) entries = std::move(parsed.as_array());
+  }
+  boost::json::object entry{{"name", version.name}, {"version", version.version}};
+  if (std::find(entries.begin(), entries.end(), boost::json::value(entry)) == entries.end()) {
+    entries.push_back(std::move(entry));
+  }
+  return tracking_.SetLoggedModelTags(
+      scope.tenant, version.model_id,
+      {metadata::Tag{std::string(kModelVersionsTag), PythonJsonDumps(entries)}},
+      clock_.NowMillis());
 }
 
 StatusOr<metadata::ModelVersion> RegistryService::GetModelVersion(const RequestScope& scope,
@@ -400,7 +480,22 @@ StatusOr<std::string> RegistryService::GetModelVersionDownloadUri(const RequestS
                                                                   std::string_view name,
                                                                   std::string_view version) {
   ASSIGN_OR_RETURN(metadata::ModelVersion v, GetModelVersion(scope, name, version));
-  return v.storage_location.empty() ? v.source : v.storage_location;
+  return DownloadUriOf(scope, v, 0);
+}
+
+StatusOr<std::string> RegistryService::DownloadUriOf(const RequestScope& scope,
+                                                     const metadata::ModelVersion& v, int depth) {
+  if (SchemeOf(v.source) != "models") return v.source;
+  std::string stored = v.storage_location.empty() ? v.source : v.storage_location;
+  StatusOr<ModelsUri> parsed = ParseModelsUri(v.source);
+  constexpr int kMaxDepth = 16;
+  if (!parsed.ok() || !parsed->model_id.empty() || depth >= kMaxDepth) return stored;
+  StatusOr<metadata::ModelVersion> referenced = ResolveRegisteredVersion(scope, *parsed);
+  if (!referenced.ok()) return stored;
+  ASSIGN_OR_RETURN(std::string base, DownloadUriOf(scope, *referenced, depth + 1));
+  if (parsed->sub_path.empty()) return base;
+  while (!base.empty() && base.back() == '/') base.pop_back();
+  return base + "/" + parsed->sub_path;
 }
 
 Status RegistryService::SetModelVersionTag(const RequestScope& scope, std::string_view name,

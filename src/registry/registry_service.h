@@ -102,18 +102,22 @@ class RegistryService {
                                                           std::string_view name,
                                                           std::string_view alias);
 
-  // `source` is validated (no traversal; local paths only inside the given run's or logged
-  // model's local artifact directory) and resolved to the storage location:
-  //   models:/<model_id>           -> the logged model's artifact URI (NOT_FOUND if missing);
-  //                                   run_id and model_id default to the model's
-  //   models:/<name>/<version>     -> that version's storage location (also @alias, stages,
-  //                                   latest; a trailing sub-path is appended)
-  //   runs:/<run_id>/<path>        -> the run's artifact URI + "/" + path (NOT_FOUND if the run
-  //                                   is missing); run_id defaults to the source's
-  //   anything else                -> itself.
-  // A given run_id must name an existing run, a given model_id an existing logged model
-  // (NOT_FOUND). Prompt versions (a `mlflow.prompt.is_prompt` tag) keep their placeholder source
-  // unchecked and unresolved, as MLflow does. `request.user_id` is replaced by `user`.
+  // `source` is checked as MLflow checks it (INVALID_ARGUMENT with MLflow's words otherwise):
+  //   local path or file: URI    -> must lie inside the local artifact directory of the given
+  //                                 run_id's run (or model_id's logged model)
+  //   runs:/<run_id>/<path>      -> the request's run_id must be <run_id>; the run may live
+  //                                 elsewhere (it is not looked up for the check)
+  //   models:/<model_id>         -> the request's model_id must be <model_id>
+  //   models:/<name>/<selector>  -> pinned to models:/<name>/<version>; run_id and model_id are
+  //                                 inherited from that version, or must match it
+  //   anything else (s3://, gs://, mlflow-artifacts:, ...) -> kept as given, run_id unchecked.
+  // Non-local sources must not hold "." or ".." segments, even percent-encoded.
+  // The source is stored as sent (after pinning); the storage location Cairn reads files from
+  // resolves runs:/ (when the run is here) and models:/ sources. A given model_id must name an
+  // existing logged model (NOT_FOUND); run_id defaults to its source run, and the logged model's
+  // `mlflow.modelVersions` tag gains the new version. Prompt versions (a
+  // `mlflow.prompt.is_prompt` tag) keep their placeholder source unchecked and unresolved, as
+  // MLflow does. `request.user_id` is replaced by `user`.
   StatusOr<metadata::ModelVersion> CreateModelVersion(const RequestScope& scope,
                                                       metadata::CreateModelVersionRequest request);
   StatusOr<metadata::ModelVersion> GetModelVersion(const RequestScope& scope, std::string_view name,
@@ -131,7 +135,7 @@ class RegistryService {
                                                                std::string_view version,
                                                                std::string_view stage,
                                                                bool archive_existing);
-  // The storage location of the version's files (its source when no location was resolved).
+  // What MLflow answers: the source, except that a models:/ source gives where it resolved to.
   StatusOr<std::string> GetModelVersionDownloadUri(const RequestScope& scope, std::string_view name,
                                                    std::string_view version);
   Status SetModelVersionTag(const RequestScope& scope, std::string_view name,
@@ -181,8 +185,28 @@ class RegistryService {
   // Validates a version request and fills its storage location, run_id and model_id.
   Status PrepareModelVersion(const RequestScope& scope,
                              metadata::CreateModelVersionRequest& request);
-  // The storage location a models:/<name>/... URI points at.
-  StatusOr<std::string> ResolveRegisteredModelUri(const RequestScope& scope, const ModelsUri& uri);
+  // The version `alias` points at. NOT_FOUND for a missing model, INVALID_ARGUMENT (MLflow's
+  // words) for a missing alias.
+  StatusOr<metadata::ModelVersion> VersionByAlias(const RequestScope& scope, std::string_view name,
+                                                  std::string_view alias);
+  // The version a models:/<name>/<version|stage|latest> or models:/<name>@<alias> URI names.
+  StatusOr<metadata::ModelVersion> ResolveRegisteredVersion(const RequestScope& scope,
+                                                            const ModelsUri& uri);
+  // Pins a models:/<name>/... source to the version it names and inherits that version's run_id
+  // and model_id (MLflow's source lineage). Other sources are left alone.
+  Status ResolveSourceLineage(const RequestScope& scope,
+                              metadata::CreateModelVersionRequest& request);
+  // Checks that the request's run_id or model_id (with `logged_model`, the latter's record)
+  // identifies where the source lies, as MLflow does.
+  Status ValidateSource(const RequestScope& scope,
+                        const metadata::CreateModelVersionRequest& request,
+                        const std::optional<metadata::LoggedModel>& logged_model);
+  // Adds `version` to its logged model's `mlflow.modelVersions` tag.
+  Status AddModelVersionsTag(const RequestScope& scope, const metadata::ModelVersion& version);
+  // What MLflow's get-download-uri answers for `v`: its source, or for a models:/ source the
+  // location that source resolved to, followed through chains of at most 16 versions.
+  StatusOr<std::string> DownloadUriOf(const RequestScope& scope, const metadata::ModelVersion& v,
+                                      int depth);
   // True when the artifact-service path `files` (see ArtifactServicePath) is inside or around
   // the artifact location of one of the tenant's experiments, deleted ones included.
   StatusOr<bool> OverlapsAnExperiment(const RequestScope& scope, std::string_view files);

@@ -106,9 +106,22 @@ class RegistryServiceStoreTest : public ::testing::Test {
     return service_->CreateModelVersion(Scope(tenant, "alice"), r);
   }
 
+  // Names the run of a runs:/ source and the logged model of a models:/<model_id> source, as
+  // MLflow's clients do.
   metadata::ModelVersion MustVersion(std::string_view name, std::string source,
                                      std::string_view tenant = kTenant) {
-    auto v = NewVersion(name, std::move(source), "", tenant);
+    metadata::CreateModelVersionRequest r;
+    r.name = std::string(name);
+    r.source = std::move(source);
+    std::string_view rest = r.source;
+    if (rest.substr(0, 6) == "runs:/") {
+      rest.remove_prefix(6);
+      r.run_id = std::string(rest.substr(0, rest.find('/')));
+    } else if (rest.substr(0, 9) == "models:/m" && rest.find('/', 8) == std::string_view::npos) {
+      r.model_id = std::string(rest.substr(8));
+    }
+    clock_.AdvanceMillis(1);
+    auto v = service_->CreateModelVersion(Scope(tenant, "alice"), r);
     EXPECT_TRUE(v.ok()) << v.status().ToString();
     return v.ok() ? *v : metadata::ModelVersion{};
   }
@@ -252,7 +265,12 @@ TEST_F(RegistryServiceStoreTest, AliasesSetMoveDeleteAndGet) {
   EXPECT_EQ(model->aliases[0].version, 2);
 
   ASSERT_TRUE(service_->DeleteRegisteredModelAlias(Scope(kTenant), "m", "champion").ok());
-  EXPECT_EQ(service_->GetModelVersionByAlias(Scope(kTenant), "m", "champion").status().code(),
+  auto gone = service_->GetModelVersionByAlias(Scope(kTenant), "m", "champion");
+  EXPECT_EQ(gone.status().code(), StatusCode::kInvalidArgument) << "as MLflow answers";
+  EXPECT_EQ(gone.status().message(), "Registered model alias champion not found.");
+  ASSERT_TRUE(service_->DeleteRegisteredModelAlias(Scope(kTenant), "m", "champion").ok())
+      << "deleting an unknown alias changes nothing";
+  EXPECT_EQ(service_->GetModelVersionByAlias(Scope(kTenant), "nope", "champion").status().code(),
             StatusCode::kNotFound);
 }
 
@@ -279,7 +297,7 @@ TEST_F(RegistryServiceStoreTest, DeletedVersionsLoseTheirAliasesAndCannotTakeNew
   ASSERT_TRUE(service_->SetRegisteredModelAlias(Scope(kTenant), "m", "champion", "1").ok());
   ASSERT_TRUE(service_->DeleteModelVersion(Scope(kTenant), "m", "1").ok());
   EXPECT_EQ(service_->GetModelVersionByAlias(Scope(kTenant), "m", "champion").status().code(),
-            StatusCode::kNotFound);
+            StatusCode::kInvalidArgument);
   EXPECT_TRUE(service_->GetRegisteredModel(Scope(kTenant), "m")->aliases.empty());
   EXPECT_EQ(service_->SetRegisteredModelAlias(Scope(kTenant), "m", "champion", "1").code(),
             StatusCode::kNotFound);
@@ -357,48 +375,87 @@ TEST_F(RegistryServiceStoreTest, SearchWithPromptExclusionKeepsModelsWithoutTheT
             StatusCode::kInvalidArgument);
 }
 
-TEST_F(RegistryServiceStoreTest, RunsSourceResolvesToTheRunsArtifacts) {
+TEST_F(RegistryServiceStoreTest, RunsSourceNeedsItsRunIdAndIsKeptAsSent) {
   MakeRun(kRunA);
   MustCreateModel("m");
-  auto v = NewVersion("m", "runs:/" + std::string(kRunA) + "/model");
-  ASSERT_TRUE(v.ok()) << v.status().ToString();
-  EXPECT_EQ(v->source, "runs:/" + std::string(kRunA) + "/model");
-  EXPECT_EQ(v->run_id, kRunA) << "run_id defaults to the source's run";
-  auto uri = service_->GetModelVersionDownloadUri(Scope(kTenant), "m", "1");
-  ASSERT_TRUE(uri.ok());
-  EXPECT_EQ(*uri, "mlflow-artifacts:/0/" + std::string(kRunA) + "/artifacts/model");
-
-  EXPECT_EQ(NewVersion("m", "runs:/" + std::string(kRunB) + "/model").status().code(),
-            StatusCode::kNotFound);
-  EXPECT_EQ(NewVersion("m", "runs:/" + std::string(kRunA) + "/../x").status().code(),
+  const std::string source = "runs:/" + std::string(kRunA) + "/model";
+  EXPECT_EQ(NewVersion("m", source).status().code(), StatusCode::kInvalidArgument)
+      << "MLflow needs the run_id of a runs:/ source";
+  EXPECT_EQ(NewVersion("m", source, std::string(kRunB)).status().code(),
             StatusCode::kInvalidArgument);
+  auto v = NewVersion("m", source, std::string(kRunA));
+  ASSERT_TRUE(v.ok()) << v.status().ToString();
+  EXPECT_EQ(v->source, source);
+  EXPECT_EQ(v->run_id, kRunA);
+  EXPECT_EQ(v->storage_location, "mlflow-artifacts:/0/" + std::string(kRunA) + "/artifacts/model")
+      << "Cairn reads the files from the run's artifacts";
+  EXPECT_EQ(*service_->GetModelVersionDownloadUri(Scope(kTenant), "m", "1"), source)
+      << "MLflow answers the source";
+
+  // A run kept elsewhere is not looked up, and neither is the run of a remote source.
+  const std::string remote = "runs:/" + std::string(kRunB) + "/model";
+  auto elsewhere = NewVersion("m", remote, std::string(kRunB));
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status().ToString();
+  EXPECT_EQ(elsewhere->storage_location, remote);
+  EXPECT_TRUE(NewVersion("m", "s3://b/x", std::string(kRunB)).ok());
+  EXPECT_EQ(
+      NewVersion("m", "runs:/" + std::string(kRunA) + "/../x", std::string(kRunA)).status().code(),
+      StatusCode::kInvalidArgument);
 }
 
-TEST_F(RegistryServiceStoreTest, LoggedModelSourceResolvesToItsArtifactUri) {
+TEST_F(RegistryServiceStoreTest, LoggedModelSourceNeedsItsModelIdAndTagsTheModel) {
   MakeRun(kRunA);
   MakeLoggedModel("m-0123", "model", kRunA);
   MustCreateModel("m");
-  auto v = NewVersion("m", "models:/m-0123");
+  EXPECT_EQ(NewVersion("m", "models:/m-0123").status().code(), StatusCode::kInvalidArgument)
+      << "MLflow needs the model_id of a models:/<model_id> source";
+  metadata::CreateModelVersionRequest r;
+  r.name = "m";
+  r.source = "models:/m-0123";
+  r.model_id = "m-0123";
+  auto v = service_->CreateModelVersion(Scope(kTenant, "alice"), r);
   ASSERT_TRUE(v.ok()) << v.status().ToString();
   EXPECT_EQ(v->model_id, "m-0123");
   EXPECT_EQ(v->run_id, kRunA);
   EXPECT_EQ(*service_->GetModelVersionDownloadUri(Scope(kTenant), "m", "1"),
             "mlflow-artifacts:/0/models/m-0123/artifacts");
-  EXPECT_EQ(NewVersion("m", "models:/m-missing").status().code(), StatusCode::kNotFound);
+  r.source = "s3://b/copy";
+  ASSERT_TRUE(service_->CreateModelVersion(Scope(kTenant, "alice"), r).ok());
+  auto model = stores_.tracking->GetLoggedModel(kTenant, "m-0123", false);
+  ASSERT_TRUE(model.ok());
+  std::string tag;
+  for (const auto& t : model->tags) {
+    if (t.key == "mlflow.modelVersions") tag = t.value;
+  }
+  EXPECT_EQ(tag, R"([{"name": "m", "version": 1}, {"name": "m", "version": 2}])");
+
+  r.model_id = "m-missing";
+  r.source = "models:/m-missing";
+  EXPECT_EQ(service_->CreateModelVersion(Scope(kTenant, "alice"), r).status().code(),
+            StatusCode::kNotFound);
 }
 
-TEST_F(RegistryServiceStoreTest, RegisteredModelSourcesResolveThroughTheRegistry) {
+TEST_F(RegistryServiceStoreTest, RegisteredModelSourcesArePinnedAndResolveThroughTheRegistry) {
   MakeRun(kRunA);
   MustCreateModel("base");
-  MustVersion("base", "runs:/" + std::string(kRunA) + "/model");
+  const std::string source = "runs:/" + std::string(kRunA) + "/model";
+  MustVersion("base", source);
   ASSERT_TRUE(service_->SetRegisteredModelAlias(Scope(kTenant), "base", "champion", "1").ok());
   MustCreateModel("copy");
   std::string expected = "mlflow-artifacts:/0/" + std::string(kRunA) + "/artifacts/model";
-  EXPECT_EQ(MustVersion("copy", "models:/base/1").storage_location, expected);
-  EXPECT_EQ(MustVersion("copy", "models:/base@champion").storage_location, expected);
+  auto first = MustVersion("copy", "models:/base/1");
+  EXPECT_EQ(first.storage_location, expected);
+  EXPECT_EQ(first.run_id, kRunA) << "inherited from the version the source names";
+  auto by_alias = MustVersion("copy", "models:/base@champion");
+  EXPECT_EQ(by_alias.source, "models:/base/1") << "pinned to the version, as MLflow does";
+  EXPECT_EQ(by_alias.storage_location, expected);
   EXPECT_EQ(MustVersion("copy", "models:/base/latest/MLmodel").storage_location,
             expected + "/MLmodel");
-  EXPECT_EQ(*service_->GetModelVersionDownloadUri(Scope(kTenant), "copy", "2"), expected);
+  EXPECT_EQ(*service_->GetModelVersionDownloadUri(Scope(kTenant), "copy", "2"), source);
+  EXPECT_EQ(NewVersion("copy", "models:/base/1", std::string(kRunB)).status().code(),
+            StatusCode::kInvalidArgument)
+      << "a given run_id must match the referenced version's";
+  EXPECT_EQ(NewVersion("copy", "models:/base@nope").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(NewVersion("copy", "models:/base/7").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(NewVersion("copy", "models:/base/Production").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(NewVersion("copy", "models:/base/bogus").status().code(), StatusCode::kInvalidArgument);
@@ -414,7 +471,6 @@ TEST_F(RegistryServiceStoreTest, SourceValidationRejectsTraversalAndForeignLocal
   MakeRun(kRunA);  // remote artifact URI: local sources stay rejected even with the run
   EXPECT_EQ(NewVersion("m", "/tmp/model", std::string(kRunA)).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(NewVersion("m", "s3://b/x", std::string(kRunB)).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(NewVersion("m", "s3://b/x", "bad id!").status().code(), StatusCode::kInvalidArgument);
   auto versions = service_->SearchModelVersions(Scope(kTenant), {});
   ASSERT_TRUE(versions.ok());
@@ -448,11 +504,10 @@ TEST_F(RegistryServiceStoreTest, TenantsAreIsolated) {
   EXPECT_TRUE(service_->GetRegisteredModel(Scope(kOtherTenant), "shared").ok());
 
   MakeRun(kRunA, "", kTenant);
-  EXPECT_EQ(NewVersion("shared", "runs:/" + std::string(kRunA) + "/model", "", kOtherTenant)
-                .status()
-                .code(),
-            StatusCode::kNotFound)
-      << "another tenant's run is invisible";
+  const std::string source = "runs:/" + std::string(kRunA) + "/model";
+  auto foreign = NewVersion("shared", source, std::string(kRunA), kOtherTenant);
+  ASSERT_TRUE(foreign.ok()) << foreign.status().ToString();
+  EXPECT_EQ(foreign->storage_location, source) << "another tenant's run is invisible";
 }
 
 TEST_F(RegistryServiceStoreTest, RegisterFromARunPrefersTheLoggedModelOfThatName) {

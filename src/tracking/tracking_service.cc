@@ -1,7 +1,9 @@
 #include "tracking/tracking_service.h"
 
 #include <algorithm>
-#include <set>
+#include <cmath>
+#include <filesystem>
+#include <tuple>
 
 #include "tracking/validation.h"
 
@@ -61,8 +63,15 @@ StatusOr<std::string> TrackingService::CreateExperiment(const RequestScope& scop
     }
   }
   RETURN_IF_ERROR(EnsureTenant(scope));
-  return store_.CreateExperiment(scope.tenant, name, artifact_location,
-                                 options_.default_artifact_root, tags, clock_.NowMillis());
+  std::string location(artifact_location);
+  if (!location.empty()) {
+    // As MLflow's server does: relative to the server's working directory.
+    std::error_code ec;
+    std::filesystem::path cwd = std::filesystem::current_path(ec);
+    if (!ec) location = ResolveLocalArtifactLocation(location, cwd.generic_string());
+  }
+  return store_.CreateExperiment(scope.tenant, name, location, options_.default_artifact_root, tags,
+                                 clock_.NowMillis());
 }
 
 StatusOr<metadata::Experiment> TrackingService::GetExperiment(const RequestScope& scope,
@@ -262,34 +271,57 @@ StatusOr<std::vector<metadata::Metric>> TrackingService::GetMetricHistoryBulkInt
         "If either start step or end step are specified, both must be specified.");
   }
   if (start_step && end_step && *start_step > *end_step) {
-    return InvalidArgument("End step must be greater than start step.");
+    return InvalidArgument("end_step must be greater than start_step. Found start_step=" +
+                           std::to_string(*start_step) +
+                           " and end_step=" + std::to_string(*end_step) + ".");
   }
   if (max_results < 1 || max_results > 2500) {
     return InvalidArgument("max_results must be between 1 and 2500.");
   }
   ASSIGN_OR_RETURN(auto metrics, store_.GetMetricHistoryForRuns(scope.tenant, run_ids, key,
                                                                 start_step, end_step));
-  std::vector<int64_t> steps;
-  steps.reserve(metrics.size());
-  for (const auto& m : metrics) steps.push_back(m.step);
-  std::sort(steps.begin(), steps.end());
-  steps.erase(std::unique(steps.begin(), steps.end()), steps.end());
-  if (steps.size() <= static_cast<size_t>(max_results)) return metrics;
-
-  std::set<int64_t> keep;
-  if (max_results == 1) {
-    keep.insert(steps.front());
-  } else {
-    // Evenly spaced indices, first and last included.
-    for (int64_t i = 0; i < max_results; ++i) {
-      size_t idx =
-          static_cast<size_t>(i * static_cast<int64_t>(steps.size() - 1) / (max_results - 1));
-      keep.insert(steps[idx]);
-    }
-  }
+  // The store answers run by run in request order; each run is sampled on its own.
   std::vector<metadata::Metric> out;
-  for (auto& m : metrics) {
-    if (keep.count(m.step) != 0) out.push_back(std::move(m));
+  size_t begin = 0;
+  while (begin < metrics.size()) {
+    size_t end = begin + 1;
+    while (end < metrics.size() && metrics[end].run_id == metrics[begin].run_id) ++end;
+    std::vector<metadata::Metric> run(std::make_move_iterator(metrics.begin() + begin),
+                                      std::make_move_iterator(metrics.begin() + end));
+    for (auto& m : SampleMetricHistory(std::move(run), max_results)) out.push_back(std::move(m));
+    begin = end;
+  }
+  return out;
+}
+
+std::vector<metadata::Metric> SampleMetricHistory(std::vector<metadata::Metric> history,
+                                                  int64_t max_results) {
+  // MLflow's order: step, timestamp, value (NaN stored as 0), NaN last among equals.
+  auto key = [](const metadata::Metric& m) {
+    bool nan = std::isnan(m.value);
+    return std::make_tuple(m.step, m.timestamp, nan ? 0.0 : m.value, nan);
+  };
+  std::stable_sort(history.begin(), history.end(),
+                   [&key](const auto& a, const auto& b) { return key(a) < key(b); });
+  const size_t n = history.size();
+  const size_t buckets = static_cast<size_t>(std::max<int64_t>(1, max_results));
+  if (n == 0) return history;
+  // NTILE(buckets): the first n % buckets buckets hold one row more than the others; the first
+  // row of each is kept.
+  std::vector<metadata::Metric> out;
+  const size_t size = n / buckets;
+  const size_t larger = n % buckets;
+  for (size_t b = 0, start = 0; b < buckets && start < n; ++b) {
+    out.push_back(history[start]);
+    start += size + (b < larger ? 1 : 0);
+  }
+  // The last point is always there, replacing the last sample when the answer is full.
+  if (key(out.back()) != key(history.back())) {
+    if (out.size() >= buckets) {
+      out.back() = history.back();
+    } else {
+      out.push_back(history.back());
+    }
   }
   return out;
 }

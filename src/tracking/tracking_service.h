@@ -74,8 +74,8 @@ class TrackingService {
                                                                     std::string_view run_id,
                                                                     std::string_view key,
                                                                     const metadata::Page& page);
-  // At most `max_results` points per run, sampled evenly over the steps in range (always
-  // keeping the first and last step), as MLflow's UI charts expect.
+  // At most `max_results` points per run, in request order, sampled as MLflow samples them (see
+  // SampleMetricHistory).
   StatusOr<std::vector<metadata::Metric>> GetMetricHistoryBulkInterval(
       const RequestScope& scope, const std::vector<std::string>& run_ids, std::string_view key,
       std::optional<int64_t> start_step, std::optional<int64_t> end_step, int64_t max_results);
@@ -126,5 +126,13 @@ class TrackingService {
   Mutex mu_;
   std::set<std::string, std::less<>> known_tenants_ GUARDED_BY(mu_);
 };
+
+// MLflow's sampling of one run's metric history (its SQL store's NTILE query): the points
+// ordered by step, timestamp and value are cut into `max_results` buckets, the first n %
+// max_results one point larger than the rest, and the first point of each is kept; the last
+// point is then added, or replaces the last sample when there are `max_results` already. With
+// fewer points than `max_results`, all are kept.
+std::vector<metadata::Metric> SampleMetricHistory(std::vector<metadata::Metric> history,
+                                                  int64_t max_results);
 
 }  // namespace cairn::tracking

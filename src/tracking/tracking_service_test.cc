@@ -559,6 +559,24 @@ TEST_F(TrackingServiceTest, MetricHistoryBulkIntervalSamplesStepsEvenly) {
   EXPECT_EQ(ranged->size(), 3u);
 }
 
+TEST(SampleMetricHistoryTest, KeepsEachBucketsFirstPointAndTheLast) {
+  auto steps_of = [](std::vector<int64_t> steps, int64_t max_results) {
+    std::vector<Metric> history;
+    for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+      history.push_back(Metric{.key = "m", .value = 1, .timestamp = 1, .step = *it});
+    }
+    std::vector<int64_t> out;
+    for (const auto& m : SampleMetricHistory(history, max_results)) out.push_back(m.step);
+    return out;
+  };
+  EXPECT_EQ(steps_of({0, 3, 7}, 10), (std::vector<int64_t>{0, 3, 7})) << "fewer points: all";
+  EXPECT_EQ(steps_of({0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, 1), (std::vector<int64_t>{9}));
+  // NTILE(4) over 7 points: buckets of 2, 2, 2, 1.
+  EXPECT_EQ(steps_of({0, 2, 3, 10, 11, 50, 51}, 4), (std::vector<int64_t>{0, 3, 11, 51}));
+  // NTILE(3) over 7 points: buckets of 3, 2, 2; the last replaces the third sample.
+  EXPECT_EQ(steps_of({0, 2, 3, 10, 11, 50, 51}, 3), (std::vector<int64_t>{0, 10, 51}));
+}
+
 TEST_F(TrackingServiceTest, MetricHistoryBulkIntervalRejectsBadRequests) {
   metadata::Run run = MustCreateRun();
   std::vector<std::string> one = {run.info.run_id};
@@ -579,7 +597,7 @@ TEST_F(TrackingServiceTest, MetricHistoryBulkIntervalRejectsBadRequests) {
   ExpectError(call(one, "m", 1, std::nullopt, 10), StatusCode::kInvalidArgument,
               "If either start step or end step are specified, both must be specified.");
   ExpectError(call(one, "m", 5, 1, 10), StatusCode::kInvalidArgument,
-              "End step must be greater than start step.");
+              "end_step must be greater than start_step. Found start_step=5 and end_step=1.");
   for (int64_t bad : {0, 2501}) {
     ExpectError(call(one, "m", std::nullopt, std::nullopt, bad), StatusCode::kInvalidArgument,
                 "max_results must be between 1 and 2500.");

@@ -181,4 +181,37 @@ Status ValidateDatasetInputs(const std::vector<metadata::DatasetInput>& inputs) 
   return Status::Ok();
 }
 
+std::string ResolveLocalArtifactLocation(std::string_view location, std::string_view cwd) {
+  std::string_view path = location;
+  bool file_uri = false;
+  if (location.substr(0, 5) == "file:") {
+    path = location.substr(5);
+    if (path.substr(0, 2) == "//") return std::string(location);  // has an authority
+    file_uri = true;
+  } else {
+    size_t colon = location.find(':');
+    size_t slash = location.find('/');
+    // A scheme (two or more characters before ':', before any '/') makes it non-local.
+    if (colon != std::string_view::npos && colon >= 2 &&
+        (slash == std::string_view::npos || colon < slash)) {
+      return std::string(location);
+    }
+  }
+  if (path.empty() || path[0] == '/') return std::string(location);
+  std::string out(cwd);
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t end = path.find('/', start);
+    if (end == std::string_view::npos) end = path.size();
+    std::string_view segment = path.substr(start, end - start);
+    if (!segment.empty() && segment != ".") {
+      if (out.empty() || out.back() != '/') out += '/';
+      out += segment;
+    }
+    start = end + 1;
+  }
+  return file_uri ? "file://" + out : out;
+}
+
 }  // namespace cairn::tracking

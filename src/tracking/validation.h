@@ -44,4 +44,9 @@ Status ValidateAndTruncateBatch(std::vector<metadata::Metric>& metrics,
                                 std::vector<metadata::Tag>& tags);
 Status ValidateDatasetInputs(const std::vector<metadata::DatasetInput>& inputs);
 
+// MLflow's resolve_uri_if_local: a relative local artifact location (a bare path, or a file:
+// URI without authority) made absolute against `cwd`, "." segments and empty ones dropped
+// ("./x" -> "<cwd>/x", "file:rel" -> "file://<cwd>/rel"). Anything else is returned as given.
+std::string ResolveLocalArtifactLocation(std::string_view location, std::string_view cwd);
+
 }  // namespace cairn::tracking

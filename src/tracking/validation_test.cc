@@ -73,5 +73,16 @@ TEST(ValidationTest, DatasetLimits) {
   EXPECT_FALSE(ValidateDatasetInputs({in}).ok());
 }
 
+TEST(ValidationTest, RelativeLocalArtifactLocationsBecomeAbsoluteAsInMlflow) {
+  EXPECT_EQ(ResolveLocalArtifactLocation("rel/path", "/srv/data"), "/srv/data/rel/path");
+  EXPECT_EQ(ResolveLocalArtifactLocation("./x", "/srv/data"), "/srv/data/x");
+  EXPECT_EQ(ResolveLocalArtifactLocation("a//./b/", "/srv/data/"), "/srv/data/a/b");
+  EXPECT_EQ(ResolveLocalArtifactLocation("file:rel", "/srv"), "file:///srv/rel");
+  for (std::string_view kept :
+       {"/abs/p", "file:///abs", "file://host/p", "s3://b/p", "mlflow-artifacts:/x", "gs://b"}) {
+    EXPECT_EQ(ResolveLocalArtifactLocation(kept, "/srv"), kept);
+  }
+}
+
 }  // namespace
 }  // namespace cairn::tracking

@@ -31,6 +31,14 @@ StatusOr<std::string> RequiredVersion(const bj::object& msg) {
   return RequiredString(msg, "version");
 }
 
+// The principal of requests made without authentication (RequestScope's default). MLflow's
+// server records no author for registry objects, so an unauthenticated author goes unsaid too.
+constexpr std::string_view kAnonymous = "anonymous";
+
+void PutAuthor(bj::object& o, const std::string& user_id) {
+  if (user_id != kAnonymous) PutIfNotEmpty(o, "user_id", user_id);
+}
+
 bj::array VersionsToJson(const std::vector<metadata::ModelVersion>& versions) {
   bj::array arr;
   arr.reserve(versions.size());
@@ -46,15 +54,16 @@ bj::object ModelVersionToJson(const metadata::ModelVersion& v) {
   o["version"] = std::to_string(v.version);
   o["creation_timestamp"] = v.creation_timestamp;
   o["last_updated_timestamp"] = v.last_updated_timestamp;
-  PutIfNotEmpty(o, "user_id", v.user_id);
+  PutAuthor(o, v.user_id);
   o["current_stage"] = registry::StageName(v.current_stage);
-  PutIfNotEmpty(o, "description", v.description);
+  // MLflow always sends description, run_id and run_link of a version, "" when unset.
+  o["description"] = v.description;
   o["source"] = v.source;
-  PutIfNotEmpty(o, "run_id", v.run_id);
+  o["run_id"] = v.run_id;
   o["status"] = metadata::ModelVersionStatusName(v.status);
   PutIfNotEmpty(o, "status_message", v.status_message);
   if (!v.tags.empty()) o["tags"] = TagsToJson(v.tags);
-  PutIfNotEmpty(o, "run_link", v.run_link);
+  o["run_link"] = v.run_link;
   if (!v.aliases.empty()) {
     bj::array aliases;
     aliases.reserve(v.aliases.size());
@@ -70,7 +79,7 @@ bj::object RegisteredModelToJson(const metadata::RegisteredModel& m) {
   o["name"] = m.name;
   o["creation_timestamp"] = m.creation_timestamp;
   o["last_updated_timestamp"] = m.last_updated_timestamp;
-  PutIfNotEmpty(o, "user_id", m.user_id);
+  PutAuthor(o, m.user_id);
   PutIfNotEmpty(o, "description", m.description);
   if (!m.latest_versions.empty()) o["latest_versions"] = VersionsToJson(m.latest_versions);
   if (!m.tags.empty()) o["tags"] = TagsToJson(m.tags);

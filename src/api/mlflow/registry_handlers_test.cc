@@ -36,9 +36,14 @@ TEST(RegistryJsonTest, ModelVersionAlwaysCarriesVersionStageAndStatus) {
   EXPECT_EQ(o.at("current_stage"), "None");
   EXPECT_EQ(o.at("status"), "READY");
   EXPECT_EQ(o.at("source"), "models:/m-1");
-  for (std::string_view absent : {"user_id", "description", "run_id", "status_message", "tags",
-                                  "run_link", "aliases", "model_id"}) {
+  for (std::string_view absent : {"user_id", "status_message", "tags", "aliases", "model_id"}) {
     EXPECT_FALSE(o.contains(absent)) << absent;
+  }
+  v.user_id = "anonymous";
+  EXPECT_FALSE(ModelVersionToJson(v).contains("user_id")) << "no author without authentication";
+  // As MLflow sends them: present and empty.
+  for (std::string_view empty : {"description", "run_id", "run_link"}) {
+    EXPECT_EQ(o.at(empty), "") << empty;
   }
 }
 
@@ -270,7 +275,7 @@ TEST_F(RegistryHandlersTest, ModelVersionShapeOnTheWire) {
   EXPECT_EQ(v["description"], "first");
   EXPECT_EQ(v["user_id"], "alice");
   EXPECT_TRUE(v["creation_timestamp"].is_int64());
-  EXPECT_FALSE(v.contains("run_id"));
+  EXPECT_EQ(v["run_id"], "");
 
   // The client polls model-versions/get until the status leaves PENDING_REGISTRATION.
   auto polled = Get("model-versions/get?name=m&version=1");
@@ -298,21 +303,47 @@ TEST_F(RegistryHandlersTest, SourceResolutionAndDownloadUri) {
   info.artifact_uri = "mlflow-artifacts:/0/" + std::string(kRunId) + "/artifacts";
   ASSERT_TRUE(stores_.tracking->CreateRun("default", info, {}).ok());
   CreateModel("m");
+  const std::string runs_source = "runs:/" + std::string(kRunId) + "/model";
+  // As in MLflow, a runs:/ source needs the same run_id in the request.
+  ExpectError(Post("model-versions/create", {{"name", "m"}, {"source", runs_source}}), 400,
+              "INVALID_PARAMETER_VALUE");
   auto r = Post("model-versions/create",
-                {{"name", "m"}, {"source", "runs:/" + std::string(kRunId) + "/model"}});
+                {{"name", "m"}, {"source", runs_source}, {"run_id", std::string(kRunId)}});
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(Str(Json(r)["model_version"].at("run_id")), kRunId);
-  EXPECT_EQ(Str(Json(r)["model_version"].at("source")), "runs:/" + std::string(kRunId) + "/model");
+  EXPECT_EQ(Str(Json(r)["model_version"].at("source")), runs_source);
   auto uri = Get("model-versions/get-download-uri?name=m&version=1");
   ASSERT_EQ(uri.status, 200) << uri.body;
-  EXPECT_EQ(Str(Json(uri)["artifact_uri"]), info.artifact_uri + "/model");
+  EXPECT_EQ(Str(Json(uri)["artifact_uri"]), runs_source) << "MLflow answers the source";
+
+  // A run that lives elsewhere is not looked up; an s3 source needs no run at all.
+  const std::string elsewhere(32, 'a');
+  auto remote =
+      Post("model-versions/create",
+           {{"name", "m"}, {"source", "runs:/" + elsewhere + "/m"}, {"run_id", elsewhere}});
+  ASSERT_EQ(remote.status, 200) << remote.body;
+  auto s3 = Post("model-versions/create",
+                 {{"name", "m"}, {"source", "s3://b/x"}, {"run_id", std::string(32, 'b')}});
+  ASSERT_EQ(s3.status, 200) << s3.body;
+
+  // A models:/<name>/<version> source is pinned and answers what that version answers.
+  auto pinned = Post("model-versions/create", {{"name", "m"}, {"source", "models:/m/latest"}});
+  ASSERT_EQ(pinned.status, 200) << pinned.body;
+  EXPECT_EQ(Str(Json(pinned)["model_version"].at("source")), "models:/m/3");
+  EXPECT_EQ(Str(Json(pinned)["model_version"].at("run_id")), std::string(32, 'b'));
+  auto pinned_uri = Get("model-versions/get-download-uri?name=m&version=4");
+  ASSERT_EQ(pinned_uri.status, 200) << pinned_uri.body;
+  EXPECT_EQ(Str(Json(pinned_uri)["artifact_uri"]), "s3://b/x");
 
   ExpectError(Post("model-versions/create", {{"name", "m"}, {"source", "s3://b/%2e%2e/x"}}), 400,
               "INVALID_PARAMETER_VALUE");
   ExpectError(Post("model-versions/create", {{"name", "m"}, {"source", "/etc"}}), 400,
               "INVALID_PARAMETER_VALUE");
-  ExpectError(Post("model-versions/create", {{"name", "m"}, {"source", "models:/m-nope"}}), 404,
-              "RESOURCE_DOES_NOT_EXIST");
+  ExpectError(Post("model-versions/create", {{"name", "m"}, {"source", "models:/m-nope"}}), 400,
+              "INVALID_PARAMETER_VALUE");
+  ExpectError(Post("model-versions/create",
+                   {{"name", "m"}, {"source", "models:/m-nope"}, {"model_id", "m-nope"}}),
+              404, "RESOURCE_DOES_NOT_EXIST");
 }
 
 TEST_F(RegistryHandlersTest, SearchRegisteredModelsWithPromptFilterAndPaging) {
@@ -452,7 +483,7 @@ TEST_F(RegistryHandlersTest, AliasEndpoints) {
   auto deleted =
       Call(http::Method::kDelete, "registered-models/alias", R"({"name":"m","alias":"champion"})");
   ASSERT_EQ(deleted.status, 200) << deleted.body;
-  ExpectError(Get("registered-models/alias?name=m&alias=champion"), 404, "RESOURCE_DOES_NOT_EXIST");
+  ExpectError(Get("registered-models/alias?name=m&alias=champion"), 400, "INVALID_PARAMETER_VALUE");
 }
 
 TEST_F(RegistryHandlersTest, TagEndpoints) {

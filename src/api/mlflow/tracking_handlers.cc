@@ -1,7 +1,9 @@
 #include "api/mlflow/tracking_handlers.h"
 
+#include <algorithm>
 #include <exception>
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "api/mlflow/codec.h"
@@ -422,7 +424,7 @@ TrackingHandlers::JsonResult TrackingHandlers::GetMetricHistoryBulkInterval(
   ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "metric_key"));
   ASSIGN_OR_RETURN(std::optional<int64_t> start, json::GetInt64(msg, "start_step"));
   ASSIGN_OR_RETURN(std::optional<int64_t> end, json::GetInt64(msg, "end_step"));
-  ASSIGN_OR_RETURN(int64_t max_results, OptionalInt(msg, "max_results", 320));
+  ASSIGN_OR_RETURN(int64_t max_results, OptionalInt(msg, "max_results", 2500));
   ASSIGN_OR_RETURN(auto metrics, service_.GetMetricHistoryBulkInterval(req.scope, run_ids, key,
                                                                        start, end, max_results));
   bj::array arr;
@@ -434,18 +436,35 @@ TrackingHandlers::JsonResult TrackingHandlers::GetMetricHistoryBulkInterval(
 TrackingHandlers::JsonResult TrackingHandlers::GetMetricHistoryBulk(const http::Request& req,
                                                                     const bj::object& msg) {
   ASSIGN_OR_RETURN(std::vector<std::string> run_ids, StringsFromJson(msg, "run_id"));
-  ASSIGN_OR_RETURN(std::string key, RequiredString(msg, "metric_key"));
-  ASSIGN_OR_RETURN(int64_t max_results, OptionalInt(msg, "max_results", 25000));
-  if (run_ids.empty() || run_ids.size() > 100) {
-    return InvalidArgument("GetMetricHistoryBulk requires between 1 and 100 run_id values.");
+  if (run_ids.empty()) {
+    return InvalidArgument("GetMetricHistoryBulk request must specify at least one run_id.");
   }
+  if (run_ids.size() > 100) {
+    return InvalidArgument(
+        "GetMetricHistoryBulk request cannot specify more than 100 run_ids. Received " +
+        std::to_string(run_ids.size()) + " run_ids.");
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> key, json::GetString(msg, "metric_key"));
+  if (!key) return InvalidArgument("GetMetricHistoryBulk request must specify a metric_key.");
+  ASSIGN_OR_RETURN(int64_t max_results, OptionalInt(msg, "max_results", 25000));
+  const size_t limit = static_cast<size_t>(std::clamp<int64_t>(max_results, 1, 25000));
+  // As MLflow's SQL store answers: runs by id, each run's points by timestamp, step and value;
+  // runs that do not exist have no points.
+  std::sort(run_ids.begin(), run_ids.end());
+  run_ids.erase(std::unique(run_ids.begin(), run_ids.end()), run_ids.end());
   bj::array arr;
   for (const auto& id : run_ids) {
-    metadata::Page page{.max_results = std::clamp<int64_t>(max_results, 1, 25000), .offset = 0};
-    ASSIGN_OR_RETURN(auto result, service_.GetMetricHistory(req.scope, id, key, page));
-    for (auto& m : result.items) {
+    if (arr.size() >= limit) break;
+    metadata::Page page{.max_results = static_cast<int64_t>(limit), .offset = 0};
+    auto result = service_.GetMetricHistory(req.scope, id, *key, page);
+    if (result.status().code() == StatusCode::kNotFound) continue;
+    if (!result.ok()) return result.status();
+    std::stable_sort(result->items.begin(), result->items.end(), [](const auto& a, const auto& b) {
+      return std::tie(a.timestamp, a.step, a.value) < std::tie(b.timestamp, b.step, b.value);
+    });
+    for (auto& m : result->items) {
+      if (arr.size() >= limit) break;
       m.run_id = id;
-      if (arr.size() >= static_cast<size_t>(page.max_results)) break;
       arr.push_back(MetricToJson(m));
     }
   }
@@ -565,10 +584,14 @@ TrackingHandlers::JsonResult TrackingHandlers::SearchLoggedModels(const http::Re
   if (datasets != nullptr) {
     for (const auto& v : *datasets) {
       if (!v.is_object()) return InvalidArgument("Invalid value for parameter 'datasets'");
-      ASSIGN_OR_RETURN(std::string name, RequiredString(v.as_object(), "dataset_name"));
+      ASSIGN_OR_RETURN(std::optional<std::string> name,
+                       json::GetString(v.as_object(), "dataset_name"));
+      if (!name || name->empty()) {
+        return InvalidArgument("`dataset_name` in the `datasets` clause must be specified.");
+      }
       ASSIGN_OR_RETURN(std::optional<std::string> digest,
                        json::GetString(v.as_object(), "dataset_digest"));
-      q.datasets.emplace_back(std::move(name), std::move(digest));
+      q.datasets.emplace_back(std::move(*name), std::move(digest));
     }
   }
   ASSIGN_OR_RETURN(const bj::array* order, json::GetArray(msg, "order_by"));

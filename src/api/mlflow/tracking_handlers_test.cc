@@ -517,7 +517,7 @@ TEST_F(TrackingHandlersTest, MetricHistoryPagesAndBulkEndpoints) {
       Ok(Get("metrics/get-history-bulk?run_id=" + a + "&run_id=" + b + "&metric_key=loss"));
   EXPECT_EQ(bulk["metrics"].as_array().size(), 6u);
   ExpectError(Get("metrics/get-history-bulk?metric_key=loss"), 400, "INVALID_PARAMETER_VALUE",
-              "GetMetricHistoryBulk requires between 1 and 100 run_id values.");
+              "GetMetricHistoryBulk request must specify at least one run_id.");
 }
 
 TEST_F(TrackingHandlersTest, LogInputsAndOutputs) {

@@ -201,7 +201,13 @@ StatusOr<ResultPage<LoggedModel>> SqliteTrackingStore::SearchLoggedModels(
         };
         return child;
       };
-  schema.metrics = metric_table(query.datasets);
+  // MLflow's server passes a dataset without a digest on as "digest is null": it matches only
+  // metrics logged without one (stored here as '').
+  std::vector<std::pair<std::string, std::optional<std::string>>> datasets = query.datasets;
+  for (auto& dataset : datasets) {
+    if (!dataset.second) dataset.second = "";
+  }
+  schema.metrics = metric_table(std::move(datasets));
 
   SqlParams params(PlaceholderStyle::kQuestion);
   std::string sql =
@@ -212,6 +218,16 @@ StatusOr<ResultPage<LoggedModel>> SqliteTrackingStore::SearchLoggedModels(
   sql += ")) AND m.lifecycle_stage = 'active'";
   ASSIGN_OR_RETURN(std::string where, CompileFilter(query.filter, schema, dialect_, params));
   if (!where.empty()) sql += " AND " + where;
+  // Without a metric filter to restrict, datasets still keep only the models with a metric
+  // logged against one of them, as MLflow's store does.
+  const bool filters_metrics =
+      std::any_of(query.filter.clauses.begin(), query.filter.clauses.end(),
+                  [](const filter::Clause& c) { return c.entity == filter::Entity::kMetric; });
+  if (!query.datasets.empty() && !filters_metrics) {
+    sql += " AND EXISTS (SELECT 1 FROM logged_model_latest_metrics WHERE model_id = m.model_id";
+    schema.metrics->scope(params, sql);
+    sql += ")";
+  }
 
   std::string order;
   bool orders_by_model_id = false;
