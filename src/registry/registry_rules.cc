@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <utility>
@@ -257,90 +260,128 @@ Status CheckLocalSourceInside(std::string_view source, std::string_view artifact
 
 namespace {
 
-void AppendPythonJsonString(std::string_view s, std::string& out) {
-  out += '"';
-  auto escape = [&out](uint32_t unit) { out += fmt::format("\\u{:04x}", unit); };
-  for (size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    size_t len = Utf8SequenceLength(s, i);
-    if (len <= 1) {
-      ++i;
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        default:
-          if (c < 0x20 || c >= 0x80) {
-            escape(c < 0x80 ? c : 0xfffd);
-          } else {
-            out += static_cast<char>(c);
-          }
+void AppendPythonString(std::string& out, std::string_view s) {
+  out.push_back('"');
+  size_t i = 0;
+  while (i < s.size()) {
+    auto c = static_cast<unsigned char>(s[i]);
+    uint32_t cp = c;
+    size_t len = 1;
+    if (c >= 0x80) {
+      // Decode UTF-8; an invalid byte is escaped as itself (Python would have refused it).
+      if ((c & 0xE0) == 0xC0)
+        len = 2, cp = c & 0x1F;
+      else if ((c & 0xF0) == 0xE0)
+        len = 3, cp = c & 0x0F;
+      else if ((c & 0xF8) == 0xF0)
+        len = 4, cp = c & 0x07;
+      if (len == 1 || i + len > s.size()) {
+        len = 1;
+      } else {
+        for (size_t k = 1; k < len; ++k)
+          cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
       }
-      continue;
     }
-    uint32_t cp = c & (0xff >> (len + 1));
-    for (size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3f);
     i += len;
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      escape(0xd800 + (cp >> 10));
-      escape(0xdc00 + (cp & 0x3ff));
+    char buf[16];
+    switch (cp) {
+      case '"':
+        out += "\\\"";
+        continue;
+      case '\\':
+        out += "\\\\";
+        continue;
+      case '\n':
+        out += "\\n";
+        continue;
+      case '\r':
+        out += "\\r";
+        continue;
+      case '\t':
+        out += "\\t";
+        continue;
+      case '\b':
+        out += "\\b";
+        continue;
+      case '\f':
+        out += "\\f";
+        continue;
+      default:
+        break;
+    }
+    if (cp >= 0x20 && cp < 0x7F) {
+      out.push_back(static_cast<char>(cp));
+    } else if (cp < 0x10000) {
+      std::snprintf(buf, sizeof(buf), "\\u%04x", cp);
+      out += buf;
     } else {
-      escape(cp);
+      uint32_t v = cp - 0x10000;
+      std::snprintf(buf, sizeof(buf), "\\u%04x\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF));
+      out += buf;
     }
   }
-  out += '"';
+  out.push_back('"');
 }
 
-void AppendPythonJson(const boost::json::value& v, std::string& out) {
+void AppendPythonFloat(std::string& out, double d) {
+  if (std::isnan(d)) {
+    out += "NaN";
+  } else if (std::isinf(d)) {
+    out += d > 0 ? "Infinity" : "-Infinity";
+  } else {
+    char buf[64];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
+    std::string text(buf, end);
+    // repr() always shows a float as one: 100.0, 1e+16.
+    if (text.find_first_of(".en") == std::string::npos) text += ".0";
+    out += text;
+  }
+}
+
+void AppendPython(std::string& out, const boost::json::value& v) {
   switch (v.kind()) {
+    case boost::json::kind::null:
+      out += "null";
+      break;
+    case boost::json::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      break;
+    case boost::json::kind::int64:
+      out += std::to_string(v.get_int64());
+      break;
+    case boost::json::kind::uint64:
+      out += std::to_string(v.get_uint64());
+      break;
+    case boost::json::kind::double_:
+      AppendPythonFloat(out, v.get_double());
+      break;
     case boost::json::kind::string:
-      AppendPythonJsonString(v.get_string(), out);
+      AppendPythonString(out, v.get_string());
       break;
     case boost::json::kind::array: {
-      out += '[';
+      out.push_back('[');
       bool first = true;
-      for (const auto& item : v.get_array()) {
+      for (const boost::json::value& item : v.get_array()) {
         if (!first) out += ", ";
         first = false;
-        AppendPythonJson(item, out);
+        AppendPython(out, item);
       }
-      out += ']';
+      out.push_back(']');
       break;
     }
     case boost::json::kind::object: {
-      out += '{';
+      out.push_back('{');
       bool first = true;
       for (const auto& [key, item] : v.get_object()) {
         if (!first) out += ", ";
         first = false;
-        AppendPythonJsonString(key, out);
+        AppendPythonString(out, key);
         out += ": ";
-        AppendPythonJson(item, out);
+        AppendPython(out, item);
       }
-      out += '}';
+      out.push_back('}');
       break;
     }
-    default:
-      out += boost::json::serialize(v);
   }
 }
 
@@ -348,7 +389,7 @@ void AppendPythonJson(const boost::json::value& v, std::string& out) {
 
 std::string PythonJsonDumps(const boost::json::value& value) {
   std::string out;
-  AppendPythonJson(value, out);
+  AppendPython(out, value);
   return out;
 }
 

@@ -48,12 +48,6 @@ constexpr std::array<std::string_view, 15> kEvents = {"registered_model.created"
                                                       "prompt_alias.deleted",
                                                       "budget_policy.exceeded"};
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 std::string Upper(std::string_view s) {
   std::string out(s);
   for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -71,131 +65,6 @@ std::string EnumName(const bj::value& v, const std::array<std::string_view, N>& 
     return std::string(names[static_cast<size_t>(v.get_int64())]);
   }
   return "";
-}
-
-void AppendPythonString(std::string& out, std::string_view s) {
-  out.push_back('"');
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    uint32_t cp = c;
-    size_t len = 1;
-    if (c >= 0x80) {
-      // Decode UTF-8; an invalid byte is escaped as itself (Python would have refused it).
-      if ((c & 0xE0) == 0xC0)
-        len = 2, cp = c & 0x1F;
-      else if ((c & 0xF0) == 0xE0)
-        len = 3, cp = c & 0x0F;
-      else if ((c & 0xF8) == 0xF0)
-        len = 4, cp = c & 0x07;
-      if (len == 1 || i + len > s.size()) {
-        len = 1;
-      } else {
-        for (size_t k = 1; k < len; ++k)
-          cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-      }
-    }
-    i += len;
-    char buf[16];
-    switch (cp) {
-      case '"':
-        out += "\\\"";
-        continue;
-      case '\\':
-        out += "\\\\";
-        continue;
-      case '\n':
-        out += "\\n";
-        continue;
-      case '\r':
-        out += "\\r";
-        continue;
-      case '\t':
-        out += "\\t";
-        continue;
-      case '\b':
-        out += "\\b";
-        continue;
-      case '\f':
-        out += "\\f";
-        continue;
-      default:
-        break;
-    }
-    if (cp >= 0x20 && cp < 0x7F) {
-      out.push_back(static_cast<char>(cp));
-    } else if (cp < 0x10000) {
-      std::snprintf(buf, sizeof(buf), "\\u%04x", cp);
-      out += buf;
-    } else {
-      uint32_t v = cp - 0x10000;
-      std::snprintf(buf, sizeof(buf), "\\u%04x\\u%04x", 0xD800 + (v >> 10), 0xDC00 + (v & 0x3FF));
-      out += buf;
-    }
-  }
-  out.push_back('"');
-}
-
-void AppendPythonFloat(std::string& out, double d) {
-  if (std::isnan(d)) {
-    out += "NaN";
-  } else if (std::isinf(d)) {
-    out += d > 0 ? "Infinity" : "-Infinity";
-  } else {
-    char buf[64];
-    auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), d);
-    std::string text(buf, end);
-    // repr() always shows a float as one: 100.0, 1e+16.
-    if (text.find_first_of(".en") == std::string::npos) text += ".0";
-    out += text;
-  }
-}
-
-void AppendPython(std::string& out, const bj::value& v) {
-  switch (v.kind()) {
-    case bj::kind::null:
-      out += "null";
-      break;
-    case bj::kind::bool_:
-      out += v.get_bool() ? "true" : "false";
-      break;
-    case bj::kind::int64:
-      out += std::to_string(v.get_int64());
-      break;
-    case bj::kind::uint64:
-      out += std::to_string(v.get_uint64());
-      break;
-    case bj::kind::double_:
-      AppendPythonFloat(out, v.get_double());
-      break;
-    case bj::kind::string:
-      AppendPythonString(out, v.get_string());
-      break;
-    case bj::kind::array: {
-      out.push_back('[');
-      bool first = true;
-      for (const bj::value& item : v.get_array()) {
-        if (!first) out += ", ";
-        first = false;
-        AppendPython(out, item);
-      }
-      out.push_back(']');
-      break;
-    }
-    case bj::kind::object: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& [key, item] : v.get_object()) {
-        if (!first) out += ", ";
-        first = false;
-        AppendPythonString(out, key);
-        out += ": ";
-        AppendPython(out, item);
-      }
-      out.push_back('}');
-      break;
-    }
-  }
 }
 
 // {key: value} of the tags, the last value of a repeated key winning in the first one's place
@@ -268,12 +137,6 @@ bj::object WebhookEventToJson(std::string_view event) {
   size_t dot = event.find('.');
   return bj::object{{"entity", Upper(event.substr(0, dot))},
                     {"action", Upper(event.substr(dot + 1))}};
-}
-
-std::string PythonJsonDumps(const bj::value& value) {
-  std::string out;
-  AppendPython(out, value);
-  return out;
 }
 
 std::string IsoTimestampUtc(int64_t unix_micros) {

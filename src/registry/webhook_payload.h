@@ -7,6 +7,7 @@
 #include <string_view>
 
 #include "registry/registry_observer.h"
+#include "registry/registry_rules.h"  // PythonJsonDumps: the bytes signatures cover
 
 namespace cairn::registry {
 
@@ -27,10 +28,6 @@ bool IsWebhookEvent(std::string_view event);
 StatusOr<std::string> WebhookEventFromJson(const boost::json::value& value);
 // {"entity": "MODEL_VERSION", "action": "CREATED"} for "model_version.created".
 boost::json::object WebhookEventToJson(std::string_view event);
-
-// What json.dumps(value) gives in Python with default arguments: ", " and ": " separators,
-// non-ASCII as \uXXXX escapes, floats in repr form. The signature covers these exact bytes.
-std::string PythonJsonDumps(const boost::json::value& value);
 
 // datetime.fromtimestamp(micros / 1e6, timezone.utc).isoformat():
 // "2025-01-02T03:04:05.123456+00:00", the fraction left out when it is zero.
