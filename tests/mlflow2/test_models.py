@@ -117,3 +117,17 @@ def test_sklearn_autolog(client, iris, unique):
     assert "model/MLmodel" in paths
     loaded = mlflow.pyfunc.load_model(f"runs:/{run.info.run_id}/model")
     np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
+
+
+def test_evaluate_classifier(client, logged, iris, unique):
+    run_id, _ = logged
+    X, y = iris
+    mlflow.set_experiment(unique)
+    with mlflow.start_run() as run:
+        result = mlflow.evaluate(f"runs:/{run_id}/model", X.assign(label=y), targets="label",
+                                 model_type="classifier", evaluators=["default"])
+    got = client.get_run(run.info.run_id)
+    assert got.data.metrics["accuracy_score"] == pytest.approx(result.metrics["accuracy_score"])
+    assert got.data.metrics["example_count"] == len(X)
+    artifacts = {f.path for f in client.list_artifacts(run.info.run_id)}
+    assert {"confusion_matrix.png", "per_class_metrics.csv"} <= artifacts

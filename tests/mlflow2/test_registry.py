@@ -232,3 +232,21 @@ def test_register_model_from_run_uri(client, unique, source_run):
     assert (mv.name, mv.version, mv.run_id) == (unique, "1", run_id)
     # A second registration of an existing model adds a version.
     assert mlflow.register_model(f"runs:/{run_id}/model", unique).version == "2"
+
+
+def test_search_model_versions_by_tag(client, unique, source_run):
+    client.create_registered_model(unique)
+    new_versions(client, unique, source_run, 3)
+    client.set_model_version_tag(unique, "2", "validated", "yes")
+    found = client.search_model_versions(f"name = '{unique}' AND tags.validated = 'yes'")
+    assert [mv.version for mv in found] == ["2"]
+
+
+def test_copy_model_version(client, unique, source_run):
+    client.create_registered_model(unique)
+    new_versions(client, unique, source_run, 1)
+    client.transition_model_version_stage(unique, "1", "Staging")
+    copied = client.copy_model_version(f"models:/{unique}/Staging", unique + "-prod")
+    assert (copied.name, copied.version) == (unique + "-prod", "1")
+    assert copied.run_id == source_run[0]
+    assert client.get_model_version(unique + "-prod", "1").current_stage == "None"

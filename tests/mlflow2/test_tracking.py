@@ -263,3 +263,33 @@ def test_dataset_inputs(client, unique):
     assert inputs[0].dataset.digest == dataset.digest
     assert {t.key: t.value for t in inputs[0].tags} == {"mlflow.data.context": "training",
                                                         "split": "train"}
+
+
+def test_nested_runs_and_default_order(client, unique):
+    mlflow.set_experiment(unique)
+    with mlflow.start_run(run_name="parent") as parent:
+        with mlflow.start_run(run_name="child", nested=True) as child:
+            pass
+    exp_id = parent.info.experiment_id
+    children = client.search_runs([exp_id],
+                                  f"tags.mlflow.parentRunId = '{parent.info.run_id}'")
+    assert [r.info.run_id for r in children] == [child.info.run_id]
+    # Without order_by, the newest run comes first.
+    assert [r.info.run_name for r in client.search_runs([exp_id])] == ["child", "parent"]
+    by_start = client.search_runs([exp_id], order_by=["attributes.start_time ASC"])
+    assert [r.info.run_name for r in by_start] == ["parent", "child"]
+
+
+def test_asynchronous_logging(client, unique):
+    exp_id = client.create_experiment(unique)
+    run_id = client.create_run(exp_id).info.run_id
+    futures = [client.log_metric(run_id, "m", float(i), step=i, synchronous=False)
+               for i in range(5)]
+    futures.append(client.log_param(run_id, "p", "1", synchronous=False))
+    futures.append(client.set_tag(run_id, "t", "x", synchronous=False))
+    for future in futures:
+        future.wait()
+    run = client.get_run(run_id)
+    assert run.data.params == {"p": "1"}
+    assert run.data.tags["t"] == "x"
+    assert sorted(m.step for m in client.get_metric_history(run_id, "m")) == list(range(5))
