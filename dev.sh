@@ -4,7 +4,8 @@
 #   ./dev.sh start [server options]   install prerequisites, build (release), run the server
 #                                      (default: 127.0.0.1:5000, data in ./cairn-data)
 #   ./dev.sh test [pytest options]    install prerequisites, build (release), run the unit tests
-#                                      (ctest) and the integration tests (pytest tests/)
+#                                      (ctest), the integration tests (pytest tests/) and the
+#                                      MLflow 2.x client tests (tests/mlflow2, own venv)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -13,9 +14,10 @@ cd "${ROOT}"
 PRESET=release
 BIN="${ROOT}/build/${PRESET}/cairn"
 VENV="${CAIRN_VENV:-${ROOT}/.venv}"
+MLFLOW2_VENV="${CAIRN_MLFLOW2_VENV:-${ROOT}/.venv-mlflow2}"
 
 usage() {
-  sed -n '2,7p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,8p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -59,6 +61,14 @@ cmd_test() {
   # Any non-zero pytest exit counts, including 5 (no tests collected).
   CAIRN_BIN="${CAIRN_BIN:-${BIN}}" "${VENV}/bin/python" -m pytest "${ROOT}/tests" \
     -p no:cacheprovider --timeout=300 -rfEs "$@" || failed=1
+
+  echo "== MLflow 2.x client tests (pytest tests/mlflow2, ${MLFLOW2_VENV})"
+  if "${ROOT}/scripts/mlflow2_venv.sh"; then
+    CAIRN_BIN="${CAIRN_BIN:-${BIN}}" CAIRN_VENV="${VENV}" "${MLFLOW2_VENV}/bin/python" -m pytest \
+      "${ROOT}/tests/mlflow2" -p no:cacheprovider --timeout=300 -rfEs || failed=1
+  else
+    echo "skipped: scripts/mlflow2_venv.sh could not create ${MLFLOW2_VENV}" >&2
+  fi
 
   if ((failed)); then
     echo "dev.sh test: FAILED" >&2

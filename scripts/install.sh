@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Cairn needs to build and test on Debian bookworm, then creates the Python
-# virtual environment ./.venv with the pinned packages of requirements-dev.txt.
+# virtual environment ./.venv with the pinned packages of requirements-dev.txt, and
+# ./.venv-mlflow2 with the MLflow 2.x client of requirements-mlflow2.txt
+# (scripts/mlflow2_venv.sh, same stamp scheme, for tests/mlflow2).
 #
 # Idempotent and quick when nothing is missing: Debian packages are checked with one dpkg-query
 # call (apt-get runs only for missing ones), and pip runs only when requirements-dev.txt, the
@@ -112,3 +114,7 @@ install_python_packages() {
 install_apt_packages
 install_python_packages
 "${ROOT}/scripts/install_onnxruntime.sh"
+# The MLflow 2.x client's venv, for tests/mlflow2 only: not being able to create it must not stop
+# a build or a server start (./dev.sh test says it skips that suite).
+"${ROOT}/scripts/mlflow2_venv.sh" || log "could not create the MLflow 2.x client venv" \
+  "(scripts/mlflow2_venv.sh); tests/mlflow2 will be skipped"
