@@ -537,6 +537,8 @@ class Execution {
       resolved = std::move(value).value();
     } else if (const bj::value* v = parent.if_contains(field.key)) {
       resolved = *v;
+    } else if (field.absent) {
+      resolved = *field.absent;
     }
     std::vector<const std::vector<Selection>*> sets;
     for (const Selection* n : nodes) sets.push_back(&n->selections);

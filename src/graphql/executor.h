@@ -54,6 +54,9 @@ class Schema {
     std::string key;  // where the default resolver reads it in the parent's JSON object
     std::vector<ArgumentDef> arguments;
     ResolverFn resolve;  // unset: read parent[key]
+    // What the default resolver yields when the parent has no `key` (e.g. a protobuf message's
+    // default: "", 0, [], an empty message); unset: null.
+    std::optional<boost::json::value> absent;
   };
   struct ObjectType {
     std::string name;
