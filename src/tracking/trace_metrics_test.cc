@@ -95,8 +95,13 @@ TEST(TraceMetricsTest, LatencyAndTokenAggregatesSkipMissingValues) {
   auto points = ComputeTraceMetrics(q, Sample());
   ASSERT_TRUE(points.ok());
   ASSERT_EQ(points->size(), 1u);
-  EXPECT_EQ((*points)[0].values, (std::vector<std::pair<std::string, double>>{
-                                     {"AVG", 425}, {"P50.0", 300}, {"P90.0", 820}}));
+  const auto& values = (*points)[0].values;
+  ASSERT_EQ(values.size(), 3u);
+  EXPECT_EQ(values[0], (std::pair<std::string, double>{"AVG", 425}));
+  EXPECT_EQ(values[1].first, "P50.0");
+  EXPECT_DOUBLE_EQ(values[1].second, 300);
+  EXPECT_EQ(values[2].first, "P90.0");
+  EXPECT_NEAR(values[2].second, 820, 1e-9);
 
   q = Query("input_tokens", {{AggregationType::kSum, std::nullopt},
                              {AggregationType::kMin, std::nullopt},
