@@ -2,8 +2,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <string>
 
+#include "filter/filter.h"
 #include "tracking/validation.h"
 
 namespace cairn::tracking {
@@ -150,6 +152,49 @@ StatusOr<int64_t> TraceService::DeleteTraces(const RequestScope& scope,
   }
   for (const std::string& id : request.trace_ids) RETURN_IF_ERROR(ValidateTraceId(id));
   return store_.DeleteTraces(scope.tenant, request);
+}
+
+StatusOr<std::vector<MetricDataPoint>> TraceService::QueryTraceMetrics(
+    const RequestScope& scope, const TraceMetricsQuery& query) {
+  for (const std::string& id : query.experiment_ids) {
+    int64_t parsed = 0;
+    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), parsed);
+    if (id.empty() || ec != std::errc() || end != id.data() + id.size()) {
+      return InvalidArgument("Invalid experiment ID '" + id.substr(0, 100) +
+                             "'. Experiment ID must be a valid integer.");
+    }
+  }
+  RETURN_IF_ERROR(ValidateTraceMetricsQuery(query));
+  for (const std::string& text : query.filters) {
+    RETURN_IF_ERROR(ParseTraceMetricsFilter(text).status());
+  }
+  if (query.view_type != MetricViewType::kTraces) return std::vector<MetricDataPoint>{};
+
+  std::vector<metadata::TraceInfo> traces;
+  if (!query.experiment_ids.empty()) {
+    metadata::SearchTracesQuery search;
+    search.experiment_ids = query.experiment_ids;
+    std::string range;
+    if (query.start_time_ms) range = "timestamp_ms >= " + std::to_string(*query.start_time_ms);
+    if (query.end_time_ms) {
+      range += (range.empty() ? "" : " AND ");
+      range += "timestamp_ms <= " + std::to_string(*query.end_time_ms);
+    }
+    ASSIGN_OR_RETURN(search.filter, filter::ParseFilter(range, filter::SearchKind::kTraces));
+    search.page = {kMaxSearchResults, 0};
+    while (true) {
+      ASSIGN_OR_RETURN(auto page, store_.SearchTraces(scope.tenant, search));
+      search.page.offset += static_cast<int64_t>(page.items.size());
+      for (metadata::TraceInfo& info : page.items) traces.push_back(std::move(info));
+      if (static_cast<int64_t>(traces.size()) > kMaxMetricsTraces) {
+        return InvalidArgument("More than " + std::to_string(kMaxMetricsTraces) +
+                               " traces match this trace metrics query; narrow it with "
+                               "start_time_ms and end_time_ms");
+      }
+      if (!page.has_more || page.items.empty()) break;
+    }
+  }
+  return ComputeTraceMetrics(query, traces);
 }
 
 }  // namespace cairn::tracking

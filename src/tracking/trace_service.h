@@ -8,6 +8,7 @@
 #include "base/request_scope.h"
 #include "base/status.h"
 #include "metadata/trace_store.h"
+#include "tracking/trace_metrics.h"
 
 namespace cairn::tracking {
 
@@ -41,6 +42,16 @@ class TraceService {
   // Exactly one of trace_ids and max_timestamp_ms selects; max_traces only with the latter.
   StatusOr<int64_t> DeleteTraces(const RequestScope& scope,
                                  const metadata::DeleteTracesRequest& request);
+
+  // QueryTraceMetrics: validates `query` as MLflow does, then aggregates the TRACES view over the
+  // stored trace infos of the query's experiments (unknown experiments contribute nothing).
+  // Spans and assessments are not stored server-side (spans travel as traces.json artifacts), so
+  // SPANS and ASSESSMENTS queries are validated and answer no data points. At most
+  // kMaxMetricsTraces traces in the time range are read; more is INVALID_ARGUMENT asking for a
+  // narrower range rather than an answer over part of the data.
+  static constexpr int64_t kMaxMetricsTraces = 200000;
+  StatusOr<std::vector<MetricDataPoint>> QueryTraceMetrics(const RequestScope& scope,
+                                                           const TraceMetricsQuery& query);
 
   // Trace ids become a directory name under the experiment's artifacts: 1..256 characters of
   // letters, digits and `-_.:`, not "." or "..".

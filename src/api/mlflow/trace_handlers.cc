@@ -277,12 +277,176 @@ StatusOr<TraceInfo> TraceInfoFromJson(const bj::object& obj) {
   return info;
 }
 
+// ---- QueryTraceMetrics ----
+
+namespace {
+
+constexpr std::string_view kApiDocsHint =
+    "See the API docs for more information about request parameters.";
+
+Status MissingParameter(std::string_view field) {
+  return InvalidArgument("Missing value for required parameter '" + std::string(field) + "'. " +
+                         std::string(kApiDocsHint));
+}
+
+std::string_view JsonTypeName(const bj::value& v) {
+  switch (v.kind()) {
+    case bj::kind::string:
+      return "str";
+    case bj::kind::int64:
+    case bj::kind::uint64:
+      return "int";
+    case bj::kind::double_:
+      return "float";
+    case bj::kind::bool_:
+      return "bool";
+    case bj::kind::array:
+      return "list";
+    case bj::kind::object:
+      return "dict";
+    case bj::kind::null:
+      return "NoneType";
+  }
+  return "object";
+}
+
+Status InvalidParameter(std::string_view field, const bj::value& v) {
+  std::string shown = bj::serialize(v);
+  if (shown.size() > 200) shown = shown.substr(0, 200) + "...";
+  return InvalidArgument("Invalid value " + shown + " for parameter '" + std::string(field) +
+                         "' supplied:  Hint: Value was of type '" + std::string(JsonTypeName(v)) +
+                         "'. " + std::string(kApiDocsHint));
+}
+
+// A repeated string field: absent or null is empty; anything but an array of strings is invalid.
+StatusOr<std::vector<std::string>> StringList(const bj::object& msg, std::string_view field,
+                                              bool required) {
+  const bj::value* v = msg.if_contains(field);
+  if (v == nullptr || v->is_null()) {
+    if (required) return MissingParameter(field);
+    return std::vector<std::string>{};
+  }
+  if (!v->is_array()) return InvalidParameter(field, *v);
+  std::vector<std::string> out;
+  for (const bj::value& item : v->get_array()) {
+    if (!item.is_string()) return InvalidParameter(field, *v);
+    out.emplace_back(item.get_string());
+  }
+  return out;
+}
+
+// A proto enum in JSON: its name, or its number.
+template <typename Enum>
+StatusOr<Enum> EnumField(const bj::value& v, std::string_view field,
+                         std::optional<Enum> (*from_name)(std::string_view),
+                         std::initializer_list<Enum> by_number, std::string_view expected) {
+  std::optional<Enum> parsed;
+  if (v.is_string()) {
+    parsed = from_name(v.get_string());
+  } else if (v.is_int64() && v.get_int64() >= 1 &&
+             v.get_int64() <= static_cast<int64_t>(by_number.size())) {
+    parsed = by_number.begin()[v.get_int64() - 1];
+  }
+  if (!parsed) {
+    std::string shown = bj::serialize(v);
+    return InvalidArgument("Invalid value " + shown.substr(0, 200) + " for parameter '" +
+                           std::string(field) + "': expected one of " + std::string(expected));
+  }
+  return *parsed;
+}
+
+}  // namespace
+
+StatusOr<tracking::TraceMetricsQuery> TraceMetricsQueryFromJson(const bj::object& msg) {
+  using tracking::AggregationType;
+  using tracking::MetricViewType;
+  tracking::TraceMetricsQuery q;
+  ASSIGN_OR_RETURN(q.experiment_ids, StringList(msg, "experiment_ids", /*required=*/true));
+  const bj::value* view = msg.if_contains("view_type");
+  if (view == nullptr || view->is_null()) return MissingParameter("view_type");
+  ASSIGN_OR_RETURN(q.view_type,
+                   EnumField<MetricViewType>(*view, "view_type", &tracking::MetricViewTypeFromName,
+                                             {MetricViewType::kTraces, MetricViewType::kSpans,
+                                              MetricViewType::kAssessments},
+                                             "TRACES, SPANS, ASSESSMENTS"));
+  const bj::value* metric = msg.if_contains("metric_name");
+  if (metric == nullptr || metric->is_null()) return MissingParameter("metric_name");
+  if (!metric->is_string()) return InvalidParameter("metric_name", *metric);
+  if (metric->get_string().empty()) return MissingParameter("metric_name");
+  q.metric_name = std::string(metric->get_string());
+  const bj::value* aggs = msg.if_contains("aggregations");
+  if (aggs == nullptr || aggs->is_null()) return MissingParameter("aggregations");
+  if (!aggs->is_array()) return InvalidParameter("aggregations", *aggs);
+  for (const bj::value& item : aggs->get_array()) {
+    if (!item.is_object()) return InvalidParameter("aggregations", *aggs);
+    const bj::object& obj = item.get_object();
+    const bj::value* type = obj.if_contains("aggregation_type");
+    if (type == nullptr || type->is_null()) return MissingParameter("aggregation_type");
+    tracking::MetricAggregation agg;
+    ASSIGN_OR_RETURN(
+        agg.type, EnumField<AggregationType>(
+                      *type, "aggregation_type", &tracking::AggregationTypeFromName,
+                      {AggregationType::kCount, AggregationType::kSum, AggregationType::kAvg,
+                       AggregationType::kPercentile, AggregationType::kMin, AggregationType::kMax},
+                      "COUNT, SUM, AVG, PERCENTILE, MIN, MAX"));
+    ASSIGN_OR_RETURN(agg.percentile_value, json::GetDouble(obj, "percentile_value"));
+    q.aggregations.push_back(agg);
+  }
+  ASSIGN_OR_RETURN(q.dimensions, StringList(msg, "dimensions", /*required=*/false));
+  ASSIGN_OR_RETURN(q.filters, StringList(msg, "filters", /*required=*/false));
+  for (auto [field, out] :
+       {std::pair{"time_interval_seconds", &q.time_interval_seconds},
+        std::pair{"start_time_ms", &q.start_time_ms}, std::pair{"end_time_ms", &q.end_time_ms}}) {
+    const bj::value* v = msg.if_contains(field);
+    if (v != nullptr && !v->is_null() && !v->is_int64() && !v->is_uint64() && !v->is_string()) {
+      return InvalidParameter(field, *v);
+    }
+    StatusOr<std::optional<int64_t>> n = json::GetInt64(msg, field);
+    if (!n.ok()) return InvalidParameter(field, *v);
+    *out = *n;
+  }
+  const bj::value* max = msg.if_contains("max_results");
+  StatusOr<std::optional<int64_t>> max_results = json::GetInt64(msg, "max_results");
+  if (!max_results.ok() || (max != nullptr && (max->is_double() || max->is_bool()))) {
+    return InvalidParameter("max_results", *max);
+  }
+  q.max_results = max_results->value_or(tracking::kDefaultTraceMetricsMaxResults);
+  // Accepted and ignored: all data points come in one page (as in MLflow 3.17).
+  const bj::value* token = msg.if_contains("page_token");
+  if (token != nullptr && !token->is_null() && !token->is_string()) {
+    return InvalidParameter("page_token", *token);
+  }
+  return q;
+}
+
+bj::object TraceMetricsToJson(const std::vector<tracking::MetricDataPoint>& points) {
+  bj::object out;
+  if (points.empty()) return out;
+  bj::array items;
+  for (const tracking::MetricDataPoint& p : points) {
+    bj::object item;
+    item["metric_name"] = p.metric_name;
+    if (!p.dimensions.empty()) {
+      bj::object dims;
+      for (const auto& [k, v] : p.dimensions) dims[k] = v;
+      item["dimensions"] = std::move(dims);
+    }
+    bj::object values;
+    for (const auto& [k, v] : p.values) values[k] = v;
+    item["values"] = std::move(values);
+    items.push_back(std::move(item));
+  }
+  out["data_points"] = std::move(items);
+  return out;
+}
+
 // ---- Handlers ----
 
 TraceHandlers::TraceHandlers(tracking::TraceService& service) : service_(service) {}
 
 void TraceHandlers::Add(http::Router& router, http::Method method, std::string_view version,
-                        std::string_view path, Method fn) {
+                        std::string_view path, Method fn,
+                        std::optional<http::Permission> permission) {
   auto handler = [this, fn](http::Request& req) -> http::Response {
     StatusOr<bj::object> msg = ReadMessage(req, {"order_by", "request_ids"});
     if (!msg.ok()) return http::ErrorResponse(msg.status());
@@ -292,7 +456,7 @@ void TraceHandlers::Add(http::Router& router, http::Method method, std::string_v
   };
   http::RouteOptions options;
   options.max_body_bytes = 16 << 20;  // previews and metadata of one trace
-  options.permission = MlflowRoutePermission(method, path);
+  options.permission = permission.value_or(MlflowRoutePermission(method, path));
   for (std::string_view api : {"/api/", "/ajax-api/"}) {
     router.Add(method, std::string(api) + std::string(version) + "/mlflow/" + std::string(path),
                handler, options);
@@ -305,6 +469,8 @@ void TraceHandlers::Register(http::Router& router) {
   Add(router, M::kPost, "3.0", "traces", &H::StartTrace);
   Add(router, M::kPost, "3.0", "traces/search", &H::SearchTraces);
   Add(router, M::kGet, "3.0", "traces/{trace_id}", &H::GetTraceInfo);
+  // A query, though a POST; the literal path wins over traces/{trace_id}.
+  Add(router, M::kPost, "3.0", "traces/metrics", &H::QueryTraceMetrics, http::Permission::kRead);
   for (std::string_view version : {"2.0", "3.0"}) {
     Add(router, M::kPatch, version, "traces/{trace_id}/tags", &H::SetTraceTag);
     Add(router, M::kDelete, version, "traces/{trace_id}/tags", &H::DeleteTraceTag);
@@ -391,6 +557,13 @@ TraceHandlers::JsonResult TraceHandlers::DeleteTraces(const http::Request& req,
   ASSIGN_OR_RETURN(request.max_traces, json::GetInt64(msg, "max_traces"));
   ASSIGN_OR_RETURN(int64_t deleted, service_.DeleteTraces(req.scope, request));
   return bj::object{{"traces_deleted", deleted}};
+}
+
+TraceHandlers::JsonResult TraceHandlers::QueryTraceMetrics(const http::Request& req,
+                                                           const bj::object& msg) {
+  ASSIGN_OR_RETURN(tracking::TraceMetricsQuery query, TraceMetricsQueryFromJson(msg));
+  ASSIGN_OR_RETURN(auto points, service_.QueryTraceMetrics(req.scope, query));
+  return TraceMetricsToJson(points);
 }
 
 }  // namespace cairn::api::mlflow

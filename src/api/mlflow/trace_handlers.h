@@ -2,6 +2,7 @@
 
 #include <boost/json.hpp>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,12 +11,13 @@
 #include "metadata/trace_types.h"
 #include "tracking/trace_service.h"
 
-// MLflow 3 trace endpoints: StartTraceV3, GetTraceInfoV3 and SearchTracesV3 under
-// /api/3.0/mlflow/traces, trace tags and delete-traces under /api/2.0/mlflow/traces (each also
-// under /ajax-api). The spans are not sent here: the server reports a version >= 3.4, answers
-// OTLP /v1/traces with the 501 that turns span export off (misc_handlers.cc), and leaves
-// mlflow.trace.spansLocation unset, so the client uploads traces.json through the artifact
-// service to the trace's mlflow.artifactLocation and reads it back from there.
+// MLflow 3 trace endpoints: StartTraceV3, GetTraceInfoV3, SearchTracesV3 and QueryTraceMetrics
+// (POST traces/metrics, the experiment overview's charts) under /api/3.0/mlflow/traces, trace tags
+// and delete-traces under /api/2.0/mlflow/traces (each also under /ajax-api). The spans are not
+// sent here: the server reports a version >= 3.4, answers OTLP /v1/traces with the 501 that turns
+// span export off (misc_handlers.cc), and leaves mlflow.trace.spansLocation unset, so the client
+// uploads traces.json through the artifact service to the trace's mlflow.artifactLocation and reads
+// it back from there.
 namespace cairn::api::mlflow {
 
 class TraceHandlers {
@@ -28,8 +30,9 @@ class TraceHandlers {
   using JsonResult = StatusOr<boost::json::object>;
   using Method = JsonResult (TraceHandlers::*)(const http::Request&, const boost::json::object&);
 
+  // `permission` overrides the one MlflowRoutePermission derives from the method and path.
   void Add(http::Router& router, http::Method method, std::string_view version,
-           std::string_view path, Method fn);
+           std::string_view path, Method fn, std::optional<http::Permission> permission = {});
 
   JsonResult StartTrace(const http::Request& req, const boost::json::object& msg);
   JsonResult GetTraceInfo(const http::Request& req, const boost::json::object& msg);
@@ -37,6 +40,7 @@ class TraceHandlers {
   JsonResult SetTraceTag(const http::Request& req, const boost::json::object& msg);
   JsonResult DeleteTraceTag(const http::Request& req, const boost::json::object& msg);
   JsonResult DeleteTraces(const http::Request& req, const boost::json::object& msg);
+  JsonResult QueryTraceMetrics(const http::Request& req, const boost::json::object& msg);
 
   tracking::TraceService& service_;
 };
@@ -45,6 +49,11 @@ class TraceHandlers {
 // "1.5s" duration, maps as objects). Exposed for tests.
 boost::json::object TraceInfoToJson(const metadata::TraceInfo& info);
 StatusOr<metadata::TraceInfo> TraceInfoFromJson(const boost::json::object& obj);
+
+// A QueryTraceMetrics request body as MLflow's handler reads it (required experiment_ids,
+// view_type, metric_name and aggregations; enums by name or number). Exposed for tests.
+StatusOr<tracking::TraceMetricsQuery> TraceMetricsQueryFromJson(const boost::json::object& msg);
+boost::json::object TraceMetricsToJson(const std::vector<tracking::MetricDataPoint>& points);
 
 // google.protobuf.Timestamp / Duration JSON, at millisecond precision (finer digits are
 // truncated). Timestamps accept 'Z' or a +hh:mm / -hh:mm offset.

@@ -95,5 +95,54 @@ TEST(TraceWireTest, MalformedTraceInfoIsInvalidArgument) {
   }
 }
 
+TEST(TraceMetricsQueryFromJsonTest, ReadsTheOverviewPageRequest) {
+  auto msg =
+      json::ParseObject(R"({"experiment_ids":["1"],"view_type":"TRACES","metric_name":"latency",)"
+                        R"("aggregations":[{"aggregation_type":"AVG"},)"
+                        R"({"aggregation_type":"PERCENTILE","percentile_value":90}],)"
+                        R"("time_interval_seconds":86400,"start_time_ms":"5","end_time_ms":10,)"
+                        R"("dimensions":["trace_name"],"page_token":"x"})");
+  ASSERT_TRUE(msg.ok());
+  auto q = TraceMetricsQueryFromJson(*msg);
+  ASSERT_TRUE(q.ok()) << q.status().message();
+  EXPECT_EQ(q->experiment_ids, std::vector<std::string>{"1"});
+  EXPECT_EQ(q->view_type, tracking::MetricViewType::kTraces);
+  ASSERT_EQ(q->aggregations.size(), 2u);
+  EXPECT_EQ(q->aggregations[1].type, tracking::AggregationType::kPercentile);
+  EXPECT_EQ(q->aggregations[1].percentile_value, 90);
+  EXPECT_EQ(q->time_interval_seconds, 86400);
+  EXPECT_EQ(q->start_time_ms, 5);
+  EXPECT_EQ(q->max_results, tracking::kDefaultTraceMetricsMaxResults);
+  EXPECT_EQ(q->dimensions, std::vector<std::string>{"trace_name"});
+}
+
+TEST(TraceMetricsQueryFromJsonTest, RejectsMissingAndMistypedFields) {
+  for (const char* body : {
+           R"({"view_type":"TRACES","metric_name":"m","aggregations":[]})",
+           R"({"experiment_ids":["1"],"metric_name":"m","aggregations":[]})",
+           R"({"experiment_ids":["1"],"view_type":"NOPE","metric_name":"m","aggregations":[]})",
+           R"({"experiment_ids":[1],"view_type":"TRACES","metric_name":"m","aggregations":[]})",
+           R"({"experiment_ids":["1"],"view_type":2,"metric_name":"m","aggregations":{}})",
+           R"({"experiment_ids":["1"],"view_type":1,"metric_name":"m","aggregations":[{}]})",
+           R"({"experiment_ids":["1"],"view_type":1,"metric_name":"m","aggregations":[],)"
+           R"("max_results":1.5})",
+           R"({"experiment_ids":["1"],"view_type":1,"metric_name":"m","aggregations":[],)"
+           R"("dimensions":"trace_name"})",
+       }) {
+    auto msg = json::ParseObject(body);
+    ASSERT_TRUE(msg.ok());
+    auto q = TraceMetricsQueryFromJson(*msg);
+    EXPECT_FALSE(q.ok()) << body;
+    EXPECT_EQ(q.status().code(), StatusCode::kInvalidArgument) << body;
+  }
+}
+
+TEST(TraceMetricsToJsonTest, OmitsEmptyDimensionsAndAnswersEmptyObjectForNoPoints) {
+  EXPECT_EQ(bj::serialize(TraceMetricsToJson({})), "{}");
+  tracking::MetricDataPoint p{"trace_count", {}, {{"COUNT", 2}}};
+  EXPECT_EQ(bj::serialize(TraceMetricsToJson({p})),
+            R"({"data_points":[{"metric_name":"trace_count","values":{"COUNT":2E0}}]})");
+}
+
 }  // namespace
 }  // namespace cairn::api::mlflow
