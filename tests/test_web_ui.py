@@ -126,6 +126,8 @@ def populated(ui_server, tmp_path_factory):
         span.set_inputs({"question": "hello"})
         span.set_outputs({"answer": "world"})
         trace_id = span.trace_id
+    # Export now, while this server is the tracking URI (other fixtures switch it back later).
+    mlflow.flush_trace_async_logging()
     return {
         "experiment_id": experiment_id,
         "run_ids": run_ids,
