@@ -13,6 +13,8 @@ struct Location {
   int column = 1;
 };
 
+struct ObjectField;
+
 // A literal or variable in an argument, a default value or an input object field.
 struct Value {
   enum class Kind { kVariable, kInt, kFloat, kString, kBoolean, kNull, kEnum, kList, kObject };
@@ -22,8 +24,13 @@ struct Value {
   std::string text;
   bool boolean = false;
   std::vector<Value> list;
-  std::vector<std::pair<std::string, Value>> fields;  // kObject, in source order
+  std::vector<ObjectField> fields;  // kObject, in source order
   Location location;
+};
+
+struct ObjectField {
+  std::string name;
+  Value value;
 };
 
 struct Argument {

@@ -362,9 +362,11 @@ class Execution {
         return InvalidArgument("Expected type '" + n + "' to be an object.");
       }
       bj::object out;
-      for (const auto& [key, value] : in.as_object()) {
+      for (const auto& member : in.as_object()) {
+        std::string_view key = member.key();
+        const bj::value& value = member.value();
         auto f = std::find_if(fields->begin(), fields->end(),
-                              [&](const InputField& i) { return i.name == key; });
+                              [key](const InputField& i) { return i.name == key; });
         if (f == fields->end()) {
           return InvalidArgument("Field '" + std::string(key) + "' is not defined by type '" + n +
                                  "'.");

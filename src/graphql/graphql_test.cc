@@ -41,10 +41,10 @@ TEST(GraphqlParserTest, ParsesOperationsFragmentsAliasesAndLiterals) {
   EXPECT_EQ(op.selections[0].selections[0].kind, Selection::Kind::kFragmentSpread);
   const Value& input = op.selections[1].arguments[0].value;
   ASSERT_EQ(input.kind, Value::Kind::kObject);
-  EXPECT_EQ(input.fields[0].second.text, "a\xC3\xA9\n");
-  EXPECT_EQ(input.fields[2].second.kind, Value::Kind::kEnum);
-  EXPECT_EQ(input.fields[3].second.kind, Value::Kind::kFloat);
-  EXPECT_EQ(input.fields[4].second.kind, Value::Kind::kNull);
+  EXPECT_EQ(input.fields[0].value.text, "a\xC3\xA9\n");
+  EXPECT_EQ(input.fields[2].value.kind, Value::Kind::kEnum);
+  EXPECT_EQ(input.fields[3].value.kind, Value::Kind::kFloat);
+  EXPECT_EQ(input.fields[4].value.kind, Value::Kind::kNull);
   EXPECT_EQ(op.selections[1].selections[0].kind, Selection::Kind::kInlineFragment);
   EXPECT_EQ(op.selections[1].selections[0].type_condition, "Run");
   EXPECT_EQ(doc->operations[1].type, "mutation");

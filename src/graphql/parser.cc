@@ -682,7 +682,7 @@ class Parser {
           ASSIGN_OR_RETURN(std::string name, ExpectName());
           RETURN_IF_ERROR(Expect(Tok::kColon, ":"));
           ASSIGN_OR_RETURN(Value field, ParseValue(is_const, depth + 1));
-          v.fields.emplace_back(std::move(name), std::move(field));
+          v.fields.push_back(ObjectField{std::move(name), std::move(field)});
         }
         RETURN_IF_ERROR(status_);
         return v;

@@ -113,17 +113,20 @@ UiHandlers::UiHandlers(const http::Router& router, ArtifactHandlers& artifacts,
 
 std::optional<fs::path> UiHandlers::FindUiBuild(const fs::path& start) {
   std::error_code ec;
-  for (fs::path dir = fs::absolute(start, ec); !ec; dir = dir.parent_path()) {
+  fs::path dir = fs::absolute(start, ec);
+  if (ec) return std::nullopt;
+  while (true) {
+    std::error_code probe;  // a missing folder is not an error here: look further up
     fs::path lib = dir / ".venv" / "lib";
-    if (fs::is_directory(lib, ec)) {
-      for (const fs::directory_entry& python : fs::directory_iterator(lib, ec)) {
+    if (fs::is_directory(lib, probe)) {
+      for (const fs::directory_entry& python : fs::directory_iterator(lib, probe)) {
         fs::path build = python.path() / "site-packages" / "mlflow" / "server" / "js" / "build";
-        if (fs::is_regular_file(build / "index.html", ec)) return build;
+        if (fs::is_regular_file(build / "index.html", probe)) return build;
       }
     }
-    if (dir == dir.parent_path()) break;
+    if (dir == dir.parent_path()) return std::nullopt;
+    dir = dir.parent_path();
   }
-  return std::nullopt;
 }
 
 void UiHandlers::Register(http::Router& router) {
