@@ -111,12 +111,13 @@ class Execution {
         return false;
       }
     }
+    // Size limits first, as MLflow's query-safety scan runs before validation.
+    CheckLimits();
+    if (!errors_.empty()) return false;
     for (const VariableDefinition& v : op_.variables) defined_variables_.insert(v.name);
     for (const Directive& d : op_.directives) CheckDirective(d);
     std::vector<std::string> spreading;
     CheckSelections(*root_, op_.selections, 1, spreading);
-    if (!errors_.empty()) return false;
-    CheckLimits();
     if (!errors_.empty()) return false;
     CoerceVariables(variables);
     return errors_.empty();

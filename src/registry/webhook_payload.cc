@@ -8,10 +8,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <ctime>
 #include <utility>
 #include <vector>
 
+#include "base/civil_time.h"
 #include "base/ids.h"
 
 namespace cairn::registry {
@@ -139,28 +139,11 @@ bj::object WebhookEventToJson(std::string_view event) {
                     {"action", Upper(event.substr(dot + 1))}};
 }
 
-std::string IsoTimestampUtc(int64_t unix_micros) {
-  int64_t seconds = unix_micros / 1'000'000;
-  int64_t micros = unix_micros % 1'000'000;
-  if (micros < 0) micros += 1'000'000, seconds -= 1;
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  size_t n = std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  std::string out(buf, n);
-  if (micros != 0) {
-    std::snprintf(buf, sizeof(buf), ".%06lld", static_cast<long long>(micros));
-    out += buf;
-  }
-  return out + "+00:00";
-}
-
 std::string WebhookBody(std::string_view event, const bj::object& data, int64_t unix_micros) {
   size_t dot = event.find('.');
   bj::object body{{"entity", std::string(event.substr(0, dot))},
                   {"action", std::string(event.substr(dot + 1))},
-                  {"timestamp", IsoTimestampUtc(unix_micros)},
+                  {"timestamp", PythonIsoFormatUtc(unix_micros)},
                   {"data", data}};
   return PythonJsonDumps(body);
 }

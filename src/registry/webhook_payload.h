@@ -29,10 +29,6 @@ StatusOr<std::string> WebhookEventFromJson(const boost::json::value& value);
 // {"entity": "MODEL_VERSION", "action": "CREATED"} for "model_version.created".
 boost::json::object WebhookEventToJson(std::string_view event);
 
-// datetime.fromtimestamp(micros / 1e6, timezone.utc).isoformat():
-// "2025-01-02T03:04:05.123456+00:00", the fraction left out when it is zero.
-std::string IsoTimestampUtc(int64_t unix_micros);
-
 // The delivered body: {"entity", "action", "timestamp", "data"} serialised as MLflow does.
 std::string WebhookBody(std::string_view event, const boost::json::object& data,
                         int64_t unix_micros);

@@ -4,6 +4,7 @@
 
 #include <regex>
 
+#include "base/civil_time.h"
 #include "base/status_testing.h"
 
 namespace cairn::registry {
@@ -37,8 +38,8 @@ TEST(WebhookPayloadTest, SignatureMatchesMlflowsGenerateHmacSignature) {
 }
 
 TEST(WebhookPayloadTest, TimestampIsPythonIsoformat) {
-  EXPECT_EQ(IsoTimestampUtc(int64_t{1735787045123} * 1000), "2025-01-02T03:04:05.123000+00:00");
-  EXPECT_EQ(IsoTimestampUtc(int64_t{1735787045} * 1000000), "2025-01-02T03:04:05+00:00");
+  EXPECT_EQ(PythonIsoFormatUtc(int64_t{1735787045123} * 1000), "2025-01-02T03:04:05.123000+00:00");
+  EXPECT_EQ(PythonIsoFormatUtc(int64_t{1735787045} * 1000000), "2025-01-02T03:04:05+00:00");
 }
 
 TEST(WebhookPayloadTest, FloatsAreWrittenAsPythonRepr) {

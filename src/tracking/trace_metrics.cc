@@ -9,6 +9,7 @@
 #include <map>
 #include <set>
 
+#include "base/civil_time.h"
 #include "metadata/names.h"
 
 namespace cairn::tracking {
@@ -199,24 +200,13 @@ struct Group {
   std::set<std::string> distinct;
 };
 
-void CivilFromDays(int64_t z, int64_t& y, int64_t& m, int64_t& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-}
-
 }  // namespace
 
 std::optional<MetricViewType> MetricViewTypeFromName(std::string_view name) {
-  if (name == "TRACES") return MetricViewType::kTraces;
-  if (name == "SPANS") return MetricViewType::kSpans;
-  if (name == "ASSESSMENTS") return MetricViewType::kAssessments;
+  for (MetricViewType t :
+       {MetricViewType::kTraces, MetricViewType::kSpans, MetricViewType::kAssessments}) {
+    if (MetricViewTypeName(t) == name) return t;
+  }
   return std::nullopt;
 }
 
@@ -444,26 +434,6 @@ double Percentile(const std::vector<double>& sorted, double percentile) {
   return (1 - g) * sorted[j] + g * sorted[j + 1];
 }
 
-std::string FormatIsoUtc(int64_t ms) {
-  int64_t days = ms / 86400000;
-  int64_t rem = ms % 86400000;
-  if (rem < 0) rem += 86400000, --days;
-  int64_t y = 0, m = 0, d = 0;
-  CivilFromDays(days, y, m, d);
-  char buf[64];
-  int64_t secs = rem / 1000;
-  std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld",
-                static_cast<long long>(y), static_cast<long long>(m), static_cast<long long>(d),
-                static_cast<long long>(secs / 3600), static_cast<long long>(secs / 60 % 60),
-                static_cast<long long>(secs % 60));
-  std::string out = buf;
-  if (rem % 1000 != 0) {
-    std::snprintf(buf, sizeof(buf), ".%03lld000", static_cast<long long>(rem % 1000));
-    out += buf;
-  }
-  return out + "+00:00";
-}
-
 StatusOr<std::vector<MetricDataPoint>> ComputeTraceMetrics(
     const TraceMetricsQuery& query, const std::vector<metadata::TraceInfo>& traces) {
   std::vector<TraceMetricsFilter> filters;
@@ -512,7 +482,8 @@ StatusOr<std::vector<MetricDataPoint>> ComputeTraceMetrics(
     ++rows;
     MetricDataPoint point;
     point.metric_name = query.metric_name;
-    if (interval != 0) point.dimensions.emplace_back(kTimeBucket, FormatIsoUtc(key.first));
+    if (interval != 0)
+      point.dimensions.emplace_back(kTimeBucket, PythonIsoFormatUtc(key.first * 1000));
     for (size_t i = 0; i < query.dimensions.size(); ++i) {
       auto existing = std::find_if(point.dimensions.begin(), point.dimensions.end(),
                                    [&](const auto& d) { return d.first == query.dimensions[i]; });

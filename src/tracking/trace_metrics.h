@@ -87,8 +87,4 @@ StatusOr<std::vector<MetricDataPoint>> ComputeTraceMetrics(
 // ascending and non-empty.
 double Percentile(const std::vector<double>& sorted, double percentile);
 
-// A UTC instant in milliseconds as Python's datetime.isoformat() writes it:
-// "2026-01-01T00:00:00+00:00", with ".ffffff" microseconds when not whole seconds.
-std::string FormatIsoUtc(int64_t ms);
-
 }  // namespace cairn::tracking

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "base/civil_time.h"
+
 namespace cairn::tracking {
 namespace {
 
@@ -65,9 +67,9 @@ TEST(TraceMetricsTest, LabelsAndTimestampsFollowPythonFormatting) {
   EXPECT_EQ(AggregationLabel(P(50)), "P50.0");
   EXPECT_EQ(AggregationLabel(P(99.9)), "P99.9");
   EXPECT_EQ(AggregationLabel(P(0.00001)), "P1e-05");
-  EXPECT_EQ(FormatIsoUtc(kBase), "2026-01-01T00:00:00+00:00");
-  EXPECT_EQ(FormatIsoUtc(kBase + 1500), "2026-01-01T00:00:01.500000+00:00");
-  EXPECT_EQ(FormatIsoUtc(-1000), "1969-12-31T23:59:59+00:00");
+  EXPECT_EQ(PythonIsoFormatUtc(kBase * 1000), "2026-01-01T00:00:00+00:00");
+  EXPECT_EQ(PythonIsoFormatUtc((kBase + 1500) * 1000), "2026-01-01T00:00:01.500000+00:00");
+  EXPECT_EQ(PythonIsoFormatUtc(-1000 * 1000), "1969-12-31T23:59:59+00:00");
 }
 
 TEST(TraceMetricsTest, CountsByBucketAndStatusInOrder) {

@@ -166,61 +166,56 @@ http::Response ArtifactHandlers::Download(http::Request& request) {
   if (!normalized.ok()) return http::ErrorResponse(normalized.status());
   auto path = TenantPath(request.scope.tenant, *normalized);
   if (!path.ok()) return http::ErrorResponse(path.status());
-  auto reader = store_.OpenReader(*path);
-  if (!reader.ok()) {
-    if (reader.status().code() == StatusCode::kNotFound) {
-      return http::ErrorResponse(NotFound("Artifact '" + *normalized + "' does not exist"));
-    }
-    return http::ErrorResponse(reader.status());
+  auto response = OpenDownload(*path);
+  if (!response.ok() && response.status().code() == StatusCode::kNotFound) {
+    return http::ErrorResponse(NotFound("Artifact '" + *normalized + "' does not exist"));
   }
-  std::string_view name = Basename(*normalized);
+  return response.ok() ? std::move(response).value() : http::ErrorResponse(response.status());
+}
+
+StatusOr<std::string> ArtifactHandlers::StorePathUnder(std::string_view tenant,
+                                                       std::string_view artifact_uri,
+                                                       const std::string& normalized) {
+  ASSIGN_OR_RETURN(std::string root, ArtifactUriToRelativePath(artifact_uri));
+  if (root.empty()) return TenantPath(tenant, normalized);
+  return TenantPath(tenant, normalized.empty() ? root : root + "/" + normalized);
+}
+
+StatusOr<http::Response> ArtifactHandlers::OpenDownload(const std::string& store_path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<artifact::ArtifactReader> reader, store_.OpenReader(store_path));
+  std::string_view name = Basename(store_path);
   http::Response response;
-  response.status = 200;
   response.content_type = std::string(GuessContentType(name));
   response.headers.Set("Content-Disposition", ContentDisposition(name));
   response.headers.Set("X-Content-Type-Options", "nosniff");
-  response.stream = std::make_unique<ArtifactBodySource>(std::move(reader).value());
+  response.stream = std::make_unique<ArtifactBodySource>(std::move(reader));
   return response;
 }
 
 http::Response ArtifactHandlers::Serve(std::string_view tenant, std::string_view artifact_uri,
                                        std::string_view relative_path) {
-  auto root = ArtifactUriToRelativePath(artifact_uri);
-  if (!root.ok()) return http::ErrorResponse(root.status());
   auto relative = artifact::NormalizeArtifactPath(relative_path);
   if (!relative.ok()) return http::ErrorResponse(relative.status());
-  std::string joined = relative->empty() ? *root
-                       : root->empty()   ? *relative
-                                         : *root + "/" + *relative;
-  auto path = TenantPath(tenant, joined);
+  auto path = StorePathUnder(tenant, artifact_uri, *relative);
   if (!path.ok()) return http::ErrorResponse(path.status());
-  auto reader = store_.OpenReader(*path);
-  if (!reader.ok()) {
-    if (reader.status().code() != StatusCode::kNotFound)
-      return http::ErrorResponse(reader.status());
-    auto children = store_.List(*path);
-    if (children.ok() && !children->empty()) {
-      return http::ErrorResponse(
-          InvalidArgument("Artifact path refers to a directory, not a file: '" + *relative + "'"));
-    }
-    return http::ErrorResponse(NotFound("Artifact '" + *relative + "' does not exist"));
+  auto response = OpenDownload(*path);
+  if (response.ok()) return std::move(response).value();
+  if (response.status().code() != StatusCode::kNotFound) {
+    return http::ErrorResponse(response.status());
   }
-  std::string_view name = Basename(joined);
-  http::Response response;
-  response.content_type = std::string(GuessContentType(name));
-  response.headers.Set("Content-Disposition", ContentDisposition(name));
-  response.headers.Set("X-Content-Type-Options", "nosniff");
-  response.stream = std::make_unique<ArtifactBodySource>(std::move(reader).value());
-  return response;
+  auto children = store_.List(*path);
+  if (children.ok() && !children->empty()) {
+    return http::ErrorResponse(
+        InvalidArgument("Artifact path refers to a directory, not a file: '" + *relative + "'"));
+  }
+  return http::ErrorResponse(NotFound("Artifact '" + *relative + "' does not exist"));
 }
 
 Status ArtifactHandlers::Write(std::string_view tenant, std::string_view artifact_uri,
                                std::string_view relative_path, std::string_view data) {
-  ASSIGN_OR_RETURN(std::string root, ArtifactUriToRelativePath(artifact_uri));
   ASSIGN_OR_RETURN(std::string relative, artifact::NormalizeArtifactPath(relative_path));
   if (relative.empty()) return InvalidArgument("Request must specify path.");
-  ASSIGN_OR_RETURN(std::string path,
-                   TenantPath(tenant, root.empty() ? relative : root + "/" + relative));
+  ASSIGN_OR_RETURN(std::string path, StorePathUnder(tenant, artifact_uri, relative));
   ASSIGN_OR_RETURN(std::unique_ptr<artifact::ArtifactWriter> writer, store_.OpenWriter(path));
   Status appended = writer->Append(data);
   if (!appended.ok()) {

@@ -57,6 +57,11 @@ class ArtifactHandlers {
   http::Response List(http::Request& request);
   StatusOr<std::unique_ptr<http::BodySink>> Upload(http::Request& request);
   http::Response Delete(http::Request& request);
+  // A streamed download of `store_path` with MLflow's headers; the store's NOT_FOUND as is.
+  StatusOr<http::Response> OpenDownload(const std::string& store_path);
+  // Where `normalized` (a NormalizeArtifactPath result) under `artifact_uri` lives in the store.
+  StatusOr<std::string> StorePathUnder(std::string_view tenant, std::string_view artifact_uri,
+                                       const std::string& normalized);
 
   artifact::ArtifactStore& store_;
   ArtifactHandlerOptions options_;

@@ -76,27 +76,28 @@ std::optional<bj::value> ProtoDefault(const Schema& schema, const std::string& t
   return std::nullopt;
 }
 
+// "Type" or "[Type]".
+TypeName ParseTypeName(const std::string& notation) {
+  bool list = notation.front() == '[';
+  return TypeName{.name = list ? notation.substr(1, notation.size() - 2) : notation, .list = list};
+}
+
 // Plain fields: {"name", "Type"} or {"name", "[Type]"}; read from parent[snake_case(name)].
 void Fields(Schema& schema, std::string type, std::vector<std::pair<std::string, std::string>> fs) {
   Schema::ObjectType& object = schema.AddObject(std::move(type));
-  for (auto& [name, field_type] : fs) {
-    bool list = field_type.front() == '[';
-    std::string item = list ? field_type.substr(1, field_type.size() - 2) : field_type;
+  for (auto& [name, notation] : fs) {
+    TypeName type = ParseTypeName(notation);
     std::string key = graphql::SnakeCase(name);
-    std::optional<bj::value> absent = ProtoDefault(schema, item, list);
-    object.fields.push_back(Schema::Field{.name = std::move(name),
-                                          .type = {.name = item, .list = list},
-                                          .key = key,
-                                          .absent = std::move(absent)});
+    std::optional<bj::value> absent = ProtoDefault(schema, type.name, type.list);
+    object.fields.push_back(Schema::Field{
+        .name = std::move(name), .type = std::move(type), .key = key, .absent = std::move(absent)});
   }
 }
 
 void Input(Schema& schema, std::string type, std::vector<std::pair<std::string, std::string>> fs) {
   std::vector<InputField> fields;
-  for (auto& [name, field_type] : fs) {
-    bool list = field_type.front() == '[';
-    std::string item = list ? field_type.substr(1, field_type.size() - 2) : field_type;
-    fields.push_back(InputField{.name = std::move(name), .type = {.name = item, .list = list}});
+  for (auto& [name, notation] : fs) {
+    fields.push_back(InputField{.name = std::move(name), .type = ParseTypeName(notation)});
   }
   schema.AddInput(std::move(type), std::move(fields));
 }

@@ -9,6 +9,7 @@
 #include "api/mlflow/codec.h"
 #include "api/mlflow/request_message.h"
 #include "api/mlflow/search_params.h"
+#include "base/civil_time.h"
 #include "base/json.h"
 #include "filter/filter.h"
 #include "http/error_response.h"
@@ -23,28 +24,6 @@ using metadata::TraceInfo;
 
 constexpr int64_t kDefaultSearchTracesMax = 100;
 constexpr std::string_view kExperimentLocation = "MLFLOW_EXPERIMENT";
-
-// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-int64_t DaysFromCivil(int64_t y, int64_t m, int64_t d) {
-  y -= m <= 2 ? 1 : 0;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-
-void CivilFromDays(int64_t z, int64_t& y, int64_t& m, int64_t& d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y = yoe + era * 400 + (m <= 2 ? 1 : 0);
-}
 
 // Reads exactly `n` digits at `pos`.
 bool Digits(std::string_view s, size_t& pos, size_t n, int64_t& out) {
@@ -164,24 +143,16 @@ StatusOr<int64_t> ParseTimestampMillis(std::string_view text) {
 }
 
 std::string FormatTimestampMillis(int64_t ms) {
-  int64_t seconds = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-  int64_t millis = ms - seconds * 1000;
-  int64_t days = seconds >= 0 ? seconds / 86400 : -((-seconds + 86399) / 86400);
-  int64_t rem = seconds - days * 86400;
-  int64_t y = 0, m = 0, d = 0;
-  CivilFromDays(days, y, m, d);
-  char buf[64];
-  int n = std::snprintf(buf, sizeof(buf), "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld",
-                        static_cast<long long>(y), static_cast<long long>(m),
-                        static_cast<long long>(d), static_cast<long long>(rem / 3600),
-                        static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
-  std::string out(buf, static_cast<size_t>(n));
+  int64_t seconds = ms / 1000;
+  int64_t millis = ms % 1000;
+  if (millis < 0) millis += 1000, --seconds;
+  std::string out = FormatUtcSeconds(seconds);
   if (millis != 0) {
-    std::snprintf(buf, sizeof(buf), ".%03lld", static_cast<long long>(millis));
-    out += buf;
+    char buf[8];
+    int n = std::snprintf(buf, sizeof(buf), ".%03lld", static_cast<long long>(millis));
+    out.append(buf, static_cast<size_t>(n));
   }
-  out += 'Z';
-  return out;
+  return out + "Z";
 }
 
 StatusOr<int64_t> ParseDurationMillis(std::string_view text) {
