@@ -21,6 +21,7 @@
 
 #include "base/mutex.h"
 #include "base/thread_annotations.h"
+#include "http/ip_address.h"
 
 namespace cairn::http {
 namespace {
@@ -405,6 +406,22 @@ StatusOr<std::unique_ptr<Connection>> Client::Impl::Connect(const Url& url,
   beast::error_code ec;
   tcp::resolver::results_type endpoints = resolver.resolve(url.host, std::to_string(url.port), ec);
   if (ec) return Unavailable("cannot resolve " + url.host + ": " + ec.message());
+  std::vector<tcp::endpoint> allowed;
+  for (const auto& entry : endpoints) {
+    const tcp::endpoint& endpoint = entry.endpoint();
+    if (options_.public_addresses_only) {
+      const auto& address = endpoint.address();
+      bool is_public = address.is_v4() ? IsPublicIpv4(address.to_v4().to_uint())
+                                       : IsPublicIpv6(address.to_v6().to_bytes());
+      if (!is_public) continue;
+    }
+    allowed.push_back(endpoint);
+  }
+  if (allowed.empty()) {
+    return Status(StatusCode::kPermissionDenied,
+                  "refusing to connect to " + url.host + ": it resolves only to non-public " +
+                      "addresses (" + endpoints.begin()->endpoint().address().to_string() + ")");
+  }
   if (url.scheme == "https") {
     conn->tls.emplace(conn->ioc, *tls_context_);
   } else {
@@ -414,7 +431,7 @@ StatusOr<std::unique_ptr<Connection>> Client::Impl::Connect(const Url& url,
   const SteadyClock::time_point connect_deadline =
       std::min(SteadyClock::now() + options_.connect_timeout, deadline);
   tcp.expires_at(connect_deadline);
-  ec = Await(conn->ioc, [&](auto handler) { tcp.async_connect(endpoints, std::move(handler)); });
+  ec = Await(conn->ioc, [&](auto handler) { tcp.async_connect(allowed, std::move(handler)); });
   if (ec) return Broken(url, "cannot connect to", ec, deadline);
   connections_opened_.fetch_add(1);
   tcp.socket().set_option(tcp::no_delay(true), ec);

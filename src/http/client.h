@@ -53,6 +53,12 @@ struct ClientOptions {
   // connections too; Cairn's own after 75 s).
   std::chrono::milliseconds idle_timeout{30'000};
   std::string user_agent = "cairn";
+  // Connect only to public addresses (IsPublicIpAddress): resolved addresses that are not are
+  // skipped, and when none is left the request fails with PERMISSION_DENIED. The check is on
+  // the very addresses connected to, so a name that resolves to a public address when a URL
+  // is validated and to an internal one when it is called (DNS rebinding) still cannot reach
+  // internal services. For requests whose URL a user chose (webhooks).
+  bool public_addresses_only = false;
 };
 
 struct ClientRequest {
@@ -96,10 +102,11 @@ struct ClientResponse {
 // reused connection dies before any answer is retried once on a fresh connection. Redirects
 // are not followed: a 3xx is returned like any other answer.
 //
-// Errors: INVALID_ARGUMENT for a bad URL or CA file, UNAVAILABLE when the server cannot be
-// reached, the TLS handshake or certificate check fails, the exchange breaks, or a timeout
-// passes; RESOURCE_EXHAUSTED for an answer over the size limits. Any HTTP status is an answer,
-// not an error.
+// Errors: INVALID_ARGUMENT for a bad URL or CA file, PERMISSION_DENIED for a host with only
+// non-public addresses under ClientOptions::public_addresses_only, UNAVAILABLE when the server
+// cannot be reached, the TLS handshake or certificate check fails, the exchange breaks, or a
+// timeout passes; RESOURCE_EXHAUSTED for an answer over the size limits. Any HTTP status is an
+// answer, not an error.
 //
 // Thread-safe: Send may be called from many threads at once; each call uses a connection of
 // its own.

@@ -174,6 +174,26 @@ TEST_F(ClientTest, PostsABodyWithHeaders) {
   EXPECT_EQ(response->headers.Get("x-seen"), "yes");
 }
 
+TEST_F(ClientTest, PublicAddressesOnlyRefusesInternalPeersAtConnectTime) {
+  StartServer();
+  std::string port = base_.substr(base_.rfind(':') + 1);
+  auto client = MustCreate({.public_addresses_only = true});
+  // By address and by a name that resolves to loopback when the request is made: what a
+  // rebinding DNS answer would give after a URL check passed.
+  for (const std::string& url :
+       {base_ + "/hello", "http://localhost:" + port + "/hello", "http://[::1]:" + port + "/"}) {
+    auto response = client->Send({.url = url});
+    ASSERT_FALSE(response.ok()) << url;
+    EXPECT_EQ(response.status().code(), StatusCode::kPermissionDenied) << url;
+    EXPECT_NE(response.status().message().find("non-public"), std::string::npos)
+        << response.status().message();
+  }
+  EXPECT_EQ(client->ConnectionsOpenedForTest(), 0u);
+  auto open = MustCreate()->Send({.url = base_ + "/hello"});
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  EXPECT_EQ(open->body, "hello");
+}
+
 TEST_F(ClientTest, KeepAliveReusesOneConnection) {
   StartServer();
   auto client = MustCreate();

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -92,6 +93,35 @@ TEST_F(RegistryObserverTest, ToldAboutEachStoredChangeInOrder) {
   EXPECT_EQ(e[6].alias, "prod");
   EXPECT_EQ(e[6].version, "1");
   EXPECT_EQ(e[7].kind, Kind::kAliasDeleted);
+}
+
+TEST_F(RegistryObserverTest, ToldAboutRegisterAndPromotionToAnAlias) {
+  RequestScope scope = RequestScope::ForTenant("t1");
+  RegisterRequest request;
+  request.name = "m";
+  request.source.artifact_uri = "s3://bucket/model";
+  request.description = "v1";
+  auto first = service_->Register(scope, request);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = service_->Register(scope, request);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  ASSERT_TRUE(service_->Promote(scope, "m", "2", "Production", std::nullopt, false).ok());
+  ASSERT_TRUE(service_->Promote(scope, "m", "2", std::nullopt, "champion", false).ok());
+  EXPECT_FALSE(service_->Promote(scope, "m", "9", std::nullopt, "champion", false).ok());
+
+  const std::vector<RegistryEvent>& e = recorder_.events;
+  ASSERT_EQ(e.size(), 4u);
+  EXPECT_EQ(e[0].kind, Kind::kRegisteredModelCreated);
+  EXPECT_EQ(e[0].name, "m");
+  EXPECT_EQ(e[1].kind, Kind::kModelVersionCreated);
+  EXPECT_EQ(e[1].version, "1");
+  EXPECT_EQ(e[1].source, "s3://bucket/model");
+  EXPECT_EQ(e[1].description, "v1");
+  EXPECT_EQ(e[2].kind, Kind::kModelVersionCreated);  // the model existed: no second creation
+  EXPECT_EQ(e[2].version, "2");
+  EXPECT_EQ(e[3].kind, Kind::kAliasSet);  // a stage transition has no MLflow event
+  EXPECT_EQ(e[3].alias, "champion");
+  EXPECT_EQ(e[3].version, "2");
 }
 
 TEST_F(RegistryObserverTest, NotToldAboutFailuresNorAfterRemoval) {

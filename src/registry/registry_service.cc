@@ -601,9 +601,22 @@ StatusOr<metadata::ModelVersion> RegistryService::Register(const RequestScope& s
   }
   StatusOr<metadata::ModelVersion> created =
       registry_.CreateModelVersion(scope.tenant, version, clock_.NowMillis());
-  if (!created.ok() && created_model) {
-    registry_.DeleteRegisteredModel(scope.tenant, request.name).IgnoreError();
+  if (!created.ok()) {
+    if (created_model) registry_.DeleteRegisteredModel(scope.tenant, request.name).IgnoreError();
+    return created;
   }
+  if (!created->model_id.empty()) RETURN_IF_ERROR(AddModelVersionsTag(scope, *created));
+  // The same events the MLflow calls raise, so registry webhooks see models registered here.
+  if (created_model) {
+    Notify(scope, {.kind = RegistryEvent::Kind::kRegisteredModelCreated, .name = request.name});
+  }
+  Notify(scope, {.kind = RegistryEvent::Kind::kModelVersionCreated,
+                 .name = request.name,
+                 .version = std::to_string(created->version),
+                 .source = version.source,
+                 .run_id = version.run_id,
+                 .description = version.description,
+                 .tags = version.tags});
   return created;
 }
 
@@ -626,7 +639,16 @@ StatusOr<metadata::PromotionRecord> RegistryService::Promote(
     RETURN_IF_ERROR(ValidateAlias(*alias));
     request.alias = std::move(alias);
   }
-  return registry_.PromoteModelVersion(scope.tenant, request, clock_.NowMillis());
+  ASSIGN_OR_RETURN(metadata::PromotionRecord record,
+                   registry_.PromoteModelVersion(scope.tenant, request, clock_.NowMillis()));
+  // MLflow has no event for a stage transition; an alias is its model_version_alias.created.
+  if (request.alias) {
+    Notify(scope, {.kind = RegistryEvent::Kind::kAliasSet,
+                   .name = request.name,
+                   .version = std::to_string(record.version),
+                   .alias = *request.alias});
+  }
+  return record;
 }
 
 Status RegistryService::DeleteVersionAndArtifacts(const RequestScope& scope, std::string_view name,

@@ -67,9 +67,9 @@ class RegistryService {
   // version). Thread-safe.
   void SetDeletionGuard(DeletionGuard guard);
   // Installs (or, with null, removes) the observer told about every change of the MLflow calls
-  // below that create models and versions, set or delete tags and set or delete aliases, once
-  // the change is stored (never about a call that failed). Borrowed; it must outlive the
-  // service or be removed first. Thread-safe.
+  // below that create models and versions, set or delete tags and set or delete aliases, and
+  // of Register and of Promote to an alias, once the change is stored (never about a call that
+  // failed). Borrowed; it must outlive the service or be removed first. Thread-safe.
   void SetObserver(RegistryObserver* observer);
 
   // ---- MLflow registry ----
@@ -151,7 +151,9 @@ class RegistryService {
   //   logged_model_id        -> "models:/<logged_model_id>";
   //   artifact_uri           -> as given.
   // Exactly one form (INVALID_ARGUMENT otherwise). The source is validated before anything is
-  // written; a model created here is removed again if the version cannot be created.
+  // written; a model created here is removed again if the version cannot be created. A
+  // version of a logged model is added to that model's mlflow.modelVersions tag, as
+  // CreateModelVersion does.
   StatusOr<metadata::ModelVersion> Register(const RequestScope& scope,
                                             const RegisterRequest& request);
   // Moves the version to `stage` or points `alias` at it (exactly one of the two), archiving the

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "http/client.h"
+#include "http/ip_address.h"
 #include "monitor/actions/webhook_sender.h"
 #include "registry/webhook_payload.h"
 
@@ -48,66 +49,6 @@ std::string UrlHost(std::string_view url) {
   return std::string(rest.substr(0, rest.find(':')));
 }
 
-bool InV4(uint32_t ip, uint32_t net, int bits) {
-  uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
-  return (ip & mask) == (net & mask);
-}
-
-// Python's ipaddress is_global for IPv4 (multicast refused too).
-bool IsPublicV4(uint32_t ip) {
-  struct Net {
-    uint32_t net;
-    int bits;
-  };
-  static constexpr std::array<Net, 17> kNonPublic = {{
-      {0x00000000, 8},
-      {0x0A000000, 8},
-      {0x64400000, 10},
-      {0x7F000000, 8},
-      {0xA9FE0000, 16},
-      {0xAC100000, 12},
-      {0xC0000000, 24},
-      {0xC0000200, 24},
-      {0xC0A80000, 16},
-      {0xC6120000, 15},
-      {0xC6336400, 24},
-      {0xCB007100, 24},
-      {0xE0000000, 4},
-      {0xF0000000, 4},
-      {0xFFFFFFFF, 32},
-      {0xC0586300, 24},
-      {0xC0AF3000, 24},
-  }};
-  for (const Net& n : kNonPublic) {
-    if (InV4(ip, n.net, n.bits)) return false;
-  }
-  return true;
-}
-
-// IPv6, with the IPv4 of mapped, 6to4 and NAT64 addresses checked as IPv4 (as MLflow does).
-bool IsPublicV6(const in6_addr& addr) {
-  const uint8_t* b = addr.s6_addr;
-  auto v4_at = [b](int i) {
-    return (uint32_t{b[i]} << 24) | (uint32_t{b[i + 1]} << 16) | (uint32_t{b[i + 2]} << 8) |
-           uint32_t{b[i + 3]};
-  };
-  static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-  if (std::memcmp(b, kMapped, 12) == 0) return IsPublicV4(v4_at(12));
-  static constexpr uint8_t kNat64[12] = {0, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0};
-  if (std::memcmp(b, kNat64, 12) == 0) return IsPublicV4(v4_at(12));
-  if (b[0] == 0x20 && b[1] == 0x02) return IsPublicV4(v4_at(2));  // 6to4
-  static constexpr uint8_t kZero[15] = {};
-  if (std::memcmp(b, kZero, 15) == 0) return false;         // :: and ::1
-  if ((b[0] & 0xfe) == 0xfc) return false;                  // fc00::/7 unique local
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0x80) return false;  // fe80::/10 link local
-  if (b[0] == 0xfe && (b[1] & 0xc0) == 0xc0) return false;  // fec0::/10 site local
-  if (b[0] == 0xff) return false;                           // multicast
-  if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) return false;  // docs
-  if (b[0] == 0x20 && b[1] == 0x01 && b[2] < 0x02) return false;  // 2001::/23 protocols
-  if (b[0] == 0x01 && b[1] == 0 && std::memcmp(b + 2, kZero, 6) == 0) return false;  // 100::/64
-  return true;
-}
-
 }  // namespace
 
 StatusOr<std::unique_ptr<WebhookDispatcher>> WebhookDispatcher::Create(
@@ -120,14 +61,16 @@ StatusOr<std::unique_ptr<WebhookDispatcher>> WebhookDispatcher::Create(
   client_options.total_timeout = options.request_timeout;
   client_options.max_response_bytes = kMaxTestResponseBytes;
   client_options.user_agent = "cairn-webhooks";
+  client_options.public_addresses_only = !options.allow_private_ips;
   ASSIGN_OR_RETURN(std::unique_ptr<http::Client> client, http::Client::Create(client_options));
   ASSIGN_OR_RETURN(std::unique_ptr<monitor::WebhookSender> sender,
-                   monitor::WebhookSender::Create(
-                       monitor::WebhookSenderOptions{.max_attempts = options.max_attempts,
-                                                     .initial_backoff = options.initial_backoff,
-                                                     .attempt_timeout = options.request_timeout,
-                                                     .max_pending = options.max_pending_deliveries,
-                                                     .clock = options.clock}));
+                   monitor::WebhookSender::Create(monitor::WebhookSenderOptions{
+                       .max_attempts = options.max_attempts,
+                       .initial_backoff = options.initial_backoff,
+                       .attempt_timeout = options.request_timeout,
+                       .max_pending = options.max_pending_deliveries,
+                       .public_addresses_only = !options.allow_private_ips,
+                       .clock = options.clock}));
   return std::unique_ptr<WebhookDispatcher>(new WebhookDispatcher(
       webhooks, registry, std::move(options), std::move(client), std::move(sender)));
 }
@@ -306,11 +249,13 @@ Status WebhookDispatcher::ValidateUrl(std::string_view url) const {
     if (a->ai_family == AF_INET) {
       const auto* in = reinterpret_cast<const sockaddr_in*>(a->ai_addr);
       inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
-      public_ip = IsPublicV4(ntohl(in->sin_addr.s_addr));
+      public_ip = http::IsPublicIpv4(ntohl(in->sin_addr.s_addr));
     } else if (a->ai_family == AF_INET6) {
       const auto* in6 = reinterpret_cast<const sockaddr_in6*>(a->ai_addr);
       inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
-      public_ip = IsPublicV6(in6->sin6_addr);
+      std::array<uint8_t, 16> bytes{};
+      std::memcpy(bytes.data(), in6->sin6_addr.s6_addr, bytes.size());
+      public_ip = http::IsPublicIpv6(bytes);
     }
     if (!public_ip) {
       return InvalidArgument("Webhook URL must not resolve to a non-public IP address. " +

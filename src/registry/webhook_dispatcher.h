@@ -64,9 +64,10 @@ struct WebhookDispatcherOptions {
 // monitor::WebhookSender, which retries on its own threads.
 //
 // Every URL is checked when a webhook is created or updated and again before each delivery
-// (ValidateUrl); a URL that fails the check then is not called. A host that resolves to a
-// public address at the check and to a private one at the connection (DNS rebinding) is not
-// caught: MLflow also checks the connected peer.
+// (ValidateUrl); a URL that fails the check then is not called. Unless allow_private_ips, the
+// connections themselves go only to public addresses (http::ClientOptions::
+// public_addresses_only), so a host that resolves to a public address at the check and to a
+// private one at the connection (DNS rebinding) reaches nothing internal either.
 //
 // Thread-safe. The stores must outlive the dispatcher; the destructor stops it (queued events
 // are dropped, deliveries under way get a few seconds).

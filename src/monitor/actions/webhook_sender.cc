@@ -139,6 +139,7 @@ StatusOr<std::unique_ptr<WebhookSender>> WebhookSender::Create(WebhookSenderOpti
   client_options.total_timeout = options.attempt_timeout;
   client_options.ca_file = options.ca_file;
   client_options.user_agent = "cairn-webhooks";
+  client_options.public_addresses_only = options.public_addresses_only;
   ASSIGN_OR_RETURN(std::unique_ptr<http::Client> client,
                    http::Client::Create(std::move(client_options)));
   return std::unique_ptr<WebhookSender>(new WebhookSender(std::move(options), std::move(client)));

@@ -82,6 +82,9 @@ struct WebhookSenderOptions {
   std::chrono::milliseconds shutdown_grace{5000};
   // PEM file of trusted CA certificates for https; empty: the system store.
   std::string ca_file;
+  // Connect only to public addresses (http::ClientOptions::public_addresses_only); a delivery
+  // to a host without one fails at once with PERMISSION_DENIED, never retried.
+  bool public_addresses_only = false;
   // Returns a number uniformly distributed in [0, 1) for the jitter; empty: a seeded
   // std::mt19937_64. Called from worker threads, one call at a time (under the sender's lock).
   std::function<double()> random;
