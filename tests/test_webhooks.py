@@ -96,8 +96,14 @@ class Receiver:
 @pytest.fixture(scope="module")
 def wh_server(target, tmp_path_factory):
     if target == "cairn":
-        proc = ServerProcess(target, tmp_path_factory.mktemp("webhooks") / "data", extra_args=(
-            "--registry-webhook-allow", "http,private-ips"), workers=1)
+        # With an artifact master key, so every signed delivery below also shows that sealed
+        # secrets open again on their way to the signer.
+        base = tmp_path_factory.mktemp("webhooks")
+        key_file = base / "master.key"
+        key_file.write_text(uuid.uuid4().hex + uuid.uuid4().hex)
+        proc = ServerProcess(target, base / "data", extra_args=(
+            "--registry-webhook-allow", "http,private-ips", "--artifact-key-file", str(key_file)),
+            workers=1)
     else:
         proc = ServerProcess(target, tmp_path_factory.mktemp("webhooks") / "data", env={
             "MLFLOW_WEBHOOK_ALLOWED_SCHEMES": "http,https",
@@ -374,6 +380,19 @@ def test_secret_is_never_returned(client, receiver, api):
     assert isinstance(raw["creation_timestamp"], int)
 
 
+@pytest.mark.cairn_only
+def test_secrets_are_sealed_in_the_metadata_database(client, receiver, wh_server):
+    url, path = receiver.url("ok")
+    secret = "plain-" + uuid.uuid4().hex
+    client.create_webhook(name("sealed"), url, ["registered_model.created"], secret=secret)
+    client.create_registered_model(name("sealed-model"))
+    got = receiver.wait(path, 1)
+    assert got[0]["headers"]["X-MLflow-Signature"].startswith("v1,")
+    for f in wh_server.data_dir.rglob("*"):
+        if f.is_file():
+            assert secret.encode() not in f.read_bytes(), f
+
+
 def test_list_is_paged_newest_first(client, receiver):
     url, _ = receiver.url("ok")
     ids = [client.create_webhook(name(f"page{i}"), url, ["registered_model.created"]).webhook_id
@@ -476,3 +495,37 @@ def test_prompt_changes_are_prompt_events(client, receiver):
     alias = json.loads(got[2]["body"])
     assert (alias["entity"], alias["action"]) == ("prompt_alias", "created")
     assert alias["data"] == {"name": prompt, "alias": "prod", "version": "1"}
+
+
+@pytest.mark.cairn_only
+def test_models_registered_and_promoted_through_api_v1_are_events_too(client, receiver,
+                                                                      wh_server):
+    url, path = receiver.url("ok")
+    secret = "whsec-" + uuid.uuid4().hex
+    client.create_webhook(name("v1"), url, ["registered_model.created", "model_version.created",
+                                            "model_version_alias.created"], secret=secret)
+    model = name("v1-model")
+    v1 = f"{wh_server.url}/api/v1/models"
+    r = requests.post(f"{v1}/register", json={"name": model, "description": "from v1",
+                                              "source": {"artifact_uri": "s3://bucket/m"}},
+                      timeout=30)
+    assert r.status_code == 201, r.text
+    got = receiver.wait(path, 2)
+    check_delivery(got[0], secret, "registered_model", "created",
+                   {"name": model, "tags": {}, "description": ""})
+    check_delivery(got[1], secret, "model_version", "created",
+                   {"name": model, "version": "1", "source": "s3://bucket/m", "run_id": None,
+                    "tags": {}, "description": "from v1"})
+
+    # A stage transition has no MLflow event; pointing an alias is model_version_alias.created.
+    r = requests.post(f"{v1}/{model}/promote", json={"version": 1, "stage": "Production"},
+                      timeout=30)
+    assert r.status_code == 200, r.text
+    r = requests.post(f"{v1}/{model}/promote", json={"version": 1, "alias": "champion"},
+                      timeout=30)
+    assert r.status_code == 200, r.text
+    got = receiver.wait(path, 3)
+    check_delivery(got[2], secret, "model_version_alias", "created",
+                   {"name": model, "alias": "champion", "version": "1"})
+    time.sleep(1.0)
+    assert len(receiver.got(path)) == 3

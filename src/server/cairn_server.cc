@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
 #include "api/inference/inference_handlers.h"
@@ -23,6 +24,7 @@
 #include "artifact/artifact_store_factory.h"
 #include "artifact/encrypted/encrypted_artifact_store.h"
 #include "artifact/encrypted/master_key.h"
+#include "artifact/encrypted/secret_box.h"
 #include "audit/audit_log.h"
 #include "audit/audit_middleware.h"
 #include "audit/sqlite_audit_store.h"
@@ -49,6 +51,7 @@
 #include "metadata/metadata_store_factory.h"
 #include "metrics/metrics_registry.h"
 #include "registry/registry_service.h"
+#include "registry/sealed_webhook_store.h"
 #include "registry/webhook_dispatcher.h"
 #include "server/admin.h"
 #include "server/backends.h"
@@ -71,6 +74,9 @@ struct CairnServer::State {
   std::unique_ptr<api::mlflow::ArtifactHandlers> artifact_handlers;
   std::unique_ptr<api::mlflow::TrackingHandlers> tracking_handlers;
   std::unique_ptr<api::mlflow::RegistryHandlers> registry_handlers;
+  // Webhook secrets sealed with the artifact master keys, when they are configured; null
+  // otherwise (the metadata store's own webhook store is used as is).
+  std::unique_ptr<registry::SealedWebhookStore> sealed_webhooks;
   // Observes `registry`; everything declared below (and thus destroyed first) may still make
   // registry changes while it stops.
   std::unique_ptr<registry::WebhookDispatcher> registry_webhooks;
@@ -437,7 +443,9 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   ASSIGN_OR_RETURN(state->artifact_store,
                    artifact::CreateArtifactStore(artifact_registry, config.artifacts_uri));
   ASSIGN_OR_RETURN(std::vector<artifact::MasterKey> master_keys, LoadArtifactKeys(config));
+  std::optional<artifact::SecretBox> secret_box;
   if (!master_keys.empty()) {
+    ASSIGN_OR_RETURN(secret_box, artifact::SecretBox::Create(master_keys));
     artifact::EncryptionOptions encryption;
     encryption.master_keys = std::move(master_keys);
     ASSIGN_OR_RETURN(state->artifact_store,
@@ -455,15 +463,21 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   if (!state->metadata.webhooks) {
     return InvalidArgument("the backend store does not provide webhook storage");
   }
+  metadata::WebhookStore* webhook_store = state->metadata.webhooks.get();
+  if (secret_box) {
+    state->sealed_webhooks =
+        std::make_unique<registry::SealedWebhookStore>(*webhook_store, std::move(*secret_box));
+    webhook_store = state->sealed_webhooks.get();
+  }
   ASSIGN_OR_RETURN(state->registry_webhooks,
                    registry::WebhookDispatcher::Create(
-                       *state->metadata.webhooks, *state->metadata.registry,
+                       *webhook_store, *state->metadata.registry,
                        registry::WebhookDispatcherOptions{
                            .allowed_schemes = config.registry_webhook_schemes,
                            .allow_private_ips = config.registry_webhook_allow_private_ips}));
   state->registry->SetObserver(state->registry_webhooks.get());
   state->webhook_handlers = std::make_unique<api::mlflow::WebhookHandlers>(
-      *state->metadata.webhooks, *state->registry_webhooks, SystemClock::Get());
+      *webhook_store, *state->registry_webhooks, SystemClock::Get());
   state->traces = std::make_unique<tracking::TraceService>(*state->metadata.traces);
   state->traces->SetTenantInitializer(
       [tracking = state->tracking.get()](const RequestScope& scope) {
