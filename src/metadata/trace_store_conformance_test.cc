@@ -365,6 +365,39 @@ TEST_P(TraceStoreConformanceTest, LogSpansNeedsTheExperimentAndIsAllOrNothing) {
   ASSERT_OK(traces().LogSpans(kTenant, SpanBatch{}));
 }
 
+TEST_P(TraceStoreConformanceTest, SearchTracesFiltersBySpans) {
+  std::string exp = NewExperiment("span-search");
+  SpanBatch batch;
+  batch.experiment_id = exp;
+  Span llm = S("tr-s1", "r", std::nullopt, 100, 200);
+  llm.type = "LLM";
+  llm.content = R"({"attributes":{"model":"\"gpt-x\""},"text":"espresso"})";
+  Span tool = S("tr-s2", "r", std::nullopt, 300, 400, "ERROR");
+  tool.name = "lookup";
+  tool.type = "TOOL";
+  batch.spans = {llm, tool};
+  ASSERT_OK(traces().LogSpans(kTenant, batch));
+  auto ids = [&](std::string_view text) -> std::vector<std::string> {
+    SearchTracesQuery q;
+    q.experiment_ids = {exp};
+    auto parsed = filter::ParseFilter(text, filter::SearchKind::kTraces);
+    EXPECT_TRUE(parsed.ok()) << text << ": " << parsed.status().ToString();
+    if (!parsed.ok()) return {};
+    q.filter = *parsed;
+    auto page = traces().SearchTraces(kTenant, q);
+    EXPECT_TRUE(page.ok()) << text << ": " << page.status().ToString();
+    return page.ok() ? TraceIds(*page) : std::vector<std::string>{};
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids("span.name = 'lookup'"), V{"tr-s2"});
+  EXPECT_EQ(ids("span.type IN ('LLM', 'TOOL')"), (V{"tr-s2", "tr-s1"}));
+  EXPECT_EQ(ids("span.status = 'ERROR'"), V{"tr-s2"});
+  EXPECT_EQ(ids("span.content LIKE '%espresso%'"), V{"tr-s1"});
+  EXPECT_EQ(ids("trace.text LIKE '%espresso%'"), V{"tr-s1"});
+  EXPECT_EQ(ids("span.attributes.model LIKE '%gpt%'"), V{"tr-s1"});
+  EXPECT_EQ(ids("span.type = 'LLM' AND span.status = 'ERROR'"), V{});
+}
+
 TEST_P(TraceStoreConformanceTest, DeletingTracesDeletesTheirSpans) {
   std::string exp = NewExperiment("spans-delete");
   SpanBatch batch;

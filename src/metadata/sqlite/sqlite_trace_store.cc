@@ -9,6 +9,7 @@
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "metadata/names.h"
@@ -182,6 +183,34 @@ StatusOr<ResultPage<TraceInfo>> SqliteTraceStore::SearchTraces(std::string_view 
   };
   schema.tags = KeyValueTable("trace_tags", "trace_id", tenant);
   schema.metadata = KeyValueTable("trace_request_metadata", "trace_id", tenant);
+  // A span clause holds when one span of the trace matches, as in MLflow's SQL store: name, type
+  // and status are columns; an attribute is a pattern over the span JSON (`"<name>"<value>`).
+  schema.spans = [this](const filter::Clause& clause, SqlParams& params) -> StatusOr<std::string> {
+    filter::Clause c = clause;
+    std::string column = "s." + clause.key;
+    constexpr std::string_view kAttributes = "attributes.";
+    if (clause.key.rfind(kAttributes, 0) == 0) {
+      column = "s.content";
+      std::string name = clause.key.substr(kAttributes.size());
+      if (name.size() >= 2 && name.front() == '`' && name.back() == '`') {
+        name = name.substr(1, name.size() - 2);
+      }
+      auto pattern = [&](const std::string& v) { return "%\"" + name + "\"" + v + "%"; };
+      if (auto* text = std::get_if<std::string>(&c.value)) {
+        *text = pattern(*text);
+      } else if (auto* list = std::get_if<std::vector<std::string>>(&c.value)) {
+        for (std::string& v : *list) v = pattern(v);
+      }
+    } else if (clause.key != "name" && clause.key != "type" && clause.key != "status" &&
+               clause.key != "content") {
+      return InvalidArgument("Invalid span attribute '" + clause.key + "'");
+    }
+    ASSIGN_OR_RETURN(std::string cmp,
+                     CompileComparison(column, ValueKind::kString, c, dialect_, params, {}));
+    return "EXISTS (SELECT 1 FROM spans s WHERE s.tenant_id = t.tenant_id AND s.trace_id = "
+           "t.trace_id AND " +
+           cmp + ")";
+  };
 
   SqlParams params(PlaceholderStyle::kQuestion);
   std::string sql = "SELECT " + std::string(kTraceColumns) + " FROM traces t WHERE t.tenant_id = ";
