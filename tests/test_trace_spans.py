@@ -96,6 +96,16 @@ def test_client_spans_are_stored_and_read_back_from_the_server(base_url, unique,
         "kvlist_value": {"values": [{"key": "question", "value": {"string_value": "tea"}}]}}
     assert body["spans"][0]["name"] == "agent"  # the root first
 
+    # The web UI reads the spans as traces.json from get-trace-artifact: served from the store.
+    r = http.get(f"{base_url}/ajax-api/3.0/mlflow/get-trace-artifact",
+                 params={"request_id": trace_id})
+    assert r.status_code == 200, r.text
+    data = json.loads(r.content)
+    assert sorted(s["name"] for s in data["spans"]) == ["agent", "lookup", "plan"]
+    stored_root = next(s for s in data["spans"] if s["parent_span_id"] is None)
+    assert json.loads(stored_root["attributes"]["mlflow.spanInputs"]) == {"question": "tea"}
+    assert stored_root["status"]["code"] == "STATUS_CODE_OK"
+
 
 def test_batch_get_traces_and_infos(base_url, unique, http):
     exp = new_experiment(unique)
@@ -234,10 +244,14 @@ def test_otlp_protobuf_and_json_export(base_url, unique, http):
     assert info["trace_location"]["mlflow_experiment"]["experiment_id"] == exp
 
     # Then the root, as OTLP JSON (hex ids).
-    r = http.post(f"{base_url}/v1/traces",
-                  json=otlp_json(otlp_span(trace_hex, root_hex, name="root",
-                                           attributes=[inputs, outputs])),
-                  headers={"x-mlflow-experiment-id": exp})
+    body = otlp_json(otlp_span(trace_hex, root_hex, name="root", attributes=[
+        inputs, outputs,
+        {"key": "mlflow.traceTag.team", "value": {"stringValue": json.dumps("search")}}]))
+    body["resourceSpans"][0]["resource"]["attributes"] = [
+        {"key": "service.name", "value": {"stringValue": "svc"}},
+        {"key": "telemetry.sdk.name", "value": {"stringValue": "opentelemetry"}},
+        {"key": "mlflow.trace.spansLocation", "value": {"stringValue": "ARTIFACT_REPO"}}]
+    r = http.post(f"{base_url}/v1/traces", json=body, headers={"x-mlflow-experiment-id": exp})
     assert r.status_code == 200, r.text
 
     r = http.get(f"{base_url}{V3}/get", params={"trace_id": trace_id})
@@ -248,6 +262,10 @@ def test_otlp_protobuf_and_json_export(base_url, unique, http):
     assert info["request_time"] == "2023-11-14T22:13:20Z"
     assert info["execution_duration"] == "1s"
     assert info["request_preview"] == '{"q": 1}'
+    assert info["tags"]["service.name"] == "svc"
+    assert info["tags"]["team"] == "search"
+    assert info["tags"]["mlflow.trace.spansLocation"] == "TRACKING_STORE"
+    assert "telemetry.sdk.name" not in info["tags"]
     assert [s["name"] for s in trace["spans"]] == ["root", "child"]
     child = trace["spans"][1]
     assert {a["key"]: a["value"] for a in child["attributes"]}["n"] == {"int_value": 5}

@@ -54,7 +54,8 @@ class TraceStore {
   //   it (metadata mlflow.trace.infoFinalized), its time range widens to cover the spans; an
   //   IN_PROGRESS or STATE_UNSPECIFIED state takes the root span's.
   // - `batch.previews` fill the request and response previews a trace does not have yet.
-  // - Every trace in the batch gets the tag mlflow.trace.spansLocation = TRACKING_STORE.
+  // - Every trace in the batch gets the tag mlflow.trace.spansLocation = TRACKING_STORE, then
+  //   `batch.tags` of traces in the batch (others are ignored).
   // All or nothing.
   virtual Status LogSpans(std::string_view tenant, const SpanBatch& batch) = 0;
   // The spans of the given traces (unknown ids have none), grouped by trace in the order of

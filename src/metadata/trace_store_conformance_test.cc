@@ -256,7 +256,12 @@ TEST_P(TraceStoreConformanceTest, LogSpansCreatesTheTraceAndKeepsTheSpans) {
                  S("tr-a", "r", std::nullopt, 1000, 1500, "ERROR"),
                  S("tr-b", "c2", "x", 5000, std::nullopt)};
   batch.previews = {{"tr-a", "in", "out"}};
+  batch.tags = {{"tr-a", {"service.name", "svc"}},
+                {"tr-a", {"team", "a"}},
+                {"tr-a", {"team", "b"}},
+                {"tr-elsewhere", {"x", "y"}}};
   ASSERT_OK(traces().LogSpans(kTenant, batch));
+  EXPECT_EQ(traces().GetTraceInfo(kTenant, "tr-elsewhere").status().code(), StatusCode::kNotFound);
 
   ASSERT_OK_AND_ASSIGN(TraceInfo a, traces().GetTraceInfo(kTenant, "tr-a"));
   EXPECT_EQ(a.experiment_id, exp);
@@ -266,6 +271,8 @@ TEST_P(TraceStoreConformanceTest, LogSpansCreatesTheTraceAndKeepsTheSpans) {
   EXPECT_EQ(a.request_preview, "in");
   EXPECT_EQ(a.response_preview, "out");
   EXPECT_EQ(TagValue(a, "mlflow.trace.spansLocation"), "TRACKING_STORE");
+  EXPECT_EQ(TagValue(a, "service.name"), "svc");
+  EXPECT_EQ(TagValue(a, "team"), "b");
   EXPECT_EQ(TagValue(a, "mlflow.artifactLocation"),
             std::string(kRoot) + "/" + exp + "/traces/tr-a/artifacts");
   // No root span and no end yet: in progress, no duration.

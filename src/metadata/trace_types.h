@@ -69,11 +69,19 @@ struct RootSpanPreview {
   std::optional<std::string> response_preview;
 };
 
+// A tag a span batch sets on one of its traces (OTLP resource attributes, mlflow.traceTag.*
+// attributes of a root span).
+struct TraceTagUpdate {
+  std::string trace_id;
+  Tag tag;
+};
+
 // A batch of spans for LogSpans: traces not stored yet are created in `experiment_id`.
 struct SpanBatch {
   std::string experiment_id;
   std::vector<Span> spans;
   std::vector<RootSpanPreview> previews;
+  std::vector<TraceTagUpdate> tags;  // written in order, so a later one wins
 };
 
 }  // namespace cairn::metadata

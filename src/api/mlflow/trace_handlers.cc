@@ -598,6 +598,25 @@ bool EqualsLower(std::string_view text, std::string_view word) {
          });
 }
 
+constexpr std::string_view kTraceTagAttributePrefix = "mlflow.traceTag.";
+constexpr size_t kMaxOtlpTagKeyLength = 250;
+constexpr size_t kMaxOtlpTagValueLength = 8000;
+
+// A trace tag taken from OTLP attributes, as MLflow validates it: a key of 1 to 250 characters
+// without '..' or a leading '/', the value cut to 8000 characters; nullopt to skip it.
+std::optional<metadata::Tag> OtlpTag(std::string key, std::string value) {
+  if (key.empty() || key.size() > kMaxOtlpTagKeyLength || key.front() == '/' ||
+      key.find("..") != std::string::npos || !IsValidUtf8(key) || !IsValidUtf8(value)) {
+    return std::nullopt;
+  }
+  if (value.size() > kMaxOtlpTagValueLength) {
+    size_t cut = kMaxOtlpTagValueLength;
+    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+    value.resize(cut);
+  }
+  return metadata::Tag{std::move(key), std::move(value)};
+}
+
 http::Response OtlpDetail(int status, std::string detail) {
   return http::Response::Json(status, bj::serialize(bj::object{{"detail", std::move(detail)}}));
 }
@@ -722,16 +741,49 @@ http::Response TraceHandlers::ExportOtlpTraces(const http::Request& req) {
   }
   metadata::SpanBatch batch;
   batch.experiment_id = std::string(*experiment);
+  std::vector<metadata::TraceTagUpdate> root_tags;
   for (const otlp::ResourceSpans& resource : parsed->resource_spans) {
+    std::vector<std::string> trace_ids;  // of this resource's spans
     for (const otlp::Span& span : resource.spans) {
       StatusOr<metadata::Span> converted = SpanFromOtlp(span);
       if (!converted.ok()) {
         return OtlpDetail(422, "Cannot convert OpenTelemetry span to MLflow span");
       }
-      if (!converted->parent_span_id) batch.previews.push_back(PreviewOfRootSpan(*converted));
+      if (std::find(trace_ids.begin(), trace_ids.end(), converted->trace_id) == trace_ids.end()) {
+        trace_ids.push_back(converted->trace_id);
+      }
+      if (!converted->parent_span_id) {
+        batch.previews.push_back(PreviewOfRootSpan(*converted));
+        // User tags the client carries on the root span as mlflow.traceTag.<key> attributes.
+        for (const otlp::KeyValue& kv : span.attributes) {
+          if (kv.key.rfind(kTraceTagAttributePrefix, 0) != 0) continue;
+          std::string key = kv.key.substr(kTraceTagAttributePrefix.size());
+          std::string value =
+              kv.value.is_string() ? std::string(kv.value.get_string()) : bj::serialize(kv.value);
+          // The attribute value is the JSON-encoded tag value.
+          boost::system::error_code ec;
+          bj::value decoded = bj::parse(value, ec);
+          if (!ec && decoded.is_string()) value = std::string(decoded.get_string());
+          if (auto tag = OtlpTag(std::move(key), std::move(value))) {
+            root_tags.push_back({converted->trace_id, std::move(*tag)});
+          }
+        }
+      }
       batch.spans.push_back(std::move(*converted));
     }
+    // Resource attributes (service.name, ...) become tags of the resource's traces; the SDK's own
+    // and the reserved mlflow.* ones do not.
+    for (const otlp::KeyValue& kv : resource.resource_attributes) {
+      if (kv.key.rfind("telemetry.sdk.", 0) == 0 || kv.key.rfind("mlflow.", 0) == 0) continue;
+      std::string value =
+          kv.value.is_string() ? std::string(kv.value.get_string()) : bj::serialize(kv.value);
+      std::optional<metadata::Tag> tag = OtlpTag(kv.key, std::move(value));
+      if (!tag) continue;
+      for (const std::string& id : trace_ids) batch.tags.push_back({id, *tag});
+    }
   }
+  // User tags after resource attributes: they win on a collision.
+  for (metadata::TraceTagUpdate& t : root_tags) batch.tags.push_back(std::move(t));
   Status logged = service_.LogSpans(req.scope, std::move(batch));
   if (!logged.ok()) return http::ErrorResponse(logged);
   // An empty ExportTraceServiceResponse.

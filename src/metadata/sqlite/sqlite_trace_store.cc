@@ -376,6 +376,11 @@ Status SqliteTraceStore::LogSpans(std::string_view tenant, const SpanBatch& batc
       tag.Reset();
       RETURN_IF_ERROR(tag.Bind(tenant, trace_id, kSpansLocationTag, kSpansInTrackingStore).Run());
     }
+    for (const TraceTagUpdate& update : batch.tags) {
+      if (traces.count(update.trace_id) == 0) continue;
+      tag.Reset();
+      RETURN_IF_ERROR(tag.Bind(tenant, update.trace_id, update.tag.key, update.tag.value).Run());
+    }
 
     ASSIGN_OR_RETURN(
         Statement upsert,
