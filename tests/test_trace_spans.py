@@ -392,3 +392,38 @@ def test_calculate_filter_correlation(base_url, unique, http):
     assert_error(r, 400, "INVALID_PARAMETER_VALUE")
     assert r.json()["message"] == (
         "Invalid experiment ID 'abc'. Experiment ID must be a valid integer.")
+
+
+def test_span_metrics(base_url, unique, http):
+    exp = new_experiment(unique)
+    agent("a")
+    agent("b")
+    lookup("c")
+    url = f"{base_url}{V3}/metrics"
+
+    def query(metric, aggs, dims=(), filters=()):
+        r = http.post(url, json={"experiment_ids": [exp], "view_type": "SPANS",
+                                 "metric_name": metric, "aggregations": aggs,
+                                 "dimensions": list(dims), "filters": list(filters)})
+        assert r.status_code == 200, r.text
+        return r.json().get("data_points", [])
+
+    count = [{"aggregation_type": "COUNT"}]
+    assert query("span_count", count) == [
+        {"metric_name": "span_count", "values": {"COUNT": 7.0}}]
+    by_name = {p["dimensions"]["span_name"]: p["values"]["COUNT"]
+               for p in query("span_count", count, dims=["span_name"])}
+    assert by_name == {"agent": 2.0, "plan": 2.0, "lookup": 3.0}
+    by_type = {p["dimensions"]["span_type"]: p["values"]["COUNT"]
+               for p in query("span_count", count, dims=["span_type"])}
+    assert by_type == {"UNKNOWN": 2.0, "CHAIN": 2.0, "TOOL": 3.0}
+    assert query("span_count", count, filters=["span.name = 'plan'"])[0]["values"] == {
+        "COUNT": 2.0}
+    assert query("span_count", count, filters=["span.status = 'ERROR'"])[0]["values"] == {
+        "COUNT": 0.0}
+    assert query("span_count", count,
+                 filters=["trace.tag.`mlflow.traceName` = 'lookup'"])[0]["values"] == {
+        "COUNT": 1.0}
+    latency = query("latency", [{"aggregation_type": "MAX"}], dims=["span_status"])
+    assert [p["dimensions"] for p in latency] == [{"span_status": "OK"}]
+    assert latency[0]["values"]["MAX"] >= 0

@@ -414,7 +414,7 @@ StatusOr<std::vector<MetricDataPoint>> TraceService::QueryTraceMetrics(
   for (const std::string& text : query.filters) {
     RETURN_IF_ERROR(ParseTraceMetricsFilter(text).status());
   }
-  if (query.view_type != MetricViewType::kTraces) return std::vector<MetricDataPoint>{};
+  if (query.view_type == MetricViewType::kAssessments) return std::vector<MetricDataPoint>{};
 
   std::vector<metadata::TraceInfo> traces;
   if (!query.experiment_ids.empty()) {
@@ -440,7 +440,28 @@ StatusOr<std::vector<MetricDataPoint>> TraceService::QueryTraceMetrics(
       if (!page.has_more || page.items.empty()) break;
     }
   }
-  return ComputeTraceMetrics(query, traces);
+  if (query.view_type == MetricViewType::kTraces) return ComputeTraceMetrics(query, traces);
+  // SPANS: the spans of those traces, read in chunks without their JSON.
+  constexpr size_t kChunk = 500;
+  std::vector<metadata::Span> spans;
+  for (size_t i = 0; i < traces.size(); i += kChunk) {
+    std::vector<std::string> ids;
+    for (size_t j = i; j < std::min(traces.size(), i + kChunk); ++j) {
+      ids.push_back(traces[j].trace_id);
+    }
+    ASSIGN_OR_RETURN(std::vector<metadata::Span> chunk, store_.GetSpans(scope.tenant, ids));
+    for (metadata::Span& span : chunk) {
+      span.content.clear();
+      span.content.shrink_to_fit();
+      spans.push_back(std::move(span));
+    }
+    if (static_cast<int64_t>(spans.size()) > kMaxMetricsSpans) {
+      return InvalidArgument("More than " + std::to_string(kMaxMetricsSpans) +
+                             " spans match this trace metrics query; narrow it with "
+                             "start_time_ms and end_time_ms");
+    }
+  }
+  return ComputeSpanMetrics(query, traces, spans);
 }
 
 }  // namespace cairn::tracking

@@ -107,11 +107,13 @@ class TraceService {
 
   // QueryTraceMetrics: validates `query` as MLflow does, then aggregates the TRACES view over the
   // stored trace infos of the query's experiments (unknown experiments contribute nothing).
-  // Spans and assessments are not stored server-side (spans travel as traces.json artifacts), so
-  // SPANS and ASSESSMENTS queries are validated and answer no data points. At most
-  // kMaxMetricsTraces traces in the time range are read; more is INVALID_ARGUMENT asking for a
-  // narrower range rather than an answer over part of the data.
+  // SPANS aggregates the stored spans of those traces (ComputeSpanMetrics); assessments are not
+  // stored here, so ASSESSMENTS queries are validated and answer no data points. At most
+  // kMaxMetricsTraces traces in the time range (and kMaxMetricsSpans of their spans) are read;
+  // more is INVALID_ARGUMENT asking for a narrower range rather than an answer over part of the
+  // data.
   static constexpr int64_t kMaxMetricsTraces = 200000;
+  static constexpr int64_t kMaxMetricsSpans = 2000000;
   StatusOr<std::vector<MetricDataPoint>> QueryTraceMetrics(const RequestScope& scope,
                                                            const TraceMetricsQuery& query);
 
