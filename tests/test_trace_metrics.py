@@ -4,8 +4,8 @@ percentiles, token usage sums, each over time buckets, and span costs.
 
 Traces are logged with the official client at fixed times and latencies, with token usage on an
 LLM span (the client rolls it up into the mlflow.trace.tokenUsage metadata), so every value is
-exact. Cairn keeps no spans server-side, and the reference computes no cost for spans that carry
-none, so the SPANS view answers no data points on both.
+exact. Neither server computes a cost for spans that carry none, so span cost metrics answer no
+data points on both (span counts and latencies: tests/test_trace_spans.py).
 """
 
 import uuid

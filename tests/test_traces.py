@@ -1,7 +1,7 @@
 """MLflow 3 tracing: @mlflow.trace through the official client, and the trace REST API raw.
 
-Cairn keeps trace infos (StartTraceV3, GetTraceInfoV3, SearchTracesV3, tags, delete-traces);
-the client uploads the spans as traces.json through the artifact service and reads them back.
+Cairn keeps trace infos (StartTraceV3, GetTraceInfoV3, SearchTracesV3, tags, delete-traces) and
+the spans the client sends over OTLP (tests/test_trace_spans.py).
 """
 
 import time
@@ -55,9 +55,8 @@ def test_traced_calls_are_kept_with_their_spans(base_url, unique, target):
     assert trace.info.experiment_id == exp
     assert trace.info.tags["mlflow.traceName"] == "boom"
     assert trace.info.tags["mlflow.artifactLocation"].endswith(f"/traces/{error_id}/artifacts")
-    if target == "cairn":
-        # Spans live in traces.json under the artifact location, not in the tracking store.
-        assert "mlflow.trace.spansLocation" not in trace.info.tags
+    # The client sent the spans over OTLP, so they are in the tracking store.
+    assert trace.info.tags["mlflow.trace.spansLocation"] == "TRACKING_STORE"
     assert [s.name for s in trace.data.spans] == ["boom"]
     assert "kaboom" in trace.data.spans[0].status.description
 
@@ -116,11 +115,8 @@ def test_search_filters_match_the_reference_grammar(base_url, unique, target):
     with pytest.raises(mlflow.exceptions.MlflowException) as err:
         ids("trace.status > 'OK'")
     assert err.value.error_code == "INVALID_PARAMETER_VALUE"
-    if target == "cairn":
-        # Span filters need the spans in the store; Cairn keeps them as artifacts.
-        with pytest.raises(mlflow.exceptions.MlflowException) as err:
-            ids("span.name = 'add'")
-        assert err.value.error_code == "INVALID_PARAMETER_VALUE"
+    # Span filters (the spans are in the store): tests/test_trace_spans.py.
+    assert len(ids("span.name = 'double'")) == 2
 
 
 def test_search_pages_and_orders(base_url, unique, client):

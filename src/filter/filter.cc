@@ -113,6 +113,7 @@ constexpr AttributeRule kTraceAttributes[] = {
     {"name", "name", false, kStringOps | kNullOps, true},
     {"run_id", "run_id", false, kStringOps | kNullOps, true},
     {"prompt", "prompt", false, kStringOps | kNullOps, false},
+    {"text", "text", false, Op(Comparator::kLike) | Op(Comparator::kILike), false},
     {"experiment_id", "experiment_id", false, 0, true},
 };
 
@@ -127,6 +128,7 @@ constexpr TraceRemap kTraceRemaps[] = {
     {"name", Entity::kTag, "mlflow.traceName"},
     {"prompt", Entity::kTag, "mlflow.linkedPrompts"},
     {"run_id", Entity::kMetadata, "mlflow.sourceRun"},
+    {"text", Entity::kSpan, "content"},
 };
 
 constexpr AttributeRule kDatasetKeys[] = {
@@ -174,6 +176,7 @@ EntityRule RuleFor(SearchKind kind, Entity entity) {
         case Entity::kAttribute:
           return {true, false, 0, false};  // per-key rules
         case Entity::kMetadata:
+        case Entity::kSpan:
           break;
       }
       break;
@@ -197,6 +200,7 @@ EntityRule RuleFor(SearchKind kind, Entity entity) {
           return {true, false, 0, false};
         case Entity::kDataset:
         case Entity::kMetadata:
+        case Entity::kSpan:
           break;
       }
       break;
@@ -205,6 +209,7 @@ EntityRule RuleFor(SearchKind kind, Entity entity) {
         return {true, false, kStringOps | kNullOps, true};
       }
       if (entity == Entity::kAttribute) return {true, false, 0, false};
+      if (entity == Entity::kSpan) return {true, false, 0, false};  // per-key rules
       break;
   }
   return {};
@@ -258,6 +263,7 @@ std::optional<Entity> EntityFromPrefix(std::string_view prefix) {
       {"trace", Entity::kAttribute},
       {"metadata", Entity::kMetadata},
       {"request_metadata", Entity::kMetadata},
+      {"span", Entity::kSpan},
   };
   for (const Synonym& s : kSynonyms) {
     if (EqualsIgnoreCase(prefix, s.name)) return s.entity;
@@ -271,8 +277,8 @@ bool UsesShortPrefixList(SearchKind kind) {
          kind == SearchKind::kModelVersions;
 }
 
-constexpr std::string_view kTracePrefixes[] = {"attribute", "attributes", "trace",           "tag",
-                                               "tags",      "metadata",   "request_metadata"};
+constexpr std::string_view kTracePrefixes[] = {
+    "attribute", "attributes", "trace", "tag", "tags", "metadata", "request_metadata", "span"};
 
 bool PrefixSpellingAllowed(SearchKind kind, std::string_view prefix) {
   if (kind == SearchKind::kTraces) {
@@ -288,7 +294,7 @@ bool PrefixSpellingAllowed(SearchKind kind, std::string_view prefix) {
 std::string ValidPrefixes(SearchKind kind) {
   if (UsesShortPrefixList(kind)) return "attribute, tag, tags";
   if (kind == SearchKind::kTraces) {
-    return "attribute(s), trace, tag(s), metadata, request_metadata (span, feedback, expectation "
+    return "attribute(s), trace, tag(s), metadata, request_metadata, span (feedback, expectation "
            "and issue filters are not supported by this server)";
   }
   std::string out;
@@ -314,6 +320,9 @@ std::string ValidPrefixes(SearchKind kind) {
         break;
       case Entity::kMetadata:
         out += "metadata";
+        break;
+      case Entity::kSpan:
+        out += "span";
         break;
     }
   }
@@ -464,6 +473,34 @@ StatusOr<ResolvedKey> Resolve(const RawIdentifier& id, SearchKind kind, bool for
     return InvalidArgument(
         fmt::format("Invalid {} key '{}' specified in {} search filter. Valid keys are: {}", what,
                     Excerpt(id.key), KindName(kind), ValidAttributeKeys(rules, false)));
+  }
+  if (id.entity == Entity::kSpan) {
+    // MLflow's SQL store: name, type and status columns, the content JSON (LIKE only), and an
+    // attribute as a pattern over the content. No ordering by spans.
+    if (for_order_by) {
+      return InvalidArgument(
+          fmt::format("Invalid order_by key '{}': traces cannot be ordered "
+                      "by span fields",
+                      Excerpt(id.written)));
+    }
+    constexpr OpSet kSpanOps = kStringOps | kListOps;
+    if (id.key == "name" || id.key == "type" || id.key == "status") {
+      return ResolvedKey{Entity::kSpan, id.key, false, kSpanOps, false};
+    }
+    if (id.key == "content") {
+      return ResolvedKey{Entity::kSpan, id.key, false,
+                         Op(Comparator::kLike) | Op(Comparator::kILike), false};
+    }
+    if (id.key.rfind("attributes.", 0) == 0) {
+      if (id.key.size() == std::string_view("attributes.").size()) {
+        return InvalidArgument("Span attribute name cannot be empty after 'attributes.'");
+      }
+      return ResolvedKey{Entity::kSpan, id.key, false, kSpanOps, false};
+    }
+    return InvalidArgument(
+        fmt::format("Invalid span attribute '{}'. Supported attributes: name, status, type, "
+                    "attributes.<attribute_name>.",
+                    Excerpt(id.key)));
   }
   const EntityRule rule = RuleFor(kind, id.entity);
   return ResolvedKey{id.entity, id.key, rule.numeric, rule.filter_ops, rule.orderable};
@@ -756,6 +793,8 @@ std::string_view EntityName(Entity entity) {
       return "dataset";
     case Entity::kMetadata:
       return "metadata";
+    case Entity::kSpan:
+      return "span";
   }
   return "?";
 }

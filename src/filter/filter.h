@@ -22,7 +22,10 @@ enum class SearchKind {
 };
 
 // kMetadata: a trace's request metadata (`metadata.<key>`, `request_metadata.<key>`).
-enum class Entity { kAttribute, kMetric, kParam, kTag, kDataset, kMetadata };
+// kSpan: a trace's spans (`span.name`, `span.type`, `span.status`, `span.content`,
+// `span.attributes.<name>`; `trace.text` is `span.content`): a clause holds when one span of the
+// trace matches it.
+enum class Entity { kAttribute, kMetric, kParam, kTag, kDataset, kMetadata, kSpan };
 
 enum class Comparator {
   kEq,

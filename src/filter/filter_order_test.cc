@@ -330,7 +330,8 @@ TEST(ParseFilterTest, TraceNameRunIdAndPromptAreTheirTagsAndMetadata) {
 TEST(ParseFilterTest, TraceFiltersRejectWhatTheGrammarDoesNotAllow) {
   for (const char* bad :
        {"trace.bogus = 1", "trace.status > 'OK'", "trace.timestamp_ms LIKE '1%'",
-        "tags.foo IN ('bar')", "trace.name IN ('a')", "span.name = 'x'", "feedback.x = 'y'",
+        "tags.foo IN ('bar')", "trace.name IN ('a')", "span.bogus = 'x'", "feedback.x = 'y'",
+        "span.content = 'x'", "trace.text = 'x'", "span.attributes. = 'x'", "span.name > 'x'",
         "metrics.m > 1", "params.p = 'x'", "run.status = 'OK'", "trace.status = OK"}) {
     EXPECT_EQ(ParseFilter(bad, SearchKind::kTraces).status().code(), StatusCode::kInvalidArgument)
         << bad;
@@ -339,6 +340,17 @@ TEST(ParseFilterTest, TraceFiltersRejectWhatTheGrammarDoesNotAllow) {
     EXPECT_EQ(ParseOrderBy(bad, SearchKind::kTraces).status().code(), StatusCode::kInvalidArgument)
         << bad;
   }
+  // Span clauses: name, type, status, content and attributes.<name>; trace.text is the content.
+  auto spans = ParseFilter(
+      "span.name = 'a' AND span.type IN ('LLM') AND span.status != 'OK' AND span.content LIKE "
+      "'%x%' AND span.attributes.model ILIKE '%gpt%' AND trace.text LIKE '%y%'",
+      SearchKind::kTraces);
+  ASSERT_TRUE(spans.ok()) << spans.status().ToString();
+  ASSERT_EQ(spans->clauses.size(), 6u);
+  for (const Clause& c : spans->clauses) EXPECT_EQ(c.entity, Entity::kSpan);
+  EXPECT_EQ(spans->clauses[4].key, "attributes.model");
+  EXPECT_EQ(spans->clauses[5].key, "content");
+  EXPECT_FALSE(ParseFilter("span.name = 'a'", SearchKind::kRuns).ok());
   // The trace prefixes belong to traces only.
   EXPECT_FALSE(ParseFilter("trace.status = 'OK'", SearchKind::kRuns).ok());
   EXPECT_FALSE(ParseFilter("metadata.k = 'v'", SearchKind::kRuns).ok());

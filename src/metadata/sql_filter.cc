@@ -129,6 +129,7 @@ const ChildTable* ChildTableOf(const SearchSchema& schema, Entity entity) {
       return schema.metadata ? &*schema.metadata : nullptr;
     case Entity::kAttribute:
     case Entity::kDataset:
+    case Entity::kSpan:
       break;
   }
   return nullptr;
@@ -154,6 +155,9 @@ StatusOr<std::string> CompileClause(const Clause& clause, const SearchSchema& sc
         return InvalidArgument("Invalid entity type 'dataset' in filter");
       }
       return schema.datasets(clause, params);
+    case Entity::kSpan:
+      if (!schema.spans) return InvalidArgument("Invalid entity type 'span' in filter");
+      return schema.spans(clause, params);
     case Entity::kMetric:
     case Entity::kParam:
     case Entity::kTag:
@@ -351,6 +355,8 @@ StatusOr<std::string> CompileOrderBy(const std::vector<filter::OrderBy>& order_b
         break;
       case Entity::kDataset:
         return InvalidArgument("Invalid order_by entity 'dataset'");
+      case Entity::kSpan:
+        return InvalidArgument("Invalid order_by entity 'span'");
     }
     if (!sql.empty()) sql += ", ";
     sql += OrderTerm(expr, order.ascending);

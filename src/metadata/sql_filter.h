@@ -88,6 +88,8 @@ struct SearchSchema {
   std::optional<ChildTable> metadata;  // traces' request metadata
   // Compiles a `datasets.<key>` clause; absent when the search has no datasets.
   std::function<StatusOr<std::string>(const filter::Clause&, SqlParams&)> datasets;
+  // Compiles a `span.<key>` clause (traces); absent when the search has no spans.
+  std::function<StatusOr<std::string>(const filter::Clause&, SqlParams&)> spans;
   // Registered-model searches: the prompt-exclusion clause (filter::IsPromptExclusionClause)
   // also matches rows without the tag, as "not a prompt". Any other tag `!=` needs the tag.
   bool prompt_exclusion_matches_untagged = false;

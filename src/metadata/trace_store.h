@@ -1,7 +1,9 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 #include "metadata/trace_types.h"
@@ -9,10 +11,11 @@
 namespace cairn::metadata {
 
 // The trace part of the metadata store: MLflow 3 trace infos (TraceInfoV3) with their tags and
-// request metadata, one experiment each. Same contract as every domain store (metadata_stores.h):
-// tenant-scoped, atomic writes, durable once acknowledged, thread-safe. Reads return tags and
-// metadata sorted by key. A missing trace is NOT_FOUND "Trace with ID 'X' not found." (MLflow's
-// words); a missing or deleted experiment is what the tracking half says for it.
+// request metadata, one experiment each, and their spans. Deleting a trace deletes its spans. Same
+// contract as every domain store (metadata_stores.h): tenant-scoped, atomic writes, durable once
+// acknowledged, thread-safe. Reads return tags and metadata sorted by key. A missing trace is
+// NOT_FOUND "Trace with ID 'X' not found." (MLflow's words); a missing or deleted experiment is
+// what the tracking half says for it.
 class TraceStore {
  public:
   virtual ~TraceStore() = default;
@@ -40,6 +43,25 @@ class TraceStore {
   // exist (or belong to another experiment) are skipped.
   virtual StatusOr<int64_t> DeleteTraces(std::string_view tenant,
                                          const DeleteTracesRequest& request) = 0;
+
+  // Stores `batch.spans`, replacing a span already stored under the same (trace id, span id),
+  // the way MLflow's SQL store `log_spans` does:
+  // - A trace not stored yet is created in `batch.experiment_id` (NOT_FOUND if that experiment
+  //   does not exist), with request time the earliest span start, duration up to the latest span
+  //   end, state from its root span (ERROR if the root span's status is ERROR, OK otherwise;
+  //   IN_PROGRESS without a root span) and the mlflow.artifactLocation tag StartTrace would add.
+  // - A stored trace keeps its experiment (its spans go there). Unless StartTrace has finalized
+  //   it (metadata mlflow.trace.infoFinalized), its time range widens to cover the spans; an
+  //   IN_PROGRESS or STATE_UNSPECIFIED state takes the root span's.
+  // - `batch.previews` fill the request and response previews a trace does not have yet.
+  // - Every trace in the batch gets the tag mlflow.trace.spansLocation = TRACKING_STORE, then
+  //   `batch.tags` of traces in the batch (others are ignored).
+  // All or nothing.
+  virtual Status LogSpans(std::string_view tenant, const SpanBatch& batch) = 0;
+  // The spans of the given traces (unknown ids have none), grouped by trace in the order of
+  // `trace_ids`; within a trace the root spans first, then by start time and span id.
+  virtual StatusOr<std::vector<Span>> GetSpans(std::string_view tenant,
+                                               const std::vector<std::string>& trace_ids) = 0;
 };
 
 // Forwards every call to another trace store, so a test can override one method to
@@ -67,6 +89,13 @@ class TraceStoreWrapper : public TraceStore {
   }
   StatusOr<int64_t> DeleteTraces(std::string_view t, const DeleteTracesRequest& r) override {
     return target_.DeleteTraces(t, r);
+  }
+  Status LogSpans(std::string_view t, const SpanBatch& batch) override {
+    return target_.LogSpans(t, batch);
+  }
+  StatusOr<std::vector<Span>> GetSpans(std::string_view t,
+                                       const std::vector<std::string>& ids) override {
+    return target_.GetSpans(t, ids);
   }
 
  private:

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -217,6 +218,210 @@ TEST_P(TraceStoreConformanceTest, TraceTagsAndDeletion) {
   ASSERT_OK_AND_ASSIGN(n, traces().DeleteTraces(kTenant, oldest));
   EXPECT_EQ(n, 2);
   EXPECT_EQ(traces().GetTraceInfo(kTenant, "tr-0").status().code(), StatusCode::kNotFound);
+}
+
+Span S(std::string trace_id, std::string span_id, std::optional<std::string> parent,
+       int64_t start_ms, std::optional<int64_t> end_ms, std::string status = "OK") {
+  Span s;
+  s.trace_id = std::move(trace_id);
+  s.span_id = std::move(span_id);
+  s.parent_span_id = std::move(parent);
+  s.name = "span-" + s.span_id;
+  s.type = "CHAIN";
+  s.status = std::move(status);
+  s.start_time_ns = start_ms * 1000000 + 7;
+  if (end_ms) s.end_time_ns = *end_ms * 1000000 + 9;
+  s.content = R"({"span_id":")" + s.span_id + R"("})";
+  return s;
+}
+
+std::vector<std::string> SpanIds(const std::vector<Span>& spans) {
+  std::vector<std::string> ids;
+  for (const Span& s : spans) ids.push_back(s.trace_id + "/" + s.span_id);
+  return ids;
+}
+
+std::optional<std::string> TagValue(const TraceInfo& info, std::string_view key) {
+  for (const Tag& t : info.tags) {
+    if (t.key == key) return t.value;
+  }
+  return std::nullopt;
+}
+
+TEST_P(TraceStoreConformanceTest, LogSpansCreatesTheTraceAndKeepsTheSpans) {
+  std::string exp = NewExperiment("spans");
+  SpanBatch batch;
+  batch.experiment_id = exp;
+  batch.spans = {S("tr-a", "c1", "r", 1200, 1300),
+                 S("tr-a", "r", std::nullopt, 1000, 1500, "ERROR"),
+                 S("tr-b", "c2", "x", 5000, std::nullopt)};
+  batch.previews = {{"tr-a", "in", "out"}};
+  batch.tags = {{"tr-a", {"service.name", "svc"}},
+                {"tr-a", {"team", "a"}},
+                {"tr-a", {"team", "b"}},
+                {"tr-elsewhere", {"x", "y"}}};
+  ASSERT_OK(traces().LogSpans(kTenant, batch));
+  EXPECT_EQ(traces().GetTraceInfo(kTenant, "tr-elsewhere").status().code(), StatusCode::kNotFound);
+
+  ASSERT_OK_AND_ASSIGN(TraceInfo a, traces().GetTraceInfo(kTenant, "tr-a"));
+  EXPECT_EQ(a.experiment_id, exp);
+  EXPECT_EQ(a.request_time_ms, 1000);
+  EXPECT_EQ(a.execution_duration_ms, 500);
+  EXPECT_EQ(a.state, TraceState::kError);
+  EXPECT_EQ(a.request_preview, "in");
+  EXPECT_EQ(a.response_preview, "out");
+  EXPECT_EQ(TagValue(a, "mlflow.trace.spansLocation"), "TRACKING_STORE");
+  EXPECT_EQ(TagValue(a, "service.name"), "svc");
+  EXPECT_EQ(TagValue(a, "team"), "b");
+  EXPECT_EQ(TagValue(a, "mlflow.artifactLocation"),
+            std::string(kRoot) + "/" + exp + "/traces/tr-a/artifacts");
+  // No root span and no end yet: in progress, no duration.
+  ASSERT_OK_AND_ASSIGN(TraceInfo b, traces().GetTraceInfo(kTenant, "tr-b"));
+  EXPECT_EQ(b.state, TraceState::kInProgress);
+  EXPECT_EQ(b.execution_duration_ms, std::nullopt);
+
+  // Root first, then by start time; traces in the order asked for.
+  ASSERT_OK_AND_ASSIGN(std::vector<Span> spans,
+                       traces().GetSpans(kTenant, {"tr-b", "tr-a", "tr-nope"}));
+  EXPECT_EQ(SpanIds(spans), (std::vector<std::string>{"tr-b/c2", "tr-a/r", "tr-a/c1"}));
+  const Span& root = spans[1];
+  EXPECT_EQ(root.experiment_id, exp);
+  EXPECT_EQ(root.parent_span_id, std::nullopt);
+  EXPECT_EQ(root.name, "span-r");
+  EXPECT_EQ(root.type, "CHAIN");
+  EXPECT_EQ(root.status, "ERROR");
+  EXPECT_EQ(root.start_time_ns, 1000000007);
+  EXPECT_EQ(root.end_time_ns, 1500000009);
+  EXPECT_EQ(root.content, R"({"span_id":"r"})");
+  EXPECT_EQ(spans[2].parent_span_id, "r");
+  EXPECT_EQ(spans[0].end_time_ns, std::nullopt);
+
+  // Other tenants see nothing.
+  ASSERT_OK_AND_ASSIGN(std::vector<Span> other, traces().GetSpans(kOtherTenant, {"tr-a"}));
+  EXPECT_TRUE(other.empty());
+  EXPECT_EQ(traces().GetTraceInfo(kOtherTenant, "tr-a").status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(TraceStoreConformanceTest, LogSpansUpsertsAndWidensAnUnfinalizedTrace) {
+  std::string exp = NewExperiment("spans-upsert");
+  SpanBatch batch;
+  batch.experiment_id = exp;
+  batch.spans = {S("tr-u", "c1", "r", 2000, std::nullopt)};
+  ASSERT_OK(traces().LogSpans(kTenant, batch));
+  // The same span again (now ended), an earlier sibling and the root.
+  Span ended = S("tr-u", "c1", "r", 2000, 2600);
+  ended.content = R"({"v":2})";
+  batch.spans = {ended, S("tr-u", "r", std::nullopt, 1500, 3000)};
+  batch.previews = {{"tr-u", "req", std::nullopt}};
+  ASSERT_OK(traces().LogSpans(kTenant, batch));
+  ASSERT_OK_AND_ASSIGN(TraceInfo u, traces().GetTraceInfo(kTenant, "tr-u"));
+  EXPECT_EQ(u.request_time_ms, 1500);
+  EXPECT_EQ(u.execution_duration_ms, 1500);
+  EXPECT_EQ(u.state, TraceState::kOk);
+  EXPECT_EQ(u.request_preview, "req");
+  EXPECT_EQ(u.response_preview, std::nullopt);
+  ASSERT_OK_AND_ASSIGN(std::vector<Span> spans, traces().GetSpans(kTenant, {"tr-u"}));
+  ASSERT_EQ(spans.size(), 2u);
+  EXPECT_EQ(spans[1].content, R"({"v":2})");
+  EXPECT_EQ(spans[1].end_time_ns, 2600000009);
+
+  // Spans of a stored trace go to its experiment, whatever the batch says; a later preview does
+  // not replace the one the trace has.
+  batch.experiment_id = NewExperiment("spans-elsewhere");
+  batch.spans = {S("tr-u", "c3", "r", 2100, 2200)};
+  batch.previews = {{"tr-u", "other", "resp"}};
+  ASSERT_OK(traces().LogSpans(kTenant, batch));
+  ASSERT_OK_AND_ASSIGN(u, traces().GetTraceInfo(kTenant, "tr-u"));
+  EXPECT_EQ(u.experiment_id, exp);
+  EXPECT_EQ(u.request_preview, "req");
+  EXPECT_EQ(u.response_preview, "resp");
+  ASSERT_OK_AND_ASSIGN(spans, traces().GetSpans(kTenant, {"tr-u"}));
+  EXPECT_EQ(spans.back().experiment_id, exp);
+}
+
+TEST_P(TraceStoreConformanceTest, LogSpansLeavesAFinalizedTraceInfoAlone) {
+  std::string exp = NewExperiment("spans-finalized");
+  TraceInfo t = T("tr-f", exp, 1000, TraceState::kOk);
+  t.execution_duration_ms = 10;
+  t.trace_metadata = {{"mlflow.trace.infoFinalized", "true"}};
+  ASSERT_OK(traces().StartTrace(kTenant, t).status());
+  SpanBatch batch;
+  batch.experiment_id = exp;
+  batch.spans = {S("tr-f", "r", std::nullopt, 500, 5000, "ERROR")};
+  ASSERT_OK(traces().LogSpans(kTenant, batch));
+  ASSERT_OK_AND_ASSIGN(TraceInfo f, traces().GetTraceInfo(kTenant, "tr-f"));
+  EXPECT_EQ(f.request_time_ms, 1000);
+  EXPECT_EQ(f.execution_duration_ms, 10);
+  EXPECT_EQ(f.state, TraceState::kOk);
+  EXPECT_EQ(TagValue(f, "mlflow.trace.spansLocation"), "TRACKING_STORE");
+
+  // StartTrace after LogSpans keeps the spans' tag and the spans.
+  ASSERT_OK_AND_ASSIGN(f, traces().StartTrace(kTenant, t));
+  EXPECT_EQ(TagValue(f, "mlflow.trace.spansLocation"), "TRACKING_STORE");
+}
+
+TEST_P(TraceStoreConformanceTest, LogSpansNeedsTheExperimentAndIsAllOrNothing) {
+  SpanBatch batch;
+  batch.experiment_id = "987654";
+  batch.spans = {S("tr-x", "r", std::nullopt, 1, 2)};
+  EXPECT_EQ(traces().LogSpans(kTenant, batch).code(), StatusCode::kNotFound);
+  EXPECT_EQ(traces().GetTraceInfo(kTenant, "tr-x").status().code(), StatusCode::kNotFound);
+  // An experiment of another tenant is not found either.
+  batch.experiment_id = NewExperiment("theirs", 2000, kOtherTenant);
+  EXPECT_EQ(traces().LogSpans(kTenant, batch).code(), StatusCode::kNotFound);
+  ASSERT_OK(traces().LogSpans(kTenant, SpanBatch{}));
+}
+
+TEST_P(TraceStoreConformanceTest, SearchTracesFiltersBySpans) {
+  std::string exp = NewExperiment("span-search");
+  SpanBatch batch;
+  batch.experiment_id = exp;
+  Span llm = S("tr-s1", "r", std::nullopt, 100, 200);
+  llm.type = "LLM";
+  llm.content = R"({"attributes":{"model":"\"gpt-x\""},"text":"espresso"})";
+  Span tool = S("tr-s2", "r", std::nullopt, 300, 400, "ERROR");
+  tool.name = "lookup";
+  tool.type = "TOOL";
+  batch.spans = {llm, tool};
+  ASSERT_OK(traces().LogSpans(kTenant, batch));
+  auto ids = [&](std::string_view text) -> std::vector<std::string> {
+    SearchTracesQuery q;
+    q.experiment_ids = {exp};
+    auto parsed = filter::ParseFilter(text, filter::SearchKind::kTraces);
+    EXPECT_TRUE(parsed.ok()) << text << ": " << parsed.status().ToString();
+    if (!parsed.ok()) return {};
+    q.filter = *parsed;
+    auto page = traces().SearchTraces(kTenant, q);
+    EXPECT_TRUE(page.ok()) << text << ": " << page.status().ToString();
+    return page.ok() ? TraceIds(*page) : std::vector<std::string>{};
+  };
+  using V = std::vector<std::string>;
+  EXPECT_EQ(ids("span.name = 'lookup'"), V{"tr-s2"});
+  EXPECT_EQ(ids("span.type IN ('LLM', 'TOOL')"), (V{"tr-s2", "tr-s1"}));
+  EXPECT_EQ(ids("span.status = 'ERROR'"), V{"tr-s2"});
+  EXPECT_EQ(ids("span.content LIKE '%espresso%'"), V{"tr-s1"});
+  EXPECT_EQ(ids("trace.text LIKE '%espresso%'"), V{"tr-s1"});
+  EXPECT_EQ(ids("span.attributes.model LIKE '%gpt%'"), V{"tr-s1"});
+  EXPECT_EQ(ids("span.type = 'LLM' AND span.status = 'ERROR'"), V{});
+}
+
+TEST_P(TraceStoreConformanceTest, DeletingTracesDeletesTheirSpans) {
+  std::string exp = NewExperiment("spans-delete");
+  SpanBatch batch;
+  batch.experiment_id = exp;
+  batch.spans = {S("tr-d1", "r", std::nullopt, 100, 200), S("tr-d2", "r", std::nullopt, 300, 400)};
+  ASSERT_OK(traces().LogSpans(kTenant, batch));
+  DeleteTracesRequest request;
+  request.experiment_id = exp;
+  request.trace_ids = {"tr-d1"};
+  ASSERT_OK_AND_ASSIGN(int64_t n, traces().DeleteTraces(kTenant, request));
+  EXPECT_EQ(n, 1);
+  ASSERT_OK_AND_ASSIGN(std::vector<Span> spans, traces().GetSpans(kTenant, {"tr-d1", "tr-d2"}));
+  EXPECT_EQ(SpanIds(spans), (std::vector<std::string>{"tr-d2/r"}));
+  // Logging spans again recreates the trace.
+  batch.spans = {S("tr-d1", "r", std::nullopt, 100, 200)};
+  ASSERT_OK(traces().LogSpans(kTenant, batch));
+  ASSERT_OK(traces().GetTraceInfo(kTenant, "tr-d1").status());
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, TraceStoreConformanceTest,

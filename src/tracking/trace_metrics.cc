@@ -434,43 +434,15 @@ double Percentile(const std::vector<double>& sorted, double percentile) {
   return (1 - g) * sorted[j] + g * sorted[j + 1];
 }
 
-StatusOr<std::vector<MetricDataPoint>> ComputeTraceMetrics(
-    const TraceMetricsQuery& query, const std::vector<metadata::TraceInfo>& traces) {
-  std::vector<TraceMetricsFilter> filters;
-  for (const std::string& text : query.filters) {
-    ASSIGN_OR_RETURN(TraceMetricsFilter f, ParseTraceMetricsFilter(text));
-    filters.push_back(std::move(f));
-  }
+namespace {
+
+// Group key: the bucket start (0 when not bucketed) and the dimension values.
+using GroupKey = std::pair<int64_t, std::vector<std::string>>;
+
+// The data points of grouped metric values, ordered by time bucket, then dimensions.
+std::vector<MetricDataPoint> PointsFromGroups(const TraceMetricsQuery& query,
+                                              std::map<GroupKey, Group>& groups) {
   int64_t interval = query.time_interval_seconds.value_or(0);
-  // Group key: the bucket start (0 when not bucketed) and the dimension values.
-  std::map<std::pair<int64_t, std::vector<std::string>>, Group> groups;
-  for (const metadata::TraceInfo& trace : traces) {
-    if (query.start_time_ms && trace.request_time_ms < *query.start_time_ms) continue;
-    if (query.end_time_ms && trace.request_time_ms > *query.end_time_ms) continue;
-    bool keep = true;
-    for (const TraceMetricsFilter& f : filters) {
-      ASSIGN_OR_RETURN(bool match, Matches(trace, f));
-      keep = keep && match;
-    }
-    if (!keep) continue;
-    std::optional<MetricInput> value = ValueOf(trace, query.metric_name);
-    if (!value) continue;
-    std::vector<std::string> dims;
-    bool complete = true;
-    for (const std::string& dim : query.dimensions) {
-      std::optional<std::string> v = DimensionOf(trace, dim);
-      if (!v) {
-        complete = false;
-        break;
-      }
-      dims.push_back(std::move(*v));
-    }
-    if (!complete) continue;
-    int64_t bucket = interval != 0 ? BucketStart(trace.request_time_ms, interval) : 0;
-    Group& group = groups[{bucket, std::move(dims)}];
-    group.numbers.push_back(value->number);
-    if (query.metric_name == kSessionCount) group.distinct.insert(std::move(value->text));
-  }
   bool grouped = interval != 0 || !query.dimensions.empty();
   // An aggregate without GROUP BY yields one row even over no traces.
   if (!grouped && groups.empty()) groups[{0, {}}];
@@ -529,6 +501,116 @@ StatusOr<std::vector<MetricDataPoint>> ComputeTraceMetrics(
     if (!point.values.empty()) points.push_back(std::move(point));
   }
   return points;
+}
+
+}  // namespace
+
+StatusOr<std::vector<MetricDataPoint>> ComputeTraceMetrics(
+    const TraceMetricsQuery& query, const std::vector<metadata::TraceInfo>& traces) {
+  std::vector<TraceMetricsFilter> filters;
+  for (const std::string& text : query.filters) {
+    ASSIGN_OR_RETURN(TraceMetricsFilter f, ParseTraceMetricsFilter(text));
+    filters.push_back(std::move(f));
+  }
+  int64_t interval = query.time_interval_seconds.value_or(0);
+  std::map<GroupKey, Group> groups;
+  for (const metadata::TraceInfo& trace : traces) {
+    if (query.start_time_ms && trace.request_time_ms < *query.start_time_ms) continue;
+    if (query.end_time_ms && trace.request_time_ms > *query.end_time_ms) continue;
+    bool keep = true;
+    for (const TraceMetricsFilter& f : filters) {
+      ASSIGN_OR_RETURN(bool match, Matches(trace, f));
+      keep = keep && match;
+    }
+    if (!keep) continue;
+    std::optional<MetricInput> value = ValueOf(trace, query.metric_name);
+    if (!value) continue;
+    std::vector<std::string> dims;
+    bool complete = true;
+    for (const std::string& dim : query.dimensions) {
+      std::optional<std::string> v = DimensionOf(trace, dim);
+      if (!v) {
+        complete = false;
+        break;
+      }
+      dims.push_back(std::move(*v));
+    }
+    if (!complete) continue;
+    int64_t bucket = interval != 0 ? BucketStart(trace.request_time_ms, interval) : 0;
+    Group& group = groups[{bucket, std::move(dims)}];
+    group.numbers.push_back(value->number);
+    if (query.metric_name == kSessionCount) group.distinct.insert(std::move(value->text));
+  }
+  return PointsFromGroups(query, groups);
+}
+
+StatusOr<std::vector<MetricDataPoint>> ComputeSpanMetrics(
+    const TraceMetricsQuery& query, const std::vector<metadata::TraceInfo>& traces,
+    const std::vector<metadata::Span>& spans) {
+  std::vector<TraceMetricsFilter> trace_filters;
+  std::vector<TraceMetricsFilter> span_filters;
+  for (const std::string& text : query.filters) {
+    ASSIGN_OR_RETURN(TraceMetricsFilter f, ParseTraceMetricsFilter(text));
+    if (f.view_type == "assessment") {
+      return InvalidArgument(
+          "Filtering by assessment is only supported for ASSESSMENTS view type, got SPANS");
+    }
+    (f.view_type == "span" ? span_filters : trace_filters).push_back(std::move(f));
+  }
+  // The traces in range that pass the trace filters.
+  std::set<std::string> kept;
+  for (const metadata::TraceInfo& trace : traces) {
+    if (query.start_time_ms && trace.request_time_ms < *query.start_time_ms) continue;
+    if (query.end_time_ms && trace.request_time_ms > *query.end_time_ms) continue;
+    bool keep = true;
+    for (const TraceMetricsFilter& f : trace_filters) {
+      ASSIGN_OR_RETURN(bool match, Matches(trace, f));
+      keep = keep && match;
+    }
+    if (keep) kept.insert(trace.trace_id);
+  }
+  int64_t interval = query.time_interval_seconds.value_or(0);
+  std::map<GroupKey, Group> groups;
+  for (const metadata::Span& span : spans) {
+    if (kept.count(span.trace_id) == 0) continue;
+    bool keep = true;
+    for (const TraceMetricsFilter& f : span_filters) {
+      std::optional<std::string_view> field;
+      if (f.entity == "name") field = span.name;
+      if (f.entity == "status") field = span.status;
+      if (f.entity == "type" && span.type) field = *span.type;
+      keep = keep && field && *field == f.value;
+    }
+    if (!keep) continue;
+    double value = 0;
+    if (query.metric_name == "latency") {
+      if (!span.end_time_ns) continue;
+      // Whole milliseconds, floored, as the reference's integer division.
+      int64_t ns = *span.end_time_ns - span.start_time_ns;
+      int64_t ms = ns / 1000000 - ((ns % 1000000 != 0 && ns < 0) ? 1 : 0);
+      value = static_cast<double>(ms);
+    } else if (query.metric_name != "span_count") {
+      continue;  // costs: not kept for spans here
+    }
+    std::vector<std::string> dims;
+    bool complete = true;
+    for (const std::string& dim : query.dimensions) {
+      std::optional<std::string> v;
+      if (dim == "span_name") v = span.name;
+      if (dim == "span_status") v = span.status;
+      if (dim == "span_type") v = span.type;
+      if (!v) {
+        complete = false;
+        break;
+      }
+      dims.push_back(std::move(*v));
+    }
+    if (!complete) continue;
+    int64_t start_ms = span.start_time_ns / 1000000;
+    int64_t bucket = interval != 0 ? BucketStart(start_ms, interval) : 0;
+    groups[{bucket, std::move(dims)}].numbers.push_back(value);
+  }
+  return PointsFromGroups(query, groups);
 }
 
 }  // namespace cairn::tracking

@@ -82,6 +82,15 @@ StatusOr<TraceMetricsFilter> ParseTraceMetricsFilter(std::string_view text);
 StatusOr<std::vector<MetricDataPoint>> ComputeTraceMetrics(
     const TraceMetricsQuery& query, const std::vector<metadata::TraceInfo>& traces);
 
+// Computes a validated SPANS query over `spans` (those of `traces`, the traces of the query's
+// experiments): span_count counts spans, latency is a span's duration in whole milliseconds
+// (spans still open are left out). The time range and trace filters apply to a span's trace,
+// span filters (name, status, type) and the time buckets to the span (its start). Cost metrics
+// and the model dimensions have no data here (spans carry no cost columns).
+StatusOr<std::vector<MetricDataPoint>> ComputeSpanMetrics(
+    const TraceMetricsQuery& query, const std::vector<metadata::TraceInfo>& traces,
+    const std::vector<metadata::Span>& spans);
+
 // Linear interpolation between closest ranks (numpy's default, PostgreSQL's PERCENTILE_CONT):
 // (1-g)*v[j] + g*v[j+1] with j, g the integral and fractional parts of p/100*(n-1). `sorted` is
 // ascending and non-empty.

@@ -1,10 +1,17 @@
 #include "tracking/trace_service.h"
 
 #include <algorithm>
+#include <boost/json.hpp>
 #include <cctype>
 #include <charconv>
+#include <cmath>
+#include <optional>
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "base/ids.h"
 #include "filter/filter.h"
 #include "tracking/validation.h"
 
@@ -12,6 +19,58 @@ namespace cairn::tracking {
 namespace {
 
 constexpr std::string_view kInfoFinalized = "mlflow.trace.infoFinalized";
+constexpr std::string_view kSpansLocationTag = "mlflow.trace.spansLocation";
+constexpr std::string_view kSpansInTrackingStore = "TRACKING_STORE";
+constexpr std::string_view kSizeStatsMetadata = "mlflow.trace.sizeStats";
+
+bool IsHex(std::string_view s, size_t n) {
+  return s.size() == n && std::all_of(s.begin(), s.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::optional<std::string_view> FindEntry(const std::vector<metadata::Tag>& entries,
+                                          std::string_view key) {
+  for (const metadata::Tag& e : entries) {
+    if (e.key == key) return e.value;
+  }
+  return std::nullopt;
+}
+
+bool SpansInStore(const metadata::TraceInfo& info) {
+  return FindEntry(info.tags, kSpansLocationTag) == kSpansInTrackingStore;
+}
+
+// The span count a finished trace's mlflow.trace.sizeStats records ({"num_spans": N, ...}).
+int64_t ExpectedSpans(const metadata::TraceInfo& info) {
+  std::optional<std::string_view> stats = FindEntry(info.trace_metadata, kSizeStatsMetadata);
+  if (!stats) return 0;
+  boost::system::error_code ec;
+  boost::json::value v = boost::json::parse(*stats, ec);
+  if (ec || !v.is_object()) return 0;
+  const boost::json::value* n = v.get_object().if_contains("num_spans");
+  return n != nullptr && n->is_int64() ? n->get_int64() : 0;
+}
+
+Status ValidateIntegerExperimentIds(const std::vector<std::string>& ids) {
+  for (const std::string& id : ids) {
+    int64_t parsed = 0;
+    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), parsed);
+    if (id.empty() || ec != std::errc() || end != id.data() + id.size()) {
+      return InvalidArgument("Invalid experiment ID '" + id.substr(0, 100) +
+                             "'. Experiment ID must be a valid integer.");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateBatchIds(const std::vector<std::string>& trace_ids) {
+  if (static_cast<int64_t>(trace_ids.size()) > TraceService::kMaxBatchTraceIds) {
+    return InvalidArgument("At most " + std::to_string(TraceService::kMaxBatchTraceIds) +
+                           " trace IDs can be read in one request");
+  }
+  return Status::Ok();
+}
 
 Status ValidateEntries(const std::vector<metadata::Tag>& entries, std::string_view what) {
   if (entries.size() > TraceService::kMaxEntries) {
@@ -92,6 +151,48 @@ StatusOr<metadata::TraceInfo> TraceService::StartTrace(const RequestScope& scope
   return store_.StartTrace(scope.tenant, info);
 }
 
+StatusOr<metadata::TraceInfo> TraceService::StartTraceV2(const RequestScope& scope,
+                                                         std::string experiment_id,
+                                                         int64_t timestamp_ms,
+                                                         std::vector<metadata::Tag> metadata,
+                                                         std::vector<metadata::Tag> tags) {
+  RETURN_IF_ERROR(ValidateExperimentId(experiment_id));
+  if (timestamp_ms < 0) return InvalidArgument("timestamp_ms must not be negative");
+  RETURN_IF_ERROR(ValidateEntries(tags, "tag"));
+  RETURN_IF_ERROR(ValidateEntries(metadata, "metadata"));
+  metadata::TraceInfo info;
+  info.trace_id = IdGenerator::Default().Hex32();
+  info.experiment_id = std::move(experiment_id);
+  info.request_time_ms = timestamp_ms;
+  info.state = metadata::TraceState::kInProgress;
+  info.trace_metadata = std::move(metadata);
+  info.tags = std::move(tags);
+  Dedupe(info.tags);
+  Dedupe(info.trace_metadata);
+  if (ensure_tenant_) RETURN_IF_ERROR(ensure_tenant_(scope));
+  return store_.StartTrace(scope.tenant, info);
+}
+
+StatusOr<metadata::TraceInfo> TraceService::EndTraceV2(const RequestScope& scope,
+                                                       std::string_view trace_id,
+                                                       int64_t end_time_ms,
+                                                       metadata::TraceState state,
+                                                       std::vector<metadata::Tag> metadata,
+                                                       std::vector<metadata::Tag> tags) {
+  RETURN_IF_ERROR(ValidateTraceId(trace_id));
+  RETURN_IF_ERROR(ValidateEntries(tags, "tag"));
+  RETURN_IF_ERROR(ValidateEntries(metadata, "metadata"));
+  ASSIGN_OR_RETURN(metadata::TraceInfo info, store_.GetTraceInfo(scope.tenant, trace_id));
+  info.execution_duration_ms = end_time_ms - info.request_time_ms;
+  info.state = state;
+  // The store merges these into what the trace has.
+  info.trace_metadata = std::move(metadata);
+  info.tags = std::move(tags);
+  Dedupe(info.tags);
+  Dedupe(info.trace_metadata);
+  return store_.StartTrace(scope.tenant, info);
+}
+
 StatusOr<metadata::TraceInfo> TraceService::GetTraceInfo(const RequestScope& scope,
                                                          std::string_view trace_id) {
   RETURN_IF_ERROR(ValidateTraceId(trace_id));
@@ -154,21 +255,166 @@ StatusOr<int64_t> TraceService::DeleteTraces(const RequestScope& scope,
   return store_.DeleteTraces(scope.tenant, request);
 }
 
-StatusOr<std::vector<MetricDataPoint>> TraceService::QueryTraceMetrics(
-    const RequestScope& scope, const TraceMetricsQuery& query) {
-  for (const std::string& id : query.experiment_ids) {
-    int64_t parsed = 0;
-    auto [end, ec] = std::from_chars(id.data(), id.data() + id.size(), parsed);
-    if (id.empty() || ec != std::errc() || end != id.data() + id.size()) {
-      return InvalidArgument("Invalid experiment ID '" + id.substr(0, 100) +
-                             "'. Experiment ID must be a valid integer.");
+Status TraceService::LogSpans(const RequestScope& scope, metadata::SpanBatch batch) {
+  RETURN_IF_ERROR(ValidateExperimentId(batch.experiment_id));
+  if (batch.spans.size() > kMaxSpansPerBatch) {
+    return InvalidArgument("At most " + std::to_string(kMaxSpansPerBatch) +
+                           " spans can be logged in one request");
+  }
+  for (const metadata::Span& span : batch.spans) {
+    if (span.trace_id.size() != 35 || span.trace_id.compare(0, 3, "tr-") != 0 ||
+        !IsHex(std::string_view(span.trace_id).substr(3), 32) || !IsHex(span.span_id, 16) ||
+        (span.parent_span_id && !IsHex(*span.parent_span_id, 16))) {
+      return InvalidArgument("Invalid span ids: trace " + span.trace_id.substr(0, 100) + ", span " +
+                             span.span_id.substr(0, 100));
+    }
+    if (span.start_time_ns < 0 || (span.end_time_ns && *span.end_time_ns < 0)) {
+      return InvalidArgument("Span times must not be negative");
     }
   }
+  if (batch.spans.empty()) return Status::Ok();
+  if (ensure_tenant_) RETURN_IF_ERROR(ensure_tenant_(scope));
+  return store_.LogSpans(scope.tenant, batch);
+}
+
+StatusOr<TraceService::TraceWithSpans> TraceService::GetTrace(const RequestScope& scope,
+                                                              std::string_view trace_id,
+                                                              bool allow_partial) {
+  std::string id(trace_id);
+  StatusOr<metadata::TraceInfo> info = store_.GetTraceInfo(scope.tenant, trace_id);
+  if (!info.ok() && info.status().code() == StatusCode::kNotFound) {
+    return NotFound("Trace with ID " + id.substr(0, 300) + " is not found.");
+  }
+  RETURN_IF_ERROR(info.status());
+  if (!SpansInStore(*info)) return Internal("Trace data not stored in tracking store");
+  ASSIGN_OR_RETURN(std::vector<metadata::Span> spans, store_.GetSpans(scope.tenant, {id}));
+  if (!allow_partial &&
+      (spans.empty() || static_cast<int64_t>(spans.size()) < ExpectedSpans(*info))) {
+    return NotFound("Trace with ID " + id + " is not fully exported yet, please try again later.");
+  }
+  return TraceWithSpans{std::move(*info), std::move(spans)};
+}
+
+StatusOr<std::vector<metadata::TraceInfo>> TraceService::BatchGetTraceInfos(
+    const RequestScope& scope, const std::vector<std::string>& trace_ids,
+    const std::optional<std::vector<std::string>>& experiment_ids) {
+  RETURN_IF_ERROR(ValidateBatchIds(trace_ids));
+  if (experiment_ids) RETURN_IF_ERROR(ValidateIntegerExperimentIds(*experiment_ids));
+  std::vector<metadata::TraceInfo> out;
+  std::vector<std::string> seen;
+  for (const std::string& id : trace_ids) {
+    if (std::find(seen.begin(), seen.end(), id) != seen.end()) continue;
+    seen.push_back(id);
+    StatusOr<metadata::TraceInfo> info = store_.GetTraceInfo(scope.tenant, id);
+    if (!info.ok() && info.status().code() == StatusCode::kNotFound) continue;
+    RETURN_IF_ERROR(info.status());
+    if (experiment_ids && std::find(experiment_ids->begin(), experiment_ids->end(),
+                                    info->experiment_id) == experiment_ids->end()) {
+      continue;
+    }
+    out.push_back(std::move(*info));
+  }
+  return out;
+}
+
+StatusOr<std::vector<TraceService::TraceWithSpans>> TraceService::BatchGetTraces(
+    const RequestScope& scope, const std::vector<std::string>& trace_ids,
+    const std::optional<std::vector<std::string>>& experiment_ids) {
+  ASSIGN_OR_RETURN(std::vector<metadata::TraceInfo> infos,
+                   BatchGetTraceInfos(scope, trace_ids, experiment_ids));
+  std::vector<std::string> ids;
+  for (const metadata::TraceInfo& info : infos) {
+    if (!SpansInStore(info)) return Internal("Trace data not stored in tracking store");
+    ids.push_back(info.trace_id);
+  }
+  ASSIGN_OR_RETURN(std::vector<metadata::Span> spans, store_.GetSpans(scope.tenant, ids));
+  std::vector<TraceWithSpans> out;
+  size_t next = 0;  // spans come grouped in the order of `ids`
+  for (metadata::TraceInfo& info : infos) {
+    TraceWithSpans trace{std::move(info), {}};
+    while (next < spans.size() && spans[next].trace_id == trace.info.trace_id) {
+      trace.spans.push_back(std::move(spans[next++]));
+    }
+    if (trace.spans.empty() ||
+        static_cast<int64_t>(trace.spans.size()) < ExpectedSpans(trace.info)) {
+      continue;
+    }
+    out.push_back(std::move(trace));
+  }
+  return out;
+}
+
+namespace {
+
+// MLflow's NPMI over a 2x2 table (mlflow/store/analytics/trace_correlation.py).
+std::optional<double> NpmiCore(double n11, double n10, double n01, double n00, double smoothing) {
+  double a = n11 + smoothing, b = n10 + smoothing, c = n01 + smoothing, d = n00 + smoothing;
+  double n = a + b + c + d, n1 = a + b, n2 = a + c;
+  if (n1 <= 0 || n2 <= 0 || a <= 0) return std::nullopt;
+  if (n10 == 0 && n01 == 0 && n00 == 0) return 1.0;
+  double pmi = (std::log(a) + std::log(n)) - (std::log(n1) + std::log(n2));
+  double npmi = pmi / -(std::log(a) - std::log(n));
+  return std::max(-1.0, std::min(1.0, npmi));
+}
+
+}  // namespace
+
+StatusOr<TraceService::FilterCorrelation> TraceService::CalculateFilterCorrelation(
+    const RequestScope& scope, const std::vector<std::string>& experiment_ids,
+    const std::string& filter1, const std::string& filter2,
+    const std::optional<std::string>& base_filter) {
+  RETURN_IF_ERROR(ValidateIntegerExperimentIds(experiment_ids));
+  bool has_base = base_filter && !base_filter->empty();
+  auto matching = [&](const std::string& text) -> StatusOr<std::set<std::string>> {
+    std::string combined = !has_base      ? text
+                           : text.empty() ? *base_filter
+                                          : *base_filter + " and " + text;
+    metadata::SearchTracesQuery search;
+    search.experiment_ids = experiment_ids;
+    ASSIGN_OR_RETURN(search.filter, filter::ParseFilter(combined, filter::SearchKind::kTraces));
+    search.page = {kMaxSearchResults, 0};
+    std::set<std::string> ids;
+    while (true) {
+      ASSIGN_OR_RETURN(auto page, store_.SearchTraces(scope.tenant, search));
+      search.page.offset += static_cast<int64_t>(page.items.size());
+      for (const metadata::TraceInfo& info : page.items) ids.insert(info.trace_id);
+      if (static_cast<int64_t>(ids.size()) > kMaxMetricsTraces) {
+        return InvalidArgument("More than " + std::to_string(kMaxMetricsTraces) +
+                               " traces match this correlation query; narrow it with a base "
+                               "filter");
+      }
+      if (!page.has_more || page.items.empty()) break;
+    }
+    return ids;
+  };
+  FilterCorrelation out;
+  ASSIGN_OR_RETURN(std::set<std::string> first, matching(filter1));
+  ASSIGN_OR_RETURN(std::set<std::string> second, matching(filter2));
+  ASSIGN_OR_RETURN(std::set<std::string> all, matching(""));
+  for (const std::string& id : first) out.joint_count += second.count(id);
+  out.filter1_count = static_cast<int64_t>(first.size());
+  out.filter2_count = static_cast<int64_t>(second.size());
+  out.total_count = static_cast<int64_t>(all.size());
+  if (out.total_count <= 0 || out.filter1_count == 0 || out.filter2_count == 0) return out;
+  double n11 = static_cast<double>(out.joint_count);
+  double n10 = static_cast<double>(out.filter1_count - out.joint_count);
+  double n01 = static_cast<double>(out.filter2_count - out.joint_count);
+  double n00 = static_cast<double>(out.total_count - out.filter1_count - out.filter2_count +
+                                   out.joint_count);
+  if (std::min({n11, n10, n01, n00}) < 0) return out;
+  out.npmi = out.joint_count == 0 ? std::optional<double>(-1.0) : NpmiCore(n11, n10, n01, n00, 0);
+  out.npmi_smoothed = NpmiCore(n11, n10, n01, n00, 0.5);
+  return out;
+}
+
+StatusOr<std::vector<MetricDataPoint>> TraceService::QueryTraceMetrics(
+    const RequestScope& scope, const TraceMetricsQuery& query) {
+  RETURN_IF_ERROR(ValidateIntegerExperimentIds(query.experiment_ids));
   RETURN_IF_ERROR(ValidateTraceMetricsQuery(query));
   for (const std::string& text : query.filters) {
     RETURN_IF_ERROR(ParseTraceMetricsFilter(text).status());
   }
-  if (query.view_type != MetricViewType::kTraces) return std::vector<MetricDataPoint>{};
+  if (query.view_type == MetricViewType::kAssessments) return std::vector<MetricDataPoint>{};
 
   std::vector<metadata::TraceInfo> traces;
   if (!query.experiment_ids.empty()) {
@@ -194,7 +440,28 @@ StatusOr<std::vector<MetricDataPoint>> TraceService::QueryTraceMetrics(
       if (!page.has_more || page.items.empty()) break;
     }
   }
-  return ComputeTraceMetrics(query, traces);
+  if (query.view_type == MetricViewType::kTraces) return ComputeTraceMetrics(query, traces);
+  // SPANS: the spans of those traces, read in chunks without their JSON.
+  constexpr size_t kChunk = 500;
+  std::vector<metadata::Span> spans;
+  for (size_t i = 0; i < traces.size(); i += kChunk) {
+    std::vector<std::string> ids;
+    for (size_t j = i; j < std::min(traces.size(), i + kChunk); ++j) {
+      ids.push_back(traces[j].trace_id);
+    }
+    ASSIGN_OR_RETURN(std::vector<metadata::Span> chunk, store_.GetSpans(scope.tenant, ids));
+    for (metadata::Span& span : chunk) {
+      span.content.clear();
+      span.content.shrink_to_fit();
+      spans.push_back(std::move(span));
+    }
+    if (static_cast<int64_t>(spans.size()) > kMaxMetricsSpans) {
+      return InvalidArgument("More than " + std::to_string(kMaxMetricsSpans) +
+                             " spans match this trace metrics query; narrow it with "
+                             "start_time_ms and end_time_ms");
+    }
+  }
+  return ComputeSpanMetrics(query, traces, spans);
 }
 
 }  // namespace cairn::tracking

@@ -2,8 +2,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
+#include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
 #include "base/request_scope.h"
 #include "base/status.h"
@@ -13,8 +16,10 @@
 namespace cairn::tracking {
 
 // MLflow 3 traces over a TraceStore: validates what clients send (trace ids, sizes, the
-// delete-traces selector) and delegates. Only trace infos are kept here; the spans travel as
-// traces.json through the artifact service to the trace's mlflow.artifactLocation.
+// delete-traces selector) and delegates. Spans arrive over OTLP (LogSpans) and are read back with
+// their trace (GetTrace, BatchGetTraces); a client whose spans are not in the store (the trace has
+// no mlflow.trace.spansLocation=TRACKING_STORE tag) uploaded them as traces.json through the
+// artifact service to the trace's mlflow.artifactLocation and reads them from there.
 // Thread-safe; the store must outlive it.
 class TraceService {
  public:
@@ -43,13 +48,72 @@ class TraceService {
   StatusOr<int64_t> DeleteTraces(const RequestScope& scope,
                                  const metadata::DeleteTracesRequest& request);
 
+  // A trace with its spans (root spans first, then by start time).
+  struct TraceWithSpans {
+    metadata::TraceInfo info;
+    std::vector<metadata::Span> spans;
+  };
+  static constexpr size_t kMaxSpansPerBatch = 100000;
+  static constexpr int64_t kMaxBatchTraceIds = 1000;
+
+  // Stores OTLP spans (converted to MLflow's span JSON by the API layer), as TraceStore::LogSpans
+  // describes. The experiment id is validated when given; the spans' ids must be MLflow's (trace
+  // "tr-" + 32 hex, span 16 hex) and times not negative.
+  Status LogSpans(const RequestScope& scope, metadata::SpanBatch batch);
+  // The trace with its stored spans, as MLflow's SQL store answers GetTrace: NOT_FOUND "Trace
+  // with ID X is not found." for an unknown trace; INTERNAL "Trace data not stored in tracking
+  // store" when its spans are in the artifact repository (the client reads them there); unless
+  // `allow_partial`, NOT_FOUND "... is not fully exported yet ..." while fewer spans are stored
+  // than the trace's mlflow.trace.sizeStats counts (or none).
+  StatusOr<TraceWithSpans> GetTrace(const RequestScope& scope, std::string_view trace_id,
+                                    bool allow_partial);
+  // The complete traces among `trace_ids` (in that order; unknown or incomplete ones skipped),
+  // only of `experiment_ids` when given. At most kMaxBatchTraceIds ids.
+  StatusOr<std::vector<TraceWithSpans>> BatchGetTraces(
+      const RequestScope& scope, const std::vector<std::string>& trace_ids,
+      const std::optional<std::vector<std::string>>& experiment_ids);
+  StatusOr<std::vector<metadata::TraceInfo>> BatchGetTraceInfos(
+      const RequestScope& scope, const std::vector<std::string>& trace_ids,
+      const std::optional<std::vector<std::string>>& experiment_ids);
+
+  // The deprecated V2 trace calls MLflow 2.x clients make. StartTraceV2 creates an IN_PROGRESS
+  // trace with a new id (32 hex digits) in an active experiment; EndTraceV2 sets its state and
+  // duration (`end_time_ms` minus its start) and merges metadata and tags into it.
+  StatusOr<metadata::TraceInfo> StartTraceV2(const RequestScope& scope, std::string experiment_id,
+                                             int64_t timestamp_ms,
+                                             std::vector<metadata::Tag> metadata,
+                                             std::vector<metadata::Tag> tags);
+  StatusOr<metadata::TraceInfo> EndTraceV2(const RequestScope& scope, std::string_view trace_id,
+                                           int64_t end_time_ms, metadata::TraceState state,
+                                           std::vector<metadata::Tag> metadata,
+                                           std::vector<metadata::Tag> tags);
+
+  // CalculateTraceFilterCorrelation: how two search filters co-occur over the traces of the
+  // experiments (those matching `base_filter` when given), as NPMI (normalized pointwise mutual
+  // information) with and without Jeffreys smoothing, as MLflow computes it. An NPMI is nullopt
+  // where it is undefined (a filter matches nothing). At most kMaxMetricsTraces traces per filter.
+  struct FilterCorrelation {
+    std::optional<double> npmi;
+    std::optional<double> npmi_smoothed;
+    int64_t filter1_count = 0;
+    int64_t filter2_count = 0;
+    int64_t joint_count = 0;
+    int64_t total_count = 0;
+  };
+  StatusOr<FilterCorrelation> CalculateFilterCorrelation(
+      const RequestScope& scope, const std::vector<std::string>& experiment_ids,
+      const std::string& filter1, const std::string& filter2,
+      const std::optional<std::string>& base_filter);
+
   // QueryTraceMetrics: validates `query` as MLflow does, then aggregates the TRACES view over the
   // stored trace infos of the query's experiments (unknown experiments contribute nothing).
-  // Spans and assessments are not stored server-side (spans travel as traces.json artifacts), so
-  // SPANS and ASSESSMENTS queries are validated and answer no data points. At most
-  // kMaxMetricsTraces traces in the time range are read; more is INVALID_ARGUMENT asking for a
-  // narrower range rather than an answer over part of the data.
+  // SPANS aggregates the stored spans of those traces (ComputeSpanMetrics); assessments are not
+  // stored here, so ASSESSMENTS queries are validated and answer no data points. At most
+  // kMaxMetricsTraces traces in the time range (and kMaxMetricsSpans of their spans) are read;
+  // more is INVALID_ARGUMENT asking for a narrower range rather than an answer over part of the
+  // data.
   static constexpr int64_t kMaxMetricsTraces = 200000;
+  static constexpr int64_t kMaxMetricsSpans = 2000000;
   StatusOr<std::vector<MetricDataPoint>> QueryTraceMetrics(const RequestScope& scope,
                                                            const TraceMetricsQuery& query);
 

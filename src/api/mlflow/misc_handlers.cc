@@ -2,8 +2,6 @@
 
 #include <string>
 
-#include "http/error_response.h"
-
 namespace cairn::api::mlflow {
 
 void RegisterMiscRoutes(http::Router& router) {
@@ -30,18 +28,6 @@ void RegisterMiscRoutes(http::Router& router) {
         },
         in_memory);
   }
-  http::RouteOptions otlp_options;
-  otlp_options.max_body_bytes = 16 << 20;
-  otlp_options.run_inline = true;
-  otlp_options.permission = http::Permission::kWrite;
-  router.Add(
-      http::Method::kPost, "/v1/traces",
-      [](http::Request&) {
-        return http::ErrorResponse(
-            Unimplemented("REST OTLP span logging is not supported by this server; spans are "
-                          "kept in the trace artifact."));
-      },
-      otlp_options);
 }
 
 }  // namespace cairn::api::mlflow

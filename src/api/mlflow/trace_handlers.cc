@@ -1,5 +1,6 @@
 #include "api/mlflow/trace_handlers.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 #include <string>
@@ -7,10 +8,13 @@
 #include <vector>
 
 #include "api/mlflow/codec.h"
+#include "api/mlflow/otlp_trace_request.h"
 #include "api/mlflow/request_message.h"
 #include "api/mlflow/search_params.h"
+#include "api/mlflow/span_codec.h"
 #include "base/civil_time.h"
 #include "base/json.h"
+#include "base/utf8.h"
 #include "filter/filter.h"
 #include "http/error_response.h"
 #include "metadata/names.h"
@@ -419,7 +423,8 @@ void TraceHandlers::Add(http::Router& router, http::Method method, std::string_v
                         std::string_view path, Method fn,
                         std::optional<http::Permission> permission) {
   auto handler = [this, fn](http::Request& req) -> http::Response {
-    StatusOr<bj::object> msg = ReadMessage(req, {"order_by", "request_ids"});
+    StatusOr<bj::object> msg =
+        ReadMessage(req, {"order_by", "request_ids", "trace_ids", "experiment_ids"});
     if (!msg.ok()) return http::ErrorResponse(msg.status());
     JsonResult result = (this->*fn)(req, *msg);
     if (!result.ok()) return http::ErrorResponse(result.status());
@@ -442,11 +447,26 @@ void TraceHandlers::Register(http::Router& router) {
   Add(router, M::kGet, "3.0", "traces/{trace_id}", &H::GetTraceInfo);
   // A query, though a POST; the literal path wins over traces/{trace_id}.
   Add(router, M::kPost, "3.0", "traces/metrics", &H::QueryTraceMetrics, http::Permission::kRead);
+  Add(router, M::kGet, "3.0", "traces/get", &H::GetTrace);
+  Add(router, M::kPost, "3.0", "traces/calculate-filter-correlation",
+      &H::CalculateFilterCorrelation, http::Permission::kRead);
+  Add(router, M::kGet, "3.0", "traces/batchGet", &H::BatchGetTraces);
+  Add(router, M::kPost, "3.0", "traces/batchGetInfos", &H::BatchGetTraceInfos,
+      http::Permission::kRead);
   for (std::string_view version : {"2.0", "3.0"}) {
     Add(router, M::kPatch, version, "traces/{trace_id}/tags", &H::SetTraceTag);
     Add(router, M::kDelete, version, "traces/{trace_id}/tags", &H::DeleteTraceTag);
     Add(router, M::kPost, version, "traces/delete-traces", &H::DeleteTraces);
   }
+  Add(router, M::kPost, "2.0", "traces", &H::StartTraceV2);
+  Add(router, M::kGet, "2.0", "traces", &H::SearchTracesV2);
+  Add(router, M::kPatch, "2.0", "traces/{trace_id}", &H::EndTraceV2);
+  Add(router, M::kGet, "2.0", "traces/{trace_id}/info", &H::GetTraceInfoV2);
+  http::RouteOptions otlp;
+  otlp.max_body_bytes = kMaxOtlpBodyBytes;
+  otlp.permission = http::Permission::kWrite;
+  router.Add(
+      M::kPost, "/v1/traces", [this](http::Request& req) { return ExportOtlpTraces(req); }, otlp);
 }
 
 TraceHandlers::JsonResult TraceHandlers::StartTrace(const http::Request& req,
@@ -468,8 +488,10 @@ TraceHandlers::JsonResult TraceHandlers::GetTraceInfo(const http::Request& req,
   return bj::object{{"trace", bj::object{{"trace_info", TraceInfoToJson(info)}}}};
 }
 
-TraceHandlers::JsonResult TraceHandlers::SearchTraces(const http::Request& req,
-                                                      const bj::object& msg) {
+namespace {
+
+// What V2 and V3 searches share: paging, filter, order.
+StatusOr<metadata::SearchTracesQuery> SearchQueryFromJson(const bj::object& msg) {
   metadata::SearchTracesQuery q;
   ASSIGN_OR_RETURN(q.page.max_results, OptionalInt(msg, "max_results", kDefaultSearchTracesMax));
   ASSIGN_OR_RETURN(std::string token, OptionalString(msg, "page_token"));
@@ -477,6 +499,14 @@ TraceHandlers::JsonResult TraceHandlers::SearchTraces(const http::Request& req,
   ASSIGN_OR_RETURN(std::string filter_text, OptionalString(msg, "filter"));
   ASSIGN_OR_RETURN(q.filter, filter::ParseFilter(filter_text, filter::SearchKind::kTraces));
   ASSIGN_OR_RETURN(q.order_by, ParseOrderByList(msg, filter::SearchKind::kTraces));
+  return q;
+}
+
+}  // namespace
+
+TraceHandlers::JsonResult TraceHandlers::SearchTraces(const http::Request& req,
+                                                      const bj::object& msg) {
+  ASSIGN_OR_RETURN(metadata::SearchTracesQuery q, SearchQueryFromJson(msg));
   // V3 names experiments through locations; experiment_ids (V2) is read too.
   ASSIGN_OR_RETURN(const bj::array* locations, json::GetArray(msg, "locations"));
   if (locations != nullptr) {
@@ -535,6 +565,358 @@ TraceHandlers::JsonResult TraceHandlers::QueryTraceMetrics(const http::Request& 
   ASSIGN_OR_RETURN(tracking::TraceMetricsQuery query, TraceMetricsQueryFromJson(msg));
   ASSIGN_OR_RETURN(auto points, service_.QueryTraceMetrics(req.scope, query));
   return TraceMetricsToJson(points);
+}
+
+namespace {
+
+bj::object TraceWithSpansToJson(const tracking::TraceService::TraceWithSpans& trace) {
+  bj::object out{{"trace_info", TraceInfoToJson(trace.info)}};
+  if (!trace.spans.empty()) {
+    bj::array spans;
+    spans.reserve(trace.spans.size());
+    for (const metadata::Span& span : trace.spans) spans.push_back(SpanToOtelJson(span));
+    out["spans"] = std::move(spans);
+  }
+  return out;
+}
+
+// experiment_ids when the request names it (even empty), as MLflow tells "absent" from "[]".
+StatusOr<std::optional<std::vector<std::string>>> OptionalExperimentIds(const bj::object& msg) {
+  if (msg.if_contains("experiment_ids") == nullptr) {
+    return std::optional<std::vector<std::string>>();
+  }
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   StringList(msg, "experiment_ids", /*required=*/false));
+  return std::optional<std::vector<std::string>>(std::move(ids));
+}
+
+// `text` in any case equals lower-case `word` ("True", "FALSE").
+bool EqualsLower(std::string_view text, std::string_view word) {
+  return text.size() == word.size() &&
+         std::equal(text.begin(), text.end(), word.begin(), [](char a, char b) {
+           return (a >= 'A' && a <= 'Z' ? static_cast<char>(a - 'A' + 'a') : a) == b;
+         });
+}
+
+constexpr std::string_view kTraceTagAttributePrefix = "mlflow.traceTag.";
+constexpr size_t kMaxOtlpTagKeyLength = 250;
+constexpr size_t kMaxOtlpTagValueLength = 8000;
+
+// A trace tag taken from OTLP attributes, as MLflow validates it: a key of 1 to 250 characters
+// without '..' or a leading '/', the value cut to 8000 characters; nullopt to skip it.
+std::optional<metadata::Tag> OtlpTag(std::string key, std::string value) {
+  if (key.empty() || key.size() > kMaxOtlpTagKeyLength || key.front() == '/' ||
+      key.find("..") != std::string::npos || !IsValidUtf8(key) || !IsValidUtf8(value)) {
+    return std::nullopt;
+  }
+  if (value.size() > kMaxOtlpTagValueLength) {
+    size_t cut = kMaxOtlpTagValueLength;
+    while (cut > 0 && (static_cast<unsigned char>(value[cut]) & 0xC0) == 0x80) --cut;
+    value.resize(cut);
+  }
+  return metadata::Tag{std::move(key), std::move(value)};
+}
+
+http::Response OtlpDetail(int status, std::string detail) {
+  return http::Response::Json(status, bj::serialize(bj::object{{"detail", std::move(detail)}}));
+}
+
+}  // namespace
+
+TraceHandlers::JsonResult TraceHandlers::GetTrace(const http::Request& req, const bj::object& msg) {
+  const bj::value* id = msg.if_contains("trace_id");
+  if (id == nullptr || id->is_null() || (id->is_string() && id->get_string().empty())) {
+    return MissingParameter("trace_id");
+  }
+  if (!id->is_string()) return InvalidParameter("trace_id", *id);
+  bool allow_partial = false;
+  if (const bj::value* partial = msg.if_contains("allow_partial");
+      partial != nullptr && !partial->is_null()) {
+    if (partial->is_bool()) {
+      allow_partial = partial->get_bool();
+    } else if (partial->is_string() && (EqualsLower(partial->get_string(), "true") ||
+                                        EqualsLower(partial->get_string(), "false"))) {
+      allow_partial = EqualsLower(partial->get_string(), "true");
+    } else {
+      std::string shown = partial->is_string() ? std::string(partial->get_string().subview())
+                                               : bj::serialize(*partial);
+      return InvalidArgument("Invalid boolean value: " + shown.substr(0, 200) +
+                             ", must be 'true' or 'false'.");
+    }
+  }
+  ASSIGN_OR_RETURN(auto trace, service_.GetTrace(req.scope, id->get_string(), allow_partial));
+  return bj::object{{"trace", TraceWithSpansToJson(trace)}};
+}
+
+TraceHandlers::JsonResult TraceHandlers::BatchGetTraces(const http::Request& req,
+                                                        const bj::object& msg) {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, StringList(msg, "trace_ids", /*required=*/true));
+  ASSIGN_OR_RETURN(auto experiment_ids, OptionalExperimentIds(msg));
+  ASSIGN_OR_RETURN(auto traces, service_.BatchGetTraces(req.scope, ids, experiment_ids));
+  bj::object out;
+  if (!traces.empty()) {
+    bj::array items;
+    for (const auto& trace : traces) items.push_back(TraceWithSpansToJson(trace));
+    out["traces"] = std::move(items);
+  }
+  return out;
+}
+
+TraceHandlers::JsonResult TraceHandlers::BatchGetTraceInfos(const http::Request& req,
+                                                            const bj::object& msg) {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, StringList(msg, "trace_ids", /*required=*/true));
+  ASSIGN_OR_RETURN(auto experiment_ids, OptionalExperimentIds(msg));
+  ASSIGN_OR_RETURN(auto infos, service_.BatchGetTraceInfos(req.scope, ids, experiment_ids));
+  bj::object out;
+  if (!infos.empty()) {
+    bj::array items;
+    for (const TraceInfo& info : infos) items.push_back(TraceInfoToJson(info));
+    out["trace_infos"] = std::move(items);
+  }
+  return out;
+}
+
+TraceHandlers::JsonResult TraceHandlers::CalculateFilterCorrelation(const http::Request& req,
+                                                                    const bj::object& msg) {
+  ASSIGN_OR_RETURN(std::vector<std::string> experiment_ids,
+                   StringList(msg, "experiment_ids", /*required=*/true));
+  std::string filters[2];
+  for (int i = 0; i < 2; ++i) {
+    std::string field = "filter_string" + std::to_string(i + 1);
+    const bj::value* v = msg.if_contains(field);
+    if (v == nullptr || v->is_null() || (v->is_string() && v->get_string().empty())) {
+      return MissingParameter(field);
+    }
+    if (!v->is_string()) return InvalidParameter(field, *v);
+    filters[i] = std::string(v->get_string());
+  }
+  std::optional<std::string> base;
+  if (const bj::value* v = msg.if_contains("base_filter"); v != nullptr && !v->is_null()) {
+    if (!v->is_string()) return InvalidParameter("base_filter", *v);
+    base = std::string(v->get_string());
+  }
+  ASSIGN_OR_RETURN(auto result, service_.CalculateFilterCorrelation(req.scope, experiment_ids,
+                                                                    filters[0], filters[1], base));
+  bj::object out;
+  if (result.npmi) out["npmi"] = json::DoubleValue(*result.npmi);
+  if (result.npmi_smoothed) out["npmi_smoothed"] = json::DoubleValue(*result.npmi_smoothed);
+  out["filter1_count"] = result.filter1_count;
+  out["filter2_count"] = result.filter2_count;
+  out["joint_count"] = result.joint_count;
+  out["total_count"] = result.total_count;
+  return out;
+}
+
+http::Response TraceHandlers::ExportOtlpTraces(const http::Request& req) {
+  std::optional<std::string_view> experiment = req.headers.Get("x-mlflow-experiment-id");
+  if (!experiment) {
+    // FastAPI's answer for a missing required header.
+    return http::Response::Json(
+        422, R"({"detail":[{"type":"missing","loc":["header","x-mlflow-experiment-id"],)"
+             R"("msg":"Field required","input":null}]})");
+  }
+  std::optional<std::string_view> content_type = req.headers.Get("content-type");
+  std::string media_type;
+  if (content_type) {
+    media_type = std::string(content_type->substr(0, content_type->find(';')));
+    while (!media_type.empty() && media_type.back() == ' ') media_type.pop_back();
+    while (!media_type.empty() && media_type.front() == ' ') media_type.erase(0, 1);
+  }
+  if (media_type != "application/x-protobuf" && media_type != "application/json") {
+    std::string shown = content_type ? std::string(content_type->substr(0, 200)) : "None";
+    return OtlpDetail(400, "Invalid Content-Type: " + ToValidUtf8(shown) +
+                               ". Expected: application/x-protobuf or application/json");
+  }
+  if (std::optional<std::string_view> encoding = req.headers.Get("content-encoding");
+      encoding && !encoding->empty() && *encoding != "identity") {
+    return OtlpDetail(400,
+                      "Unsupported Content-Encoding: " + ToValidUtf8(encoding->substr(0, 200)));
+  }
+  StatusOr<otlp::ExportTraceServiceRequest> parsed =
+      media_type == "application/json" ? otlp::ParseExportTraceServiceRequestJson(req.body)
+                                       : otlp::DecodeExportTraceServiceRequest(req.body);
+  if (!parsed.ok()) return OtlpDetail(400, "Invalid OpenTelemetry format");
+  if (parsed->resource_spans.empty()) {
+    return OtlpDetail(400, "Invalid OpenTelemetry format - no spans found");
+  }
+  metadata::SpanBatch batch;
+  batch.experiment_id = std::string(*experiment);
+  std::vector<metadata::TraceTagUpdate> root_tags;
+  for (const otlp::ResourceSpans& resource : parsed->resource_spans) {
+    std::vector<std::string> trace_ids;  // of this resource's spans
+    for (const otlp::Span& span : resource.spans) {
+      StatusOr<metadata::Span> converted = SpanFromOtlp(span);
+      if (!converted.ok()) {
+        return OtlpDetail(422, "Cannot convert OpenTelemetry span to MLflow span");
+      }
+      if (std::find(trace_ids.begin(), trace_ids.end(), converted->trace_id) == trace_ids.end()) {
+        trace_ids.push_back(converted->trace_id);
+      }
+      if (!converted->parent_span_id) {
+        batch.previews.push_back(PreviewOfRootSpan(*converted));
+        // User tags the client carries on the root span as mlflow.traceTag.<key> attributes.
+        for (const otlp::KeyValue& kv : span.attributes) {
+          if (kv.key.rfind(kTraceTagAttributePrefix, 0) != 0) continue;
+          std::string key = kv.key.substr(kTraceTagAttributePrefix.size());
+          std::string value =
+              kv.value.is_string() ? std::string(kv.value.get_string()) : bj::serialize(kv.value);
+          // The attribute value is the JSON-encoded tag value.
+          boost::system::error_code ec;
+          bj::value decoded = bj::parse(value, ec);
+          if (!ec && decoded.is_string()) value = std::string(decoded.get_string());
+          if (auto tag = OtlpTag(std::move(key), std::move(value))) {
+            root_tags.push_back({converted->trace_id, std::move(*tag)});
+          }
+        }
+      }
+      batch.spans.push_back(std::move(*converted));
+    }
+    // Resource attributes (service.name, ...) become tags of the resource's traces; the SDK's own
+    // and the reserved mlflow.* ones do not.
+    for (const otlp::KeyValue& kv : resource.resource_attributes) {
+      if (kv.key.rfind("telemetry.sdk.", 0) == 0 || kv.key.rfind("mlflow.", 0) == 0) continue;
+      std::string value =
+          kv.value.is_string() ? std::string(kv.value.get_string()) : bj::serialize(kv.value);
+      std::optional<metadata::Tag> tag = OtlpTag(kv.key, std::move(value));
+      if (!tag) continue;
+      for (const std::string& id : trace_ids) batch.tags.push_back({id, *tag});
+    }
+  }
+  // User tags after resource attributes: they win on a collision.
+  for (metadata::TraceTagUpdate& t : root_tags) batch.tags.push_back(std::move(t));
+  Status logged = service_.LogSpans(req.scope, std::move(batch));
+  if (!logged.ok()) return http::ErrorResponse(logged);
+  // An empty ExportTraceServiceResponse.
+  http::Response ok;
+  ok.status = 200;
+  ok.content_type = "application/x-protobuf";
+  return ok;
+}
+
+// ---- Deprecated V2 calls ----
+
+namespace {
+
+constexpr int64_t kMaxSearchTracesV2Results = 500;
+
+bj::array KeyValuesToJson(const std::vector<Tag>& entries) {
+  bj::array out;
+  for (const Tag& e : entries) out.push_back(bj::object{{"key", e.key}, {"value", e.value}});
+  return out;
+}
+
+// A repeated {key, value} field; each entry needs its key.
+StatusOr<std::vector<Tag>> KeyValueList(const bj::object& msg, std::string_view field) {
+  std::vector<Tag> out;
+  const bj::value* v = msg.if_contains(field);
+  if (v == nullptr || v->is_null()) return out;
+  if (!v->is_array()) return InvalidParameter(field, *v);
+  for (const bj::value& item : v->get_array()) {
+    if (!item.is_object()) return InvalidParameter(field, *v);
+    const bj::value* key = item.get_object().if_contains("key");
+    const bj::value* value = item.get_object().if_contains("value");
+    if (key == nullptr || !key->is_string() ||
+        (value != nullptr && !value->is_null() && !value->is_string())) {
+      return InvalidParameter(field, *v);
+    }
+    out.push_back({std::string(key->get_string()),
+                   value != nullptr && value->is_string() ? std::string(value->get_string()) : ""});
+  }
+  return out;
+}
+
+// An int64 field given as a number or a decimal string.
+StatusOr<int64_t> IntLike(const bj::object& msg, std::string_view field) {
+  const bj::value* v = msg.if_contains(field);
+  if (v == nullptr || v->is_null()) return int64_t{0};
+  StatusOr<std::optional<int64_t>> n = json::GetInt64(msg, field);
+  if (!n.ok() || v->is_double() || v->is_bool()) return InvalidParameter(field, *v);
+  return n->value_or(0);
+}
+
+}  // namespace
+
+bj::object TraceInfoV2ToJson(const TraceInfo& info) {
+  bj::object o;
+  o["request_id"] = info.trace_id;
+  o["experiment_id"] = info.experiment_id;
+  o["timestamp_ms"] = info.request_time_ms;
+  o["execution_time_ms"] = info.execution_duration_ms.value_or(0);
+  o["status"] = info.state == metadata::TraceState::kUnspecified
+                    ? std::string_view("TRACE_STATUS_UNSPECIFIED")
+                    : metadata::TraceStateName(info.state);
+  o["request_metadata"] = KeyValuesToJson(info.trace_metadata);
+  o["tags"] = KeyValuesToJson(info.tags);
+  return o;
+}
+
+TraceHandlers::JsonResult TraceHandlers::StartTraceV2(const http::Request& req,
+                                                      const bj::object& msg) {
+  const bj::value* experiment = msg.if_contains("experiment_id");
+  if (experiment != nullptr && !experiment->is_null() && !experiment->is_string()) {
+    return InvalidParameter("experiment_id", *experiment);
+  }
+  ASSIGN_OR_RETURN(int64_t timestamp_ms, IntLike(msg, "timestamp_ms"));
+  ASSIGN_OR_RETURN(std::vector<Tag> metadata, KeyValueList(msg, "request_metadata"));
+  ASSIGN_OR_RETURN(std::vector<Tag> tags, KeyValueList(msg, "tags"));
+  ASSIGN_OR_RETURN(TraceInfo info,
+                   service_.StartTraceV2(req.scope,
+                                         experiment != nullptr && experiment->is_string()
+                                             ? std::string(experiment->get_string())
+                                             : std::string(),
+                                         timestamp_ms, std::move(metadata), std::move(tags)));
+  return bj::object{{"trace_info", TraceInfoV2ToJson(info)}};
+}
+
+TraceHandlers::JsonResult TraceHandlers::EndTraceV2(const http::Request& req,
+                                                    const bj::object& msg) {
+  ASSIGN_OR_RETURN(int64_t timestamp_ms, IntLike(msg, "timestamp_ms"));
+  const bj::value* status = msg.if_contains("status");
+  if (status != nullptr && !status->is_null() && !status->is_string()) {
+    return InvalidParameter("status", *status);
+  }
+  std::string status_name =
+      status != nullptr && status->is_string() ? std::string(status->get_string()) : "";
+  std::optional<metadata::TraceState> state = metadata::TraceStateFromName(status_name);
+  if (!state || *state == metadata::TraceState::kUnspecified) {
+    return InvalidArgument("Invalid trace status '" + status_name.substr(0, 100) +
+                           "': expected OK, ERROR or IN_PROGRESS");
+  }
+  ASSIGN_OR_RETURN(std::vector<Tag> metadata, KeyValueList(msg, "request_metadata"));
+  ASSIGN_OR_RETURN(std::vector<Tag> tags, KeyValueList(msg, "tags"));
+  ASSIGN_OR_RETURN(TraceInfo info,
+                   service_.EndTraceV2(req.scope, req.PathParam("trace_id"), timestamp_ms, *state,
+                                       std::move(metadata), std::move(tags)));
+  return bj::object{{"trace_info", TraceInfoV2ToJson(info)}};
+}
+
+TraceHandlers::JsonResult TraceHandlers::GetTraceInfoV2(const http::Request& req,
+                                                        const bj::object& /*msg*/) {
+  ASSIGN_OR_RETURN(TraceInfo info, service_.GetTraceInfo(req.scope, req.PathParam("trace_id")));
+  return bj::object{{"trace_info", TraceInfoV2ToJson(info)}};
+}
+
+TraceHandlers::JsonResult TraceHandlers::SearchTracesV2(const http::Request& req,
+                                                        const bj::object& msg) {
+  ASSIGN_OR_RETURN(std::vector<std::string> experiment_ids,
+                   StringList(msg, "experiment_ids", /*required=*/true));
+  if (const bj::value* max = msg.if_contains("max_results"); max != nullptr && !max->is_null()) {
+    StatusOr<std::optional<int64_t>> n = json::GetInt64(msg, "max_results");
+    if (!n.ok() || !*n || **n > kMaxSearchTracesV2Results) {
+      return InvalidParameter("max_results", *max);
+    }
+  }
+  ASSIGN_OR_RETURN(metadata::SearchTracesQuery q, SearchQueryFromJson(msg));
+  q.experiment_ids = std::move(experiment_ids);
+  ASSIGN_OR_RETURN(auto page, service_.SearchTraces(req.scope, q));
+  bj::object out;
+  if (!page.items.empty()) {
+    bj::array traces;
+    for (const TraceInfo& info : page.items) traces.push_back(TraceInfoV2ToJson(info));
+    out["traces"] = std::move(traces);
+  }
+  AddNextPageToken(out, page, q.page);
+  return out;
 }
 
 }  // namespace cairn::api::mlflow

@@ -11,13 +11,14 @@
 #include "metadata/trace_types.h"
 #include "tracking/trace_service.h"
 
-// MLflow 3 trace endpoints: StartTraceV3, GetTraceInfoV3, SearchTracesV3 and QueryTraceMetrics
-// (POST traces/metrics, the experiment overview's charts) under /api/3.0/mlflow/traces, trace tags
-// and delete-traces under /api/2.0/mlflow/traces (each also under /ajax-api). The spans are not
-// sent here: the server reports a version >= 3.4, answers OTLP /v1/traces with the 501 that turns
-// span export off (misc_handlers.cc), and leaves mlflow.trace.spansLocation unset, so the client
-// uploads traces.json through the artifact service to the trace's mlflow.artifactLocation and reads
-// it back from there.
+// MLflow 3 trace endpoints: StartTraceV3, GetTraceInfoV3, SearchTracesV3, GetTrace (traces/get),
+// BatchGetTraces, BatchGetTraceInfos and QueryTraceMetrics (POST traces/metrics, the experiment
+// overview's charts) under /api/3.0/mlflow/traces, trace tags and delete-traces under
+// /api/2.0/mlflow/traces (each also under /ajax-api), and OTLP POST /v1/traces, where MLflow 3.4+
+// clients send each span as it ends (protobuf, or OTLP JSON). The server then stores the spans
+// and tags the trace mlflow.trace.spansLocation=TRACKING_STORE, so the client does not upload
+// traces.json and reads the spans back through traces/get. Traces without that tag (older
+// clients, other exporters) keep their spans in the artifact repository as before.
 namespace cairn::api::mlflow {
 
 class TraceHandlers {
@@ -41,6 +42,17 @@ class TraceHandlers {
   JsonResult DeleteTraceTag(const http::Request& req, const boost::json::object& msg);
   JsonResult DeleteTraces(const http::Request& req, const boost::json::object& msg);
   JsonResult QueryTraceMetrics(const http::Request& req, const boost::json::object& msg);
+  JsonResult GetTrace(const http::Request& req, const boost::json::object& msg);
+  JsonResult BatchGetTraces(const http::Request& req, const boost::json::object& msg);
+  JsonResult BatchGetTraceInfos(const http::Request& req, const boost::json::object& msg);
+  JsonResult CalculateFilterCorrelation(const http::Request& req, const boost::json::object& msg);
+  // The deprecated V2 calls of MLflow 2.x clients (TraceInfo V2 shapes).
+  JsonResult StartTraceV2(const http::Request& req, const boost::json::object& msg);
+  JsonResult EndTraceV2(const http::Request& req, const boost::json::object& msg);
+  JsonResult GetTraceInfoV2(const http::Request& req, const boost::json::object& msg);
+  JsonResult SearchTracesV2(const http::Request& req, const boost::json::object& msg);
+  // POST /v1/traces, answered as MLflow's FastAPI route answers: errors as {"detail": ...}.
+  http::Response ExportOtlpTraces(const http::Request& req);
 
   tracking::TraceService& service_;
 };
@@ -49,11 +61,17 @@ class TraceHandlers {
 // "1.5s" duration, maps as objects). Exposed for tests.
 boost::json::object TraceInfoToJson(const metadata::TraceInfo& info);
 StatusOr<metadata::TraceInfo> TraceInfoFromJson(const boost::json::object& obj);
+// The deprecated TraceInfo (V2): request_id, timestamp_ms, execution_time_ms, status
+// (TRACE_STATUS_UNSPECIFIED, OK, ERROR, IN_PROGRESS), metadata and tags as key-value lists.
+boost::json::object TraceInfoV2ToJson(const metadata::TraceInfo& info);
 
 // A QueryTraceMetrics request body as MLflow's handler reads it (required experiment_ids,
 // view_type, metric_name and aggregations; enums by name or number). Exposed for tests.
 StatusOr<tracking::TraceMetricsQuery> TraceMetricsQueryFromJson(const boost::json::object& msg);
 boost::json::object TraceMetricsToJson(const std::vector<tracking::MetricDataPoint>& points);
+
+// The OTLP request body cap of POST /v1/traces.
+inline constexpr uint64_t kMaxOtlpBodyBytes = 16 << 20;
 
 // google.protobuf.Timestamp / Duration JSON, at millisecond precision (finer digits are
 // truncated). Timestamps accept 'Z' or a +hh:mm / -hh:mm offset.

@@ -76,6 +76,24 @@ TEST(TraceWireTest, TraceInfoRoundTrips) {
   EXPECT_EQ(back, *parsed);
 }
 
+TEST(TraceWireTest, TraceInfoV2HasTheDeprecatedShape) {
+  metadata::TraceInfo info;
+  info.trace_id = "abc";
+  info.experiment_id = "3";
+  info.request_time_ms = 1700000000000;
+  info.trace_metadata = {{"m", "1"}};
+  info.tags = {{"t", "x"}};
+  EXPECT_EQ(bj::serialize(TraceInfoV2ToJson(info)),
+            R"({"request_id":"abc","experiment_id":"3","timestamp_ms":1700000000000,)"
+            R"("execution_time_ms":0,"status":"TRACE_STATUS_UNSPECIFIED",)"
+            R"("request_metadata":[{"key":"m","value":"1"}],"tags":[{"key":"t","value":"x"}]})");
+  info.state = metadata::TraceState::kInProgress;
+  info.execution_duration_ms = 1500;
+  bj::object v2 = TraceInfoV2ToJson(info);
+  EXPECT_EQ(v2["status"], "IN_PROGRESS");
+  EXPECT_EQ(v2["execution_time_ms"], 1500);
+}
+
 TEST(TraceWireTest, MalformedTraceInfoIsInvalidArgument) {
   const char* cases[] = {
       R"({})",

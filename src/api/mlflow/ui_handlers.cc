@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "api/mlflow/route_call.h"
+#include "api/mlflow/span_codec.h"
 #include "artifact/artifact_store.h"
 #include "base/json.h"
 #include "http/error_response.h"
@@ -283,6 +284,21 @@ http::Response UiHandlers::GetTraceArtifact(http::Request& request) {
   auto trace = CallReadRoute(router_, request, http::Method::kGet,
                              "/api/3.0/mlflow/traces/" + *trace_id, bj::object{});
   if (!trace.ok()) return http::ErrorResponse(trace.status());
+  if (!attachment && StringAt(*trace, {"trace", "trace_info", "tags",
+                                       "mlflow.trace.spansLocation"}) == "TRACKING_STORE") {
+    // The spans came over OTLP and are in the tracking store, not in traces.json.
+    auto full = CallReadRoute(router_, request, http::Method::kGet, "/api/3.0/mlflow/traces/get",
+                              bj::object{{"trace_id", *trace_id}, {"allow_partial", "true"}});
+    if (!full.ok()) return http::ErrorResponse(full.status());
+    bj::array none;
+    const bj::value* spans = full->contains("trace") && (*full)["trace"].is_object()
+                                 ? (*full)["trace"].get_object().if_contains("spans")
+                                 : nullptr;
+    http::Response r = http::Response::Json(
+        200, TraceDataJsonFromOtel(spans && spans->is_array() ? spans->get_array() : none));
+    r.content_type = "application/octet-stream";
+    return r;
+  }
   std::string location =
       StringAt(*trace, {"trace", "trace_info", "tags", "mlflow.artifactLocation"});
   if (location.empty()) {

@@ -594,6 +594,30 @@ CREATE TABLE webhook_events (
 CREATE INDEX webhook_events_by_event ON webhook_events (tenant_id, event);
 )sql";
 
+// Version 9: spans kept on the server (OTLP /v1/traces), modelled on MLflow's SQL `spans` table:
+// the span's JSON in `content`, and beside it what filters and orderings read. Times are
+// nanoseconds. Deleting a trace deletes its spans.
+constexpr std::string_view kSpansSchema = R"sql(
+CREATE TABLE spans (
+  tenant_id TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  span_id TEXT NOT NULL,
+  experiment_id INTEGER NOT NULL,
+  parent_span_id TEXT,
+  name TEXT,
+  type TEXT,
+  status TEXT NOT NULL,
+  start_time_unix_nano INTEGER NOT NULL,
+  end_time_unix_nano INTEGER,
+  duration_ns INTEGER GENERATED ALWAYS AS (end_time_unix_nano - start_time_unix_nano) STORED,
+  content TEXT NOT NULL,
+  PRIMARY KEY (tenant_id, trace_id, span_id),
+  FOREIGN KEY (tenant_id, trace_id) REFERENCES traces (tenant_id, trace_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX spans_by_experiment_time ON spans (tenant_id, experiment_id, start_time_unix_nano);
+CREATE INDEX spans_by_experiment_type_status ON spans (tenant_id, experiment_id, type, status);
+)sql";
+
 }  // namespace
 
 const std::vector<sqlite::Migration>& SqliteMigrations() {
@@ -606,6 +630,7 @@ const std::vector<sqlite::Migration>& SqliteMigrations() {
       {6, "monitoring", kMonitoringSchema},
       {7, "security", kSecuritySchema},
       {8, "registry webhooks", kWebhooksSchema},
+      {9, "spans", kSpansSchema},
   };
   return kMigrations;
 }

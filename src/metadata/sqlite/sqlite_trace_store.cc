@@ -1,10 +1,15 @@
-// SqliteTraceStore: trace infos with tags and request metadata.
+// SqliteTraceStore: trace infos with tags and request metadata, and their spans.
 
 #include "metadata/sqlite/sqlite_trace_store.h"
 
+#include <algorithm>
+#include <limits>
+#include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "metadata/names.h"
@@ -23,6 +28,10 @@ using sqlite_store::KeyValueTable;
 using sqlite_store::RunPagedQuery;
 
 constexpr std::string_view kArtifactLocationTag = "mlflow.artifactLocation";
+constexpr std::string_view kSpansLocationTag = "mlflow.trace.spansLocation";
+constexpr std::string_view kSpansInTrackingStore = "TRACKING_STORE";
+constexpr std::string_view kInfoFinalizedMetadata = "mlflow.trace.infoFinalized";
+constexpr int64_t kNanosPerMilli = 1000000;
 
 constexpr std::string_view kTraceColumns =
     "t.trace_id, t.experiment_id, t.client_request_id, t.request_time, t.execution_duration, "
@@ -91,6 +100,18 @@ Status UpsertTraceKeyValue(Connection& db, std::string_view table, std::string_v
   return s.Bind(tenant, trace_id, tag.key, tag.value).Run();
 }
 
+std::string TraceArtifactLocation(const Experiment& experiment, std::string_view trace_id) {
+  return experiment.artifact_location + "/traces/" + std::string(trace_id) + "/artifacts";
+}
+
+// What one batch says about one trace.
+struct SpanAggregate {
+  int64_t min_start_ms = std::numeric_limits<int64_t>::max();
+  std::optional<int64_t> max_end_ms;
+  std::optional<TraceState> root_state;
+  const RootSpanPreview* preview = nullptr;
+};
+
 }  // namespace
 
 SqliteTraceStore::SqliteTraceStore(std::shared_ptr<sqlite::Database> db)
@@ -125,11 +146,10 @@ StatusOr<TraceInfo> SqliteTraceStore::StartTrace(std::string_view tenant, const 
     ASSIGN_OR_RETURN(Statement location,
                      db.Prepare("INSERT INTO trace_tags (tenant_id, trace_id, key, value) VALUES "
                                 "(?, ?, ?, ?) ON CONFLICT (tenant_id, trace_id, key) DO NOTHING"));
-    RETURN_IF_ERROR(
-        location
-            .Bind(tenant, info.trace_id, kArtifactLocationTag,
-                  experiment.artifact_location + "/traces/" + info.trace_id + "/artifacts")
-            .Run());
+    RETURN_IF_ERROR(location
+                        .Bind(tenant, info.trace_id, kArtifactLocationTag,
+                              TraceArtifactLocation(experiment, info.trace_id))
+                        .Run());
     ASSIGN_OR_RETURN(stored, RequireTrace(db, tenant, info.trace_id));
     return Status::Ok();
   }));
@@ -163,6 +183,34 @@ StatusOr<ResultPage<TraceInfo>> SqliteTraceStore::SearchTraces(std::string_view 
   };
   schema.tags = KeyValueTable("trace_tags", "trace_id", tenant);
   schema.metadata = KeyValueTable("trace_request_metadata", "trace_id", tenant);
+  // A span clause holds when one span of the trace matches, as in MLflow's SQL store: name, type
+  // and status are columns; an attribute is a pattern over the span JSON (`"<name>"<value>`).
+  schema.spans = [this](const filter::Clause& clause, SqlParams& params) -> StatusOr<std::string> {
+    filter::Clause c = clause;
+    std::string column = "s." + clause.key;
+    constexpr std::string_view kAttributes = "attributes.";
+    if (clause.key.rfind(kAttributes, 0) == 0) {
+      column = "s.content";
+      std::string name = clause.key.substr(kAttributes.size());
+      if (name.size() >= 2 && name.front() == '`' && name.back() == '`') {
+        name = name.substr(1, name.size() - 2);
+      }
+      auto pattern = [&](const std::string& v) { return "%\"" + name + "\"" + v + "%"; };
+      if (auto* text = std::get_if<std::string>(&c.value)) {
+        *text = pattern(*text);
+      } else if (auto* list = std::get_if<std::vector<std::string>>(&c.value)) {
+        for (std::string& v : *list) v = pattern(v);
+      }
+    } else if (clause.key != "name" && clause.key != "type" && clause.key != "status" &&
+               clause.key != "content") {
+      return InvalidArgument("Invalid span attribute '" + clause.key + "'");
+    }
+    ASSIGN_OR_RETURN(std::string cmp,
+                     CompileComparison(column, ValueKind::kString, c, dialect_, params, {}));
+    return "EXISTS (SELECT 1 FROM spans s WHERE s.tenant_id = t.tenant_id AND s.trace_id = "
+           "t.trace_id AND " +
+           cmp + ")";
+  };
 
   SqlParams params(PlaceholderStyle::kQuestion);
   std::string sql = "SELECT " + std::string(kTraceColumns) + " FROM traces t WHERE t.tenant_id = ";
@@ -234,6 +282,166 @@ StatusOr<int64_t> SqliteTraceStore::DeleteTraces(std::string_view tenant,
     return Status::Ok();
   }));
   return deleted;
+}
+
+Status SqliteTraceStore::LogSpans(std::string_view tenant, const SpanBatch& batch) {
+  if (batch.spans.empty()) return Status::Ok();
+  std::map<std::string, SpanAggregate> traces;  // sorted: a stable write order
+  for (const Span& span : batch.spans) {
+    SpanAggregate& agg = traces[span.trace_id];
+    agg.min_start_ms = std::min(agg.min_start_ms, span.start_time_ns / kNanosPerMilli);
+    if (span.end_time_ns) {
+      agg.max_end_ms = std::max(agg.max_end_ms.value_or(0), *span.end_time_ns / kNanosPerMilli);
+    }
+    if (!span.parent_span_id) {
+      agg.root_state = span.status == "ERROR" ? TraceState::kError : TraceState::kOk;
+    }
+  }
+  for (const RootSpanPreview& preview : batch.previews) {
+    auto it = traces.find(preview.trace_id);
+    if (it != traces.end()) it->second.preview = &preview;
+  }
+
+  return db_->Write([&](Connection& db) -> Status {
+    ASSIGN_OR_RETURN(Statement find,
+                     db.Prepare("SELECT t.experiment_id, t.request_time, t.execution_duration, "
+                                "t.state, EXISTS (SELECT 1 FROM trace_request_metadata m WHERE "
+                                "m.tenant_id = t.tenant_id AND m.trace_id = t.trace_id AND m.key "
+                                "= ?) FROM traces t WHERE t.tenant_id = ? AND t.trace_id = ?"));
+    ASSIGN_OR_RETURN(
+        Statement create,
+        db.Prepare("INSERT INTO traces (tenant_id, trace_id, experiment_id, request_time, "
+                   "execution_duration, state, request_preview, response_preview) VALUES (?, ?, "
+                   "?, ?, ?, ?, ?, ?)"));
+    ASSIGN_OR_RETURN(
+        Statement update,
+        db.Prepare("UPDATE traces SET request_time = ?, execution_duration = ?, state = ?, "
+                   "request_preview = COALESCE(request_preview, ?), response_preview = "
+                   "COALESCE(response_preview, ?) WHERE tenant_id = ? AND trace_id = ?"));
+    ASSIGN_OR_RETURN(Statement tag,
+                     db.Prepare("INSERT INTO trace_tags (tenant_id, trace_id, key, value) VALUES "
+                                "(?, ?, ?, ?) ON CONFLICT (tenant_id, trace_id, key) DO UPDATE "
+                                "SET value = excluded.value"));
+    std::optional<Experiment> experiment;  // looked up once, when a trace must be created
+    std::unordered_map<std::string, int64_t> experiment_of;
+    for (const auto& [trace_id, agg] : traces) {
+      std::optional<std::string> request_preview =
+          agg.preview ? agg.preview->request_preview : std::nullopt;
+      std::optional<std::string> response_preview =
+          agg.preview ? agg.preview->response_preview : std::nullopt;
+      find.Reset();
+      find.Bind(kInfoFinalizedMetadata, tenant, trace_id);
+      ASSIGN_OR_RETURN(bool found, find.Step());
+      if (!found) {
+        if (!experiment) {
+          ASSIGN_OR_RETURN(experiment,
+                           sqlite_store::RequireExperiment(db, tenant, batch.experiment_id));
+        }
+        int64_t experiment_id = *ParseExperimentId(experiment->experiment_id);
+        std::optional<int64_t> duration;
+        if (agg.max_end_ms) duration = *agg.max_end_ms - agg.min_start_ms;
+        create.Reset();
+        RETURN_IF_ERROR(create
+                            .Bind(tenant, trace_id, experiment_id, agg.min_start_ms, duration,
+                                  TraceStateName(agg.root_state.value_or(TraceState::kInProgress)),
+                                  request_preview, response_preview)
+                            .Run());
+        tag.Reset();
+        RETURN_IF_ERROR(tag.Bind(tenant, trace_id, kArtifactLocationTag,
+                                 TraceArtifactLocation(*experiment, trace_id))
+                            .Run());
+        experiment_of[trace_id] = experiment_id;
+      } else {
+        experiment_of[trace_id] = find.Int(0);
+        int64_t request_time = find.Int(1);
+        std::optional<int64_t> duration = find.OptionalInt(2);
+        TraceState state = TraceStateFromName(find.TextView(3)).value_or(TraceState::kUnspecified);
+        bool finalized = find.Int(4) != 0;
+        if (!finalized) {
+          int64_t end = duration ? request_time + *duration : request_time;
+          request_time = std::min(request_time, agg.min_start_ms);
+          if (agg.max_end_ms) duration = std::max(end, *agg.max_end_ms) - request_time;
+        }
+        if ((state == TraceState::kInProgress || state == TraceState::kUnspecified) &&
+            agg.root_state) {
+          state = *agg.root_state;
+        }
+        update.Reset();
+        RETURN_IF_ERROR(update
+                            .Bind(request_time, duration, TraceStateName(state), request_preview,
+                                  response_preview, tenant, trace_id)
+                            .Run());
+      }
+      find.Reset();
+      tag.Reset();
+      RETURN_IF_ERROR(tag.Bind(tenant, trace_id, kSpansLocationTag, kSpansInTrackingStore).Run());
+    }
+    for (const TraceTagUpdate& update : batch.tags) {
+      if (traces.count(update.trace_id) == 0) continue;
+      tag.Reset();
+      RETURN_IF_ERROR(tag.Bind(tenant, update.trace_id, update.tag.key, update.tag.value).Run());
+    }
+
+    ASSIGN_OR_RETURN(
+        Statement upsert,
+        db.Prepare("INSERT INTO spans (tenant_id, trace_id, span_id, experiment_id, "
+                   "parent_span_id, name, type, status, start_time_unix_nano, "
+                   "end_time_unix_nano, content) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON "
+                   "CONFLICT (tenant_id, trace_id, span_id) DO UPDATE SET experiment_id = "
+                   "excluded.experiment_id, parent_span_id = excluded.parent_span_id, name = "
+                   "excluded.name, type = excluded.type, status = excluded.status, "
+                   "start_time_unix_nano = excluded.start_time_unix_nano, end_time_unix_nano = "
+                   "excluded.end_time_unix_nano, content = excluded.content"));
+    for (const Span& span : batch.spans) {
+      upsert.Reset();
+      RETURN_IF_ERROR(upsert
+                          .Bind(tenant, span.trace_id, span.span_id,
+                                experiment_of.at(span.trace_id), span.parent_span_id, span.name,
+                                span.type, span.status, span.start_time_ns, span.end_time_ns,
+                                span.content)
+                          .Run());
+    }
+    return Status::Ok();
+  });
+}
+
+StatusOr<std::vector<Span>> SqliteTraceStore::GetSpans(std::string_view tenant,
+                                                       const std::vector<std::string>& trace_ids) {
+  std::vector<Span> spans;
+  if (trace_ids.empty()) return spans;
+  RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
+    ASSIGN_OR_RETURN(
+        Statement s,
+        db.Prepare("SELECT trace_id, span_id, experiment_id, parent_span_id, name, type, status, "
+                   "start_time_unix_nano, end_time_unix_nano, content FROM spans WHERE "
+                   "tenant_id = ? AND trace_id IN (SELECT value FROM json_each(?)) ORDER BY "
+                   "trace_id, parent_span_id IS NOT NULL, start_time_unix_nano, span_id"));
+    s.Bind(tenant, JsonArray(trace_ids));
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      Span span;
+      span.trace_id = s.Text(0);
+      span.span_id = s.Text(1);
+      span.experiment_id = std::to_string(s.Int(2));
+      span.parent_span_id = s.OptionalText(3);
+      span.name = s.OptionalText(4).value_or("");
+      span.type = s.OptionalText(5);
+      span.status = s.Text(6);
+      span.start_time_ns = s.Int(7);
+      span.end_time_ns = s.OptionalInt(8);
+      span.content = s.Text(9);
+      spans.push_back(std::move(span));
+    }
+    return Status::Ok();
+  }));
+  // Group by trace in the order asked for (the query sorted by trace id).
+  std::unordered_map<std::string, size_t> rank;
+  for (size_t i = 0; i < trace_ids.size(); ++i) rank.emplace(trace_ids[i], i);
+  std::stable_sort(spans.begin(), spans.end(), [&](const Span& a, const Span& b) {
+    return rank.at(a.trace_id) < rank.at(b.trace_id);
+  });
+  return spans;
 }
 
 }  // namespace cairn::metadata

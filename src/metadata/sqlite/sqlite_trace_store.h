@@ -13,7 +13,7 @@
 namespace cairn::metadata {
 
 // TraceStore on the SQLite metadata database (see sqlite_metadata_backend.h), on the schema of
-// migration 4. Thread-safe; concurrency is the Database's.
+// migrations 4 (trace infos) and 9 (spans). Thread-safe; concurrency is the Database's.
 class SqliteTraceStore final : public TraceStore {
  public:
   explicit SqliteTraceStore(std::shared_ptr<sqlite::Database> db);
@@ -27,6 +27,9 @@ class SqliteTraceStore final : public TraceStore {
                         std::string_view key) override;
   StatusOr<int64_t> DeleteTraces(std::string_view tenant,
                                  const DeleteTracesRequest& request) override;
+  Status LogSpans(std::string_view tenant, const SpanBatch& batch) override;
+  StatusOr<std::vector<Span>> GetSpans(std::string_view tenant,
+                                       const std::vector<std::string>& trace_ids) override;
 
  private:
   const std::shared_ptr<sqlite::Database> db_;
