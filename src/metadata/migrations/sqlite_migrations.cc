@@ -606,6 +606,9 @@ const std::vector<sqlite::Migration>& SqliteMigrations() {
       {6, "monitoring", kMonitoringSchema},
       {7, "security", kSecuritySchema},
       {8, "registry webhooks", kWebhooksSchema},
+      // Placeholder: version 9 is assigned to another change; this no-op keeps the versions
+      // gapless until that one lands, and is dropped then.
+      {9, "reserved", "SELECT 1;"},
   };
   return kMigrations;
 }
