@@ -162,7 +162,8 @@ StatusOr<ResultPage<TraceInfo>> SqliteTraceStore::SearchTraces(std::string_view 
       {"experiment_id", {"t.experiment_id", ValueKind::kNumber}},
   };
   schema.tags = KeyValueTable("trace_tags", "trace_id", tenant);
-  schema.metadata = KeyValueTable("trace_request_metadata", "trace_id", tenant);
+  // With the trace_run_links rows as mlflow.sourceRun entries: run_id finds linked traces too.
+  schema.metadata = KeyValueTable("trace_metadata_and_run_links", "trace_id", tenant);
 
   SqlParams params(PlaceholderStyle::kQuestion);
   std::string sql = "SELECT " + std::string(kTraceColumns) + " FROM traces t WHERE t.tenant_id = ";
