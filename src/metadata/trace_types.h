@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "filter/filter.h"
+#include "metadata/assessment_types.h"
 #include "metadata/types.h"
 
 // Traces (MLflow 3 TraceInfoV3) as the metadata stores hold them. The spans themselves are not
@@ -26,6 +27,8 @@ struct TraceInfo {
   std::optional<std::string> response_preview;
   std::vector<Tag> trace_metadata;  // sorted by key
   std::vector<Tag> tags;            // sorted by key
+  // Filled by the trace service from the AssessmentStore; trace stores leave it empty.
+  std::vector<Assessment> assessments;
 };
 
 struct SearchTracesQuery {

@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <string>
+#include <unordered_map>
 
 #include "filter/filter.h"
 #include "tracking/validation.h"
@@ -89,13 +90,36 @@ StatusOr<metadata::TraceInfo> TraceService::StartTrace(const RequestScope& scope
   Dedupe(info.tags);
   Dedupe(info.trace_metadata);
   if (ensure_tenant_) RETURN_IF_ERROR(ensure_tenant_(scope));
-  return store_.StartTrace(scope.tenant, info);
+  std::vector<metadata::TraceInfo> stored(1);
+  ASSIGN_OR_RETURN(stored.front(), store_.StartTrace(scope.tenant, info));
+  RETURN_IF_ERROR(AttachAssessments(scope, stored));
+  return std::move(stored.front());
+}
+
+Status TraceService::AttachAssessments(const RequestScope& scope,
+                                       std::vector<metadata::TraceInfo>& traces) {
+  if (assessments_ == nullptr || traces.empty()) return Status::Ok();
+  std::vector<std::string> ids;
+  ids.reserve(traces.size());
+  for (const metadata::TraceInfo& t : traces) ids.push_back(t.trace_id);
+  ASSIGN_OR_RETURN(std::vector<metadata::Assessment> all,
+                   assessments_->ListAssessments(scope.tenant, ids));
+  std::unordered_map<std::string_view, metadata::TraceInfo*> by_id;
+  for (metadata::TraceInfo& t : traces) by_id[t.trace_id] = &t;
+  for (metadata::Assessment& a : all) {
+    auto it = by_id.find(a.trace_id);
+    if (it != by_id.end()) it->second->assessments.push_back(std::move(a));
+  }
+  return Status::Ok();
 }
 
 StatusOr<metadata::TraceInfo> TraceService::GetTraceInfo(const RequestScope& scope,
                                                          std::string_view trace_id) {
   RETURN_IF_ERROR(ValidateTraceId(trace_id));
-  return store_.GetTraceInfo(scope.tenant, trace_id);
+  std::vector<metadata::TraceInfo> found(1);
+  ASSIGN_OR_RETURN(found.front(), store_.GetTraceInfo(scope.tenant, trace_id));
+  RETURN_IF_ERROR(AttachAssessments(scope, found));
+  return std::move(found.front());
 }
 
 StatusOr<metadata::ResultPage<metadata::TraceInfo>> TraceService::SearchTraces(
@@ -115,7 +139,9 @@ StatusOr<metadata::ResultPage<metadata::TraceInfo>> TraceService::SearchTraces(
       }
     }
   }
-  return store_.SearchTraces(scope.tenant, query);
+  ASSIGN_OR_RETURN(auto page, store_.SearchTraces(scope.tenant, query));
+  RETURN_IF_ERROR(AttachAssessments(scope, page.items));
+  return page;
 }
 
 Status TraceService::SetTraceTag(const RequestScope& scope, std::string_view trace_id,

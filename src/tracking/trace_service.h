@@ -7,6 +7,7 @@
 
 #include "base/request_scope.h"
 #include "base/status.h"
+#include "metadata/assessment_store.h"
 #include "metadata/trace_store.h"
 #include "tracking/trace_metrics.h"
 
@@ -63,9 +64,17 @@ class TraceService {
     ensure_tenant_ = std::move(initializer);
   }
 
+  // Where the trace infos returned by StartTrace, GetTraceInfo and SearchTraces get their
+  // assessments from (as MLflow returns them); none when unset. Set once, before use.
+  void SetAssessmentStore(metadata::AssessmentStore* assessments) { assessments_ = assessments; }
+
  private:
   metadata::TraceStore& store_;
+  // Fills the assessments of `traces` from assessments_.
+  Status AttachAssessments(const RequestScope& scope, std::vector<metadata::TraceInfo>& traces);
+
   std::function<Status(const RequestScope&)> ensure_tenant_;
+  metadata::AssessmentStore* assessments_ = nullptr;
 };
 
 }  // namespace cairn::tracking

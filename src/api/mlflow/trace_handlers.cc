@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "api/mlflow/assessment_json.h"
 #include "api/mlflow/codec.h"
 #include "api/mlflow/request_message.h"
 #include "api/mlflow/search_params.h"
@@ -213,6 +214,7 @@ bj::object TraceInfoToJson(const TraceInfo& info) {
   o["state"] = metadata::TraceStateName(info.state);
   o["trace_metadata"] = StringMapToJson(info.trace_metadata);
   o["tags"] = StringMapToJson(info.tags);
+  PutList(o, "assessments", info.assessments, AssessmentToJson);
   return o;
 }
 
