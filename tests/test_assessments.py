@@ -338,3 +338,37 @@ def test_reading_needs_read_and_writing_needs_write(server_factory, tmp_path):
         assert_error(r, 403, "PERMISSION_DENIED")
         r = requests.request(method, path, json=body, headers=auth(editor), timeout=30)
         assert r.status_code == 200, (method, path, r.text)
+
+
+def test_assessment_metrics_view(base_url, unique):
+    exp, t1 = new_trace(unique)
+    _, t2 = new_trace(unique, exp)
+    mlflow.log_feedback(trace_id=t1, name="correct", value=True)
+    mlflow.log_feedback(trace_id=t2, name="correct", value=False)
+    mlflow.log_feedback(trace_id=t1, name="score", value=0.5)
+    replaced = mlflow.log_feedback(trace_id=t2, name="score", value=1)
+    mlflow.override_feedback(trace_id=t2, assessment_id=replaced.assessment_id, value=0.0)
+    mlflow.log_expectation(trace_id=t1, name="expected", value="HI")
+
+    def query(metric, aggregations, dimensions=(), filters=()):
+        r = requests.post(base_url + "/api/3.0/mlflow/traces/metrics", json={
+            "experiment_ids": [exp], "view_type": "ASSESSMENTS", "metric_name": metric,
+            "aggregations": [{"aggregation_type": a} for a in aggregations],
+            "dimensions": list(dimensions), "filters": list(filters)}, timeout=30)
+        assert r.status_code == 200, r.text
+        return [(p.get("dimensions", {}), p["values"]) for p in r.json().get("data_points", [])]
+
+    # Overridden assessments are not counted.
+    assert query("assessment_count", ["COUNT"], ["assessment_name"]) == [
+        ({"assessment_name": "correct"}, {"COUNT": 2}),
+        ({"assessment_name": "expected"}, {"COUNT": 1}),
+        ({"assessment_name": "score"}, {"COUNT": 2})]
+    assert query("assessment_value", ["AVG", "MAX"], ["assessment_name"]) == [
+        ({"assessment_name": "correct"}, {"AVG": 0.5, "MAX": 1.0}),
+        ({"assessment_name": "score"}, {"AVG": 0.25, "MAX": 0.5})]
+    assert query("assessment_count", ["COUNT"], ["assessment_value"],
+                 ["assessment.name = 'correct'"]) == [
+        ({"assessment_value": "false"}, {"COUNT": 1}),
+        ({"assessment_value": "true"}, {"COUNT": 1})]
+    assert query("assessment_count", ["COUNT"], filters=["assessment.type = 'expectation'"]) == [
+        ({}, {"COUNT": 1})]

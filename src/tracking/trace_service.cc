@@ -7,6 +7,7 @@
 #include <unordered_map>
 
 #include "filter/filter.h"
+#include "tracking/assessment_metrics.h"
 #include "tracking/validation.h"
 
 namespace cairn::tracking {
@@ -194,7 +195,10 @@ StatusOr<std::vector<MetricDataPoint>> TraceService::QueryTraceMetrics(
   for (const std::string& text : query.filters) {
     RETURN_IF_ERROR(ParseTraceMetricsFilter(text).status());
   }
-  if (query.view_type != MetricViewType::kTraces) return std::vector<MetricDataPoint>{};
+  bool assessments = query.view_type == MetricViewType::kAssessments && assessments_ != nullptr;
+  if (query.view_type != MetricViewType::kTraces && !assessments) {
+    return std::vector<MetricDataPoint>{};
+  }
 
   std::vector<metadata::TraceInfo> traces;
   if (!query.experiment_ids.empty()) {
@@ -219,6 +223,18 @@ StatusOr<std::vector<MetricDataPoint>> TraceService::QueryTraceMetrics(
       }
       if (!page.has_more || page.items.empty()) break;
     }
+  }
+  if (assessments) {
+    constexpr size_t kChunk = 1000;
+    for (size_t start = 0; start < traces.size(); start += kChunk) {
+      std::vector<metadata::TraceInfo> chunk(
+          std::make_move_iterator(traces.begin() + static_cast<ptrdiff_t>(start)),
+          std::make_move_iterator(traces.begin() +
+                                  static_cast<ptrdiff_t>(std::min(traces.size(), start + kChunk))));
+      RETURN_IF_ERROR(AttachAssessments(scope, chunk));
+      std::move(chunk.begin(), chunk.end(), traces.begin() + static_cast<ptrdiff_t>(start));
+    }
+    return ComputeAssessmentMetrics(query, traces);
   }
   return ComputeTraceMetrics(query, traces);
 }

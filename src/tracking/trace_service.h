@@ -45,9 +45,10 @@ class TraceService {
                                  const metadata::DeleteTracesRequest& request);
 
   // QueryTraceMetrics: validates `query` as MLflow does, then aggregates the TRACES view over the
-  // stored trace infos of the query's experiments (unknown experiments contribute nothing).
-  // Spans and assessments are not stored server-side (spans travel as traces.json artifacts), so
-  // SPANS and ASSESSMENTS queries are validated and answer no data points. At most
+  // stored trace infos of the query's experiments (unknown experiments contribute nothing), and
+  // the ASSESSMENTS view over their assessments (tracking/assessment_metrics.h; none without an
+  // assessment store). Spans are not stored server-side (they travel as traces.json artifacts),
+  // so SPANS queries are validated and answer no data points. At most
   // kMaxMetricsTraces traces in the time range are read; more is INVALID_ARGUMENT asking for a
   // narrower range rather than an answer over part of the data.
   static constexpr int64_t kMaxMetricsTraces = 200000;
