@@ -12,6 +12,7 @@ import requests
 from mlflow.entities import AssessmentSource, AssessmentSourceType
 from mlflow.entities.assessment import AssessmentError, Expectation, Feedback
 from mlflow.exceptions import MlflowException
+from mlflow.genai.scorers import scorer
 
 from helpers import assert_error
 
@@ -372,3 +373,22 @@ def test_assessment_metrics_view(base_url, unique):
         ({"assessment_value": "true"}, {"COUNT": 1})]
     assert query("assessment_count", ["COUNT"], filters=["assessment.type = 'expectation'"]) == [
         ({}, {"COUNT": 1})]
+
+
+@scorer
+def is_upper(outputs):
+    return outputs == outputs.upper()
+
+
+def test_genai_evaluate_logs_feedback_and_links_traces(base_url, unique):
+    # mlflow.genai.evaluate: a run, a trace per row linked to it, feedback from each scorer.
+    mlflow.set_experiment(unique)
+    result = mlflow.genai.evaluate(data=[{"inputs": {"question": "hi"}},
+                                         {"inputs": {"question": "yo"}}],
+                                   predict_fn=answer, scorers=[is_upper])
+    assert result.metrics["is_upper/mean"] == 1.0, result.metrics
+    traces = mlflow.search_traces(run_id=result.run_id, return_type="list")
+    assert len(traces) == 2
+    for t in traces:
+        assert [a.name for a in t.info.assessments] == ["is_upper"]
+        assert t.info.assessments[0].value is True
