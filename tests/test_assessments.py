@@ -392,3 +392,24 @@ def test_genai_evaluate_logs_feedback_and_links_traces(base_url, unique):
     for t in traces:
         assert [a.name for a in t.info.assessments] == ["is_upper"]
         assert t.info.assessments[0].value is True
+
+
+def test_feedback_logged_inside_the_active_trace_travels_with_it(base_url, unique):
+    # The client keeps assessments of the active trace in memory and sends them with the trace.
+    exp = mlflow.set_experiment(unique).experiment_id
+
+    @mlflow.trace
+    def graded(question):
+        mlflow.log_feedback(trace_id=mlflow.get_active_trace_id(), name="inline", value=0.5,
+                            rationale="during the call")
+        return question
+
+    graded("hi")
+    trace_id = mlflow.get_last_active_trace_id()
+    trace = mlflow.get_trace(trace_id)
+    assert [(a.name, a.value, a.rationale) for a in trace.info.assessments] == [
+        ("inline", 0.5, "during the call")]
+    aid = trace.info.assessments[0].assessment_id
+    assert mlflow.get_assessment(trace_id, aid).value == 0.5
+    found = mlflow.search_traces(locations=[exp], return_type="list")
+    assert [a.assessment_id for a in found[0].info.assessments] == [aid]

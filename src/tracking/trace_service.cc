@@ -87,12 +87,31 @@ StatusOr<metadata::TraceInfo> TraceService::StartTrace(const RequestScope& scope
   }
   RETURN_IF_ERROR(ValidateEntries(info.tags, "tag"));
   RETURN_IF_ERROR(ValidateEntries(info.trace_metadata, "metadata"));
+  if (info.assessments.size() > kMaxEntries) {
+    return InvalidArgument("A trace may carry at most " + std::to_string(kMaxEntries) +
+                           " assessments");
+  }
+  for (metadata::Assessment& a : info.assessments) {
+    a.trace_id = info.trace_id;
+    RETURN_IF_ERROR(ValidateTraceId(a.assessment_id));
+    if (a.overrides) RETURN_IF_ERROR(ValidateTraceId(*a.overrides));
+  }
   info.trace_metadata.push_back({std::string(kInfoFinalized), "true"});
   Dedupe(info.tags);
   Dedupe(info.trace_metadata);
   if (ensure_tenant_) RETURN_IF_ERROR(ensure_tenant_(scope));
   std::vector<metadata::TraceInfo> stored(1);
   ASSIGN_OR_RETURN(stored.front(), store_.StartTrace(scope.tenant, info));
+  // Assessments logged while the trace was active travel with its info (as MLflow's client
+  // sends them); one already stored under its id is kept.
+  if (assessments_ != nullptr) {
+    for (const metadata::Assessment& a : info.assessments) {
+      StatusOr<metadata::Assessment> created = assessments_->CreateAssessment(scope.tenant, a);
+      if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) {
+        return created.status();
+      }
+    }
+  }
   RETURN_IF_ERROR(AttachAssessments(scope, stored));
   return std::move(stored.front());
 }

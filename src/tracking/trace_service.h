@@ -31,7 +31,9 @@ class TraceService {
   static constexpr int64_t kMaxDeleteIds = 100000;
 
   // Stores the info the client sends when a trace ends (StartTraceV3) and returns it as stored,
-  // with mlflow.artifactLocation and mlflow.trace.infoFinalized added.
+  // with mlflow.artifactLocation and mlflow.trace.infoFinalized added. Assessments in `info`
+  // (logged while the trace was active; ids set) are stored after the trace, in the assessment
+  // store when one is set; one whose id is taken is kept as it is.
   StatusOr<metadata::TraceInfo> StartTrace(const RequestScope& scope, metadata::TraceInfo info);
   StatusOr<metadata::TraceInfo> GetTraceInfo(const RequestScope& scope, std::string_view trace_id);
   // max_results in 1..kMaxSearchResults.
