@@ -73,6 +73,10 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
     ASSERT_NE(stores_.monitoring, nullptr);
     ASSERT_NE(stores_.security, nullptr);
     ASSERT_NE(stores_.webhooks, nullptr);
+    ASSERT_NE(stores_.assessments, nullptr);
+    ASSERT_NE(stores_.trace_links, nullptr);
+    ASSERT_NE(stores_.scorers, nullptr);
+    ASSERT_NE(stores_.issues, nullptr);
   }
 
   void TearDown() override {
@@ -94,6 +98,8 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
   MonitorStore& monitoring() { return *stores_.monitoring; }
   SecurityStore& security() { return *stores_.security; }
   WebhookStore& webhooks() { return *stores_.webhooks; }
+  AssessmentStore& assessments() { return *stores_.assessments; }
+  TraceLinkStore& trace_links() { return *stores_.trace_links; }
 
   std::string dir_;
   MetadataStores stores_;

@@ -2,10 +2,14 @@
 
 #include <memory>
 
+#include "metadata/assessment_store.h"
 #include "metadata/deployment_store.h"
+#include "metadata/issue_store.h"
 #include "metadata/monitor_store.h"
 #include "metadata/registry_store.h"
+#include "metadata/scorer_store.h"
 #include "metadata/security_store.h"
+#include "metadata/trace_link_store.h"
 #include "metadata/trace_store.h"
 #include "metadata/tracking_store.h"
 #include "metadata/webhook_store.h"
@@ -47,6 +51,14 @@ struct MetadataStores {
   std::shared_ptr<SecurityStore> security;
   // Registry webhooks (subscriptions to registry events), per tenant.
   std::shared_ptr<WebhookStore> webhooks;
+  // Assessments of traces (feedback and expectations), per tenant.
+  std::shared_ptr<AssessmentStore> assessments;
+  // Links of traces to runs and prompt versions, per tenant.
+  std::shared_ptr<TraceLinkStore> trace_links;
+  // Scorers registered to experiments, with their online-scoring configs, per tenant.
+  std::shared_ptr<ScorerStore> scorers;
+  // Issues found in experiments' traces, per tenant.
+  std::shared_ptr<IssueStore> issues;
 };
 
 }  // namespace cairn::metadata

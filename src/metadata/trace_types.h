@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "filter/filter.h"
+#include "metadata/assessment_types.h"
 #include "metadata/types.h"
 
 // Traces (MLflow 3 TraceInfoV3) and their spans as the metadata stores hold them. Spans arrive
@@ -28,6 +29,8 @@ struct TraceInfo {
   std::optional<std::string> response_preview;
   std::vector<Tag> trace_metadata;  // sorted by key
   std::vector<Tag> tags;            // sorted by key
+  // Filled by the trace service from the AssessmentStore; trace stores leave it empty.
+  std::vector<Assessment> assessments;
 };
 
 struct SearchTracesQuery {

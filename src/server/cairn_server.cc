@@ -8,9 +8,12 @@
 
 #include "api/inference/inference_handlers.h"
 #include "api/mlflow/artifact_handlers.h"
+#include "api/mlflow/assessment_handlers.h"
 #include "api/mlflow/graphql_handlers.h"
+#include "api/mlflow/issue_handlers.h"
 #include "api/mlflow/misc_handlers.h"
 #include "api/mlflow/registry_handlers.h"
+#include "api/mlflow/scorer_handlers.h"
 #include "api/mlflow/trace_handlers.h"
 #include "api/mlflow/tracking_handlers.h"
 #include "api/mlflow/ui_handlers.h"
@@ -82,6 +85,9 @@ struct CairnServer::State {
   std::unique_ptr<registry::WebhookDispatcher> registry_webhooks;
   std::unique_ptr<api::mlflow::WebhookHandlers> webhook_handlers;
   std::unique_ptr<api::mlflow::TraceHandlers> trace_handlers;
+  std::unique_ptr<api::mlflow::AssessmentHandlers> assessment_handlers;
+  std::unique_ptr<api::mlflow::ScorerHandlers> scorer_handlers;
+  std::unique_ptr<api::mlflow::IssueHandlers> issue_handlers;
   std::unique_ptr<api::mlflow::UiHandlers> ui_handlers;
   std::unique_ptr<api::mlflow::GraphqlHandlers> graphql_handlers;
   std::unique_ptr<api::v1::ModelHandlers> model_handlers;
@@ -484,6 +490,20 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
         return tracking->EnsureTenant(scope);
       });
   state->trace_handlers = std::make_unique<api::mlflow::TraceHandlers>(*state->traces);
+  if (!state->metadata.assessments || !state->metadata.trace_links) {
+    return InvalidArgument("the backend store does not provide assessment storage");
+  }
+  state->traces->SetAssessmentStore(state->metadata.assessments.get());
+  state->assessment_handlers = std::make_unique<api::mlflow::AssessmentHandlers>(
+      *state->metadata.assessments, *state->metadata.trace_links, SystemClock::Get(),
+      IdGenerator::Default());
+  if (!state->metadata.scorers || !state->metadata.issues) {
+    return InvalidArgument("the backend store does not provide scorer and issue storage");
+  }
+  state->scorer_handlers = std::make_unique<api::mlflow::ScorerHandlers>(
+      *state->metadata.scorers, SystemClock::Get(), IdGenerator::Default());
+  state->issue_handlers = std::make_unique<api::mlflow::IssueHandlers>(
+      *state->metadata.issues, SystemClock::Get(), IdGenerator::Default());
   state->model_handlers =
       std::make_unique<api::v1::ModelHandlers>(*state->registry, *state->artifact_store);
 
@@ -539,6 +559,9 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   state->registry_handlers->Register(state->router);
   state->webhook_handlers->Register(state->router);
   state->trace_handlers->Register(state->router);
+  state->assessment_handlers->Register(state->router);
+  state->scorer_handlers->Register(state->router);
+  state->issue_handlers->Register(state->router);
   state->model_handlers->Register(state->router);
   state->deployment_handlers->Register(state->router);
   state->inference_handlers->Register(state->router);

@@ -8,11 +8,13 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "base/ids.h"
 #include "filter/filter.h"
+#include "tracking/assessment_metrics.h"
 #include "tracking/validation.h"
 
 namespace cairn::tracking {
@@ -144,11 +146,50 @@ StatusOr<metadata::TraceInfo> TraceService::StartTrace(const RequestScope& scope
   }
   RETURN_IF_ERROR(ValidateEntries(info.tags, "tag"));
   RETURN_IF_ERROR(ValidateEntries(info.trace_metadata, "metadata"));
+  if (info.assessments.size() > kMaxEntries) {
+    return InvalidArgument("A trace may carry at most " + std::to_string(kMaxEntries) +
+                           " assessments");
+  }
+  for (metadata::Assessment& a : info.assessments) {
+    a.trace_id = info.trace_id;
+    RETURN_IF_ERROR(ValidateTraceId(a.assessment_id));
+    if (a.overrides) RETURN_IF_ERROR(ValidateTraceId(*a.overrides));
+  }
   info.trace_metadata.push_back({std::string(kInfoFinalized), "true"});
   Dedupe(info.tags);
   Dedupe(info.trace_metadata);
   if (ensure_tenant_) RETURN_IF_ERROR(ensure_tenant_(scope));
-  return store_.StartTrace(scope.tenant, info);
+  std::vector<metadata::TraceInfo> stored(1);
+  ASSIGN_OR_RETURN(stored.front(), store_.StartTrace(scope.tenant, info));
+  // Assessments logged while the trace was active travel with its info (as MLflow's client
+  // sends them); one already stored under its id is kept.
+  if (assessments_ != nullptr) {
+    for (const metadata::Assessment& a : info.assessments) {
+      StatusOr<metadata::Assessment> created = assessments_->CreateAssessment(scope.tenant, a);
+      if (!created.ok() && created.status().code() != StatusCode::kAlreadyExists) {
+        return created.status();
+      }
+    }
+  }
+  RETURN_IF_ERROR(AttachAssessments(scope, stored));
+  return std::move(stored.front());
+}
+
+Status TraceService::AttachAssessments(const RequestScope& scope,
+                                       std::vector<metadata::TraceInfo>& traces) {
+  if (assessments_ == nullptr || traces.empty()) return Status::Ok();
+  std::vector<std::string> ids;
+  ids.reserve(traces.size());
+  for (const metadata::TraceInfo& t : traces) ids.push_back(t.trace_id);
+  ASSIGN_OR_RETURN(std::vector<metadata::Assessment> all,
+                   assessments_->ListAssessments(scope.tenant, ids));
+  std::unordered_map<std::string_view, metadata::TraceInfo*> by_id;
+  for (metadata::TraceInfo& t : traces) by_id[t.trace_id] = &t;
+  for (metadata::Assessment& a : all) {
+    auto it = by_id.find(a.trace_id);
+    if (it != by_id.end()) it->second->assessments.push_back(std::move(a));
+  }
+  return Status::Ok();
 }
 
 StatusOr<metadata::TraceInfo> TraceService::StartTraceV2(const RequestScope& scope,
@@ -196,7 +237,10 @@ StatusOr<metadata::TraceInfo> TraceService::EndTraceV2(const RequestScope& scope
 StatusOr<metadata::TraceInfo> TraceService::GetTraceInfo(const RequestScope& scope,
                                                          std::string_view trace_id) {
   RETURN_IF_ERROR(ValidateTraceId(trace_id));
-  return store_.GetTraceInfo(scope.tenant, trace_id);
+  std::vector<metadata::TraceInfo> found(1);
+  ASSIGN_OR_RETURN(found.front(), store_.GetTraceInfo(scope.tenant, trace_id));
+  RETURN_IF_ERROR(AttachAssessments(scope, found));
+  return std::move(found.front());
 }
 
 StatusOr<metadata::ResultPage<metadata::TraceInfo>> TraceService::SearchTraces(
@@ -216,7 +260,9 @@ StatusOr<metadata::ResultPage<metadata::TraceInfo>> TraceService::SearchTraces(
       }
     }
   }
-  return store_.SearchTraces(scope.tenant, query);
+  ASSIGN_OR_RETURN(auto page, store_.SearchTraces(scope.tenant, query));
+  RETURN_IF_ERROR(AttachAssessments(scope, page.items));
+  return page;
 }
 
 Status TraceService::SetTraceTag(const RequestScope& scope, std::string_view trace_id,
@@ -414,7 +460,9 @@ StatusOr<std::vector<MetricDataPoint>> TraceService::QueryTraceMetrics(
   for (const std::string& text : query.filters) {
     RETURN_IF_ERROR(ParseTraceMetricsFilter(text).status());
   }
-  if (query.view_type == MetricViewType::kAssessments) return std::vector<MetricDataPoint>{};
+  if (query.view_type == MetricViewType::kAssessments && assessments_ == nullptr) {
+    return std::vector<MetricDataPoint>{};
+  }
 
   std::vector<metadata::TraceInfo> traces;
   if (!query.experiment_ids.empty()) {
@@ -439,6 +487,18 @@ StatusOr<std::vector<MetricDataPoint>> TraceService::QueryTraceMetrics(
       }
       if (!page.has_more || page.items.empty()) break;
     }
+  }
+  if (query.view_type == MetricViewType::kAssessments) {
+    constexpr size_t kChunk = 1000;
+    for (size_t start = 0; start < traces.size(); start += kChunk) {
+      std::vector<metadata::TraceInfo> chunk(
+          std::make_move_iterator(traces.begin() + static_cast<ptrdiff_t>(start)),
+          std::make_move_iterator(traces.begin() +
+                                  static_cast<ptrdiff_t>(std::min(traces.size(), start + kChunk))));
+      RETURN_IF_ERROR(AttachAssessments(scope, chunk));
+      std::move(chunk.begin(), chunk.end(), traces.begin() + static_cast<ptrdiff_t>(start));
+    }
+    return ComputeAssessmentMetrics(query, traces);
   }
   if (query.view_type == MetricViewType::kTraces) return ComputeTraceMetrics(query, traces);
   // SPANS: the spans of those traces, read in chunks without their JSON.

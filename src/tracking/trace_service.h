@@ -10,6 +10,7 @@
 
 #include "base/request_scope.h"
 #include "base/status.h"
+#include "metadata/assessment_store.h"
 #include "metadata/trace_store.h"
 #include "tracking/trace_metrics.h"
 
@@ -35,7 +36,9 @@ class TraceService {
   static constexpr int64_t kMaxDeleteIds = 100000;
 
   // Stores the info the client sends when a trace ends (StartTraceV3) and returns it as stored,
-  // with mlflow.artifactLocation and mlflow.trace.infoFinalized added.
+  // with mlflow.artifactLocation and mlflow.trace.infoFinalized added. Assessments in `info`
+  // (logged while the trace was active; ids set) are stored after the trace, in the assessment
+  // store when one is set; one whose id is taken is kept as it is.
   StatusOr<metadata::TraceInfo> StartTrace(const RequestScope& scope, metadata::TraceInfo info);
   StatusOr<metadata::TraceInfo> GetTraceInfo(const RequestScope& scope, std::string_view trace_id);
   // max_results in 1..kMaxSearchResults.
@@ -107,8 +110,8 @@ class TraceService {
 
   // QueryTraceMetrics: validates `query` as MLflow does, then aggregates the TRACES view over the
   // stored trace infos of the query's experiments (unknown experiments contribute nothing).
-  // SPANS aggregates the stored spans of those traces (ComputeSpanMetrics); assessments are not
-  // stored here, so ASSESSMENTS queries are validated and answer no data points. At most
+  // SPANS aggregates the stored spans of those traces (ComputeSpanMetrics), ASSESSMENTS their
+  // assessments (tracking/assessment_metrics.h; none without an assessment store). At most
   // kMaxMetricsTraces traces in the time range (and kMaxMetricsSpans of their spans) are read;
   // more is INVALID_ARGUMENT asking for a narrower range rather than an answer over part of the
   // data.
@@ -127,9 +130,17 @@ class TraceService {
     ensure_tenant_ = std::move(initializer);
   }
 
+  // Where the trace infos returned by StartTrace, GetTraceInfo and SearchTraces get their
+  // assessments from (as MLflow returns them); none when unset. Set once, before use.
+  void SetAssessmentStore(metadata::AssessmentStore* assessments) { assessments_ = assessments; }
+
  private:
   metadata::TraceStore& store_;
+  // Fills the assessments of `traces` from assessments_.
+  Status AttachAssessments(const RequestScope& scope, std::vector<metadata::TraceInfo>& traces);
+
   std::function<Status(const RequestScope&)> ensure_tenant_;
+  metadata::AssessmentStore* assessments_ = nullptr;
 };
 
 }  // namespace cairn::tracking

@@ -7,12 +7,14 @@
 #include <utility>
 #include <vector>
 
+#include "api/mlflow/assessment_json.h"
 #include "api/mlflow/codec.h"
 #include "api/mlflow/otlp_trace_request.h"
 #include "api/mlflow/request_message.h"
 #include "api/mlflow/search_params.h"
 #include "api/mlflow/span_codec.h"
 #include "base/civil_time.h"
+#include "base/ids.h"
 #include "base/json.h"
 #include "base/utf8.h"
 #include "filter/filter.h"
@@ -217,6 +219,7 @@ bj::object TraceInfoToJson(const TraceInfo& info) {
   o["state"] = metadata::TraceStateName(info.state);
   o["trace_metadata"] = StringMapToJson(info.trace_metadata);
   o["tags"] = StringMapToJson(info.tags);
+  PutList(o, "assessments", info.assessments, AssessmentToJson);
   return o;
 }
 
@@ -249,6 +252,18 @@ StatusOr<TraceInfo> TraceInfoFromJson(const bj::object& obj) {
   }
   ASSIGN_OR_RETURN(info.trace_metadata, StringMap(obj, "trace_metadata"));
   ASSIGN_OR_RETURN(info.tags, StringMap(obj, "tags"));
+  ASSIGN_OR_RETURN(const bj::array* assessments, json::GetArray(obj, "assessments"));
+  if (assessments != nullptr) {
+    for (const bj::value& v : *assessments) {
+      if (!v.is_object()) {
+        return InvalidArgument("Invalid value for 'assessments': expected objects");
+      }
+      ASSIGN_OR_RETURN(metadata::Assessment a,
+                       AssessmentFromJson(v.get_object(), info.trace_id, info.request_time_ms));
+      if (a.assessment_id.empty()) a.assessment_id = "a-" + IdGenerator::Default().Hex32();
+      info.assessments.push_back(std::move(a));
+    }
+  }
   return info;
 }
 

@@ -618,6 +618,106 @@ CREATE INDEX spans_by_experiment_time ON spans (tenant_id, experiment_id, start_
 CREATE INDEX spans_by_experiment_type_status ON spans (tenant_id, experiment_id, type, status);
 )sql";
 
+// Version 10: the GenAI side of traces. Assessments (feedback and expectations) belong to a trace
+// and go with it; values, errors and metadata are the JSON the API accepted. Trace links are
+// MLflow's entity associations of a trace with a run or a prompt version; the view lets a trace
+// search by run_id find linked traces as well as those whose metadata names the run. Scorers
+// are versioned per (experiment, name); their online-scoring configs and the experiment's issues
+// go with the experiment.
+constexpr std::string_view kGenAiSchema = R"sql(
+CREATE TABLE assessments (
+  tenant_id TEXT NOT NULL,
+  assessment_id TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('feedback', 'expectation')),
+  value TEXT NOT NULL,
+  error TEXT,
+  source_type TEXT NOT NULL,
+  source_id TEXT,
+  span_id TEXT,
+  run_id TEXT,
+  rationale TEXT,
+  overrides TEXT,
+  valid INTEGER NOT NULL DEFAULT 1,
+  metadata TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, assessment_id),
+  FOREIGN KEY (tenant_id, trace_id) REFERENCES traces (tenant_id, trace_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX assessments_by_trace ON assessments (tenant_id, trace_id, created_at);
+
+CREATE TABLE trace_run_links (
+  tenant_id TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, trace_id, run_id),
+  FOREIGN KEY (tenant_id, trace_id) REFERENCES traces (tenant_id, trace_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX trace_run_links_by_run ON trace_run_links (tenant_id, run_id);
+
+CREATE TABLE trace_prompt_links (
+  tenant_id TEXT NOT NULL,
+  trace_id TEXT NOT NULL,
+  prompt_name TEXT NOT NULL,
+  prompt_version TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (tenant_id, trace_id, prompt_name, prompt_version),
+  FOREIGN KEY (tenant_id, trace_id) REFERENCES traces (tenant_id, trace_id) ON DELETE CASCADE
+) WITHOUT ROWID;
+
+CREATE VIEW trace_metadata_and_run_links (tenant_id, trace_id, key, value) AS
+  SELECT tenant_id, trace_id, key, value FROM trace_request_metadata
+  UNION ALL
+  SELECT tenant_id, trace_id, 'mlflow.sourceRun', run_id FROM trace_run_links;
+
+CREATE TABLE scorers (
+  tenant_id TEXT NOT NULL,
+  scorer_id TEXT NOT NULL PRIMARY KEY,
+  experiment_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  UNIQUE (tenant_id, experiment_id, name),
+  FOREIGN KEY (tenant_id, experiment_id) REFERENCES experiments (tenant_id, experiment_id)
+    ON DELETE CASCADE
+);
+
+CREATE TABLE scorer_versions (
+  scorer_id TEXT NOT NULL REFERENCES scorers (scorer_id) ON DELETE CASCADE,
+  version INTEGER NOT NULL,
+  serialized_scorer TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (scorer_id, version)
+) WITHOUT ROWID;
+
+CREATE TABLE online_scoring_configs (
+  config_id TEXT NOT NULL PRIMARY KEY,
+  scorer_id TEXT NOT NULL UNIQUE REFERENCES scorers (scorer_id) ON DELETE CASCADE,
+  sample_rate REAL NOT NULL,
+  filter_string TEXT
+);
+
+CREATE TABLE issues (
+  tenant_id TEXT NOT NULL,
+  issue_id TEXT NOT NULL PRIMARY KEY,
+  experiment_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  description TEXT NOT NULL,
+  status TEXT NOT NULL,
+  severity TEXT,
+  root_causes TEXT,
+  source_run_id TEXT,
+  categories TEXT,
+  created_by TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  FOREIGN KEY (tenant_id, experiment_id) REFERENCES experiments (tenant_id, experiment_id)
+    ON DELETE CASCADE
+);
+CREATE INDEX issues_by_experiment ON issues (tenant_id, experiment_id, created_at);
+)sql";
+
 }  // namespace
 
 const std::vector<sqlite::Migration>& SqliteMigrations() {
@@ -631,6 +731,7 @@ const std::vector<sqlite::Migration>& SqliteMigrations() {
       {7, "security", kSecuritySchema},
       {8, "registry webhooks", kWebhooksSchema},
       {9, "spans", kSpansSchema},
+      {10, "assessments, trace links, scorers and issues", kGenAiSchema},
   };
   return kMigrations;
 }

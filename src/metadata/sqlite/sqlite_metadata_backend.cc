@@ -5,10 +5,14 @@
 #include <utility>
 
 #include "metadata/migrations/sqlite_migrations.h"
+#include "metadata/sqlite/sqlite_assessment_store.h"
 #include "metadata/sqlite/sqlite_deployment_store.h"
+#include "metadata/sqlite/sqlite_issue_store.h"
 #include "metadata/sqlite/sqlite_monitor_store.h"
 #include "metadata/sqlite/sqlite_registry_store.h"
+#include "metadata/sqlite/sqlite_scorer_store.h"
 #include "metadata/sqlite/sqlite_security_store.h"
+#include "metadata/sqlite/sqlite_trace_link_store.h"
 #include "metadata/sqlite/sqlite_trace_store.h"
 #include "metadata/sqlite/sqlite_tracking_store.h"
 #include "metadata/sqlite/sqlite_webhook_store.h"
@@ -51,6 +55,10 @@ StatusOr<MetadataStores> OpenSqliteMetadataStores(const std::string& path,
   stores.monitoring = std::make_shared<SqliteMonitorStore>(db);
   stores.security = std::make_shared<SqliteSecurityStore>(db);
   stores.webhooks = std::make_shared<SqliteWebhookStore>(db);
+  stores.assessments = std::make_shared<SqliteAssessmentStore>(db);
+  stores.trace_links = std::make_shared<SqliteTraceLinkStore>(db);
+  stores.scorers = std::make_shared<SqliteScorerStore>(db);
+  stores.issues = std::make_shared<SqliteIssueStore>(db);
   return stores;
 }
 

@@ -182,7 +182,8 @@ StatusOr<ResultPage<TraceInfo>> SqliteTraceStore::SearchTraces(std::string_view 
       {"experiment_id", {"t.experiment_id", ValueKind::kNumber}},
   };
   schema.tags = KeyValueTable("trace_tags", "trace_id", tenant);
-  schema.metadata = KeyValueTable("trace_request_metadata", "trace_id", tenant);
+  // With the trace_run_links rows as mlflow.sourceRun entries: run_id finds linked traces too.
+  schema.metadata = KeyValueTable("trace_metadata_and_run_links", "trace_id", tenant);
   // A span clause holds when one span of the trace matches, as in MLflow's SQL store: name, type
   // and status are columns; an attribute is a pattern over the span JSON (`"<name>"<value>`).
   schema.spans = [this](const filter::Clause& clause, SqlParams& params) -> StatusOr<std::string> {
