@@ -174,6 +174,17 @@ def test_trace_read_errors(base_url, unique, http):
                  "INVALID_PARAMETER_VALUE")
 
 
+
+def test_batch_reads_are_capped(base_url, http, target):
+    if target != "cairn":
+        pytest.skip("Cairn-only limit: the reference reads any number of ids")
+    ids = [f"tr-{i:032x}" for i in range(1001)]
+    r = http.post(f"{base_url}{V3}/batchGetInfos", json={"trace_ids": ids})
+    assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+    r = http.post(f"{base_url}{V3}/batchGetInfos", json={"trace_ids": ids[:1000]})
+    assert r.status_code == 200 and r.json() == {}
+
+
 def test_search_traces_by_span_fields_and_text(base_url, unique, client):
     exp = new_experiment(unique)
     agent("espresso")

@@ -403,6 +403,14 @@ TEST_P(TraceStoreConformanceTest, SearchTracesFiltersBySpans) {
   EXPECT_EQ(ids("trace.text LIKE '%espresso%'"), V{"tr-s1"});
   EXPECT_EQ(ids("span.attributes.model LIKE '%gpt%'"), V{"tr-s1"});
   EXPECT_EQ(ids("span.type = 'LLM' AND span.status = 'ERROR'"), V{});
+  // Span clauses must hold for one span, not for any span each.
+  Span child = S("tr-s1", "c", "r", 120, 130, "ERROR");
+  child.type = "TOOL";
+  batch.spans = {child};
+  ASSERT_OK(traces().LogSpans(kTenant, batch));
+  EXPECT_EQ(ids("span.type = 'LLM' AND span.status = 'ERROR'"), V{});
+  EXPECT_EQ(ids("span.type = 'TOOL' AND span.status = 'ERROR'"), (V{"tr-s2", "tr-s1"}));
+  EXPECT_EQ(ids("span.type = 'LLM' AND span.status = 'OK' AND span.name = 'span-r'"), V{"tr-s1"});
 }
 
 TEST_P(TraceStoreConformanceTest, DeletingTracesDeletesTheirSpans) {

@@ -124,6 +124,33 @@ TEST(OtlpTraceRequestTest, SkipsUnknownFields) {
   EXPECT_EQ(r.resource_spans.at(0).spans.at(0).span_id, kSpanId);
 }
 
+TEST(OtlpTraceRequestTest, SurvivesRandomAndMutatedInput) {
+  // Deterministic pseudo-random bytes and single-byte mutations of a valid request: each must
+  // decode or fail cleanly (the sanitizer builds catch what a plain build would not).
+  uint64_t state = 42;
+  auto next = [&] {
+    state = state * 6364136223846793005ull + 1442695040888963407ull;
+    return static_cast<uint8_t>(state >> 56);
+  };
+  for (int i = 0; i < 2000; ++i) {
+    std::string bytes(static_cast<size_t>(next() % 64), '\0');
+    for (char& c : bytes) c = static_cast<char>(next());
+    (void)DecodeExportTraceServiceRequest(bytes);
+    (void)ParseExportTraceServiceRequestJson(bytes);
+  }
+  std::string value = Len(6, Len(1, Len(1, "a") + Len(2, Len(5, Len(1, VarintField(3, 1))))));
+  std::string good = Request(Len(1, kTraceId) + Len(2, kSpanId) + Len(5, "n") + Attr("k", value) +
+                             Len(15, VarintField(3, 1)));
+  for (size_t pos = 0; pos < good.size(); ++pos) {
+    for (int delta : {1, 0x40, 0x80, 0xff}) {
+      std::string mutated = good;
+      mutated[pos] = static_cast<char>(static_cast<uint8_t>(mutated[pos]) + delta);
+      (void)DecodeExportTraceServiceRequest(mutated);
+    }
+  }
+  EXPECT_OK(DecodeExportTraceServiceRequest(good).status());
+}
+
 TEST(OtlpTraceRequestTest, ParsesOtlpJson) {
   std::string json = R"({"resourceSpans":[{"resource":{"attributes":[{"key":"service.name",
     "value":{"stringValue":"svc"}}]},"scopeSpans":[{"scope":{"name":"x"},"spans":[{

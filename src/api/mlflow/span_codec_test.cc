@@ -72,6 +72,27 @@ TEST(SpanCodecTest, AnswersTheStoredSpanAsOtelJson) {
       R"([{"time_unix_nano":42,"name":"ev","attributes":[{"key":"k","value":{"string_value":"v"}}]}])");
 }
 
+TEST(SpanCodecTest, TraceDataFromOtelSpansIsTheStoredShape) {
+  ASSERT_OK_AND_ASSIGN(metadata::Span span, SpanFromOtlp(OtlpSpan()));
+  bj::array otel{SpanToOtelJson(span)};
+  bj::object data = bj::parse(TraceDataJsonFromOtel(otel)).as_object();
+  const bj::object& back = data["spans"].as_array().at(0).as_object();
+  bj::object stored = bj::parse(span.content).as_object();
+  for (std::string_view key : {"trace_id", "span_id", "parent_span_id", "name",
+                               "start_time_unix_nano", "end_time_unix_nano", "status"}) {
+    EXPECT_EQ(back.at(key), stored[key]) << key;
+  }
+  const bj::object& attributes = back.at("attributes").as_object();
+  EXPECT_EQ(bj::parse(attributes.at("mlflow.spanInputs").as_string()), bj::parse(R"({"q": 1})"));
+  EXPECT_EQ(attributes.at("n"), "5");
+  EXPECT_EQ(attributes.at("plain"), "\"hello\"");
+  EXPECT_EQ(bj::serialize(back.at("events")),
+            R"([{"name":"ev","time_unix_nano":42,"attributes":{"k":"v"}}])");
+  // Garbage in, no crash out.
+  EXPECT_EQ(TraceDataJsonFromOtel(bj::array{1, "x", bj::object{{"attributes", 5}}}).substr(0, 10),
+            R"({"spans":[)");
+}
+
 TEST(SpanCodecTest, RejectsSpansThatCannotBeMlflowSpans) {
   otlp::Span s = OtlpSpan();
   s.span_id.clear();

@@ -184,9 +184,11 @@ StatusOr<ResultPage<TraceInfo>> SqliteTraceStore::SearchTraces(std::string_view 
   schema.tags = KeyValueTable("trace_tags", "trace_id", tenant);
   // With the trace_run_links rows as mlflow.sourceRun entries: run_id finds linked traces too.
   schema.metadata = KeyValueTable("trace_metadata_and_run_links", "trace_id", tenant);
-  // A span clause holds when one span of the trace matches, as in MLflow's SQL store: name, type
-  // and status are columns; an attribute is a pattern over the span JSON (`"<name>"<value>`).
-  schema.spans = [this](const filter::Clause& clause, SqlParams& params) -> StatusOr<std::string> {
+  // Span clauses, as in MLflow's SQL store: name, type and status are columns; an attribute is a
+  // pattern over the span JSON (`"<name>"<value>`). All span clauses of a filter must hold for
+  // one span of the trace, so they share one EXISTS (below), and the schema never sees them.
+  auto span_condition = [this](const filter::Clause& clause,
+                               SqlParams& params) -> StatusOr<std::string> {
     filter::Clause c = clause;
     std::string column = "s." + clause.key;
     constexpr std::string_view kAttributes = "attributes.";
@@ -206,12 +208,17 @@ StatusOr<ResultPage<TraceInfo>> SqliteTraceStore::SearchTraces(std::string_view 
                clause.key != "content") {
       return InvalidArgument("Invalid span attribute '" + clause.key + "'");
     }
-    ASSIGN_OR_RETURN(std::string cmp,
-                     CompileComparison(column, ValueKind::kString, c, dialect_, params, {}));
-    return "EXISTS (SELECT 1 FROM spans s WHERE s.tenant_id = t.tenant_id AND s.trace_id = "
-           "t.trace_id AND " +
-           cmp + ")";
+    return CompileComparison(column, ValueKind::kString, c, dialect_, params, {});
   };
+  filter::Filter others;
+  std::vector<const filter::Clause*> span_clauses;
+  for (const filter::Clause& clause : query.filter.clauses) {
+    if (clause.entity == filter::Entity::kSpan) {
+      span_clauses.push_back(&clause);
+    } else {
+      others.clauses.push_back(clause);
+    }
+  }
 
   SqlParams params(PlaceholderStyle::kQuestion);
   std::string sql = "SELECT " + std::string(kTraceColumns) + " FROM traces t WHERE t.tenant_id = ";
@@ -219,7 +226,17 @@ StatusOr<ResultPage<TraceInfo>> SqliteTraceStore::SearchTraces(std::string_view 
   sql += " AND t.experiment_id IN (SELECT value FROM json_each(";
   sql += params.Add(JsonArray(experiment_ids));
   sql += "))";
-  RETURN_IF_ERROR(AppendFilterAndOrder(sql, query.filter, query.order_by, schema, dialect_, params,
+  if (!span_clauses.empty()) {
+    sql +=
+        " AND EXISTS (SELECT 1 FROM spans s WHERE s.tenant_id = t.tenant_id AND s.trace_id = "
+        "t.trace_id";
+    for (const filter::Clause* clause : span_clauses) {
+      ASSIGN_OR_RETURN(std::string condition, span_condition(*clause, params));
+      sql += " AND " + condition;
+    }
+    sql += ")";
+  }
+  RETURN_IF_ERROR(AppendFilterAndOrder(sql, others, query.order_by, schema, dialect_, params,
                                        "t.request_time DESC, t.trace_id ASC",
                                        {{"request_id", "t.trace_id ASC"}}));
 
