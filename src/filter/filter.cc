@@ -129,6 +129,15 @@ constexpr TraceRemap kTraceRemaps[] = {
     {"run_id", Entity::kMetadata, "mlflow.sourceRun"},
 };
 
+// MLflow compares the dataset's string attributes with <, <=, > and >= too.
+constexpr AttributeRule kEvaluationDatasetAttributes[] = {
+    {"name", "name", false, kStringOps | kNumericOps | Op(Comparator::kIn), true},
+    {"created_time", "created_time", true, kNumericOps, true},
+    {"last_update_time", "last_update_time", true, kNumericOps, true},
+    {"created_by", "created_by", false, kStringOps | kNumericOps, false},
+    {"last_updated_by", "last_updated_by", false, kStringOps | kNumericOps, false},
+};
+
 constexpr AttributeRule kDatasetKeys[] = {
     {"name", "name", false, kStringOps | kListOps, false},
     {"digest", "digest", false, kStringOps | kListOps, false},
@@ -149,6 +158,8 @@ std::span<const AttributeRule> AttributesOf(SearchKind kind) {
       return kLoggedModelAttributes;
     case SearchKind::kTraces:
       return kTraceAttributes;
+    case SearchKind::kEvaluationDatasets:
+      return kEvaluationDatasetAttributes;
   }
   return {};
 }
@@ -206,6 +217,10 @@ EntityRule RuleFor(SearchKind kind, Entity entity) {
       }
       if (entity == Entity::kAttribute) return {true, false, 0, false};
       break;
+    case SearchKind::kEvaluationDatasets:
+      if (entity == Entity::kTag) return {true, false, kStringOps, false};
+      if (entity == Entity::kAttribute) return {true, false, 0, false};
+      break;
   }
   return {};
 }
@@ -224,6 +239,8 @@ std::string_view KindName(SearchKind kind) {
       return "logged models";
     case SearchKind::kTraces:
       return "traces";
+    case SearchKind::kEvaluationDatasets:
+      return "evaluation datasets";
   }
   return "?";
 }
@@ -279,6 +296,8 @@ bool PrefixSpellingAllowed(SearchKind kind, std::string_view prefix) {
     return std::any_of(std::begin(kTracePrefixes), std::end(kTracePrefixes),
                        [&](std::string_view p) { return EqualsIgnoreCase(prefix, p); });
   }
+  // MLflow's dataset search knows only the exact prefix "tags".
+  if (kind == SearchKind::kEvaluationDatasets) return prefix == "tags";
   if (EqualsIgnoreCase(prefix, "trace")) return false;
   if (!UsesShortPrefixList(kind)) return true;
   return EqualsIgnoreCase(prefix, "attribute") || EqualsIgnoreCase(prefix, "tag") ||
@@ -287,6 +306,7 @@ bool PrefixSpellingAllowed(SearchKind kind, std::string_view prefix) {
 
 std::string ValidPrefixes(SearchKind kind) {
   if (UsesShortPrefixList(kind)) return "attribute, tag, tags";
+  if (kind == SearchKind::kEvaluationDatasets) return "tags";
   if (kind == SearchKind::kTraces) {
     return "attribute(s), trace, tag(s), metadata, request_metadata (span, feedback, expectation "
            "and issue filters are not supported by this server)";

@@ -444,6 +444,36 @@ TEST(ParseFilterTest, OrNotAndGroupingAreRejected) {
   ExpectInvalid("metrics.a > (1)", SearchKind::kRuns, {"Expected numeric value type"});
 }
 
+TEST(ParseFilterTest, EvaluationDatasetFilters) {
+  Filter f = MustParse(
+      "name LIKE 'qa%' AND tags.team = 'x' AND created_time > 5 AND created_by >= 'a' AND "
+      "name IN ('a', 'b')",
+      SearchKind::kEvaluationDatasets);
+  ASSERT_EQ(f.clauses.size(), 5u);
+  EXPECT_EQ(f.clauses[1].entity, Entity::kTag);
+  EXPECT_EQ(f.clauses[2].key, "created_time");
+  EXPECT_DOUBLE_EQ(Number(f.clauses[2]), 5);
+  EXPECT_EQ(f.clauses[3].op, Comparator::kGe);
+  EXPECT_EQ(List(f.clauses[4]), (Strings{"a", "b"}));
+  ExpectInvalid("digest = 'x'", SearchKind::kEvaluationDatasets,
+                {"Invalid attribute key 'digest' specified. Valid keys are: {"});
+  ExpectInvalid("tag.a = 'x'", SearchKind::kEvaluationDatasets,
+                {"Invalid identifier token 'tag' specified"});
+  ExpectInvalid("attributes.name = 'x'", SearchKind::kEvaluationDatasets,
+                {"Invalid identifier token 'attributes' specified"});
+  ExpectInvalid("tags.a > 'x'", SearchKind::kEvaluationDatasets, {"Invalid comparator for tag: >"});
+  ExpectInvalid("created_time LIKE 1", SearchKind::kEvaluationDatasets,
+                {"Invalid comparator for numeric attribute: LIKE"});
+  ExpectInvalid("created_by IN ('a')", SearchKind::kEvaluationDatasets,
+                {"Only ['name'] attributes support comparison"});
+  ExpectInvalid("name NOT IN ('a')", SearchKind::kEvaluationDatasets,
+                {"List values for 'name' are only supported with the IN comparator."});
+  StatusOr<OrderBy> order = ParseOrderBy("last_update_time DESC", SearchKind::kEvaluationDatasets);
+  ASSERT_TRUE(order.ok()) << order.status().ToString();
+  EXPECT_FALSE(order->ascending);
+  EXPECT_FALSE(ParseOrderBy("created_by", SearchKind::kEvaluationDatasets).ok());
+}
+
 TEST(ParseFilterTest, MalformedClauses) {
   ExpectInvalid("metrics.a > 1 AND", SearchKind::kRuns, {"ends with AND"});
   ExpectInvalid("AND metrics.a > 1", SearchKind::kRuns, {"'AND'"});

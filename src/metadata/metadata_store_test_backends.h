@@ -73,6 +73,7 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
     ASSERT_NE(stores_.monitoring, nullptr);
     ASSERT_NE(stores_.security, nullptr);
     ASSERT_NE(stores_.webhooks, nullptr);
+    ASSERT_NE(stores_.eval_datasets, nullptr);
   }
 
   void TearDown() override {
@@ -94,6 +95,7 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
   MonitorStore& monitoring() { return *stores_.monitoring; }
   SecurityStore& security() { return *stores_.security; }
   WebhookStore& webhooks() { return *stores_.webhooks; }
+  EvalDatasetStore& eval_datasets() { return *stores_.eval_datasets; }
 
   std::string dir_;
   MetadataStores stores_;

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "metadata/deployment_store.h"
+#include "metadata/eval_dataset_store.h"
 #include "metadata/monitor_store.h"
 #include "metadata/registry_store.h"
 #include "metadata/security_store.h"
@@ -47,6 +48,8 @@ struct MetadataStores {
   std::shared_ptr<SecurityStore> security;
   // Registry webhooks (subscriptions to registry events), per tenant.
   std::shared_ptr<WebhookStore> webhooks;
+  // MLflow 3 evaluation datasets (records, tags, experiment links), per tenant.
+  std::shared_ptr<EvalDatasetStore> eval_datasets;
 };
 
 }  // namespace cairn::metadata

@@ -6,6 +6,7 @@
 
 #include "metadata/migrations/sqlite_migrations.h"
 #include "metadata/sqlite/sqlite_deployment_store.h"
+#include "metadata/sqlite/sqlite_eval_dataset_store.h"
 #include "metadata/sqlite/sqlite_monitor_store.h"
 #include "metadata/sqlite/sqlite_registry_store.h"
 #include "metadata/sqlite/sqlite_security_store.h"
@@ -51,6 +52,7 @@ StatusOr<MetadataStores> OpenSqliteMetadataStores(const std::string& path,
   stores.monitoring = std::make_shared<SqliteMonitorStore>(db);
   stores.security = std::make_shared<SqliteSecurityStore>(db);
   stores.webhooks = std::make_shared<SqliteWebhookStore>(db);
+  stores.eval_datasets = std::make_shared<SqliteEvalDatasetStore>(db);
   return stores;
 }
 
