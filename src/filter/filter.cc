@@ -561,6 +561,20 @@ class FilterParser {
     if (AtEnd()) return UnexpectedEnd(fmt::format("a comparator after '{}'", Excerpt(id.written)));
     const Token& op_token = tokens_[pos_];
     StatusOr<Comparator> parsed_op = ParseComparator();
+    // Run, experiment and dataset searches read the value before they judge the comparator, so a
+    // refused comparator with a value of the wrong type ("metrics.a LIKE 'x'") is reported as
+    // the value, as MLflow reports it.
+    const bool refused = parsed_op.ok() ? (key.filter_ops & Op(*parsed_op)) == 0
+                                        : op_token.kind == TokenKind::kOperator;
+    const bool single_value =
+        !parsed_op.ok() ||
+        (*parsed_op != Comparator::kIn && *parsed_op != Comparator::kNotIn &&
+         *parsed_op != Comparator::kIsNull && *parsed_op != Comparator::kIsNotNull);
+    if (refused && single_value && !AtEnd() &&
+        (kind_ == SearchKind::kRuns || kind_ == SearchKind::kExperiments ||
+         kind_ == SearchKind::kEvaluationDatasets)) {
+      RETURN_IF_ERROR(CheckValueType(key, id, tokens_[pos_]));
+    }
     if (!parsed_op.ok()) {
       // An operator no search takes ("~"): MLflow words it as for any refused comparator.
       if (op_token.kind != TokenKind::kOperator) return parsed_op.status();
@@ -605,31 +619,10 @@ class FilterParser {
               fmt::format("a value after '{} {}'", Excerpt(id.written), ComparatorSql(op)));
         }
         const Token& v = tokens_[pos_];
+        RETURN_IF_ERROR(CheckValueType(key, id, v));
         if (key.numeric) {
-          if (v.kind != TokenKind::kNumber) {
-            std::string message = mlflow_messages::ExpectedNumber(kind_, key.entity,
-                                                                  Excerpt(id.key), WrittenValue(v));
-            if (!message.empty()) return InvalidArgument(std::move(message));
-            return InvalidArgument(fmt::format(
-                "Expected numeric value type for {} '{}'. Found '{}' at position {}",
-                key.entity == Entity::kAttribute ? "numeric attribute" : EntityName(key.entity),
-                Excerpt(id.key), Excerpt(v.text), v.pos));
-          }
           clause.value = v.number;
         } else {
-          if (v.kind != TokenKind::kSingleQuoted && v.kind != TokenKind::kDoubleQuoted) {
-            std::vector<std::string> numeric;
-            for (const AttributeRule& r : AttributesOf(kind_)) {
-              if (r.numeric && r.filter_ops != 0) numeric.emplace_back(r.name);
-            }
-            std::string message = mlflow_messages::ExpectedString(
-                kind_, key.entity, WrittenValue(v), v.kind == TokenKind::kNumber, numeric);
-            if (!message.empty()) return InvalidArgument(std::move(message));
-            return InvalidArgument(fmt::format(
-                "Expected a quoted string value for {} '{}' (e.g. 'my-value'). Got value '{}' at "
-                "position {}",
-                EntityName(key.entity), Excerpt(id.key), Excerpt(v.text), v.pos));
-          }
           clause.value = v.text;
         }
         ++pos_;
@@ -637,6 +630,35 @@ class FilterParser {
       }
     }
     return clause;
+  }
+
+  // The value token of a single-value comparison must be a number for numeric keys and a
+  // quoted string for the others.
+  Status CheckValueType(const ResolvedKey& key, const RawIdentifier& id, const Token& v) const {
+    if (key.numeric) {
+      if (v.kind == TokenKind::kNumber) return Status::Ok();
+      std::string message =
+          mlflow_messages::ExpectedNumber(kind_, key.entity, Excerpt(id.key), WrittenValue(v));
+      if (!message.empty()) return InvalidArgument(std::move(message));
+      return InvalidArgument(fmt::format(
+          "Expected numeric value type for {} '{}'. Found '{}' at position {}",
+          key.entity == Entity::kAttribute ? "numeric attribute" : EntityName(key.entity),
+          Excerpt(id.key), Excerpt(v.text), v.pos));
+    }
+    if (v.kind == TokenKind::kSingleQuoted || v.kind == TokenKind::kDoubleQuoted) {
+      return Status::Ok();
+    }
+    std::vector<std::string> numeric;
+    for (const AttributeRule& r : AttributesOf(kind_)) {
+      if (r.numeric && r.filter_ops != 0) numeric.emplace_back(r.name);
+    }
+    std::string message = mlflow_messages::ExpectedString(kind_, key.entity, WrittenValue(v),
+                                                          v.kind == TokenKind::kNumber, numeric);
+    if (!message.empty()) return InvalidArgument(std::move(message));
+    return InvalidArgument(fmt::format(
+        "Expected a quoted string value for {} '{}' (e.g. 'my-value'). Got value '{}' at "
+        "position {}",
+        EntityName(key.entity), Excerpt(id.key), Excerpt(v.text), v.pos));
   }
 
   StatusOr<Comparator> ParseComparator() {

@@ -598,13 +598,16 @@ CREATE INDEX webhook_events_by_event ON webhook_events (tenant_id, event);
 // land they are empty steps, so that version numbers stay contiguous.
 constexpr std::string_view kReservedSchema = "";
 
-// Version 11: MLflow 3 evaluation datasets (MLflow's evaluation_datasets,
+// Version 11: the order run tags were first set in (MLflow answers a run's tags in that order;
+// tags set before this version have none and come first, by key), and MLflow 3 evaluation
+// datasets (MLflow's evaluation_datasets,
 // evaluation_dataset_tags, evaluation_dataset_records, and the dataset-to-experiment rows of its
 // entity_associations). A record is unique per dataset by the hash of its inputs; records are
 // read in (created_time, record id) order. Deleting a dataset removes its tags, records and
 // experiment links. Tags and experiment links are read back in the order they were first set
 // (seq), as MLflow answers them.
 constexpr std::string_view kEvalDatasetsSchema = R"sql(
+ALTER TABLE run_tags ADD COLUMN seq INTEGER;
 CREATE TABLE eval_datasets (
   dataset_id TEXT NOT NULL PRIMARY KEY,
   tenant_id TEXT NOT NULL,
@@ -672,7 +675,7 @@ const std::vector<sqlite::Migration>& SqliteMigrations() {
       {8, "registry webhooks", kWebhooksSchema},
       {9, "reserved", kReservedSchema},
       {10, "reserved", kReservedSchema},
-      {11, "evaluation datasets", kEvalDatasetsSchema},
+      {11, "run tag order; evaluation datasets", kEvalDatasetsSchema},
   };
   return kMigrations;
 }
