@@ -451,3 +451,66 @@ def test_datasets_of_different_names_are_independent(base_url):
     assert len(get_dataset(dataset_id=a.dataset_id).to_df()) == 1
     requests.delete(f"{base_url}{API3}/datasets/{a.dataset_id}", timeout=30)
     requests.delete(f"{base_url}{API3}/datasets/{b.dataset_id}", timeout=30)
+
+
+# -- tenants and roles (Cairn's security; the reference has neither) ---------------------------
+
+@pytest.mark.cairn_only
+def test_datasets_belong_to_a_tenant_and_need_the_tracking_roles(tmp_path):
+    import subprocess
+
+    from server_process import ServerProcess, cairn_binary
+
+    data = tmp_path / "data"
+    data.mkdir()
+    out = subprocess.run([str(cairn_binary()), "admin", "bootstrap", "--data-dir", str(data)],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    admin = out.stdout.strip().splitlines()[-1]
+    proc = ServerProcess("cairn", data, extra_args=("--auth", "token"), workers=1).start()
+    try:
+        url = proc.url
+
+        def headers(token):
+            return {"Authorization": f"Bearer {token}"}
+
+        def token(principal, tenant, role):
+            r = requests.post(f"{url}/api/v1/tokens", headers=headers(admin), timeout=30,
+                              json={"principal": principal, "tenant": tenant, "roles": [role]})
+            assert r.status_code == 200, r.text
+            return r.json()["token"]
+
+        for tenant in ("team-a", "team-b"):
+            r = requests.post(f"{url}/api/v1/tenants", headers=headers(admin), timeout=30,
+                              json={"name": tenant})
+            assert r.status_code == 200, r.text
+        editor = token("ed", "team-a", "editor")
+        viewer = token("vi", "team-a", "viewer")
+        other = token("ob", "team-b", "admin")
+
+        created = requests.post(f"{url}{API3}/datasets/create", headers=headers(editor),
+                                json={"name": "shared-name"}, timeout=30)
+        did = ok(created)["dataset"]["dataset_id"]
+        ok(requests.post(f"{url}{API3}/datasets/{did}/records", headers=headers(editor),
+                         json={"records": json.dumps([{"inputs": {"q": 1}}])}, timeout=30))
+        # A viewer reads but cannot write.
+        ok(requests.get(f"{url}{API3}/datasets/{did}", headers=headers(viewer), timeout=30))
+        ok(requests.get(f"{url}{API3}/datasets/{did}/records", headers=headers(viewer),
+                        timeout=30))
+        assert requests.post(f"{url}{API3}/datasets/create", headers=headers(viewer),
+                             json={"name": "x"}, timeout=30).status_code == 403
+        assert requests.delete(f"{url}{API3}/datasets/{did}", headers=headers(viewer),
+                               timeout=30).status_code == 403
+        # Another tenant sees nothing of it, even as its admin, and may reuse the name.
+        assert_error(requests.get(f"{url}{API3}/datasets/{did}", headers=headers(other),
+                                  timeout=30), 404, "RESOURCE_DOES_NOT_EXIST")
+        assert_error(requests.get(f"{url}{API3}/datasets/{did}/records", headers=headers(other),
+                                  timeout=30), 404, "RESOURCE_DOES_NOT_EXIST")
+        assert ok(requests.post(f"{url}{API3}/datasets/search", headers=headers(other), json={},
+                                timeout=30)) == {}
+        ok(requests.delete(f"{url}{API3}/datasets/{did}", headers=headers(other), timeout=30))
+        ok(requests.get(f"{url}{API3}/datasets/{did}", headers=headers(viewer), timeout=30))
+        ok(requests.post(f"{url}{API3}/datasets/create", headers=headers(other),
+                         json={"name": "shared-name"}, timeout=30))
+    finally:
+        assert proc.stop() == 0, proc.log_tail()
