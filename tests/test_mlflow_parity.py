@@ -312,6 +312,8 @@ BAD_FILTERS = [
     ("runs", "tags.a !~ 'x'", "Invalid comparator '!~' not one of '{"),
     ("runs", "metrics.a == 1", "Invalid comparator '==' not one of '{"),
     ("runs", "attributes.run_name ~ 'x'", "Invalid comparator '~' not one of '{"),
+    ("runs", "metrics.a = 1 ~", "Invalid clause(s) in filter string: '~'"),
+    ("runs", "~", "Invalid clause(s) in filter string: '~'"),
     ("experiments", "name ~ 'x'", "Invalid comparator '~' not one of "),
     ("experiments", "tags.a ~ 'x'", "Invalid comparator for tag: ~"),
     ("experiments", "creation_time LIKE 'x'",

@@ -508,6 +508,7 @@ class FilterParser {
       filter.clauses.push_back(std::move(clause));
       if (AtEnd()) break;
       const Token& t = tokens_[pos_];
+      if (t.kind == TokenKind::kOperator && kind_ == SearchKind::kRuns) return StrayOperator(t);
       if (!IsKeyword(t, "AND")) {
         if (IsKeyword(t, "OR")) {
           return InvalidArgument(fmt::format(
@@ -531,6 +532,13 @@ class FilterParser {
  private:
   bool AtEnd() const { return pos_ >= tokens_.size(); }
 
+  // An operator where a clause or AND belongs ("~", "metrics.a = 1 ~"), worded as MLflow's run
+  // search words a token that is no clause.
+  static Status StrayOperator(const Token& t) {
+    return InvalidArgument(
+        fmt::format("Invalid clause(s) in filter string: '{}'", Excerpt(t.text)));
+  }
+
   static bool IsKeyword(const Token& t, std::string_view word) {
     return t.kind == TokenKind::kWord && EqualsIgnoreCase(t.text, word);
   }
@@ -553,6 +561,9 @@ class FilterParser {
       return InvalidArgument(fmt::format(
           "Invalid clause(s) in filter string: expected an identifier at position {}, got '{}'",
           first.pos, Excerpt(first.text)));
+    }
+    if (first.kind == TokenKind::kOperator && kind_ == SearchKind::kRuns) {
+      return StrayOperator(first);
     }
     ASSIGN_OR_RETURN(RawIdentifier id, ToIdentifier(first, kind_));
     ++pos_;

@@ -450,8 +450,9 @@ TEST(ParseFilterTest, TildeIsAComparatorNoSearchTakes) {
   ExpectInvalid("tags.a ~ 'x'", SearchKind::kExperiments, {"Invalid comparator for tag: ~"});
   ExpectInvalid("name ~ 'x'", SearchKind::kLoggedModels,
                 {"Invalid comparison operator for attributes.name: '~'"});
-  ExpectInvalid("params.p = 'x' ~", SearchKind::kRuns, {"expected AND", "'~'"});
-  ExpectInvalid("~", SearchKind::kRuns, {"Expected an identifier"});
+  ExpectInvalid("params.p = 'x' ~", SearchKind::kRuns, {"Invalid clause(s) in filter string: '~'"});
+  ExpectInvalid("~", SearchKind::kRuns, {"Invalid clause(s) in filter string: '~'"});
+  ExpectInvalid("~", SearchKind::kExperiments, {"Expected an identifier"});
 }
 
 TEST(ParseFilterTest, RunAndExperimentSearchesJudgeTheValueBeforeTheComparator) {
