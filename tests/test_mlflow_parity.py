@@ -297,6 +297,27 @@ BAD_FILTERS = [
      "Only ['run_id'] attributes support comparison with a list of quoted string values."),
     ("runs", "datasets.name = 1",
      "Expected a quoted string value for dataset attributes. Got value 1"),
+    # The value is judged before the comparator.
+    ("runs", "metrics.a LIKE 'x'", "Expected numeric value type for metric. Found 'x'"),
+    ("runs", "metrics.a ILIKE 'x'", "Expected numeric value type for metric. Found 'x'"),
+    ("runs", "metrics.a LIKE 1", "Invalid comparator 'LIKE' not one of '{"),
+    ("runs", "attributes.start_time LIKE 'x'",
+     "Expected numeric value type for numeric attribute: start_time. Found 'x'"),
+    ("runs", "params.a > 1",
+     "Expected a quoted string value for parameter (e.g. 'my-value'). Got value 1"),
+    # `~` and other runs of comparison characters are comparators no search takes.
+    ("runs", "metrics.a ~ 1", "Invalid comparator '~' not one of '{"),
+    ("runs", "metrics.a ~ 'x'", "Expected numeric value type for metric. Found 'x'"),
+    ("runs", "params.a ~ 'x'", "Invalid comparator '~' not one of '{"),
+    ("runs", "tags.a !~ 'x'", "Invalid comparator '!~' not one of '{"),
+    ("runs", "metrics.a == 1", "Invalid comparator '==' not one of '{"),
+    ("runs", "attributes.run_name ~ 'x'", "Invalid comparator '~' not one of '{"),
+    ("runs", "metrics.a = 1 ~", "Invalid clause(s) in filter string: '~'"),
+    ("runs", "~", "Invalid clause(s) in filter string: '~'"),
+    ("experiments", "name ~ 'x'", "Invalid comparator '~' not one of "),
+    ("experiments", "tags.a ~ 'x'", "Invalid comparator for tag: ~"),
+    ("experiments", "creation_time LIKE 'x'",
+     "Expected numeric value type for numeric attribute: creation_time. Found 'x'"),
     ("experiments", "name > 'x'", "Invalid comparator '>' not one of "),
     ("experiments", "tags.a > 'x'", "Invalid comparator for tag: >"),
     ("experiments", "nope = 'x'", "Invalid attribute key 'nope' specified. Valid keys are "),
@@ -324,6 +345,9 @@ BAD_FILTERS = [
     ("logged_models", "params.a > 'x'",
      "Invalid comparison operator for params.a: '>'. Expected one of "
      "('=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN')."),
+    ("logged_models", "name ~ 'x'",
+     "Invalid comparison operator for attributes.name: '~'. Expected one of "
+     "('=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN')."),
     ("logged_models", "foo.a = 1",
      "Invalid entity type: 'foo'. Expected one of ['attributes', 'metrics', 'params', 'tags']."),
 ]
@@ -348,6 +372,37 @@ def search(http, base_url, what, filter_string):
 def test_bad_search_filters_are_worded_as_mlflow(http, base_url, what, filter_string, message):
     got = error(search(http, base_url, what, filter_string), 400, "INVALID_PARAMETER_VALUE")
     assert got.startswith(message), got
+
+
+def test_run_tags_come_back_in_the_order_they_were_first_set(http, base_url, run):
+    """MLflow answers a run's tags in insertion order (its SQL store reads them by rowid): the
+    creation tags as given (mlflow.runName after them), then each new key as it was first set;
+    changing a value keeps its place."""
+    exp = run.experiment_id
+    info = ok(call(http, base_url, "POST", "/runs/create", {
+        "experiment_id": exp, "tags": [{"key": "zeta", "value": "1"},
+                                       {"key": "alpha", "value": "2"}]}))["run"]["info"]
+    rid = info["run_id"]
+    for key in ("mid", "beta", "zz", "aa"):
+        ok(call(http, base_url, "POST", "/runs/set-tag", {"run_id": rid, "key": key, "value": "v"}))
+    ok(call(http, base_url, "POST", "/runs/log-batch", {
+        "run_id": rid, "tags": [{"key": "yy", "value": "1"}, {"key": "bb", "value": "1"}]}))
+    ok(call(http, base_url, "POST", "/runs/set-tag",
+            {"run_id": rid, "key": "alpha", "value": "changed"}))
+    ok(call(http, base_url, "POST", "/runs/delete-tag", {"run_id": rid, "key": "mid"}))
+    ok(call(http, base_url, "POST", "/runs/set-tag", {"run_id": rid, "key": "mid", "value": "v"}))
+    expected = ["zeta", "alpha", "mlflow.runName", "beta", "zz", "aa", "yy", "bb", "mid"]
+    got = ok(call(http, base_url, "GET", "/runs/get", params={"run_id": rid}))["run"]["data"]
+    assert [t["key"] for t in got["tags"]] == expected
+    found = ok(call(http, base_url, "POST", "/runs/search", {
+        "experiment_ids": [exp], "filter": f"attributes.run_id = '{rid}'"}))["runs"][0]["data"]
+    assert [t["key"] for t in found["tags"]] == expected
+    # A run name given as a tag keeps the tag's place.
+    named = ok(call(http, base_url, "POST", "/runs/create", {
+        "experiment_id": exp, "tags": [{"key": "b", "value": "1"},
+                                       {"key": "mlflow.runName", "value": "n"},
+                                       {"key": "a", "value": "2"}]}))["run"]
+    assert [t["key"] for t in named["data"]["tags"]] == ["b", "mlflow.runName", "a"]
 
 
 # -- 7: bulk metric history --------------------------------------------------------------------

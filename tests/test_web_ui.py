@@ -45,9 +45,7 @@ EXPECTED_FAILURES: dict[str, str] = {
 
 # Requests Cairn does not answer yet (the reference does), each with the issue item that adds it.
 # Kept out of the failure list for Cairn only, and printed, so the gap stays visible.
-CAIRN_KNOWN_GAPS: dict[str, str] = {
-    "/ajax-api/3.0/mlflow/datasets/search": "evaluation datasets are not implemented yet",
-}
+CAIRN_KNOWN_GAPS: dict[str, str] = {}
 
 # Text of the UI's error states: a page that fails to load data shows one of these.
 ERROR_TEXT = re.compile(
@@ -128,12 +126,20 @@ def populated(ui_server, tmp_path_factory):
         trace_id = span.trace_id
     # Export now, while this server is the tracking URI (other fixtures switch it back later).
     mlflow.flush_trace_async_logging()
+    from mlflow.genai.datasets import create_dataset
+
+    dataset = create_dataset(name="ui-dataset", experiment_id=[experiment_id],
+                             tags={"team": "ui"})
+    dataset.merge_records([{"inputs": {"question": "hello"},
+                            "expectations": {"answer": "world"}},
+                           {"inputs": {"question": "bye"}, "outputs": "ciao"}])
     return {
         "experiment_id": experiment_id,
         "run_ids": run_ids,
         "model_id": info.model_id,
         "version": version.version,
         "trace_id": trace_id,
+        "dataset_id": dataset.dataset_id,
     }
 
 
@@ -160,6 +166,8 @@ def _pages(data: dict) -> list[tuple[str, str]]:
         ("model-version", f"#/models/ui-model/versions/{data['version']}"),
         ("traces", "#/experiments/0/traces"),
         ("trace", f"#/experiments/0/traces?selectedEvaluationId={data['trace_id']}"),
+        ("datasets", f"#/experiments/{e}/datasets"),
+        ("dataset", f"#/experiments/{e}/datasets/{data['dataset_id']}"),
     ]
 
 

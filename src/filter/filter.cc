@@ -131,6 +131,15 @@ constexpr TraceRemap kTraceRemaps[] = {
     {"text", Entity::kSpan, "content"},
 };
 
+// MLflow compares the dataset's string attributes with <, <=, > and >= too.
+constexpr AttributeRule kEvaluationDatasetAttributes[] = {
+    {"name", "name", false, kStringOps | kNumericOps | Op(Comparator::kIn), true},
+    {"created_time", "created_time", true, kNumericOps, true},
+    {"last_update_time", "last_update_time", true, kNumericOps, true},
+    {"created_by", "created_by", false, kStringOps | kNumericOps, false},
+    {"last_updated_by", "last_updated_by", false, kStringOps | kNumericOps, false},
+};
+
 constexpr AttributeRule kDatasetKeys[] = {
     {"name", "name", false, kStringOps | kListOps, false},
     {"digest", "digest", false, kStringOps | kListOps, false},
@@ -151,6 +160,8 @@ std::span<const AttributeRule> AttributesOf(SearchKind kind) {
       return kLoggedModelAttributes;
     case SearchKind::kTraces:
       return kTraceAttributes;
+    case SearchKind::kEvaluationDatasets:
+      return kEvaluationDatasetAttributes;
   }
   return {};
 }
@@ -211,6 +222,10 @@ EntityRule RuleFor(SearchKind kind, Entity entity) {
       if (entity == Entity::kAttribute) return {true, false, 0, false};
       if (entity == Entity::kSpan) return {true, false, 0, false};  // per-key rules
       break;
+    case SearchKind::kEvaluationDatasets:
+      if (entity == Entity::kTag) return {true, false, kStringOps, false};
+      if (entity == Entity::kAttribute) return {true, false, 0, false};
+      break;
   }
   return {};
 }
@@ -229,6 +244,8 @@ std::string_view KindName(SearchKind kind) {
       return "logged models";
     case SearchKind::kTraces:
       return "traces";
+    case SearchKind::kEvaluationDatasets:
+      return "evaluation datasets";
   }
   return "?";
 }
@@ -285,6 +302,8 @@ bool PrefixSpellingAllowed(SearchKind kind, std::string_view prefix) {
     return std::any_of(std::begin(kTracePrefixes), std::end(kTracePrefixes),
                        [&](std::string_view p) { return EqualsIgnoreCase(prefix, p); });
   }
+  // MLflow's dataset search knows only the exact prefix "tags".
+  if (kind == SearchKind::kEvaluationDatasets) return prefix == "tags";
   if (EqualsIgnoreCase(prefix, "trace")) return false;
   if (!UsesShortPrefixList(kind)) return true;
   return EqualsIgnoreCase(prefix, "attribute") || EqualsIgnoreCase(prefix, "tag") ||
@@ -293,6 +312,7 @@ bool PrefixSpellingAllowed(SearchKind kind, std::string_view prefix) {
 
 std::string ValidPrefixes(SearchKind kind) {
   if (UsesShortPrefixList(kind)) return "attribute, tag, tags";
+  if (kind == SearchKind::kEvaluationDatasets) return "tags";
   if (kind == SearchKind::kTraces) {
     return "attribute(s), trace, tag(s), metadata, request_metadata, span (feedback, expectation "
            "and issue filters are not supported by this server)";
@@ -525,6 +545,7 @@ class FilterParser {
       filter.clauses.push_back(std::move(clause));
       if (AtEnd()) break;
       const Token& t = tokens_[pos_];
+      if (t.kind == TokenKind::kOperator && kind_ == SearchKind::kRuns) return StrayOperator(t);
       if (!IsKeyword(t, "AND")) {
         if (IsKeyword(t, "OR")) {
           return InvalidArgument(fmt::format(
@@ -547,6 +568,13 @@ class FilterParser {
 
  private:
   bool AtEnd() const { return pos_ >= tokens_.size(); }
+
+  // An operator where a clause or AND belongs ("~", "metrics.a = 1 ~"), worded as MLflow's run
+  // search words a token that is no clause.
+  static Status StrayOperator(const Token& t) {
+    return InvalidArgument(
+        fmt::format("Invalid clause(s) in filter string: '{}'", Excerpt(t.text)));
+  }
 
   static bool IsKeyword(const Token& t, std::string_view word) {
     return t.kind == TokenKind::kWord && EqualsIgnoreCase(t.text, word);
@@ -571,6 +599,9 @@ class FilterParser {
           "Invalid clause(s) in filter string: expected an identifier at position {}, got '{}'",
           first.pos, Excerpt(first.text)));
     }
+    if (first.kind == TokenKind::kOperator && kind_ == SearchKind::kRuns) {
+      return StrayOperator(first);
+    }
     ASSIGN_OR_RETURN(RawIdentifier id, ToIdentifier(first, kind_));
     ++pos_;
     ASSIGN_OR_RETURN(ResolvedKey key, Resolve(id, kind_, /*for_order_by=*/false));
@@ -578,6 +609,20 @@ class FilterParser {
     if (AtEnd()) return UnexpectedEnd(fmt::format("a comparator after '{}'", Excerpt(id.written)));
     const Token& op_token = tokens_[pos_];
     StatusOr<Comparator> parsed_op = ParseComparator();
+    // Run, experiment and dataset searches read the value before they judge the comparator, so a
+    // refused comparator with a value of the wrong type ("metrics.a LIKE 'x'") is reported as
+    // the value, as MLflow reports it.
+    const bool refused = parsed_op.ok() ? (key.filter_ops & Op(*parsed_op)) == 0
+                                        : op_token.kind == TokenKind::kOperator;
+    const bool single_value =
+        !parsed_op.ok() ||
+        (*parsed_op != Comparator::kIn && *parsed_op != Comparator::kNotIn &&
+         *parsed_op != Comparator::kIsNull && *parsed_op != Comparator::kIsNotNull);
+    if (refused && single_value && !AtEnd() &&
+        (kind_ == SearchKind::kRuns || kind_ == SearchKind::kExperiments ||
+         kind_ == SearchKind::kEvaluationDatasets)) {
+      RETURN_IF_ERROR(CheckValueType(key, id, tokens_[pos_]));
+    }
     if (!parsed_op.ok()) {
       // An operator no search takes ("~"): MLflow words it as for any refused comparator.
       if (op_token.kind != TokenKind::kOperator) return parsed_op.status();
@@ -622,31 +667,10 @@ class FilterParser {
               fmt::format("a value after '{} {}'", Excerpt(id.written), ComparatorSql(op)));
         }
         const Token& v = tokens_[pos_];
+        RETURN_IF_ERROR(CheckValueType(key, id, v));
         if (key.numeric) {
-          if (v.kind != TokenKind::kNumber) {
-            std::string message = mlflow_messages::ExpectedNumber(kind_, key.entity,
-                                                                  Excerpt(id.key), WrittenValue(v));
-            if (!message.empty()) return InvalidArgument(std::move(message));
-            return InvalidArgument(fmt::format(
-                "Expected numeric value type for {} '{}'. Found '{}' at position {}",
-                key.entity == Entity::kAttribute ? "numeric attribute" : EntityName(key.entity),
-                Excerpt(id.key), Excerpt(v.text), v.pos));
-          }
           clause.value = v.number;
         } else {
-          if (v.kind != TokenKind::kSingleQuoted && v.kind != TokenKind::kDoubleQuoted) {
-            std::vector<std::string> numeric;
-            for (const AttributeRule& r : AttributesOf(kind_)) {
-              if (r.numeric && r.filter_ops != 0) numeric.emplace_back(r.name);
-            }
-            std::string message = mlflow_messages::ExpectedString(
-                kind_, key.entity, WrittenValue(v), v.kind == TokenKind::kNumber, numeric);
-            if (!message.empty()) return InvalidArgument(std::move(message));
-            return InvalidArgument(fmt::format(
-                "Expected a quoted string value for {} '{}' (e.g. 'my-value'). Got value '{}' at "
-                "position {}",
-                EntityName(key.entity), Excerpt(id.key), Excerpt(v.text), v.pos));
-          }
           clause.value = v.text;
         }
         ++pos_;
@@ -654,6 +678,35 @@ class FilterParser {
       }
     }
     return clause;
+  }
+
+  // The value token of a single-value comparison must be a number for numeric keys and a
+  // quoted string for the others.
+  Status CheckValueType(const ResolvedKey& key, const RawIdentifier& id, const Token& v) const {
+    if (key.numeric) {
+      if (v.kind == TokenKind::kNumber) return Status::Ok();
+      std::string message =
+          mlflow_messages::ExpectedNumber(kind_, key.entity, Excerpt(id.key), WrittenValue(v));
+      if (!message.empty()) return InvalidArgument(std::move(message));
+      return InvalidArgument(fmt::format(
+          "Expected numeric value type for {} '{}'. Found '{}' at position {}",
+          key.entity == Entity::kAttribute ? "numeric attribute" : EntityName(key.entity),
+          Excerpt(id.key), Excerpt(v.text), v.pos));
+    }
+    if (v.kind == TokenKind::kSingleQuoted || v.kind == TokenKind::kDoubleQuoted) {
+      return Status::Ok();
+    }
+    std::vector<std::string> numeric;
+    for (const AttributeRule& r : AttributesOf(kind_)) {
+      if (r.numeric && r.filter_ops != 0) numeric.emplace_back(r.name);
+    }
+    std::string message = mlflow_messages::ExpectedString(kind_, key.entity, WrittenValue(v),
+                                                          v.kind == TokenKind::kNumber, numeric);
+    if (!message.empty()) return InvalidArgument(std::move(message));
+    return InvalidArgument(fmt::format(
+        "Expected a quoted string value for {} '{}' (e.g. 'my-value'). Got value '{}' at "
+        "position {}",
+        EntityName(key.entity), Excerpt(id.key), Excerpt(v.text), v.pos));
   }
 
   StatusOr<Comparator> ParseComparator() {

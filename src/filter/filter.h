@@ -19,6 +19,7 @@ enum class SearchKind {
   kModelVersions,
   kLoggedModels,
   kTraces,
+  kEvaluationDatasets,  // MLflow 3 GenAI evaluation datasets
 };
 
 // kMetadata: a trace's request metadata (`metadata.<key>`, `request_metadata.<key>`).
@@ -56,8 +57,9 @@ using Value = std::variant<std::monostate, double, std::string, std::vector<std:
 // source_path, version_number, ...; logged models use name, model_id, model_type, status,
 // source_run_id, creation_timestamp, last_updated_timestamp; traces use request_id,
 // timestamp_ms, execution_time_ms, end_time_ms, status, client_request_id, experiment_id (order
-// only). Dataset keys are name, digest, context. The trace attributes that MLflow keeps elsewhere
-// are parsed as what they are: `name` is the tag mlflow.traceName, `prompt` the tag
+// only); evaluation datasets use name, created_time, last_update_time, created_by,
+// last_updated_by. Dataset keys are name, digest, context. The trace attributes that MLflow keeps
+// elsewhere are parsed as what they are: `name` is the tag mlflow.traceName, `prompt` the tag
 // mlflow.linkedPrompts and `run_id` the metadata mlflow.sourceRun. Aliases (created, `run name`,
 // run_uuid, creation_time for logged models, ...) are mapped to these by the parser. The value's
 // shape follows the comparator: a double for numeric keys (metrics, timestamps, version_number), a

@@ -444,6 +444,61 @@ TEST(ParseFilterTest, OrNotAndGroupingAreRejected) {
   ExpectInvalid("metrics.a > (1)", SearchKind::kRuns, {"Expected numeric value type"});
 }
 
+TEST(ParseFilterTest, TildeIsAComparatorNoSearchTakes) {
+  ExpectInvalid("metrics.a ~ 1", SearchKind::kRuns, {"Invalid comparator '~' not one of '{"});
+  ExpectInvalid("params.a !~ 'x'", SearchKind::kRuns, {"Invalid comparator '!~' not one of"});
+  ExpectInvalid("tags.a ~ 'x'", SearchKind::kExperiments, {"Invalid comparator for tag: ~"});
+  ExpectInvalid("name ~ 'x'", SearchKind::kLoggedModels,
+                {"Invalid comparison operator for attributes.name: '~'"});
+  ExpectInvalid("params.p = 'x' ~", SearchKind::kRuns, {"Invalid clause(s) in filter string: '~'"});
+  ExpectInvalid("~", SearchKind::kRuns, {"Invalid clause(s) in filter string: '~'"});
+  ExpectInvalid("~", SearchKind::kExperiments, {"Expected an identifier"});
+}
+
+TEST(ParseFilterTest, RunAndExperimentSearchesJudgeTheValueBeforeTheComparator) {
+  ExpectInvalid("metrics.a LIKE 'x'", SearchKind::kRuns,
+                {"Expected numeric value type for metric. Found 'x'"});
+  ExpectInvalid("metrics.a ~ 'x'", SearchKind::kRuns,
+                {"Expected numeric value type for metric. Found 'x'"});
+  ExpectInvalid("metrics.a LIKE 1", SearchKind::kRuns, {"Invalid comparator 'LIKE' not one of"});
+  ExpectInvalid("params.a > 1", SearchKind::kRuns,
+                {"Expected a quoted string value for parameter"});
+  ExpectInvalid("creation_time LIKE 'x'", SearchKind::kExperiments,
+                {"Expected numeric value type for numeric attribute: creation_time. Found 'x'"});
+  // Lists keep the comparator's message.
+  ExpectInvalid("metrics.a IN ('x')", SearchKind::kRuns, {"Invalid comparator 'IN'"});
+}
+
+TEST(ParseFilterTest, EvaluationDatasetFilters) {
+  Filter f = MustParse(
+      "name LIKE 'qa%' AND tags.team = 'x' AND created_time > 5 AND created_by >= 'a' AND "
+      "name IN ('a', 'b')",
+      SearchKind::kEvaluationDatasets);
+  ASSERT_EQ(f.clauses.size(), 5u);
+  EXPECT_EQ(f.clauses[1].entity, Entity::kTag);
+  EXPECT_EQ(f.clauses[2].key, "created_time");
+  EXPECT_DOUBLE_EQ(Number(f.clauses[2]), 5);
+  EXPECT_EQ(f.clauses[3].op, Comparator::kGe);
+  EXPECT_EQ(List(f.clauses[4]), (Strings{"a", "b"}));
+  ExpectInvalid("digest = 'x'", SearchKind::kEvaluationDatasets,
+                {"Invalid attribute key 'digest' specified. Valid keys are: {"});
+  ExpectInvalid("tag.a = 'x'", SearchKind::kEvaluationDatasets,
+                {"Invalid identifier token 'tag' specified"});
+  ExpectInvalid("attributes.name = 'x'", SearchKind::kEvaluationDatasets,
+                {"Invalid identifier token 'attributes' specified"});
+  ExpectInvalid("tags.a > 'x'", SearchKind::kEvaluationDatasets, {"Invalid comparator for tag: >"});
+  ExpectInvalid("created_time LIKE 1", SearchKind::kEvaluationDatasets,
+                {"Invalid comparator for numeric attribute: LIKE"});
+  ExpectInvalid("created_by IN ('a')", SearchKind::kEvaluationDatasets,
+                {"Only ['name'] attributes support comparison"});
+  ExpectInvalid("name NOT IN ('a')", SearchKind::kEvaluationDatasets,
+                {"List values for 'name' are only supported with the IN comparator."});
+  StatusOr<OrderBy> order = ParseOrderBy("last_update_time DESC", SearchKind::kEvaluationDatasets);
+  ASSERT_TRUE(order.ok()) << order.status().ToString();
+  EXPECT_FALSE(order->ascending);
+  EXPECT_FALSE(ParseOrderBy("created_by", SearchKind::kEvaluationDatasets).ok());
+}
+
 TEST(ParseFilterTest, MalformedClauses) {
   ExpectInvalid("metrics.a > 1 AND", SearchKind::kRuns, {"ends with AND"});
   ExpectInvalid("AND metrics.a > 1", SearchKind::kRuns, {"'AND'"});
@@ -453,11 +508,11 @@ TEST(ParseFilterTest, MalformedClauses) {
   ExpectInvalid("metrics.a", SearchKind::kRuns, {"a comparator"});
   ExpectInvalid("metrics.a >", SearchKind::kRuns, {"a value"});
   ExpectInvalid("metrics.a 1", SearchKind::kRuns, {"expected a comparator"});
-  ExpectInvalid("metrics.a == 1", SearchKind::kRuns,
-                {"Expected numeric value type for metric. Found ="});
+  // A run of = ! < > ~ is one operator, as in MLflow's tokenizer.
+  ExpectInvalid("metrics.a == 1", SearchKind::kRuns, {"Invalid comparator '==' not one of"});
   ExpectInvalid("metrics.a <> 1", SearchKind::kRuns, {"Invalid comparator '<>'"});
-  ExpectInvalid("metrics.a => 1", SearchKind::kRuns, {"Expected numeric value type"});
-  ExpectInvalid("metrics.a ! 1", SearchKind::kRuns, {"Invalid character '!'"});
+  ExpectInvalid("metrics.a => 1", SearchKind::kRuns, {"Invalid comparator '=>'"});
+  ExpectInvalid("metrics.a ! 1", SearchKind::kRuns, {"Invalid comparator '!'"});
   ExpectInvalid("params.p IS 'x'", SearchKind::kRuns, {"IS must be followed by NULL"});
   ExpectInvalid("params.p IS NOT", SearchKind::kRuns, {"IS must be followed by NULL"});
   ExpectInvalid("params.p IS NULL 'x'", SearchKind::kRuns, {"expected AND"});
@@ -510,7 +565,7 @@ TEST(HostileFilterTest, UnterminatedQuotes) {
 
 TEST(HostileFilterTest, StrayCharactersAndBytes) {
   for (const std::string c :
-       {";", "*", "|", "#", "$",  "@", "{", "}",    "[",    "]",    "?",       "~",
+       {";", "*", "|", "#", "$",  "@", "{", "}",    "[",    "]",    "?",
         "^", "&", "+", "/", "\\", ":", "%", "\x01", "\x7f", "\xff", "\xc3\xa9"}) {
     ExpectInvalid("params.p = 'x' " + c, SearchKind::kRuns, {"Invalid character"});
     ExpectInvalid(c + "params.p = 'x'", SearchKind::kRuns);

@@ -143,7 +143,12 @@ inline void CheckNumericKey(SearchKind kind, const std::string& ident, Entity en
     EXPECT_DOUBLE_EQ(Number(c), 42);
   }
   for (const std::string& op : kPatternOps) {
-    ExpectInvalid(ident + " " + op + " '4%'", kind, {ComparatorNeedle(kind, entity, op, true)});
+    ExpectInvalid(ident + " " + op + " 4", kind, {ComparatorNeedle(kind, entity, op, true)});
+    // Run and experiment searches judge the value first, as MLflow's do.
+    const bool value_first = kind == SearchKind::kRuns || kind == SearchKind::kExperiments;
+    ExpectInvalid(
+        ident + " " + op + " '4%'", kind,
+        {value_first ? "Expected numeric value type" : ComparatorNeedle(kind, entity, op, true)});
   }
   ExpectInvalid(ident + " IN ('1')", kind, {ComparatorNeedle(kind, entity, "IN", true)});
   ExpectInvalid(ident + " NOT IN ('1')", kind, {ComparatorNeedle(kind, entity, "NOT IN", true)});

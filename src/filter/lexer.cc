@@ -16,6 +16,7 @@ bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 bool IsWordStart(char c) { return IsAlpha(c) || c == '_'; }
 bool IsWordChar(char c) { return IsAlpha(c) || IsDigit(c) || c == '_' || c == '.'; }
+bool IsOperatorChar(char c) { return c == '=' || c == '!' || c == '<' || c == '>' || c == '~'; }
 
 class Lexer {
  public:
@@ -70,14 +71,16 @@ class Lexer {
         ++pos_;
         return Status::Ok();
       case '=':
-        return Operator(token, 1);
       case '!':
-        if (Peek(1) && in_[pos_ + 1] == '=') return Operator(token, 2);
-        break;
       case '<':
-        return Operator(token, Peek(1) && (in_[pos_ + 1] == '=' || in_[pos_ + 1] == '>') ? 2 : 1);
       case '>':
-        return Operator(token, Peek(1) && in_[pos_ + 1] == '=' ? 2 : 1);
+      case '~': {
+        // As MLflow's SQL tokenizer: any run of these characters is one comparison operator
+        // ("~", "==", "!~"); the parser refuses the ones no search takes.
+        std::size_t len = 1;
+        while (Peek(len) && IsOperatorChar(in_[pos_ + len])) ++len;
+        return Operator(token, len);
+      }
       default:
         break;
     }

@@ -18,7 +18,7 @@ enum class TokenKind {
   kSingleQuoted,  // 'string'
   kDoubleQuoted,  // "string" (a key on the left of a comparator, a string on the right)
   kNumber,        // -?digits[.digits][e[+-]digits]
-  kOperator,      // = != <> < <= > >=
+  kOperator,      // a run of = ! < > ~ (the parser takes = != < <= > >=)
   kLeftParen,
   kRightParen,
   kComma,

@@ -48,6 +48,8 @@ std::string InvalidEntityType(SearchKind kind, std::string_view prefix) {
     case SearchKind::kModelVersions:
       return fmt::format(
           "Invalid entity type '{}'. Valid entity types are ('attribute', 'tag', 'tags')", prefix);
+    case SearchKind::kEvaluationDatasets:
+      return fmt::format("Invalid identifier token '{}' specified", prefix);
     case SearchKind::kTraces:
       break;
   }
@@ -57,6 +59,10 @@ std::string InvalidEntityType(SearchKind kind, std::string_view prefix) {
 std::string InvalidAttributeKey(SearchKind kind, std::string_view key,
                                 const std::vector<std::string>& valid_keys) {
   if (kind == SearchKind::kTraces) return "";
+  if (kind == SearchKind::kEvaluationDatasets) {
+    return fmt::format("Invalid attribute key '{}' specified. Valid keys are: {}", key,
+                       PythonSet(valid_keys));
+  }
   return fmt::format("Invalid attribute key '{}' specified. Valid keys are '{}'", key,
                      PythonSet(valid_keys));
 }
@@ -86,6 +92,16 @@ std::string InvalidComparator(SearchKind kind, Entity entity, bool numeric, std:
                          LoggedModelPrefix(entity), key, op,
                          numeric ? "('<', '<=', '>', '>=', '=', '!=')"
                                  : "('=', '!=', 'LIKE', 'ILIKE', 'IN', 'NOT IN')");
+    case SearchKind::kEvaluationDatasets:
+      if (entity == Entity::kTag) return fmt::format("Invalid comparator for tag: {}", op);
+      if (op == "NOT IN") {
+        return "List values for 'name' are only supported with the IN comparator.";
+      }
+      if (op == "IN") {
+        return "Only ['name'] attributes support comparison with a list of quoted string values.";
+      }
+      return fmt::format("Invalid comparator for {} attribute: {}", numeric ? "numeric" : "string",
+                         op);
     case SearchKind::kTraces:
       break;
   }

@@ -77,6 +77,7 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
     ASSERT_NE(stores_.trace_links, nullptr);
     ASSERT_NE(stores_.scorers, nullptr);
     ASSERT_NE(stores_.issues, nullptr);
+    ASSERT_NE(stores_.eval_datasets, nullptr);
   }
 
   void TearDown() override {
@@ -100,6 +101,7 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
   WebhookStore& webhooks() { return *stores_.webhooks; }
   AssessmentStore& assessments() { return *stores_.assessments; }
   TraceLinkStore& trace_links() { return *stores_.trace_links; }
+  EvalDatasetStore& eval_datasets() { return *stores_.eval_datasets; }
 
   std::string dir_;
   MetadataStores stores_;

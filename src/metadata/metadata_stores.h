@@ -4,6 +4,7 @@
 
 #include "metadata/assessment_store.h"
 #include "metadata/deployment_store.h"
+#include "metadata/eval_dataset_store.h"
 #include "metadata/issue_store.h"
 #include "metadata/monitor_store.h"
 #include "metadata/registry_store.h"
@@ -59,6 +60,8 @@ struct MetadataStores {
   std::shared_ptr<ScorerStore> scorers;
   // Issues found in experiments' traces, per tenant.
   std::shared_ptr<IssueStore> issues;
+  // MLflow 3 evaluation datasets (records, tags, experiment links), per tenant.
+  std::shared_ptr<EvalDatasetStore> eval_datasets;
 };
 
 }  // namespace cairn::metadata

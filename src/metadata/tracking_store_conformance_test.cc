@@ -224,6 +224,19 @@ TEST_P(TrackingStoreConformanceTest, CreateRunTakesNameFromTag) {
   EXPECT_EQ(FindTag(run.tags, "mlflow.runName"), "from-tag");
 }
 
+TEST_P(TrackingStoreConformanceTest, RunTagsComeBackInTheOrderFirstSet) {
+  RunInfo info = NewRunInfo("0", 1, "named");
+  ASSERT_OK(store().CreateRun(kTenant, info,
+                              {{"zeta", "1"}, {"mlflow.runName", "named"}, {"alpha", "2"}}));
+  ASSERT_OK(store().LogBatch(kTenant, info.run_id, {}, {}, {{"mid", "v"}, {"beta", "v"}}));
+  ASSERT_OK(store().LogBatch(kTenant, info.run_id, {}, {}, {{"alpha", "changed"}, {"aa", "v"}}));
+  std::vector<std::string> keys;
+  for (const Tag& t : MustGetRun(info.run_id).tags) keys.push_back(t.key);
+  EXPECT_EQ(keys,
+            (std::vector<std::string>{"zeta", "mlflow.runName", "alpha", "mid", "beta", "aa"}));
+  EXPECT_EQ(FindTag(MustGetRun(info.run_id).tags, "alpha"), "changed");
+}
+
 TEST_P(TrackingStoreConformanceTest, CreateRunNeedsAnActiveExperiment) {
   EXPECT_EQ(store().CreateRun(kTenant, NewRunInfo("77", 1), {}).status().code(),
             StatusCode::kNotFound);

@@ -9,6 +9,7 @@
 #include "api/inference/inference_handlers.h"
 #include "api/mlflow/artifact_handlers.h"
 #include "api/mlflow/assessment_handlers.h"
+#include "api/mlflow/eval_dataset_handlers.h"
 #include "api/mlflow/graphql_handlers.h"
 #include "api/mlflow/issue_handlers.h"
 #include "api/mlflow/misc_handlers.h"
@@ -84,6 +85,7 @@ struct CairnServer::State {
   // registry changes while it stops.
   std::unique_ptr<registry::WebhookDispatcher> registry_webhooks;
   std::unique_ptr<api::mlflow::WebhookHandlers> webhook_handlers;
+  std::unique_ptr<api::mlflow::EvalDatasetHandlers> eval_dataset_handlers;
   std::unique_ptr<api::mlflow::TraceHandlers> trace_handlers;
   std::unique_ptr<api::mlflow::AssessmentHandlers> assessment_handlers;
   std::unique_ptr<api::mlflow::ScorerHandlers> scorer_handlers;
@@ -484,6 +486,11 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   state->registry->SetObserver(state->registry_webhooks.get());
   state->webhook_handlers = std::make_unique<api::mlflow::WebhookHandlers>(
       *webhook_store, *state->registry_webhooks, SystemClock::Get());
+  if (!state->metadata.eval_datasets) {
+    return InvalidArgument("the backend store does not provide evaluation dataset storage");
+  }
+  state->eval_dataset_handlers = std::make_unique<api::mlflow::EvalDatasetHandlers>(
+      *state->metadata.eval_datasets, *state->tracking, SystemClock::Get(), IdGenerator::Default());
   state->traces = std::make_unique<tracking::TraceService>(*state->metadata.traces);
   state->traces->SetTenantInitializer(
       [tracking = state->tracking.get()](const RequestScope& scope) {
@@ -558,6 +565,7 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   state->tracking_handlers->Register(state->router);
   state->registry_handlers->Register(state->router);
   state->webhook_handlers->Register(state->router);
+  state->eval_dataset_handlers->Register(state->router);
   state->trace_handlers->Register(state->router);
   state->assessment_handlers->Register(state->router);
   state->scorer_handlers->Register(state->router);

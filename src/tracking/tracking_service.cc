@@ -179,10 +179,17 @@ StatusOr<metadata::Run> TrackingService::CreateRun(const RequestScope& scope,
 
   std::vector<metadata::Tag> tags;
   tags.reserve(request.tags.size() + 1);
+  // As MLflow: a given mlflow.runName tag keeps its place; otherwise it comes last.
+  bool has_name_tag = false;
   for (auto& t : request.tags) {
-    if (t.key != kRunNameTag) tags.push_back(std::move(t));
+    if (t.key != kRunNameTag) {
+      tags.push_back(std::move(t));
+    } else if (!has_name_tag) {
+      has_name_tag = true;
+      tags.push_back({std::string(kRunNameTag), run_name});
+    }
   }
-  tags.push_back({std::string(kRunNameTag), run_name});
+  if (!has_name_tag) tags.push_back({std::string(kRunNameTag), run_name});
   return store_.CreateRun(scope.tenant, info, tags);
 }
 

@@ -718,6 +718,69 @@ CREATE TABLE issues (
 CREATE INDEX issues_by_experiment ON issues (tenant_id, experiment_id, created_at);
 )sql";
 
+// Version 11: the order run tags were first set in (MLflow answers a run's tags in that order;
+// tags set before this version have none and come first, by key), and MLflow 3 evaluation
+// datasets (MLflow's evaluation_datasets,
+// evaluation_dataset_tags, evaluation_dataset_records, and the dataset-to-experiment rows of its
+// entity_associations). A record is unique per dataset by the hash of its inputs; records are
+// read in (created_time, record id) order. Deleting a dataset removes its tags, records and
+// experiment links. Tags and experiment links are read back in the order they were first set
+// (seq), as MLflow answers them.
+constexpr std::string_view kEvalDatasetsSchema = R"sql(
+ALTER TABLE run_tags ADD COLUMN seq INTEGER;
+CREATE TABLE eval_datasets (
+  dataset_id TEXT NOT NULL PRIMARY KEY,
+  tenant_id TEXT NOT NULL,
+  name TEXT NOT NULL,
+  schema_json TEXT,
+  profile_json TEXT,
+  digest TEXT NOT NULL,
+  created_time INTEGER NOT NULL,
+  last_update_time INTEGER NOT NULL,
+  created_by TEXT,
+  last_updated_by TEXT
+) WITHOUT ROWID;
+CREATE INDEX eval_datasets_by_created ON eval_datasets (tenant_id, created_time);
+CREATE INDEX eval_datasets_by_name ON eval_datasets (tenant_id, name);
+CREATE TABLE eval_dataset_tags (
+  dataset_id TEXT NOT NULL REFERENCES eval_datasets (dataset_id) ON DELETE CASCADE,
+  tenant_id TEXT NOT NULL,
+  key TEXT NOT NULL,
+  value TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (dataset_id, key)
+) WITHOUT ROWID;
+CREATE TABLE eval_dataset_experiments (
+  dataset_id TEXT NOT NULL REFERENCES eval_datasets (dataset_id) ON DELETE CASCADE,
+  tenant_id TEXT NOT NULL,
+  experiment_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  PRIMARY KEY (dataset_id, experiment_id)
+) WITHOUT ROWID;
+CREATE INDEX eval_dataset_experiments_by_experiment
+  ON eval_dataset_experiments (tenant_id, experiment_id);
+CREATE TABLE eval_dataset_records (
+  record_id TEXT NOT NULL PRIMARY KEY,
+  dataset_id TEXT NOT NULL REFERENCES eval_datasets (dataset_id) ON DELETE CASCADE,
+  tenant_id TEXT NOT NULL,
+  input_hash TEXT NOT NULL,
+  inputs TEXT NOT NULL,
+  outputs TEXT,
+  expectations TEXT,
+  tags TEXT NOT NULL,
+  source TEXT,
+  source_id TEXT,
+  source_type TEXT,
+  created_time INTEGER NOT NULL,
+  last_update_time INTEGER NOT NULL,
+  created_by TEXT,
+  last_updated_by TEXT,
+  UNIQUE (dataset_id, input_hash)
+) WITHOUT ROWID;
+CREATE INDEX eval_dataset_records_in_order
+  ON eval_dataset_records (dataset_id, created_time, record_id);
+)sql";
+
 }  // namespace
 
 const std::vector<sqlite::Migration>& SqliteMigrations() {
@@ -732,6 +795,7 @@ const std::vector<sqlite::Migration>& SqliteMigrations() {
       {8, "registry webhooks", kWebhooksSchema},
       {9, "spans", kSpansSchema},
       {10, "assessments, trace links, scorers and issues", kGenAiSchema},
+      {11, "run tag order; evaluation datasets", kEvalDatasetsSchema},
   };
   return kMigrations;
 }

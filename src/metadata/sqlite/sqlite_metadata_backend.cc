@@ -7,6 +7,7 @@
 #include "metadata/migrations/sqlite_migrations.h"
 #include "metadata/sqlite/sqlite_assessment_store.h"
 #include "metadata/sqlite/sqlite_deployment_store.h"
+#include "metadata/sqlite/sqlite_eval_dataset_store.h"
 #include "metadata/sqlite/sqlite_issue_store.h"
 #include "metadata/sqlite/sqlite_monitor_store.h"
 #include "metadata/sqlite/sqlite_registry_store.h"
@@ -59,6 +60,7 @@ StatusOr<MetadataStores> OpenSqliteMetadataStores(const std::string& path,
   stores.trace_links = std::make_shared<SqliteTraceLinkStore>(db);
   stores.scorers = std::make_shared<SqliteScorerStore>(db);
   stores.issues = std::make_shared<SqliteIssueStore>(db);
+  stores.eval_datasets = std::make_shared<SqliteEvalDatasetStore>(db);
   return stores;
 }
 

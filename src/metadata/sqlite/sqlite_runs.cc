@@ -50,11 +50,20 @@ StatusOr<Run> SqliteTrackingStore::CreateRun(std::string_view tenant, const RunI
                                 info.end_time, info.artifact_uri)
                           .Run());
     }
+    // Tags keep the order given (the mlflow.runName tag where it is, holding the run name).
+    bool name_written = false;
     for (const Tag& tag : tags) {
-      if (tag.key == kRunNameTag) continue;
+      if (tag.key == kRunNameTag) {
+        if (name_written || name.empty()) continue;
+        RETURN_IF_ERROR(UpsertRunTag(db, tenant, info.run_id, kRunNameTag, name));
+        name_written = true;
+        continue;
+      }
       RETURN_IF_ERROR(UpsertRunTag(db, tenant, info.run_id, tag.key, tag.value));
     }
-    if (!name.empty()) RETURN_IF_ERROR(UpsertRunTag(db, tenant, info.run_id, kRunNameTag, name));
+    if (!name.empty() && !name_written) {
+      RETURN_IF_ERROR(UpsertRunTag(db, tenant, info.run_id, kRunNameTag, name));
+    }
     ASSIGN_OR_RETURN(run, LoadRun(db, tenant, info.run_id));
     return Status::Ok();
   }));

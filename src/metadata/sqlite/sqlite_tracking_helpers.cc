@@ -215,10 +215,13 @@ StatusOr<int64_t> RequireActiveRun(Connection& db, std::string_view tenant,
 
 Status UpsertRunTag(Connection& db, std::string_view tenant, std::string_view run_id,
                     std::string_view key, std::string_view value) {
-  ASSIGN_OR_RETURN(Statement s, db.Prepare("INSERT INTO run_tags (run_uuid, key, value, tenant_id) "
-                                           "VALUES (?, ?, ?, ?) ON CONFLICT (run_uuid, key) DO "
-                                           "UPDATE SET value = excluded.value"));
-  return s.Bind(run_id, key, value, tenant).Run();
+  // A new tag goes after the run's others; a changed one keeps its place (seq).
+  ASSIGN_OR_RETURN(Statement s,
+                   db.Prepare("INSERT INTO run_tags (run_uuid, key, value, tenant_id, seq) VALUES "
+                              "(?, ?, ?, ?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM run_tags WHERE "
+                              "run_uuid = ?)) ON CONFLICT (run_uuid, key) DO UPDATE SET value = "
+                              "excluded.value"));
+  return s.Bind(run_id, key, value, tenant, run_id).Run();
 }
 
 Status SetRunName(Connection& db, std::string_view run_id, std::string_view name) {
@@ -251,7 +254,7 @@ Status LoadRunChildren(Connection& db, std::vector<Run>& runs) {
                    }));
   RETURN_IF_ERROR(
       for_each_row("SELECT run_uuid, key, value FROM run_tags WHERE run_uuid IN (SELECT value FROM "
-                   "json_each(?)) ORDER BY run_uuid, key",
+                   "json_each(?)) ORDER BY run_uuid, seq, key",
                    [](Run& run, const Statement& s) {
                      run.tags.push_back({s.Text(1), s.Text(2)});
                    }));

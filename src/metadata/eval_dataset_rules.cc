@@ -1,0 +1,342 @@
+#include "metadata/eval_dataset_rules.h"
+
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <utility>
+
+namespace cairn::metadata::eval_datasets {
+namespace {
+
+namespace bj = boost::json;
+
+std::string Sha256Hex(std::string_view data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(length * 2);
+  for (unsigned int i = 0; i < length; ++i) {
+    out.push_back(kHex[digest[i] >> 4]);
+    out.push_back(kHex[digest[i] & 15]);
+  }
+  return out;
+}
+
+// Python's repr() of a float.
+std::string PythonFloat(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  char buf[64];
+  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
+  std::string sci(buf, end);  // "-1.2345e+17"
+  std::string out;
+  size_t i = 0;
+  if (sci[0] == '-') {
+    out.push_back('-');
+    i = 1;
+  }
+  size_t e = sci.find('e');
+  std::string digits;
+  for (size_t j = i; j < e; ++j) {
+    if (sci[j] != '.') digits.push_back(sci[j]);
+  }
+  int exponent = 0;
+  const char* exp_begin = sci.data() + e + 1;
+  if (*exp_begin == '+') ++exp_begin;
+  std::from_chars(exp_begin, sci.data() + sci.size(), exponent);
+  int decpt = exponent + 1;
+  if (decpt <= -4 || decpt > 16) {
+    out += digits.substr(0, 1);
+    if (digits.size() > 1) out += "." + digits.substr(1);
+    char exp_buf[16];
+    std::snprintf(exp_buf, sizeof(exp_buf), "e%c%02d", exponent < 0 ? '-' : '+',
+                  exponent < 0 ? -exponent : exponent);
+    out += exp_buf;
+  } else if (decpt <= 0) {
+    out += "0." + std::string(static_cast<size_t>(-decpt), '0') + digits;
+  } else if (static_cast<size_t>(decpt) >= digits.size()) {
+    out += digits + std::string(static_cast<size_t>(decpt) - digits.size(), '0') + ".0";
+  } else {
+    out += digits.substr(0, static_cast<size_t>(decpt)) + "." +
+           digits.substr(static_cast<size_t>(decpt));
+  }
+  return out;
+}
+
+void AppendEscaped(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  auto unicode = [&](uint32_t cp) {
+    out += "\\u";
+    for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHex[(cp >> shift) & 15]);
+  };
+  out.push_back('"');
+  for (size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x80) {
+      switch (c) {
+        case '"':
+          out += "\\\"";
+          break;
+        case '\\':
+          out += "\\\\";
+          break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
+        default:
+          if (c < 0x20) {
+            unicode(c);
+          } else {
+            out.push_back(static_cast<char>(c));
+          }
+      }
+      ++i;
+      continue;
+    }
+    // Decode one UTF-8 sequence (boost::json validated it).
+    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+    uint32_t cp = c & (len == 4 ? 0x07 : len == 3 ? 0x0f : 0x1f);
+    for (size_t j = 1; j < len && i + j < s.size(); ++j) {
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + j]) & 0x3f);
+    }
+    i += len;
+    if (cp >= 0x10000) {
+      cp -= 0x10000;
+      unicode(0xd800 + (cp >> 10));
+      unicode(0xdc00 + (cp & 0x3ff));
+    } else {
+      unicode(cp);
+    }
+  }
+  out.push_back('"');
+}
+
+void Dump(std::string& out, const bj::value& v, bool sort_keys) {
+  switch (v.kind()) {
+    case bj::kind::null:
+      out += "null";
+      return;
+    case bj::kind::bool_:
+      out += v.get_bool() ? "true" : "false";
+      return;
+    case bj::kind::int64:
+      out += std::to_string(v.get_int64());
+      return;
+    case bj::kind::uint64:
+      out += std::to_string(v.get_uint64());
+      return;
+    case bj::kind::double_:
+      out += PythonFloat(v.get_double());
+      return;
+    case bj::kind::string:
+      AppendEscaped(out, v.get_string());
+      return;
+    case bj::kind::array: {
+      out.push_back('[');
+      bool first = true;
+      for (const bj::value& item : v.get_array()) {
+        if (!first) out += ", ";
+        first = false;
+        Dump(out, item, sort_keys);
+      }
+      out.push_back(']');
+      return;
+    }
+    case bj::kind::object: {
+      std::vector<const bj::key_value_pair*> members;
+      for (const bj::key_value_pair& kv : v.get_object()) members.push_back(&kv);
+      if (sort_keys) {
+        std::sort(members.begin(), members.end(),
+                  [](const auto* a, const auto* b) { return a->key() < b->key(); });
+      }
+      out.push_back('{');
+      bool first = true;
+      for (const bj::key_value_pair* kv : members) {
+        if (!first) out += ", ";
+        first = false;
+        AppendEscaped(out, kv->key());
+        out += ": ";
+        Dump(out, kv->value(), sort_keys);
+      }
+      out.push_back('}');
+      return;
+    }
+  }
+}
+
+// Parses stored JSON text; stored text was written by these rules, so a failure means an
+// empty object.
+bj::value Parse(std::string_view text) {
+  boost::system::error_code ec;
+  bj::value v = bj::parse(text, ec);
+  return ec ? bj::value(bj::object()) : v;
+}
+
+// dict.update(): `update`'s keys replace or join `target`'s, in Python's order.
+std::string UpdateObject(const std::optional<std::string>& target, const std::string& update) {
+  bj::value base = target ? Parse(*target) : bj::value(bj::object());
+  if (!base.is_object()) base = bj::object();
+  bj::value add = Parse(update);
+  if (add.is_object()) {
+    for (const bj::key_value_pair& kv : add.get_object()) base.get_object()[kv.key()] = kv.value();
+  }
+  return PythonJsonDumps(base);
+}
+
+bool NonEmptyObject(const std::optional<std::string>& text) {
+  if (!text) return false;
+  bj::value v = Parse(*text);
+  return v.is_object() && !v.get_object().empty();
+}
+
+std::string_view TypeName(const bj::value& v) {
+  switch (v.kind()) {
+    case bj::kind::null:
+      return "null";
+    case bj::kind::bool_:
+      return "boolean";
+    case bj::kind::int64:
+    case bj::kind::uint64:
+      return "integer";
+    case bj::kind::double_:
+      return "float";
+    case bj::kind::string:
+      return "string";
+    case bj::kind::array:
+      return "array";
+    case bj::kind::object:
+      return "object";
+  }
+  return "unknown";
+}
+
+bool Truthy(const bj::value& v) {
+  switch (v.kind()) {
+    case bj::kind::null:
+      return false;
+    case bj::kind::bool_:
+      return v.get_bool();
+    case bj::kind::int64:
+      return v.get_int64() != 0;
+    case bj::kind::uint64:
+      return v.get_uint64() != 0;
+    case bj::kind::double_:
+      return v.get_double() != 0;
+    case bj::kind::string:
+      return !v.get_string().empty();
+    case bj::kind::array:
+      return !v.get_array().empty();
+    case bj::kind::object:
+      return !v.get_object().empty();
+  }
+  return false;
+}
+
+void AddKeyTypes(bj::object& section, const bj::value& values) {
+  if (!values.is_object()) return;
+  for (const bj::key_value_pair& kv : values.get_object()) {
+    if (!section.contains(kv.key())) section[kv.key()] = TypeName(kv.value());
+  }
+}
+
+}  // namespace
+
+std::string DatasetDigest(std::string_view name, int64_t last_update_time_ms) {
+  return Sha256Hex(std::string(name) + ":" + std::to_string(last_update_time_ms)).substr(0, 8);
+}
+
+std::string InputHash(const bj::value& inputs) {
+  return Sha256Hex(PythonJsonDumps(inputs, /*sort_keys=*/true));
+}
+
+std::string PythonJsonDumps(const bj::value& value, bool sort_keys) {
+  std::string out;
+  Dump(out, value, sort_keys);
+  return out;
+}
+
+void MergeRecord(EvalDatasetRecord& stored, const EvalRecordUpsert& upsert, int64_t now_ms) {
+  if (upsert.has_outputs) stored.outputs = upsert.outputs;
+  if (NonEmptyObject(upsert.expectations)) {
+    stored.expectations = UpdateObject(stored.expectations, *upsert.expectations);
+  }
+  if (NonEmptyObject(upsert.tags)) stored.tags = UpdateObject(stored.tags, *upsert.tags);
+  stored.last_update_time_ms = now_ms;
+  if (upsert.user) stored.last_updated_by = upsert.user;
+}
+
+EvalDatasetRecord NewRecord(std::string_view dataset_id, const EvalRecordUpsert& upsert,
+                            int64_t now_ms) {
+  EvalDatasetRecord r;
+  r.id = upsert.new_record_id;
+  r.dataset_id = std::string(dataset_id);
+  r.inputs = upsert.inputs;
+  // MLflow stores {} for a record given without outputs, and nothing for explicit null.
+  r.outputs = upsert.has_outputs ? upsert.outputs : std::optional<std::string>("{}");
+  r.expectations = upsert.expectations;
+  r.tags = upsert.tags.value_or("{}");
+  r.source = upsert.source;
+  r.source_id = upsert.source_id;
+  r.source_type = upsert.source_type;
+  r.created_time_ms = now_ms;
+  r.last_update_time_ms = now_ms;
+  r.created_by = upsert.user;
+  r.last_updated_by = upsert.user;
+  return r;
+}
+
+std::optional<std::string> UpdateSchema(const std::optional<std::string>& schema,
+                                        const std::vector<EvalRecordUpsert>& records) {
+  if (records.empty() && !schema) return std::nullopt;
+  bj::value parsed = schema ? Parse(*schema) : bj::value();
+  if (!parsed.is_object()) {
+    parsed = bj::object{{"inputs", bj::object()},
+                        {"outputs", bj::object()},
+                        {"expectations", bj::object()},
+                        {"version", "1.0"}};
+  }
+  bj::object& s = parsed.get_object();
+  for (const char* section : {"inputs", "outputs", "expectations"}) {
+    if (!s.contains(section)) s[section] = bj::object();
+  }
+  for (const EvalRecordUpsert& r : records) {
+    bj::value inputs = Parse(r.inputs);
+    if (Truthy(inputs) && s["inputs"].is_object()) AddKeyTypes(s["inputs"].get_object(), inputs);
+    if (r.has_outputs && r.outputs) {
+      bj::value outputs = Parse(*r.outputs);
+      bj::value& known = s["outputs"];
+      if (outputs.is_object()) {
+        if (known.is_object()) AddKeyTypes(known.get_object(), outputs);
+      } else if (!Truthy(known)) {
+        known = TypeName(outputs);
+      }
+    }
+    if (r.expectations) {
+      bj::value expectations = Parse(*r.expectations);
+      if (Truthy(expectations) && s["expectations"].is_object()) {
+        AddKeyTypes(s["expectations"].get_object(), expectations);
+      }
+    }
+  }
+  return PythonJsonDumps(parsed);
+}
+
+}  // namespace cairn::metadata::eval_datasets
