@@ -41,6 +41,12 @@ class AssessmentStore {
   // by trace in the order of `trace_ids`, each trace's oldest first (then by id).
   virtual StatusOr<std::vector<Assessment>> ListAssessments(
       std::string_view tenant, const std::vector<std::string>& trace_ids) = 0;
+  // The valid assessments of kind `kind` named `name` on the traces of the given experiments
+  // (unknown ids match nothing), by trace id then creation time: what a trace search's
+  // feedback.<name> / expectation.<name> clause tests.
+  virtual StatusOr<std::vector<Assessment>> FindValidAssessments(
+      std::string_view tenant, const std::vector<std::string>& experiment_ids, AssessmentKind kind,
+      std::string_view name) = 0;
 };
 
 // Forwards every call; tests override one method to inject faults.
@@ -65,6 +71,11 @@ class AssessmentStoreWrapper : public AssessmentStore {
   StatusOr<std::vector<Assessment>> ListAssessments(
       std::string_view t, const std::vector<std::string>& trace_ids) override {
     return target_.ListAssessments(t, trace_ids);
+  }
+  StatusOr<std::vector<Assessment>> FindValidAssessments(
+      std::string_view t, const std::vector<std::string>& experiment_ids, AssessmentKind kind,
+      std::string_view name) override {
+    return target_.FindValidAssessments(t, experiment_ids, kind, name);
   }
 
  private:

@@ -279,6 +279,29 @@ TEST_P(AssessmentStoreConformanceTest, LinksAreIdempotentAndSkipUnknownTraces) {
   EXPECT_EQ(prompts[1].version, "2");
 }
 
+TEST_P(AssessmentStoreConformanceTest, FindValidAssessmentsByKindNameAndExperiment) {
+  std::string exp = NewTrace("tr-1");
+  NewTrace("tr-2");
+  ASSERT_OK(assessments().CreateAssessment(kTenant, Feedback("a-1", "tr-1", "q", 10)));
+  ASSERT_OK(assessments().CreateAssessment(kTenant, Feedback("a-2", "tr-2", "q", 20)));
+  ASSERT_OK(assessments().CreateAssessment(kTenant, Expectation("a-3", "tr-2", "q")));
+  Assessment over = Feedback("a-4", "tr-2", "q", 30);
+  over.overrides = "a-2";
+  ASSERT_OK(assessments().CreateAssessment(kTenant, over));
+  ASSERT_OK_AND_ASSIGN(auto found, assessments().FindValidAssessments(
+                                       kTenant, {exp, "999"}, AssessmentKind::kFeedback, "q"));
+  EXPECT_EQ(Ids(found), (std::vector<std::string>{"a-1", "a-4"}));
+  ASSERT_OK_AND_ASSIGN(
+      found, assessments().FindValidAssessments(kTenant, {exp}, AssessmentKind::kExpectation, "q"));
+  EXPECT_EQ(Ids(found), (std::vector<std::string>{"a-3"}));
+  ASSERT_OK_AND_ASSIGN(found, assessments().FindValidAssessments(kTenant, {"999", "x"},
+                                                                 AssessmentKind::kFeedback, "q"));
+  EXPECT_TRUE(found.empty());
+  ASSERT_OK_AND_ASSIGN(found, assessments().FindValidAssessments(kOtherTenant, {exp},
+                                                                 AssessmentKind::kFeedback, "q"));
+  EXPECT_TRUE(found.empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AssessmentStoreConformanceTest,
                          testing::ValuesIn(testing_util::kConformanceBackends), BackendName);
 

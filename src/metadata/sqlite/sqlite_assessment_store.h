@@ -27,6 +27,9 @@ class SqliteAssessmentStore final : public AssessmentStore {
                           std::string_view assessment_id) override;
   StatusOr<std::vector<Assessment>> ListAssessments(
       std::string_view tenant, const std::vector<std::string>& trace_ids) override;
+  StatusOr<std::vector<Assessment>> FindValidAssessments(
+      std::string_view tenant, const std::vector<std::string>& experiment_ids, AssessmentKind kind,
+      std::string_view name) override;
 
  private:
   const std::shared_ptr<sqlite::Database> db_;
