@@ -446,3 +446,15 @@ def test_search_traces_by_feedback_and_expectation(base_url, unique):
                                                     "mlflow_experiment": {"experiment_id": exp}}],
                                      "filter": text}, timeout=30)
         assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_deleting_the_run_deletes_the_assessments_it_logged(base_url, unique):
+    mlflow.set_experiment(unique)
+    result = mlflow.genai.evaluate(data=[{"inputs": {"question": "hi"}}], predict_fn=answer,
+                                   scorers=[is_upper])
+    trace = mlflow.search_traces(run_id=result.run_id, return_type="list")[0]
+    assert trace.info.assessments[0].metadata["mlflow.assessment.sourceRunId"] == result.run_id
+    mlflow.log_feedback(trace_id=trace.info.trace_id, name="human", value=True)
+    mlflow.MlflowClient().delete_run(result.run_id)
+    after = mlflow.get_trace(trace.info.trace_id)
+    assert [a.name for a in after.info.assessments] == ["human"]

@@ -254,4 +254,26 @@ StatusOr<std::vector<Assessment>> SqliteAssessmentStore::FindValidAssessments(
   });
 }
 
+Status SqliteAssessmentStore::DeleteRunAssessments(std::string_view tenant,
+                                                   std::string_view run_id) {
+  return db_->Write([&](Connection& db) -> Status {
+    ASSIGN_OR_RETURN(Statement s,
+                     db.Prepare("DELETE FROM assessments WHERE tenant_id = ? AND run_id = ?"));
+    return s.Bind(tenant, run_id).Run();
+  });
+}
+
+Status SqliteAssessmentStore::DeleteExperimentRunAssessments(std::string_view tenant,
+                                                             std::string_view experiment_id) {
+  std::optional<int64_t> id = ParseExperimentId(experiment_id);
+  if (!id) return Status::Ok();
+  return db_->Write([&](Connection& db) -> Status {
+    ASSIGN_OR_RETURN(Statement s,
+                     db.Prepare("DELETE FROM assessments WHERE tenant_id = ? AND run_id IN "
+                                "(SELECT run_uuid FROM runs WHERE tenant_id = ? AND "
+                                "experiment_id = ?)"));
+    return s.Bind(tenant, tenant, *id).Run();
+  });
+}
+
 }  // namespace cairn::metadata

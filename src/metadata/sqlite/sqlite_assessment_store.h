@@ -30,6 +30,9 @@ class SqliteAssessmentStore final : public AssessmentStore {
   StatusOr<std::vector<Assessment>> FindValidAssessments(
       std::string_view tenant, const std::vector<std::string>& experiment_ids, AssessmentKind kind,
       std::string_view name) override;
+  Status DeleteRunAssessments(std::string_view tenant, std::string_view run_id) override;
+  Status DeleteExperimentRunAssessments(std::string_view tenant,
+                                        std::string_view experiment_id) override;
 
  private:
   const std::shared_ptr<sqlite::Database> db_;
