@@ -413,3 +413,48 @@ def test_feedback_logged_inside_the_active_trace_travels_with_it(base_url, uniqu
     assert mlflow.get_assessment(trace_id, aid).value == 0.5
     found = mlflow.search_traces(locations=[exp], return_type="list")
     assert [a.assessment_id for a in found[0].info.assessments] == [aid]
+
+
+def test_search_traces_by_feedback_and_expectation(base_url, unique):
+    exp, t1 = new_trace(unique)
+    _, t2 = new_trace(unique, exp)
+    _, t3 = new_trace(unique, exp)
+    mlflow.log_feedback(trace_id=t1, name="correct", value=True)
+    mlflow.log_feedback(trace_id=t2, name="correct", value=False)
+    mlflow.log_feedback(trace_id=t1, name="score", value=0.9)
+    low = mlflow.log_feedback(trace_id=t2, name="score", value=0.7)
+    mlflow.override_feedback(trace_id=t2, assessment_id=low.assessment_id, value=0.2)
+    mlflow.log_expectation(trace_id=t3, name="expected", value="HI")
+
+    def ids(text):
+        found = mlflow.search_traces(locations=[exp], filter_string=text, return_type="list")
+        return sorted(t.info.trace_id for t in found)
+
+    assert ids("feedback.correct = 'true'") == [t1]
+    assert ids("feedback.correct != 'true'") == [t2]
+    assert ids("feedback.score > 0.5") == [t1]  # the overridden 0.7 does not count
+    assert ids("feedback.score <= 0.5") == [t2]
+    assert ids("feedback.correct IS NULL") == [t3]
+    assert ids("feedback.correct IS NOT NULL") == sorted([t1, t2])
+    assert ids("expectation.expected = 'HI'") == [t3]
+    assert ids("feedback.correct = 'true' AND trace.status = 'OK'") == [t1]
+    assert ids("feedback.nothing = 'x'") == []
+
+    url = base_url + V3 + "/search"
+    for text in ("feedback.score > 'x'", "feedback.correct = 1", "feedback. = 'a'"):
+        r = requests.post(url, json={"locations": [{"type": "MLFLOW_EXPERIMENT",
+                                                    "mlflow_experiment": {"experiment_id": exp}}],
+                                     "filter": text}, timeout=30)
+        assert_error(r, 400, "INVALID_PARAMETER_VALUE")
+
+
+def test_deleting_the_run_deletes_the_assessments_it_logged(base_url, unique):
+    mlflow.set_experiment(unique)
+    result = mlflow.genai.evaluate(data=[{"inputs": {"question": "hi"}}], predict_fn=answer,
+                                   scorers=[is_upper])
+    trace = mlflow.search_traces(run_id=result.run_id, return_type="list")[0]
+    assert trace.info.assessments[0].metadata["mlflow.assessment.sourceRunId"] == result.run_id
+    mlflow.log_feedback(trace_id=trace.info.trace_id, name="human", value=True)
+    mlflow.MlflowClient().delete_run(result.run_id)
+    after = mlflow.get_trace(trace.info.trace_id)
+    assert [a.name for a in after.info.assessments] == ["human"]

@@ -314,8 +314,8 @@ std::string ValidPrefixes(SearchKind kind) {
   if (UsesShortPrefixList(kind)) return "attribute, tag, tags";
   if (kind == SearchKind::kEvaluationDatasets) return "tags";
   if (kind == SearchKind::kTraces) {
-    return "attribute(s), trace, tag(s), metadata, request_metadata, span (feedback, expectation "
-           "and issue filters are not supported by this server)";
+    return "attribute(s), trace, tag(s), metadata, request_metadata, span, feedback, expectation "
+           "(issue filters are not supported by this server)";
   }
   std::string out;
   for (Entity e :

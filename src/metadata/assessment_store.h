@@ -41,6 +41,18 @@ class AssessmentStore {
   // by trace in the order of `trace_ids`, each trace's oldest first (then by id).
   virtual StatusOr<std::vector<Assessment>> ListAssessments(
       std::string_view tenant, const std::vector<std::string>& trace_ids) = 0;
+  // The valid assessments of kind `kind` named `name` on the traces of the given experiments
+  // (unknown ids match nothing), by trace id then creation time: what a trace search's
+  // feedback.<name> / expectation.<name> clause tests.
+  virtual StatusOr<std::vector<Assessment>> FindValidAssessments(
+      std::string_view tenant, const std::vector<std::string>& experiment_ids, AssessmentKind kind,
+      std::string_view name) = 0;
+  // Deletes the assessments the run logged (run_id, from the metadata
+  // mlflow.assessment.sourceRunId), as MLflow does when the run is deleted.
+  virtual Status DeleteRunAssessments(std::string_view tenant, std::string_view run_id) = 0;
+  // The same for every run of the experiment, as MLflow does when the experiment is deleted.
+  virtual Status DeleteExperimentRunAssessments(std::string_view tenant,
+                                                std::string_view experiment_id) = 0;
 };
 
 // Forwards every call; tests override one method to inject faults.
@@ -65,6 +77,17 @@ class AssessmentStoreWrapper : public AssessmentStore {
   StatusOr<std::vector<Assessment>> ListAssessments(
       std::string_view t, const std::vector<std::string>& trace_ids) override {
     return target_.ListAssessments(t, trace_ids);
+  }
+  StatusOr<std::vector<Assessment>> FindValidAssessments(
+      std::string_view t, const std::vector<std::string>& experiment_ids, AssessmentKind kind,
+      std::string_view name) override {
+    return target_.FindValidAssessments(t, experiment_ids, kind, name);
+  }
+  Status DeleteRunAssessments(std::string_view t, std::string_view run_id) override {
+    return target_.DeleteRunAssessments(t, run_id);
+  }
+  Status DeleteExperimentRunAssessments(std::string_view t, std::string_view id) override {
+    return target_.DeleteExperimentRunAssessments(t, id);
   }
 
  private:

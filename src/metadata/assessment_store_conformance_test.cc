@@ -279,6 +279,57 @@ TEST_P(AssessmentStoreConformanceTest, LinksAreIdempotentAndSkipUnknownTraces) {
   EXPECT_EQ(prompts[1].version, "2");
 }
 
+TEST_P(AssessmentStoreConformanceTest, FindValidAssessmentsByKindNameAndExperiment) {
+  std::string exp = NewTrace("tr-1");
+  NewTrace("tr-2");
+  ASSERT_OK(assessments().CreateAssessment(kTenant, Feedback("a-1", "tr-1", "q", 10)));
+  ASSERT_OK(assessments().CreateAssessment(kTenant, Feedback("a-2", "tr-2", "q", 20)));
+  ASSERT_OK(assessments().CreateAssessment(kTenant, Expectation("a-3", "tr-2", "q")));
+  Assessment over = Feedback("a-4", "tr-2", "q", 30);
+  over.overrides = "a-2";
+  ASSERT_OK(assessments().CreateAssessment(kTenant, over));
+  ASSERT_OK_AND_ASSIGN(auto found, assessments().FindValidAssessments(
+                                       kTenant, {exp, "999"}, AssessmentKind::kFeedback, "q"));
+  EXPECT_EQ(Ids(found), (std::vector<std::string>{"a-1", "a-4"}));
+  ASSERT_OK_AND_ASSIGN(
+      found, assessments().FindValidAssessments(kTenant, {exp}, AssessmentKind::kExpectation, "q"));
+  EXPECT_EQ(Ids(found), (std::vector<std::string>{"a-3"}));
+  ASSERT_OK_AND_ASSIGN(found, assessments().FindValidAssessments(kTenant, {"999", "x"},
+                                                                 AssessmentKind::kFeedback, "q"));
+  EXPECT_TRUE(found.empty());
+  ASSERT_OK_AND_ASSIGN(found, assessments().FindValidAssessments(kOtherTenant, {exp},
+                                                                 AssessmentKind::kFeedback, "q"));
+  EXPECT_TRUE(found.empty());
+}
+
+TEST_P(AssessmentStoreConformanceTest, DeletingRunAssessmentsTakesOnlyThatRunsOnes) {
+  std::string exp = NewTrace("tr-1");
+  for (const char* run : {"0123456789abcdef0123456789abcdef", "fedcba9876543210fedcba9876543210"}) {
+    RunInfo info;
+    info.run_id = run;
+    info.experiment_id = exp;
+    info.run_name = "r";
+    info.artifact_uri = "file:///a";
+    ASSERT_OK(tracking().CreateRun(kTenant, info, {}));
+  }
+  Assessment by_run = Feedback("a-1", "tr-1", "q");
+  by_run.run_id = "0123456789abcdef0123456789abcdef";
+  ASSERT_OK(assessments().CreateAssessment(kTenant, by_run));
+  Assessment by_other = Feedback("a-2", "tr-1", "q");
+  by_other.run_id = "fedcba9876543210fedcba9876543210";
+  ASSERT_OK(assessments().CreateAssessment(kTenant, by_other));
+  ASSERT_OK(assessments().CreateAssessment(kTenant, Feedback("a-3", "tr-1", "q")));
+
+  ASSERT_OK(assessments().DeleteRunAssessments(kOtherTenant, "0123456789abcdef0123456789abcdef"));
+  ASSERT_OK(assessments().DeleteRunAssessments(kTenant, "0123456789abcdef0123456789abcdef"));
+  ASSERT_OK_AND_ASSIGN(auto list, assessments().ListAssessments(kTenant, {"tr-1"}));
+  EXPECT_EQ(Ids(list), (std::vector<std::string>{"a-2", "a-3"}));
+  ASSERT_OK(assessments().DeleteExperimentRunAssessments(kTenant, exp));
+  ASSERT_OK_AND_ASSIGN(list, assessments().ListAssessments(kTenant, {"tr-1"}));
+  EXPECT_EQ(Ids(list), (std::vector<std::string>{"a-3"}));
+  EXPECT_OK(assessments().DeleteExperimentRunAssessments(kTenant, "not-a-number"));
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, AssessmentStoreConformanceTest,
                          testing::ValuesIn(testing_util::kConformanceBackends), BackendName);
 

@@ -501,6 +501,15 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
     return InvalidArgument("the backend store does not provide assessment storage");
   }
   state->traces->SetAssessmentStore(state->metadata.assessments.get());
+  state->tracking->SetDeletionHooks(
+      [assessments = state->metadata.assessments.get()](const RequestScope& scope,
+                                                        std::string_view run_id) {
+        return assessments->DeleteRunAssessments(scope.tenant, run_id);
+      },
+      [assessments = state->metadata.assessments.get()](const RequestScope& scope,
+                                                        std::string_view experiment_id) {
+        return assessments->DeleteExperimentRunAssessments(scope.tenant, experiment_id);
+      });
   state->assessment_handlers = std::make_unique<api::mlflow::AssessmentHandlers>(
       *state->metadata.assessments, *state->metadata.trace_links, SystemClock::Get(),
       IdGenerator::Default());

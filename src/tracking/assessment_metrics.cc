@@ -187,7 +187,10 @@ std::string PythonFloatRepr(double v) {
   size_t e = sci.find('e');
   std::string digits = sci.substr(0, e);
   digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
-  int exponent = std::stoi(sci.substr(e + 1));
+  int exponent = 0;
+  std::string_view exp_text = std::string_view(sci).substr(e + 1);
+  if (!exp_text.empty() && exp_text.front() == '+') exp_text.remove_prefix(1);
+  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exponent);
   std::string out;
   if (exponent >= -5 + 1 && exponent < 16) {
     if (exponent >= 0) {

@@ -244,7 +244,36 @@ StatusOr<metadata::TraceInfo> TraceService::GetTraceInfo(const RequestScope& sco
 }
 
 StatusOr<metadata::ResultPage<metadata::TraceInfo>> TraceService::SearchTraces(
-    const RequestScope& scope, const metadata::SearchTracesQuery& query) {
+    const RequestScope& scope, const metadata::SearchTracesQuery& original,
+    const std::vector<AssessmentFilter>& assessment_filters) {
+  metadata::SearchTracesQuery query = original;
+  for (const AssessmentFilter& f : assessment_filters) {
+    if (assessments_ == nullptr) {
+      return InvalidArgument("Assessment filters are not supported by this server's store");
+    }
+    ASSIGN_OR_RETURN(
+        std::vector<metadata::Assessment> found,
+        assessments_->FindValidAssessments(scope.tenant, query.experiment_ids, f.kind, f.name));
+    std::set<std::string> ids;
+    for (const metadata::Assessment& a : found) {
+      bool presence = f.op == filter::Comparator::kIsNull || f.op == filter::Comparator::kIsNotNull;
+      if (presence || AssessmentMatches(f, a)) ids.insert(a.trace_id);
+    }
+    if (ids.size() > kMaxAssessmentFilterTraces) {
+      return InvalidArgument("More than " + std::to_string(kMaxAssessmentFilterTraces) +
+                             " traces match an assessment clause of this filter; narrow it");
+    }
+    filter::Clause clause;
+    clause.entity = filter::Entity::kAttribute;
+    clause.key = "request_id";
+    clause.op =
+        f.op == filter::Comparator::kIsNull ? filter::Comparator::kNotIn : filter::Comparator::kIn;
+    if (ids.empty() && clause.op == filter::Comparator::kIn) {
+      return metadata::ResultPage<metadata::TraceInfo>{};
+    }
+    clause.value = std::vector<std::string>(ids.begin(), ids.end());
+    query.filter.clauses.push_back(std::move(clause));
+  }
   if (query.page.max_results < 1 || query.page.max_results > kMaxSearchResults) {
     return InvalidArgument("Invalid value " + std::to_string(query.page.max_results) +
                            " for parameter 'max_results' supplied. It must be a positive "

@@ -12,6 +12,7 @@
 #include "base/status.h"
 #include "metadata/assessment_store.h"
 #include "metadata/trace_store.h"
+#include "tracking/assessment_filter.h"
 #include "tracking/trace_metrics.h"
 
 namespace cairn::tracking {
@@ -42,8 +43,13 @@ class TraceService {
   StatusOr<metadata::TraceInfo> StartTrace(const RequestScope& scope, metadata::TraceInfo info);
   StatusOr<metadata::TraceInfo> GetTraceInfo(const RequestScope& scope, std::string_view trace_id);
   // max_results in 1..kMaxSearchResults.
+  // `assessment_filters` (feedback.<name> / expectation.<name> clauses, tracking/
+  // assessment_filter.h) further restrict the traces; they need the assessment store, and the
+  // traces they select (or exclude) are at most kMaxAssessmentFilterTraces.
+  static constexpr size_t kMaxAssessmentFilterTraces = 20000;
   StatusOr<metadata::ResultPage<metadata::TraceInfo>> SearchTraces(
-      const RequestScope& scope, const metadata::SearchTracesQuery& query);
+      const RequestScope& scope, const metadata::SearchTracesQuery& query,
+      const std::vector<AssessmentFilter>& assessment_filters = {});
   Status SetTraceTag(const RequestScope& scope, std::string_view trace_id,
                      const metadata::Tag& tag);
   Status DeleteTraceTag(const RequestScope& scope, std::string_view trace_id, std::string_view key);

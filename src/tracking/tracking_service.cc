@@ -112,7 +112,8 @@ Status TrackingService::RenameExperiment(const RequestScope& scope, std::string_
 Status TrackingService::DeleteExperiment(const RequestScope& scope, std::string_view id) {
   RETURN_IF_ERROR(ValidateExperimentId(id));
   RETURN_IF_ERROR(EnsureTenant(scope));
-  return store_.DeleteExperiment(scope.tenant, id, clock_.NowMillis());
+  RETURN_IF_ERROR(store_.DeleteExperiment(scope.tenant, id, clock_.NowMillis()));
+  return on_experiment_deleted_ ? on_experiment_deleted_(scope, id) : Status::Ok();
 }
 
 Status TrackingService::RestoreExperiment(const RequestScope& scope, std::string_view id) {
@@ -211,7 +212,8 @@ StatusOr<metadata::RunInfo> TrackingService::UpdateRun(const RequestScope& scope
 
 Status TrackingService::DeleteRun(const RequestScope& scope, std::string_view run_id) {
   RETURN_IF_ERROR(ValidateRunId(run_id));
-  return store_.DeleteRun(scope.tenant, run_id, clock_.NowMillis());
+  RETURN_IF_ERROR(store_.DeleteRun(scope.tenant, run_id, clock_.NowMillis()));
+  return on_run_deleted_ ? on_run_deleted_(scope, run_id) : Status::Ok();
 }
 
 Status TrackingService::RestoreRun(const RequestScope& scope, std::string_view run_id) {

@@ -118,6 +118,15 @@ class TrackingService {
   // tracking call does it; other services that write into experiments (traces) call it too.
   Status EnsureTenant(const RequestScope& scope);
 
+  // What else goes when a run, or an experiment with its runs, is deleted (MLflow deletes the
+  // assessments a run logged); called after the deletion is stored, and its error returned. Set
+  // once, before use.
+  using DeletionHook = std::function<Status(const RequestScope&, std::string_view id)>;
+  void SetDeletionHooks(DeletionHook on_run_deleted, DeletionHook on_experiment_deleted) {
+    on_run_deleted_ = std::move(on_run_deleted);
+    on_experiment_deleted_ = std::move(on_experiment_deleted);
+  }
+
  private:
   metadata::TrackingStore& store_;
   const Clock& clock_;
@@ -125,6 +134,8 @@ class TrackingService {
   const TrackingOptions options_;
   Mutex mu_;
   std::set<std::string, std::less<>> known_tenants_ GUARDED_BY(mu_);
+  DeletionHook on_run_deleted_;
+  DeletionHook on_experiment_deleted_;
 };
 
 // MLflow's sampling of one run's metric history (its SQL store's NTILE query): the points

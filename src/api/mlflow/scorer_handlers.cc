@@ -1,5 +1,6 @@
 #include "api/mlflow/scorer_handlers.h"
 
+#include <charconv>
 #include <cmath>
 #include <string>
 #include <utility>
@@ -128,7 +129,8 @@ Status ValidateSerializedScorer(std::string_view text) {
 bj::object ScorerToJson(const ScorerVersion& v) {
   bj::object o;
   int64_t experiment = 0;
-  if (!v.experiment_id.empty()) experiment = std::stoll(v.experiment_id);
+  std::from_chars(v.experiment_id.data(), v.experiment_id.data() + v.experiment_id.size(),
+                  experiment);
   o["experiment_id"] = experiment;  // int32 in MLflow's Scorer message
   o["scorer_name"] = v.name;
   o["scorer_version"] = v.version;

@@ -512,7 +512,9 @@ StatusOr<metadata::SearchTracesQuery> SearchQueryFromJson(const bj::object& msg)
   ASSIGN_OR_RETURN(std::string token, OptionalString(msg, "page_token"));
   ASSIGN_OR_RETURN(q.page.offset, DecodePageToken(token));
   ASSIGN_OR_RETURN(std::string filter_text, OptionalString(msg, "filter"));
-  ASSIGN_OR_RETURN(q.filter, filter::ParseFilter(filter_text, filter::SearchKind::kTraces));
+  // feedback.<name> / expectation.<name> clauses are the assessment store's to answer.
+  ASSIGN_OR_RETURN(tracking::SplitTraceFilter split, tracking::SplitAssessmentFilters(filter_text));
+  ASSIGN_OR_RETURN(q.filter, filter::ParseFilter(split.rest, filter::SearchKind::kTraces));
   ASSIGN_OR_RETURN(q.order_by, ParseOrderByList(msg, filter::SearchKind::kTraces));
   return q;
 }
@@ -536,7 +538,7 @@ TraceHandlers::JsonResult TraceHandlers::SearchTraces(const http::Request& req,
   if (q.experiment_ids.empty()) {
     return InvalidArgument("At least one trace location (an experiment) must be specified");
   }
-  ASSIGN_OR_RETURN(auto page, service_.SearchTraces(req.scope, q));
+  ASSIGN_OR_RETURN(auto page, service_.SearchTraces(req.scope, q, split.assessments));
   bj::object out;
   if (!page.items.empty()) {
     bj::array traces;

@@ -5,6 +5,8 @@
 #include <string>
 #include <utility>
 
+#include "metadata/store_rules.h"
+
 namespace cairn::metadata {
 namespace {
 
@@ -217,6 +219,60 @@ StatusOr<std::vector<Assessment>> SqliteAssessmentStore::ListAssessments(
       by_trace.erase(it);
     }
     return out;
+  });
+}
+
+StatusOr<std::vector<Assessment>> SqliteAssessmentStore::FindValidAssessments(
+    std::string_view tenant, const std::vector<std::string>& experiment_ids, AssessmentKind kind,
+    std::string_view name) {
+  std::vector<int64_t> ids;
+  for (const std::string& id : experiment_ids) {
+    if (std::optional<int64_t> parsed = ParseExperimentId(id)) ids.push_back(*parsed);
+  }
+  if (ids.empty()) return std::vector<Assessment>{};
+  return db_->ReadValue([&](Connection& db) -> StatusOr<std::vector<Assessment>> {
+    std::string columns;
+    for (std::string_view c : {"assessment_id", "trace_id", "name", "kind", "value", "error",
+                               "source_type", "source_id", "span_id", "run_id", "rationale",
+                               "overrides", "valid", "metadata", "created_at", "updated_at"}) {
+      columns += (columns.empty() ? "a." : ", a.") + std::string(c);
+    }
+    ASSIGN_OR_RETURN(Statement s,
+                     db.Prepare("SELECT " + columns +
+                                " FROM assessments a JOIN traces t ON t.tenant_id = a.tenant_id "
+                                "AND t.trace_id = a.trace_id WHERE a.tenant_id = ? AND a.kind = ? "
+                                "AND a.name = ? AND a.valid = 1 AND t.experiment_id IN (SELECT "
+                                "value FROM json_each(?)) ORDER BY a.trace_id, a.created_at"));
+    s.Bind(tenant, KindName(kind), name, JsonArray(ids));
+    std::vector<Assessment> out;
+    while (true) {
+      ASSIGN_OR_RETURN(bool row, s.Step());
+      if (!row) break;
+      out.push_back(ReadAssessment(s));
+    }
+    return out;
+  });
+}
+
+Status SqliteAssessmentStore::DeleteRunAssessments(std::string_view tenant,
+                                                   std::string_view run_id) {
+  return db_->Write([&](Connection& db) -> Status {
+    ASSIGN_OR_RETURN(Statement s,
+                     db.Prepare("DELETE FROM assessments WHERE tenant_id = ? AND run_id = ?"));
+    return s.Bind(tenant, run_id).Run();
+  });
+}
+
+Status SqliteAssessmentStore::DeleteExperimentRunAssessments(std::string_view tenant,
+                                                             std::string_view experiment_id) {
+  std::optional<int64_t> id = ParseExperimentId(experiment_id);
+  if (!id) return Status::Ok();
+  return db_->Write([&](Connection& db) -> Status {
+    ASSIGN_OR_RETURN(Statement s,
+                     db.Prepare("DELETE FROM assessments WHERE tenant_id = ? AND run_id IN "
+                                "(SELECT run_uuid FROM runs WHERE tenant_id = ? AND "
+                                "experiment_id = ?)"));
+    return s.Bind(tenant, tenant, *id).Run();
   });
 }
 

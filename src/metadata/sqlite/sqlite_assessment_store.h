@@ -27,6 +27,12 @@ class SqliteAssessmentStore final : public AssessmentStore {
                           std::string_view assessment_id) override;
   StatusOr<std::vector<Assessment>> ListAssessments(
       std::string_view tenant, const std::vector<std::string>& trace_ids) override;
+  StatusOr<std::vector<Assessment>> FindValidAssessments(
+      std::string_view tenant, const std::vector<std::string>& experiment_ids, AssessmentKind kind,
+      std::string_view name) override;
+  Status DeleteRunAssessments(std::string_view tenant, std::string_view run_id) override;
+  Status DeleteExperimentRunAssessments(std::string_view tenant,
+                                        std::string_view experiment_id) override;
 
  private:
   const std::shared_ptr<sqlite::Database> db_;
