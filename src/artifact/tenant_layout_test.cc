@@ -23,19 +23,18 @@ TEST(TenantLayoutTest, OtherTenantsKeepTheirFolder) {
 }
 
 TEST(TenantLayoutTest, DefaultTenantCannotReachTenantFoldersOrStoreFiles) {
-  for (std::string_view path : {"team-a/1/x", "Team-A/secret", "default/1/x", "DEFAULT",
-                                ".cairn-keys/default.json", ".cairn-tmp-staging/x",
-                                ".cairn-layout-migration", "served/MLmodel", "a_b"}) {
+  for (std::string_view path :
+       {"team-a/1/x", "Team-A/secret", "default/1/x", "DEFAULT", ".cairn-keys/default.json",
+        ".cairn-tmp-staging/x", ".cairn-layout-migration", "served/MLmodel", "a_b"}) {
     auto path_or = TenantStorePath("default", path);
     EXPECT_EQ(path_or.status().code(), StatusCode::kInvalidArgument) << path;
   }
 }
 
 TEST(TenantLayoutTest, RejectsTenantsThatCouldCollideWithExperimentFolders) {
-  for (std::string_view tenant : {"", "1", "0123", "Team-A", "a/b", ".", "..", ".cairn-keys",
-                                  "a b"}) {
-    EXPECT_EQ(TenantStorePath(tenant, "x").status().code(), StatusCode::kInvalidArgument)
-        << tenant;
+  for (std::string_view tenant :
+       {"", "1", "0123", "Team-A", "a/b", ".", "..", ".cairn-keys", "a b"}) {
+    EXPECT_EQ(TenantStorePath(tenant, "x").status().code(), StatusCode::kInvalidArgument) << tenant;
   }
   EXPECT_EQ(TenantStorePath(std::string(64, 'a'), "x").status().code(),
             StatusCode::kInvalidArgument);
@@ -55,7 +54,7 @@ TEST(TenantLayoutTest, TenantFolderNames) {
 }
 
 TEST(TenantLayoutTest, DefaultRootListingHidesOtherTenantsAndStoreFiles) {
-  std::vector<FileInfo> root = {{"0", true, {}},          {"12", true, {}},
+  std::vector<FileInfo> root = {{"0", true, {}},           {"12", true, {}},
                                 {".cairn-keys", true, {}}, {"team-a", true, {}},
                                 {"my.project", true, {}},  {"default", true, {}}};
   std::vector<FileInfo> shown = DefaultTenantRootEntries(root);

@@ -28,7 +28,8 @@ struct EncryptionOptions {
 // tenant's folder, or each top-level folder of the default tenant, which owns the root
 // (tenant_layout.h). Each tenant's data key is made (random) by the first write in that tenant,
 // wrapped by the master key and stored in the underlying store at ".cairn-keys/<tenant>.json";
-// unwrapped keys are cached for the store's life. Rotating the master key re-wraps those files only (RewrapDataKeys), never an artifact.
+// unwrapped keys are cached for the store's life. Rotating the master key re-wraps those files only
+// (RewrapDataKeys), never an artifact.
 //
 // Contract differences from the underlying store:
 //  - The folder ".cairn-keys" is reserved: List("") hides it; reading, writing, listing or
