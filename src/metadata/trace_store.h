@@ -40,6 +40,12 @@ class TraceStore {
   // exist (or belong to another experiment) are skipped.
   virtual StatusOr<int64_t> DeleteTraces(std::string_view tenant,
                                          const DeleteTracesRequest& request) = 0;
+
+  // For `cairn import` only (copying another MLflow store, trace ids kept): stores `info` with
+  // its tags and metadata exactly as given (no mlflow.artifactLocation is added), whatever the
+  // state of its experiment, which must exist (NOT_FOUND). ALREADY_EXISTS when the tenant has a
+  // trace of that id; nothing is changed then.
+  virtual Status ImportTraceInfo(std::string_view tenant, const TraceInfo& info) = 0;
 };
 
 // Forwards every call to another trace store, so a test can override one method to
@@ -67,6 +73,9 @@ class TraceStoreWrapper : public TraceStore {
   }
   StatusOr<int64_t> DeleteTraces(std::string_view t, const DeleteTracesRequest& r) override {
     return target_.DeleteTraces(t, r);
+  }
+  Status ImportTraceInfo(std::string_view t, const TraceInfo& info) override {
+    return target_.ImportTraceInfo(t, info);
   }
 
  private:

@@ -27,6 +27,7 @@ class SqliteTraceStore final : public TraceStore {
                         std::string_view key) override;
   StatusOr<int64_t> DeleteTraces(std::string_view tenant,
                                  const DeleteTracesRequest& request) override;
+  Status ImportTraceInfo(std::string_view tenant, const TraceInfo& info) override;
 
  private:
   const std::shared_ptr<sqlite::Database> db_;
