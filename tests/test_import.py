@@ -385,6 +385,28 @@ def test_trace_infos_match(clients):
              trace_view(cairn_store.get_trace_info(t.info.trace_id)), t.info.trace_id)
 
 
+def test_an_mlflow_artifact_folder_is_used_in_place(mlflow_data, tmp_path, server_factory):
+    """With Cairn's artifact root set to MLflow's --artifacts-destination folder, the import
+    copies nothing and Cairn serves the files where MLflow wrote them."""
+    source = tmp_path / "source"
+    shutil.copytree(mlflow_data, source)
+    folder = source / "mlartifacts"
+    before = artifact_files(folder)
+    out = run_import("--from", sqlite_uri(source / "mlflow.db"), "--artifacts", str(folder),
+                     "--artifacts-uri", str(folder), "--data-dir", str(tmp_path / "cairn"))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "artifacts used in place" in out.stdout, out.stdout
+    server = server_factory(data_dir=tmp_path / "cairn", extra_args=("--artifacts-uri",
+                                                                     str(folder)))
+    client = mlflow.MlflowClient(server.url)
+    run = client.search_runs([client.get_experiment_by_name("import-a").experiment_id],
+                             "attributes.run_name = 'train'")[0]
+    local = client.download_artifacts(run.info.run_id, "docs/notes.txt", str(tmp_path / "dl"))
+    assert Path(local).read_text() == "imported notes\n"
+    assert server.stop() == 0
+    assert artifact_files(folder) == before
+
+
 # -- interrupted and resumed -------------------------------------------------------------------
 
 
