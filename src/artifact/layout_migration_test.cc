@@ -9,6 +9,7 @@
 #include <sstream>
 #include <string>
 
+#include "artifact/encrypted/encrypted_artifact_store.h"
 #include "artifact/local/local_artifact_store.h"
 
 namespace cairn::artifact {
@@ -156,6 +157,49 @@ TEST_F(LayoutMigrationTest, RefusesADefaultFolderNamedLikeATenant) {
   auto result = MoveDefaultTenantToRoot(*store_);
   EXPECT_EQ(result.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_TRUE(fs::exists(root_ / "default/served/MLmodel"));
+}
+
+TEST_F(LayoutMigrationTest, EncryptedFilesAreReencryptedForTheirNewPath) {
+  auto key = MasterKey::FromBytes(std::string(MasterKey::kSize, 'k'));
+  ASSERT_TRUE(key.ok());
+  auto open_encrypted = [&]() -> std::unique_ptr<ArtifactStore> {
+    auto inner = LocalArtifactStore::Open(root_);
+    EXPECT_TRUE(inner.ok());
+    EncryptionOptions options;
+    options.master_keys = {*key};
+    auto store = MakeEncryptedArtifactStore(std::move(inner).value(), std::move(options));
+    EXPECT_TRUE(store.ok()) << store.status().ToString();
+    return std::move(store).value();
+  };
+  {
+    std::unique_ptr<ArtifactStore> store = open_encrypted();
+    for (std::string path : {"default/0/r/artifacts/a.txt", "team-a/0/r/artifacts/b.txt"}) {
+      auto writer = store->OpenWriter(path);
+      ASSERT_TRUE(writer.ok());
+      ASSERT_TRUE((*writer)->Append("secret " + path).ok());
+      ASSERT_TRUE((*writer)->Commit().ok());
+    }
+  }
+  std::unique_ptr<ArtifactStore> store = open_encrypted();
+  auto result = MoveDefaultTenantToRoot(*store);
+  ASSERT_TRUE(result.ok()) << result.status().ToString();
+  EXPECT_EQ(result->files_moved, 1);
+  for (auto [path, content] :
+       {std::pair<std::string, std::string>{"0/r/artifacts/a.txt",
+                                            "secret default/0/r/artifacts/a.txt"},
+        std::pair<std::string, std::string>{"team-a/0/r/artifacts/b.txt",
+                                            "secret team-a/0/r/artifacts/b.txt"}}) {
+    auto reader = store->OpenReader(path);
+    ASSERT_TRUE(reader.ok()) << path << ": " << reader.status().ToString();
+    std::string got(64, '\0');
+    auto n = (*reader)->Read(got.data(), got.size());
+    ASSERT_TRUE(n.ok());
+    got.resize(*n);
+    EXPECT_EQ(got, content);
+  }
+  EXPECT_FALSE(fs::exists(root_ / "default"));
+  // Ciphertext on disk, not the plaintext.
+  EXPECT_EQ(Files()["0/r/artifacts/a.txt"].find("secret"), std::string::npos);
 }
 
 }  // namespace
