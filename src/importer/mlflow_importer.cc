@@ -145,6 +145,12 @@ Status MlflowImporter::ImportExperiments(const std::vector<metadata::Experiment>
                                 std::string(s.message()));
     }
     ++(existed ? count.existing : count.imported);
+    if (!e.artifact_location.starts_with("mlflow-artifacts:")) {
+      report_.notes.push_back("experiment " + e.experiment_id + " keeps its artifact location " +
+                              Quoted(e.artifact_location) +
+                              ", outside MLflow's artifact service: its files were not copied "
+                              "and clients reach them there, not through Cairn");
+    }
     progress_("experiments", ++done, count.source);
   }
   return Status::Ok();

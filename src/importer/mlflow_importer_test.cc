@@ -76,6 +76,7 @@ INSERT INTO experiments VALUES (0, 'Default', 'default', 'mlflow-artifacts:/0', 
 INSERT INTO experiments VALUES (1, 'exp', 'default', 'mlflow-artifacts:/1', 'active', 2, 3);
 INSERT INTO experiments VALUES (2, 'gone', 'default', 'mlflow-artifacts:/2', 'deleted', 4, 5);
 INSERT INTO experiments VALUES (3, 'elsewhere', 'team', 'mlflow-artifacts:/3', 'active', 6, 6);
+INSERT INTO experiments VALUES (4, 'on-s3', 'default', 's3://bucket/4', 'active', 7, 7);
 INSERT INTO experiment_tags VALUES ('k', 'v', 1);
 INSERT INTO runs VALUES ('aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa', 'first', 'u', 'FINISHED', 10, 20,
   NULL, 'active', 'mlflow-artifacts:/1/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa/artifacts', 1);
@@ -181,7 +182,10 @@ TEST_F(MlflowImporterTest, CopiesEveryEntityWithItsIdsAndVerifies) {
   EXPECT_TRUE(report.ok()) << report.ToText();
   EXPECT_EQ(fs::file_size(source_db_), bytes_before);
   EXPECT_FALSE(fs::exists(dir_ / "mlflow.db-wal"));
-  EXPECT_EQ(CountOf(report, "experiments").source, 3);  // workspace "team" is not read
+  EXPECT_EQ(CountOf(report, "experiments").source, 4);  // workspace "team" is not read
+  EXPECT_NE(report.ToText().find("experiment 4 keeps its artifact location 's3://bucket/4'"),
+            std::string::npos)
+      << report.ToText();
   EXPECT_EQ(CountOf(report, "runs").imported, 2);
   EXPECT_EQ(CountOf(report, "model versions").in_cairn, 1);
   EXPECT_EQ(CountOf(report, "artifact files").imported, 2);
