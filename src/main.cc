@@ -9,6 +9,7 @@
 #include "cli/security_command.h"
 #include "server/admin.h"
 #include "server/cairn_server.h"
+#include "server/import_command.h"
 #include "server/serve.h"
 
 namespace {
@@ -19,6 +20,8 @@ constexpr const char* kUsage =
     "commands:\n"
     "  server       run the Cairn server (cairn server --help for options)\n"
     "  serve        serve one model, as `mlflow models serve` does (cairn serve --help)\n"
+    "  import       copy an MLflow server's database and artifacts into Cairn, ids kept\n"
+    "               (cairn import --help)\n"
     "  models       manage registered models on a server (cairn models --help)\n"
     "  deployments  deploy models on a server and query them (cairn deployments --help)\n"
     "  monitor      watch deployments for drift and errors; compare tables (cairn monitor --help)\n"
@@ -42,6 +45,7 @@ int main(int argc, char** argv) {
   }
   if (args[0] == "server") return cairn::server::ServerMain(args);
   if (args[0] == "serve") return cairn::server::ServeMain(args);
+  if (args[0] == "import") return cairn::server::ImportMain(args);
   if (args[0] == "models" || args[0] == "deployments" || args[0] == "monitor")
     return cairn::cli::CliMain(args);
   if (cairn::cli::IsSecurityCommand(args[0])) {

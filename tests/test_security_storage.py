@@ -97,7 +97,7 @@ def test_a_1gb_artifact_streams_through_encryption_at_bounded_memory(tmp_path, s
             out, self.pending = self.pending[:n], self.pending[n:]
             return out
 
-    url = f"{server.url}/api/2.0/mlflow-artifacts/artifacts/big/blob.bin"
+    url = f"{server.url}/api/2.0/mlflow-artifacts/artifacts/0/big/blob.bin"
     before = vm_hwm_kib(server.pid)
     r = requests.put(url, data=Body(), timeout=600)
     assert r.status_code == 200, r.text
@@ -112,7 +112,7 @@ def test_a_1gb_artifact_streams_through_encryption_at_bounded_memory(tmp_path, s
     assert received == size and got.hexdigest() == sent.hexdigest()
     grown_mib = (vm_hwm_kib(server.pid) - before) / 1024
     assert grown_mib < 128, f"peak memory grew by {grown_mib:.0f} MiB for a 1 GiB artifact"
-    on_disk = server.artifact_root / "default" / "big" / "blob.bin"
+    on_disk = server.artifact_root / "0" / "big" / "blob.bin"
     assert on_disk.stat().st_size > size  # tags and header: it is ciphertext
 
 
@@ -121,9 +121,9 @@ def test_master_key_rotation_rewraps_without_rewriting(tmp_path, server_factory)
     new = write_key(tmp_path / "new.key")
     data = tmp_path / "data"
     server = server_factory(data_dir=data, extra_args=("--artifact-key-file", str(old)))
-    url = f"{server.url}/api/2.0/mlflow-artifacts/artifacts/rot/a.txt"
+    url = f"{server.url}/api/2.0/mlflow-artifacts/artifacts/0/rot/a.txt"
     assert requests.put(url, data=MARKER.encode()).status_code == 200
-    blob = server.artifact_root / "default" / "rot" / "a.txt"
+    blob = server.artifact_root / "0" / "rot" / "a.txt"
     before = blob.read_bytes()
     assert server.stop() == 0
     out = subprocess.run([str(cairn_binary()), "admin", "rotate-artifact-key", "--data-dir",
@@ -133,11 +133,11 @@ def test_master_key_rotation_rewraps_without_rewriting(tmp_path, server_factory)
     assert "Re-wrapped 1" in out.stdout
     assert blob.read_bytes() == before  # the artifact itself is untouched
     rotated = server_factory(data_dir=data, extra_args=("--artifact-key-file", str(new)))
-    r = requests.get(f"{rotated.url}/api/2.0/mlflow-artifacts/artifacts/rot/a.txt")
+    r = requests.get(f"{rotated.url}/api/2.0/mlflow-artifacts/artifacts/0/rot/a.txt")
     assert r.status_code == 200 and r.text == MARKER
     assert rotated.stop() == 0
     stale = server_factory(data_dir=data, extra_args=("--artifact-key-file", str(old)))
-    r = requests.get(f"{stale.url}/api/2.0/mlflow-artifacts/artifacts/rot/a.txt")
+    r = requests.get(f"{stale.url}/api/2.0/mlflow-artifacts/artifacts/0/rot/a.txt")
     assert r.status_code >= 500 and MARKER not in r.text
 
 

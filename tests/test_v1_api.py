@@ -455,7 +455,8 @@ def test_delete_version_keeps_the_runs_and_logged_models_artifacts(http, base_ur
 def test_delete_version_removes_files_only_it_uses(http, base_url, name):
     """Files uploaded for versions alone, outside every experiment's artifact location, go with
     the last version that uses them."""
-    base = f"mlflow-artifacts:/v1-uploads/{uuid.uuid4().hex[:10]}"
+    # Not a tenant-shaped top-level name: those are reserved for tenant folders.
+    base = f"mlflow-artifacts:/v1.uploads/{uuid.uuid4().hex[:10]}"
     upload(http, base_url, base + "/model", MODEL_FILES)
     upload(http, base_url, base + "/second", {"MLmodel": b"flavors: {}\n",
                                               "weights/w.bin": b"\x01" * 1000})

@@ -15,7 +15,7 @@ namespace cairn::artifact {
 // NormalizeArtifactPath: no "..", no "." segments, no empty segments, no leading '/', no NUL,
 // no backslash, no drive letters. "" means the root.
 //
-// Stores are tenant-agnostic: callers prefix the tenant as the first path segment.
+// Stores are tenant-agnostic: tenant_layout.h maps a tenant's paths to store paths.
 
 struct FileInfo {
   std::string path;  // basename, relative to the listed directory

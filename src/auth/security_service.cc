@@ -23,8 +23,10 @@ Status ValidateTenantName(std::string_view name, std::string_view field) {
   if (name == kAllTenants) return Status::Ok();
   bool lower = std::none_of(name.begin(), name.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
   if (!http::TenantMiddleware::IsValidWorkspaceName(name) || !lower) {
-    return InvalidArgument(std::string(field) +
-                           " must be 1 to 63 lower-case letters, digits, '_' or '-' (or \"*\")");
+    return InvalidArgument(
+        std::string(field) +
+        " must be 1 to 63 lower-case letters, digits, '_' or '-', not only digits "
+        "(or \"*\")");
   }
   return Status::Ok();
 }

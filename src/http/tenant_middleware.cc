@@ -9,12 +9,16 @@ namespace cairn::http {
 
 bool TenantMiddleware::IsValidWorkspaceName(std::string_view name) {
   if (name.empty() || name.size() > 63) return false;
+  bool digits_only = true;
   for (char c : name) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '_' || c == '-';
     if (!ok) return false;
+    if (c < '0' || c > '9') digits_only = false;
   }
-  return true;
+  // A tenant's artifacts live in the folder named after it, beside the default tenant's
+  // experiment folders, which are decimal ids (artifact/tenant_layout.h).
+  return !digits_only;
 }
 
 StatusOr<std::string> TenantMiddleware::RequestedTenant(const Request& request) {
@@ -24,7 +28,8 @@ StatusOr<std::string> TenantMiddleware::RequestedTenant(const Request& request) 
     std::string shown(workspace->substr(0, 80));
     return InvalidArgument("Invalid workspace name '" + shown + "' in header " +
                            std::string(kWorkspaceHeader) +
-                           ": use 1 to 63 characters from letters, digits, '_' and '-'");
+                           ": use 1 to 63 characters from letters, digits, '_' and '-', not only "
+                           "digits");
   }
   // Tenant names are case-insensitive; the lower-case spelling is the canonical one, so
   // "Team-A" and "team-a" share their experiments, models and artifact folder.

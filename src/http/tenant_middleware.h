@@ -9,7 +9,8 @@
 namespace cairn::http {
 
 // Sets request.scope.tenant from the MLflow workspace header X-MLFLOW-WORKSPACE, or
-// "default" when it is absent. A workspace name must be 1..63 characters of [A-Za-z0-9_-];
+// "default" when it is absent. A workspace name must be 1..63 characters of [A-Za-z0-9_-], not
+// all digits (those are the default tenant's experiment folders, artifact/tenant_layout.h);
 // anything else is answered with 400 INVALID_PARAMETER_VALUE. Tenant names are
 // case-insensitive: the header's value is folded to lower case, the canonical form, before use,
 // so "Team-A" and "team-a" name the same tenant (the same experiments, models and artifact

@@ -137,6 +137,16 @@ class RegistryStore {
   virtual StatusOr<std::vector<PromotionRecord>> ListPromotions(std::string_view tenant,
                                                                 std::string_view name,
                                                                 std::optional<int64_t> version) = 0;
+
+  // ---- Import (copying another MLflow store, names and numbers kept) ----
+  // For `cairn import` only; no MLflow route reaches it. Stores a whole registered model in one
+  // transaction: its fields and tags as given, every version with its number, stage, status,
+  // times and tags (deleted ones as deleted), and its aliases, which must point at live
+  // versions of `model.versions` (INVALID_ARGUMENT otherwise). No promotion record is written.
+  // ALREADY_EXISTS "Registered Model (name=X) already exists." when the tenant has a model of
+  // that name; nothing is changed then.
+  virtual Status ImportRegisteredModel(std::string_view tenant,
+                                       const RegisteredModelImport& model) = 0;
 };
 
 // Forwards every call to another registry store, so a test can override one method to
@@ -237,6 +247,9 @@ class RegistryStoreWrapper : public RegistryStore {
   StatusOr<std::vector<PromotionRecord>> ListPromotions(std::string_view t, std::string_view name,
                                                         std::optional<int64_t> version) override {
     return target_.ListPromotions(t, name, version);
+  }
+  Status ImportRegisteredModel(std::string_view t, const RegisteredModelImport& m) override {
+    return target_.ImportRegisteredModel(t, m);
   }
 
  private:

@@ -589,6 +589,64 @@ TEST_P(RegistryStoreConformanceTest, FailedPromotionChangesNothing) {
 // ---------------------------------------------------------------------------------------------
 // Searching registered models
 
+TEST_P(RegistryStoreConformanceTest, ImportRegisteredModelKeepsNumbersStagesAliasesAndTimes) {
+  RegisteredModelImport in;
+  in.model.name = "imported";
+  in.model.creation_timestamp = 5;
+  in.model.last_updated_timestamp = 50;
+  in.model.user_id = "u";
+  in.model.description = "d";
+  in.model.tags = {{"k", "v"}};
+  in.model.aliases = {{"champion", 3}};
+  for (int64_t n : {1, 2, 3}) {
+    ImportedModelVersion v;
+    v.version.name = "imported";
+    v.version.version = n;
+    v.version.creation_timestamp = 10 * n;
+    v.version.last_updated_timestamp = 10 * n + 1;
+    v.version.source = "models:/m-" + std::to_string(n);
+    v.version.storage_location = "mlflow-artifacts:/1/models/m-" + std::to_string(n);
+    v.version.current_stage = n == 3 ? ModelStage::kProduction : ModelStage::kNone;
+    v.version.tags = {{"n", std::to_string(n)}};
+    v.deleted = n == 2;
+    in.versions.push_back(v);
+  }
+  ASSERT_OK(store().ImportRegisteredModel(kTenant, in));
+  ASSERT_OK_AND_ASSIGN(RegisteredModel got, store().GetRegisteredModel(kTenant, "imported"));
+  EXPECT_EQ(got.creation_timestamp, 5);
+  EXPECT_EQ(got.last_updated_timestamp, 50);
+  EXPECT_EQ(got.description, "d");
+  EXPECT_EQ(got.tags, (std::vector<Tag>{{"k", "v"}}));
+  ASSERT_EQ(got.aliases.size(), 1u);
+  EXPECT_EQ(got.aliases[0].version, 3);
+  ModelVersion v3 = MustGetVersion("imported", 3);
+  EXPECT_EQ(v3.current_stage, ModelStage::kProduction);
+  EXPECT_EQ(v3.creation_timestamp, 30);
+  EXPECT_EQ(v3.storage_location, "mlflow-artifacts:/1/models/m-3");
+  EXPECT_EQ(v3.tags, (std::vector<Tag>{{"n", "3"}}));
+  EXPECT_EQ(store().GetModelVersion(kTenant, "imported", 2).status().code(), StatusCode::kNotFound);
+  // The deleted number stays taken.
+  EXPECT_EQ(NewVersion("imported"), 4);
+  EXPECT_EQ(store().ImportRegisteredModel(kTenant, in).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store().GetRegisteredModel(kOtherTenant, "imported").status().code(),
+            StatusCode::kNotFound);
+}
+
+TEST_P(RegistryStoreConformanceTest, ImportRegisteredModelRefusesAliasesOfDeadVersions) {
+  RegisteredModelImport in;
+  in.model.name = "bad";
+  in.model.aliases = {{"a", 2}};
+  ImportedModelVersion v;
+  v.version.name = "bad";
+  v.version.version = 1;
+  in.versions = {v};
+  EXPECT_EQ(store().ImportRegisteredModel(kTenant, in).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store().GetRegisteredModel(kTenant, "bad").status().code(), StatusCode::kNotFound);
+  in.model.aliases.clear();
+  in.versions[0].version.version = 0;
+  EXPECT_EQ(store().ImportRegisteredModel(kTenant, in).code(), StatusCode::kInvalidArgument);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, RegistryStoreConformanceTest,
                          testing::ValuesIn(testing_util::kConformanceBackends), BackendName);
 

@@ -76,6 +76,16 @@ struct CreateModelVersionRequest {
   std::vector<Tag> tags;
 };
 
+// A registered model as another MLflow store holds it, for RegistryStore::ImportRegisteredModel.
+struct ImportedModelVersion {
+  ModelVersion version;  // every field kept as given (number, stage, status, times, tags)
+  bool deleted = false;  // a soft-deleted version: invisible, but its number stays taken
+};
+struct RegisteredModelImport {
+  RegisteredModel model;  // name, times, user, description, tags, aliases; latest_versions unused
+  std::vector<ImportedModelVersion> versions;
+};
+
 // Who moved a version to a stage or alias, and when (Cairn's promotion record).
 struct PromotionRecord {
   std::string name;

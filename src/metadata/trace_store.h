@@ -62,6 +62,11 @@ class TraceStore {
   // `trace_ids`; within a trace the root spans first, then by start time and span id.
   virtual StatusOr<std::vector<Span>> GetSpans(std::string_view tenant,
                                                const std::vector<std::string>& trace_ids) = 0;
+  // For `cairn import` only (copying another MLflow store, trace ids kept): stores `info` with
+  // its tags and metadata exactly as given (no mlflow.artifactLocation is added), whatever the
+  // state of its experiment, which must exist (NOT_FOUND). ALREADY_EXISTS when the tenant has a
+  // trace of that id; nothing is changed then.
+  virtual Status ImportTraceInfo(std::string_view tenant, const TraceInfo& info) = 0;
 };
 
 // Forwards every call to another trace store, so a test can override one method to
@@ -96,6 +101,9 @@ class TraceStoreWrapper : public TraceStore {
   StatusOr<std::vector<Span>> GetSpans(std::string_view t,
                                        const std::vector<std::string>& ids) override {
     return target_.GetSpans(t, ids);
+  }
+  Status ImportTraceInfo(std::string_view t, const TraceInfo& info) override {
+    return target_.ImportTraceInfo(t, info);
   }
 
  private:

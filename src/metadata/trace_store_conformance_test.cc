@@ -432,6 +432,21 @@ TEST_P(TraceStoreConformanceTest, DeletingTracesDeletesTheirSpans) {
   ASSERT_OK(traces().GetTraceInfo(kTenant, "tr-d1").status());
 }
 
+TEST_P(TraceStoreConformanceTest, ImportTraceInfoKeepsItAsGivenInAnyExperimentState) {
+  std::string exp = NewExperiment("old");
+  ASSERT_OK(tracking().DeleteExperiment(kTenant, exp, 3000));
+  TraceInfo t = T("tr-imported", exp, 1234);
+  t.tags = {{"mlflow.artifactLocation", "mlflow-artifacts:/1/traces/tr-imported/artifacts"}};
+  t.trace_metadata = {{"mlflow.sourceRun", "r"}};
+  ASSERT_OK(traces().ImportTraceInfo(kTenant, t));
+  ASSERT_OK_AND_ASSIGN(TraceInfo got, traces().GetTraceInfo(kTenant, "tr-imported"));
+  EXPECT_EQ(got.request_time_ms, 1234);
+  EXPECT_EQ(got.tags, t.tags);
+  EXPECT_EQ(got.trace_metadata, t.trace_metadata);
+  EXPECT_EQ(traces().ImportTraceInfo(kTenant, t).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(traces().ImportTraceInfo(kTenant, T("tr-x", "4242", 1)).code(), StatusCode::kNotFound);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TraceStoreConformanceTest,
                          testing::ValuesIn(testing_util::kConformanceBackends), BackendName);
 

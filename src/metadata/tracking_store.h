@@ -145,6 +145,29 @@ class TrackingStore {
   // Default order: creation_timestamp DESC, model_id.
   virtual StatusOr<ResultPage<LoggedModel>> SearchLoggedModels(
       std::string_view tenant, const SearchLoggedModelsQuery& query) = 0;
+
+  // ---- Import (copying another MLflow store, ids kept) ----
+  // These write entities exactly as given (ids, names, times, lifecycle stages), where the
+  // methods above would choose ids and times or need active parents. They are for `cairn
+  // import` only: no MLflow route reaches them. Each is atomic, so an interrupted import leaves
+  // every entity either whole or absent.
+
+  // Stores `experiment` with its id, name, artifact location, lifecycle stage, times and tags.
+  // When the tenant already has an experiment with that id and that name (the "Default"
+  // experiment a tenant starts with, or an earlier import of the same experiment), its fields
+  // are replaced and the tags merged (given values win). ALREADY_EXISTS when the id belongs to
+  // an experiment of another name, or the name to another id; INVALID_ARGUMENT for an id that
+  // is not a non-negative decimal. Later CreateExperiment calls number after the largest id.
+  virtual Status ImportExperiment(std::string_view tenant, const Experiment& experiment) = 0;
+  // Stores a whole run (info, lifecycle and deleted_time, tags, params, full metric history
+  // with the latest values derived from it, dataset and model inputs, outputs) in any state of
+  // its experiment, which must exist (NOT_FOUND). ALREADY_EXISTS "Run with id=X already exists"
+  // when the run id is taken (in any tenant); nothing is changed then.
+  virtual Status ImportRun(std::string_view tenant, const RunImport& run) = 0;
+  // Stores a whole logged model (fields, lifecycle, tags, params) with `model.metrics` as its
+  // full metric history (each Metric names its run_id and optionally its dataset), in any state
+  // of its experiment, which must exist (NOT_FOUND). ALREADY_EXISTS when the model id is taken.
+  virtual Status ImportLoggedModel(std::string_view tenant, const LoggedModel& model) = 0;
 };
 
 // Forwards every call to another tracking store, so a test can override one method to inject a
@@ -269,6 +292,15 @@ class TrackingStoreWrapper : public TrackingStore {
   StatusOr<ResultPage<LoggedModel>> SearchLoggedModels(std::string_view t,
                                                        const SearchLoggedModelsQuery& q) override {
     return target_.SearchLoggedModels(t, q);
+  }
+  Status ImportExperiment(std::string_view t, const Experiment& e) override {
+    return target_.ImportExperiment(t, e);
+  }
+  Status ImportRun(std::string_view t, const RunImport& r) override {
+    return target_.ImportRun(t, r);
+  }
+  Status ImportLoggedModel(std::string_view t, const LoggedModel& m) override {
+    return target_.ImportLoggedModel(t, m);
   }
 
  private:

@@ -649,6 +649,144 @@ TEST_P(TrackingStoreConformanceTest, MetricHistoryForRunsFiltersStepsAndOrders) 
 // ---------------------------------------------------------------------------------------------
 // SearchRuns
 
+// ---- Import ----
+
+TEST_P(TrackingStoreConformanceTest, ImportExperimentKeepsIdStateTimesAndTags) {
+  Experiment e;
+  e.experiment_id = "7";
+  e.name = "imported";
+  e.artifact_location = "mlflow-artifacts:/7";
+  e.lifecycle_stage = LifecycleStage::kDeleted;
+  e.creation_time = 11;
+  e.last_update_time = 22;
+  e.tags = {{"team", "a"}};
+  ASSERT_OK(store().ImportExperiment(kTenant, e));
+  ASSERT_OK_AND_ASSIGN(Experiment got, store().GetExperiment(kTenant, "7"));
+  EXPECT_EQ(got.name, "imported");
+  EXPECT_EQ(got.artifact_location, "mlflow-artifacts:/7");
+  EXPECT_EQ(got.lifecycle_stage, LifecycleStage::kDeleted);
+  EXPECT_EQ(got.creation_time, 11);
+  EXPECT_EQ(got.last_update_time, 22);
+  EXPECT_EQ(got.tags, (std::vector<Tag>{{"team", "a"}}));
+  // Importing it again (a resumed import) is harmless; the next created id follows.
+  ASSERT_OK(store().ImportExperiment(kTenant, e));
+  EXPECT_EQ(NewExperiment("fresh"), "8");
+  // The Default experiment a tenant starts with takes the imported fields.
+  Experiment zero;
+  zero.experiment_id = "0";
+  zero.name = "Default";
+  zero.artifact_location = "mlflow-artifacts:/0";
+  zero.creation_time = 5;
+  zero.last_update_time = 6;
+  ASSERT_OK(store().ImportExperiment(kTenant, zero));
+  EXPECT_EQ(store().GetExperiment(kTenant, "0")->artifact_location, "mlflow-artifacts:/0");
+  // Not in another tenant.
+  EXPECT_EQ(store().GetExperiment(kOtherTenant, "7").status().code(), StatusCode::kNotFound);
+}
+
+TEST_P(TrackingStoreConformanceTest, ImportExperimentRefusesConflicts) {
+  std::string id = NewExperiment("taken");
+  Experiment other_name;
+  other_name.experiment_id = id;
+  other_name.name = "another";
+  other_name.artifact_location = "x";
+  EXPECT_EQ(store().ImportExperiment(kTenant, other_name).code(), StatusCode::kAlreadyExists);
+  Experiment other_id = other_name;
+  other_id.experiment_id = "99";
+  other_id.name = "taken";
+  EXPECT_EQ(store().ImportExperiment(kTenant, other_id).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(store().GetExperiment(kTenant, id)->name, "taken");
+  EXPECT_EQ(store().GetExperiment(kTenant, "99").status().code(), StatusCode::kNotFound);
+  other_id.experiment_id = "-1";
+  other_id.name = "neg";
+  EXPECT_EQ(store().ImportExperiment(kTenant, other_id).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_P(TrackingStoreConformanceTest, ImportRunKeepsEverythingInAnyExperimentState) {
+  std::string exp = NewExperiment("gone");
+  ASSERT_OK(store().DeleteExperiment(kTenant, exp, 3000));
+  RunImport run;
+  run.info = NewRunInfo(exp, 100, "named");
+  run.info.status = RunStatus::kFinished;
+  run.info.end_time = 200;
+  run.info.lifecycle_stage = LifecycleStage::kDeleted;
+  run.deleted_time = 300;
+  run.tags = {{"mlflow.runName", "named"}, {"k", "v"}};
+  run.params = {{"lr", "0.1"}};
+  run.metric_history = {M("loss", 3, 10, 0), M("loss", 2, 11, 1), M("loss", kNaN, 12, 2),
+                        M("acc", 0.5, 10, 0)};
+  DatasetInput input;
+  input.tags = {{"mlflow.data.context", "train"}};
+  input.dataset = {"ds", "abc", "local", "{}", "{\"s\":1}", std::nullopt};
+  run.dataset_inputs = {input};
+  run.model_outputs = {{"m-1", 2}};
+  ASSERT_OK(store().ImportRun(kTenant, run));
+
+  metadata::Run got = MustGetRun(run.info.run_id);
+  EXPECT_EQ(got.info.run_name, "named");
+  EXPECT_EQ(got.info.status, RunStatus::kFinished);
+  EXPECT_EQ(got.info.start_time, 100);
+  EXPECT_EQ(got.info.end_time, 200);
+  EXPECT_EQ(got.info.lifecycle_stage, LifecycleStage::kDeleted);
+  EXPECT_EQ(FindTag(got.tags, "k"), "v");
+  EXPECT_EQ(FindParam(got.params, "lr"), "0.1");
+  ASSERT_NE(FindMetric(got.metrics, "loss"), nullptr);
+  EXPECT_TRUE(std::isnan(FindMetric(got.metrics, "loss")->value));  // step 2 is the latest
+  std::vector<Metric> loss = History(run.info.run_id, "loss");
+  ASSERT_EQ(loss.size(), 3u);
+  EXPECT_EQ(loss[0].value, 3);
+  EXPECT_EQ(loss[1].value, 2);
+  ASSERT_EQ(got.dataset_inputs.size(), 1u);
+  EXPECT_EQ(got.dataset_inputs[0].dataset.digest, "abc");
+  ASSERT_EQ(got.model_outputs.size(), 1u);
+  EXPECT_EQ(got.model_outputs[0].step, 2);
+
+  // A second import of the same id changes nothing; a missing experiment is NOT_FOUND.
+  run.params = {{"lr", "0.2"}};
+  EXPECT_EQ(store().ImportRun(kTenant, run).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(FindParam(MustGetRun(run.info.run_id).params, "lr"), "0.1");
+  EXPECT_EQ(store().ImportRun(kOtherTenant, run).code(), StatusCode::kNotFound);
+  RunImport orphan;
+  orphan.info = NewRunInfo("4242", 1);
+  EXPECT_EQ(store().ImportRun(kTenant, orphan).code(), StatusCode::kNotFound);
+}
+
+TEST_P(TrackingStoreConformanceTest, ImportLoggedModelKeepsIdLifecycleAndMetricHistory) {
+  std::string exp = NewExperiment("models");
+  std::string run_id = NewRun(exp);
+  LoggedModel model;
+  model.model_id = "m-" + ids_.Hex32();
+  model.experiment_id = exp;
+  model.name = "clf";
+  model.creation_timestamp_ms = 10;
+  model.last_updated_timestamp_ms = 20;
+  model.artifact_uri = "mlflow-artifacts:/" + exp + "/models/" + model.model_id + "/artifacts";
+  model.status = LoggedModelStatus::kReady;
+  model.source_run_id = run_id;
+  model.lifecycle_stage = LifecycleStage::kDeleted;
+  model.tags = {{"t", "1"}};
+  model.params = {{"p", "2"}};
+  Metric m1 = M("acc", 0.5, 100, 0);
+  m1.run_id = run_id;
+  Metric m2 = M("acc", 0.7, 101, 1);
+  m2.run_id = run_id;
+  m2.dataset_name = "eval";
+  m2.dataset_digest = "d1";
+  model.metrics = {m1, m2};
+  ASSERT_OK(store().ImportLoggedModel(kTenant, model));
+  EXPECT_EQ(store().GetLoggedModel(kTenant, model.model_id).status().code(), StatusCode::kNotFound);
+  ASSERT_OK_AND_ASSIGN(LoggedModel got, store().GetLoggedModel(kTenant, model.model_id, true));
+  EXPECT_EQ(got.name, "clf");
+  EXPECT_EQ(got.creation_timestamp_ms, 10);
+  EXPECT_EQ(got.last_updated_timestamp_ms, 20);
+  EXPECT_EQ(got.status, LoggedModelStatus::kReady);
+  EXPECT_EQ(got.lifecycle_stage, LifecycleStage::kDeleted);
+  EXPECT_EQ(got.tags, (std::vector<Tag>{{"t", "1"}}));
+  EXPECT_EQ(FindParam(got.params, "p"), "2");
+  EXPECT_EQ(got.metrics.size(), 2u);
+  EXPECT_EQ(store().ImportLoggedModel(kTenant, model).code(), StatusCode::kAlreadyExists);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, TrackingStoreConformanceTest,
                          testing::ValuesIn(testing_util::kConformanceBackends), BackendName);
 

@@ -112,6 +112,19 @@ struct LoggedModel {
   std::vector<Metric> metrics;  // metrics logged with this model_id (latest per key/dataset)
 };
 
+// A run as another MLflow store holds it, for TrackingStore::ImportRun: everything about it,
+// its whole metric history included.
+struct RunImport {
+  RunInfo info;                         // id, times, status, lifecycle stage kept as given
+  std::optional<int64_t> deleted_time;  // ms since epoch, for a deleted run
+  std::vector<Tag> tags;
+  std::vector<Param> params;
+  std::vector<Metric> metric_history;  // every point, in any order; model_id ignored
+  std::vector<DatasetInput> dataset_inputs;
+  std::vector<ModelInput> model_inputs;
+  std::vector<ModelOutput> model_outputs;
+};
+
 // Paged search input shared by every search. `offset` is the decoded page token.
 struct Page {
   int64_t max_results = 1000;

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "artifact/artifact_store.h"
+#include "artifact/tenant_layout.h"
 #include "base/utf8.h"
 #include "metadata/names.h"
 #include "tracking/validation.h"
@@ -439,14 +440,12 @@ std::optional<std::string> ArtifactServicePath(std::string_view tenant, std::str
   if (!StartsWithIgnoreCase(location, kArtifactServiceScheme)) return std::nullopt;
   std::string_view rest = location.substr(kArtifactServiceScheme.size());
   if (rest.substr(0, 2) == "//") return std::nullopt;  // another host's artifact service
-  if (tenant.empty() || tenant.find('/') != std::string_view::npos || tenant == "." ||
-      tenant == "..") {
-    return std::nullopt;
-  }
   if (!rest.empty() && rest[0] == '/') rest.remove_prefix(1);
   StatusOr<std::string> normalized = artifact::NormalizeArtifactPath(rest);
   if (!normalized.ok() || normalized->empty()) return std::nullopt;
-  return std::string(tenant) + "/" + *normalized;
+  StatusOr<std::string> path = artifact::TenantStorePath(tenant, *normalized);
+  if (!path.ok()) return std::nullopt;
+  return std::move(path).value();
 }
 
 }  // namespace cairn::registry

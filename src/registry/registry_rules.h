@@ -77,9 +77,10 @@ struct ModelsUri {
 StatusOr<ModelsUri> ParseModelsUri(std::string_view uri);
 
 // Where `location` lives in Cairn's artifact service, as a path for artifact::ArtifactStore:
-// `mlflow-artifacts:/<p>` (no authority) gives "<tenant>/<p>" normalised. nullopt for every other
-// location (other schemes, another host's artifact service, unsafe or empty paths), whose files
-// Cairn does not own.
+// `mlflow-artifacts:/<p>` (no authority) gives <p> normalised in the tenant's space
+// (artifact::TenantStorePath: <p> for the default tenant, "<tenant>/<p>" for the others).
+// nullopt for every other location (other schemes, another host's artifact service, unsafe or
+// empty paths, names reserved for tenant folders), whose files Cairn does not own.
 std::optional<std::string> ArtifactServicePath(std::string_view tenant, std::string_view location);
 
 // `value` as Python's json.dumps writes it by default (", " and ": " separators, non-ASCII

@@ -223,7 +223,7 @@ TEST(ParseModelsUriTest, RejectsMalformedUris) {
 
 TEST(ArtifactServicePathTest, MapsOwnArtifactUrisIntoTheTenant) {
   EXPECT_EQ(ArtifactServicePath("default", "mlflow-artifacts:/0/abc/artifacts/model"),
-            "default/0/abc/artifacts/model");
+            "0/abc/artifacts/model");
   EXPECT_EQ(ArtifactServicePath("t1", "mlflow-artifacts:/1/models/m-1/artifacts/"),
             "t1/1/models/m-1/artifacts");
   EXPECT_EQ(ArtifactServicePath("t1", "mlflow-artifacts:0/a"), "t1/0/a");
@@ -240,6 +240,10 @@ TEST(ArtifactServicePathTest, LeavesForeignAndUnsafeLocationsAlone) {
   EXPECT_EQ(ArtifactServicePath("", "mlflow-artifacts:/0/a"), std::nullopt);
   EXPECT_EQ(ArtifactServicePath("..", "mlflow-artifacts:/0/a"), std::nullopt);
   EXPECT_EQ(ArtifactServicePath("a/b", "mlflow-artifacts:/0/a"), std::nullopt);
+  // The default tenant never reaches a tenant folder or the stores' own files.
+  EXPECT_EQ(ArtifactServicePath("default", "mlflow-artifacts:/t1/0/a"), std::nullopt);
+  EXPECT_EQ(ArtifactServicePath("default", "mlflow-artifacts:/.cairn-keys"), std::nullopt);
+  EXPECT_EQ(ArtifactServicePath("12", "mlflow-artifacts:/0/a"), std::nullopt);
 }
 
 TEST(PythonJsonDumpsTest, WritesWhatPythonsJsonDumpsWrites) {

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "artifact/artifact_store.h"
+#include "artifact/tenant_layout.h"
 #include "metadata/names.h"
 #include "tracking/validation.h"
 
@@ -663,8 +664,12 @@ Status RegistryService::DeleteVersionAndArtifacts(const RequestScope& scope, std
       existing.storage_location.empty() ? existing.source : existing.storage_location;
   std::optional<std::string> files = ArtifactServicePath(scope.tenant, location);
   // Never the scope.tenant's folder or a folder right below it, whoever else owns them. Ownership
-  // is settled before anything changes, so a failed lookup leaves the version in place.
-  if (files && std::count(files->begin(), files->end(), '/') < 2) files.reset();
+  // is settled before anything changes, so a failed lookup leaves the version in place. The
+  // default tenant's folder is the store's root (artifact/tenant_layout.h), no path segment.
+  const std::ptrdiff_t prefix_segments = scope.tenant == artifact::kDefaultTenant ? 0 : 1;
+  if (files && std::count(files->begin(), files->end(), '/') + 1 < prefix_segments + 2) {
+    files.reset();
+  }
   if (files) {
     ASSIGN_OR_RETURN(bool owned, OverlapsAnExperiment(scope, *files));
     if (owned) files.reset();

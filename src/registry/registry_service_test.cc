@@ -637,8 +637,8 @@ TEST_F(RegistryServiceStoreTest, PromoteToStageAndAliasRecordsThePrincipal) {
 TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsNeverTakesARunsOrLoggedModelsFiles) {
   MakeRun(kRunA);
   MakeLoggedModel("m-0123", "lm", kRunA);
-  std::string run_dir = "default/0/" + std::string(kRunA) + "/artifacts";
-  std::string model_dir = "default/0/models/m-0123/artifacts";
+  std::string run_dir = "0/" + std::string(kRunA) + "/artifacts";
+  std::string model_dir = "0/models/m-0123/artifacts";
   WriteFile(run_dir + "/model/MLmodel", "flavors: {}");
   WriteFile(run_dir + "/notes.txt", "1");
   WriteFile(model_dir + "/MLmodel", "flavors: {}");
@@ -660,29 +660,29 @@ TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsNeverTakesARunsOrLogge
 
 TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsSparesEveryExperimentsTree) {
   // A deleted experiment keeps its runs (they can be restored), so its tree is spared too.
-  auto deleted = stores_.tracking->CreateExperiment(kTenant, "old", "mlflow-artifacts:/archive/old",
+  auto deleted = stores_.tracking->CreateExperiment(kTenant, "old", "mlflow-artifacts:/90/old",
                                                     "mlflow-artifacts:", {}, 1);
   ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
   ASSERT_TRUE(stores_.tracking->DeleteExperiment(kTenant, *deleted, 2).ok());
   ASSERT_TRUE(stores_.tracking
-                  ->CreateExperiment(kTenant, "team", "mlflow-artifacts:/teams/a/exp",
+                  ->CreateExperiment(kTenant, "team", "mlflow-artifacts:/91/a/exp",
                                      "mlflow-artifacts:", {}, 3)
                   .ok());
-  WriteFile("default/archive/old/r1/artifacts/model/MLmodel", "x");
-  WriteFile("default/teams/a/exp/r2/artifacts/model/MLmodel", "x");
-  WriteFile("default/teams/a/notes.txt", "x");
+  WriteFile("90/old/r1/artifacts/model/MLmodel", "x");
+  WriteFile("91/a/exp/r2/artifacts/model/MLmodel", "x");
+  WriteFile("91/a/notes.txt", "x");
   MustCreateModel("m");
-  MustVersion("m", "mlflow-artifacts:/archive/old/r1/artifacts/model");  // inside a deleted one
-  MustVersion("m", "mlflow-artifacts:/teams/a");                         // around an experiment
-  MustVersion("m", "mlflow-artifacts:/0");                               // an experiment's root
+  MustVersion("m", "mlflow-artifacts:/90/old/r1/artifacts/model");  // inside a deleted one
+  MustVersion("m", "mlflow-artifacts:/91/a");                       // around an experiment
+  MustVersion("m", "mlflow-artifacts:/0");                          // an experiment's root
   for (std::string_view v : {"1", "2", "3"}) {
     ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "m", v, *artifacts_).ok()) << v;
     EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "m", v).status().code(),
               StatusCode::kNotFound);
   }
-  EXPECT_TRUE(FileExists("default/archive/old/r1/artifacts/model/MLmodel"));
-  EXPECT_TRUE(FileExists("default/teams/a/exp/r2/artifacts/model/MLmodel"));
-  EXPECT_TRUE(FileExists("default/teams/a/notes.txt"));
+  EXPECT_TRUE(FileExists("90/old/r1/artifacts/model/MLmodel"));
+  EXPECT_TRUE(FileExists("91/a/exp/r2/artifacts/model/MLmodel"));
+  EXPECT_TRUE(FileExists("91/a/notes.txt"));
 }
 
 TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsSparesAllOfAnExperimentAtTheTop) {
@@ -690,26 +690,26 @@ TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsSparesAllOfAnExperimen
       stores_.tracking
           ->CreateExperiment(kTenant, "top", "mlflow-artifacts:/", "mlflow-artifacts:", {}, 1)
           .ok());
-  WriteFile("default/registry/churn/v1/MLmodel", "x");
+  WriteFile("92/churn/v1/MLmodel", "x");
   MustCreateModel("m");
-  MustVersion("m", "mlflow-artifacts:/registry/churn/v1");
+  MustVersion("m", "mlflow-artifacts:/92/churn/v1");
   ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "m", "1", *artifacts_).ok());
   EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "m", "1").status().code(),
             StatusCode::kNotFound);
-  EXPECT_TRUE(FileExists("default/registry/churn/v1/MLmodel"));
+  EXPECT_TRUE(FileExists("92/churn/v1/MLmodel"));
 }
 
 TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsDeletesFilesNothingElseOwns) {
   // Files uploaded to the artifact service outside every experiment's tree belong to the
   // versions that use them; they go with the last of those versions.
-  std::string dir = "default/registry/churn/v1";
+  std::string dir = "92/churn/v1";
   WriteFile(dir + "/MLmodel", "flavors: {}");
   WriteFile(dir + "/weights/w.bin", "w");
-  WriteFile("default/registry/churn/readme.txt", "keep");
+  WriteFile("92/churn/readme.txt", "keep");
   MustCreateModel("a");
   MustCreateModel("b");
-  MustVersion("a", "mlflow-artifacts:/registry/churn/v1");
-  MustVersion("b", "mlflow-artifacts:/registry/churn/v1/weights");  // inside version a/1's
+  MustVersion("a", "mlflow-artifacts:/92/churn/v1");
+  MustVersion("b", "mlflow-artifacts:/92/churn/v1/weights");  // inside version a/1's
 
   ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "a", "1", *artifacts_).ok());
   EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "a", "1").status().code(),
@@ -720,31 +720,31 @@ TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsDeletesFilesNothingEls
   ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "b", "1", *artifacts_).ok());
   EXPECT_FALSE(FileExists(dir + "/weights/w.bin"));
   EXPECT_TRUE(FileExists(dir + "/MLmodel")) << "only the version's own directory goes";
-  EXPECT_TRUE(FileExists("default/registry/churn/readme.txt"));
+  EXPECT_TRUE(FileExists("92/churn/readme.txt"));
 
   // A version whose files lie outside the artifact service keeps nothing from being deleted.
   MustVersion("a", "s3://bucket/model");
-  MustVersion("a", "mlflow-artifacts:/registry/churn/v1");
+  MustVersion("a", "mlflow-artifacts:/92/churn/v1");
   ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "a", "2", *artifacts_).ok());
   EXPECT_EQ(service_->GetModelVersion(Scope(kTenant), "a", "2").status().code(),
             StatusCode::kNotFound);
   ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "a", "3", *artifacts_).ok());
   EXPECT_FALSE(FileExists(dir + "/MLmodel"));
-  EXPECT_TRUE(FileExists("default/registry/churn/readme.txt"));
+  EXPECT_TRUE(FileExists("92/churn/readme.txt"));
 }
 
 TEST_F(RegistryServiceStoreTest, DeleteVersionAndArtifactsLooksOnlyAtTheTenantsExperiments) {
   // Another tenant's experiment at the same relative location owns nothing here.
   ASSERT_TRUE(stores_.tracking
-                  ->CreateExperiment(kOtherTenant, "e", "mlflow-artifacts:/registry/x",
+                  ->CreateExperiment(kOtherTenant, "e", "mlflow-artifacts:/92/x",
                                      "mlflow-artifacts:", {}, 1)
                   .ok());
-  WriteFile("default/registry/x/MLmodel", "x");
+  WriteFile("92/x/MLmodel", "x");
   WriteFile("other/registry/x/r/artifacts/f", "x");
   MustCreateModel("m");
-  MustVersion("m", "mlflow-artifacts:/registry/x");
+  MustVersion("m", "mlflow-artifacts:/92/x");
   ASSERT_TRUE(service_->DeleteVersionAndArtifacts(Scope(kTenant), "m", "1", *artifacts_).ok());
-  EXPECT_FALSE(FileExists("default/registry/x/MLmodel"));
+  EXPECT_FALSE(FileExists("92/x/MLmodel"));
   EXPECT_TRUE(FileExists("other/registry/x/r/artifacts/f"));
 }
 

@@ -29,6 +29,7 @@
 #include "artifact/encrypted/encrypted_artifact_store.h"
 #include "artifact/encrypted/master_key.h"
 #include "artifact/encrypted/secret_box.h"
+#include "artifact/layout_migration.h"
 #include "audit/audit_log.h"
 #include "audit/audit_middleware.h"
 #include "audit/sqlite_audit_store.h"
@@ -460,6 +461,13 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
                      artifact::MakeEncryptedArtifactStore(std::move(state->artifact_store),
                                                           std::move(encryption)));
     spdlog::info("artifacts are encrypted at rest (AES-256-GCM)");
+  }
+  // Data dirs of the earlier layout kept the default tenant's artifacts under default/.
+  ASSIGN_OR_RETURN(artifact::LayoutMigrationResult moved,
+                   artifact::MoveDefaultTenantToRoot(*state->artifact_store));
+  if (moved.migrated) {
+    spdlog::info("moved {} artifact files of the default tenant from default/ to the artifact root",
+                 moved.files_moved);
   }
 
   state->tracking = std::make_unique<tracking::TrackingService>(

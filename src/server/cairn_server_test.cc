@@ -147,7 +147,7 @@ TEST_F(CairnServerTest, EmbeddedStoresLiveInTheDataDir) {
             200);
   fs::path data = dir_ / "data";
   EXPECT_TRUE(fs::is_regular_file(data / "meta.db"));
-  EXPECT_EQ(Slurp(data / "artifacts" / "default" / "0" / "r" / "f.txt"), "hi");
+  EXPECT_EQ(Slurp(data / "artifacts" / "0" / "r" / "f.txt"), "hi");
 }
 
 TEST_F(CairnServerTest, BackendStoreUriAndArtifactsUriReachTheStores) {
@@ -161,7 +161,7 @@ TEST_F(CairnServerTest, BackendStoreUriAndArtifactsUriReachTheStores) {
   ASSERT_EQ(Send(*server, http::Method::kPut, std::string(kArtifacts) + "0/r/f.txt", "hi").status,
             200);
   EXPECT_TRUE(fs::is_regular_file(db));
-  EXPECT_EQ(Slurp(artifacts / "default" / "0" / "r" / "f.txt"), "hi");
+  EXPECT_EQ(Slurp(artifacts / "0" / "r" / "f.txt"), "hi");
   EXPECT_FALSE(fs::exists(dir_ / "data" / "meta.db"));
   EXPECT_FALSE(fs::exists(dir_ / "data" / "artifacts"));
 }

@@ -12,6 +12,7 @@
 
 #include "api/inference/inference_handlers.h"
 #include "artifact/local/local_artifact_store.h"
+#include "artifact/tenant_layout.h"
 #include "base/clock.h"
 #include "base/logging.h"
 #include "base/uri.h"
@@ -33,6 +34,8 @@ namespace fs = std::filesystem;
 namespace bj = boost::json;
 
 constexpr std::string_view kTenant = "default";
+// Where the served model's files go in the default tenant's artifact space.
+constexpr std::string_view kServedFolder = "0/served";
 constexpr std::string_view kArtifactsApi = "/api/2.0/mlflow-artifacts/artifacts";
 
 struct ServeOptions {
@@ -211,15 +214,18 @@ int Serve(const ServeOptions& options) {
   if (!stores.ok()) return fail(stores.status());
   auto artifacts = artifact::LocalArtifactStore::Open(data / "artifacts");
   if (!artifacts.ok()) return fail(artifacts.status());
-  if (Status s = ImportFolder(**artifacts, folder, std::string(kTenant) + "/served"); !s.ok()) {
+  auto prefix = artifact::TenantStorePath(kTenant, kServedFolder);
+  if (!prefix.ok()) return fail(prefix.status());
+  if (Status s = ImportFolder(**artifacts, folder, *prefix); !s.ok()) {
     return fail(s);
   }
   const int64_t now = SystemClock::Get().NowMillis();
   auto registered = stores->registry->CreateRegisteredModel(kTenant, options.name, "", {}, "", now);
   if (!registered.ok()) return fail(registered.status());
-  metadata::CreateModelVersionRequest version{.name = options.name,
-                                              .source = options.model_uri,
-                                              .storage_location = "mlflow-artifacts:/served"};
+  metadata::CreateModelVersionRequest version{
+      .name = options.name,
+      .source = options.model_uri,
+      .storage_location = "mlflow-artifacts:/" + std::string(kServedFolder)};
   if (auto created = stores->registry->CreateModelVersion(kTenant, version, now); !created.ok()) {
     return fail(created.status());
   }

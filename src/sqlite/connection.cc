@@ -208,7 +208,8 @@ StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
                                                        const ConnectionOptions& options) {
   sqlite3* db = nullptr;
   int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-  if (!options.read_only) flags |= SQLITE_OPEN_CREATE;
+  if (!options.read_only && !options.foreign_read_only) flags |= SQLITE_OPEN_CREATE;
+  if (options.foreign_read_only) flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX;
   int rc = sqlite3_open_v2(path.c_str(), &db, flags, nullptr);
   if (rc != SQLITE_OK) {
     std::string message = db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
@@ -219,6 +220,12 @@ StatusOr<std::unique_ptr<Connection>> Connection::Open(const std::string& path,
   sqlite3_extended_result_codes(db, 1);
   sqlite3_busy_timeout(db, static_cast<int>(options.busy_timeout.count()));
 
+  if (options.foreign_read_only) {
+    RETURN_IF_ERROR(connection->Exec("PRAGMA query_only=1"));
+    // Reading the schema fails here, not on the first query, when the file is no database.
+    RETURN_IF_ERROR(connection->Exec("SELECT count(*) FROM sqlite_master"));
+    return connection;
+  }
   // Switching to WAL needs a brief exclusive lock; when many processes open the file at once the
   // busy handler does not cover every path, so retry until the busy timeout.
   auto deadline = std::chrono::steady_clock::now() + options.busy_timeout;

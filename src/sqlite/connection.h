@@ -108,7 +108,11 @@ class Statement {
 struct ConnectionOptions {
   std::chrono::milliseconds busy_timeout{10000};
   bool synchronous_full = false;
-  bool read_only = false;                      // sets query_only; the file must exist
+  bool read_only = false;  // sets query_only; the file must exist
+  // Opens an existing file of another program (e.g. an MLflow database) read-only at the OS
+  // level and leaves its settings alone: no switch to WAL, no durability pragmas. Implies
+  // read_only.
+  bool foreign_read_only = false;
   bool wal_autocheckpoint = true;              // false leaves checkpoints to someone else
   std::size_t statement_cache_capacity = 256;  // least recently used statements are evicted
 };

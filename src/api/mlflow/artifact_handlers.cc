@@ -6,6 +6,7 @@
 #include <optional>
 #include <utility>
 
+#include "artifact/tenant_layout.h"
 #include "base/json.h"
 #include "base/uri.h"
 #include "http/error_response.h"
@@ -22,17 +23,7 @@ constexpr std::string_view kArtifactsPath = "/api/2.0/mlflow-artifacts/artifacts
 }  // namespace
 
 StatusOr<std::string> TenantArtifactPath(std::string_view tenant, std::string_view normalized) {
-  auto checked = artifact::NormalizeArtifactPath(tenant);
-  if (tenant.empty() || !checked.ok() || *checked != tenant ||
-      tenant.find('/') != std::string_view::npos) {
-    return InvalidArgument("invalid tenant name for artifact storage");
-  }
-  std::string out(tenant);
-  if (!normalized.empty()) {
-    out += '/';
-    out += normalized;
-  }
-  return out;
+  return artifact::TenantStorePath(tenant, normalized);
 }
 
 namespace {
@@ -127,7 +118,10 @@ StatusOr<std::vector<artifact::FileInfo>> ArtifactHandlers::ListRelative(
     std::string_view tenant, std::string_view relative_path) {
   ASSIGN_OR_RETURN(std::string normalized, artifact::NormalizeArtifactPath(relative_path));
   ASSIGN_OR_RETURN(std::string path, TenantPath(tenant, normalized));
-  return store_.List(path);
+  ASSIGN_OR_RETURN(std::vector<artifact::FileInfo> files, store_.List(path));
+  // The default tenant's root is the store's root, which also holds the other tenants' folders.
+  if (path.empty()) return artifact::DefaultTenantRootEntries(std::move(files));
+  return files;
 }
 
 http::Response ArtifactHandlers::List(http::Request& request) {

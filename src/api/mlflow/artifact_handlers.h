@@ -25,8 +25,10 @@ struct ArtifactHandlerOptions {
 //          501 NOT_IMPLEMENTED with the message the client recognises (it then falls back to a
 //          single PUT, or to a plain download).
 // Every client path goes through artifact::NormalizeArtifactPath (400 INVALID_PARAMETER_VALUE
-// when rejected) and is stored under the caller's tenant: "<tenant>/<path>", so tenants never
-// see each other's files. Thread-safe; borrows the store, which must outlive the routes.
+// when rejected) and is stored in the caller's tenant's space (artifact/tenant_layout.h: the
+// default tenant at the store's root, as MLflow lays it out, others under "<tenant>/"), so
+// tenants never see each other's files. Thread-safe; borrows the store, which must outlive the
+// routes.
 class ArtifactHandlers {
  public:
   explicit ArtifactHandlers(artifact::ArtifactStore& store, ArtifactHandlerOptions options = {});
@@ -75,9 +77,10 @@ class ArtifactHandlers {
 // HTTP URL outside the artifact service, and for unsafe paths.
 StatusOr<std::string> ArtifactUriToRelativePath(std::string_view artifact_uri);
 
-// "<tenant>/<path>" (or "<tenant>" for the tenant's root): where a tenant's artifact lives in the
-// store. The tenant comes from authentication, not from the path, but is still checked to be one
-// safe segment. `normalized` must have passed NormalizeArtifactPath.
+// Where a tenant's artifact lives in the store: artifact::TenantStorePath (the default tenant at
+// the root, as MLflow lays out --artifacts-destination; other tenants in "<tenant>/"). The
+// tenant comes from authentication, not from the path, but is still checked. `normalized` must
+// have passed NormalizeArtifactPath.
 StatusOr<std::string> TenantArtifactPath(std::string_view tenant, std::string_view normalized);
 
 // The Content-Type sent for a download, as MLflow picks it: `text/plain` for text extensions

@@ -134,7 +134,7 @@ TEST_F(ArtifactHandlersTest, UploadThenDownloadStreamsTheBytes) {
   EXPECT_EQ(get.content_type, "text/plain");  // as MLflow sends MLmodel
   EXPECT_EQ(get.headers.Get("Content-Disposition"), "attachment; filename=\"MLmodel\"");
   EXPECT_EQ(get.headers.Get("X-Content-Type-Options"), "nosniff");
-  EXPECT_TRUE(fs::exists(root_ / "default/0/abc/artifacts/model/MLmodel"));
+  EXPECT_TRUE(fs::exists(root_ / "0/abc/artifacts/model/MLmodel"));
 }
 
 TEST_F(ArtifactHandlersTest, AjaxPrefixServesTheSameFiles) {
@@ -180,8 +180,9 @@ TEST_F(ArtifactHandlersTest, LargeUploadIsWrittenThroughAndInvisibleUntilFinishe
 }
 
 TEST_F(ArtifactHandlersTest, AbortedUploadLeavesNothing) {
-  ASSERT_EQ(Put("d/keep.txt", "old").status, 200);
-  http::Request request = MakeRequest(Method::kPut, std::string(kBase) + "/d/keep.txt", "default");
+  ASSERT_EQ(Put("0/d/keep.txt", "old").status, 200);
+  http::Request request =
+      MakeRequest(Method::kPut, std::string(kBase) + "/0/d/keep.txt", "default");
   auto match = router_.Find(Method::kPut, request.target);
   request.path_params = match.params;
   auto sink = match.route->streaming_handler(request);
@@ -189,10 +190,10 @@ TEST_F(ArtifactHandlersTest, AbortedUploadLeavesNothing) {
   ASSERT_TRUE((*sink)->Write("half of a new version").ok());
   (*sink)->Abort();
   sink->reset();
-  http::Response get = Get("d/keep.txt");
+  http::Response get = Get("0/d/keep.txt");
   EXPECT_EQ(BodyOf(get), "old");
   std::vector<std::string> on_disk;
-  for (const auto& entry : fs::directory_iterator(root_ / "default/d")) {
+  for (const auto& entry : fs::directory_iterator(root_ / "0/d")) {
     on_disk.push_back(entry.path().filename().string());
   }
   EXPECT_EQ(on_disk, std::vector<std::string>{"keep.txt"});
@@ -237,18 +238,18 @@ TEST_F(ArtifactHandlersTest, ListGivesBasenamesDirectoriesAndSizes) {
 }
 
 TEST_F(ArtifactHandlersTest, ListOfMissingDirectoryOrOfAFileIsEmptyObject) {
-  ASSERT_EQ(Put("d/f.txt", "abc").status, 200);
-  http::Response missing = ListQuery("?path=nope/deeper");
+  ASSERT_EQ(Put("0/d/f.txt", "abc").status, 200);
+  http::Response missing = ListQuery("?path=0/nope/deeper");
   EXPECT_EQ(missing.status, 200);
   EXPECT_EQ(missing.body, "{}");
-  http::Response of_file = ListQuery("?path=d/f.txt");
+  http::Response of_file = ListQuery("?path=0/d/f.txt");
   EXPECT_EQ(of_file.status, 200);
   EXPECT_EQ(of_file.body, "{}");
 }
 
 TEST_F(ArtifactHandlersTest, DownloadOfMissingFileOrDirectoryIs404) {
-  ASSERT_EQ(Put("d/f.txt", "abc").status, 200);
-  for (std::string_view path : {"nope.txt", "d", "d/", "d/f.txt/x"}) {
+  ASSERT_EQ(Put("0/d/f.txt", "abc").status, 200);
+  for (std::string_view path : {"nope.txt", "0/d", "0/d/", "0/d/f.txt/x"}) {
     http::Response get = Get(path);
     EXPECT_EQ(get.status, 404) << path;
     EXPECT_EQ(get.stream, nullptr);
@@ -271,12 +272,12 @@ TEST_F(ArtifactHandlersTest, DeleteIsRecursiveAndIdempotent) {
 }
 
 TEST_F(ArtifactHandlersTest, UploadOverAPathCollisionIs400) {
-  ASSERT_EQ(Put("a", "file").status, 200);
-  http::Response below_file = Put("a/b", "x");
+  ASSERT_EQ(Put("0/a", "file").status, 200);
+  http::Response below_file = Put("0/a/b", "x");
   EXPECT_EQ(below_file.status, 400);
   EXPECT_EQ(Json(below_file).at("error_code").as_string(), "INVALID_PARAMETER_VALUE");
-  ASSERT_EQ(Put("dir/child", "c").status, 200);
-  EXPECT_EQ(Put("dir", "x").status, 400);
+  ASSERT_EQ(Put("0/dir/child", "c").status, 200);
+  EXPECT_EQ(Put("0/dir", "x").status, 400);
   EXPECT_EQ(Put("", "x").status, 400);
 }
 
@@ -333,12 +334,12 @@ TEST_F(ArtifactHandlersTest, TraversalAttemptsAreRejectedAndNothingEscapes) {
 TEST_F(ArtifactHandlersTest, SymlinkPlantedInTheRootIsNotFollowed) {
   fs::create_directories(scratch_ / "outside");
   std::ofstream(scratch_ / "outside" / "secret") << "secret";
-  fs::create_directories(root_ / "default");
-  fs::create_directory_symlink(scratch_ / "outside", root_ / "default" / "link");
-  EXPECT_NE(Get("link/secret").status, 200);
-  EXPECT_EQ(Put("link/planted", "x").status, 400);
+  fs::create_directories(root_ / "0");
+  fs::create_directory_symlink(scratch_ / "outside", root_ / "0" / "link");
+  EXPECT_NE(Get("0/link/secret").status, 200);
+  EXPECT_EQ(Put("0/link/planted", "x").status, 400);
   EXPECT_FALSE(fs::exists(scratch_ / "outside" / "planted"));
-  EXPECT_EQ(ListQuery("?path=link").body, "{}");
+  EXPECT_EQ(ListQuery("?path=0/link").body, "{}");
 }
 
 TEST_F(ArtifactHandlersTest, TenantsNeverSeeEachOthersFiles) {
@@ -355,6 +356,32 @@ TEST_F(ArtifactHandlersTest, TenantsNeverSeeEachOthersFiles) {
   EXPECT_EQ(BodyOf(bob), "bob's");
   EXPECT_TRUE(fs::exists(root_ / "alice/shared/f.txt"));
   EXPECT_TRUE(fs::exists(root_ / "bob/shared/f.txt"));
+}
+
+TEST_F(ArtifactHandlersTest, DefaultTenantLivesAtTheRootAndCannotReachOtherTenants) {
+  ASSERT_EQ(Put("1/r/artifacts/f.txt", "mine").status, 200);
+  ASSERT_EQ(Put("1/r/artifacts/f.txt", "alice's", "alice").status, 200);
+  EXPECT_TRUE(fs::exists(root_ / "1/r/artifacts/f.txt"));
+  EXPECT_TRUE(fs::exists(root_ / "alice/1/r/artifacts/f.txt"));
+  // A default-tenant path naming a tenant folder, the earlier layout's folder or a store file.
+  for (std::string_view path : {"alice/1/r/artifacts/f.txt", "Alice/1/r/artifacts/f.txt",
+                                "default/x", ".cairn-keys/default.json"}) {
+    EXPECT_EQ(Get(path).status, 400) << path;
+    EXPECT_EQ(Put(path, "x").status, 400) << path;
+    EXPECT_EQ(Call(Method::kDelete, std::string(kBase) + "/" + std::string(path)).status, 400)
+        << path;
+  }
+  http::Response theirs = Get("1/r/artifacts/f.txt", "alice");
+  EXPECT_EQ(BodyOf(theirs), "alice's");
+  // The root listing shows the default tenant's folders only.
+  boost::json::array files = Json(ListQuery("")).at("files").as_array();
+  ASSERT_EQ(files.size(), 1u);
+  EXPECT_EQ(files[0].as_object().at("path").as_string(), "1");
+}
+
+TEST_F(ArtifactHandlersTest, TenantsNamedOnlyWithDigitsAreRefused) {
+  EXPECT_EQ(Put("f.txt", "x", "12").status, 400);
+  EXPECT_FALSE(fs::exists(root_ / "12"));
 }
 
 TEST_F(ArtifactHandlersTest, UnsafeTenantNamesAreRefused) {
@@ -382,8 +409,8 @@ TEST_F(ArtifactHandlersTest, ListRelativeServesTheTrackingHandlers) {
 }
 
 TEST_F(ArtifactHandlersTest, ContentDispositionEscapesAndCarriesUnicodeNames) {
-  ASSERT_EQ(Put("d/say%22hi%22.txt", "x").status, 200);
-  http::Response get = Get("d/say%22hi%22.txt");
+  ASSERT_EQ(Put("0/d/say%22hi%22.txt", "x").status, 200);
+  http::Response get = Get("0/d/say%22hi%22.txt");
   ASSERT_EQ(get.status, 200);
   EXPECT_EQ(get.headers.Get("Content-Disposition"), "attachment; filename=\"say\\\"hi\\\".txt\"");
   EXPECT_EQ(get.content_type, "text/plain");

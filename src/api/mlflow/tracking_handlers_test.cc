@@ -553,7 +553,7 @@ TEST_F(TrackingHandlersTest, LogInputsAndOutputs) {
 
 TEST_F(TrackingHandlersTest, ListArtifactsOfARun) {
   std::string id = CreateRun();
-  std::string base = "default/0/" + id + "/artifacts";
+  std::string base = "0/" + id + "/artifacts";
   WriteArtifact(base + "/model/MLmodel", "flavors: {}");
   WriteArtifact(base + "/notes.txt", "hello");
 
@@ -617,7 +617,7 @@ TEST_F(TrackingHandlersTest, LoggedModelLifecycle) {
   bj::object found = Ok(Post("logged-models/search", {{"experiment_ids", bj::array{exp}}}));
   ASSERT_EQ(found["models"].as_array().size(), 1u);
 
-  WriteArtifact("default/" + exp + "/models/" + id + "/artifacts/MLmodel", "x");
+  WriteArtifact(exp + "/models/" + id + "/artifacts/MLmodel", "x");
   bj::object files = Ok(Get("logged-models/" + id + "/artifacts/directories"));
   EXPECT_EQ(files["files"],
             (bj::array{bj::object{{"path", "MLmodel"}, {"is_dir", false}, {"file_size", 1}}}));

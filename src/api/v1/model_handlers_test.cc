@@ -334,8 +334,8 @@ TEST_F(ModelHandlersTest, DeleteRemovesTheVersionButNotItsRunsArtifacts) {
   env_.CreateRun(kRun2);
   MustRegister("iris", kRun1);
   MustRegister("iris", kRun2);
-  const std::string dir1 = "default/0/" + std::string(kRun1) + "/artifacts/model";
-  const std::string dir2 = "default/0/" + std::string(kRun2) + "/artifacts/model";
+  const std::string dir1 = "0/" + std::string(kRun1) + "/artifacts/model";
+  const std::string dir2 = "0/" + std::string(kRun2) + "/artifacts/model";
   WriteArtifact(dir1 + "/MLmodel", "flavors: {}");
   WriteArtifact(dir2 + "/MLmodel", "flavors: {}");
 
@@ -360,10 +360,10 @@ TEST_F(ModelHandlersTest, DeleteRemovesTheVersionButNotItsRunsArtifacts) {
 }
 
 TEST_F(ModelHandlersTest, DeleteRemovesFilesUploadedForTheVersionAlone) {
-  const std::string dir = "default/registry/iris/v1";
+  const std::string dir = "92/iris/v1";
   WriteArtifact(dir + "/MLmodel", "flavors: {}");
   bj::object body{{"name", "iris"},
-                  {"source", bj::object{{"artifact_uri", "mlflow-artifacts:/registry/iris/v1"}}}};
+                  {"source", bj::object{{"artifact_uri", "mlflow-artifacts:/92/iris/v1"}}}};
   http::Response created = env_.Call(Method::kPost, "/api/v1/models/register", bj::serialize(body));
   ASSERT_EQ(created.status, 201) << created.body;
 

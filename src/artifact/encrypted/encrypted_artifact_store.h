@@ -24,10 +24,12 @@ struct EncryptionOptions {
 // under a key derived from its tenant's data key, its own random file id and its path, so uploads
 // and downloads stream at constant memory (about 130 KiB per open reader or writer), and a
 // modified, truncated, extended, reordered or spliced file, or one moved or copied to another
-// path or tenant, fails to read. The tenant is the first path segment. Each tenant's data key is
-// made (random) by the first write in that tenant, wrapped by the master key and stored in the
-// underlying store at ".cairn-keys/<tenant>.json"; unwrapped keys are cached for the store's
-// life. Rotating the master key re-wraps those files only (RewrapDataKeys), never an artifact.
+// path or tenant, fails to read. The key scope ("tenant" below) is the first path segment: a
+// tenant's folder, or each top-level folder of the default tenant, which owns the root
+// (tenant_layout.h). Each tenant's data key is made (random) by the first write in that tenant,
+// wrapped by the master key and stored in the underlying store at ".cairn-keys/<tenant>.json";
+// unwrapped keys are cached for the store's life. Rotating the master key re-wraps those files only
+// (RewrapDataKeys), never an artifact.
 //
 // Contract differences from the underlying store:
 //  - The folder ".cairn-keys" is reserved: List("") hides it; reading, writing, listing or

@@ -219,3 +219,53 @@ Status SqliteTrackingStore::DeleteExperimentTag(std::string_view tenant,
 }
 
 }  // namespace cairn::metadata
+
+namespace cairn::metadata {
+
+using namespace sqlite_store;  // NOLINT(google-build-using-namespace): this backend's helpers
+
+Status SqliteTrackingStore::ImportExperiment(std::string_view tenant,
+                                             const Experiment& experiment) {
+  std::optional<int64_t> id = ParseExperimentId(experiment.experiment_id);
+  if (!id) {
+    return InvalidArgument("experiment id '" + experiment.experiment_id +
+                           "' is not a non-negative decimal");
+  }
+  const std::string_view stage =
+      experiment.lifecycle_stage == LifecycleStage::kDeleted ? "deleted" : "active";
+  return db_->Write([&](Connection& db) -> Status {
+    {
+      ASSIGN_OR_RETURN(Statement same, db.Prepare("SELECT experiment_id, name FROM experiments "
+                                                  "WHERE tenant_id = ? AND (experiment_id = ? "
+                                                  "OR name = ?)"));
+      same.Bind(tenant, *id, experiment.name);
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, same.Step());
+        if (!row) break;
+        if (same.Int(0) != *id || same.Text(1) != experiment.name) {
+          return AlreadyExists("Experiment " + std::to_string(same.Int(0)) + " named '" +
+                               same.Text(1) + "' exists, so experiment " + std::to_string(*id) +
+                               " named '" + experiment.name + "' cannot be imported");
+        }
+      }
+    }
+    ASSIGN_OR_RETURN(Statement upsert,
+                     db.Prepare("INSERT INTO experiments (tenant_id, experiment_id, name, "
+                                "artifact_location, lifecycle_stage, creation_time, "
+                                "last_update_time) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT "
+                                "(tenant_id, experiment_id) DO UPDATE SET artifact_location = "
+                                "excluded.artifact_location, lifecycle_stage = "
+                                "excluded.lifecycle_stage, creation_time = excluded.creation_time, "
+                                "last_update_time = excluded.last_update_time"));
+    RETURN_IF_ERROR(upsert
+                        .Bind(tenant, *id, experiment.name, experiment.artifact_location, stage,
+                              experiment.creation_time, experiment.last_update_time)
+                        .Run());
+    for (const Tag& tag : experiment.tags) {
+      RETURN_IF_ERROR(UpsertExperimentTag(db, tenant, *id, tag));
+    }
+    return Status::Ok();
+  });
+}
+
+}  // namespace cairn::metadata

@@ -271,3 +271,58 @@ StatusOr<ResultPage<LoggedModel>> SqliteTrackingStore::SearchLoggedModels(
 }
 
 }  // namespace cairn::metadata
+
+namespace cairn::metadata {
+
+using namespace sqlite_store;  // NOLINT(google-build-using-namespace): this backend's helpers
+
+Status SqliteTrackingStore::ImportLoggedModel(std::string_view tenant, const LoggedModel& model) {
+  return db_->Write([&](Connection& db) -> Status {
+    ASSIGN_OR_RETURN(Experiment e, RequireExperiment(db, tenant, model.experiment_id));
+    const int64_t experiment_id = *ParseExperimentId(e.experiment_id);
+    {
+      ASSIGN_OR_RETURN(Statement taken,
+                       db.Prepare("SELECT 1 FROM logged_models WHERE model_id = ?"));
+      taken.Bind(model.model_id);
+      ASSIGN_OR_RETURN(bool row, taken.Step());
+      if (row) return AlreadyExists("Logged model with ID '" + model.model_id + "' exists.");
+    }
+    {
+      ASSIGN_OR_RETURN(Statement insert,
+                       db.Prepare("INSERT INTO logged_models (model_id, tenant_id, experiment_id, "
+                                  "name, artifact_uri, status, creation_timestamp_ms, "
+                                  "last_updated_timestamp_ms, creator_id, model_type, "
+                                  "source_run_id, status_message, lifecycle_stage) VALUES (?, ?, "
+                                  "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      RETURN_IF_ERROR(
+          insert
+              .Bind(model.model_id, tenant, experiment_id, model.name, model.artifact_uri,
+                    LoggedModelStatusName(model.status), model.creation_timestamp_ms,
+                    model.last_updated_timestamp_ms, model.creator_id, model.model_type,
+                    model.source_run_id, model.status_message,
+                    model.lifecycle_stage == LifecycleStage::kDeleted ? "deleted" : "active")
+              .Run());
+    }
+    for (const Tag& tag : model.tags) {
+      ASSIGN_OR_RETURN(Statement s,
+                       db.Prepare("INSERT INTO logged_model_tags (model_id, key, value, "
+                                  "tenant_id) VALUES (?, ?, ?, ?) ON CONFLICT (model_id, key) DO "
+                                  "UPDATE SET value = excluded.value"));
+      RETURN_IF_ERROR(s.Bind(model.model_id, tag.key, tag.value, tenant).Run());
+    }
+    for (const Param& param : model.params) {
+      ASSIGN_OR_RETURN(Statement s,
+                       db.Prepare("INSERT INTO logged_model_params (model_id, key, value, "
+                                  "tenant_id) VALUES (?, ?, ?, ?) ON CONFLICT (model_id, key) DO "
+                                  "UPDATE SET value = excluded.value"));
+      RETURN_IF_ERROR(s.Bind(model.model_id, param.key, param.value, tenant).Run());
+    }
+    for (Metric m : model.metrics) {
+      m.model_id = model.model_id;
+      RETURN_IF_ERROR(LogLoggedModelMetric(db, tenant, m.run_id, experiment_id, m));
+    }
+    return Status::Ok();
+  });
+}
+
+}  // namespace cairn::metadata

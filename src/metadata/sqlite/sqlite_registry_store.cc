@@ -745,4 +745,55 @@ StatusOr<std::vector<PromotionRecord>> SqliteRegistryStore::ListPromotions(
   return records;
 }
 
+Status SqliteRegistryStore::ImportRegisteredModel(std::string_view tenant,
+                                                  const RegisteredModelImport& input) {
+  const RegisteredModel& model = input.model;
+  return db_->Write([&](Connection& db) -> Status {
+    ASSIGN_OR_RETURN(bool taken, ModelExistsIn(db, tenant, model.name));
+    if (taken) return RegisteredModelExists(model.name);
+    {
+      ASSIGN_OR_RETURN(Statement s, db.Prepare("INSERT INTO registered_models (tenant_id, name, "
+                                               "creation_timestamp, last_updated_timestamp, "
+                                               "user_id, description) VALUES (?, ?, ?, ?, ?, ?)"));
+      RETURN_IF_ERROR(s.Bind(tenant, model.name, model.creation_timestamp,
+                             model.last_updated_timestamp, model.user_id, model.description)
+                          .Run());
+    }
+    for (const Tag& tag : model.tags) RETURN_IF_ERROR(UpsertModelTag(db, tenant, model.name, tag));
+    std::vector<int64_t> live;
+    for (const ImportedModelVersion& imported : input.versions) {
+      const ModelVersion& v = imported.version;
+      if (v.version <= 0) {
+        return InvalidArgument("model version numbers start at 1, not " +
+                               std::to_string(v.version));
+      }
+      ASSIGN_OR_RETURN(Statement s,
+                       db.Prepare("INSERT INTO model_versions (tenant_id, name, version, "
+                                  "creation_timestamp, last_updated_timestamp, user_id, "
+                                  "current_stage, description, source, storage_location, run_id, "
+                                  "run_link, model_id, status, status_message) VALUES (?, ?, ?, "
+                                  "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      std::string_view stage =
+          imported.deleted ? std::string_view("Deleted_Internal") : ModelStageName(v.current_stage);
+      RETURN_IF_ERROR(s.Bind(tenant, model.name, v.version, v.creation_timestamp,
+                             v.last_updated_timestamp, v.user_id, stage, v.description, v.source,
+                             v.storage_location, v.run_id, v.run_link, v.model_id,
+                             ModelVersionStatusName(v.status), v.status_message)
+                          .Run());
+      for (const Tag& tag : v.tags) {
+        RETURN_IF_ERROR(UpsertVersionTag(db, tenant, model.name, v.version, tag));
+      }
+      if (!imported.deleted) live.push_back(v.version);
+    }
+    for (const ModelVersionAlias& alias : model.aliases) {
+      if (std::find(live.begin(), live.end(), alias.version) == live.end()) {
+        return InvalidArgument("alias '" + alias.alias + "' points at version " +
+                               std::to_string(alias.version) + ", which is not a live version");
+      }
+      RETURN_IF_ERROR(UpsertAlias(db, tenant, model.name, alias.alias, alias.version));
+    }
+    return Status::Ok();
+  });
+}
+
 }  // namespace cairn::metadata

@@ -73,6 +73,8 @@ class SqliteRegistryStore final : public RegistryStore {
   StatusOr<std::vector<PromotionRecord>> ListPromotions(std::string_view tenant,
                                                         std::string_view name,
                                                         std::optional<int64_t> version) override;
+  Status ImportRegisteredModel(std::string_view tenant,
+                               const RegisteredModelImport& model) override;
 
  private:
   const std::shared_ptr<sqlite::Database> db_;

@@ -118,11 +118,10 @@ Status SqliteTrackingStore::RestoreRun(std::string_view tenant, std::string_view
 
 namespace {
 
-// LogBatch's transaction body, shared by the waiting and the asynchronous form.
-Status WriteRunBatch(Connection& db, std::string_view tenant, std::string_view run_id,
-                     const std::vector<Metric>& metrics, const std::vector<Param>& params,
-                     const std::vector<Tag>& tags) {
-  ASSIGN_OR_RETURN(int64_t experiment_id, RequireActiveRun(db, tenant, run_id));
+// Writes a batch to a run that exists, whatever its state (LogBatch and ImportRun).
+Status WriteRunRows(Connection& db, std::string_view tenant, std::string_view run_id,
+                    int64_t experiment_id, const std::vector<Metric>& metrics,
+                    const std::vector<Param>& params, const std::vector<Tag>& tags) {
   if (!params.empty()) {
     RETURN_IF_ERROR(InsertWriteOnceParams(
         db, tenant, run_id, params,
@@ -176,6 +175,14 @@ Status WriteRunBatch(Connection& db, std::string_view tenant, std::string_view r
   }
   if (run_name != nullptr) RETURN_IF_ERROR(SetRunName(db, run_id, run_name->value));
   return Status::Ok();
+}
+
+// LogBatch's transaction body, shared by the waiting and the asynchronous form.
+Status WriteRunBatch(Connection& db, std::string_view tenant, std::string_view run_id,
+                     const std::vector<Metric>& metrics, const std::vector<Param>& params,
+                     const std::vector<Tag>& tags) {
+  ASSIGN_OR_RETURN(int64_t experiment_id, RequireActiveRun(db, tenant, run_id));
+  return WriteRunRows(db, tenant, run_id, experiment_id, metrics, params, tags);
 }
 
 }  // namespace
@@ -445,62 +452,84 @@ StatusOr<ResultPage<Run>> SqliteTrackingStore::SearchRuns(std::string_view tenan
   return page;
 }
 
+namespace {
+
+// LogInputs' rows, for a run that exists in `experiment_id` (LogInputs and ImportRun).
+Status WriteRunInputs(Connection& db, std::string_view tenant, std::string_view run_id,
+                      int64_t experiment_id, const std::vector<DatasetInput>& datasets,
+                      const std::vector<ModelInput>& models) {
+  for (const DatasetInput& input : datasets) {
+    const Dataset& d = input.dataset;
+    int64_t dataset_id = 0;
+    {
+      ASSIGN_OR_RETURN(Statement find,
+                       db.Prepare("SELECT dataset_id FROM datasets WHERE tenant_id = ? AND "
+                                  "experiment_id = ? AND name = ? AND digest = ?"));
+      find.Bind(tenant, experiment_id, d.name, d.digest);
+      ASSIGN_OR_RETURN(bool row, find.Step());
+      if (row) dataset_id = find.Int(0);
+    }
+    if (dataset_id == 0) {
+      ASSIGN_OR_RETURN(Statement insert,
+                       db.Prepare("INSERT INTO datasets (tenant_id, experiment_id, name, "
+                                  "digest, source_type, source, schema, profile) VALUES (?, ?, "
+                                  "?, ?, ?, ?, ?, ?)"));
+      RETURN_IF_ERROR(insert
+                          .Bind(tenant, experiment_id, d.name, d.digest, d.source_type, d.source,
+                                d.schema, d.profile)
+                          .Run());
+      dataset_id = db.LastInsertRowid();
+    }
+    {
+      ASSIGN_OR_RETURN(Statement find, db.Prepare("SELECT 1 FROM inputs WHERE run_uuid = ? "
+                                                  "AND dataset_id = ?"));
+      find.Bind(run_id, dataset_id);
+      ASSIGN_OR_RETURN(bool row, find.Step());
+      if (row) continue;
+    }
+    int64_t input_id = 0;
+    {
+      ASSIGN_OR_RETURN(Statement insert, db.Prepare("INSERT INTO inputs (tenant_id, "
+                                                    "dataset_id, run_uuid) VALUES (?, ?, ?)"));
+      RETURN_IF_ERROR(insert.Bind(tenant, dataset_id, run_id).Run());
+      input_id = db.LastInsertRowid();
+    }
+    for (const Tag& tag : input.tags) {
+      ASSIGN_OR_RETURN(Statement insert,
+                       db.Prepare("INSERT INTO input_tags (input_id, name, value, tenant_id) "
+                                  "VALUES (?, ?, ?, ?) ON CONFLICT (input_id, name) DO UPDATE "
+                                  "SET value = excluded.value"));
+      RETURN_IF_ERROR(insert.Bind(input_id, tag.key, tag.value, tenant).Run());
+    }
+  }
+  for (const ModelInput& model : models) {
+    ASSIGN_OR_RETURN(Statement insert,
+                     db.Prepare("INSERT OR IGNORE INTO run_model_inputs (run_uuid, model_id, "
+                                "tenant_id) VALUES (?, ?, ?)"));
+    RETURN_IF_ERROR(insert.Bind(run_id, model.model_id, tenant).Run());
+  }
+  return Status::Ok();
+}
+
+Status WriteRunOutputs(Connection& db, std::string_view tenant, std::string_view run_id,
+                       const std::vector<ModelOutput>& models) {
+  for (const ModelOutput& model : models) {
+    ASSIGN_OR_RETURN(Statement insert,
+                     db.Prepare("INSERT OR IGNORE INTO run_outputs (run_uuid, model_id, step, "
+                                "tenant_id) VALUES (?, ?, ?, ?)"));
+    RETURN_IF_ERROR(insert.Bind(run_id, model.model_id, model.step, tenant).Run());
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status SqliteTrackingStore::LogInputs(std::string_view tenant, std::string_view run_id,
                                       const std::vector<DatasetInput>& datasets,
                                       const std::vector<ModelInput>& models) {
   return db_->Write([&](Connection& db) -> Status {
     ASSIGN_OR_RETURN(int64_t experiment_id, RequireActiveRun(db, tenant, run_id));
-    for (const DatasetInput& input : datasets) {
-      const Dataset& d = input.dataset;
-      int64_t dataset_id = 0;
-      {
-        ASSIGN_OR_RETURN(Statement find,
-                         db.Prepare("SELECT dataset_id FROM datasets WHERE tenant_id = ? AND "
-                                    "experiment_id = ? AND name = ? AND digest = ?"));
-        find.Bind(tenant, experiment_id, d.name, d.digest);
-        ASSIGN_OR_RETURN(bool row, find.Step());
-        if (row) dataset_id = find.Int(0);
-      }
-      if (dataset_id == 0) {
-        ASSIGN_OR_RETURN(Statement insert,
-                         db.Prepare("INSERT INTO datasets (tenant_id, experiment_id, name, "
-                                    "digest, source_type, source, schema, profile) VALUES (?, ?, "
-                                    "?, ?, ?, ?, ?, ?)"));
-        RETURN_IF_ERROR(insert
-                            .Bind(tenant, experiment_id, d.name, d.digest, d.source_type, d.source,
-                                  d.schema, d.profile)
-                            .Run());
-        dataset_id = db.LastInsertRowid();
-      }
-      {
-        ASSIGN_OR_RETURN(Statement find, db.Prepare("SELECT 1 FROM inputs WHERE run_uuid = ? "
-                                                    "AND dataset_id = ?"));
-        find.Bind(run_id, dataset_id);
-        ASSIGN_OR_RETURN(bool row, find.Step());
-        if (row) continue;
-      }
-      int64_t input_id = 0;
-      {
-        ASSIGN_OR_RETURN(Statement insert, db.Prepare("INSERT INTO inputs (tenant_id, "
-                                                      "dataset_id, run_uuid) VALUES (?, ?, ?)"));
-        RETURN_IF_ERROR(insert.Bind(tenant, dataset_id, run_id).Run());
-        input_id = db.LastInsertRowid();
-      }
-      for (const Tag& tag : input.tags) {
-        ASSIGN_OR_RETURN(Statement insert,
-                         db.Prepare("INSERT INTO input_tags (input_id, name, value, tenant_id) "
-                                    "VALUES (?, ?, ?, ?) ON CONFLICT (input_id, name) DO UPDATE "
-                                    "SET value = excluded.value"));
-        RETURN_IF_ERROR(insert.Bind(input_id, tag.key, tag.value, tenant).Run());
-      }
-    }
-    for (const ModelInput& model : models) {
-      ASSIGN_OR_RETURN(Statement insert,
-                       db.Prepare("INSERT OR IGNORE INTO run_model_inputs (run_uuid, model_id, "
-                                  "tenant_id) VALUES (?, ?, ?)"));
-      RETURN_IF_ERROR(insert.Bind(run_id, model.model_id, tenant).Run());
-    }
-    return Status::Ok();
+    return WriteRunInputs(db, tenant, run_id, experiment_id, datasets, models);
   });
 }
 
@@ -508,13 +537,42 @@ Status SqliteTrackingStore::LogOutputs(std::string_view tenant, std::string_view
                                        const std::vector<ModelOutput>& models) {
   return db_->Write([&](Connection& db) -> Status {
     RETURN_IF_ERROR(RequireActiveRun(db, tenant, run_id).status());
-    for (const ModelOutput& model : models) {
-      ASSIGN_OR_RETURN(Statement insert,
-                       db.Prepare("INSERT OR IGNORE INTO run_outputs (run_uuid, model_id, step, "
-                                  "tenant_id) VALUES (?, ?, ?, ?)"));
-      RETURN_IF_ERROR(insert.Bind(run_id, model.model_id, model.step, tenant).Run());
+    return WriteRunOutputs(db, tenant, run_id, models);
+  });
+}
+
+Status SqliteTrackingStore::ImportRun(std::string_view tenant, const RunImport& run) {
+  const RunInfo& info = run.info;
+  return db_->Write([&](Connection& db) -> Status {
+    ASSIGN_OR_RETURN(Experiment e, RequireExperiment(db, tenant, info.experiment_id));
+    const int64_t experiment_id = *ParseExperimentId(e.experiment_id);
+    {
+      ASSIGN_OR_RETURN(Statement taken, db.Prepare("SELECT 1 FROM runs WHERE run_uuid = ?"));
+      taken.Bind(info.run_id);
+      ASSIGN_OR_RETURN(bool row, taken.Step());
+      if (row) return AlreadyExists("Run with id=" + info.run_id + " already exists");
     }
-    return Status::Ok();
+    const bool deleted = info.lifecycle_stage == LifecycleStage::kDeleted;
+    {
+      ASSIGN_OR_RETURN(Statement insert,
+                       db.Prepare("INSERT INTO runs (run_uuid, tenant_id, experiment_id, name, "
+                                  "user_id, status, start_time, end_time, artifact_uri, "
+                                  "lifecycle_stage, deleted_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, "
+                                  "?, ?, ?)"));
+      RETURN_IF_ERROR(insert
+                          .Bind(info.run_id, tenant, experiment_id, info.run_name, info.user_id,
+                                RunStatusName(info.status), info.start_time, info.end_time,
+                                info.artifact_uri, deleted ? "deleted" : "active",
+                                deleted ? run.deleted_time : std::nullopt)
+                          .Run());
+    }
+    std::vector<Metric> history = run.metric_history;
+    for (Metric& m : history) m.model_id.reset();
+    RETURN_IF_ERROR(
+        WriteRunRows(db, tenant, info.run_id, experiment_id, history, run.params, run.tags));
+    RETURN_IF_ERROR(WriteRunInputs(db, tenant, info.run_id, experiment_id, run.dataset_inputs,
+                                   run.model_inputs));
+    return WriteRunOutputs(db, tenant, info.run_id, run.model_outputs);
   });
 }
 

@@ -462,4 +462,35 @@ StatusOr<std::vector<Span>> SqliteTraceStore::GetSpans(std::string_view tenant,
   return spans;
 }
 
+Status SqliteTraceStore::ImportTraceInfo(std::string_view tenant, const TraceInfo& info) {
+  return db_->Write([&](Connection& db) -> Status {
+    ASSIGN_OR_RETURN(Experiment experiment,
+                     sqlite_store::RequireExperiment(db, tenant, info.experiment_id));
+    {
+      ASSIGN_OR_RETURN(Statement taken,
+                       db.Prepare("SELECT 1 FROM traces WHERE tenant_id = ? AND trace_id = ?"));
+      taken.Bind(tenant, info.trace_id);
+      ASSIGN_OR_RETURN(bool row, taken.Step());
+      if (row) return AlreadyExists("Trace with ID '" + info.trace_id + "' already exists.");
+    }
+    ASSIGN_OR_RETURN(
+        Statement s,
+        db.Prepare("INSERT INTO traces (tenant_id, trace_id, experiment_id, client_request_id, "
+                   "request_time, execution_duration, state, request_preview, response_preview) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+    RETURN_IF_ERROR(s.Bind(tenant, info.trace_id, *ParseExperimentId(experiment.experiment_id),
+                           info.client_request_id, info.request_time_ms, info.execution_duration_ms,
+                           TraceStateName(info.state), info.request_preview, info.response_preview)
+                        .Run());
+    for (const Tag& tag : info.tags) {
+      RETURN_IF_ERROR(UpsertTraceKeyValue(db, "trace_tags", tenant, info.trace_id, tag));
+    }
+    for (const Tag& entry : info.trace_metadata) {
+      RETURN_IF_ERROR(
+          UpsertTraceKeyValue(db, "trace_request_metadata", tenant, info.trace_id, entry));
+    }
+    return Status::Ok();
+  });
+}
+
 }  // namespace cairn::metadata

@@ -30,6 +30,7 @@ class SqliteTraceStore final : public TraceStore {
   Status LogSpans(std::string_view tenant, const SpanBatch& batch) override;
   StatusOr<std::vector<Span>> GetSpans(std::string_view tenant,
                                        const std::vector<std::string>& trace_ids) override;
+  Status ImportTraceInfo(std::string_view tenant, const TraceInfo& info) override;
 
  private:
   const std::shared_ptr<sqlite::Database> db_;

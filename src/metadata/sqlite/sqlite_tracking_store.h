@@ -88,6 +88,10 @@ class SqliteTrackingStore final : public TrackingStore {
   StatusOr<ResultPage<LoggedModel>> SearchLoggedModels(
       std::string_view tenant, const SearchLoggedModelsQuery& query) override;
 
+  Status ImportExperiment(std::string_view tenant, const Experiment& experiment) override;
+  Status ImportRun(std::string_view tenant, const RunImport& run) override;
+  Status ImportLoggedModel(std::string_view tenant, const LoggedModel& model) override;
+
   sqlite::Database& database() { return *db_; }
 
  private:
