@@ -505,17 +505,19 @@ TraceHandlers::JsonResult TraceHandlers::GetTraceInfo(const http::Request& req,
 
 namespace {
 
-// What V2 and V3 searches share: paging, filter, order.
-StatusOr<metadata::SearchTracesQuery> SearchQueryFromJson(const bj::object& msg) {
+// What V2 and V3 searches share: paging, filter, order. The filter's feedback.<name> /
+// expectation.<name> clauses go to `assessments`, the assessment store's to answer.
+StatusOr<metadata::SearchTracesQuery> SearchQueryFromJson(
+    const bj::object& msg, std::vector<tracking::AssessmentFilter>& assessments) {
   metadata::SearchTracesQuery q;
   ASSIGN_OR_RETURN(q.page.max_results, OptionalInt(msg, "max_results", kDefaultSearchTracesMax));
   ASSIGN_OR_RETURN(std::string token, OptionalString(msg, "page_token"));
   ASSIGN_OR_RETURN(q.page.offset, DecodePageToken(token));
   ASSIGN_OR_RETURN(std::string filter_text, OptionalString(msg, "filter"));
-  // feedback.<name> / expectation.<name> clauses are the assessment store's to answer.
   ASSIGN_OR_RETURN(tracking::SplitTraceFilter split, tracking::SplitAssessmentFilters(filter_text));
   ASSIGN_OR_RETURN(q.filter, filter::ParseFilter(split.rest, filter::SearchKind::kTraces));
   ASSIGN_OR_RETURN(q.order_by, ParseOrderByList(msg, filter::SearchKind::kTraces));
+  assessments = std::move(split.assessments);
   return q;
 }
 
@@ -523,7 +525,8 @@ StatusOr<metadata::SearchTracesQuery> SearchQueryFromJson(const bj::object& msg)
 
 TraceHandlers::JsonResult TraceHandlers::SearchTraces(const http::Request& req,
                                                       const bj::object& msg) {
-  ASSIGN_OR_RETURN(metadata::SearchTracesQuery q, SearchQueryFromJson(msg));
+  std::vector<tracking::AssessmentFilter> assessments;
+  ASSIGN_OR_RETURN(metadata::SearchTracesQuery q, SearchQueryFromJson(msg, assessments));
   // V3 names experiments through locations; experiment_ids (V2) is read too.
   ASSIGN_OR_RETURN(const bj::array* locations, json::GetArray(msg, "locations"));
   if (locations != nullptr) {
@@ -538,7 +541,7 @@ TraceHandlers::JsonResult TraceHandlers::SearchTraces(const http::Request& req,
   if (q.experiment_ids.empty()) {
     return InvalidArgument("At least one trace location (an experiment) must be specified");
   }
-  ASSIGN_OR_RETURN(auto page, service_.SearchTraces(req.scope, q, split.assessments));
+  ASSIGN_OR_RETURN(auto page, service_.SearchTraces(req.scope, q, assessments));
   bj::object out;
   if (!page.items.empty()) {
     bj::array traces;
@@ -923,9 +926,10 @@ TraceHandlers::JsonResult TraceHandlers::SearchTracesV2(const http::Request& req
       return InvalidParameter("max_results", *max);
     }
   }
-  ASSIGN_OR_RETURN(metadata::SearchTracesQuery q, SearchQueryFromJson(msg));
+  std::vector<tracking::AssessmentFilter> assessments;
+  ASSIGN_OR_RETURN(metadata::SearchTracesQuery q, SearchQueryFromJson(msg, assessments));
   q.experiment_ids = std::move(experiment_ids);
-  ASSIGN_OR_RETURN(auto page, service_.SearchTraces(req.scope, q));
+  ASSIGN_OR_RETURN(auto page, service_.SearchTraces(req.scope, q, assessments));
   bj::object out;
   if (!page.items.empty()) {
     bj::array traces;
