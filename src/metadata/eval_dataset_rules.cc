@@ -9,6 +9,8 @@
 #include <cstdio>
 #include <utility>
 
+#include "base/python_json.h"
+
 namespace cairn::metadata::eval_datasets {
 namespace {
 
@@ -29,161 +31,6 @@ std::string Sha256Hex(std::string_view data) {
 }
 
 // Python's repr() of a float.
-std::string PythonFloat(double v) {
-  if (std::isnan(v)) return "NaN";
-  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
-  std::string sci(buf, end);  // "-1.2345e+17"
-  std::string out;
-  size_t i = 0;
-  if (sci[0] == '-') {
-    out.push_back('-');
-    i = 1;
-  }
-  size_t e = sci.find('e');
-  std::string digits;
-  for (size_t j = i; j < e; ++j) {
-    if (sci[j] != '.') digits.push_back(sci[j]);
-  }
-  int exponent = 0;
-  const char* exp_begin = sci.data() + e + 1;
-  if (*exp_begin == '+') ++exp_begin;
-  std::from_chars(exp_begin, sci.data() + sci.size(), exponent);
-  int decpt = exponent + 1;
-  if (decpt <= -4 || decpt > 16) {
-    out += digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    char exp_buf[16];
-    std::snprintf(exp_buf, sizeof(exp_buf), "e%c%02d", exponent < 0 ? '-' : '+',
-                  exponent < 0 ? -exponent : exponent);
-    out += exp_buf;
-  } else if (decpt <= 0) {
-    out += "0." + std::string(static_cast<size_t>(-decpt), '0') + digits;
-  } else if (static_cast<size_t>(decpt) >= digits.size()) {
-    out += digits + std::string(static_cast<size_t>(decpt) - digits.size(), '0') + ".0";
-  } else {
-    out += digits.substr(0, static_cast<size_t>(decpt)) + "." +
-           digits.substr(static_cast<size_t>(decpt));
-  }
-  return out;
-}
-
-void AppendEscaped(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  auto unicode = [&](uint32_t cp) {
-    out += "\\u";
-    for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHex[(cp >> shift) & 15]);
-  };
-  out.push_back('"');
-  for (size_t i = 0; i < s.size();) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\r':
-          out += "\\r";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        case '\b':
-          out += "\\b";
-          break;
-        case '\f':
-          out += "\\f";
-          break;
-        default:
-          if (c < 0x20) {
-            unicode(c);
-          } else {
-            out.push_back(static_cast<char>(c));
-          }
-      }
-      ++i;
-      continue;
-    }
-    // Decode one UTF-8 sequence (boost::json validated it).
-    size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
-    uint32_t cp = c & (len == 4 ? 0x07 : len == 3 ? 0x0f : 0x1f);
-    for (size_t j = 1; j < len && i + j < s.size(); ++j) {
-      cp = (cp << 6) | (static_cast<unsigned char>(s[i + j]) & 0x3f);
-    }
-    i += len;
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      unicode(0xd800 + (cp >> 10));
-      unicode(0xdc00 + (cp & 0x3ff));
-    } else {
-      unicode(cp);
-    }
-  }
-  out.push_back('"');
-}
-
-void Dump(std::string& out, const bj::value& v, bool sort_keys) {
-  switch (v.kind()) {
-    case bj::kind::null:
-      out += "null";
-      return;
-    case bj::kind::bool_:
-      out += v.get_bool() ? "true" : "false";
-      return;
-    case bj::kind::int64:
-      out += std::to_string(v.get_int64());
-      return;
-    case bj::kind::uint64:
-      out += std::to_string(v.get_uint64());
-      return;
-    case bj::kind::double_:
-      out += PythonFloat(v.get_double());
-      return;
-    case bj::kind::string:
-      AppendEscaped(out, v.get_string());
-      return;
-    case bj::kind::array: {
-      out.push_back('[');
-      bool first = true;
-      for (const bj::value& item : v.get_array()) {
-        if (!first) out += ", ";
-        first = false;
-        Dump(out, item, sort_keys);
-      }
-      out.push_back(']');
-      return;
-    }
-    case bj::kind::object: {
-      std::vector<const bj::key_value_pair*> members;
-      for (const bj::key_value_pair& kv : v.get_object()) members.push_back(&kv);
-      if (sort_keys) {
-        std::sort(members.begin(), members.end(),
-                  [](const auto* a, const auto* b) { return a->key() < b->key(); });
-      }
-      out.push_back('{');
-      bool first = true;
-      for (const bj::key_value_pair* kv : members) {
-        if (!first) out += ", ";
-        first = false;
-        AppendEscaped(out, kv->key());
-        out += ": ";
-        Dump(out, kv->value(), sort_keys);
-      }
-      out.push_back('}');
-      return;
-    }
-  }
-}
-
-// Parses stored JSON text; stored text was written by these rules, so a failure means an
-// empty object.
 bj::value Parse(std::string_view text) {
   boost::system::error_code ec;
   bj::value v = bj::parse(text, ec);
@@ -268,9 +115,7 @@ std::string InputHash(const bj::value& inputs) {
 }
 
 std::string PythonJsonDumps(const bj::value& value, bool sort_keys) {
-  std::string out;
-  Dump(out, value, sort_keys);
-  return out;
+  return json::PythonJsonDumps(value, {.sort_keys = sort_keys});
 }
 
 void MergeRecord(EvalDatasetRecord& stored, const EvalRecordUpsert& upsert, int64_t now_ms) {

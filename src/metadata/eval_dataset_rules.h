@@ -21,8 +21,7 @@ std::string DatasetDigest(std::string_view name, int64_t last_update_time_ms);
 // order) hash alike.
 std::string InputHash(const boost::json::value& inputs);
 
-// Python's json.dumps(value) (separators ", " and ": ", non-ASCII as \uXXXX escapes, floats
-// as Python's repr, NaN and infinities as NaN/Infinity); `sort_keys` sorts object keys.
+// Python's json.dumps(value, sort_keys=sort_keys) (base/python_json.h).
 std::string PythonJsonDumps(const boost::json::value& value, bool sort_keys = false);
 
 // Merges an upsert into the stored record with the same inputs, as MLflow does: outputs are

@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/python_json.h"
 #include "base/status.h"
 #include "metadata/registry_types.h"
 #include "metadata/types.h"
@@ -83,9 +84,9 @@ StatusOr<ModelsUri> ParseModelsUri(std::string_view uri);
 // empty paths, names reserved for tenant folders), whose files Cairn does not own.
 std::optional<std::string> ArtifactServicePath(std::string_view tenant, std::string_view location);
 
-// `value` as Python's json.dumps writes it by default (", " and ": " separators, non-ASCII
-// escaped as \uXXXX), for values MLflow stores as JSON text such as `mlflow.modelVersions`.
-std::string PythonJsonDumps(const boost::json::value& value);
+// Python's json.dumps (base/python_json.h), for values MLflow stores as JSON text such as
+// `mlflow.modelVersions`, and for webhook payloads.
+using json::PythonJsonDumps;
 
 // ASCII lower case.
 std::string Lower(std::string_view s);

@@ -58,160 +58,11 @@ int64_t BucketStart(int64_t ms, int64_t seconds) {
   return static_cast<int64_t>(start);
 }
 
-void AppendPythonJsonString(std::string_view s, std::string& out) {
-  out += '"';
-  // json.dumps escapes every non-ASCII code point (ensure_ascii); bytes of UTF-8 sequences are
-  // decoded here for that.
-  for (size_t i = 0; i < s.size(); ++i) {
-    unsigned char c = static_cast<unsigned char>(s[i]);
-    char buf[16];
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        continue;
-      case '\\':
-        out += "\\\\";
-        continue;
-      case '\n':
-        out += "\\n";
-        continue;
-      case '\r':
-        out += "\\r";
-        continue;
-      case '\t':
-        out += "\\t";
-        continue;
-      case '\b':
-        out += "\\b";
-        continue;
-      case '\f':
-        out += "\\f";
-        continue;
-      default:
-        break;
-    }
-    if (c < 0x20) {
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-      continue;
-    }
-    if (c < 0x80) {
-      out += static_cast<char>(c);
-      continue;
-    }
-    uint32_t cp = 0;
-    int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : 1;
-    cp = c & (extra == 3 ? 0x07 : extra == 2 ? 0x0F : 0x1F);
-    for (int k = 0; k < extra && i + 1 < s.size(); ++k) {
-      cp = (cp << 6) | (static_cast<unsigned char>(s[++i]) & 0x3F);
-    }
-    if (cp >= 0x10000) {
-      cp -= 0x10000;
-      std::snprintf(buf, sizeof(buf), "\\u%04x\\u%04x", 0xD800 + (cp >> 10), 0xDC00 + (cp & 0x3FF));
-    } else {
-      std::snprintf(buf, sizeof(buf), "\\u%04x", cp);
-    }
-    out += buf;
-  }
-  out += '"';
-}
-
-void AppendPythonJson(const bj::value& v, std::string& out, int depth) {
-  switch (v.kind()) {
-    case bj::kind::null:
-      out += "null";
-      return;
-    case bj::kind::bool_:
-      out += v.get_bool() ? "true" : "false";
-      return;
-    case bj::kind::int64:
-      out += PythonFloatRepr(static_cast<double>(v.get_int64()));
-      return;
-    case bj::kind::uint64:
-      out += PythonFloatRepr(static_cast<double>(v.get_uint64()));
-      return;
-    case bj::kind::double_: {
-      double d = v.get_double();
-      out += std::isfinite(d) ? PythonFloatRepr(d)
-                              : (std::isnan(d) ? "NaN"
-                                 : d > 0       ? "Infinity"
-                                               : "-Infinity");
-      return;
-    }
-    case bj::kind::string:
-      AppendPythonJsonString(v.get_string(), out);
-      return;
-    case bj::kind::array: {
-      out += '[';
-      bool first = true;
-      for (const bj::value& item : v.get_array()) {
-        if (!first) out += ", ";
-        first = false;
-        if (depth < 64) AppendPythonJson(item, out, depth + 1);
-      }
-      out += ']';
-      return;
-    }
-    case bj::kind::object: {
-      out += '{';
-      bool first = true;
-      for (const auto& [key, item] : v.get_object()) {
-        if (!first) out += ", ";
-        first = false;
-        AppendPythonJsonString(key, out);
-        out += ": ";
-        if (depth < 64) AppendPythonJson(item, out, depth + 1);
-      }
-      out += '}';
-      return;
-    }
-  }
-}
-
 struct Group {
   std::vector<double> numbers;
 };
 
 }  // namespace
-
-std::string PythonFloatRepr(double v) {
-  if (std::isnan(v)) return "nan";
-  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
-  if (v == 0) return std::signbit(v) ? "-0.0" : "0.0";
-  char buf[64];
-  auto [end, ec] = std::to_chars(buf, buf + sizeof(buf), v, std::chars_format::scientific);
-  std::string sci(buf, ec == std::errc() ? end : buf);
-  // sci: [-]d[.ddd]e[+-]XX
-  bool negative = sci.front() == '-';
-  if (negative) sci.erase(0, 1);
-  size_t e = sci.find('e');
-  std::string digits = sci.substr(0, e);
-  digits.erase(std::remove(digits.begin(), digits.end(), '.'), digits.end());
-  int exponent = 0;
-  std::string_view exp_text = std::string_view(sci).substr(e + 1);
-  if (!exp_text.empty() && exp_text.front() == '+') exp_text.remove_prefix(1);
-  std::from_chars(exp_text.data(), exp_text.data() + exp_text.size(), exponent);
-  std::string out;
-  if (exponent >= -5 + 1 && exponent < 16) {
-    if (exponent >= 0) {
-      std::string whole = digits.substr(0, std::min<size_t>(digits.size(), exponent + 1));
-      while (static_cast<int>(whole.size()) < exponent + 1) whole += '0';
-      std::string frac =
-          digits.size() > static_cast<size_t>(exponent + 1) ? digits.substr(exponent + 1) : "0";
-      out = whole + "." + frac;
-    } else {
-      out = "0." + std::string(static_cast<size_t>(-exponent - 1), '0') + digits;
-    }
-  } else {
-    out = digits.substr(0, 1);
-    if (digits.size() > 1) out += "." + digits.substr(1);
-    char exp_buf[16];
-    std::snprintf(exp_buf, sizeof(exp_buf), "e%c%02d", exponent < 0 ? '-' : '+',
-                  exponent < 0 ? -exponent : exponent);
-    out += exp_buf;
-  }
-  return negative ? "-" + out : out;
-}
 
 std::optional<double> AssessmentAggregateValue(const bj::value& value) {
   if (value.is_bool()) return value.get_bool() ? 1.0 : 0.0;
@@ -236,9 +87,7 @@ std::optional<double> AssessmentAggregateValue(const bj::value& value) {
 }
 
 std::string AssessmentValueText(const bj::value& value) {
-  std::string out;
-  AppendPythonJson(value, out, 0);
-  return out;
+  return json::PythonJsonDumps(value, {.integers_as_floats = true});
 }
 
 StatusOr<std::vector<MetricDataPoint>> ComputeAssessmentMetrics(
@@ -302,32 +151,7 @@ StatusOr<std::vector<MetricDataPoint>> ComputeAssessmentMetrics(
     std::vector<double>& numbers = group.numbers;
     std::sort(numbers.begin(), numbers.end());
     for (const MetricAggregation& agg : query.aggregations) {
-      std::optional<double> v;
-      if (agg.type == A::kCount) {
-        v = static_cast<double>(numbers.size());
-      } else if (!numbers.empty()) {
-        double sum = 0;
-        for (double n : numbers) sum += n;
-        switch (agg.type) {
-          case A::kSum:
-            v = sum;
-            break;
-          case A::kAvg:
-            v = sum / static_cast<double>(numbers.size());
-            break;
-          case A::kMin:
-            v = numbers.front();
-            break;
-          case A::kMax:
-            v = numbers.back();
-            break;
-          case A::kPercentile:
-            v = Percentile(numbers, agg.percentile_value.value_or(0));
-            break;
-          case A::kCount:
-            break;
-        }
-      }
+      std::optional<double> v = AggregateSorted(agg, numbers);
       std::string label = AggregationLabel(agg);
       auto existing = std::find_if(point.values.begin(), point.values.end(),
                                    [&](const auto& p) { return p.first == label; });

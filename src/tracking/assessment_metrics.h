@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "base/python_json.h"
 #include "base/status.h"
 #include "metadata/trace_types.h"
 #include "tracking/trace_metrics.h"
@@ -33,8 +34,7 @@ std::optional<double> AssessmentAggregateValue(const boost::json::value& value);
 // 1 -> "1.0").
 std::string AssessmentValueText(const boost::json::value& value);
 
-// Python's repr of a float: the shortest digits that round-trip, fixed notation for exponents
-// -4..15 (with ".0" for integral values), else d.ddde+XX.
-std::string PythonFloatRepr(double v);
+// Python's repr of a float (base/python_json.h).
+using json::PythonFloatRepr;
 
 }  // namespace cairn::tracking

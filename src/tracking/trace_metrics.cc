@@ -426,6 +426,30 @@ StatusOr<TraceMetricsFilter> ParseTraceMetricsFilter(std::string_view text) {
       ". Use either single or double quotes.");
 }
 
+std::optional<double> AggregateSorted(const MetricAggregation& aggregation,
+                                      const std::vector<double>& sorted) {
+  using A = AggregationType;
+  if (aggregation.type == A::kCount) return static_cast<double>(sorted.size());
+  if (sorted.empty()) return std::nullopt;
+  double sum = 0;
+  for (double n : sorted) sum += n;
+  switch (aggregation.type) {
+    case A::kSum:
+      return sum;
+    case A::kAvg:
+      return sum / static_cast<double>(sorted.size());
+    case A::kMin:
+      return sorted.front();
+    case A::kMax:
+      return sorted.back();
+    case A::kPercentile:
+      return Percentile(sorted, aggregation.percentile_value.value_or(0));
+    case A::kCount:
+      break;
+  }
+  return std::nullopt;
+}
+
 double Percentile(const std::vector<double>& sorted, double percentile) {
   double rank = percentile / 100.0 * static_cast<double>(sorted.size() - 1);
   size_t j = static_cast<size_t>(std::floor(rank));
@@ -466,33 +490,9 @@ std::vector<MetricDataPoint> PointsFromGroups(const TraceMetricsQuery& query,
     std::vector<double>& numbers = group.numbers;
     std::sort(numbers.begin(), numbers.end());
     for (const MetricAggregation& agg : query.aggregations) {
-      std::optional<double> v;
-      if (agg.type == A::kCount) {
-        v = query.metric_name == kSessionCount ? static_cast<double>(group.distinct.size())
-                                               : static_cast<double>(numbers.size());
-      } else if (!numbers.empty()) {
-        double sum = 0;
-        for (double n : numbers) sum += n;
-        switch (agg.type) {
-          case A::kSum:
-            v = sum;
-            break;
-          case A::kAvg:
-            v = sum / static_cast<double>(numbers.size());
-            break;
-          case A::kMin:
-            v = numbers.front();
-            break;
-          case A::kMax:
-            v = numbers.back();
-            break;
-          case A::kPercentile:
-            v = Percentile(numbers, agg.percentile_value.value_or(0));
-            break;
-          case A::kCount:
-            break;
-        }
-      }
+      std::optional<double> v = agg.type == A::kCount && query.metric_name == kSessionCount
+                                    ? static_cast<double>(group.distinct.size())
+                                    : AggregateSorted(agg, numbers);
       std::string label = AggregationLabel(agg);
       auto existing = std::find_if(point.values.begin(), point.values.end(),
                                    [&](const auto& p) { return p.first == label; });

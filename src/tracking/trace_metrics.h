@@ -95,5 +95,9 @@ StatusOr<std::vector<MetricDataPoint>> ComputeSpanMetrics(
 // (1-g)*v[j] + g*v[j+1] with j, g the integral and fractional parts of p/100*(n-1). `sorted` is
 // ascending and non-empty.
 double Percentile(const std::vector<double>& sorted, double percentile);
+// `aggregation` over `sorted` (ascending): COUNT is how many values there are; the others are
+// nullopt without values.
+std::optional<double> AggregateSorted(const MetricAggregation& aggregation,
+                                      const std::vector<double>& sorted);
 
 }  // namespace cairn::tracking
