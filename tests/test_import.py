@@ -192,7 +192,7 @@ def test_report_counts_every_entity(servers):
             lines[" ".join(tokens[:-5])] = [int(t) for t in tokens[-5:]]
     for kind, expected in (("experiments", 4), ("runs", 4), ("logged models", 1),
                            ("registered models", 2), ("model versions", 2), ("aliases", 2),
-                           ("traces", 2)):
+                           ("traces", 2), ("spans", 2)):
         row = lines[kind]
         source, imported, existing, in_cairn, skipped = row
         assert source == expected and in_cairn == expected and imported == expected, (kind, row)
@@ -385,6 +385,22 @@ def test_trace_infos_match(clients):
              trace_view(cairn_store.get_trace_info(t.info.trace_id)), t.info.trace_id)
 
 
+def span_view(span):
+    return (span.span_id, span.parent_id, span.name, str(span.span_type), span.start_time_ns,
+            span.end_time_ns, str(span.status.status_code), span.inputs, span.outputs)
+
+
+def test_spans_match(clients):
+    ref, cairn = clients
+    exp = ref.get_experiment_by_name("import-a").experiment_id
+    for t in ref.search_traces(experiment_ids=[exp], include_spans=False):
+        want = ref.get_trace(t.info.trace_id)
+        got = cairn.get_trace(t.info.trace_id)
+        assert want.data.spans, t.info.trace_id
+        same([span_view(s) for s in want.data.spans], [span_view(s) for s in got.data.spans],
+             t.info.trace_id)
+
+
 def test_an_mlflow_artifact_folder_is_used_in_place(mlflow_data, tmp_path, server_factory):
     """With Cairn's artifact root set to MLflow's --artifacts-destination folder, the import
     copies nothing and Cairn serves the files where MLflow wrote them."""
@@ -457,6 +473,7 @@ CAIRN_TABLES = {
     "traces": "trace_id",
     "trace_tags": "trace_id, key",
     "trace_request_metadata": "trace_id, key",
+    "spans": "trace_id, span_id",
 }
 
 

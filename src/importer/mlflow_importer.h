@@ -78,6 +78,8 @@ class MlflowImporter {
   Status ImportTraces(const std::vector<metadata::TraceInfo>& traces);
   Status CopyArtifacts();
   Status Verify(const std::vector<std::string>& run_ids);
+  // The spans the MLflow database keeps for `traces` (MLflow 3 stores OTLP spans there).
+  Status ImportSpans(const std::vector<metadata::TraceInfo>& traces);
   EntityCount& Count(std::string_view kind);
 
   MlflowSqliteSource& source_;

@@ -583,6 +583,37 @@ StatusOr<std::vector<metadata::TraceInfo>> MlflowSqliteSource::Traces() {
   return out;
 }
 
+StatusOr<std::vector<metadata::Span>> MlflowSqliteSource::Spans(
+    const std::vector<std::string>& trace_ids) {
+  std::vector<metadata::Span> out;
+  ASSIGN_OR_RETURN(bool present, HasTable("spans"));
+  if (!present || trace_ids.empty()) return out;
+  std::string placeholders;
+  for (size_t i = 0; i < trace_ids.size(); ++i) placeholders += i == 0 ? "?" : ", ?";
+  ASSIGN_OR_RETURN(Statement s,
+                   db_->Prepare("SELECT trace_id, span_id, parent_span_id, name, type, status, "
+                                "start_time_unix_nano, end_time_unix_nano, content FROM spans "
+                                "WHERE trace_id IN (" +
+                                placeholders + ") ORDER BY trace_id, span_id"));
+  for (size_t i = 0; i < trace_ids.size(); ++i) s.BindText(static_cast<int>(i) + 1, trace_ids[i]);
+  while (true) {
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) break;
+    metadata::Span span;
+    span.trace_id = s.Text(0);
+    span.span_id = s.Text(1);
+    span.parent_span_id = s.OptionalText(2);
+    span.name = s.OptionalText(3).value_or("");
+    span.type = s.OptionalText(4);
+    span.status = s.OptionalText(5).value_or("UNSET");
+    span.start_time_ns = s.Int(6);
+    span.end_time_ns = s.OptionalInt(7);
+    span.content = s.OptionalText(8).value_or("");
+    out.push_back(std::move(span));
+  }
+  return out;
+}
+
 StatusOr<int64_t> MlflowSqliteSource::CountTraceRows(std::string_view table) {
   ASSIGN_OR_RETURN(bool present, HasTable(table));
   if (!present) return int64_t{0};

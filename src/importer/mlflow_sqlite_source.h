@@ -53,6 +53,9 @@ class MlflowSqliteSource {
   StatusOr<std::vector<metadata::RegisteredModelImport>> RegisteredModels();
   // Trace infos with tags and request metadata.
   StatusOr<std::vector<metadata::TraceInfo>> Traces();
+  // The spans of the given traces (MLflow 3's `spans` table, where the server keeps spans that
+  // came over OTLP), in (trace id, span id) order; none when the table does not exist.
+  StatusOr<std::vector<metadata::Span>> Spans(const std::vector<std::string>& trace_ids);
   // Rows of a table that belong to the workspace's traces (spans, assessments), 0 when the
   // table does not exist; for reporting what is not imported.
   StatusOr<int64_t> CountTraceRows(std::string_view table);
