@@ -367,7 +367,9 @@ StatusOr<TraceService::TraceWithSpans> TraceService::GetTrace(const RequestScope
       (spans.empty() || static_cast<int64_t>(spans.size()) < ExpectedSpans(*info))) {
     return NotFound("Trace with ID " + id + " is not fully exported yet, please try again later.");
   }
-  return TraceWithSpans{std::move(*info), std::move(spans)};
+  std::vector<metadata::TraceInfo> with_assessments{std::move(*info)};
+  RETURN_IF_ERROR(AttachAssessments(scope, with_assessments));
+  return TraceWithSpans{std::move(with_assessments.front()), std::move(spans)};
 }
 
 StatusOr<std::vector<metadata::TraceInfo>> TraceService::BatchGetTraceInfos(
@@ -389,6 +391,7 @@ StatusOr<std::vector<metadata::TraceInfo>> TraceService::BatchGetTraceInfos(
     }
     out.push_back(std::move(*info));
   }
+  RETURN_IF_ERROR(AttachAssessments(scope, out));
   return out;
 }
 
