@@ -34,8 +34,17 @@ class GatedWebhookStore : public metadata::WebhookStoreWrapper {
   StatusOr<std::vector<metadata::WebhookRecord>> ListActiveWebhooksForEvent(
       std::string_view t, std::string_view e) override {
     std::unique_lock lock(mu_);
+    ++waiting_;
+    cv_.notify_all();
     cv_.wait(lock, [this] { return open_; });
+    --waiting_;
+    lock.unlock();
     return WebhookStoreWrapper::ListActiveWebhooksForEvent(t, e);
+  }
+  // Waits until a caller is held at the closed gate; false after `timeout`.
+  bool WaitHeld(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mu_);
+    return cv_.wait_for(lock, timeout, [this] { return waiting_ > 0; });
   }
   void Close() {
     std::lock_guard lock(mu_);
@@ -51,6 +60,7 @@ class GatedWebhookStore : public metadata::WebhookStoreWrapper {
   std::mutex mu_;
   std::condition_variable cv_;
   bool open_ = true;
+  int waiting_ = 0;
 };
 
 class WebhookDispatcherTest : public ::testing::Test {
@@ -195,12 +205,11 @@ TEST_F(WebhookDispatcherTest, AFullQueueDropsAndCountsEvents) {
   WebhookDispatcher& dispatcher = MakeDispatcher({.max_queued_events = 2});
   RequestScope scope = RequestScope::ForTenant("t1");
   dispatcher.OnRegistryEvent(scope, AliasSet());
-  // The first event is taken by the thread (held at the store) once it runs; fill the queue.
-  for (int i = 0; i < 200 && dispatcher.stats().events_dropped == 0; ++i) {
-    dispatcher.OnRegistryEvent(scope, AliasSet());
-    std::this_thread::sleep_for(1ms);
-  }
-  EXPECT_GE(dispatcher.stats().events_dropped, 1u);
+  // The thread takes the first event and is held at the store; then two fill the queue and the
+  // third is dropped.
+  ASSERT_TRUE(gated_->WaitHeld(5s));
+  for (int i = 0; i < 3; ++i) dispatcher.OnRegistryEvent(scope, AliasSet());
+  EXPECT_EQ(dispatcher.stats().events_dropped, 1u);
   gated_->Open();
   ASSERT_TRUE(dispatcher.WaitIdleForTest(5s));
   WebhookDispatcher::Stats stats = dispatcher.stats();
