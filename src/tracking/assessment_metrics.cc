@@ -23,14 +23,6 @@ constexpr std::string_view kAssessmentName = "assessment_name";
 constexpr std::string_view kAssessmentValue = "assessment_value";
 constexpr std::string_view kTimeBucket = "time_bucket";
 
-std::optional<std::string_view> FindEntry(const std::vector<metadata::Tag>& entries,
-                                          std::string_view key) {
-  for (const metadata::Tag& t : entries) {
-    if (t.key == key) return std::string_view(t.value);
-  }
-  return std::nullopt;
-}
-
 StatusOr<bool> Matches(const metadata::TraceInfo& trace, const metadata::Assessment& a,
                        const TraceMetricsFilter& f) {
   if (f.view_type == "span") {
@@ -46,16 +38,6 @@ StatusOr<bool> Matches(const metadata::TraceInfo& trace, const metadata::Assessm
   std::optional<std::string_view> v =
       FindEntry(f.entity == "tag" ? trace.tags : trace.trace_metadata, f.key);
   return v && *v == f.value;
-}
-
-int64_t BucketStart(int64_t ms, int64_t seconds) {
-  __int128 size = static_cast<__int128>(seconds) * 1000;
-  __int128 q = ms / size;
-  if ((ms % size != 0) && ((ms < 0) != (size < 0))) --q;
-  __int128 start = q * size;
-  if (start > std::numeric_limits<int64_t>::max()) return std::numeric_limits<int64_t>::max();
-  if (start < std::numeric_limits<int64_t>::min()) return std::numeric_limits<int64_t>::min();
-  return static_cast<int64_t>(start);
 }
 
 struct Group {

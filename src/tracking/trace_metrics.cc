@@ -102,14 +102,6 @@ std::string PyFloat(double v) {
   return s;
 }
 
-std::optional<std::string_view> FindEntry(const std::vector<metadata::Tag>& entries,
-                                          std::string_view key) {
-  for (const metadata::Tag& t : entries) {
-    if (t.key == key) return std::string_view(t.value);
-  }
-  return std::nullopt;
-}
-
 // A token count as the reference stores it: an integral number within BIGINT, else nothing.
 std::optional<double> TokenCount(const bj::value& v) {
   if (v.is_int64()) return static_cast<double>(v.get_int64());
@@ -182,17 +174,6 @@ StatusOr<bool> Matches(const metadata::TraceInfo& trace, const TraceMetricsFilte
   std::optional<std::string_view> v =
       FindEntry(f.entity == "tag" ? trace.tags : trace.trace_metadata, f.key);
   return v && *v == f.value;
-}
-
-// Floor of ms / (seconds * 1000), times the bucket size, without overflow.
-int64_t BucketStart(int64_t ms, int64_t seconds) {
-  __int128 size = static_cast<__int128>(seconds) * 1000;
-  __int128 q = ms / size;
-  if ((ms % size != 0) && ((ms < 0) != (size < 0))) --q;
-  __int128 start = q * size;
-  if (start > std::numeric_limits<int64_t>::max()) return std::numeric_limits<int64_t>::max();
-  if (start < std::numeric_limits<int64_t>::min()) return std::numeric_limits<int64_t>::min();
-  return static_cast<int64_t>(start);
 }
 
 struct Group {
@@ -611,6 +592,24 @@ StatusOr<std::vector<MetricDataPoint>> ComputeSpanMetrics(
     groups[{bucket, std::move(dims)}].numbers.push_back(value);
   }
   return PointsFromGroups(query, groups);
+}
+
+std::optional<std::string_view> FindEntry(const std::vector<metadata::Tag>& entries,
+                                          std::string_view key) {
+  for (const metadata::Tag& t : entries) {
+    if (t.key == key) return std::string_view(t.value);
+  }
+  return std::nullopt;
+}
+
+int64_t BucketStart(int64_t ms, int64_t seconds) {
+  __int128 size = static_cast<__int128>(seconds) * 1000;
+  __int128 q = ms / size;
+  if ((ms % size != 0) && ((ms < 0) != (size < 0))) --q;
+  __int128 start = q * size;
+  if (start > std::numeric_limits<int64_t>::max()) return std::numeric_limits<int64_t>::max();
+  if (start < std::numeric_limits<int64_t>::min()) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(start);
 }
 
 }  // namespace cairn::tracking

@@ -95,6 +95,12 @@ StatusOr<std::vector<MetricDataPoint>> ComputeSpanMetrics(
 // (1-g)*v[j] + g*v[j+1] with j, g the integral and fractional parts of p/100*(n-1). `sorted` is
 // ascending and non-empty.
 double Percentile(const std::vector<double>& sorted, double percentile);
+// The value of `key` among `entries` (tags or trace metadata), if present.
+std::optional<std::string_view> FindEntry(const std::vector<metadata::Tag>& entries,
+                                          std::string_view key);
+// The start of the `seconds`-long time bucket holding `ms`: floor(ms / size) * size, without
+// overflow.
+int64_t BucketStart(int64_t ms, int64_t seconds);
 // `aggregation` over `sorted` (ascending): COUNT is how many values there are; the others are
 // nullopt without values.
 std::optional<double> AggregateSorted(const MetricAggregation& aggregation,
