@@ -54,6 +54,23 @@ cmd_test() {
   prepare
   local failed=0
 
+  # The engines of the scale-out tests (PostgreSQL, Redis, Kafka, S3), once for the whole run.
+  echo "== starting test engines (scripts/test_services.sh)"
+  SERVICES_DIR="$(mktemp -d "${TMPDIR:-/tmp}/cairn-services.XXXXXX")"
+  trap '"${ROOT}/scripts/test_services.sh" stop "${SERVICES_DIR}" >/dev/null 2>&1 || true;
+        rm -rf "${SERVICES_DIR}"' EXIT
+  local line
+  while IFS= read -r line; do
+    [[ "${line}" == *=* ]] || continue
+    export "${line?}"
+    echo "   ${line%%=*}"
+  done < <("${ROOT}/scripts/test_services.sh" start "${SERVICES_DIR}" || echo "__FAILED__=1")
+  if [[ -n "${__FAILED__:-}" ]]; then
+    echo "dev.sh test: a test engine did not start (logs under ${SERVICES_DIR})" >&2
+    return 1
+  fi
+  export CAIRN_REQUIRE_SERVICES=1
+
   echo "== unit tests (ctest, preset ${PRESET})"
   ctest --preset "${PRESET}" --output-on-failure --no-tests=error -j2 || failed=1
 

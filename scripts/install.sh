@@ -33,6 +33,11 @@ APT_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libsqlite3-dev libspdlog-dev libfmt-dev libcli11-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libssl-dev libsimdjson-dev
+  # Scale-out backends: PostgreSQL metadata (libpq), S3 artifacts (libcurl with SigV4), Kafka
+  # event stream (librdkafka), Redis limits and notifications (hiredis).
+  libpq-dev libcurl4-openssl-dev librdkafka-dev libhiredis-dev
+  # The engines themselves, started on loopback by the tests (Kafka runs from Maven jars).
+  postgresql redis-server maven
   # Python for the integration tests.
   python3 python3-venv
   # Java for the Spark ML integration test (pyspark 3.5 runs on Java 17).

@@ -1,5 +1,6 @@
 """Small helpers shared by the integration tests."""
 
+import os
 import socket
 import time
 
@@ -76,3 +77,20 @@ class RawConnection:
                 body += self.read_exact(size)
                 self.read_exact(2)
         return status, headers, self.read_exact(int(headers.get("content-length", "0")))
+
+
+def service_uri(engine: str) -> str:
+    """The URI of a test engine that scripts/test_services.sh started (CAIRN_TEST_<ENGINE>_URI).
+
+    Skips the test when it is unset, or fails it when CAIRN_REQUIRE_SERVICES=1 (./dev.sh test
+    sets it, so a missing engine can never pass there as a skip).
+    """
+    import pytest
+
+    name = f"CAIRN_TEST_{engine}_URI"
+    value = os.environ.get(name, "")
+    if value:
+        return value
+    if os.environ.get("CAIRN_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{name} is unset but CAIRN_REQUIRE_SERVICES=1 (scripts/test_services.sh)")
+    pytest.skip(f"{name} is unset (scripts/test_services.sh starts it)")
