@@ -1,0 +1,216 @@
+#include "pg/connection.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/status_testing.h"
+#include "base/test_services.h"
+#include "pg/database.h"
+
+namespace cairn::pg {
+namespace {
+
+TEST(NumberPlaceholdersTest, NumbersBarePlaceholdersOutsideQuotes) {
+  int n = 0;
+  EXPECT_EQ(NumberPlaceholders("SELECT a FROM t WHERE b = ? AND c IN (?, ?)", &n),
+            "SELECT a FROM t WHERE b = $1 AND c IN ($2, $3)");
+  EXPECT_EQ(n, 3);
+  EXPECT_EQ(NumberPlaceholders("SELECT '?', \"a?b\", 'it''s ?' -- ?\n, ?", &n),
+            "SELECT '?', \"a?b\", 'it''s ?' -- ?\n, $1");
+  EXPECT_EQ(n, 1);
+  EXPECT_EQ(NumberPlaceholders("WHERE a = ?1 AND (?2 IS NULL OR b = ?2) AND c = ?", &n),
+            "WHERE a = $1 AND ($2 IS NULL OR b = $2) AND c = $3");
+  EXPECT_EQ(n, 3);
+  EXPECT_EQ(NumberPlaceholders("SELECT 'unterminated ?", &n), "SELECT 'unterminated ?");
+  EXPECT_EQ(n, 0);
+}
+
+TEST(QuoteTest, DoublesQuotes) {
+  EXPECT_EQ(QuoteLiteral("it's"), "'it''s'");
+  EXPECT_EQ(QuoteIdentifier("a\"b"), "\"a\"\"b\"");
+}
+
+class PgTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    CAIRN_TEST_SERVICE(uri_, "POSTGRES");
+    // A schema of its own, so tests never see each other's tables.
+    static std::atomic<int> counter{0};
+    schema_ = "conn_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++);
+    ASSERT_OK_AND_ASSIGN(auto admin, Connection::Open(uri_, {}));
+    ASSERT_OK(
+        admin->Exec("DROP SCHEMA IF EXISTS " + schema_ + " CASCADE; CREATE SCHEMA " + schema_));
+    options_.session_setup = "SET search_path TO " + schema_;
+  }
+
+  std::string uri_;
+  std::string schema_;
+  ConnectionOptions options_;
+};
+
+TEST_F(PgTest, ValuesRoundTripExactly) {
+  ASSERT_OK_AND_ASSIGN(auto db, Connection::Open(uri_, options_));
+  ASSERT_OK(
+      db->Exec("CREATE TABLE v (i BIGINT, d DOUBLE PRECISION, t TEXT COLLATE \"C\", b BYTEA)"));
+  std::string bytes;
+  for (int c = 0; c < 256; ++c) bytes += static_cast<char>(c);
+  const double values[] = {0.1, 1e308, -2.5e-310, 1.0 / 3, 123456789.123456789};
+  for (double d : values) {
+    ASSERT_OK_AND_ASSIGN(Statement ins, db->Prepare("INSERT INTO v VALUES (?, ?, ?, ?)"));
+    ins.Bind(std::numeric_limits<int64_t>::min(), d, std::string("é'?\"\\"));
+    ins.BindBlob(4, bytes);
+    ASSERT_OK(ins.Run());
+    EXPECT_EQ(db->Changes(), 1);
+    ASSERT_OK_AND_ASSIGN(Statement sel, db->Prepare("SELECT i, d, t, b FROM v WHERE d = ?"));
+    ASSERT_OK_AND_ASSIGN(bool row, sel.Bind(d).Step());
+    ASSERT_TRUE(row);
+    EXPECT_EQ(sel.Int(0), std::numeric_limits<int64_t>::min());
+    EXPECT_EQ(sel.Double(1), d);
+    EXPECT_EQ(sel.Text(2), "é'?\"\\");
+    EXPECT_EQ(sel.BlobView(3), bytes);
+  }
+  ASSERT_OK_AND_ASSIGN(Statement special, db->Prepare("INSERT INTO v (i, d) VALUES (?, ?)"));
+  ASSERT_OK(special.Bind(1, std::nan("")).Run());
+  ASSERT_OK(special.Bind(2, std::numeric_limits<double>::infinity()).Run());
+  ASSERT_OK_AND_ASSIGN(Statement read, db->Prepare("SELECT d FROM v WHERE i IN (1, 2) ORDER BY i"));
+  ASSERT_OK_AND_ASSIGN(bool row, read.Step());
+  ASSERT_TRUE(row);
+  EXPECT_TRUE(read.IsNull(0));  // NaN binds as NULL, as in SQLite
+  EXPECT_FALSE(read.OptionalInt(0).has_value());
+  ASSERT_OK_AND_ASSIGN(row, read.Step());
+  ASSERT_TRUE(row);
+  EXPECT_EQ(read.Double(0), std::numeric_limits<double>::infinity());
+  ASSERT_OK_AND_ASSIGN(row, read.Step());
+  EXPECT_FALSE(row);
+}
+
+TEST_F(PgTest, ErrorsAreStatuses) {
+  ASSERT_OK_AND_ASSIGN(auto db, Connection::Open(uri_, options_));
+  auto bad = db->Prepare("SELEC nonsense");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), StatusCode::kInternal);
+  EXPECT_NE(bad.status().message().find("SQLSTATE 42601"), std::string::npos);
+  ASSERT_OK_AND_ASSIGN(Statement s, db->Prepare("SELECT ?::text"));
+  EXPECT_EQ(s.Bind(std::string("a\0b", 3)).Run().code(), StatusCode::kInvalidArgument);
+  auto unreachable = Connection::Open("postgresql://cairn@127.0.0.1:1/none", {});
+  ASSERT_FALSE(unreachable.ok());
+  EXPECT_EQ(unreachable.status().code(), StatusCode::kUnavailable);
+}
+
+const std::vector<Migration>& TestMigrations() {
+  static const std::vector<Migration> steps = {
+      {1, "counter",
+       "CREATE TABLE counter (id INTEGER PRIMARY KEY, n BIGINT NOT NULL); "
+       "INSERT INTO counter VALUES (1, 0);"},
+      {2, "log", "CREATE TABLE log (n BIGINT PRIMARY KEY)"},
+  };
+  return steps;
+}
+
+TEST_F(PgTest, ReplicasMigrateAtOnceAndWritesNeverInterleave) {
+  DatabaseOptions options;
+  options.session_setup = options_.session_setup;
+  // Three "replicas" open the same database at once: one migrates, the others find it done.
+  std::vector<std::unique_ptr<Database>> dbs(3);
+  std::vector<std::thread> openers;
+  std::vector<Status> opened(3);
+  for (int i = 0; i < 3; ++i) {
+    openers.emplace_back([&, i] {
+      auto db = Database::Open(uri_, TestMigrations(), options);
+      opened[i] = db.status();
+      if (db.ok()) dbs[i] = std::move(db).value();
+    });
+  }
+  for (auto& t : openers) t.join();
+  for (const Status& s : opened) ASSERT_OK(s);
+  ASSERT_OK_AND_ASSIGN(int version, dbs[0]->SchemaVersionForTest());
+  EXPECT_EQ(version, 2);
+
+  // Read-increment-write from every replica and thread: the write lock makes it exact.
+  constexpr int kPerThread = 40;
+  std::vector<std::thread> writers;
+  std::atomic<int> failures{0};
+  for (int i = 0; i < 6; ++i) {
+    writers.emplace_back([&, i] {
+      Database& db = *dbs[i % 3];
+      for (int k = 0; k < kPerThread; ++k) {
+        auto write = [](Connection& c) -> Status {
+          ASSIGN_OR_RETURN(Statement get, c.Prepare("SELECT n FROM counter WHERE id = 1"));
+          ASSIGN_OR_RETURN(bool row, get.Step());
+          if (!row) return Internal("no counter");
+          int64_t next = get.Int(0) + 1;
+          ASSIGN_OR_RETURN(Statement log, c.Prepare("INSERT INTO log VALUES (?)"));
+          RETURN_IF_ERROR(log.Bind(next).Run());
+          ASSIGN_OR_RETURN(Statement set, c.Prepare("UPDATE counter SET n = ? WHERE id = 1"));
+          return set.Bind(next).Run();
+        };
+        if (!db.Write(write).ok()) ++failures;
+      }
+    });
+  }
+  for (auto& t : writers) t.join();
+  EXPECT_EQ(failures.load(), 0);
+  int64_t n = -1;
+  ASSERT_OK(dbs[1]->Read([&](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement s, c.Prepare("SELECT n, (SELECT COUNT(*) FROM log) FROM counter"));
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    if (!row) return Internal("no row");
+    n = s.Int(0);
+    EXPECT_EQ(s.Int(1), n);
+    return Status::Ok();
+  }));
+  EXPECT_EQ(n, 6 * kPerThread);
+
+  // A failed write leaves nothing behind, and the group's other writes stand.
+  Status failed = dbs[0]->Write([](Connection& c) -> Status {
+    RETURN_IF_ERROR(c.Exec("INSERT INTO log VALUES (-1)"));
+    return InvalidArgument("no");
+  });
+  EXPECT_EQ(failed.code(), StatusCode::kInvalidArgument);
+  ASSERT_OK(dbs[0]->Read([](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement s, c.Prepare("SELECT COUNT(*) FROM log WHERE n = -1"));
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    EXPECT_TRUE(row);
+    EXPECT_EQ(s.Int(0), 0);
+    return Status::Ok();
+  }));
+}
+
+TEST_F(PgTest, AStepBackwardsIsRefusedAndConnectionsRecoverFromTermination) {
+  DatabaseOptions options;
+  options.session_setup = options_.session_setup;
+  options.application_name = schema_;
+  ASSERT_OK_AND_ASSIGN(auto db, Database::Open(uri_, TestMigrations(), options));
+  std::vector<Migration> older(TestMigrations().begin(), TestMigrations().begin() + 1);
+  auto refused = Database::Open(uri_, older, options);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+
+  // Kill every other session of this database (as a server restart would).
+  ASSERT_OK(db->Write([](Connection& c) { return c.Exec("INSERT INTO log VALUES (1)"); }));
+  ASSERT_OK(db->Read([](Connection& c) { return c.Exec("SELECT 1"); }));
+  ASSERT_OK_AND_ASSIGN(auto admin, Connection::Open(uri_, {}));
+  ASSERT_OK(admin->Exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND "
+      "datname = current_database() AND application_name = " +
+      QuoteLiteral(schema_)));
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  // The writer retries a transaction that never reached COMMIT; a read fails once at most.
+  ASSERT_OK(db->Write([](Connection& c) { return c.Exec("INSERT INTO log VALUES (2)"); }));
+  Status read = db->Read([](Connection& c) { return c.Exec("SELECT 1"); });
+  if (!read.ok()) {
+    EXPECT_EQ(read.code(), StatusCode::kUnavailable);
+    ASSERT_OK(db->Read([](Connection& c) { return c.Exec("SELECT 1"); }));
+  }
+}
+
+}  // namespace
+}  // namespace cairn::pg
