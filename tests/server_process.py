@@ -143,12 +143,49 @@ class ServerProcess:
     def command(self) -> list[str]:
         if self.target == "cairn":
             return [str(self.binary), "server", "--host", HOST, "--port", str(self.port),
-                    "--data-dir", str(self.data_dir), "--log-level", "info", *self.extra_args]
+                    "--data-dir", str(self.data_dir), "--log-level", "info",
+                    *self._metadata_args(), *self.extra_args]
         workers = ["--workers", str(self.workers)] if self.workers else []
+        backend = self._mlflow_postgres_uri() or f"sqlite:///{self.data_dir / 'mlflow.db'}"
         return [str(self.binary), "server",
-                "--backend-store-uri", f"sqlite:///{self.data_dir / 'mlflow.db'}",
+                "--backend-store-uri", backend,
                 "--artifacts-destination", str(self.data_dir / "mlartifacts"),
                 "--host", HOST, "--port", str(self.port), *workers, *self.extra_args]
+
+    def _metadata_args(self) -> list[str]:
+        """With CAIRN_TEST_METADATA=postgres, a Cairn server keeps its metadata in PostgreSQL
+        (CAIRN_TEST_POSTGRES_URI), in a schema of its own named after its data dir, so that a
+        restart finds its data again; tests that name a --backend-store-uri keep theirs."""
+        if os.environ.get("CAIRN_TEST_METADATA") != "postgres":
+            return []
+        if any(a == "--backend-store-uri" or a.startswith("--backend-store-uri=")
+               for a in self.extra_args):
+            return []
+        base = os.environ.get("CAIRN_TEST_POSTGRES_URI")
+        if not base:
+            raise ServerStartError("CAIRN_TEST_METADATA=postgres needs CAIRN_TEST_POSTGRES_URI")
+        import hashlib
+        schema = "t_" + hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:20]
+        separator = "&" if "?" in base else "?"
+        return ["--backend-store-uri", f"{base}{separator}schema={schema}"]
+
+    def _mlflow_postgres_uri(self) -> str | None:
+        """With CAIRN_TEST_METADATA=postgres, the reference server keeps its metadata in a
+        PostgreSQL database of its own (created here with psql), named after its data dir."""
+        if os.environ.get("CAIRN_TEST_METADATA") != "postgres":
+            return None
+        base = os.environ.get("CAIRN_TEST_POSTGRES_URI")
+        if not base:
+            raise ServerStartError("CAIRN_TEST_METADATA=postgres needs CAIRN_TEST_POSTGRES_URI")
+        import hashlib
+        name = "mlflow_" + hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:16]
+        exists = subprocess.run(["psql", base, "-tAc",
+                                 f"SELECT 1 FROM pg_database WHERE datname = '{name}'"],
+                                capture_output=True, text=True, check=True).stdout.strip()
+        if not exists:
+            subprocess.run(["psql", base, "-qc", f"CREATE DATABASE {name}"], check=True,
+                           capture_output=True)
+        return base.split("?", 1)[0].rsplit("/", 1)[0] + "/" + name
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)

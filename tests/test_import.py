@@ -1,4 +1,5 @@
-"""`cairn import`: a real `mlflow server` (SQLite backend, --artifacts-destination) is populated
+"""`cairn import`: a real `mlflow server` (SQLite backend, and again PostgreSQL backend;
+--artifacts-destination) is populated
 with the official client, stopped, imported into Cairn, and both servers' API answers are
 compared entity by entity: experiments, runs, metric histories, datasets, logged models,
 registered models, versions, aliases, stages, tags, artifacts (list and download) and trace
@@ -26,6 +27,7 @@ import pandas as pd
 import pytest
 from mlflow.entities import ViewType
 
+from helpers import service_uri
 from server_process import ServerProcess, cairn_binary
 
 pytestmark = pytest.mark.cairn_only
@@ -128,8 +130,39 @@ def mlflow_data(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def servers(mlflow_data, tmp_path_factory):
-    """The reference server on a copy of the data, and Cairn on the import of another copy."""
+def mlflow_postgres(tmp_path_factory) -> tuple[Path, str]:
+    """A stopped reference server's artifact folder and the PostgreSQL database (of its own, in
+    the test engine) it kept its metadata in."""
+    import psycopg2
+
+    base = service_uri("POSTGRES")
+    name = f"mlflow_src_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(base)
+    admin.autocommit = True
+    admin.cursor().execute(f"CREATE DATABASE {name}")
+    admin.close()
+    uri = base.rsplit("/", 1)[0] + "/" + name
+    root = tmp_path_factory.mktemp("import-pg")
+    data = root / "mlflow"
+    reference = ServerProcess("mlflow", data, workers=1,
+                              extra_args=("--backend-store-uri", uri)).start()
+    try:
+        populate(reference.url, root)
+    finally:
+        mlflow.set_tracking_uri(None)
+        reference.stop()
+    return data, uri
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def servers(request, tmp_path_factory):
+    """The reference server on a copy of the data, and Cairn on the import of another copy;
+    once with MLflow's SQLite database, once with its PostgreSQL database."""
+    if request.param == "postgresql":
+        yield from servers_from_postgres(request.getfixturevalue("mlflow_postgres"),
+                                         tmp_path_factory)
+        return
+    mlflow_data = request.getfixturevalue("mlflow_data")
     root = tmp_path_factory.mktemp("compare")
     ref_data = root / "reference"
     shutil.copytree(mlflow_data, ref_data)
@@ -145,6 +178,24 @@ def servers(mlflow_data, tmp_path_factory):
     assert filecmp_equal(source / "mlflow.db", mlflow_data / "mlflow.db")
 
     reference = ServerProcess("mlflow", ref_data, workers=1).start()
+    cairn = ServerProcess("cairn", cairn_data, workers=1).start()
+    yield reference, cairn, out
+    reference.stop()
+    assert cairn.stop() == 0
+
+
+def servers_from_postgres(source: tuple[Path, str], tmp_path_factory):
+    data, uri = source
+    root = tmp_path_factory.mktemp("compare-pg")
+    cairn_data = root / "cairn"
+    out = run_import("--from", uri.replace("postgresql://", "postgresql+psycopg2://"),
+                     "--artifacts", str(data / "mlartifacts"), "--data-dir", str(cairn_data))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "result: OK" in out.stdout, out.stdout
+    ref_data = root / "reference"
+    shutil.copytree(data, ref_data)
+    reference = ServerProcess("mlflow", ref_data, workers=1,
+                              extra_args=("--backend-store-uri", uri)).start()
     cairn = ServerProcess("cairn", cairn_data, workers=1).start()
     yield reference, cairn, out
     reference.stop()
@@ -570,10 +621,14 @@ def test_files_that_are_not_mlflow_databases_are_refused(tmp_path, mlflow_data):
 
 
 def test_unsupported_uris_are_refused(tmp_path):
-    out = run_import("--from", "postgresql://user@localhost/mlflow", "--data-dir",
+    out = run_import("--from", "postgresql://user@127.0.0.1:1/mlflow", "--data-dir",
+                     str(tmp_path / "data"))
+    assert out.returncode == 1
+    assert "cannot connect" in out.stderr, out.stderr
+    out = run_import("--from", "postgresql://127.0.0.1/mlflow?pool_size=0", "--data-dir",
                      str(tmp_path / "data"))
     assert out.returncode == 2
-    assert "PostgreSQL" in out.stderr and "no PostgreSQL backend yet" in out.stderr, out.stderr
+    assert "pool_size" in out.stderr, out.stderr
     out = run_import("--from", "mysql://user@localhost/mlflow", "--data-dir",
                      str(tmp_path / "data"))
     assert out.returncode == 2

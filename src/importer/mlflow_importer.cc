@@ -53,7 +53,7 @@ Status CopyFile(const fs::path& from, artifact::ArtifactStore& store, const std:
 
 }  // namespace
 
-MlflowImporter::MlflowImporter(MlflowSqliteSource& source, const metadata::MetadataStores& stores,
+MlflowImporter::MlflowImporter(MlflowSource& source, const metadata::MetadataStores& stores,
                                artifact::ArtifactStore& artifacts, ImportOptions options,
                                ProgressFn progress)
     : source_(source),

@@ -8,7 +8,7 @@
 
 #include "artifact/artifact_store.h"
 #include "base/status.h"
-#include "importer/mlflow_sqlite_source.h"
+#include "importer/mlflow_source.h"
 #include "metadata/metadata_stores.h"
 
 namespace cairn::importer {
@@ -63,7 +63,7 @@ struct ImportReport {
 // another experiment or tenant, a registered model created at another time. Not thread-safe.
 class MlflowImporter {
  public:
-  MlflowImporter(MlflowSqliteSource& source, const metadata::MetadataStores& stores,
+  MlflowImporter(MlflowSource& source, const metadata::MetadataStores& stores,
                  artifact::ArtifactStore& artifacts, ImportOptions options, ProgressFn progress);
 
   StatusOr<ImportReport> Run();
@@ -82,7 +82,7 @@ class MlflowImporter {
   Status ImportSpans(const std::vector<metadata::TraceInfo>& traces);
   EntityCount& Count(std::string_view kind);
 
-  MlflowSqliteSource& source_;
+  MlflowSource& source_;
   const metadata::MetadataStores& stores_;
   artifact::ArtifactStore& artifacts_;
   const ImportOptions options_;

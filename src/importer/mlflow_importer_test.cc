@@ -155,7 +155,7 @@ class MlflowImporterTest : public ::testing::Test {
     std::ofstream(path, std::ios::binary) << content;
   }
   StatusOr<ImportReport> Import(std::string tenant = "default") {
-    ASSIGN_OR_RETURN(auto source, MlflowSqliteSource::Open(source_db_.string()));
+    ASSIGN_OR_RETURN(auto source, MlflowSource::Open(source_db_.string()));
     ImportOptions options;
     options.tenant = std::move(tenant);
     options.source_artifacts = source_artifacts_;
@@ -277,12 +277,12 @@ TEST_F(MlflowImporterTest, RefusesConflictingExperimentsBeforeWritingAnything) {
 }
 
 TEST_F(MlflowImporterTest, RejectsFilesThatAreNotMlflowDatabases) {
-  EXPECT_EQ(MlflowSqliteSource::Open((dir_ / "missing.db").string()).status().code(),
+  EXPECT_EQ(MlflowSource::Open((dir_ / "missing.db").string()).status().code(),
             StatusCode::kNotFound);
   Write(dir_ / "text.db", "this is not a database, just some text that is long enough");
-  EXPECT_EQ(MlflowSqliteSource::Open((dir_ / "text.db").string()).status().code(),
+  EXPECT_EQ(MlflowSource::Open((dir_ / "text.db").string()).status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(MlflowSqliteSource::Open((dir_ / "meta.db").string()).status().code(),
+  EXPECT_EQ(MlflowSource::Open((dir_ / "meta.db").string()).status().code(),
             StatusCode::kInvalidArgument);  // Cairn's own database
 }
 

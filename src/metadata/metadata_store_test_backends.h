@@ -16,8 +16,12 @@
 
 #include "base/status.h"
 #include "base/status_testing.h"
+#include "base/test_services.h"
+#include "base/uri.h"
 #include "metadata/metadata_stores.h"
+#include "metadata/postgres/postgres_metadata_backend.h"
 #include "metadata/sqlite/sqlite_metadata_backend.h"
+#include "pg/connection.h"
 
 namespace cairn::metadata::testing_util {
 
@@ -27,6 +31,8 @@ struct Backend {
   // data. Fills every domain. Returns UNAVAILABLE when the backend cannot run here (the suite
   // then skips).
   std::function<StatusOr<MetadataStores>(const std::string& dir)> open;
+  // Removes what `open` created outside `dir` (may be empty).
+  std::function<void(const std::string& dir)> cleanup;
 };
 
 // Names the backend in test output (instead of a byte dump of the struct).
@@ -48,9 +54,52 @@ inline StatusOr<MetadataStores> OpenSqliteSingleConnection(const std::string& di
   return OpenSqliteMetadataStores(dir + "/meta.db", options);
 }
 
+// PostgreSQL from scripts/test_services.sh (CAIRN_TEST_POSTGRES_URI): a schema of its own per
+// directory, so that tests never see each other's rows and Reopen() finds the same data.
+inline std::string PostgresSchemaFor(const std::string& dir) {
+  std::string schema = "conformance_";
+  for (char c : std::filesystem::path(dir).filename().string()) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      schema += c;
+    } else if (c >= 'A' && c <= 'Z') {
+      schema += static_cast<char>(c - 'A' + 'a');
+      schema += 'u';  // keeps "Ab" and "aB" apart once lower-cased
+    } else {
+      schema += '_';
+    }
+  }
+  return schema;
+}
+
+inline StatusOr<MetadataStores> OpenPostgres(const std::string& dir) {
+  auto uri = ::cairn::testing_services::ServiceUri("POSTGRES");
+  if (!uri) {
+    if (::cairn::testing_services::ServicesRequired()) {
+      return FailedPrecondition("CAIRN_TEST_POSTGRES_URI is unset but CAIRN_REQUIRE_SERVICES=1");
+    }
+    return Unavailable("CAIRN_TEST_POSTGRES_URI is unset (scripts/test_services.sh starts it)");
+  }
+  ASSIGN_OR_RETURN(Uri parsed, Uri::Parse(*uri + "?schema=" + PostgresSchemaFor(dir)));
+  ASSIGN_OR_RETURN(PostgresUri pg, ParsePostgresUri(parsed));
+  ASSIGN_OR_RETURN(auto admin, pg::Connection::Open(pg.conninfo, {}));
+  RETURN_IF_ERROR(admin->Exec("CREATE SCHEMA IF NOT EXISTS " + pg.schema));
+  pg.options.reader_connections = 4;
+  return OpenPostgresMetadataStores(pg.conninfo, pg.options);
+}
+
+inline void DropPostgresSchema(const std::string& dir) {
+  auto uri = ::cairn::testing_services::ServiceUri("POSTGRES");
+  if (!uri) return;
+  auto admin = pg::Connection::Open(*uri, {});
+  if (admin.ok()) {
+    (*admin)->Exec("DROP SCHEMA IF EXISTS " + PostgresSchemaFor(dir) + " CASCADE").IgnoreError();
+  }
+}
+
 inline const Backend kConformanceBackends[] = {
-    {"Sqlite", OpenSqlite},
-    {"SqliteSingleConnection", OpenSqliteSingleConnection},
+    {"Sqlite", OpenSqlite, nullptr},
+    {"SqliteSingleConnection", OpenSqliteSingleConnection, nullptr},
+    {"Postgres", OpenPostgres, DropPostgresSchema},
 };
 
 // Opens the parameter's backend on a fresh directory; Reopen() opens the same directory again.
@@ -82,6 +131,7 @@ class StoreConformanceTest : public testing::TestWithParam<Backend> {
 
   void TearDown() override {
     stores_ = {};
+    if (!dir_.empty() && GetParam().cleanup) GetParam().cleanup(dir_);
     if (!dir_.empty()) std::filesystem::remove_all(dir_);
   }
 

@@ -1,6 +1,7 @@
 #include "server/backends.h"
 
 #include "artifact/local/local_artifact_store.h"
+#include "metadata/postgres/postgres_metadata_backend.h"
 #include "metadata/sqlite/sqlite_metadata_backend.h"
 #include "stream/sqlite/sqlite_event_stream.h"
 
@@ -8,6 +9,7 @@ namespace cairn::server {
 
 Status RegisterMetadataBackends(metadata::MetadataStoreRegistry& registry) {
   RETURN_IF_ERROR(metadata::RegisterSqliteMetadataBackend(registry));
+  RETURN_IF_ERROR(metadata::RegisterPostgresMetadataBackend(registry));
   return Status::Ok();
 }
 

@@ -12,7 +12,7 @@
 #include <string>
 
 #include "cli/http_client.h"
-#include "metadata/sqlite/sqlite_tracking_store.h"
+#include "metadata/sql/sql_tracking_store.h"
 
 // Each ServerConfig field must reach the component that uses it: these tests start the real
 // composition root and look at the component, not at the parsed config.
@@ -56,10 +56,10 @@ class CairnServerTest : public ::testing::Test {
   // PRAGMA synchronous of the SQLite store the server opened.
   static int Synchronous(CairnServer& server) {
     auto* sqlite =
-        dynamic_cast<metadata::SqliteTrackingStore*>(server.MetadataStoresForTest().tracking.get());
+        dynamic_cast<metadata::SqlTrackingStore*>(server.MetadataStoresForTest().tracking.get());
     EXPECT_NE(sqlite, nullptr) << "not the SQLite store";
     if (sqlite == nullptr) return -1;
-    auto value = sqlite->database().SynchronousForTest();
+    auto value = sqlite->database().SqliteForTest()->SynchronousForTest();
     EXPECT_TRUE(value.ok()) << value.status().ToString();
     return value.ok() ? *value : -1;
   }

@@ -13,8 +13,9 @@
 #include "base/uri.h"
 #include "importer/import_progress.h"
 #include "importer/mlflow_importer.h"
-#include "importer/mlflow_sqlite_source.h"
+#include "importer/mlflow_source.h"
 #include "metadata/metadata_store_factory.h"
+#include "metadata/postgres/postgres_metadata_backend.h"
 #include "server/admin.h"
 #include "server/backends.h"
 #include "server/config.h"
@@ -30,23 +31,44 @@ int Fail(const Status& status) {
   return status.code() == StatusCode::kInvalidArgument ? 2 : 1;
 }
 
-// The file an MLflow backend store URI names. Only SQLite sources exist so far.
-StatusOr<std::string> SourcePath(const std::string& from) {
+// Opens the MLflow backend store `from` names: sqlite:///<path>.db or postgresql://... (also
+// SQLAlchemy's postgresql+psycopg2://, as MLflow users write it).
+StatusOr<std::unique_ptr<importer::MlflowSource>> OpenSource(const std::string& from,
+                                                             const std::string& workspace) {
   ASSIGN_OR_RETURN(Uri uri, Uri::Parse(from));
   if (uri.scheme == "postgresql" || uri.scheme == "postgres" ||
       uri.scheme.starts_with("postgresql+")) {
-    return InvalidArgument(
-        "--from " + uri.scheme +
-        "://: importing from PostgreSQL is not supported yet (Cairn has no PostgreSQL backend "
-        "yet); dump the MLflow database to SQLite, or import from a sqlite:/// database");
+    uri.scheme = "postgresql";
+    ASSIGN_OR_RETURN(metadata::PostgresUri parsed, metadata::ParsePostgresUri(uri));
+    std::string conninfo = parsed.conninfo;
+    if (!parsed.schema.empty()) {
+      conninfo += (conninfo.find('?') == std::string::npos ? "?" : "&");
+      conninfo += "options=-csearch_path%3D" + parsed.schema;
+    }
+    return importer::MlflowSource::OpenPostgres(conninfo, workspace);
   }
   if (uri.scheme != "sqlite") {
-    return InvalidArgument("--from must be an MLflow backend store URI sqlite:///<path>.db, not '" +
-                           from.substr(0, 200) + "'");
+    return InvalidArgument(
+        "--from must be an MLflow backend store URI (sqlite:///<path>.db or "
+        "postgresql://user:password@host:port/db), not a " +
+        (uri.scheme.empty() ? std::string("bare path") : uri.scheme + ":// URI"));
   }
   ASSIGN_OR_RETURN(std::string path, sqlite::PathFromUri(uri));
   if (path == ":memory:") return InvalidArgument("--from names an in-memory database");
-  return path;
+  return importer::MlflowSource::Open(path, workspace);
+}
+
+// `from` as it may be shown: without a password.
+std::string Redacted(const std::string& from) {
+  auto uri = Uri::Parse(from);
+  if (!uri.ok() || !uri->has_authority) return from;
+  size_t at = uri->authority.rfind('@');
+  if (at == std::string::npos) return from;
+  std::string user = uri->authority.substr(0, at);
+  size_t colon = user.find(':');
+  if (colon == std::string::npos) return from;
+  uri->authority = user.substr(0, colon) + ":***" + uri->authority.substr(at);
+  return uri->ToString();
 }
 
 }  // namespace
@@ -64,7 +86,10 @@ int ImportMain(const std::vector<std::string>& args) {
   std::string tenant = "default";
   std::string workspace = "default";
   int verify_runs = 5;
-  app.add_option("--from", from, "MLflow backend store URI, e.g. sqlite:///mlflow.db")->required();
+  app.add_option(
+         "--from", from,
+         "MLflow backend store URI: sqlite:///mlflow.db or postgresql://user:pw@host:port/db")
+      ->required();
   app.add_option("--artifacts", artifacts,
                  "MLflow's artifact folder (mlflow server --artifacts-destination)");
   app.add_option("--tenant", tenant, "Cairn tenant to import into (default: default)");
@@ -91,9 +116,7 @@ int ImportMain(const std::vector<std::string>& args) {
   if (parsed->exit_now) return 0;
   ServerConfig config = parsed->config;
 
-  auto source_path = SourcePath(from);
-  if (!source_path.ok()) return Fail(source_path.status());
-  auto source = importer::MlflowSqliteSource::Open(*source_path, workspace);
+  auto source = OpenSource(from, workspace);
   if (!source.ok()) return Fail(source.status());
 
   std::error_code ec;
@@ -145,7 +168,7 @@ int ImportMain(const std::vector<std::string>& args) {
   options.cairn_artifact_root = cairn_root;
   options.verify_runs = verify_runs;
   importer::ImportProgress progress(std::cerr, isatty(STDERR_FILENO) != 0);
-  std::fprintf(stderr, "importing %s (schema %s) into tenant '%s'\n", source_path->c_str(),
+  std::fprintf(stderr, "importing %s (schema %s) into tenant '%s'\n", Redacted(from).c_str(),
                (*source)->schema_version().c_str(), tenant.c_str());
   importer::MlflowImporter run(**source, *stores, **artifact_store, options,
                                [&](std::string_view kind, int64_t done, int64_t total) {

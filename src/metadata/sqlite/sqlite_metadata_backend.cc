@@ -5,18 +5,7 @@
 #include <utility>
 
 #include "metadata/migrations/sqlite_migrations.h"
-#include "metadata/sqlite/sqlite_assessment_store.h"
-#include "metadata/sqlite/sqlite_deployment_store.h"
-#include "metadata/sqlite/sqlite_eval_dataset_store.h"
-#include "metadata/sqlite/sqlite_issue_store.h"
-#include "metadata/sqlite/sqlite_monitor_store.h"
-#include "metadata/sqlite/sqlite_registry_store.h"
-#include "metadata/sqlite/sqlite_scorer_store.h"
-#include "metadata/sqlite/sqlite_security_store.h"
-#include "metadata/sqlite/sqlite_trace_link_store.h"
-#include "metadata/sqlite/sqlite_trace_store.h"
-#include "metadata/sqlite/sqlite_tracking_store.h"
-#include "metadata/sqlite/sqlite_webhook_store.h"
+#include "metadata/sql/sql_metadata_stores.h"
 #include "sqlite/sqlite_uri.h"
 
 namespace cairn::metadata {
@@ -47,21 +36,8 @@ StatusOr<MetadataStores> OpenSqliteMetadataStores(const std::string& path,
                                                   sqlite::DatabaseOptions options) {
   ASSIGN_OR_RETURN(std::unique_ptr<sqlite::Database> opened,
                    sqlite::Database::Open(path, migrations::SqliteMigrations(), options));
-  std::shared_ptr<sqlite::Database> db = std::move(opened);
-  MetadataStores stores;
-  stores.tracking = std::make_shared<SqliteTrackingStore>(db);
-  stores.registry = std::make_shared<SqliteRegistryStore>(db);
-  stores.traces = std::make_shared<SqliteTraceStore>(db);
-  stores.deployments = std::make_shared<SqliteDeploymentStore>(db);
-  stores.monitoring = std::make_shared<SqliteMonitorStore>(db);
-  stores.security = std::make_shared<SqliteSecurityStore>(db);
-  stores.webhooks = std::make_shared<SqliteWebhookStore>(db);
-  stores.assessments = std::make_shared<SqliteAssessmentStore>(db);
-  stores.trace_links = std::make_shared<SqliteTraceLinkStore>(db);
-  stores.scorers = std::make_shared<SqliteScorerStore>(db);
-  stores.issues = std::make_shared<SqliteIssueStore>(db);
-  stores.eval_datasets = std::make_shared<SqliteEvalDatasetStore>(db);
-  return stores;
+  std::shared_ptr<sql::Database> db = sql::WrapSqlite(std::move(opened));
+  return MakeSqlMetadataStores(std::move(db));
 }
 
 StatusOr<std::string> SqlitePathFromUri(const Uri& uri) { return sqlite::PathFromUri(uri); }

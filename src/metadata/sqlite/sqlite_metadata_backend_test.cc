@@ -7,7 +7,7 @@
 #include <memory>
 #include <string>
 
-#include "metadata/sqlite/sqlite_tracking_store.h"
+#include "metadata/sql/sql_tracking_store.h"
 
 namespace cairn::metadata {
 namespace {
@@ -77,9 +77,9 @@ StatusOr<int> SynchronousOf(const std::string& uri, const MetadataStoreOptions& 
   RETURN_IF_ERROR(RegisterSqliteMetadataBackend(registry));
   ASSIGN_OR_RETURN(Uri parsed, Uri::Parse(uri));
   ASSIGN_OR_RETURN(MetadataStores stores, registry.Create("sqlite", parsed, options));
-  auto* sqlite = dynamic_cast<SqliteTrackingStore*>(stores.tracking.get());
-  if (sqlite == nullptr) return Internal("not a SqliteTrackingStore");
-  return sqlite->database().SynchronousForTest();
+  auto* sqlite = dynamic_cast<SqlTrackingStore*>(stores.tracking.get());
+  if (sqlite == nullptr) return Internal("not a SqlTrackingStore");
+  return sqlite->database().SqliteForTest()->SynchronousForTest();
 }
 
 TEST(SqliteMetadataBackendTest, SqliteSynchronousFullOptionAgreesWithTheUriOrIsRefused) {

@@ -16,8 +16,8 @@
 
 #include "base/ids.h"
 #include "metadata/migrations/sqlite_migrations.h"
+#include "metadata/sql/sql_tracking_store.h"
 #include "metadata/sqlite/sqlite_metadata_backend.h"
-#include "metadata/sqlite/sqlite_tracking_store.h"
 #include "sqlite/connection.h"
 #include "sqlite/migrator.h"
 
@@ -37,7 +37,10 @@ class OpenedStores : public TrackingStoreWrapper, public RegistryStoreWrapper {
         stores_(std::move(stores)) {}
 
   StatusOr<int> SchemaVersionForTest() {
-    return dynamic_cast<SqliteTrackingStore&>(*stores_.tracking).database().SchemaVersionForTest();
+    return dynamic_cast<SqlTrackingStore&>(*stores_.tracking)
+        .database()
+        .SqliteForTest()
+        ->SchemaVersionForTest();
   }
 
  private:

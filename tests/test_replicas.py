@@ -1,0 +1,254 @@
+"""Several Cairn replicas on one PostgreSQL database, as `cairn server` scales out.
+
+Three `cairn server` processes share one PostgreSQL schema (CAIRN_TEST_POSTGRES_URI, started by
+scripts/test_services.sh) and one artifact folder; each has its own data dir. The official MLflow
+client's tracking and registry flow runs with every step on the next replica (client-side
+rotation); a write load through a round-robin TCP proxy survives kill -9 of one replica without
+losing an acknowledged write.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import socket
+import threading
+import time
+from pathlib import Path
+
+import mlflow
+import pytest
+import requests
+from mlflow.tracking import MlflowClient
+
+from helpers import API, service_uri
+from server_process import HOST, ServerProcess
+
+pytestmark = pytest.mark.cairn_only
+
+
+def start_replicas(base: Path, uri: str, count: int) -> list[ServerProcess]:
+    artifacts = base / "shared-artifacts"
+    artifacts.mkdir(exist_ok=True)
+    servers = [
+        ServerProcess("cairn", base / f"replica-{i}",
+                      extra_args=("--backend-store-uri", uri, "--artifacts-uri", str(artifacts)))
+        for i in range(count)
+    ]
+    for server in servers:
+        server.data_dir.mkdir(parents=True, exist_ok=True)
+    # All at once: they migrate the empty schema concurrently (one does, the others wait).
+    errors: list[BaseException] = []
+
+    def start(server: ServerProcess):
+        try:
+            server.start()
+        except BaseException as e:  # noqa: BLE001 - re-raised below
+            errors.append(e)
+
+    threads = [threading.Thread(target=start, args=(s,)) for s in servers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        for s in servers:
+            s.stop()
+        raise errors[0]
+    return servers
+
+
+@pytest.fixture(scope="module")
+def replicas(tmp_path_factory):
+    pg = service_uri("POSTGRES")
+    uri = f"{pg}?schema=replicas_{secrets.token_hex(4)}&pool_size=4"
+    servers = start_replicas(tmp_path_factory.mktemp("replicas"), uri, 3)
+    yield servers
+    for s in servers:
+        s.stop()
+
+
+class RoundRobinProxy:
+    """A TCP proxy on 127.0.0.1 that sends each new connection to the next live backend."""
+
+    def __init__(self, ports: list[int]):
+        self.ports = ports
+        self._next = itertools.cycle(range(len(ports)))
+        self._lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind((HOST, 0))
+        self.sock.listen(128)
+        self.port = self.sock.getsockname()[1]
+        self._stopped = False
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _connect(self) -> socket.socket | None:
+        for _ in range(len(self.ports)):
+            with self._lock:
+                port = self.ports[next(self._next)]
+            try:
+                return socket.create_connection((HOST, port), timeout=2)
+            except OSError:
+                continue  # a dead replica: try the next one
+        return None
+
+    def _accept(self):
+        while not self._stopped:
+            try:
+                client, _ = self.sock.accept()
+            except OSError:
+                return
+            upstream = self._connect()
+            if upstream is None:
+                client.close()
+                continue
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(src: socket.socket, dst: socket.socket):
+        try:
+            src.settimeout(None)
+            while data := src.recv(65536):
+                dst.sendall(data)
+        except OSError:
+            pass
+        finally:
+            for s in (src, dst):
+                try:
+                    s.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+    def close(self):
+        self._stopped = True
+        self.sock.close()
+
+
+def test_mlflow_tracking_and_registry_flow_on_rotating_replicas(replicas, tmp_path):
+    clients = itertools.cycle([MlflowClient(tracking_uri=s.url) for s in replicas])
+    c = lambda: next(clients)  # noqa: E731 - every step goes to the next replica
+
+    exp_id = c().create_experiment("replicated")
+    assert c().get_experiment_by_name("replicated").experiment_id == exp_id
+    run = c().create_run(exp_id, run_name="r1", tags={"team": "a"})
+    run_id = run.info.run_id
+    c().log_param(run_id, "lr", "0.1")
+    for step in range(20):
+        c().log_metric(run_id, "loss", 1.0 / (step + 1), step=step)
+    c().set_tag(run_id, "stage", "train")
+    (tmp_path / "notes.txt").write_text("hello from a replica")
+    c().log_artifact(run_id, str(tmp_path / "notes.txt"))
+    c().set_terminated(run_id, "FINISHED")
+
+    for client in [MlflowClient(tracking_uri=s.url) for s in replicas]:
+        got = client.get_run(run_id)
+        assert got.data.params == {"lr": "0.1"}
+        assert got.data.tags["stage"] == "train" and got.data.tags["team"] == "a"
+        assert got.info.status == "FINISHED"
+        history = client.get_metric_history(run_id, "loss")
+        assert [m.step for m in history] == list(range(20))
+        assert [a.path for a in client.list_artifacts(run_id)] == ["notes.txt"]
+        found = client.search_runs([exp_id], "metrics.loss < 0.06 and params.lr = '0.1'")
+        assert [r.info.run_id for r in found] == [run_id]
+
+    download = Path(c().download_artifacts(run_id, "notes.txt", str(tmp_path / "dl")))
+    assert download.read_text() == "hello from a replica"
+
+    c().create_registered_model("replicated-model")
+    versions = [c().create_model_version("replicated-model", f"runs:/{run_id}/model", run_id)
+                for _ in range(3)]
+    assert [v.version for v in versions] == ["1", "2", "3"]
+    c().set_registered_model_alias("replicated-model", "champion", "2")
+    c().transition_model_version_stage("replicated-model", "3", "Production")
+    for client in [MlflowClient(tracking_uri=s.url) for s in replicas]:
+        assert client.get_model_version_by_alias("replicated-model", "champion").version == "2"
+        latest = client.get_latest_versions("replicated-model", stages=["Production"])
+        assert [v.version for v in latest] == ["3"]
+
+    # Replicas racing for the same unique name: exactly one wins, whichever answers.
+    results = []
+
+    def create(url):
+        r = requests.post(f"{url}{API}/experiments/create", json={"name": "raced"}, timeout=30)
+        results.append(r.status_code)
+
+    threads = [threading.Thread(target=create, args=(s.url,)) for s in replicas for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(results) == [200] + [400] * 8
+
+
+def test_concurrent_version_numbers_are_unique_across_replicas(replicas):
+    requests.post(f"{replicas[0].url}{API}/registered-models/create", json={"name": "racing"},
+                  timeout=30).raise_for_status()
+    versions = []
+    lock = threading.Lock()
+
+    def register(url):
+        for _ in range(5):
+            r = requests.post(f"{url}{API}/model-versions/create",
+                              json={"name": "racing", "source": "s3://b/m"}, timeout=30)
+            r.raise_for_status()
+            with lock:
+                versions.append(int(r.json()["model_version"]["version"]))
+
+    threads = [threading.Thread(target=register, args=(s.url,)) for s in replicas]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(versions) == list(range(1, 16))
+
+
+def test_killing_a_replica_mid_load_loses_no_acknowledged_write(replicas):
+    proxy = RoundRobinProxy([s.port for s in replicas])
+    try:
+        base = f"http://{HOST}:{proxy.port}"
+        exp = requests.post(f"{base}{API}/experiments/create", json={"name": "load"}, timeout=30)
+        exp_id = exp.json()["experiment_id"]
+        run_id = requests.post(f"{base}{API}/runs/create", json={"experiment_id": exp_id},
+                               timeout=30).json()["run"]["info"]["run_id"]
+        acknowledged: list[int] = []
+        lock = threading.Lock()
+        stop = threading.Event()
+
+        def writer(worker: int):
+            n = 0
+            while not stop.is_set():
+                step = worker * 1_000_000 + n
+                n += 1
+                try:
+                    # A new connection per request: the proxy spreads them over the replicas.
+                    r = requests.post(f"{base}{API}/runs/log-metric", timeout=10, json={
+                        "run_id": run_id, "key": "m", "value": float(step),
+                        "timestamp": 1, "step": step})
+                except requests.RequestException:
+                    continue  # not acknowledged: may or may not be stored
+                if r.status_code == 200:
+                    with lock:
+                        acknowledged.append(step)
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(6)]
+        for t in threads:
+            t.start()
+        time.sleep(2.0)
+        replicas[1].kill()  # SIGKILL mid-load
+        time.sleep(2.0)
+        stop.set()
+        for t in threads:
+            t.join()
+        assert len(acknowledged) > 100
+
+        history = requests.get(f"{replicas[0].url}{API}/metrics/get-history", timeout=60,
+                               params={"run_id": run_id, "metric_key": "m",
+                                       "max_results": 1_000_000}).json()["metrics"]
+        stored = {int(m["step"]) for m in history}
+        missing = set(acknowledged) - stored
+        assert not missing, f"{len(missing)} acknowledged writes lost, e.g. {sorted(missing)[:5]}"
+    finally:
+        proxy.close()
+        replicas[1].start()  # back for any later test
