@@ -30,16 +30,18 @@ inline bool ServicesRequired() {
 
 }  // namespace cairn::testing_services
 
-#define CAIRN_TEST_SERVICE(var, engine)                                                        \
-  do {                                                                                         \
-    auto _uri = ::cairn::testing_services::ServiceUri(engine);                                 \
-    if (!_uri) {                                                                               \
-      if (::cairn::testing_services::ServicesRequired()) {                                     \
-        FAIL() << "CAIRN_TEST_" engine "_URI is unset but CAIRN_REQUIRE_SERVICES=1; start it " \
-                  "with scripts/test_services.sh";                                             \
-      }                                                                                        \
-      GTEST_SKIP() << "CAIRN_TEST_" engine "_URI is unset (scripts/test_services.sh starts "   \
-                      "it)";                                                                   \
-    }                                                                                          \
-    (var) = *_uri;                                                                             \
+#define CAIRN_TEST_SERVICE(var, engine)                                   \
+  do {                                                                    \
+    auto _uri = ::cairn::testing_services::ServiceUri(engine);            \
+    if (!_uri) {                                                          \
+      if (::cairn::testing_services::ServicesRequired()) {                \
+        FAIL() << "CAIRN_TEST_" engine                                    \
+                  "_URI is unset but CAIRN_REQUIRE_SERVICES=1; start it " \
+                  "with scripts/test_services.sh";                        \
+      }                                                                   \
+      GTEST_SKIP() << "CAIRN_TEST_" engine                                \
+                      "_URI is unset (scripts/test_services.sh starts "   \
+                      "it)";                                              \
+    }                                                                     \
+    (var) = *_uri;                                                        \
   } while (false)
