@@ -185,7 +185,9 @@ class ServerProcess:
         if not exists:
             subprocess.run(["psql", base, "-qc", f"CREATE DATABASE {name}"], check=True,
                            capture_output=True)
-        return base.split("?", 1)[0].rsplit("/", 1)[0] + "/" + name
+        uri = base.split("?", 1)[0].rsplit("/", 1)[0] + "/" + name
+        # The driver the venv has (SQLAlchemy's default for postgresql:// is psycopg 3).
+        return uri.replace("postgresql://", "postgresql+psycopg2://", 1)
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)

@@ -47,6 +47,11 @@ def sqlite_uri(path: Path) -> str:
     return f"sqlite:///{path.resolve()}"
 
 
+def sqlalchemy_uri(uri: str) -> str:
+    """The reference server's spelling of a PostgreSQL URI: with the driver the venv has."""
+    return uri.replace("postgresql://", "postgresql+psycopg2://", 1)
+
+
 def run_import(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
     return subprocess.run([str(cairn_binary()), "import", *args], capture_output=True, text=True,
                           timeout=timeout)
@@ -145,7 +150,7 @@ def mlflow_postgres(tmp_path_factory) -> tuple[Path, str]:
     root = tmp_path_factory.mktemp("import-pg")
     data = root / "mlflow"
     reference = ServerProcess("mlflow", data, workers=1,
-                              extra_args=("--backend-store-uri", uri)).start()
+                              extra_args=("--backend-store-uri", sqlalchemy_uri(uri))).start()
     try:
         populate(reference.url, root)
     finally:
@@ -195,7 +200,7 @@ def servers_from_postgres(source: tuple[Path, str], tmp_path_factory):
     ref_data = root / "reference"
     shutil.copytree(data, ref_data)
     reference = ServerProcess("mlflow", ref_data, workers=1,
-                              extra_args=("--backend-store-uri", uri)).start()
+                              extra_args=("--backend-store-uri", sqlalchemy_uri(uri))).start()
     cairn = ServerProcess("cairn", cairn_data, workers=1).start()
     yield reference, cairn, out
     reference.stop()
