@@ -41,6 +41,21 @@ for preset in "${presets[@]}"; do
   fi
 done
 
+# PostgreSQL and Redis for the tests of their clients (connection pools, group commit, pub/sub
+# threads). Kafka stays out: librdkafka's own threads are not instrumented, and TSan would report
+# their accesses as races.
+services_dir="$(mktemp -d "${TMPDIR:-/tmp}/cairn-sanitizer-services.XXXXXX")"
+trap 'CAIRN_SERVICES="${services}" "${ROOT}/scripts/test_services.sh" stop "${services_dir}" \
+        >/dev/null 2>&1 || true; rm -rf "${services_dir}"' EXIT
+services=""
+for name in postgres redis; do
+  [[ -x "${ROOT}/scripts/services/${name}.sh" ]] && services+="${name} "
+done
+while IFS= read -r line; do
+  [[ "${line}" == *=* ]] && export "${line?}"
+done < <(CAIRN_SERVICES="${services}" "${ROOT}/scripts/test_services.sh" start "${services_dir}")
+export CAIRN_REQUIRE_SERVICES=1
+
 failed=()
 for preset in "${presets[@]}"; do
   echo "== build (preset ${preset})"

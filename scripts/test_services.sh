@@ -12,6 +12,7 @@
 # it and returns 0 when it was not running. ./dev.sh test starts them once per test run and
 # stops them on exit; tests that need an engine read its variable and skip without it, unless
 # CAIRN_REQUIRE_SERVICES=1 (set by ./dev.sh test), which turns the skip into a failure.
+# CAIRN_SERVICES="postgres redis" limits both commands to those engines (default: all).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,6 +25,10 @@ fi
 mkdir -p "${dir}"
 shopt -s nullglob
 scripts=("${ROOT}"/scripts/services/*.sh)
+if [[ -n "${CAIRN_SERVICES:-}" ]]; then
+  scripts=()
+  for name in ${CAIRN_SERVICES}; do scripts+=("${ROOT}/scripts/services/${name}.sh"); done
+fi
 if [[ "${cmd}" == start ]]; then
   for script in "${scripts[@]}"; do
     if ! "${script}" start "${dir}"; then

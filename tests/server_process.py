@@ -80,6 +80,22 @@ def kill_all_servers():
 atexit.register(kill_all_servers)
 
 
+def metadata_args(data_dir: Path) -> list[str]:
+    """With CAIRN_TEST_METADATA=postgres, the --backend-store-uri that keeps a Cairn data dir's
+    metadata in PostgreSQL (CAIRN_TEST_POSTGRES_URI), in a schema of its own named after the data
+    dir, so that a restart, or `cairn admin` on the same data dir, finds the same data; else none
+    (the embedded SQLite default)."""
+    if os.environ.get("CAIRN_TEST_METADATA") != "postgres":
+        return []
+    base = os.environ.get("CAIRN_TEST_POSTGRES_URI")
+    if not base:
+        raise ServerStartError("CAIRN_TEST_METADATA=postgres needs CAIRN_TEST_POSTGRES_URI")
+    import hashlib
+    schema = "t_" + hashlib.sha256(str(Path(data_dir).resolve()).encode()).hexdigest()[:20]
+    separator = "&" if "?" in base else "?"
+    return ["--backend-store-uri", f"{base}{separator}schema={schema}"]
+
+
 class ServerProcess:
     """One server process (Cairn or the reference server) on 127.0.0.1.
 
@@ -153,21 +169,10 @@ class ServerProcess:
                 "--host", HOST, "--port", str(self.port), *workers, *self.extra_args]
 
     def _metadata_args(self) -> list[str]:
-        """With CAIRN_TEST_METADATA=postgres, a Cairn server keeps its metadata in PostgreSQL
-        (CAIRN_TEST_POSTGRES_URI), in a schema of its own named after its data dir, so that a
-        restart finds its data again; tests that name a --backend-store-uri keep theirs."""
-        if os.environ.get("CAIRN_TEST_METADATA") != "postgres":
-            return []
         if any(a == "--backend-store-uri" or a.startswith("--backend-store-uri=")
                for a in self.extra_args):
             return []
-        base = os.environ.get("CAIRN_TEST_POSTGRES_URI")
-        if not base:
-            raise ServerStartError("CAIRN_TEST_METADATA=postgres needs CAIRN_TEST_POSTGRES_URI")
-        import hashlib
-        schema = "t_" + hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:20]
-        separator = "&" if "?" in base else "?"
-        return ["--backend-store-uri", f"{base}{separator}schema={schema}"]
+        return metadata_args(self.data_dir)
 
     def _mlflow_postgres_uri(self) -> str | None:
         """With CAIRN_TEST_METADATA=postgres, the reference server keeps its metadata in a

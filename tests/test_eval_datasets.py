@@ -459,12 +459,12 @@ def test_datasets_of_different_names_are_independent(base_url):
 def test_datasets_belong_to_a_tenant_and_need_the_tracking_roles(tmp_path):
     import subprocess
 
-    from server_process import ServerProcess, cairn_binary
+    from server_process import ServerProcess, cairn_binary, metadata_args
 
     data = tmp_path / "data"
     data.mkdir()
-    out = subprocess.run([str(cairn_binary()), "admin", "bootstrap", "--data-dir", str(data)],
-                         capture_output=True, text=True, timeout=60)
+    out = subprocess.run([str(cairn_binary()), "admin", "bootstrap", "--data-dir", str(data),
+                          *metadata_args(data)], capture_output=True, text=True, timeout=60)
     assert out.returncode == 0, out.stderr
     admin = out.stdout.strip().splitlines()[-1]
     proc = ServerProcess("cairn", data, extra_args=("--auth", "token"), workers=1).start()

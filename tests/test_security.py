@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from mlflow.exceptions import MlflowException
 
-from server_process import cairn_binary
+from server_process import cairn_binary, metadata_args
 
 pytestmark = pytest.mark.cairn_only
 
@@ -32,7 +32,8 @@ pytestmark = pytest.mark.cairn_only
 def bootstrap(data_dir, *extra) -> str:
     data_dir.mkdir(parents=True, exist_ok=True)
     out = subprocess.run([str(cairn_binary()), "admin", "bootstrap", "--data-dir", str(data_dir),
-                          *extra], capture_output=True, text=True, timeout=60)
+                          *metadata_args(data_dir), *extra], capture_output=True, text=True,
+                         timeout=60)
     assert out.returncode == 0, out.stderr
     token = out.stdout.strip().splitlines()[-1]
     assert token.startswith("cairn_"), out.stdout
@@ -422,7 +423,8 @@ def test_cli_tokens_tenants_roles_and_rate_limits(secured):
 def test_bootstrap_is_idempotent_only_with_force(tmp_path):
     data = tmp_path / "data"
     bootstrap(data)
-    again = subprocess.run([str(cairn_binary()), "admin", "bootstrap", "--data-dir", str(data)],
+    again = subprocess.run([str(cairn_binary()), "admin", "bootstrap", "--data-dir", str(data),
+                            *metadata_args(data)],
                            capture_output=True, text=True, timeout=60)
     assert again.returncode == 1 and "already" in again.stderr
     assert bootstrap(data, "--force").startswith("cairn_")
