@@ -233,10 +233,23 @@ Status AuditLog::WriteBatch(std::vector<AuditEntry>& entries) {
   }
   for (AuditEntry& e : entries) Sanitize(e);
   Status status;
+  // Another replica appending to the same store moves its head: the batch is chained again from
+  // the new head at once, which is no failure (bounded, in case the head keeps moving).
+  int head_moves = 0;
+  constexpr int kMaxHeadMoves = 1000;
   for (int attempt = 1; attempt <= options_.append_attempts; ++attempt) {
     Chain(head, entries, hasher_);
     status = store_.AppendBatch(entries);
     if (status.ok()) break;
+    if (status.code() == StatusCode::kFailedPrecondition && head_moves < kMaxHeadMoves) {
+      StatusOr<AuditHead> moved = store_.Head();
+      if (moved.ok() && (moved->seq != head.seq || moved->hash != head.hash)) {
+        head = std::move(moved).value();
+        ++head_moves;
+        --attempt;
+        continue;
+      }
+    }
     spdlog::warn("audit append of {} entries failed (attempt {} of {}): {}", entries.size(),
                  attempt, options_.append_attempts, status.ToString());
     // Chain from what the store holds: a failure may still have committed, or left it as it was.

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "audit/audit_log.h"
-#include "audit/sqlite_audit_store.h"
+#include "audit/sql_audit_store.h"
 
 namespace cairn::audit {
 namespace {
@@ -51,7 +51,7 @@ int Run(int64_t entries, const std::string& parent, bool synchronous_full, int t
   if (mkdtemp(tmpl.data()) == nullptr) return 1;
   sqlite::DatabaseOptions db_options;
   db_options.synchronous_full = synchronous_full;
-  auto store = SqliteAuditStore::Open(tmpl + "/audit.db", db_options);
+  auto store = SqlAuditStore::OpenSqlite(tmpl + "/audit.db", db_options);
   if (!store.ok()) {
     std::fprintf(stderr, "open: %s\n", store.status().ToString().c_str());
     return 1;

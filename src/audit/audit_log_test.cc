@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "audit/sqlite_audit_store.h"
+#include "audit/sql_audit_store.h"
 #include "base/status_testing.h"
 #include "base/utf8.h"
 
@@ -113,7 +113,7 @@ class AuditLogTest : public testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void OpenStore() { ASSERT_OK_AND_ASSIGN(store_, SqliteAuditStore::Open(path_)); }
+  void OpenStore() { ASSERT_OK_AND_ASSIGN(store_, SqlAuditStore::OpenSqlite(path_)); }
   void OpenLog(AuditLogOptions options = {}) {
     options.key = key_;
     ASSERT_OK_AND_ASSIGN(log_, AuditLog::Open(*store_, options));
@@ -147,7 +147,7 @@ class AuditLogTest : public testing::Test {
   std::string dir_;
   std::string path_;
   std::string key_;
-  std::unique_ptr<SqliteAuditStore> store_;
+  std::unique_ptr<SqlAuditStore> store_;
   std::unique_ptr<AuditLog> log_;
 };
 
@@ -342,8 +342,7 @@ TEST_F(AuditLogTest, TamperRowsPastTheHeadAreAHeadMismatch) {
 
 // Rewrites entry `seq` with principal "mallory", hashing with `key`, and re-links the rest of
 // the chain and the head (what an attacker who can write the file, and knows `key`, can do).
-void ForgeFrom(SqliteAuditStore& store, const std::string& path, int64_t seq,
-               const std::string& key) {
+void ForgeFrom(SqlAuditStore& store, const std::string& path, int64_t seq, const std::string& key) {
   std::vector<AuditEntry> all;
   ASSERT_OK(store.Scan(1, [&](const AuditEntry& e) {
     all.push_back(e);

@@ -42,7 +42,7 @@ struct AuditPage {
 // Where the audit log keeps its entries and its head checkpoint. A store holds one chain and
 // checks its shape (seqs contiguous, each prev_hash the hash before it) but never computes a
 // hash: the key, when there is one, stays with AuditLog. One writer at a time (AuditLog's writer
-// thread); reads from any thread. Implementations: SqliteAuditStore.
+// thread); reads from any thread. Implementations: SqlAuditStore.
 class AuditStore {
  public:
   virtual ~AuditStore() = default;

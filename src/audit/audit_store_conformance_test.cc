@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "audit/audit_store.h"
-#include "audit/sqlite_audit_store.h"
+#include "audit/sql_audit_store.h"
 #include "base/status_testing.h"
+#include "base/test_services.h"
+#include "pg/connection.h"
 
 namespace cairn::audit {
 namespace {
@@ -28,7 +30,7 @@ struct Backend {
 void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
 StatusOr<std::unique_ptr<AuditStore>> OpenSqlite(const std::string& dir) {
-  ASSIGN_OR_RETURN(auto store, SqliteAuditStore::Open(dir + "/audit.db"));
+  ASSIGN_OR_RETURN(auto store, SqlAuditStore::OpenSqlite(dir + "/audit.db"));
   return std::unique_ptr<AuditStore>(std::move(store));
 }
 
@@ -36,13 +38,47 @@ StatusOr<std::unique_ptr<AuditStore>> OpenSqliteSingleConnection(const std::stri
   sqlite::DatabaseOptions options;
   options.reader_connections = 0;
   options.checkpoint_frames = 0;
-  ASSIGN_OR_RETURN(auto store, SqliteAuditStore::Open(dir + "/audit.db", options));
+  ASSIGN_OR_RETURN(auto store, SqlAuditStore::OpenSqlite(dir + "/audit.db", options));
+  return std::unique_ptr<AuditStore>(std::move(store));
+}
+
+// PostgreSQL from scripts/test_services.sh, a schema per directory (named after it).
+std::string SchemaFor(const std::string& dir) {
+  std::string schema = "audit_";
+  for (char c : std::filesystem::path(dir).filename().string()) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      schema += c;
+    } else if (c >= 'A' && c <= 'Z') {
+      schema += static_cast<char>(c - 'A' + 'a');
+      schema += 'u';
+    } else {
+      schema += '_';
+    }
+  }
+  return schema;
+}
+
+StatusOr<std::unique_ptr<AuditStore>> OpenPostgres(const std::string& dir) {
+  auto uri = testing_services::ServiceUri("POSTGRES");
+  if (!uri) {
+    if (testing_services::ServicesRequired()) {
+      return FailedPrecondition("CAIRN_TEST_POSTGRES_URI is unset but CAIRN_REQUIRE_SERVICES=1");
+    }
+    return Unavailable("CAIRN_TEST_POSTGRES_URI is unset (scripts/test_services.sh starts it)");
+  }
+  ASSIGN_OR_RETURN(auto admin, pg::Connection::Open(*uri, {}));
+  RETURN_IF_ERROR(admin->Exec("CREATE SCHEMA IF NOT EXISTS " + SchemaFor(dir)));
+  pg::DatabaseOptions options;
+  options.reader_connections = 2;
+  options.session_setup = "SET search_path TO " + SchemaFor(dir);
+  ASSIGN_OR_RETURN(auto store, SqlAuditStore::OpenPostgres(*uri, options));
   return std::unique_ptr<AuditStore>(std::move(store));
 }
 
 const Backend kBackends[] = {
     {"Sqlite", OpenSqlite},
     {"SqliteSingleConnection", OpenSqliteSingleConnection},
+    {"Postgres", OpenPostgres},
 };
 
 // Entries seq first..first+n-1 chained after `prev`, with a few fields varying by seq.

@@ -53,7 +53,7 @@ StatusOr<std::unique_ptr<Connection>> Database::Connect() const {
 Status Database::Init(const std::vector<Migration>& migrations) {
   MutexLock write_lock(write_mu_);
   ASSIGN_OR_RETURN(writer_, Connect());
-  RETURN_IF_ERROR(Migrate(*writer_, migrations));
+  RETURN_IF_ERROR(Migrate(*writer_, migrations, options_.migrations_table));
   async_writer_ = std::thread([this] { AsyncWriterLoop(); });
   return Status::Ok();
 }
@@ -154,7 +154,8 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
   };
   Status begin = db.Exec("BEGIN");
   if (begin.ok())
-    begin = db.Exec("SELECT pg_advisory_xact_lock(" + std::to_string(kWriteLockKey) + ")");
+    begin =
+        db.Exec("SELECT pg_advisory_xact_lock(" + std::to_string(options_.write_lock_key) + ")");
   if (!begin.ok()) {
     bool broken = !db.Healthy();
     if (!broken) db.Exec("ROLLBACK").IgnoreError();
@@ -236,34 +237,36 @@ Status Database::Read(const ConnectionFn& fn) {
 
 StatusOr<int> Database::SchemaVersionForTest() {
   MutexLock lock(write_mu_);
-  return SchemaVersion(*writer_);
+  return SchemaVersion(*writer_, options_.migrations_table);
 }
 
 // ---- migrations ----
 
-StatusOr<int> SchemaVersion(Connection& connection) {
-  ASSIGN_OR_RETURN(Statement exists, connection.Prepare("SELECT to_regclass('schema_version')"));
-  ASSIGN_OR_RETURN(bool row, exists.Step());
+StatusOr<int> SchemaVersion(Connection& connection, std::string_view table) {
+  ASSIGN_OR_RETURN(Statement exists, connection.Prepare("SELECT to_regclass(?)"));
+  ASSIGN_OR_RETURN(bool row, exists.Bind(table).Step());
   if (!row || exists.IsNull(0)) return 0;
-  ASSIGN_OR_RETURN(Statement s,
-                   connection.Prepare("SELECT COALESCE(MAX(version), 0) FROM schema_version"));
+  ASSIGN_OR_RETURN(Statement s, connection.Prepare("SELECT COALESCE(MAX(version), 0) FROM " +
+                                                   QuoteIdentifier(table)));
   ASSIGN_OR_RETURN(bool got, s.Step());
   return got ? static_cast<int>(s.Int(0)) : 0;
 }
 
-Status Migrate(Connection& connection, const std::vector<Migration>& steps) {
+Status Migrate(Connection& connection, const std::vector<Migration>& steps,
+               std::string_view table) {
   const std::string key = std::to_string(kMigrateLockKey);
+  const std::string quoted = QuoteIdentifier(table);
   RETURN_IF_ERROR(connection.Exec("SELECT pg_advisory_lock(" + key + ")"));
   auto migrate = [&]() -> Status {
-    RETURN_IF_ERROR(connection.Exec(
-        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, description "
-        "TEXT NOT NULL, applied_at BIGINT NOT NULL)"));
-    ASSIGN_OR_RETURN(int current, SchemaVersion(connection));
+    RETURN_IF_ERROR(connection.Exec("CREATE TABLE IF NOT EXISTS " + quoted +
+                                    " (version INTEGER PRIMARY KEY, description TEXT NOT NULL, "
+                                    "applied_at BIGINT NOT NULL)"));
+    ASSIGN_OR_RETURN(int current, SchemaVersion(connection, table));
     int newest = steps.empty() ? 0 : steps.back().version;
     if (current > newest) {
       return FailedPrecondition("the database has schema version " + std::to_string(current) +
-                                ", newer than this binary knows (" + std::to_string(newest) +
-                                "); run a newer cairn");
+                                " (" + std::string(table) + "), newer than this binary knows (" +
+                                std::to_string(newest) + "); run a newer cairn");
     }
     for (const Migration& step : steps) {
       if (step.version <= current) continue;
@@ -271,8 +274,9 @@ Status Migrate(Connection& connection, const std::vector<Migration>& steps) {
       Status s = connection.Exec(step.sql);
       if (s.ok()) {
         auto insert = connection.Prepare(
-            "INSERT INTO schema_version (version, description, applied_at) VALUES (?, ?, "
-            "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::BIGINT)");
+            "INSERT INTO " + quoted +
+            " (version, description, applied_at) VALUES (?, ?, (EXTRACT(EPOCH FROM "
+            "clock_timestamp()) * 1000)::BIGINT)");
         s = insert.ok() ? insert->Bind(step.version, std::string(step.description)).Run()
                         : insert.status();
       }

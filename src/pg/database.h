@@ -32,6 +32,12 @@ struct DatabaseOptions {
   // Runs on every new connection (e.g. SET search_path); see ConnectionOptions.
   std::string session_setup;
   std::string application_name = "cairn";
+  // The table recording applied migrations: two schema histories (e.g. metadata and the audit
+  // log) can share one PostgreSQL schema with a table each.
+  std::string migrations_table = "schema_version";
+  // The advisory lock every write transaction takes; databases whose writes need not be
+  // serialized with each other take different keys.
+  int64_t write_lock_key = 0x636169726e5700;  // "cairnW"
   // How long a read waits for a free connection, and a connection attempt for the server.
   std::chrono::milliseconds acquire_timeout{10000};
 };
@@ -115,13 +121,14 @@ class Database {
 // nothing to do. Each step runs in its own transaction with its schema_version row; a failed
 // step leaves the database at the step before. FAILED_PRECONDITION when the database already
 // has a version newer than `steps` know.
-Status Migrate(Connection& connection, const std::vector<Migration>& steps);
+// `table` records the applied steps.
+Status Migrate(Connection& connection, const std::vector<Migration>& steps,
+               std::string_view table = "schema_version");
 
 // The newest version applied, 0 for a database never migrated.
-StatusOr<int> SchemaVersion(Connection& connection);
+StatusOr<int> SchemaVersion(Connection& connection, std::string_view table = "schema_version");
 
-// The advisory lock every write transaction takes (see Database).
-inline constexpr int64_t kWriteLockKey = 0x636169726e5700;    // "cairnW"
+// The session advisory lock migrations take.
 inline constexpr int64_t kMigrateLockKey = 0x636169726e4d00;  // "cairnM"
 
 }  // namespace cairn::pg

@@ -10,7 +10,7 @@
 
 #include "artifact/encrypted/encrypted_artifact_store.h"
 #include "audit/audit_verify.h"
-#include "audit/sqlite_audit_store.h"
+#include "audit/sql_audit_store.h"
 #include "auth/security_service.h"
 #include "base/clock.h"
 #include "base/uri.h"
@@ -110,18 +110,21 @@ StatusOr<std::string> ReadAuditKey(const std::string& path) {
   return key;
 }
 
-int AuditVerifyMain(const std::string& data_dir, const std::string& key_file) {
+int AuditVerifyMain(const std::string& data_dir, const std::string& key_file,
+                    const std::string& backend_store_uri) {
   std::string key;
   if (!key_file.empty()) {
     auto read = ReadAuditKey(key_file);
     if (!read.ok()) return Fail("audit-verify", read.status());
     key = std::move(read).value();
   }
+  auto uri = Uri::Parse(backend_store_uri);
+  bool postgres = uri.ok() && (uri->scheme == "postgresql" || uri->scheme == "postgres");
   std::filesystem::path path = std::filesystem::path(data_dir) / "audit.db";
-  if (!std::filesystem::exists(path)) {
+  if (!postgres && !std::filesystem::exists(path)) {
     return Fail("audit-verify", NotFound("no audit log at " + path.string()));
   }
-  auto store = audit::SqliteAuditStore::Open(path.string());
+  auto store = OpenAuditStore(backend_store_uri, data_dir, false);
   if (!store.ok()) return Fail("audit-verify", store.status());
   auto result = audit::VerifyAuditChain(**store, key);
   if (!result.ok()) return Fail("audit-verify", result.status());
@@ -199,7 +202,7 @@ int AdminMain(const std::vector<std::string>& args) {
     return 0;
   }
   FromEnvironment(stores, *audit);
-  return AuditVerifyMain(stores.data_dir, audit_key_file);
+  return AuditVerifyMain(stores.data_dir, audit_key_file, stores.backend_store_uri);
 }
 
 }  // namespace cairn::server

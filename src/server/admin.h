@@ -29,6 +29,7 @@ StatusOr<std::vector<artifact::MasterKey>> LoadArtifactKeys(const ServerConfig& 
 StatusOr<std::string> ReadAuditKey(const std::string& path);
 
 // `cairn admin audit-verify`: checks <data_dir>/audit.db; 0 intact, 1 tampered or unreadable.
-int AuditVerifyMain(const std::string& data_dir, const std::string& key_file);
+int AuditVerifyMain(const std::string& data_dir, const std::string& key_file,
+                    const std::string& backend_store_uri = "");
 
 }  // namespace cairn::server

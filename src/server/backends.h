@@ -1,6 +1,10 @@
 #pragma once
 
+#include <memory>
+#include <string>
+
 #include "artifact/artifact_store_factory.h"
+#include "audit/sql_audit_store.h"
 #include "base/status.h"
 #include "metadata/metadata_store_factory.h"
 #include "stream/event_stream_factory.h"
@@ -13,5 +17,11 @@ namespace cairn::server {
 Status RegisterMetadataBackends(metadata::MetadataStoreRegistry& registry);
 Status RegisterArtifactBackends(artifact::ArtifactStoreRegistry& registry);
 Status RegisterEventStreamBackends(stream::EventStreamRegistry& registry);
+
+// The audit log's store for a metadata backend: with postgresql:// metadata, tables beside it in
+// the same database (one chain every replica appends to); otherwise <data_dir>/audit.db.
+StatusOr<std::unique_ptr<audit::SqlAuditStore>> OpenAuditStore(const std::string& backend_store_uri,
+                                                               const std::string& data_dir,
+                                                               bool sqlite_synchronous_full);
 
 }  // namespace cairn::server

@@ -32,7 +32,7 @@
 #include "artifact/layout_migration.h"
 #include "audit/audit_log.h"
 #include "audit/audit_middleware.h"
-#include "audit/sqlite_audit_store.h"
+#include "audit/sql_audit_store.h"
 #include "auth/auth_middleware.h"
 #include "auth/jwt/jwks_http_fetch.h"
 #include "auth/jwt/jwt_cache.h"
@@ -109,7 +109,7 @@ struct CairnServer::State {
   std::unique_ptr<auth::LocalRateLimiter> rate_limiter;
   std::unique_ptr<auth::SecurityService> security;
   std::unique_ptr<api::v1::SecurityHandlers> security_handlers;
-  std::unique_ptr<audit::SqliteAuditStore> audit_store;
+  std::unique_ptr<audit::SqlAuditStore> audit_store;
   std::unique_ptr<audit::AuditLog> audit_log;
   std::unique_ptr<audit::AuditMiddleware> audit;
   std::unique_ptr<api::v1::AuditHandlers> audit_handlers;
@@ -237,7 +237,8 @@ StatusOr<auth::BearerVerifier> MakeJwtVerifier(CairnServer::State& state) {
   return auth::MakeJwtBearerVerifier(state.jwt, *state.token_auth, SystemClock::Get());
 }
 
-// The audit log in <data-dir>/audit.db, keyed by --audit-key-file when given.
+// The audit log (in <data-dir>/audit.db, or beside PostgreSQL metadata), keyed by
+// --audit-key-file when given.
 Status StartAudit(CairnServer::State& state) {
   const ServerConfig& config = state.config;
   if (!config.audit) return Status::Ok();
@@ -246,11 +247,8 @@ Status StartAudit(CairnServer::State& state) {
     ASSIGN_OR_RETURN(options.key, ReadAuditKey(config.audit_key_file));
   }
   options.metrics = &state.metrics;
-  ASSIGN_OR_RETURN(
-      state.audit_store,
-      audit::SqliteAuditStore::Open(
-          (std::filesystem::path(config.data_dir) / "audit.db").string(),
-          sqlite::DatabaseOptions{.synchronous_full = config.sqlite_synchronous_full}));
+  ASSIGN_OR_RETURN(state.audit_store, OpenAuditStore(config.backend_store_uri, config.data_dir,
+                                                     config.sqlite_synchronous_full));
   ASSIGN_OR_RETURN(state.audit_log, audit::AuditLog::Open(*state.audit_store, std::move(options)));
   state.audit = std::make_unique<audit::AuditMiddleware>(*state.audit_log);
   state.audit_handlers = std::make_unique<api::v1::AuditHandlers>(*state.audit_log);

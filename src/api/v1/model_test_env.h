@@ -21,7 +21,7 @@
 #include "api/v1/openapi.h"
 #include "api/v1/security_handlers.h"
 #include "artifact/local/local_artifact_store.h"
-#include "audit/sqlite_audit_store.h"
+#include "audit/sql_audit_store.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/uri.h"
@@ -89,7 +89,7 @@ class ModelApiEnv {
         std::make_unique<auth::SecurityService>(*stores_.security, nullptr, nullptr, clock_);
     security_handlers_ = std::make_unique<SecurityHandlers>(*security_);
     security_handlers_->Register(router_);
-    auto audit_store = audit::SqliteAuditStore::Open((dir_ / "audit.db").string());
+    auto audit_store = audit::SqlAuditStore::OpenSqlite((dir_ / "audit.db").string());
     EXPECT_TRUE(audit_store.ok()) << audit_store.status().ToString();
     audit_store_ = std::move(*audit_store);
     auto audit_log = audit::AuditLog::Open(*audit_store_, audit::AuditLogOptions{});
@@ -200,7 +200,7 @@ class ModelApiEnv {
   std::unique_ptr<MonitorHandlers> monitor_handlers_;
   std::unique_ptr<auth::SecurityService> security_;
   std::unique_ptr<SecurityHandlers> security_handlers_;
-  std::unique_ptr<audit::SqliteAuditStore> audit_store_;
+  std::unique_ptr<audit::SqlAuditStore> audit_store_;
   std::unique_ptr<audit::AuditLog> audit_log_;
   std::unique_ptr<AuditHandlers> audit_handlers_;
   http::Router router_;

@@ -1,4 +1,4 @@
-#include "audit/sqlite_audit_store.h"
+#include "audit/sql_audit_store.h"
 
 #include <string_view>
 #include <utility>
@@ -6,10 +6,10 @@
 namespace cairn::audit {
 namespace {
 
-using sqlite::Connection;
-using sqlite::Statement;
+using sql::Connection;
+using sql::Statement;
 
-const std::vector<sqlite::Migration>& Migrations() {
+const std::vector<sqlite::Migration>& SqliteMigrations() {
   static const std::vector<sqlite::Migration> kMigrations = {
       {1, "audit entries and head checkpoint", R"sql(
 CREATE TABLE audit_entries (
@@ -39,6 +39,42 @@ INSERT INTO audit_head (id, seq, hash)
   return kMigrations;
 }
 
+// The same tables in PostgreSQL's types, beside the metadata tables (own history table). The
+// free-text fields are BYTEA: an entry records what a client sent byte for byte, NUL included,
+// which PostgreSQL's text cannot hold.
+const std::vector<pg::Migration>& PostgresMigrations() {
+  static const std::vector<pg::Migration> kMigrations = {
+      {1, "audit entries and head checkpoint", R"sql(
+CREATE TABLE audit_entries (
+  seq BIGINT PRIMARY KEY,
+  time_ms BIGINT NOT NULL,
+  principal BYTEA NOT NULL,
+  tenant BYTEA NOT NULL,
+  action BYTEA NOT NULL,
+  resource BYTEA NOT NULL,
+  outcome BYTEA NOT NULL,
+  status BIGINT NOT NULL,
+  request_id BYTEA NOT NULL,
+  client BYTEA NOT NULL,
+  prev_hash TEXT COLLATE "C" NOT NULL,
+  hash TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX audit_entries_tenant_seq ON audit_entries (tenant, seq);
+CREATE TABLE audit_head (
+  id BIGINT PRIMARY KEY CHECK (id = 1),
+  seq BIGINT NOT NULL,
+  hash TEXT COLLATE "C" NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash)
+  VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000');
+)sql"},
+  };
+  return kMigrations;
+}
+
+// Audit appends serialize with each other, not with metadata writes.
+constexpr int64_t kAuditWriteLockKey = 0x636169726e4100;  // "cairnA"
+
 constexpr std::string_view kColumns =
     "seq, time_ms, principal, tenant, action, resource, outcome, status, request_id, client, "
     "prev_hash, hash";
@@ -50,14 +86,15 @@ AuditEntry ReadEntry(const Statement& s) {
   AuditEntry e;
   e.seq = s.Int(0);
   e.time_ms = s.Int(1);
-  e.principal = s.Text(2);
-  e.tenant = s.Text(3);
-  e.action = s.Text(4);
-  e.resource = s.Text(5);
-  e.outcome = s.Text(6);
+  // Bytes as stored (BLOB reads of SQLite text, PostgreSQL bytea).
+  e.principal = std::string(s.BlobView(2));
+  e.tenant = std::string(s.BlobView(3));
+  e.action = std::string(s.BlobView(4));
+  e.resource = std::string(s.BlobView(5));
+  e.outcome = std::string(s.BlobView(6));
   e.status = static_cast<int>(s.Int(7));
-  e.request_id = s.Text(8);
-  e.client = s.Text(9);
+  e.request_id = std::string(s.BlobView(8));
+  e.client = std::string(s.BlobView(9));
   e.prev_hash = s.Text(10);
   e.hash = s.Text(11);
   return e;
@@ -75,35 +112,66 @@ StatusOr<AuditHead> ReadHead(Connection& db) {
   return head;
 }
 
-// `sql` with " AND <clause>" per set filter field, binding into `values` in order.
-void AddClauses(const AuditFilter& f, std::string& sql, std::vector<sqlite::Value>& values) {
-  auto add = [&](std::string_view clause, sqlite::Value v) {
+std::string Hex(std::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+// `sql` with " AND <clause>" per set filter field, binding into `values` in order. Text compares
+// byte-wise: SQLite text as stored; PostgreSQL bytea against the value's bytes (bound as hex).
+void AddClauses(const AuditFilter& f, sql::Dialect dialect, std::string& sql,
+                std::vector<sql::Value>& values) {
+  const bool lite = dialect == sql::Dialect::kSqlite;
+  auto add_text = [&](std::string_view column, const std::string& value) {
     sql += " AND ";
-    sql += clause;
-    values.push_back(std::move(v));
+    sql += column;
+    sql += lite ? " = ?" : " = decode(?, 'hex')";
+    values.emplace_back(lite ? value : Hex(value));
   };
-  if (f.tenant) add("tenant = ?", *f.tenant);
-  if (f.principal) add("principal = ?", *f.principal);
-  if (f.outcome) add("outcome = ?", *f.outcome);
-  if (f.from_ms) add("time_ms >= ?", *f.from_ms);
-  if (f.to_ms) add("time_ms < ?", *f.to_ms);
+  if (f.tenant) add_text("tenant", *f.tenant);
+  if (f.principal) add_text("principal", *f.principal);
+  if (f.outcome) add_text("outcome", *f.outcome);
+  if (f.from_ms) {
+    sql += " AND time_ms >= ?";
+    values.emplace_back(*f.from_ms);
+  }
+  if (f.to_ms) {
+    sql += " AND time_ms < ?";
+    values.emplace_back(*f.to_ms);
+  }
   if (f.action_prefix) {
-    // substr on a BLOB cast compares bytes, with no LIKE wildcards or case folding to escape.
-    sql += " AND substr(CAST(action AS BLOB), 1, ?) = CAST(? AS BLOB)";
+    // substr on bytes: no LIKE wildcards or case folding to escape.
+    sql += lite ? " AND substr(CAST(action AS BLOB), 1, ?) = CAST(? AS BLOB)"
+                : " AND substr(action, 1, CAST(? AS INTEGER)) = decode(?, 'hex')";
     values.emplace_back(static_cast<int64_t>(f.action_prefix->size()));
-    values.emplace_back(*f.action_prefix);
+    values.emplace_back(lite ? *f.action_prefix : Hex(*f.action_prefix));
   }
 }
 
 }  // namespace
 
-StatusOr<std::unique_ptr<SqliteAuditStore>> SqliteAuditStore::Open(
+StatusOr<std::unique_ptr<SqlAuditStore>> SqlAuditStore::OpenSqlite(
     const std::string& path, sqlite::DatabaseOptions options) {
-  ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, Migrations(), options));
-  return std::unique_ptr<SqliteAuditStore>(new SqliteAuditStore(std::move(db)));
+  ASSIGN_OR_RETURN(auto db, sqlite::Database::Open(path, SqliteMigrations(), options));
+  return std::unique_ptr<SqlAuditStore>(new SqlAuditStore(sql::WrapSqlite(std::move(db)), path));
 }
 
-Status SqliteAuditStore::AppendBatch(const std::vector<AuditEntry>& entries) {
+StatusOr<std::unique_ptr<SqlAuditStore>> SqlAuditStore::OpenPostgres(const std::string& conninfo,
+                                                                     pg::DatabaseOptions options) {
+  options.migrations_table = "audit_schema_version";
+  options.write_lock_key = kAuditWriteLockKey;
+  ASSIGN_OR_RETURN(auto db, pg::Database::Open(conninfo, PostgresMigrations(), options));
+  return std::unique_ptr<SqlAuditStore>(
+      new SqlAuditStore(sql::WrapPostgres(std::move(db)), "postgresql"));
+}
+
+Status SqlAuditStore::AppendBatch(const std::vector<AuditEntry>& entries) {
   if (entries.empty()) return InvalidArgument("empty audit batch");
   return db_->Write([&](Connection& db) -> Status {
     ASSIGN_OR_RETURN(AuditHead head, ReadHead(db));
@@ -122,8 +190,15 @@ Status SqliteAuditStore::AppendBatch(const std::vector<AuditEntry>& entries) {
                      db.Prepare("INSERT INTO audit_entries (" + std::string(kColumns) +
                                 ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
     for (const AuditEntry& e : entries) {
-      insert.Bind(e.seq, e.time_ms, e.principal, e.tenant, e.action, e.resource, e.outcome,
-                  static_cast<int64_t>(e.status), e.request_id, e.client, e.prev_hash, e.hash);
+      if (db.dialect() == sql::Dialect::kSqlite) {
+        insert.Bind(e.seq, e.time_ms, e.principal, e.tenant, e.action, e.resource, e.outcome,
+                    static_cast<int64_t>(e.status), e.request_id, e.client, e.prev_hash, e.hash);
+      } else {
+        insert.Bind(e.seq, e.time_ms, sql::Blob{e.principal}, sql::Blob{e.tenant},
+                    sql::Blob{e.action}, sql::Blob{e.resource}, sql::Blob{e.outcome},
+                    static_cast<int64_t>(e.status), sql::Blob{e.request_id}, sql::Blob{e.client},
+                    e.prev_hash, e.hash);
+      }
       RETURN_IF_ERROR(insert.Run());
       insert.Reset();
     }
@@ -135,15 +210,15 @@ Status SqliteAuditStore::AppendBatch(const std::vector<AuditEntry>& entries) {
   });
 }
 
-StatusOr<AuditPage> SqliteAuditStore::Query(const AuditFilter& filter) {
+StatusOr<AuditPage> SqlAuditStore::Query(const AuditFilter& filter) {
   if (filter.limit < 1 || filter.limit > kMaxQueryLimit) {
     return InvalidArgument("audit query limit must be between 1 and " +
                            std::to_string(kMaxQueryLimit));
   }
   if (filter.after_seq < 0) return InvalidArgument("audit query cursor must not be negative");
   std::string sql = "SELECT " + std::string(kColumns) + " FROM audit_entries WHERE seq > ?";
-  std::vector<sqlite::Value> values{filter.after_seq};
-  AddClauses(filter, sql, values);
+  std::vector<sql::Value> values{filter.after_seq};
+  AddClauses(filter, db_->dialect(), sql, values);
   sql += " ORDER BY seq LIMIT ?";
   values.emplace_back(static_cast<int64_t>(filter.limit) + 1);  // one more says "there is more"
   return db_->ReadValue([&](Connection& db) -> StatusOr<AuditPage> {
@@ -163,7 +238,7 @@ StatusOr<AuditPage> SqliteAuditStore::Query(const AuditFilter& filter) {
   });
 }
 
-Status SqliteAuditStore::Scan(int64_t from_seq, const ScanFn& fn) {
+Status SqlAuditStore::Scan(int64_t from_seq, const ScanFn& fn) {
   int64_t next = from_seq;
   std::vector<AuditEntry> chunk;
   chunk.reserve(kScanChunk);
@@ -187,7 +262,7 @@ Status SqliteAuditStore::Scan(int64_t from_seq, const ScanFn& fn) {
   }
 }
 
-StatusOr<AuditHead> SqliteAuditStore::Head() {
+StatusOr<AuditHead> SqlAuditStore::Head() {
   return db_->ReadValue([](Connection& db) { return ReadHead(db); });
 }
 
