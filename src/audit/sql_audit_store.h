@@ -26,8 +26,8 @@ namespace cairn::audit {
 class SqlAuditStore final : public AuditStore {
  public:
   // Opens or creates the store at `path` (":memory:" for a private in-memory one).
-  static StatusOr<std::unique_ptr<SqlAuditStore>> OpenSqlite(
-      const std::string& path, sqlite::DatabaseOptions options = {});
+  static StatusOr<std::unique_ptr<SqlAuditStore>> OpenSqlite(const std::string& path,
+                                                             sqlite::DatabaseOptions options = {});
   // Opens the store in the PostgreSQL database `conninfo` names (migrating its tables, with a
   // history table and a write lock of their own).
   static StatusOr<std::unique_ptr<SqlAuditStore>> OpenPostgres(const std::string& conninfo,
