@@ -1,6 +1,7 @@
 #include "server/backends.h"
 
 #include "artifact/local/local_artifact_store.h"
+#include "artifact/s3/s3_artifact_store.h"
 #include "metadata/sqlite/sqlite_metadata_backend.h"
 #include "stream/sqlite/sqlite_event_stream.h"
 
@@ -13,6 +14,7 @@ Status RegisterMetadataBackends(metadata::MetadataStoreRegistry& registry) {
 
 Status RegisterArtifactBackends(artifact::ArtifactStoreRegistry& registry) {
   RETURN_IF_ERROR(artifact::RegisterLocalArtifactBackend(registry));
+  RETURN_IF_ERROR(artifact::RegisterS3ArtifactBackend(registry));
   return Status::Ok();
 }
 

@@ -1,0 +1,261 @@
+#include "artifact/s3/s3_artifact_store.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cstring>
+
+namespace cairn::artifact {
+namespace {
+
+constexpr int kListPageKeys = 1000;
+
+// Store paths must already be canonical (NormalizeArtifactPath(path) == path).
+Status CheckPath(std::string_view path) {
+  ASSIGN_OR_RETURN(std::string normalized, NormalizeArtifactPath(path));
+  if (normalized != path) {
+    return InvalidArgument("artifact path is not canonical (use '" + normalized + "')");
+  }
+  return Status::Ok();
+}
+
+class S3ArtifactWriter : public ArtifactWriter {
+ public:
+  S3ArtifactWriter(S3ArtifactStore& store, std::string path)
+      : store_(store), path_(std::move(path)), key_(store.KeyOf(path_)) {}
+
+  ~S3ArtifactWriter() override { Abort(); }
+
+  Status Append(std::string_view chunk) override {
+    if (closed_) return FailedPrecondition("artifact writer is closed");
+    const size_t part_size = store_.options().part_size;
+    while (!chunk.empty()) {
+      size_t take = std::min(chunk.size(), part_size - buffer_.size());
+      buffer_.append(chunk.data(), take);
+      chunk.remove_prefix(take);
+      if (buffer_.size() == part_size) {
+        Status sent = SendPart();
+        if (!sent.ok()) {
+          Abort();
+          return sent;
+        }
+      }
+    }
+    return Status::Ok();
+  }
+
+  Status Commit() override {
+    if (closed_) return FailedPrecondition("artifact writer is closed");
+    Status done = Finish();
+    if (!done.ok()) {
+      Abort();
+      return done;
+    }
+    closed_ = true;
+    return Status::Ok();
+  }
+
+  void Abort() override {
+    if (closed_) return;
+    closed_ = true;
+    buffer_.clear();
+    buffer_.shrink_to_fit();
+    if (upload_id_.empty()) return;
+    Status aborted = store_.client().AbortMultipartUpload(key_, upload_id_);
+    if (!aborted.ok()) {
+      // The bucket's lifecycle rule for incomplete uploads is the backstop.
+      spdlog::warn("could not abort the multipart upload of {}: {}", key_, aborted.ToString());
+    }
+    upload_id_.clear();
+  }
+
+ private:
+  Status SendPart() {
+    if (upload_id_.empty()) {
+      ASSIGN_OR_RETURN(upload_id_, store_.client().CreateMultipartUpload(key_));
+    }
+    ASSIGN_OR_RETURN(
+        std::string etag,
+        store_.client().UploadPart(key_, upload_id_, static_cast<int>(etags_.size()) + 1, buffer_));
+    etags_.push_back(std::move(etag));
+    buffer_.clear();
+    return Status::Ok();
+  }
+
+  Status Finish() {
+    RETURN_IF_ERROR(store_.CheckNoCollision(path_));
+    if (upload_id_.empty()) return store_.client().PutObject(key_, buffer_);
+    if (!buffer_.empty()) RETURN_IF_ERROR(SendPart());
+    RETURN_IF_ERROR(store_.client().CompleteMultipartUpload(key_, upload_id_, etags_));
+    upload_id_.clear();  // nothing left to abort
+    return Status::Ok();
+  }
+
+  S3ArtifactStore& store_;
+  const std::string path_;
+  const std::string key_;
+  std::string buffer_;  // at most one part
+  std::string upload_id_;
+  std::vector<std::string> etags_;
+  bool closed_ = false;
+};
+
+class S3ArtifactReader : public ArtifactReader {
+ public:
+  S3ArtifactReader(S3Client& client, std::string key, size_t chunk, S3Range first)
+      : client_(client),
+        key_(std::move(key)),
+        chunk_(chunk),
+        size_(first.object_size),
+        etag_(std::move(first.etag)),
+        buffer_(std::move(first.body)),
+        next_offset_(buffer_.size()) {}
+
+  uint64_t Size() const override { return size_; }
+
+  StatusOr<size_t> Read(char* buffer, size_t capacity) override {
+    if (position_ == buffer_.size()) {
+      if (next_offset_ >= size_) return size_t{0};
+      StatusOr<S3Range> range = client_.GetRange(key_, next_offset_, chunk_, etag_);
+      if (!range.ok()) {
+        if (range.status().code() == StatusCode::kFailedPrecondition ||
+            range.status().code() == StatusCode::kNotFound) {
+          return Unavailable("artifact " + key_ + " was replaced or deleted while being read");
+        }
+        return range.status();
+      }
+      if (range->body.empty()) return Internal("S3 returned no bytes inside " + key_);
+      buffer_ = std::move(range->body);
+      position_ = 0;
+      next_offset_ += buffer_.size();
+    }
+    size_t n = std::min(capacity, buffer_.size() - position_);
+    std::memcpy(buffer, buffer_.data() + position_, n);
+    position_ += n;
+    return n;
+  }
+
+ private:
+  S3Client& client_;
+  const std::string key_;
+  const size_t chunk_;
+  const uint64_t size_;
+  const std::string etag_;
+  std::string buffer_;
+  size_t position_ = 0;
+  uint64_t next_offset_;
+};
+
+}  // namespace
+
+S3ArtifactStore::S3ArtifactStore(std::unique_ptr<S3Client> client, S3ArtifactStoreOptions options)
+    : client_(std::move(client)), options_(std::move(options)) {}
+
+StatusOr<std::unique_ptr<S3ArtifactStore>> S3ArtifactStore::Open(std::unique_ptr<S3Client> client,
+                                                                 S3ArtifactStoreOptions options) {
+  if (options.part_size < (size_t{5} << 20) || options.part_size > (size_t{5} << 30)) {
+    return InvalidArgument("S3 part size must be between 5 MiB and 5 GiB");
+  }
+  if (options.read_chunk == 0) return InvalidArgument("S3 read chunk must be positive");
+  if (!options.prefix.empty()) RETURN_IF_ERROR(CheckPath(options.prefix));
+  std::unique_ptr<S3ArtifactStore> store(
+      new S3ArtifactStore(std::move(client), std::move(options)));
+  StatusOr<S3ListPage> probe = store->client_->ListObjects(store->KeyOf(""), "/", "", 1);
+  if (!probe.ok()) {
+    return Status(probe.status().code(), "S3 artifact store s3://" +
+                                             store->client_->options().bucket + " at " +
+                                             store->client_->options().endpoint +
+                                             " is not usable: " + probe.status().message());
+  }
+  return store;
+}
+
+std::string S3ArtifactStore::KeyOf(std::string_view path) const {
+  if (options_.prefix.empty()) return std::string(path);
+  if (path.empty()) return options_.prefix + "/";
+  return options_.prefix + "/" + std::string(path);
+}
+
+Status S3ArtifactStore::CheckNoCollision(const std::string& path) {
+  for (size_t slash = path.find('/'); slash != std::string::npos;
+       slash = path.find('/', slash + 1)) {
+    std::string ancestor = path.substr(0, slash);
+    ASSIGN_OR_RETURN(std::optional<uint64_t> size, client_->HeadObject(KeyOf(ancestor)));
+    if (size) {
+      return InvalidArgument("cannot write artifact '" + path + "': '" + ancestor + "' is a file");
+    }
+  }
+  ASSIGN_OR_RETURN(S3ListPage below, client_->ListObjects(KeyOf(path) + "/", "", "", 1));
+  if (!below.objects.empty()) {
+    return InvalidArgument("cannot write artifact '" + path + "': it is a directory");
+  }
+  return Status::Ok();
+}
+
+StatusOr<std::unique_ptr<ArtifactWriter>> S3ArtifactStore::OpenWriter(std::string_view path) {
+  RETURN_IF_ERROR(CheckPath(path));
+  if (path.empty()) return InvalidArgument("cannot write the artifact root");
+  return std::unique_ptr<ArtifactWriter>(new S3ArtifactWriter(*this, std::string(path)));
+}
+
+StatusOr<std::unique_ptr<ArtifactReader>> S3ArtifactStore::OpenReader(std::string_view path) {
+  RETURN_IF_ERROR(CheckPath(path));
+  if (path.empty()) return NotFound("the artifact root is a directory");
+  std::string key = KeyOf(path);
+  StatusOr<S3Range> first = client_->GetRange(key, 0, options_.read_chunk, "");
+  if (!first.ok()) {
+    if (first.status().code() == StatusCode::kNotFound) {
+      return NotFound("artifact '" + std::string(path) + "' does not exist");
+    }
+    return first.status();
+  }
+  return std::unique_ptr<ArtifactReader>(
+      new S3ArtifactReader(*client_, std::move(key), options_.read_chunk, std::move(*first)));
+}
+
+StatusOr<std::vector<FileInfo>> S3ArtifactStore::List(std::string_view dir) {
+  RETURN_IF_ERROR(CheckPath(dir));
+  const std::string prefix = dir.empty() ? KeyOf("") : KeyOf(dir) + "/";
+  std::vector<FileInfo> out;
+  std::string token;
+  do {
+    ASSIGN_OR_RETURN(S3ListPage page, client_->ListObjects(prefix, "/", token, kListPageKeys));
+    for (const S3Object& object : page.objects) {
+      if (!object.key.starts_with(prefix)) continue;
+      std::string name = object.key.substr(prefix.size());
+      // "" is a folder marker some tools create for the directory itself.
+      if (name.empty() || name.find('/') != std::string::npos) continue;
+      out.push_back({std::move(name), false, static_cast<int64_t>(object.size)});
+    }
+    for (const std::string& common : page.common_prefixes) {
+      if (!common.starts_with(prefix) || common.size() <= prefix.size() + 1) continue;
+      out.push_back({common.substr(prefix.size(), common.size() - prefix.size() - 1), true, {}});
+    }
+    token = std::move(page.next_continuation_token);
+  } while (!token.empty());
+  std::sort(out.begin(), out.end(),
+            [](const FileInfo& a, const FileInfo& b) { return a.path < b.path; });
+  return out;
+}
+
+Status S3ArtifactStore::Delete(std::string_view path) {
+  RETURN_IF_ERROR(CheckPath(path));
+  std::vector<std::string> batch;
+  if (!path.empty()) batch.push_back(KeyOf(path));
+  const std::string prefix = path.empty() ? KeyOf("") : KeyOf(path) + "/";
+  std::string token;
+  do {
+    ASSIGN_OR_RETURN(S3ListPage page, client_->ListObjects(prefix, "", token, kListPageKeys));
+    for (S3Object& object : page.objects) {
+      batch.push_back(std::move(object.key));
+      if (batch.size() == kListPageKeys) {
+        RETURN_IF_ERROR(client_->DeleteObjects(batch));
+        batch.clear();
+      }
+    }
+    token = std::move(page.next_continuation_token);
+  } while (!token.empty());
+  return client_->DeleteObjects(batch);
+}
+
+}  // namespace cairn::artifact

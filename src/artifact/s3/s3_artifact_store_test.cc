@@ -1,0 +1,147 @@
+// S3-specific behaviour beyond the conformance suite: start-up errors, multipart clean-up,
+// retries. The behaviour every store shares is in artifact_store_conformance_test.cc.
+#include "artifact/s3/s3_artifact_store.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <random>
+
+#include "base/test_services.h"
+
+namespace cairn::artifact {
+namespace {
+
+std::string EnvOr(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? fallback : value;
+}
+
+class S3ArtifactStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    CAIRN_TEST_SERVICE(endpoint_, "S3");
+    prefix_ = "s3-store-test/" + std::to_string(std::random_device{}());
+  }
+
+  std::unique_ptr<S3Client> Client(std::string bucket, std::string secret) {
+    S3ClientOptions options;
+    options.endpoint = endpoint_;
+    options.bucket = std::move(bucket);
+    options.region = EnvOr("CAIRN_TEST_S3_REGION", "us-east-1");
+    options.max_attempts = 2;
+    options.initial_backoff_ms = 1;
+    AwsCredentials keys{EnvOr("CAIRN_TEST_S3_ACCESS_KEY_ID", ""), std::move(secret), ""};
+    return std::make_unique<S3Client>(
+        options, std::make_unique<StaticCredentialsProvider>(std::move(keys)), SystemClock::Get());
+  }
+  std::unique_ptr<S3Client> Client() {
+    return Client(EnvOr("CAIRN_TEST_S3_BUCKET", "cairn-test"),
+                  EnvOr("CAIRN_TEST_S3_SECRET_ACCESS_KEY", ""));
+  }
+
+  std::string endpoint_;
+  std::string prefix_;
+};
+
+TEST_F(S3ArtifactStoreTest, WrongSecretIsPermissionDeniedAtOpen) {
+  auto store = S3ArtifactStore::Open(Client(EnvOr("CAIRN_TEST_S3_BUCKET", "cairn-test"), "wrong"),
+                                     {.prefix = prefix_});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kPermissionDenied) << store.status().ToString();
+  EXPECT_NE(store.status().message().find("AWS_SECRET_ACCESS_KEY"), std::string::npos);
+}
+
+TEST_F(S3ArtifactStoreTest, MissingBucketIsInvalidArgumentAtOpen) {
+  auto store = S3ArtifactStore::Open(
+      Client("no-such-bucket-here", EnvOr("CAIRN_TEST_S3_SECRET_ACCESS_KEY", "")),
+      {.prefix = prefix_});
+  ASSERT_FALSE(store.ok());
+  EXPECT_EQ(store.status().code(), StatusCode::kInvalidArgument) << store.status().ToString();
+  EXPECT_NE(store.status().message().find("no-such-bucket-here"), std::string::npos);
+}
+
+// A writer dropped after its first part was sent aborts the multipart upload.
+TEST_F(S3ArtifactStoreTest, DroppedLargeWriterAbortsItsMultipartUpload) {
+  auto store = S3ArtifactStore::Open(Client(), {.prefix = prefix_, .part_size = 5 << 20});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto uploads = [&] {
+    auto response =
+        (*store)->client().Send("GET", "", {{"uploads", ""}, {"prefix", prefix_}}, {}, "");
+    EXPECT_TRUE(response.ok());
+    return response.ok() ? response->body : "";
+  };
+  {
+    auto writer = (*store)->OpenWriter("big.bin");
+    ASSERT_TRUE(writer.ok());
+    ASSERT_TRUE((*writer)->Append(std::string(6 << 20, 'x')).ok());
+    EXPECT_NE(uploads().find("<UploadId>"), std::string::npos) << "a part should be in flight";
+  }
+  EXPECT_EQ(uploads().find("<UploadId>"), std::string::npos);
+  EXPECT_EQ((*store)->OpenReader("big.bin").status().code(), StatusCode::kNotFound);
+}
+
+TEST_F(S3ArtifactStoreTest, ExactMultipleOfThePartSizeCompletes) {
+  auto store = S3ArtifactStore::Open(Client(), {.prefix = prefix_, .part_size = 5 << 20});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto writer = (*store)->OpenWriter("exact.bin");
+  ASSERT_TRUE(writer.ok());
+  ASSERT_TRUE((*writer)->Append(std::string(10 << 20, 'y')).ok());
+  ASSERT_TRUE((*writer)->Commit().ok());
+  auto reader = (*store)->OpenReader("exact.bin");
+  ASSERT_TRUE(reader.ok());
+  EXPECT_EQ((*reader)->Size(), uint64_t{10} << 20);
+  EXPECT_TRUE((*store)->Delete("").ok());
+}
+
+TEST_F(S3ArtifactStoreTest, ListingFollowsContinuationTokens) {
+  auto store = S3ArtifactStore::Open(Client(), {.prefix = prefix_});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  // More children than one ListObjectsV2 page (1000 keys), files and directories mixed.
+  constexpr int kFiles = 1100;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = t; i < kFiles; i += 8) {
+        std::string path = (i % 2 ? "many/f" : "many/d") + std::to_string(i) + (i % 2 ? "" : "/x");
+        auto writer = (*store)->OpenWriter(path);
+        if (!writer.ok() || !(*writer)->Commit().ok()) ++failures;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  ASSERT_EQ(failures.load(), 0);
+  auto files = (*store)->List("many");
+  ASSERT_TRUE(files.ok()) << files.status().ToString();
+  EXPECT_EQ(files->size(), static_cast<size_t>(kFiles));
+  ASSERT_TRUE((*store)->Delete("many").ok());
+  EXPECT_TRUE((*store)->List("many")->empty());
+}
+
+TEST(S3ClientTest, RetriesConnectionErrorsWithGrowingJitteredBackoff) {
+  S3ClientOptions options;
+  options.endpoint = "http://127.0.0.1:1";  // nothing listens on port 1
+  options.bucket = "bucket";
+  options.max_attempts = 5;
+  options.initial_backoff_ms = 100;
+  options.max_backoff_ms = 300;
+  S3Client client(options,
+                  std::make_unique<StaticCredentialsProvider>(AwsCredentials{"k", "s", ""}),
+                  SystemClock::Get());
+  std::vector<int64_t> sleeps;
+  client.SetSleepForTest([&](int64_t ms) { sleeps.push_back(ms); });
+  auto head = client.HeadObject("key");
+  ASSERT_FALSE(head.ok());
+  EXPECT_EQ(head.status().code(), StatusCode::kUnavailable);
+  EXPECT_NE(head.status().message().find("after 5 attempts"), std::string::npos);
+  ASSERT_EQ(sleeps.size(), 4u);
+  const int64_t caps[] = {100, 200, 300, 300};
+  for (size_t i = 0; i < sleeps.size(); ++i) {
+    EXPECT_GE(sleeps[i], caps[i] / 2) << i;
+    EXPECT_LE(sleeps[i], caps[i]) << i;
+  }
+}
+
+}  // namespace
+}  // namespace cairn::artifact
