@@ -274,3 +274,165 @@ def test_unreachable_endpoint_fails_start_up_clearly(target, s3, tmp_path):
     env = s3_env(s3) | {"AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1"}
     log = start_failure(target, tmp_path, f"s3://{s3['bucket']}/x", env)
     assert "127.0.0.1:1" in log and "attempts" in log, log
+
+
+# -- credentials from the instance profile, retries ------------------------------------------
+
+
+class _Background:
+    """A ThreadingHTTPServer on a free loopback port, served from a thread until closed."""
+
+    def __init__(self, handler):
+        import threading
+        from http.server import ThreadingHTTPServer
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def fake_imds(s3, seen: list):
+    """IMDSv2: a session token from PUT /latest/api/token, required on every GET after it. The
+    role's credentials are the test server's keys with an empty Token (S3Proxy answers
+    x-amz-security-token with 501; signing with a token is checked against botocore in
+    test_s3_sigv4.py)."""
+    from http.server import BaseHTTPRequestHandler
+    import json
+
+    token = uuid.uuid4().hex
+    base = "/latest/meta-data/iam/security-credentials/"
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def reply(self, status, body=b""):
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def do_PUT(self):
+            seen.append(("PUT", self.path))
+            ttl = self.headers.get("X-aws-ec2-metadata-token-ttl-seconds")
+            if self.path != "/latest/api/token" or not ttl:
+                return self.reply(400)
+            self.reply(200, token.encode())
+
+        def do_GET(self):
+            seen.append(("GET", self.path))
+            if self.headers.get("X-aws-ec2-metadata-token") != token:
+                return self.reply(401)
+            if self.path == base:
+                return self.reply(200, b"cairn-test-role")
+            if self.path == base + "cairn-test-role":
+                return self.reply(200, json.dumps({
+                    "Code": "Success", "AccessKeyId": s3["key"], "SecretAccessKey": s3["secret"],
+                    "Token": "", "Expiration": "2099-01-01T00:00:00Z"}).encode())
+            self.reply(404)
+
+    return _Background(Handler)
+
+
+@pytest.mark.cairn_only
+def test_credentials_from_the_instance_profile(target, s3, tmp_path, unique):
+    seen = []
+    imds = fake_imds(s3, seen)
+    env = s3_env(s3) | {"AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": "",
+                        "AWS_EC2_METADATA_DISABLED": "", "AWS_EC2_METADATA_SERVICE_ENDPOINT": imds.url}
+    proc = ServerProcess(target, tmp_path / "data", workers=1, env=env,
+                         extra_args=root_args(target, f"s3://{s3['bucket']}/imds-{unique}"))
+    try:
+        proc.start()
+        r = requests.put(f"{proc.url}{ARTIFACTS}/0/x/f.txt", data=b"via imds", timeout=30)
+        assert r.status_code == 200, r.text
+        assert requests.get(f"{proc.url}{ARTIFACTS}/0/x/f.txt", timeout=30).content == b"via imds"
+    finally:
+        proc.stop()
+        imds.close()
+    assert ("PUT", "/latest/api/token") in seen
+    assert ("GET", "/latest/meta-data/iam/security-credentials/cairn-test-role") in seen
+
+
+def flaky_proxy(s3, faults: dict):
+    """Forwards to the S3 test server, first answering faults["n"] requests with an injected
+    failure (503 SlowDown, 500, 429, a dropped connection, in turn). The client signs for the
+    proxy's Host header, which is forwarded as it is, so signatures still check."""
+    from http.server import BaseHTTPRequestHandler
+    from urllib.parse import urlsplit
+
+    upstream = urlsplit(s3["endpoint"])
+    kinds = ["slowdown", "500", "429", "drop"]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args):
+            pass
+
+        def handle_any(self):
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            if faults["n"] > 0:
+                faults["n"] -= 1
+                kind = kinds[faults["n"] % len(kinds)]
+                faults["injected"].append(kind)
+                if kind == "drop":
+                    self.close_connection = True
+                    self.connection.close()
+                    return
+                status, code = {"slowdown": (503, "SlowDown"), "500": (500, "InternalError"),
+                                "429": (429, "TooManyRequests")}[kind]
+                payload = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
+            conn = http.client.HTTPConnection(upstream.hostname, upstream.port, timeout=60)
+            headers = {k: v for k, v in self.headers.items()}
+            conn.request(self.command, self.path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            self.send_response(resp.status)
+            for k, v in resp.getheaders():
+                if k.lower() not in ("content-length", "transfer-encoding", "connection"):
+                    self.send_header(k, v)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(data)
+            conn.close()
+
+        do_GET = do_PUT = do_POST = do_DELETE = do_HEAD = handle_any
+
+    return _Background(Handler)
+
+
+@pytest.mark.cairn_only
+def test_transient_s3_failures_are_retried(target, s3, tmp_path, unique):
+    faults = {"n": 0, "injected": []}
+    proxy = flaky_proxy(s3, faults)
+    env = s3_env(s3) | {"AWS_ENDPOINT_URL_S3": proxy.url}
+    proc = ServerProcess(target, tmp_path / "data", workers=1, env=env,
+                         extra_args=root_args(target, f"s3://{s3['bucket']}/flaky-{unique}"))
+    try:
+        proc.start()
+        content = os.urandom(9 << 20)  # two parts of a multipart upload
+        for i in range(3):
+            faults["n"] = 4  # one of each kind before the request gets through
+            r = requests.put(f"{proc.url}{ARTIFACTS}/0/x/f{i}.bin", data=content, timeout=120)
+            assert r.status_code == 200, r.text
+            faults["n"] = 4
+            r = requests.get(f"{proc.url}{ARTIFACTS}/0/x/f{i}.bin", timeout=120)
+            assert r.status_code == 200, r.text
+            assert r.content == content
+    finally:
+        proc.stop()
+        proxy.close()
+    assert set(faults["injected"]) == {"slowdown", "500", "429", "drop"}

@@ -86,7 +86,10 @@ StatusOr<AwsCredentials> InstanceProfileCredentialsProvider::Fetch(int64_t& expi
   };
   RETURN_IF_ERROR(field("AccessKeyId", credentials.access_key_id));
   RETURN_IF_ERROR(field("SecretAccessKey", credentials.secret_access_key));
-  RETURN_IF_ERROR(field("Token", credentials.session_token));
+  // EC2 always sends a session token; S3-compatible stand-ins (and the tests' fake) may not.
+  ASSIGN_OR_RETURN(std::optional<std::string> session_token,
+                   json::GetString(*document_json, "Token"));
+  credentials.session_token = session_token.value_or("");
   std::string expiration;
   RETURN_IF_ERROR(field("Expiration", expiration));
   expires_unix_s = ParseExpiration(expiration);

@@ -74,7 +74,11 @@ std::string Md5Base64(std::string_view data) {
 }
 
 bool Retryable(const HttpResponse& response) {
-  if (response.status >= 500 || response.status == 429) return true;
+  // 501 NotImplemented and other 5xx that are not about load or transport stay failures.
+  if (response.status == 500 || response.status == 502 || response.status == 503 ||
+      response.status == 504 || response.status == 429) {
+    return true;
+  }
   if (response.status == 400) {
     std::string code = XmlTag(response.body, "Code");
     return code == "RequestTimeout" || code == "SlowDown";
