@@ -19,6 +19,23 @@ Status CheckPath(std::string_view path) {
   return Status::Ok();
 }
 
+// A rejected key or a missing bucket after start-up is the server's problem, not the caller's:
+// INTERNAL (HTTP 500) with S3's reason rather than a 400 or 403 that would blame the client.
+// S3ArtifactStore::Open keeps the precise codes for the start-up check.
+Status StorageFailure(Status status) {
+  if (status.code() == StatusCode::kPermissionDenied ||
+      status.code() == StatusCode::kInvalidArgument) {
+    return Internal(status.message());
+  }
+  return status;
+}
+
+template <typename T>
+StatusOr<T> StorageFailure(StatusOr<T> result) {
+  if (result.ok()) return result;
+  return StorageFailure(result.status());
+}
+
 class S3ArtifactWriter : public ArtifactWriter {
  public:
   S3ArtifactWriter(S3ArtifactStore& store, std::string path)
@@ -72,11 +89,11 @@ class S3ArtifactWriter : public ArtifactWriter {
  private:
   Status SendPart() {
     if (upload_id_.empty()) {
-      ASSIGN_OR_RETURN(upload_id_, store_.client().CreateMultipartUpload(key_));
+      ASSIGN_OR_RETURN(upload_id_, StorageFailure(store_.client().CreateMultipartUpload(key_)));
     }
-    ASSIGN_OR_RETURN(
-        std::string etag,
-        store_.client().UploadPart(key_, upload_id_, static_cast<int>(etags_.size()) + 1, buffer_));
+    ASSIGN_OR_RETURN(std::string etag,
+                     StorageFailure(store_.client().UploadPart(
+                         key_, upload_id_, static_cast<int>(etags_.size()) + 1, buffer_)));
     etags_.push_back(std::move(etag));
     buffer_.clear();
     return Status::Ok();
@@ -84,9 +101,10 @@ class S3ArtifactWriter : public ArtifactWriter {
 
   Status Finish() {
     RETURN_IF_ERROR(store_.CheckNoCollision(path_));
-    if (upload_id_.empty()) return store_.client().PutObject(key_, buffer_);
+    if (upload_id_.empty()) return StorageFailure(store_.client().PutObject(key_, buffer_));
     if (!buffer_.empty()) RETURN_IF_ERROR(SendPart());
-    RETURN_IF_ERROR(store_.client().CompleteMultipartUpload(key_, upload_id_, etags_));
+    RETURN_IF_ERROR(
+        StorageFailure(store_.client().CompleteMultipartUpload(key_, upload_id_, etags_)));
     upload_id_.clear();  // nothing left to abort
     return Status::Ok();
   }
@@ -122,7 +140,7 @@ class S3ArtifactReader : public ArtifactReader {
             range.status().code() == StatusCode::kNotFound) {
           return Unavailable("artifact " + key_ + " was replaced or deleted while being read");
         }
-        return range.status();
+        return StorageFailure(range.status());
       }
       if (range->body.empty()) return Internal("S3 returned no bytes inside " + key_);
       buffer_ = std::move(range->body);
@@ -180,12 +198,14 @@ Status S3ArtifactStore::CheckNoCollision(const std::string& path) {
   for (size_t slash = path.find('/'); slash != std::string::npos;
        slash = path.find('/', slash + 1)) {
     std::string ancestor = path.substr(0, slash);
-    ASSIGN_OR_RETURN(std::optional<uint64_t> size, client_->HeadObject(KeyOf(ancestor)));
+    ASSIGN_OR_RETURN(std::optional<uint64_t> size,
+                     StorageFailure(client_->HeadObject(KeyOf(ancestor))));
     if (size) {
       return InvalidArgument("cannot write artifact '" + path + "': '" + ancestor + "' is a file");
     }
   }
-  ASSIGN_OR_RETURN(S3ListPage below, client_->ListObjects(KeyOf(path) + "/", "", "", 1));
+  ASSIGN_OR_RETURN(S3ListPage below,
+                   StorageFailure(client_->ListObjects(KeyOf(path) + "/", "", "", 1)));
   if (!below.objects.empty()) {
     return InvalidArgument("cannot write artifact '" + path + "': it is a directory");
   }
@@ -207,7 +227,7 @@ StatusOr<std::unique_ptr<ArtifactReader>> S3ArtifactStore::OpenReader(std::strin
     if (first.status().code() == StatusCode::kNotFound) {
       return NotFound("artifact '" + std::string(path) + "' does not exist");
     }
-    return first.status();
+    return StorageFailure(first.status());
   }
   return std::unique_ptr<ArtifactReader>(
       new S3ArtifactReader(*client_, std::move(key), options_.read_chunk, std::move(*first)));
@@ -219,7 +239,8 @@ StatusOr<std::vector<FileInfo>> S3ArtifactStore::List(std::string_view dir) {
   std::vector<FileInfo> out;
   std::string token;
   do {
-    ASSIGN_OR_RETURN(S3ListPage page, client_->ListObjects(prefix, "/", token, kListPageKeys));
+    ASSIGN_OR_RETURN(S3ListPage page,
+                     StorageFailure(client_->ListObjects(prefix, "/", token, kListPageKeys)));
     for (const S3Object& object : page.objects) {
       if (!object.key.starts_with(prefix)) continue;
       std::string name = object.key.substr(prefix.size());
@@ -245,17 +266,18 @@ Status S3ArtifactStore::Delete(std::string_view path) {
   const std::string prefix = path.empty() ? KeyOf("") : KeyOf(path) + "/";
   std::string token;
   do {
-    ASSIGN_OR_RETURN(S3ListPage page, client_->ListObjects(prefix, "", token, kListPageKeys));
+    ASSIGN_OR_RETURN(S3ListPage page,
+                     StorageFailure(client_->ListObjects(prefix, "", token, kListPageKeys)));
     for (S3Object& object : page.objects) {
       batch.push_back(std::move(object.key));
       if (batch.size() == kListPageKeys) {
-        RETURN_IF_ERROR(client_->DeleteObjects(batch));
+        RETURN_IF_ERROR(StorageFailure(client_->DeleteObjects(batch)));
         batch.clear();
       }
     }
     token = std::move(page.next_continuation_token);
   } while (!token.empty());
-  return client_->DeleteObjects(batch);
+  return StorageFailure(client_->DeleteObjects(batch));
 }
 
 }  // namespace cairn::artifact

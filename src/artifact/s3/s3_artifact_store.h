@@ -40,7 +40,9 @@ struct S3ArtifactStoreOptions {
 // replaced while a large read is under way fails that read with UNAVAILABLE rather than mixing
 // versions. Listings follow ListObjectsV2 continuation tokens with delimiter '/'; Delete
 // removes the key and every key below "<path>/" with DeleteObjects in batches of 1000.
-// Thread-safe (S3Client is; the store holds no other state).
+// Failures of the bucket itself after start-up (keys rejected, bucket gone) are INTERNAL, as a
+// storage failure, not the caller's INVALID_ARGUMENT or PERMISSION_DENIED. Thread-safe
+// (S3Client is; the store holds no other state).
 class S3ArtifactStore : public ArtifactStore {
  public:
   // Checks that the bucket answers with these credentials (one ListObjectsV2 of one key), so a

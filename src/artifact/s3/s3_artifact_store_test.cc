@@ -61,6 +61,39 @@ TEST_F(S3ArtifactStoreTest, MissingBucketIsInvalidArgumentAtOpen) {
   EXPECT_NE(store.status().message().find("no-such-bucket-here"), std::string::npos);
 }
 
+// Keys that S3 stops accepting after start-up (rotated, revoked) fail each call as a storage
+// failure (INTERNAL, S3's reason kept), never as the caller's fault.
+TEST_F(S3ArtifactStoreTest, KeysRejectedAfterStartUpAreInternal) {
+  class Switchable : public AwsCredentialsProvider {
+   public:
+    explicit Switchable(std::atomic<bool>& wrong) : wrong_(wrong) {}
+    StatusOr<AwsCredentials> Get() override {
+      return AwsCredentials{EnvOr("CAIRN_TEST_S3_ACCESS_KEY_ID", ""),
+                            wrong_ ? "wrong" : EnvOr("CAIRN_TEST_S3_SECRET_ACCESS_KEY", ""), ""};
+    }
+
+   private:
+    std::atomic<bool>& wrong_;
+  };
+  std::atomic<bool> wrong{false};
+  S3ClientOptions options;
+  options.endpoint = endpoint_;
+  options.bucket = EnvOr("CAIRN_TEST_S3_BUCKET", "cairn-test");
+  auto store = S3ArtifactStore::Open(
+      std::make_unique<S3Client>(options, std::make_unique<Switchable>(wrong), SystemClock::Get()),
+      {.prefix = prefix_});
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  wrong = true;
+  auto writer = (*store)->OpenWriter("f.txt");
+  ASSERT_TRUE(writer.ok());
+  Status committed = (*writer)->Commit();
+  EXPECT_EQ(committed.code(), StatusCode::kInternal) << committed.ToString();
+  EXPECT_NE(committed.message().find("SignatureDoesNotMatch"), std::string::npos);
+  EXPECT_EQ((*store)->OpenReader("f.txt").status().code(), StatusCode::kInternal);
+  EXPECT_EQ((*store)->List("").status().code(), StatusCode::kInternal);
+  EXPECT_EQ((*store)->Delete("d").code(), StatusCode::kInternal);
+}
+
 // A writer dropped after its first part was sent aborts the multipart upload.
 TEST_F(S3ArtifactStoreTest, DroppedLargeWriterAbortsItsMultipartUpload) {
   auto store = S3ArtifactStore::Open(Client(), {.prefix = prefix_, .part_size = 5 << 20});
