@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
+#include <optional>
 
 namespace cairn::artifact {
 namespace {
@@ -195,18 +197,37 @@ std::string S3ArtifactStore::KeyOf(std::string_view path) const {
 }
 
 Status S3ArtifactStore::CheckNoCollision(const std::string& path) {
+  // One HEAD per ancestor and one listing below the path, all at once: on a remote S3 this costs
+  // one round trip instead of depth + 1.
+  std::vector<std::string> ancestors;
   for (size_t slash = path.find('/'); slash != std::string::npos;
        slash = path.find('/', slash + 1)) {
-    std::string ancestor = path.substr(0, slash);
-    ASSIGN_OR_RETURN(std::optional<uint64_t> size,
-                     StorageFailure(client_->HeadObject(KeyOf(ancestor))));
-    if (size) {
-      return InvalidArgument("cannot write artifact '" + path + "': '" + ancestor + "' is a file");
+    ancestors.push_back(path.substr(0, slash));
+  }
+  std::vector<std::future<StatusOr<std::optional<uint64_t>>>> heads;
+  heads.reserve(ancestors.size());
+  for (const std::string& ancestor : ancestors) {
+    heads.push_back(std::async(std::launch::async,
+                               [this, key = KeyOf(ancestor)] { return client_->HeadObject(key); }));
+  }
+  StatusOr<S3ListPage> below = client_->ListObjects(KeyOf(path) + "/", "", "", 1);
+  Status failure;
+  std::string file_ancestor;
+  for (size_t i = 0; i < heads.size(); ++i) {
+    StatusOr<std::optional<uint64_t>> head = heads[i].get();  // every future is waited for
+    if (!head.ok()) {
+      if (failure.ok()) failure = StorageFailure(head.status());
+    } else if (head->has_value() && file_ancestor.empty()) {
+      file_ancestor = ancestors[i];
     }
   }
-  ASSIGN_OR_RETURN(S3ListPage below,
-                   StorageFailure(client_->ListObjects(KeyOf(path) + "/", "", "", 1)));
-  if (!below.objects.empty()) {
+  RETURN_IF_ERROR(failure);
+  if (!file_ancestor.empty()) {
+    return InvalidArgument("cannot write artifact '" + path + "': '" + file_ancestor +
+                           "' is a file");
+  }
+  if (!below.ok()) return StorageFailure(below.status());
+  if (!below->objects.empty()) {
     return InvalidArgument("cannot write artifact '" + path + "': it is a directory");
   }
   return Status::Ok();

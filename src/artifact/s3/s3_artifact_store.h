@@ -57,7 +57,8 @@ class S3ArtifactStore : public ArtifactStore {
 
   // The object key of a store path.
   std::string KeyOf(std::string_view path) const;
-  // INVALID_ARGUMENT if a file exists at a proper ancestor of `path` or keys exist below it.
+  // INVALID_ARGUMENT if a file exists at a proper ancestor of `path` or keys exist below it;
+  // the requests run concurrently.
   Status CheckNoCollision(const std::string& path);
   S3Client& client() { return *client_; }
   const S3ArtifactStoreOptions& options() const { return options_; }
