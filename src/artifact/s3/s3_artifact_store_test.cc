@@ -8,6 +8,8 @@
 #include <random>
 
 #include "base/test_services.h"
+#include "http/router.h"
+#include "http/server.h"
 
 namespace cairn::artifact {
 namespace {
@@ -173,6 +175,86 @@ TEST(S3ClientTest, RetriesConnectionErrorsWithGrowingJitteredBackoff) {
   for (size_t i = 0; i < sleeps.size(); ++i) {
     EXPECT_GE(sleeps[i], caps[i] / 2) << i;
     EXPECT_LE(sleeps[i], caps[i]) << i;
+  }
+}
+
+// Answers every request with the next status of a script (then 200), an S3 error document for
+// the failures.
+class ScriptedS3 {
+ public:
+  explicit ScriptedS3(std::vector<std::pair<int, std::string>> script)
+      : script_(std::move(script)) {
+    router_.Add(http::Method::kHead, "/bucket/{key}", [this](http::Request&) { return Next(); });
+    http::ServerOptions options;
+    options.port = 0;
+    options.threads = 1;
+    server_ =
+        std::make_unique<http::HttpServer>(options, router_, std::vector<http::Middleware*>{});
+    auto port = server_->Start();
+    EXPECT_TRUE(port.ok());
+    url_ = "http://127.0.0.1:" + std::to_string(port.ok() ? *port : 1);
+  }
+  ~ScriptedS3() { server_->Stop(); }
+
+  std::unique_ptr<S3Client> Client(std::vector<int64_t>& sleeps) {
+    S3ClientOptions options;
+    options.endpoint = url_;
+    options.bucket = "bucket";
+    options.max_attempts = 4;
+    auto client = std::make_unique<S3Client>(
+        options, std::make_unique<StaticCredentialsProvider>(AwsCredentials{"k", "s", ""}),
+        SystemClock::Get());
+    client->SetSleepForTest([&sleeps](int64_t ms) { sleeps.push_back(ms); });
+    return client;
+  }
+  int requests() const { return requests_; }
+
+ private:
+  http::Response Next() {
+    size_t i = requests_++;
+    if (i >= script_.size()) {
+      http::Response ok = http::Response::Text(200, "");
+      ok.headers.Add("Content-Length", "0");
+      return ok;
+    }
+    return http::Response::Text(script_[i].first,
+                                "<Error><Code>" + script_[i].second + "</Code></Error>");
+  }
+
+  std::vector<std::pair<int, std::string>> script_;
+  http::Router router_;
+  std::unique_ptr<http::HttpServer> server_;
+  std::string url_;
+  std::atomic<int> requests_{0};
+};
+
+TEST(S3ClientTest, RetriesSlowDownServerErrorsAndThrottling) {
+  ScriptedS3 s3({{503, "SlowDown"}, {500, "InternalError"}, {429, "TooManyRequests"}});
+  std::vector<int64_t> sleeps;
+  auto head = s3.Client(sleeps)->HeadObject("key");
+  ASSERT_TRUE(head.ok()) << head.status().ToString();
+  EXPECT_TRUE(head->has_value());
+  EXPECT_EQ(s3.requests(), 4);
+  EXPECT_EQ(sleeps.size(), 3u);
+}
+
+TEST(S3ClientTest, GivesUpAfterMaxAttemptsWithUnavailable) {
+  ScriptedS3 s3({{503, "SlowDown"}, {503, "SlowDown"}, {503, "SlowDown"}, {503, "SlowDown"}});
+  std::vector<int64_t> sleeps;
+  auto head = s3.Client(sleeps)->HeadObject("key");
+  EXPECT_EQ(head.status().code(), StatusCode::kUnavailable) << head.status().ToString();
+  EXPECT_EQ(s3.requests(), 4);
+}
+
+TEST(S3ClientTest, DoesNotRetryClientErrorsOrNotImplemented) {
+  for (auto [status, code] : std::vector<std::pair<int, std::string>>{
+           {400, "InvalidRequest"}, {403, "AccessDenied"}, {501, "NotImplemented"}}) {
+    ScriptedS3 s3({{status, code}});
+    std::vector<int64_t> sleeps;
+    auto head = s3.Client(sleeps)->HeadObject("key");
+    EXPECT_FALSE(head.ok()) << status;
+    EXPECT_EQ(s3.requests(), 1) << status;
+    EXPECT_TRUE(sleeps.empty()) << status;
   }
 }
 
