@@ -4,6 +4,7 @@
 
 #include <boost/property_tree/ptree.hpp>
 #include <boost/property_tree/xml_parser.hpp>
+#include <charconv>
 #include <chrono>
 #include <random>
 #include <sstream>
@@ -84,6 +85,13 @@ bool Retryable(const HttpResponse& response) {
     return code == "RequestTimeout" || code == "SlowDown";
   }
   return false;
+}
+
+// A decimal size; 0 for anything else (an absent, malformed or out-of-range header).
+uint64_t ParseSize(std::string_view text) {
+  uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() && end == text.data() + text.size() ? value : 0;
 }
 
 std::string Authority(std::string_view endpoint) {
@@ -191,7 +199,7 @@ StatusOr<std::optional<uint64_t>> S3Client::HeadObject(const std::string& key) {
     return std::optional<uint64_t>();
   }
   if (response.status != 200) return ErrorOf(response, "HEAD " + key);
-  return std::optional<uint64_t>(std::stoull("0" + response.Header("content-length")));
+  return std::optional<uint64_t>(ParseSize(response.Header("content-length")));
 }
 
 Status S3Client::PutObject(const std::string& key, std::string_view body) {
@@ -211,7 +219,7 @@ StatusOr<S3Range> S3Client::GetRange(const std::string& key, uint64_t offset, ui
   std::string content_range = response.Header("content-range");
   size_t slash = content_range.rfind('/');
   if (response.status == 206 && slash != std::string::npos) {
-    range.object_size = std::stoull("0" + content_range.substr(slash + 1));
+    range.object_size = ParseSize(std::string_view(content_range).substr(slash + 1));
     range.body = std::move(response.body);
     return range;
   }
@@ -224,8 +232,9 @@ StatusOr<S3Range> S3Client::GetRange(const std::string& key, uint64_t offset, ui
     return range;
   }
   if (response.status == 416) {  // a range past the end, e.g. of an empty object
-    range.object_size =
-        slash == std::string::npos ? 0 : std::stoull("0" + content_range.substr(slash + 1));
+    range.object_size = slash == std::string::npos
+                            ? 0
+                            : ParseSize(std::string_view(content_range).substr(slash + 1));
     return range;
   }
   return ErrorOf(response, "GET " + key);
@@ -245,13 +254,14 @@ StatusOr<S3ListPage> S3Client::ListObjects(const std::string& prefix, const std:
   bool truncated = false;
   for (const auto& [name, child] : *result) {
     if (name == "Contents") {
-      page.objects.push_back({child.get<std::string>("Key", ""), child.get<uint64_t>("Size", 0)});
+      page.objects.push_back(
+          {child.get<std::string>("Key", ""), ParseSize(child.get<std::string>("Size", ""))});
     } else if (name == "CommonPrefixes") {
       page.common_prefixes.push_back(child.get<std::string>("Prefix", ""));
     } else if (name == "NextContinuationToken") {
-      page.next_continuation_token = child.get_value<std::string>();
+      page.next_continuation_token = child.data();
     } else if (name == "IsTruncated") {
-      truncated = child.get_value<std::string>() == "true";
+      truncated = child.data() == "true";
     }
   }
   if (!truncated) page.next_continuation_token.clear();
