@@ -79,6 +79,8 @@ class S3ArtifactWriter : public ArtifactWriter {
     closed_ = true;
     buffer_.clear();
     buffer_.shrink_to_fit();
+    if (in_flight_.valid()) in_flight_.wait();
+    in_flight_ = {};
     if (upload_id_.empty()) return;
     Status aborted = store_.client().AbortMultipartUpload(key_, upload_id_);
     if (!aborted.ok()) {
@@ -89,15 +91,29 @@ class S3ArtifactWriter : public ArtifactWriter {
   }
 
  private:
+  // Sends the full buffer as the next part in the background, after the previous part landed,
+  // so the caller fills the next part while this one travels.
   Status SendPart() {
     if (upload_id_.empty()) {
       ASSIGN_OR_RETURN(upload_id_, StorageFailure(store_.client().CreateMultipartUpload(key_)));
     }
-    ASSIGN_OR_RETURN(std::string etag,
-                     StorageFailure(store_.client().UploadPart(
-                         key_, upload_id_, static_cast<int>(etags_.size()) + 1, buffer_)));
-    etags_.push_back(std::move(etag));
+    RETURN_IF_ERROR(WaitForPart());
+    in_flight_ =
+        std::async(std::launch::async,
+                   [&client = store_.client(), key = key_, upload_id = upload_id_,
+                    part_number = static_cast<int>(etags_.size()) + 1, body = std::move(buffer_)] {
+                     return client.UploadPart(key, upload_id, part_number, body);
+                   });
     buffer_.clear();
+    return Status::Ok();
+  }
+
+  // Waits for the part in flight, if any, and records its ETag.
+  Status WaitForPart() {
+    if (!in_flight_.valid()) return Status::Ok();
+    StatusOr<std::string> etag = in_flight_.get();
+    if (!etag.ok()) return StorageFailure(etag.status());
+    etags_.push_back(std::move(*etag));
     return Status::Ok();
   }
 
@@ -105,6 +121,7 @@ class S3ArtifactWriter : public ArtifactWriter {
     RETURN_IF_ERROR(store_.CheckNoCollision(path_));
     if (upload_id_.empty()) return StorageFailure(store_.client().PutObject(key_, buffer_));
     if (!buffer_.empty()) RETURN_IF_ERROR(SendPart());
+    RETURN_IF_ERROR(WaitForPart());
     RETURN_IF_ERROR(
         StorageFailure(store_.client().CompleteMultipartUpload(key_, upload_id_, etags_)));
     upload_id_.clear();  // nothing left to abort
@@ -114,9 +131,10 @@ class S3ArtifactWriter : public ArtifactWriter {
   S3ArtifactStore& store_;
   const std::string path_;
   const std::string key_;
-  std::string buffer_;  // at most one part
+  std::string buffer_;                            // the part being filled
+  std::future<StatusOr<std::string>> in_flight_;  // the part being sent: its ETag
   std::string upload_id_;
-  std::vector<std::string> etags_;
+  std::vector<std::string> etags_;  // of the parts that landed
   bool closed_ = false;
 };
 
@@ -129,14 +147,16 @@ class S3ArtifactReader : public ArtifactReader {
         size_(first.object_size),
         etag_(std::move(first.etag)),
         buffer_(std::move(first.body)),
-        next_offset_(buffer_.size()) {}
+        next_offset_(buffer_.size()) {
+    Prefetch();
+  }
 
   uint64_t Size() const override { return size_; }
 
   StatusOr<size_t> Read(char* buffer, size_t capacity) override {
     if (position_ == buffer_.size()) {
-      if (next_offset_ >= size_) return size_t{0};
-      StatusOr<S3Range> range = client_.GetRange(key_, next_offset_, chunk_, etag_);
+      if (!next_.valid()) return size_t{0};
+      StatusOr<S3Range> range = next_.get();
       if (!range.ok()) {
         if (range.status().code() == StatusCode::kFailedPrecondition ||
             range.status().code() == StatusCode::kNotFound) {
@@ -148,6 +168,7 @@ class S3ArtifactReader : public ArtifactReader {
       buffer_ = std::move(range->body);
       position_ = 0;
       next_offset_ += buffer_.size();
+      Prefetch();
     }
     size_t n = std::min(capacity, buffer_.size() - position_);
     std::memcpy(buffer, buffer_.data() + position_, n);
@@ -156,6 +177,15 @@ class S3ArtifactReader : public ArtifactReader {
   }
 
  private:
+  // Starts fetching the chunk after the buffered one, so the network works while the caller
+  // consumes: at most two chunks in memory.
+  void Prefetch() {
+    if (next_offset_ >= size_) return;
+    next_ = std::async(std::launch::async,
+                       [&client = client_, key = key_, offset = next_offset_, chunk = chunk_,
+                        etag = etag_] { return client.GetRange(key, offset, chunk, etag); });
+  }
+
   S3Client& client_;
   const std::string key_;
   const size_t chunk_;
@@ -163,7 +193,8 @@ class S3ArtifactReader : public ArtifactReader {
   const std::string etag_;
   std::string buffer_;
   size_t position_ = 0;
-  uint64_t next_offset_;
+  uint64_t next_offset_;                 // of the first byte after buffer_
+  std::future<StatusOr<S3Range>> next_;  // bytes from next_offset_, when any are left
 };
 
 }  // namespace
