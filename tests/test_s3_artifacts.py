@@ -270,6 +270,13 @@ def test_malformed_uri_fails_start_up_clearly(target, s3, tmp_path, uri, expecte
 
 
 @pytest.mark.cairn_only
+def test_unreadable_ca_bundle_fails_start_up_clearly(target, s3, tmp_path):
+    env = s3_env(s3) | {"AWS_CA_BUNDLE": str(tmp_path / "missing-ca.pem")}
+    log = start_failure(target, tmp_path, f"s3://{s3['bucket']}/x", env)
+    assert "AWS_CA_BUNDLE" in log and "missing-ca.pem" in log, log
+
+
+@pytest.mark.cairn_only
 def test_unreachable_endpoint_fails_start_up_clearly(target, s3, tmp_path):
     env = s3_env(s3) | {"AWS_ENDPOINT_URL_S3": "http://127.0.0.1:1"}
     log = start_failure(target, tmp_path, f"s3://{s3['bucket']}/x", env)

@@ -60,7 +60,7 @@ std::string HttpResponse::Header(std::string_view name) const {
   return "";
 }
 
-CurlHttpClient::CurlHttpClient(HttpTimeouts timeouts) : timeouts_(timeouts) {
+CurlHttpClient::CurlHttpClient(HttpClientOptions options) : options_(std::move(options)) {
   static std::once_flag once;
   std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
 }
@@ -112,11 +112,12 @@ StatusOr<HttpResponse> CurlHttpClient::Perform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_URL, request.url.c_str());
   curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeouts_.connect_ms);
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, options_.connect_ms);
   curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, timeouts_.stall_s);
-  if (timeouts_.total_ms > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, timeouts_.total_ms);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, options_.stall_s);
+  if (options_.total_ms > 0) curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, options_.total_ms);
   curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  if (!options_.ca_file.empty()) curl_easy_setopt(curl, CURLOPT_CAINFO, options_.ca_file.c_str());
   curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, WriteBody);
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response.body);

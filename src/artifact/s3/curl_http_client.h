@@ -10,13 +10,16 @@
 
 namespace cairn::artifact {
 
-struct HttpTimeouts {
+struct HttpClientOptions {
   long connect_ms = 10'000;
   // A transfer slower than 1 byte/s for this long is cut (a stalled peer), however large it is.
   long stall_s = 30;
   // Whole-request limit; 0: none (parts and ranges are bounded in size, the stall check cuts the
   // rest).
   long total_ms = 0;
+  // PEM bundle of the certificate authorities to trust for https (a private CA of a MinIO or
+  // Ceph endpoint); empty: the system's.
+  std::string ca_file;
 };
 
 struct HttpRequest {
@@ -41,7 +44,7 @@ struct HttpResponse {
 // any HTTP status, 5xx included, is a response, not an error.
 class CurlHttpClient {
  public:
-  explicit CurlHttpClient(HttpTimeouts timeouts);
+  explicit CurlHttpClient(HttpClientOptions options);
   ~CurlHttpClient();
   CurlHttpClient(const CurlHttpClient&) = delete;
   CurlHttpClient& operator=(const CurlHttpClient&) = delete;
@@ -52,7 +55,7 @@ class CurlHttpClient {
   void* TakeHandle();
   void ReturnHandle(void* handle);
 
-  HttpTimeouts timeouts_;
+  const HttpClientOptions options_;
   Mutex mu_;
   std::vector<void*> idle_ GUARDED_BY(mu_);  // CURL* handles, owned
 };

@@ -28,7 +28,7 @@ InstanceProfileCredentialsProvider::InstanceProfileCredentialsProvider(std::stri
                                                                        Clock& clock)
     : endpoint_(std::move(endpoint)),
       clock_(clock),
-      http_(HttpTimeouts{.connect_ms = 1000, .stall_s = 5, .total_ms = 5000}) {}
+      http_(HttpClientOptions{.connect_ms = 1000, .stall_s = 5, .total_ms = 5000}) {}
 
 StatusOr<AwsCredentials> InstanceProfileCredentialsProvider::Get() {
   MutexLock lock(mu_);

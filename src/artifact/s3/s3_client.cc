@@ -107,7 +107,7 @@ S3Client::S3Client(S3ClientOptions options, std::unique_ptr<AwsCredentialsProvid
     : options_(std::move(options)),
       credentials_(std::move(credentials)),
       clock_(clock),
-      http_(options_.timeouts),
+      http_(options_.http),
       sleep_([](int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }) {}
 
 StatusOr<HttpResponse> S3Client::Send(const std::string& method, const std::string& key,

@@ -30,7 +30,7 @@ struct S3ClientOptions {
   int max_attempts = 5;
   int64_t initial_backoff_ms = 100;
   int64_t max_backoff_ms = 5000;
-  HttpTimeouts timeouts;
+  HttpClientOptions http;
 };
 
 struct S3Object {

@@ -1,5 +1,7 @@
 #include "artifact/s3/s3_store_config.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 
 #include "artifact/s3/instance_profile_credentials_provider.h"
@@ -128,6 +130,8 @@ StatusOr<S3StoreConfig> ParseS3StoreConfig(const Uri& uri,
     config.store.part_size = static_cast<size_t>(mb) << 20;
   }
 
+  config.client.http.ca_file = env("AWS_CA_BUNDLE");
+
   AwsCredentials credentials{env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"),
                              env("AWS_SESSION_TOKEN")};
   if (!credentials.access_key_id.empty() || !credentials.secret_access_key.empty()) {
@@ -146,6 +150,10 @@ StatusOr<S3StoreConfig> ParseS3StoreConfig(const Uri& uri,
 }
 
 StatusOr<std::unique_ptr<S3ArtifactStore>> OpenS3ArtifactStore(const S3StoreConfig& config) {
+  const std::string& ca_file = config.client.http.ca_file;
+  if (!ca_file.empty() && ::access(ca_file.c_str(), R_OK) != 0) {
+    return InvalidArgument("AWS_CA_BUNDLE '" + ca_file + "' is not a readable file");
+  }
   std::unique_ptr<AwsCredentialsProvider> provider;
   if (config.credentials) {
     provider = std::make_unique<StaticCredentialsProvider>(*config.credentials);

@@ -19,6 +19,7 @@ namespace cairn::artifact {
 //   addressing       ?addressing=path|virtual; default path with an endpoint override (MinIO,
 //                    Ceph), virtual-hosted on AWS unless the bucket name has a '.'
 //   part size        ?part_size_mb=N (5..5120, default 8)
+//   https trust      AWS_CA_BUNDLE (a PEM file), else the system's certificate authorities
 //   credentials      AWS_ACCESS_KEY_ID + AWS_SECRET_ACCESS_KEY (+ AWS_SESSION_TOKEN), else the
 //                    EC2 instance profile through IMDSv2 (AWS_EC2_METADATA_SERVICE_ENDPOINT
 //                    overrides its address; AWS_EC2_METADATA_DISABLED=true turns it off).

@@ -66,6 +66,13 @@ TEST(S3StoreConfigTest, S3SpecificEndpointWinsOverTheGeneralOne) {
                                       {"AWS_ENDPOINT_URL", "http://general:2"}});
   ASSERT_TRUE(config.ok());
   EXPECT_EQ(config->client.endpoint, "http://s3only:1");
+  EXPECT_EQ(config->client.http.ca_file, "");
+}
+
+TEST(S3StoreConfigTest, CaBundleFromTheEnvironment) {
+  auto config = Parse("s3://bucket", {{"AWS_CA_BUNDLE", "/etc/minio/ca.pem"}});
+  ASSERT_TRUE(config.ok());
+  EXPECT_EQ(config->client.http.ca_file, "/etc/minio/ca.pem");
 }
 
 TEST(S3StoreConfigTest, RejectsMalformedInput) {
