@@ -4,8 +4,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <random>
+#include <thread>
+#include <vector>
 
 #include "base/test_services.h"
 #include "http/router.h"

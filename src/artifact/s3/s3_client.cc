@@ -123,8 +123,9 @@ StatusOr<HttpResponse> S3Client::Send(const std::string& method, const std::stri
     path = "/" + AwsUriEncode(key, true);
   }
   std::vector<std::pair<std::string, std::string>> encoded_query;
-  for (const auto& [k, v] : query)
+  for (const auto& [k, v] : query) {
     encoded_query.emplace_back(AwsUriEncode(k, false), AwsUriEncode(v, false));
+  }
   std::sort(encoded_query.begin(), encoded_query.end());
   std::string url = scheme_end + host + path;
   for (size_t i = 0; i < encoded_query.size(); ++i) {
