@@ -116,8 +116,21 @@ install_python_packages() {
   echo "${wanted}" >"${STAMP}"
 }
 
+# S3Proxy, the S3-compatible server of the artifact tests (scripts/services/s3.sh), from Maven
+# into ~/.m2; kept in step with S3PROXY_VERSION there.
+install_s3proxy() {
+  local version
+  version="$(sed -n 's/^S3PROXY_VERSION=//p' "${ROOT}/scripts/services/s3.sh")"
+  local jar="${HOME}/.m2/repository/org/gaul/s3proxy/${version}/s3proxy-${version}-jar-with-dependencies.jar"
+  [[ -f "${jar}" ]] && return
+  log "fetching S3Proxy ${version} with Maven"
+  mvn -q dependency:get -Dartifact="org.gaul:s3proxy:${version}:jar:jar-with-dependencies" \
+    -Dtransitive=false >&2
+}
+
 install_apt_packages
 install_python_packages
+install_s3proxy
 "${ROOT}/scripts/install_onnxruntime.sh"
 # The MLflow 2.x client's venv, for tests/mlflow2 only: not being able to create it must not stop
 # a build or a server start (./dev.sh test says it skips that suite).

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "artifact/local/local_artifact_store.h"
+#include "artifact/s3/s3_artifact_store.h"
 #include "base/uri.h"
 #include "metadata/postgres/postgres_metadata_backend.h"
 #include "metadata/sqlite/sqlite_metadata_backend.h"
@@ -34,6 +35,7 @@ Status RegisterMetadataBackends(metadata::MetadataStoreRegistry& registry) {
 
 Status RegisterArtifactBackends(artifact::ArtifactStoreRegistry& registry) {
   RETURN_IF_ERROR(artifact::RegisterLocalArtifactBackend(registry));
+  RETURN_IF_ERROR(artifact::RegisterS3ArtifactBackend(registry));
   return Status::Ok();
 }
 
