@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Apache Kafka for the tests (see scripts/test_services.sh): one KRaft node (broker and
+# controller in one JVM, no ZooKeeper) under DIR/kafka on free loopback ports, from the Maven
+# jars scripts/services/kafka_fetch.sh caches (scripts/install.sh fetches them). Prints
+# CAIRN_TEST_KAFKA_URI=kafka://127.0.0.1:PORT/cairn-test; tests add their own topic prefixes.
+# Tuned for start-up time and a small footprint: a 512 MiB heap, the serial collector, one
+# partition for the internal topics, no rebalance delay, short group session timeouts allowed.
+set -euo pipefail
+
+cmd="$1"
+base="$2/kafka"
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+
+if [[ "${cmd}" == stop ]]; then
+  if [[ -f "${base}/kafka.pid" ]]; then
+    pid="$(cat "${base}/kafka.pid")"
+    if kill "${pid}" 2>/dev/null; then
+      for _ in $(seq 100); do
+        kill -0 "${pid}" 2>/dev/null || break
+        sleep 0.1
+      done
+      kill -9 "${pid}" 2>/dev/null || true
+    fi
+    rm -f "${base}/kafka.pid"
+  fi
+  exit 0
+fi
+
+libs="$("${here}/kafka_fetch.sh")"
+java="${JAVA:-java}"
+mkdir -p "${base}"
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+port="$(free_port)"
+controller_port="$(free_port)"
+while [[ "${controller_port}" == "${port}" ]]; do controller_port="$(free_port)"; done
+
+cat >"${base}/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:${controller_port}
+listeners=PLAINTEXT://127.0.0.1:${port},CONTROLLER://127.0.0.1:${controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:${port}
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+log.dirs=${base}/data
+num.partitions=1
+auto.create.topics.enable=true
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+group.min.session.timeout.ms=500
+message.max.bytes=16777216
+PROPS
+cat >"${base}/log4j2.properties" <<PROPS
+appender.file.type=File
+appender.file.name=file
+appender.file.fileName=${base}/kafka.log
+appender.file.layout.type=PatternLayout
+appender.file.layout.pattern=[%d] %p %m (%c)%n
+rootLogger.level=WARN
+rootLogger.appenderRef.file.ref=file
+logger.started.name=kafka.server.KafkaRaftServer
+logger.started.level=INFO
+PROPS
+
+jvm=(-Xms128m -Xmx512m -XX:+UseSerialGC -Xshare:auto
+  -Djava.awt.headless=true "-Dlog4j2.configurationFile=${base}/log4j2.properties")
+cluster_id="$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+"${java}" "${jvm[@]}" -cp "${libs}/*" kafka.tools.StorageTool format -t "${cluster_id}" \
+  -c "${base}/server.properties" >"${base}/format.log" 2>&1
+nohup "${java}" "${jvm[@]}" -cp "${libs}/*" kafka.Kafka "${base}/server.properties" \
+  >"${base}/stdout.log" 2>&1 </dev/null &
+echo $! >"${base}/kafka.pid"
+
+for _ in $(seq 600); do
+  if grep -q "Kafka Server started" "${base}/kafka.log" 2>/dev/null; then
+    echo "CAIRN_TEST_KAFKA_URI=kafka://127.0.0.1:${port}/cairn-test"
+    exit 0
+  fi
+  if ! kill -0 "$(cat "${base}/kafka.pid")" 2>/dev/null; then
+    echo "kafka.sh: the broker exited; see ${base}/kafka.log and ${base}/stdout.log" >&2
+    exit 1
+  fi
+  sleep 0.1
+done
+echo "kafka.sh: the broker did not start within 60 s; see ${base}/kafka.log" >&2
+"$0" stop "$2"
+exit 1
