@@ -1,6 +1,24 @@
 #include "stream/kafka/kafka_client.h"
 
+#include <spdlog/spdlog.h>
+
 namespace cairn::stream::kafka {
+namespace {
+
+// librdkafka's log lines (syslog levels) go to the server's log instead of stderr.
+void LogToSpdlog(const rd_kafka_t* /*rk*/, int level, const char* facility, const char* text) {
+  if (level <= 3) {
+    spdlog::error("kafka {}: {}", facility, text);
+  } else if (level <= 4) {
+    spdlog::warn("kafka {}: {}", facility, text);
+  } else if (level <= 6) {
+    spdlog::info("kafka {}: {}", facility, text);
+  } else {
+    spdlog::debug("kafka {}: {}", facility, text);
+  }
+}
+
+}  // namespace
 
 StatusOr<Handle> CreateClient(rd_kafka_type_t type, const KafkaOptions& options,
                               const Properties& properties,
@@ -22,6 +40,7 @@ StatusOr<Handle> CreateClient(rd_kafka_type_t type, const KafkaOptions& options,
       return InvalidArgument("kafka property " + name + ": " + error);
     }
   }
+  rd_kafka_conf_set_log_cb(conf, &LogToSpdlog);
   if (customize) customize(conf);
   // On success rd_kafka_new owns the configuration; on failure the caller still does.
   rd_kafka_t* rk = rd_kafka_new(type, conf, error, sizeof(error));
