@@ -88,6 +88,12 @@ struct MonitorDeps {
 // each closed window is stored with the offset it covered up to, so a restart re-reads the
 // open windows' events and skips those already counted.
 //
+// Several monitors (server replicas on one Kafka) form one consumer group through
+// EventStream::JoinGroup: only the member that owns the predictions topic reads it; the others
+// stand by. A member that gains the topic starts as a restart does (from the committed offset,
+// with the stored window state); one that loses it drops its open windows, and its commits are
+// refused from then on. With the embedded log the lease always owns.
+//
 // Thread-safety: every public method may be called from any thread. One consumer thread reads
 // the log; window state and configurations are guarded by one mutex.
 class MonitorService {
@@ -205,6 +211,10 @@ class MonitorService {
   using UnitKey = std::pair<std::string, std::string>;  // (config id, deployment id)
 
   void ConsumerLoop() EXCLUDES(mu_);
+  // Whether this monitor owns the predictions topic now; on gaining it, resumes from the
+  // committed offset (Resume); on losing it, drops the open windows.
+  StatusOr<bool> EnsureOwner() REQUIRES(mu_);
+  Status Resume() REQUIRES(mu_);
   StatusOr<int> PollOnce() REQUIRES(mu_);
   Unit* UnitFor(const std::shared_ptr<const ConfigEntry>& entry, const stream::PredictionEvent& e)
       REQUIRES(mu_);
@@ -245,6 +255,9 @@ class MonitorService {
   bool started_ GUARDED_BY(mu_) = false;
   int64_t next_offset_ GUARDED_BY(mu_) = 0;
   int64_t committed_ GUARDED_BY(mu_) = -1;
+  std::unique_ptr<stream::TopicLease> lease_ GUARDED_BY(mu_);
+  bool owner_ GUARDED_BY(mu_) = false;
+  int64_t lease_generation_ GUARDED_BY(mu_) = 0;
   int64_t last_retention_ms_ GUARDED_BY(mu_) = 0;
   std::map<std::string, std::vector<std::shared_ptr<const ConfigEntry>>, std::less<>> configs_
       GUARDED_BY(mu_);

@@ -2,6 +2,7 @@
 
 #include "artifact/local/local_artifact_store.h"
 #include "metadata/sqlite/sqlite_metadata_backend.h"
+#include "stream/kafka/kafka_event_stream.h"
 #include "stream/sqlite/sqlite_event_stream.h"
 
 namespace cairn::server {
@@ -16,8 +17,10 @@ Status RegisterArtifactBackends(artifact::ArtifactStoreRegistry& registry) {
   return Status::Ok();
 }
 
-Status RegisterEventStreamBackends(stream::EventStreamRegistry& registry) {
+Status RegisterEventStreamBackends(stream::EventStreamRegistry& registry,
+                                   metrics::MetricsRegistry* metrics) {
   RETURN_IF_ERROR(stream::RegisterSqliteEventStream(registry));
+  RETURN_IF_ERROR(stream::RegisterKafkaEventStream(registry, metrics));
   return Status::Ok();
 }
 

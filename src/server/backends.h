@@ -3,6 +3,7 @@
 #include "artifact/artifact_store_factory.h"
 #include "base/status.h"
 #include "metadata/metadata_store_factory.h"
+#include "metrics/metrics_registry.h"
 #include "stream/event_stream_factory.h"
 
 namespace cairn::server {
@@ -12,6 +13,9 @@ namespace cairn::server {
 // links exactly the backends named here.
 Status RegisterMetadataBackends(metadata::MetadataStoreRegistry& registry);
 Status RegisterArtifactBackends(artifact::ArtifactStoreRegistry& registry);
-Status RegisterEventStreamBackends(stream::EventStreamRegistry& registry);
+// `metrics` (may be null; must outlive the streams) receives the series of backends that export
+// their own (Kafka's delivery and drop counters).
+Status RegisterEventStreamBackends(stream::EventStreamRegistry& registry,
+                                   metrics::MetricsRegistry* metrics = nullptr);
 
 }  // namespace cairn::server

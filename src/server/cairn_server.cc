@@ -544,7 +544,7 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
       [](std::string_view uri) { return api::mlflow::ArtifactUriToRelativePath(uri); });
 
   stream::EventStreamRegistry event_registry;
-  RETURN_IF_ERROR(RegisterEventStreamBackends(event_registry));
+  RETURN_IF_ERROR(RegisterEventStreamBackends(event_registry, &state->metrics));
   ASSIGN_OR_RETURN(state->events, stream::CreateEventStream(event_registry, config.events_uri));
   state->prediction_logger = std::make_unique<stream::PredictionLogger>(
       *state->events, stream::PredictionLoggerOptions{
