@@ -5,6 +5,8 @@
 # CAIRN_TEST_KAFKA_URI=kafka://127.0.0.1:PORT/cairn-test; tests add their own topic prefixes.
 # Tuned for start-up time and a small footprint: a 512 MiB heap, the serial collector, one
 # partition for the internal topics, no rebalance delay, short group session timeouts allowed.
+# `start DIR` on a DIR whose broker was stopped starts it again on the same ports with its data
+# (tests of broker outages use that); test_services.sh always passes a fresh DIR.
 set -euo pipefail
 
 cmd="$1"
@@ -32,11 +34,15 @@ mkdir -p "${base}"
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
-port="$(free_port)"
-controller_port="$(free_port)"
-while [[ "${controller_port}" == "${port}" ]]; do controller_port="$(free_port)"; done
-
-cat >"${base}/server.properties" <<PROPS
+restart=false
+if [[ -f "${base}/server.properties" && -f "${base}/data/meta.properties" ]]; then
+  restart=true
+  port="$(sed -n 's/^advertised.listeners=PLAINTEXT:\/\/127.0.0.1:\([0-9]*\)$/\1/p' "${base}/server.properties")"
+else
+  port="$(free_port)"
+  controller_port="$(free_port)"
+  while [[ "${controller_port}" == "${port}" ]]; do controller_port="$(free_port)"; done
+  cat >"${base}/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:${controller_port}
@@ -59,6 +65,7 @@ group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=500
 message.max.bytes=16777216
 PROPS
+fi
 cat >"${base}/log4j2.properties" <<PROPS
 appender.file.type=File
 appender.file.name=file
@@ -73,9 +80,12 @@ PROPS
 
 jvm=(-Xms128m -Xmx512m -XX:+UseSerialGC -Xshare:auto
   -Djava.awt.headless=true "-Dlog4j2.configurationFile=${base}/log4j2.properties")
-cluster_id="$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
-"${java}" "${jvm[@]}" -cp "${libs}/*" kafka.tools.StorageTool format -t "${cluster_id}" \
-  -c "${base}/server.properties" >"${base}/format.log" 2>&1
+if [[ "${restart}" == false ]]; then
+  cluster_id="$(python3 -c 'import base64, uuid; print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')"
+  "${java}" "${jvm[@]}" -cp "${libs}/*" kafka.tools.StorageTool format -t "${cluster_id}" \
+    -c "${base}/server.properties" >"${base}/format.log" 2>&1
+fi
+: >"${base}/kafka.log"
 nohup "${java}" "${jvm[@]}" -cp "${libs}/*" kafka.Kafka "${base}/server.properties" \
   >"${base}/stdout.log" 2>&1 </dev/null &
 echo $! >"${base}/kafka.pid"
