@@ -675,9 +675,15 @@ Status KafkaEventStream::AddDeletion(Deletion deletion) {
   }
   if (deletion.ends.empty()) return Status::Ok();  // nothing to hide
   static std::atomic<uint64_t> sequence{0};
+  // Erasures must all be kept (unique keys); a topic's newest retention cut-off covers the older
+  // ones (one key per topic, so compaction keeps only it).
+  std::string key =
+      deletion.kind == Deletion::Kind::kBefore
+          ? "before:" + deletion.topic
+          : std::to_string(std::chrono::system_clock::now().time_since_epoch().count()) + "-" +
+                std::to_string(sequence.fetch_add(1));
   Event record{.tenant = deletion.tenant.empty() ? "-" : deletion.tenant,
-               .key = std::to_string(std::chrono::system_clock::now().time_since_epoch().count()) +
-                      "-" + std::to_string(sequence.fetch_add(1)),
+               .key = std::move(key),
                .timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count(),
@@ -705,9 +711,32 @@ Status KafkaEventStream::RefreshDeletions() {
                          }
                          return true;
                        }));
-  deletions_.insert(deletions_.end(), added.begin(), added.end());
+  for (std::shared_ptr<const Deletion>& d : added) {
+    if (d->kind == Deletion::Kind::kBefore) {
+      // Retention runs every minute: a newer cut-off of a topic replaces the ones it covers,
+      // so the list (and each Read's check) stays short. The topic's compaction does the same
+      // on the broker, as these records share the key before:<topic>.
+      std::erase_if(deletions_, [&](const std::shared_ptr<const Deletion>& old) {
+        if (old->kind != Deletion::Kind::kBefore || old->topic != d->topic ||
+            old->before_ms > d->before_ms) {
+          return false;
+        }
+        for (const auto& [topic, end] : old->ends) {
+          auto it = d->ends.find(topic);
+          if (it == d->ends.end() || it->second < end) return false;
+        }
+        return true;
+      });
+    }
+    deletions_.push_back(std::move(d));
+  }
   deletions_next_ = std::max(next, marks.high);
   return Status::Ok();
+}
+
+size_t KafkaEventStream::DeletionCountForTest() const {
+  MutexLock lock(deletions_mu_);
+  return deletions_.size();
 }
 
 bool KafkaEventStream::Hidden(std::string_view topic, int64_t offset, const Event& event) const {

@@ -99,6 +99,8 @@ class KafkaEventStream final : public EventStream {
   int64_t Buffered() const;
 
   const KafkaOptions& options() const { return options_; }
+  // Deletion records Reads check against now.
+  size_t DeletionCountForTest() const EXCLUDES(deletions_mu_);
 
  private:
   struct Deletion;
