@@ -105,8 +105,9 @@ Status ErrorStatus(rd_kafka_resp_err_t err, std::string_view what) {
 bool IsFencedError(rd_kafka_resp_err_t err) {
   return err == RD_KAFKA_RESP_ERR_ILLEGAL_GENERATION ||
          err == RD_KAFKA_RESP_ERR_UNKNOWN_MEMBER_ID ||
-         err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS || err == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID ||
-         err == RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST || err == RD_KAFKA_RESP_ERR__STATE;
+         err == RD_KAFKA_RESP_ERR_REBALANCE_IN_PROGRESS ||
+         err == RD_KAFKA_RESP_ERR_FENCED_INSTANCE_ID || err == RD_KAFKA_RESP_ERR__ASSIGNMENT_LOST ||
+         err == RD_KAFKA_RESP_ERR__STATE;
 }
 
 }  // namespace cairn::stream::kafka

@@ -165,8 +165,8 @@ KafkaEventStream::KafkaEventStream(KafkaOptions options, metrics::MetricsRegistr
                                            {{"reason", "timeout"}});
     buffer_full_metric_ = &metrics->GetCounter("cairn_event_stream_kafka_failed_total", help,
                                                {{"reason", "buffer_full"}});
-    error_metric_ = &metrics->GetCounter("cairn_event_stream_kafka_failed_total", help,
-                                         {{"reason", "error"}});
+    error_metric_ =
+        &metrics->GetCounter("cairn_event_stream_kafka_failed_total", help, {{"reason", "error"}});
     buffered_metric_ = &metrics->GetGauge(
         "cairn_event_stream_kafka_buffered_messages",
         "Event records queued in the Kafka producer or in flight (grows while Kafka is away).");
@@ -216,7 +216,8 @@ Status KafkaEventStream::Start() {
 
 KafkaEventStream::~KafkaEventStream() {
   if (producer_) {
-    if (rd_kafka_flush(producer_.get(), options_.request_timeout_ms) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_flush(producer_.get(), options_.request_timeout_ms) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
       // Fail what is left so no Append waits on a record that will never be reported.
       rd_kafka_purge(producer_.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
       rd_kafka_flush(producer_.get(), 1000);
@@ -311,13 +312,14 @@ Status KafkaEventStream::EnsureTopic(const std::string& full, bool compacted) {
   ASSIGN_OR_RETURN(bool exists, TopicExists(full));
   if (exists) return Status::Ok();
   char error[512];
-  rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(full.c_str(), 1, options_.replication_factor,
-                                                     error, sizeof(error));
+  rd_kafka_NewTopic_t* topic =
+      rd_kafka_NewTopic_new(full.c_str(), 1, options_.replication_factor, error, sizeof(error));
   if (topic == nullptr) return InvalidArgument(std::string("kafka: topic ") + full + ": " + error);
   if (compacted) rd_kafka_NewTopic_set_config(topic, "cleanup.policy", "compact");
   rd_kafka_NewTopic_set_config(topic, "max.message.bytes",
                                std::to_string(kMaxPayloadBytes + (1 << 20)).c_str());
-  rd_kafka_AdminOptions_t* admin = rd_kafka_AdminOptions_new(producer_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
+  rd_kafka_AdminOptions_t* admin =
+      rd_kafka_AdminOptions_new(producer_.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS);
   rd_kafka_AdminOptions_set_request_timeout(admin, options_.request_timeout_ms, error,
                                             sizeof(error));
   rd_kafka_AdminOptions_set_operation_timeout(admin, options_.request_timeout_ms, error,
@@ -460,13 +462,13 @@ StatusOr<std::vector<int64_t>> KafkaEventStream::Produce(const std::string& full
                           static_cast<ssize_t>(exact.size()));
       timestamp = 1;
     }
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        producer_.get(), RD_KAFKA_V_TOPIC(full.c_str()), RD_KAFKA_V_PARTITION(0),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(e.key.empty() ? nullptr : e.key.data(), e.key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(e.payload.data()), e.payload.size()),
-        RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_HEADERS(headers),
-        RD_KAFKA_V_OPAQUE(&pending.slots[queued]), RD_KAFKA_V_END);
+    rd_kafka_resp_err_t err =
+        rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(full.c_str()), RD_KAFKA_V_PARTITION(0),
+                          RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                          RD_KAFKA_V_KEY(e.key.empty() ? nullptr : e.key.data(), e.key.size()),
+                          RD_KAFKA_V_VALUE(const_cast<char*>(e.payload.data()), e.payload.size()),
+                          RD_KAFKA_V_TIMESTAMP(timestamp), RD_KAFKA_V_HEADERS(headers),
+                          RD_KAFKA_V_OPAQUE(&pending.slots[queued]), RD_KAFKA_V_END);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       rd_kafka_headers_destroy(headers);  // owned by the record only when it was queued
       queue_error = err;
@@ -615,8 +617,8 @@ Status KafkaEventStream::CommitOffset(std::string_view consumer, std::string_vie
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = list->elems[0].err;
   if (kafka::IsFencedError(err)) {
     return FailedPrecondition("kafka: consumer group " + std::string(consumer) +
-                              " has members; commit through its lease (" +
-                              rd_kafka_err2str(err) + ")");
+                              " has members; commit through its lease (" + rd_kafka_err2str(err) +
+                              ")");
   }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return ErrorStatus(err, "kafka: commit on " + full);
   return Status::Ok();
@@ -645,9 +647,9 @@ StatusOr<std::unique_ptr<TopicLease>> KafkaEventStream::JoinGroup(std::string_vi
   RETURN_IF_ERROR(CheckTopic(topic));
   const std::string full = FullName(topic);
   RETURN_IF_ERROR(EnsureTopic(full));
-  ASSIGN_OR_RETURN(std::unique_ptr<kafka::KafkaTopicLease> lease,
-                   kafka::KafkaTopicLease::Join(
-                       options_, options_.prefix + "." + std::string(consumer), full));
+  ASSIGN_OR_RETURN(
+      std::unique_ptr<kafka::KafkaTopicLease> lease,
+      kafka::KafkaTopicLease::Join(options_, options_.prefix + "." + std::string(consumer), full));
   return std::unique_ptr<TopicLease>(std::move(lease));
 }
 
@@ -749,8 +751,8 @@ bool KafkaEventStream::Hidden(std::string_view topic, int64_t offset, const Even
 
 Status KafkaEventStream::DeleteByKey(std::string_view tenant, std::string_view key) {
   if (tenant.empty()) return InvalidArgument("delete: tenant is empty");
-  return AddDeletion(
-      Deletion{.kind = Deletion::Kind::kKey, .tenant = std::string(tenant), .value = std::string(key)});
+  return AddDeletion(Deletion{
+      .kind = Deletion::Kind::kKey, .tenant = std::string(tenant), .value = std::string(key)});
 }
 
 Status KafkaEventStream::DeleteBySubject(std::string_view tenant, std::string_view subject_id) {
@@ -767,13 +769,13 @@ Status KafkaEventStream::DeleteBefore(std::string_view topic, int64_t before_ms)
 }
 
 Status RegisterKafkaEventStream(EventStreamRegistry& registry, metrics::MetricsRegistry* metrics) {
-  return registry.Register(
-      "kafka", [metrics](const Uri& uri) -> StatusOr<std::unique_ptr<EventStream>> {
-        ASSIGN_OR_RETURN(KafkaOptions options, KafkaOptions::FromUri(uri));
-        ASSIGN_OR_RETURN(std::unique_ptr<KafkaEventStream> stream,
-                         KafkaEventStream::Open(std::move(options), metrics));
-        return std::unique_ptr<EventStream>(std::move(stream));
-      });
+  return registry.Register("kafka",
+                           [metrics](const Uri& uri) -> StatusOr<std::unique_ptr<EventStream>> {
+                             ASSIGN_OR_RETURN(KafkaOptions options, KafkaOptions::FromUri(uri));
+                             ASSIGN_OR_RETURN(std::unique_ptr<KafkaEventStream> stream,
+                                              KafkaEventStream::Open(std::move(options), metrics));
+                             return std::unique_ptr<EventStream>(std::move(stream));
+                           });
 }
 
 }  // namespace cairn::stream

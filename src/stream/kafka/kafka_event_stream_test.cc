@@ -52,7 +52,9 @@ class MockCluster {
     rd_kafka_destroy(handle_);
   }
   std::string Bootstraps() const { return rd_kafka_mock_cluster_bootstraps(cluster_); }
-  void CreateTopic(const std::string& name) { rd_kafka_mock_topic_create(cluster_, name.c_str(), 1, 1); }
+  void CreateTopic(const std::string& name) {
+    rd_kafka_mock_topic_create(cluster_, name.c_str(), 1, 1);
+  }
   void Down() { rd_kafka_mock_broker_set_down(cluster_, 1); }
   void Up() { rd_kafka_mock_broker_set_up(cluster_, 1); }
 
@@ -63,7 +65,8 @@ class MockCluster {
 
 class KafkaOutageTest : public testing::Test {
  protected:
-  std::unique_ptr<KafkaEventStream> Open(int delivery_timeout_ms, int64_t buffer_messages = 100000) {
+  std::unique_ptr<KafkaEventStream> Open(int delivery_timeout_ms,
+                                         int64_t buffer_messages = 100000) {
     cluster_.CreateTopic("cairn.predictions");
     KafkaOptions options;
     options.brokers = cluster_.Bootstraps();
@@ -78,8 +81,7 @@ class KafkaOutageTest : public testing::Test {
   }
 
   double FailedMetric(const std::string& reason) {
-    return metrics_
-        .GetCounter("cairn_event_stream_kafka_failed_total", "", {{"reason", reason}})
+    return metrics_.GetCounter("cairn_event_stream_kafka_failed_total", "", {{"reason", reason}})
         .Value();
   }
 
@@ -90,13 +92,13 @@ class KafkaOutageTest : public testing::Test {
 TEST_F(KafkaOutageTest, BuffersDuringAnOutageAndDeliversInOrderOnRecovery) {
   auto stream = Open(/*delivery_timeout_ms=*/30000);
   ASSERT_NE(stream, nullptr);
-  ASSERT_OK_AND_ASSIGN(std::vector<int64_t> before, stream->Append("predictions", MakeEvents(0, 1)));
+  ASSERT_OK_AND_ASSIGN(std::vector<int64_t> before,
+                       stream->Append("predictions", MakeEvents(0, 1)));
   EXPECT_EQ(before, std::vector<int64_t>{0});
 
   cluster_.Down();
-  auto pending = std::async(std::launch::async, [&] {
-    return stream->Append("predictions", MakeEvents(1, 10));
-  });
+  auto pending = std::async(std::launch::async,
+                            [&] { return stream->Append("predictions", MakeEvents(1, 10)); });
   // The batch waits in the producer's buffer while the broker is away.
   EXPECT_EQ(pending.wait_for(milliseconds(1500)), std::future_status::timeout);
   EXPECT_EQ(stream->Buffered(), 10);
@@ -136,10 +138,10 @@ TEST_F(KafkaOutageTest, AFullBufferRejectsAtOnceAndCountsTheRecords) {
   ASSERT_NE(stream, nullptr);
   ASSERT_OK(stream->Append("predictions", MakeEvents(0, 1)));
   cluster_.Down();
-  auto filling = std::async(std::launch::async, [&] {
-    return stream->Append("predictions", MakeEvents(1, 5));
-  });
-  for (int i = 0; i < 100 && stream->Buffered() < 5; ++i) std::this_thread::sleep_for(milliseconds(20));
+  auto filling = std::async(std::launch::async,
+                            [&] { return stream->Append("predictions", MakeEvents(1, 5)); });
+  for (int i = 0; i < 100 && stream->Buffered() < 5; ++i)
+    std::this_thread::sleep_for(milliseconds(20));
   ASSERT_EQ(stream->Buffered(), 5);
 
   auto start = std::chrono::steady_clock::now();
@@ -161,9 +163,8 @@ TEST_F(KafkaOutageTest, AFullBufferRejectsAtOnceAndCountsTheRecords) {
 TEST_F(KafkaOutageTest, PredictionLoggerKeepsWhatFitsAndCountsDropsThroughAnOutage) {
   auto stream = Open(/*delivery_timeout_ms=*/30000);
   ASSERT_NE(stream, nullptr);
-  PredictionLogger logger(*stream, PredictionLoggerOptions{.queue_capacity = 20,
-                                                          .max_batch = 5,
-                                                          .metrics = &metrics_});
+  PredictionLogger logger(
+      *stream, PredictionLoggerOptions{.queue_capacity = 20, .max_batch = 5, .metrics = &metrics_});
   cluster_.Down();
   int accepted = 0;
   for (int i = 0; i < 50; ++i) {
@@ -260,7 +261,8 @@ TEST_F(KafkaBrokerTest, OneMemberOfAGroupOwnsTheTopicAndTheOtherTakesOverWhenItL
   EXPECT_EQ(standby->Commit(1).code(), StatusCode::kFailedPrecondition);
   // With members, a commit from outside the group is refused too.
   EXPECT_EQ(a->CommitOffset("monitor", "predictions", 1).code(), StatusCode::kFailedPrecondition);
-  ASSERT_OK_AND_ASSIGN(std::optional<int64_t> committed, b->CommittedOffset("monitor", "predictions"));
+  ASSERT_OK_AND_ASSIGN(std::optional<int64_t> committed,
+                       b->CommittedOffset("monitor", "predictions"));
   EXPECT_EQ(committed, 2);
 
   // The owner leaves: the other takes over and resumes from the commit.
@@ -280,9 +282,10 @@ TEST_F(KafkaBrokerTest, DeletionsByOneProcessHideRecordsFromAnother) {
   auto a = Open();
   auto b = Open();
   ASSERT_TRUE(a && b);
-  ASSERT_OK(a->Append("predictions",
-                      std::vector<Event>{{.tenant = "t", .key = "gone", .timestamp_ms = 5, .payload = "x"},
-                                         {.tenant = "t", .key = "kept", .timestamp_ms = 6, .payload = "y"}}));
+  ASSERT_OK(a->Append(
+      "predictions",
+      std::vector<Event>{{.tenant = "t", .key = "gone", .timestamp_ms = 5, .payload = "x"},
+                         {.tenant = "t", .key = "kept", .timestamp_ms = 6, .payload = "y"}}));
   ASSERT_OK_AND_ASSIGN(ReadResult before, b->Read("predictions", {}));
   EXPECT_EQ(before.events.size(), 2u);
   ASSERT_OK(a->DeleteByKey("t", "gone"));

@@ -21,8 +21,7 @@ Status ParseInt(std::string_view key, std::string_view text, int64_t min, int64_
   return Status::Ok();
 }
 
-Status ParseInt32(std::string_view key, std::string_view text, int64_t min, int64_t max,
-                  int& out) {
+Status ParseInt32(std::string_view key, std::string_view text, int64_t min, int64_t max, int& out) {
   int64_t value = 0;
   RETURN_IF_ERROR(ParseInt(key, text, min, max, value));
   out = static_cast<int>(value);

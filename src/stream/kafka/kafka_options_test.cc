@@ -53,13 +53,12 @@ TEST(KafkaOptionsTest, RejectsMalformedAndHostileUris) {
            "kafka://k:9092/p?linger_ms=-1",                    // out of range
            "kafka://k:9092/p?linger_ms=5x",                    // trailing garbage
            "kafka://k:9092/p?linger_ms=99999999999999999999",  // overflow
-           "kafka://k:9092/p?batch_bytes=0",
-           "kafka://k:9092/p?replication_factor=0",
+           "kafka://k:9092/p?batch_bytes=0", "kafka://k:9092/p?replication_factor=0",
            "kafka://k:9092/p?compression=brotli",
-           "kafka://k:9092/p?unknown=1",                       // unknown key
-           "kafka://k:9092/p?linger_ms",                       // no value
-           "kafka://k:9092/p?rdkafka.=x",                      // empty property name
-           "kafka://k:9092/p?linger_ms=%zz",                   // bad escape
+           "kafka://k:9092/p?unknown=1",      // unknown key
+           "kafka://k:9092/p?linger_ms",      // no value
+           "kafka://k:9092/p?rdkafka.=x",     // empty property name
+           "kafka://k:9092/p?linger_ms=%zz",  // bad escape
        }) {
     StatusOr<KafkaOptions> parsed = Parse(bad);
     EXPECT_FALSE(parsed.ok()) << bad;

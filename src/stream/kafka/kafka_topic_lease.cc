@@ -11,18 +11,19 @@ StatusOr<std::unique_ptr<KafkaTopicLease>> KafkaTopicLease::Join(const KafkaOpti
   KafkaTopicLease* raw = lease.get();
   ASSIGN_OR_RETURN(
       lease->consumer_,
-      CreateClient(RD_KAFKA_CONSUMER, options,
-                   {{"group.id", group},
-                    {"enable.auto.commit", "false"},
-                    {"enable.auto.offset.store", "false"},
-                    {"auto.offset.reset", "earliest"},
-                    {"session.timeout.ms", std::to_string(options.session_timeout_ms)},
-                    {"heartbeat.interval.ms", std::to_string(std::max(options.session_timeout_ms / 5, 50))},
-                    {"allow.auto.create.topics", "false"}},
-                   [raw](rd_kafka_conf_t* conf) {
-                     rd_kafka_conf_set_opaque(conf, raw);
-                     rd_kafka_conf_set_rebalance_cb(conf, &KafkaTopicLease::OnRebalance);
-                   }));
+      CreateClient(
+          RD_KAFKA_CONSUMER, options,
+          {{"group.id", group},
+           {"enable.auto.commit", "false"},
+           {"enable.auto.offset.store", "false"},
+           {"auto.offset.reset", "earliest"},
+           {"session.timeout.ms", std::to_string(options.session_timeout_ms)},
+           {"heartbeat.interval.ms", std::to_string(std::max(options.session_timeout_ms / 5, 50))},
+           {"allow.auto.create.topics", "false"}},
+          [raw](rd_kafka_conf_t* conf) {
+            rd_kafka_conf_set_opaque(conf, raw);
+            rd_kafka_conf_set_rebalance_cb(conf, &KafkaTopicLease::OnRebalance);
+          }));
   rd_kafka_poll_set_consumer(lease->consumer_.get());
   PartitionList topics(rd_kafka_topic_partition_list_new(1));
   rd_kafka_topic_partition_list_add(topics.get(), topic.c_str(), RD_KAFKA_PARTITION_UA);
@@ -77,8 +78,8 @@ Status KafkaTopicLease::Commit(int64_t offset) {
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR && list->cnt == 1) err = list->elems[0].err;
   if (IsFencedError(err)) {
     owns_.store(false);
-    return FailedPrecondition("kafka: the group took " + topic_ + " from this member: " +
-                              rd_kafka_err2str(err));
+    return FailedPrecondition("kafka: the group took " + topic_ +
+                              " from this member: " + rd_kafka_err2str(err));
   }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return ErrorStatus(err, "kafka: commit on " + topic_);
   return Status::Ok();
