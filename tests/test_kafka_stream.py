@@ -148,3 +148,39 @@ def test_a_broker_outage_is_buffered_and_replayed_and_drops_are_counted(server_f
     assert metric(url, "cairn_prediction_log_failed_total") == 0
     assert metric(url, "cairn_event_stream_kafka_failed_total") == 0
     assert metric(url, "cairn_event_stream_kafka_delivered_total") >= expected
+
+
+def test_two_servers_share_the_monitor_group_and_the_survivor_takes_over(server_factory, cancer,  # noqa: F811
+                                                                         tmp_path):
+    """Two servers on one data folder and one Kafka prefix: both serve and log, their monitors
+    form one consumer group, one of them counts. Killing it hands the topic to the other, which
+    resumes from the committed offset with the stored window state: windows hold every
+    prediction once. (`cairn monitor` is a client of a server's API, not a standalone consumer,
+    so the group's members here are the servers' in-process monitors.)"""
+    events = kafka_events_uri(service_uri("KAFKA"), session_timeout_ms=3000)
+    data = tmp_path / "shared"
+    first = server_factory(data_dir=data, extra_args=("--events-uri", events))
+    deploy_cancer(first.url, cancer, "shared")
+    config = {"deployment": "shared", "window": {"size": 60}, "min_samples": 20}
+    requests.post(f"{first.url}/api/v1/models/shared/drift-config", json=config,
+                  timeout=30).raise_for_status()
+    # Started after the deployment and the configuration exist, so it loads both.
+    second = server_factory(data_dir=data, extra_args=("--events-uri", events))
+    wait_for(lambda: requests.get(f"{second.url}/api/v1/deployments/shared/status").json()
+             ["state"] == "READY", what="the second server's deployment")
+    rows = cancer["x_test"]
+    predict(first.url, "shared", rows[:20], "a")
+    predict(second.url, "shared", rows[20:40], "b")
+    owner = wait_for(lambda: next((s for s in (first, second)
+                                   if open_window(s.url, "shared") == 40), None),
+                     timeout=60, what="one monitor counting all 40")
+    survivor = second if owner is first else first
+    assert open_window(survivor.url, "shared") is None  # the standby counts nothing
+
+    owner.kill()
+    predict(survivor.url, "shared", rows[40:140], "c")
+    got = wait_for(lambda: len(windows(survivor.url, "shared", "shared")) == 2 and
+                   windows(survivor.url, "shared", "shared"), timeout=60, what="two windows")
+    assert [w["predictions"] for w in got] == [60, 60]
+    wait_for(lambda: open_window(survivor.url, "shared") == 20, what="20 open")
+    assert metric(survivor.url, "cairn_prediction_log_dropped_total") == 0
