@@ -399,6 +399,10 @@ Status KafkaEventStream::Scan(const std::string& full, int64_t from, int64_t to,
          {"fetch.wait.max.ms", "50"},
          {"fetch.error.backoff.ms", "50"},
          {"fetch.message.max.bytes", std::to_string(kMaxPayloadBytes + (1 << 20))},
+         // A read stops at max_events: prefetch little beyond (librdkafka's default is 64 MiB
+         // per reader); still room for one record of the largest payload.
+         {"queued.min.messages", "10000"},
+         {"queued.max.messages.kbytes", "16384"},
          {"allow.auto.create.topics", "false"}});
     if (!created.ok()) {
       give_back(HandlePtr(nullptr, &DestroyHandle));
