@@ -3,6 +3,7 @@ serves a model, logs every prediction into Kafka (idempotent, batched producer) 
 in-process monitor reads them back as a member of the consumer group of the predictions topic,
 committing offsets only after a window's state is stored.
 
+- Labels posted as feedback are produced into the labels topic the same way.
 - A crash in the middle of a window (the server killed, so its group member never leaves
   cleanly) loses nothing and counts nothing twice: the restarted monitor waits for the group to
   give it the topic and resumes from the committed offset.
@@ -87,6 +88,15 @@ def test_windows_through_kafka_survive_a_crash_without_loss_or_double_count(serv
     assert [w["predictions"] for w in got] == [60, 60]
     wait_for(lambda: open_window(url, "streamed") == 20, what="20 open")
     assert metric(url, "cairn_prediction_log_dropped_total") == 0
+
+    # Labels go to the labels topic through the same producer.
+    labels = [{"request_id": f"after-{i}", "label": int(cancer["y_test"][40 + i])}
+              for i in range(100)]
+    resp = requests.post(f"{url}/api/v1/feedback", json={"labels": labels}, timeout=30)
+    assert resp.status_code == 200 and resp.json()["matched"] == 100, resp.text
+    wait_for(lambda: metric(url, "cairn_event_log_appended_total", topic="labels") == 100,
+             what="100 labels in Kafka")
+    assert metric(url, "cairn_event_log_dropped_total") == 0
     assert metric(url, "cairn_event_stream_kafka_failed_total") == 0
 
 

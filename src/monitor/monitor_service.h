@@ -31,6 +31,7 @@
 #include "monitor/profile/reference_profile.h"
 #include "monitor/profile/table_reader.h"
 #include "monitor/window.h"
+#include "stream/event_logger.h"
 #include "stream/event_stream.h"
 #include "stream/prediction_event.h"
 #include "tracking/tracking_service.h"
@@ -75,6 +76,8 @@ struct MonitorDeps {
   IdGenerator& ids;
   // When set: cairn_monitor_* series (events read, lag, windows closed, alerts fired).
   metrics::MetricsRegistry* metrics = nullptr;
+  // When set: every label Feedback receives is also logged into the stream's labels topic.
+  stream::EventLogger* labels = nullptr;
 };
 
 // The model monitor: consumes the prediction log, keeps a window per (drift configuration,
@@ -245,6 +248,9 @@ class MonitorService {
               const metadata::AlertRecord& alert, std::string_view event);
   void MaybeRetrain(const Unit& unit, const metadata::AlertRecord& alert) REQUIRES(mu_);
   void RecordAction(const std::string& tenant, metadata::ActionRecord action);
+  // Logs Feedback's labels into the labels topic (deps_.labels), never blocking.
+  void LogLabels(const std::string& tenant, const std::vector<metadata::LabelInput>& labels,
+                 const std::vector<metadata::LabelMatch>& matches);
 
   MonitorDeps deps_;
   const MonitorOptions options_;
