@@ -194,6 +194,26 @@ TEST_F(KafkaOutageTest, PredictionLoggerKeepsWhatFitsAndCountsDropsThroughAnOuta
   }
 }
 
+TEST_F(KafkaOutageTest, RejectsReservedAndOverlongTopicsBeforeAnyIo) {
+  auto stream = Open(/*delivery_timeout_ms=*/30000);
+  ASSERT_NE(stream, nullptr);
+  std::vector<Event> one = MakeEvents(0, 1);
+  // Cairn's own deletions topic cannot be written or read as an event topic.
+  EXPECT_EQ(stream->Append("__cairn-deletions", one).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(stream->Read("__cairn-deletions", {}).status().code(), StatusCode::kInvalidArgument);
+  // The prefix counts against Kafka's 249 characters.
+  EXPECT_EQ(stream->Append(std::string(245, 'a'), one).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(stream->JoinGroup("bad group", "predictions").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(stream->JoinGroup("monitor", "bad topic").status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(stream->OffsetForTimestamp("bad topic", 0).status().code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(stream->DeleteBefore("", 0).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(stream->Delivered() + stream->Failed(), 0);
+}
+
 TEST(KafkaEventStreamTest, OpenAnswersUnavailableWhenNoBrokerAnswers) {
   KafkaOptions options;
   options.brokers = "127.0.0.1:1";
