@@ -194,3 +194,22 @@ def test_two_servers_share_the_monitor_group_and_the_survivor_takes_over(server_
     assert [w["predictions"] for w in got] == [60, 60]
     wait_for(lambda: open_window(survivor.url, "shared") == 20, what="20 open")
     assert metric(survivor.url, "cairn_prediction_log_dropped_total") == 0
+
+
+@pytest.mark.parametrize("uri, message", [
+    ("kafka://127.0.0.1:9092/p?bogus=1", "unknown option 'bogus'"),
+    ("kafka://127.0.0.1:9092/p?linger_ms=-5", "linger_ms must be an integer"),
+    ("kafka://127.0.0.1:9092/bad%20prefix", "topic prefix"),
+    ("kafka:///p", "names no broker"),
+    ("kafka://user:pw@127.0.0.1:9092/p", "credentials go in rdkafka.sasl"),
+    ("kafka://127.0.0.1:9092/p?rdkafka.no.such.property=1", "no.such.property"),
+    ("kafka://127.0.0.1:1/p?request_timeout_ms=500", "no answer from 127.0.0.1:1"),
+])
+def test_a_bad_or_unreachable_kafka_uri_stops_the_server_with_the_reason(tmp_path, uri, message):
+    from server_process import cairn_binary
+
+    proc = subprocess.run([str(cairn_binary()), "server", "--data-dir", str(tmp_path / "data"),
+                           "--port", "0", "--events-uri", uri, "--python-prestart", "false"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert message in proc.stdout + proc.stderr, proc.stdout + proc.stderr
