@@ -120,7 +120,7 @@ install_apt_packages
 install_python_packages
 "${ROOT}/scripts/install_onnxruntime.sh"
 # The Apache Kafka broker jars of the event-stream tests (scripts/services/kafka.sh).
-"${ROOT}/scripts/services/kafka_fetch.sh" >/dev/null
+"${ROOT}/scripts/fetch_kafka.sh" >/dev/null
 # The MLflow 2.x client's venv, for tests/mlflow2 only: not being able to create it must not stop
 # a build or a server start (./dev.sh test says it skips that suite).
 "${ROOT}/scripts/mlflow2_venv.sh" || log "could not create the MLflow 2.x client venv" \

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Apache Kafka for the tests (see scripts/test_services.sh): one KRaft node (broker and
 # controller in one JVM, no ZooKeeper) under DIR/kafka on free loopback ports, from the Maven
-# jars scripts/services/kafka_fetch.sh caches (scripts/install.sh fetches them). Prints
+# jars scripts/fetch_kafka.sh caches (scripts/install.sh fetches them). Prints
 # CAIRN_TEST_KAFKA_URI=kafka://127.0.0.1:PORT/cairn-test; tests add their own topic prefixes.
 # Tuned for start-up time and a small footprint: a 512 MiB heap, the serial collector, one
 # partition for the internal topics, no rebalance delay, short group session timeouts allowed.
@@ -28,7 +28,7 @@ if [[ "${cmd}" == stop ]]; then
   exit 0
 fi
 
-libs="$("${here}/kafka_fetch.sh")"
+libs="$("${here}/../fetch_kafka.sh")"
 java="${JAVA:-java}"
 mkdir -p "${base}"
 free_port() {

@@ -7,7 +7,7 @@
 # Environment: CAIRN_KAFKA_PREFIX overrides .deps/kafka-<version>.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 POM="${ROOT}/scripts/services/kafka-pom.xml"
 version="$(sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "${POM}")"
 PREFIX="${CAIRN_KAFKA_PREFIX:-${ROOT}/.deps/kafka-${version}}"
@@ -17,7 +17,7 @@ if [[ -f "${STAMP}" && "$(cat "${STAMP}")" == "${wanted}" ]]; then
   echo "${PREFIX}/libs"
   exit 0
 fi
-echo "kafka_fetch.sh: fetching Apache Kafka ${version} jars into ${PREFIX}" >&2
+echo "fetch_kafka.sh: fetching Apache Kafka ${version} jars into ${PREFIX}" >&2
 rm -rf "${PREFIX}.tmp"
 mkdir -p "${PREFIX}.tmp"
 if ! mvn -q -B -f "${POM}" dependency:copy-dependencies -DincludeScope=runtime \
