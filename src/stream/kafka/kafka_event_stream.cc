@@ -427,14 +427,12 @@ Status KafkaEventStream::Scan(const std::string& full, int64_t from, int64_t to,
       continue;
     }
     last_progress = std::chrono::steady_clock::now();
-    bool stop = false;
-    if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-      stop = true;
-    } else if (m->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const bool record = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (!record && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       status = ErrorStatus(m->err, "kafka: reading " + full);
-    } else if (m->offset >= to || !visit(*m)) {
-      stop = true;
     }
+    // The end of the partition, the end of the range, or the visitor has enough.
+    const bool stop = !record || m->offset >= to || !visit(*m);
     rd_kafka_message_destroy(m);
     if (stop) break;
   }
