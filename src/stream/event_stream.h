@@ -109,7 +109,8 @@ class TopicLease {
 // Errors: INVALID_ARGUMENT for a malformed topic or consumer name (see IsValidTopicName), an
 // empty tenant, a payload over kMaxPayloadBytes or bad ReadOptions; UNAVAILABLE for a transient
 // storage failure (the caller may retry); INTERNAL for anything else. A failed Append appended
-// nothing.
+// nothing, except on Kafka, which has no multi-record atomicity without transactions: there an
+// UNAVAILABLE Append may have appended a prefix of its batch (KafkaEventStream says when).
 //
 // Thread-safety: every method may be called concurrently from any thread.
 class EventStream {
