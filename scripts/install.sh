@@ -132,6 +132,8 @@ install_apt_packages
 install_python_packages
 install_s3proxy
 "${ROOT}/scripts/install_onnxruntime.sh"
+# The Apache Kafka broker jars of the event-stream tests (scripts/services/kafka.sh).
+"${ROOT}/scripts/fetch_kafka.sh" >/dev/null
 # The MLflow 2.x client's venv, for tests/mlflow2 only: not being able to create it must not stop
 # a build or a server start (./dev.sh test says it skips that suite).
 "${ROOT}/scripts/mlflow2_venv.sh" || log "could not create the MLflow 2.x client venv" \

@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <map>
 #include <set>
 
 #include "monitor/monitor_service.h"
@@ -276,6 +277,39 @@ int MonitorService::LabelsJoined(const std::string& tenant, std::vector<Predicti
   return updated;
 }
 
+void MonitorService::LogLabels(const std::string& tenant,
+                               const std::vector<metadata::LabelInput>& labels,
+                               const std::vector<metadata::LabelMatch>& matches) {
+  std::map<std::string_view, const PredictionSummary*> by_request;
+  for (const metadata::LabelMatch& m : matches) {
+    if (!m.matched.empty()) by_request.emplace(m.request_id, &m.matched.front());
+  }
+  const int64_t now = deps_.clock.NowMillis();
+  for (const metadata::LabelInput& label : labels) {
+    auto found = by_request.find(label.request_id);
+    const PredictionSummary* prediction = found == by_request.end() ? nullptr : found->second;
+    stream::Event event{.tenant = tenant, .timestamp_ms = now};
+    // Keyed like the predictions (deployment id), and with their subject, so deleting the
+    // deployment or erasing the subject removes the label too.
+    if (prediction != nullptr) {
+      event.key = prediction->deployment_id;
+      event.subject_id = prediction->subject_id;
+    } else if (label.deployment_id) {
+      event.key = *label.deployment_id;
+    }
+    bj::object payload;
+    payload["v"] = 1;
+    payload["request_id"] = label.request_id;
+    bj::error_code ec;
+    payload["label"] = bj::parse(label.label_json, ec);
+    if (ec) payload["label"] = label.label_json;
+    payload["deployment_id"] = event.key;
+    payload["matched"] = prediction != nullptr;
+    event.payload = bj::serialize(payload);
+    deps_.labels->Log(std::move(event));  // a full queue drops and counts
+  }
+}
+
 StatusOr<bj::object> MonitorService::Feedback(const RequestScope& scope, std::string_view body) {
   bj::error_code ec;
   bj::value root = bj::parse(body, ec);
@@ -304,6 +338,7 @@ StatusOr<bj::object> MonitorService::Feedback(const RequestScope& scope, std::st
   }
   ASSIGN_OR_RETURN(std::vector<metadata::LabelMatch> matches,
                    deps_.store.AttachLabels(scope.tenant, labels, deps_.clock.NowMillis()));
+  if (deps_.labels != nullptr) LogLabels(scope.tenant, labels, matches);
   std::vector<PredictionSummary> joined;
   bj::array pending;
   int64_t matched = 0;

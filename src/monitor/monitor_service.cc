@@ -51,14 +51,8 @@ MonitorService::~MonitorService() { Stop(); }
 
 Status MonitorService::Start() {
   ASSIGN_OR_RETURN(auto configs, deps_.store.ListAllDriftConfigs());
-  ASSIGN_OR_RETURN(std::optional<int64_t> committed,
-                   deps_.events.CommittedOffset(options_.consumer, kTopic));
-  int64_t start = 0;
-  if (committed) {
-    start = *committed;
-  } else {
-    ASSIGN_OR_RETURN(start, deps_.events.EndOffset(kTopic));
-  }
+  ASSIGN_OR_RETURN(std::unique_ptr<stream::TopicLease> lease,
+                   deps_.events.JoinGroup(options_.consumer, kTopic));
   {
     MutexLock lock(mu_);
     if (started_) return FailedPrecondition("the monitor is already running");
@@ -73,15 +67,56 @@ Status MonitorService::Start() {
           ConfigEntry{.tenant = tenant, .record = record, .config = std::move(*parsed)});
       configs_[tenant].push_back(std::move(entry));
     }
-    next_offset_ = start;
-    committed_ = committed.value_or(-1);
+    lease_ = std::move(lease);
+    owner_ = false;
+    // A sole owner (the embedded log) resumes here, so Start fixes where reading begins; a
+    // group member resumes in the consumer loop once the group has given it the topic.
+    ASSIGN_OR_RETURN(bool owner, EnsureOwner());
+    if (!owner) spdlog::info("monitor: joined the consumer group of {}; waiting for it", kTopic);
     started_ = true;
     stopping_ = false;
   }
-  spdlog::info("monitor: {} drift configurations, reading predictions from offset {}",
-               configs.size(), start);
+  spdlog::info("monitor: {} drift configurations", configs.size());
   MutexLock lock(thread_mu_);
   consumer_ = std::thread([this] { ConsumerLoop(); });
+  return Status::Ok();
+}
+
+StatusOr<bool> MonitorService::EnsureOwner() {
+  StatusOr<bool> owns = lease_->Owns();
+  if (!owns.ok() || !*owns) {
+    if (owner_) {
+      spdlog::info("monitor: another member of the group took {}; dropping the open windows",
+                   kTopic);
+      units_.clear();
+      unstored_.clear();
+      owner_ = false;
+    }
+    if (!owns.ok()) return owns.status();
+    return false;
+  }
+  if (owner_ && lease_->Generation() == lease_generation_) return true;
+  RETURN_IF_ERROR(Resume());
+  lease_generation_ = lease_->Generation();
+  owner_ = true;
+  return true;
+}
+
+Status MonitorService::Resume() {
+  ASSIGN_OR_RETURN(std::optional<int64_t> committed,
+                   deps_.events.CommittedOffset(options_.consumer, kTopic));
+  int64_t start = 0;
+  if (committed) {
+    start = *committed;
+  } else {
+    ASSIGN_OR_RETURN(start, deps_.events.EndOffset(kTopic));
+  }
+  // Open windows are rebuilt from the log; closed windows' progress comes from the store.
+  units_.clear();
+  unstored_.clear();
+  next_offset_ = start;
+  committed_ = committed.value_or(-1);
+  spdlog::info("monitor: reading predictions from offset {}", start);
   return Status::Ok();
 }
 
@@ -91,8 +126,14 @@ void MonitorService::Stop() {
     stopping_ = true;
   }
   wake_.notify_all();
-  MutexLock lock(thread_mu_);
-  if (consumer_.joinable()) consumer_.join();
+  {
+    MutexLock lock(thread_mu_);
+    if (consumer_.joinable()) consumer_.join();
+  }
+  // Leave the consumer group now, so a standby member takes over at once.
+  MutexLock lock(mu_);
+  lease_.reset();
+  owner_ = false;
 }
 
 void MonitorService::SetTrackingUri(std::string uri) {
@@ -112,6 +153,14 @@ void MonitorService::ConsumerLoop() {
   if (options_.nice > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.nice);
   MutexLock lock(mu_);
   while (!stopping_) {
+    StatusOr<bool> owner = EnsureOwner();
+    if (!owner.ok() || !*owner) {
+      if (!owner.ok()) {
+        spdlog::warn("monitor: consumer group of {}: {}", kTopic, owner.status().message());
+      }
+      lock.WaitUntil(wake_, std::chrono::steady_clock::now() + options_.poll_interval);
+      continue;
+    }
     StatusOr<int> read = PollOnce();
     if (!read.ok()) {
       spdlog::warn("monitor: reading the prediction log failed: {}", read.status().message());
@@ -125,6 +174,10 @@ void MonitorService::ConsumerLoop() {
 
 Status MonitorService::CatchUpForTest() {
   MutexLock lock(mu_);
+  if (lease_) {
+    ASSIGN_OR_RETURN(bool owner, EnsureOwner());
+    if (!owner) return Unavailable("the monitor does not own the predictions topic");
+  }
   while (true) {
     ASSIGN_OR_RETURN(int read, PollOnce());
     if (read < options_.read_batch) return Status::Ok();
@@ -488,7 +541,9 @@ void MonitorService::Commit() {
   }
   for (const auto& [key, window] : unstored_) offset = std::min(offset, window.first_offset);
   if (offset == committed_) return;
-  Status committed = deps_.events.CommitOffset(options_.consumer, kTopic, offset);
+  // Through the lease: a member that lost the topic cannot move its successor's offset.
+  Status committed = lease_ ? lease_->Commit(offset)
+                            : deps_.events.CommitOffset(options_.consumer, kTopic, offset);
   if (committed.ok()) {
     committed_ = offset;
   } else {

@@ -31,6 +31,7 @@
 #include "monitor/profile/reference_profile.h"
 #include "monitor/profile/table_reader.h"
 #include "monitor/window.h"
+#include "stream/event_logger.h"
 #include "stream/event_stream.h"
 #include "stream/prediction_event.h"
 #include "tracking/tracking_service.h"
@@ -75,6 +76,8 @@ struct MonitorDeps {
   IdGenerator& ids;
   // When set: cairn_monitor_* series (events read, lag, windows closed, alerts fired).
   metrics::MetricsRegistry* metrics = nullptr;
+  // When set: every label Feedback receives is also logged into the stream's labels topic.
+  stream::EventLogger* labels = nullptr;
 };
 
 // The model monitor: consumes the prediction log, keeps a window per (drift configuration,
@@ -87,6 +90,12 @@ struct MonitorDeps {
 // Exactly-once windows: the committed offset is the first offset of the oldest open window, and
 // each closed window is stored with the offset it covered up to, so a restart re-reads the
 // open windows' events and skips those already counted.
+//
+// Several monitors (server replicas on one Kafka) form one consumer group through
+// EventStream::JoinGroup: only the member that owns the predictions topic reads it; the others
+// stand by. A member that gains the topic starts as a restart does (from the committed offset,
+// with the stored window state); one that loses it drops its open windows, and its commits are
+// refused from then on. With the embedded log the lease always owns.
 //
 // Thread-safety: every public method may be called from any thread. One consumer thread reads
 // the log; window state and configurations are guarded by one mutex.
@@ -205,6 +214,10 @@ class MonitorService {
   using UnitKey = std::pair<std::string, std::string>;  // (config id, deployment id)
 
   void ConsumerLoop() EXCLUDES(mu_);
+  // Whether this monitor owns the predictions topic now; on gaining it, resumes from the
+  // committed offset (Resume); on losing it, drops the open windows.
+  StatusOr<bool> EnsureOwner() REQUIRES(mu_);
+  Status Resume() REQUIRES(mu_);
   StatusOr<int> PollOnce() REQUIRES(mu_);
   Unit* UnitFor(const std::shared_ptr<const ConfigEntry>& entry, const stream::PredictionEvent& e)
       REQUIRES(mu_);
@@ -235,6 +248,9 @@ class MonitorService {
               const metadata::AlertRecord& alert, std::string_view event);
   void MaybeRetrain(const Unit& unit, const metadata::AlertRecord& alert) REQUIRES(mu_);
   void RecordAction(const std::string& tenant, metadata::ActionRecord action);
+  // Logs Feedback's labels into the labels topic (deps_.labels), never blocking.
+  void LogLabels(const std::string& tenant, const std::vector<metadata::LabelInput>& labels,
+                 const std::vector<metadata::LabelMatch>& matches);
 
   MonitorDeps deps_;
   const MonitorOptions options_;
@@ -245,6 +261,9 @@ class MonitorService {
   bool started_ GUARDED_BY(mu_) = false;
   int64_t next_offset_ GUARDED_BY(mu_) = 0;
   int64_t committed_ GUARDED_BY(mu_) = -1;
+  std::unique_ptr<stream::TopicLease> lease_ GUARDED_BY(mu_);
+  bool owner_ GUARDED_BY(mu_) = false;
+  int64_t lease_generation_ GUARDED_BY(mu_) = 0;
   int64_t last_retention_ms_ GUARDED_BY(mu_) = 0;
   std::map<std::string, std::vector<std::shared_ptr<const ConfigEntry>>, std::less<>> configs_
       GUARDED_BY(mu_);

@@ -126,6 +126,37 @@ TEST_F(MonitorServiceTest, RestartNeitherSkipsNorDoubleCounts) {
   EXPECT_TRUE(joined.at("pending").as_array().empty());
 }
 
+TEST_F(MonitorServiceTest, FeedbackLogsEveryLabelIntoTheLabelsTopic) {
+  labels_ = std::make_unique<stream::EventLogger>(
+      *events_, stream::EventLoggerOptions{.topic = std::string(stream::kLabelsTopic)});
+  NewService();
+  PutConfig(R"({"window": {"size": 20}})");
+  std::vector<Request> requests = Requests(0, 3, kT0);
+  requests[1].subject = "person-7";
+  Append(requests);
+  CatchUp();
+  Feedback(Labels(0, 3, "1"));
+  Feedback(R"({"request_id": "unknown", "label": 0})");
+  ASSERT_OK(labels_->Flush());
+  ASSERT_OK_AND_ASSIGN(stream::ReadResult read, events_->Read(stream::kLabelsTopic, {}));
+  ASSERT_EQ(read.events.size(), 4u);
+  const stream::Event& second = read.events[1].event;
+  EXPECT_EQ(second.tenant, kTenant);
+  EXPECT_EQ(second.key, kDeploymentId);  // keyed like the prediction it labels
+  EXPECT_EQ(second.subject_id, "person-7");
+  bj::object payload = bj::parse(second.payload).as_object();
+  EXPECT_EQ(payload.at("request_id").as_string(), "r1");
+  EXPECT_EQ(payload.at("label").as_int64(), 1);
+  EXPECT_TRUE(payload.at("matched").as_bool());
+  bj::object unknown = bj::parse(read.events[3].event.payload).as_object();
+  EXPECT_FALSE(unknown.at("matched").as_bool());
+  EXPECT_EQ(read.events[3].event.key, "");
+  // Erasing the person removes the label with the prediction.
+  ASSERT_OK(events_->DeleteBySubject(kTenant, "person-7"));
+  ASSERT_OK_AND_ASSIGN(read, events_->Read(stream::kLabelsTopic, {}));
+  EXPECT_EQ(read.events.size(), 3u);
+}
+
 TEST_F(MonitorServiceTest, LateLabelsUpdateAClosedWindowAndItsPerformanceAlert) {
   NewService();
   PutConfig(R"({"window": {"size": 20},

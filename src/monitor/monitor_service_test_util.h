@@ -126,6 +126,7 @@ class MonitorServiceTest : public ::testing::Test {
         .launcher = launcher_.get(),
         .clock = clock_,
         .ids = ids_,
+        .labels = labels_.get(),
     };
     service_ = std::make_unique<MonitorService>(std::move(deps), std::move(options));
     return *service_;
@@ -211,6 +212,8 @@ class MonitorServiceTest : public ::testing::Test {
   stream::testing_util::TempDir dir_;
   metadata::MetadataStores stores_;
   std::unique_ptr<stream::SqliteEventStream> events_;
+  // Set before NewService to have Feedback log labels into the labels topic.
+  std::unique_ptr<stream::EventLogger> labels_;
   ManualClock clock_{kT0};
   IdGenerator ids_{42};
   ModelSchema schema_;

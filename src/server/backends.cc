@@ -7,6 +7,7 @@
 #include "base/uri.h"
 #include "metadata/postgres/postgres_metadata_backend.h"
 #include "metadata/sqlite/sqlite_metadata_backend.h"
+#include "stream/kafka/kafka_event_stream.h"
 #include "stream/sqlite/sqlite_event_stream.h"
 
 namespace cairn::server {
@@ -39,8 +40,10 @@ Status RegisterArtifactBackends(artifact::ArtifactStoreRegistry& registry) {
   return Status::Ok();
 }
 
-Status RegisterEventStreamBackends(stream::EventStreamRegistry& registry) {
+Status RegisterEventStreamBackends(stream::EventStreamRegistry& registry,
+                                   metrics::MetricsRegistry* metrics) {
   RETURN_IF_ERROR(stream::RegisterSqliteEventStream(registry));
+  RETURN_IF_ERROR(stream::RegisterKafkaEventStream(registry, metrics));
   return Status::Ok();
 }
 

@@ -7,6 +7,7 @@
 #include "audit/sql_audit_store.h"
 #include "base/status.h"
 #include "metadata/metadata_store_factory.h"
+#include "metrics/metrics_registry.h"
 #include "stream/event_stream_factory.h"
 
 namespace cairn::server {
@@ -16,7 +17,10 @@ namespace cairn::server {
 // links exactly the backends named here.
 Status RegisterMetadataBackends(metadata::MetadataStoreRegistry& registry);
 Status RegisterArtifactBackends(artifact::ArtifactStoreRegistry& registry);
-Status RegisterEventStreamBackends(stream::EventStreamRegistry& registry);
+// `metrics` (may be null; must outlive the streams) receives the series of backends that export
+// their own (Kafka's delivery and drop counters).
+Status RegisterEventStreamBackends(stream::EventStreamRegistry& registry,
+                                   metrics::MetricsRegistry* metrics = nullptr);
 
 // The audit log's store for a metadata backend: with postgresql:// metadata, tables beside it in
 // the same database (one chain every replica appends to); otherwise <data_dir>/audit.db.

@@ -96,6 +96,8 @@ struct CairnServer::State {
   std::unique_ptr<api::v1::ModelHandlers> model_handlers;
   std::unique_ptr<stream::EventStream> events;
   std::unique_ptr<stream::PredictionLogger> prediction_logger;
+  // Labels (POST /api/v1/feedback) into the stream's labels topic, off the request path.
+  std::unique_ptr<stream::EventLogger> label_logger;
   std::unique_ptr<serving::DeploymentService> deployments;
   std::unique_ptr<api::inference::InferenceHandlers> inference_handlers;
   std::unique_ptr<api::v1::DeploymentHandlers> deployment_handlers;
@@ -369,7 +371,8 @@ Status StartMonitor(CairnServer::State& state) {
                            .launcher = state.launcher.get(),
                            .clock = SystemClock::Get(),
                            .ids = IdGenerator::Default(),
-                           .metrics = &state.metrics},
+                           .metrics = &state.metrics,
+                           .labels = state.label_logger.get()},
       options);
   tracking::TrackingService* tracking = state.tracking.get();
   registry::RegistryService* registry = state.registry.get();
@@ -542,12 +545,17 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
       [](std::string_view uri) { return api::mlflow::ArtifactUriToRelativePath(uri); });
 
   stream::EventStreamRegistry event_registry;
-  RETURN_IF_ERROR(RegisterEventStreamBackends(event_registry));
+  RETURN_IF_ERROR(RegisterEventStreamBackends(event_registry, &state->metrics));
   ASSIGN_OR_RETURN(state->events, stream::CreateEventStream(event_registry, config.events_uri));
   state->prediction_logger = std::make_unique<stream::PredictionLogger>(
       *state->events, stream::PredictionLoggerOptions{
                           .queue_capacity = static_cast<size_t>(config.prediction_log_queue),
                           .metrics = &state->metrics});
+  state->label_logger = std::make_unique<stream::EventLogger>(
+      *state->events,
+      stream::EventLoggerOptions{.topic = std::string(stream::kLabelsTopic),
+                                 .queue_capacity = static_cast<size_t>(config.prediction_log_queue),
+                                 .metrics = &state->metrics});
   ASSIGN_OR_RETURN(state->deployments,
                    StartServing(config, state->metadata, *state->artifact_store, state->metrics));
   state->inference_handlers = std::make_unique<api::inference::InferenceHandlers>(

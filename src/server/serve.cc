@@ -232,7 +232,7 @@ int Serve(const ServeOptions& options) {
 
   metrics::MetricsRegistry metrics;
   stream::EventStreamRegistry event_registry;
-  if (Status s = RegisterEventStreamBackends(event_registry); !s.ok()) return fail(s);
+  if (Status s = RegisterEventStreamBackends(event_registry, &metrics); !s.ok()) return fail(s);
   std::string events_uri = options.events_uri.empty() ? "sqlite:///" + (data / "events.db").string()
                                                       : options.events_uri;
   auto events = stream::CreateEventStream(event_registry, events_uri);

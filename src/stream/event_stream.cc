@@ -1,8 +1,37 @@
 #include "stream/event_stream.h"
 
+#include <memory>
 #include <string>
+#include <utility>
 
 namespace cairn::stream {
+namespace {
+
+// The lease of a log that one process uses at a time: always the owner.
+class SoleOwnerLease final : public TopicLease {
+ public:
+  SoleOwnerLease(EventStream& stream, std::string consumer, std::string topic)
+      : stream_(stream), consumer_(std::move(consumer)), topic_(std::move(topic)) {}
+
+  StatusOr<bool> Owns() override { return true; }
+  int64_t Generation() const override { return 1; }
+  Status Commit(int64_t offset) override { return stream_.CommitOffset(consumer_, topic_, offset); }
+
+ private:
+  EventStream& stream_;
+  const std::string consumer_;
+  const std::string topic_;
+};
+
+}  // namespace
+
+StatusOr<std::unique_ptr<TopicLease>> EventStream::JoinGroup(std::string_view consumer,
+                                                             std::string_view topic) {
+  RETURN_IF_ERROR(ValidateConsumer(consumer));
+  RETURN_IF_ERROR(ValidateTopic(topic));
+  return std::unique_ptr<TopicLease>(
+      std::make_unique<SoleOwnerLease>(*this, std::string(consumer), std::string(topic)));
+}
 
 bool IsValidTopicName(std::string_view name) {
   if (name.empty() || name.size() > 249) return false;

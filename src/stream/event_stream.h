@@ -2,6 +2,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -68,6 +69,32 @@ struct ReadResult {
   int64_t next_offset = 0;
 };
 
+// One process's place in a group of consumers that share a topic (Kafka's consumer group, named
+// by the consumer name of CommitOffset): at any time at most one member owns the topic and
+// processes it; the others stand by and take over when the owner leaves or stops answering.
+// Ownership is what makes a commit count: an owner that lost the topic cannot overwrite the
+// offset its successor resumes from.
+//
+// Thread-compatible: one thread uses a lease (the consumer's loop). Destroying it leaves the
+// group at once, so another member takes over without waiting for a timeout.
+class TopicLease {
+ public:
+  virtual ~TopicLease() = default;
+
+  // Serves the group protocol (call it at least every few seconds; a member that stops calling
+  // is taken out of the group) and says whether this member owns the topic now. After a false
+  // answer, or when ownership was lost and regained, the caller drops everything it built from
+  // the topic and resumes from CommittedOffset: a successor may have moved on meanwhile.
+  // UNAVAILABLE when the group cannot be reached (the caller treats it as not owning).
+  virtual StatusOr<bool> Owns() = 0;
+  // How many times this member has gained the topic; a change between two Owns() calls that
+  // both answered true means it was lost and regained in between.
+  virtual int64_t Generation() const = 0;
+  // CommitOffset as the owner. FAILED_PRECONDITION when this member does not own the topic (any
+  // more): the commit is refused, so a stale owner never rewinds or skips its successor.
+  virtual Status Commit(int64_t offset) = 0;
+};
+
 // An append-only log of events in named topics: the prediction log of the embedded server
 // (SQLite, events.db) and, scaled out, Kafka. Shaped after Kafka so both fit: offsets are int64
 // per topic, reads go by offset, consumers commit the offset they have processed. One topic is
@@ -82,7 +109,8 @@ struct ReadResult {
 // Errors: INVALID_ARGUMENT for a malformed topic or consumer name (see IsValidTopicName), an
 // empty tenant, a payload over kMaxPayloadBytes or bad ReadOptions; UNAVAILABLE for a transient
 // storage failure (the caller may retry); INTERNAL for anything else. A failed Append appended
-// nothing.
+// nothing, except on Kafka, which has no multi-record atomicity without transactions: there an
+// UNAVAILABLE Append may have appended a prefix of its batch (KafkaEventStream says when).
 //
 // Thread-safety: every method may be called concurrently from any thread.
 class EventStream {
@@ -131,6 +159,13 @@ class EventStream {
   // tenant. Same guarantees as DeleteByKey. A Kafka backend leaves this to the topic's
   // retention.ms and answers OK.
   virtual Status DeleteBefore(std::string_view topic, int64_t before_ms) = 0;
+
+  // Joins the group of consumers named `consumer` that share `topic` (see TopicLease). The
+  // default suits a log that one process uses at a time (the embedded SQLite log): the lease
+  // always owns the topic and commits through CommitOffset. INVALID_ARGUMENT for a malformed
+  // name; UNAVAILABLE when the group cannot be joined.
+  virtual StatusOr<std::unique_ptr<TopicLease>> JoinGroup(std::string_view consumer,
+                                                          std::string_view topic);
 };
 
 // Forwards every call to a target; tests derive from it and override one method to count calls,
@@ -166,6 +201,10 @@ class EventStreamWrapper : public EventStream {
   }
   Status DeleteBefore(std::string_view topic, int64_t before_ms) override {
     return target_.DeleteBefore(topic, before_ms);
+  }
+  StatusOr<std::unique_ptr<TopicLease>> JoinGroup(std::string_view consumer,
+                                                  std::string_view topic) override {
+    return target_.JoinGroup(consumer, topic);
   }
 
   EventStream& target() { return target_; }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -16,7 +17,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/test_services.h"
 #include "stream/event_stream.h"
+#include "stream/kafka/kafka_event_stream.h"
 #include "stream/sqlite/sqlite_event_stream.h"
 #include "stream/stream_test_util.h"
 
@@ -48,9 +51,29 @@ StatusOr<std::unique_ptr<EventStream>> OpenSqliteNoReaders(const std::string& di
   return std::unique_ptr<EventStream>(std::move(stream));
 }
 
+// The broker scripts/services/kafka.sh starts (CAIRN_TEST_KAFKA_URI); each test directory gets
+// its own topic prefix, so opening the same directory again sees the same topics.
+StatusOr<std::unique_ptr<EventStream>> OpenKafka(const std::string& dir) {
+  std::optional<std::string> uri = testing_services::ServiceUri("KAFKA");
+  if (!uri) {
+    if (testing_services::ServicesRequired()) {
+      return Internal("CAIRN_TEST_KAFKA_URI is unset but CAIRN_REQUIRE_SERVICES=1");
+    }
+    return Unavailable("CAIRN_TEST_KAFKA_URI is unset (scripts/test_services.sh starts Kafka)");
+  }
+  ASSIGN_OR_RETURN(Uri parsed, Uri::Parse(*uri));
+  ASSIGN_OR_RETURN(KafkaOptions options, KafkaOptions::FromUri(parsed));
+  options.prefix += "." + std::filesystem::path(dir).filename().string();
+  options.linger_ms = 1;
+  ASSIGN_OR_RETURN(std::unique_ptr<KafkaEventStream> stream,
+                   KafkaEventStream::Open(std::move(options)));
+  return std::unique_ptr<EventStream>(std::move(stream));
+}
+
 const Backend kBackends[] = {
     {"Sqlite", OpenSqlite},
     {"SqliteNoReaders", OpenSqliteNoReaders},
+    {"Kafka", OpenKafka},
 };
 
 Event MakeEvent(std::string tenant, std::string key, int64_t timestamp_ms, std::string payload,

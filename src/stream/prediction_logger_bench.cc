@@ -1,7 +1,9 @@
-// Events per second appended through PredictionLogger into a SQLite event log on a temporary
-// file, and the cost of Log on the caller's thread. Prints; asserts nothing.
+// Events per second appended through PredictionLogger into an event log (by default SQLite on a
+// temporary file; or any events URI, e.g. kafka://127.0.0.1:9092/bench, which
+// bench/kafka_stream_bench.py compares), and the cost of Log on the caller's thread. Prints;
+// asserts nothing.
 //
-//   prediction_logger_bench [events=200000] [producers=2] [input_bytes=400]
+//   prediction_logger_bench [events=200000] [producers=2] [input_bytes=400] [events_uri]
 
 #include <stdlib.h>
 
@@ -12,6 +14,8 @@
 #include <thread>
 #include <vector>
 
+#include "stream/event_stream_factory.h"
+#include "stream/kafka/kafka_event_stream.h"
 #include "stream/prediction_logger.h"
 #include "stream/sqlite/sqlite_event_stream.h"
 
@@ -29,7 +33,7 @@ int main(int argc, char** argv) {
   const int producers = argc > 2 ? std::atoi(argv[2]) : 2;
   const int input_bytes = argc > 3 ? std::atoi(argv[3]) : 400;
   if (events <= 0 || producers <= 0 || input_bytes < 2) {
-    std::fprintf(stderr, "usage: %s [events] [producers] [input_bytes]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s [events] [producers] [input_bytes] [events_uri]\n", argv[0]);
     return 2;
   }
 
@@ -38,12 +42,17 @@ int main(int argc, char** argv) {
   const std::string dir = tmpl;
   int rc = 0;
   {
-    auto opened = SqliteEventStream::Open(dir + "/events.db");
+    const std::string uri = argc > 4 ? argv[4] : "sqlite:///" + dir + "/events.db";
+    EventStreamRegistry registry;
+    if (!RegisterSqliteEventStream(registry).ok() || !RegisterKafkaEventStream(registry).ok()) {
+      return 1;
+    }
+    auto opened = CreateEventStream(registry, uri);
     if (!opened.ok()) {
       std::fprintf(stderr, "open: %s\n", opened.status().ToString().c_str());
       return 1;
     }
-    std::unique_ptr<SqliteEventStream> log = std::move(opened).value();
+    std::unique_ptr<EventStream> log = std::move(opened).value();
 
     // A V2-like input body of about input_bytes: [0.123,0.123,...].
     std::string inputs = "[";
@@ -99,8 +108,10 @@ int main(int argc, char** argv) {
         logged, producers, inputs.size(), elapsed, logged / elapsed,
         static_cast<long long>(logger.Dropped()), static_cast<long long>(logger.Failed()),
         caller_seconds * 1e6 / std::max(1.0, logged));
-    std::printf("events.db: %.1f MB\n",
-                static_cast<double>(std::filesystem::file_size(dir + "/events.db")) / 1e6);
+    if (std::filesystem::exists(dir + "/events.db")) {
+      std::printf("events.db: %.1f MB\n",
+                  static_cast<double>(std::filesystem::file_size(dir + "/events.db")) / 1e6);
+    }
   }
   std::filesystem::remove_all(dir);
   return rc;
