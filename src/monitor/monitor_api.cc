@@ -127,29 +127,7 @@ StatusOr<metadata::DriftConfigRecord> MonitorService::PutDriftConfig(const Reque
       ConfigEntry{.tenant = scope.tenant, .record = stored, .config = std::move(config)});
   {
     MutexLock lock(mu_);
-    auto& list = configs_[scope.tenant];
-    std::erase_if(list, [&](const auto& e) { return e->record.id == stored.id; });
-    list.push_back(entry);
-    for (auto& [key, unit] : units_) {
-      if (key.first != stored.id) continue;
-      const bool same_shape =
-          unit->entry->config.window_duration == entry->config.window_duration &&
-          unit->entry->config.window_size == entry->config.window_size;
-      if (!same_shape) unit->open.reset();  // the open window no longer fits: start afresh
-      const auto& before = unit->entry->config.concept_drift;
-      const auto& after = entry->config.concept_drift;
-      const bool same_detector = before.has_value() == after.has_value() &&
-                                 (!before || (before->detector == after->detector &&
-                                              before->params_json == after->params_json));
-      if (!same_detector) {
-        unit->detector.reset();
-        if (after) {
-          auto created = CreateDetector(after->detector, after->params_json);
-          if (created.ok()) unit->detector = std::move(*created);
-        }
-      }
-      unit->entry = entry;
-    }
+    InstallConfig(std::move(entry));
   }
   spdlog::info("drift configuration {} for model {} ({}) saved", stored.id, model_name,
                stored.deployment_id.empty() ? "every deployment" : stored.deployment_id);
@@ -184,11 +162,41 @@ Status MonitorService::DeleteDriftConfig(const RequestScope& scope, std::string_
     }
   }
   MutexLock lock(mu_);
-  if (auto it = configs_.find(scope.tenant); it != configs_.end()) {
+  RemoveConfig(scope.tenant, id);
+  return Status::Ok();
+}
+
+void MonitorService::InstallConfig(std::shared_ptr<const ConfigEntry> entry) {
+  const metadata::DriftConfigRecord& stored = entry->record;
+  auto& list = configs_[entry->tenant];
+  std::erase_if(list, [&](const auto& e) { return e->record.id == stored.id; });
+  list.push_back(entry);
+  for (auto& [key, unit] : units_) {
+    if (key.first != stored.id) continue;
+    const bool same_shape = unit->entry->config.window_duration == entry->config.window_duration &&
+                            unit->entry->config.window_size == entry->config.window_size;
+    if (!same_shape) unit->open.reset();  // the open window no longer fits: start afresh
+    const auto& before = unit->entry->config.concept_drift;
+    const auto& after = entry->config.concept_drift;
+    const bool same_detector = before.has_value() == after.has_value() &&
+                               (!before || (before->detector == after->detector &&
+                                            before->params_json == after->params_json));
+    if (!same_detector) {
+      unit->detector.reset();
+      if (after) {
+        auto created = CreateDetector(after->detector, after->params_json);
+        if (created.ok()) unit->detector = std::move(*created);
+      }
+    }
+    unit->entry = entry;
+  }
+}
+
+void MonitorService::RemoveConfig(const std::string& tenant, std::string_view id) {
+  if (auto it = configs_.find(tenant); it != configs_.end()) {
     std::erase_if(it->second, [&](const auto& e) { return e->record.id == id; });
   }
   std::erase_if(units_, [&](const auto& item) { return item.first.first == id; });
-  return Status::Ok();
 }
 
 StatusOr<metadata::ReferenceRecord> MonitorService::AddReference(

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <set>
 #include <cmath>
 
 namespace cairn::monitor {
@@ -102,6 +103,34 @@ StatusOr<bool> MonitorService::EnsureOwner() {
   return true;
 }
 
+Status MonitorService::RefreshConfigs() {
+  ASSIGN_OR_RETURN(auto stored, deps_.store.ListAllDriftConfigs());
+  std::set<std::pair<std::string, std::string>> present;
+  for (auto& [tenant, record] : stored) {
+    present.emplace(tenant, record.id);
+    const auto& list = configs_[tenant];
+    auto known = std::find_if(list.begin(), list.end(),
+                              [&](const auto& e) { return e->record.id == record.id; });
+    if (known != list.end() && (*known)->record.updated_at_ms == record.updated_at_ms &&
+        (*known)->record.spec_json == record.spec_json) {
+      continue;
+    }
+    StatusOr<DriftConfig> parsed = ParseDriftConfig(record.spec_json);
+    if (!parsed.ok()) continue;  // reported when it was stored or at start
+    spdlog::info("monitor: drift configuration {} changed in the store; applying it", record.id);
+    InstallConfig(std::make_shared<ConfigEntry>(
+        ConfigEntry{.tenant = tenant, .record = record, .config = std::move(*parsed)}));
+  }
+  std::vector<std::pair<std::string, std::string>> gone;
+  for (const auto& [tenant, list] : configs_) {
+    for (const auto& entry : list) {
+      if (!present.contains({tenant, entry->record.id})) gone.emplace_back(tenant, entry->record.id);
+    }
+  }
+  for (const auto& [tenant, id] : gone) RemoveConfig(tenant, id);
+  return Status::Ok();
+}
+
 Status MonitorService::Resume() {
   ASSIGN_OR_RETURN(std::optional<int64_t> committed,
                    deps_.events.CommittedOffset(options_.consumer, kTopic));
@@ -152,7 +181,15 @@ void MonitorService::ConsumerLoop() {
   // reported) rather than slowing predictions; it catches up when load eases.
   if (options_.nice > 0) setpriority(PRIO_PROCESS, static_cast<id_t>(gettid()), options_.nice);
   MutexLock lock(mu_);
+  auto next_refresh = std::chrono::steady_clock::now() + options_.config_refresh;
   while (!stopping_) {
+    if (options_.config_refresh.count() > 0 && std::chrono::steady_clock::now() >= next_refresh) {
+      if (Status refreshed = RefreshConfigs(); !refreshed.ok()) {
+        spdlog::warn("monitor: re-reading the drift configurations failed: {}",
+                     refreshed.message());
+      }
+      next_refresh = std::chrono::steady_clock::now() + options_.config_refresh;
+    }
     StatusOr<bool> owner = EnsureOwner();
     if (!owner.ok() || !*owner) {
       if (!owner.ok()) {

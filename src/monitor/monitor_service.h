@@ -55,6 +55,9 @@ struct MonitorOptions {
   std::chrono::milliseconds retention_check{std::chrono::minutes(1)};
   // Retraining commands' output goes to <log_dir>/<action id>.log; empty: discarded.
   std::string log_dir;
+  // How often the consumer re-reads the drift configurations from the store, so that a change
+  // made through another replica (a shared PostgreSQL store) reaches this monitor; 0: never.
+  std::chrono::milliseconds config_refresh{std::chrono::seconds(2)};
 };
 
 // The model a deployment serves now, for reading its logged requests; nullopt when the
@@ -217,6 +220,13 @@ class MonitorService {
   // Whether this monitor owns the predictions topic now; on gaining it, resumes from the
   // committed offset (Resume); on losing it, drops the open windows.
   StatusOr<bool> EnsureOwner() REQUIRES(mu_);
+  // Makes `entry` the configuration of its id: its units keep their open windows when the
+  // window shape is the same, and their detector when the detector is.
+  void InstallConfig(std::shared_ptr<const ConfigEntry> entry) REQUIRES(mu_);
+  // Forgets the configuration `id` of `tenant` and its units.
+  void RemoveConfig(const std::string& tenant, std::string_view id) REQUIRES(mu_);
+  // Brings the configurations in memory to what the store holds (changes made elsewhere).
+  Status RefreshConfigs() REQUIRES(mu_);
   Status Resume() REQUIRES(mu_);
   StatusOr<int> PollOnce() REQUIRES(mu_);
   Unit* UnitFor(const std::shared_ptr<const ConfigEntry>& entry, const stream::PredictionEvent& e)
