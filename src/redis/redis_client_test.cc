@@ -1,0 +1,135 @@
+// RedisClient and RedisSubscriber against a real Redis (scripts/services/redis.sh).
+
+#include "redis/redis_client.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+
+#include "base/mutex.h"
+#include "base/test_services.h"
+#include "redis/redis_subscriber.h"
+
+namespace cairn::redis {
+namespace {
+
+class RedisClientTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string text;
+    CAIRN_TEST_SERVICE(text, "REDIS");
+    auto uri = RedisUri::Parse(text);
+    ASSERT_TRUE(uri.ok()) << uri.status().ToString();
+    uri_ = *uri;
+    client_ = std::make_unique<RedisClient>(uri_, RedisOptions{});
+  }
+  RedisUri uri_;
+  std::unique_ptr<RedisClient> client_;
+};
+
+TEST_F(RedisClientTest, RunsCommandsWithBinaryArguments) {
+  const std::string key = "cairn:test:client:binary";
+  const std::string value("a\0b\r\nc", 6);
+  ASSERT_TRUE(client_->Command({"SET", key, value}).ok());
+  auto got = client_->Command({"GET", key});
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  EXPECT_EQ(got->type, RedisReply::Type::kString);
+  EXPECT_EQ(got->str, value);
+  auto wrong = client_->Command({"LPUSH", key, "x"});
+  EXPECT_EQ(wrong.status().code(), StatusCode::kInternal);
+  ASSERT_TRUE(client_->Command({"DEL", key}).ok());
+}
+
+TEST_F(RedisClientTest, EvalLoadsTheScriptAgainAfterScriptFlush) {
+  RedisScript script("return tonumber(ARGV[1]) + 1");
+  auto first = client_->Eval(script, {}, {"41"});
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->integer, 42);
+  ASSERT_TRUE(client_->Command({"SCRIPT", "FLUSH"}).ok());
+  auto exists = client_->Command({"SCRIPT", "EXISTS", script.sha1});
+  ASSERT_TRUE(exists.ok());
+  EXPECT_EQ(exists->elements.at(0).integer, 0);
+  auto again = client_->Eval(script, {}, {"1"});
+  ASSERT_TRUE(again.ok()) << again.status().ToString();
+  EXPECT_EQ(again->integer, 2);
+}
+
+TEST_F(RedisClientTest, UnreachableRedisFailsFastAndBacksOff) {
+  RedisUri nowhere = uri_;
+  nowhere.port = 1;  // nothing listens there
+  RedisClient client(nowhere, RedisOptions{.min_backoff = std::chrono::milliseconds(500)});
+  auto first = client.Command({"PING"});
+  EXPECT_EQ(first.status().code(), StatusCode::kUnavailable);
+  const auto start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 1000; ++i) {
+    EXPECT_EQ(client.Command({"PING"}).status().code(), StatusCode::kUnavailable);
+  }
+  // In backoff: no connection attempt, so 1000 calls take next to nothing.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(200));
+}
+
+TEST_F(RedisClientTest, SubscriberReceivesMessagesAndStopsPromptly) {
+  Mutex mu;
+  std::vector<std::string> got;
+  std::atomic<int> subscribed{0};
+  auto subscriber = RedisSubscriber::Start(
+      uri_, RedisOptions{}, {"cairn:test:sub:a", "cairn:test:sub:b"},
+      [&](std::string_view channel, std::string_view payload) {
+        MutexLock lock(mu);
+        got.push_back(std::string(channel) + "=" + std::string(payload));
+      },
+      [&] { ++subscribed; });
+  ASSERT_TRUE(subscriber.ok());
+  for (int i = 0; i < 200 && subscribed.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(subscribed.load(), 1);
+  ASSERT_TRUE(client_->Command({"PUBLISH", "cairn:test:sub:a", "one"}).ok());
+  ASSERT_TRUE(client_->Command({"PUBLISH", "cairn:test:sub:b", std::string("t\0o", 3)}).ok());
+  ASSERT_TRUE(client_->Command({"PUBLISH", "cairn:test:sub:other", "x"}).ok());
+  for (int i = 0; i < 200; ++i) {
+    {
+      MutexLock lock(mu);
+      if (got.size() >= 2) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  {
+    MutexLock lock(mu);
+    ASSERT_EQ(got.size(), 2u);
+    EXPECT_EQ(got[0], "cairn:test:sub:a=one");
+    EXPECT_EQ(got[1], "cairn:test:sub:b=" + std::string("t\0o", 3));
+  }
+  const auto start = std::chrono::steady_clock::now();
+  subscriber->reset();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(500));
+}
+
+TEST_F(RedisClientTest, SubscriberResubscribesAfterItsConnectionIsKilled) {
+  std::atomic<int> subscribed{0};
+  std::atomic<int> messages{0};
+  auto subscriber = RedisSubscriber::Start(
+      uri_, RedisOptions{.min_backoff = std::chrono::milliseconds(20)}, {"cairn:test:resub"},
+      [&](std::string_view, std::string_view) { ++messages; }, [&] { ++subscribed; });
+  ASSERT_TRUE(subscriber.ok());
+  for (int i = 0; i < 200 && subscribed.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(subscribed.load(), 1);
+  // What a Redis restart does to the connection: the server closes it.
+  ASSERT_TRUE(client_->Command({"CLIENT", "KILL", "TYPE", "pubsub"}).ok());
+  for (int i = 0; i < 300 && subscribed.load() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(subscribed.load(), 2);
+  ASSERT_TRUE(client_->Command({"PUBLISH", "cairn:test:resub", "after"}).ok());
+  for (int i = 0; i < 200 && messages.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(messages.load(), 1);
+}
+
+}  // namespace
+}  // namespace cairn::redis
