@@ -140,11 +140,15 @@ class RedisDeploymentNotifierTest : public ::testing::Test {
     return -1;
   }
 
+  // Ready, and serving `version` (the status names a new version before it serves).
   bool Ready(DeploymentService& service, const std::string& name, const std::string& version,
              int replicas = 1) {
     auto status = service.Get(scope_, name);
-    return status.ok() && status->record.state == "READY" &&
-           status->record.model_version == version && status->replicas_ready == replicas;
+    std::shared_ptr<serving::Deployment> deployment = service.Find("default", name);
+    std::shared_ptr<const serving::ServingSet> serving =
+        deployment == nullptr ? nullptr : deployment->Serving();
+    return status.ok() && status->record.state == "READY" && serving != nullptr &&
+           serving->model_version == version && status->replicas_ready == replicas;
   }
 
   RedisUri uri_;

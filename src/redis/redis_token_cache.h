@@ -17,7 +17,7 @@ namespace cairn::redis {
 // Thread-safe.
 class RedisTokenCache final : public auth::SharedTokenCache {
  public:
-  static constexpr std::string_view kInvalidationChannel = "cairn:tokens:invalidate";
+  static constexpr std::string_view kInvalidationChannel = "cairn:security:changed";
 
   // `client` must outlive the cache. `origin` names this replica in invalidation messages.
   RedisTokenCache(RedisClient& client, std::string origin, std::string prefix = "cairn:tokens:");
