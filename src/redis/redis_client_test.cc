@@ -3,13 +3,21 @@
 #include "redis/redis_client.h"
 
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "base/mutex.h"
 #include "base/test_services.h"
+#include "redis/redis_rate_limiter.h"
 #include "redis/redis_subscriber.h"
 
 namespace cairn::redis {
@@ -129,6 +137,135 @@ TEST_F(RedisClientTest, SubscriberResubscribesAfterItsConnectionIsKilled) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   EXPECT_EQ(messages.load(), 1);
+}
+
+// A Redis of the test's own (Debian's redis-server, as scripts/services/redis.sh runs it), so the
+// test may stop and restart it; on a fixed port, with a password.
+class PrivateRedis {
+ public:
+  PrivateRedis() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-redis-XXXXXX").string();
+    if (mkdtemp(tmpl.data()) != nullptr) dir_ = tmpl;
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(addr);
+    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
+      port_ = ntohs(addr.sin_port);
+    }
+    ::close(fd);
+  }
+  ~PrivateRedis() {
+    Stop();
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
+  }
+  bool Start() {
+    const std::string command = "redis-server --bind 127.0.0.1 --port " + std::to_string(port_) +
+                                " --dir " + dir_.string() +
+                                " --save '' --appendonly no --daemonize yes --requirepass s3cret " +
+                                "--pidfile " + (dir_ / "redis.pid").string() + " --logfile " +
+                                (dir_ / "redis.log").string() + " >/dev/null 2>&1";
+    if (std::system(command.c_str()) != 0) return false;
+    RedisClient probe(Uri(), RedisOptions{.min_backoff = std::chrono::milliseconds(1)});
+    for (int i = 0; i < 200; ++i) {
+      if (probe.Ping().ok()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+  void Stop() {
+    std::ifstream in(dir_ / "redis.pid");
+    pid_t pid = 0;
+    if (!(in >> pid) || pid <= 0) return;
+    ::kill(pid, SIGTERM);
+    for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    std::filesystem::remove(dir_ / "redis.pid");
+  }
+  RedisUri Uri() const {
+    RedisUri uri;
+    uri.host = "127.0.0.1";
+    uri.port = port_;
+    uri.password = "s3cret";
+    uri.db = 1;
+    return uri;
+  }
+
+ private:
+  std::filesystem::path dir_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(RedisClientTest, PasswordIsSentAndAWrongOneIsAClearError) {
+  PrivateRedis redis;
+  ASSERT_TRUE(redis.Start());
+  RedisClient good(redis.Uri(), RedisOptions{});
+  ASSERT_TRUE(good.Command({"SET", "k", "in db 1"}).ok());
+  RedisUri wrong = redis.Uri();
+  wrong.password = "guess";
+  RedisClient bad(wrong, RedisOptions{});
+  Status refused = bad.Ping();
+  EXPECT_EQ(refused.code(), StatusCode::kUnavailable);
+  EXPECT_NE(refused.message().find("AUTH"), std::string::npos) << refused.ToString();
+  EXPECT_EQ(refused.message().find("guess"), std::string::npos) << refused.ToString();
+}
+
+TEST_F(RedisClientTest, ClientSubscriberAndLimiterComeBackAfterARedisRestart) {
+  PrivateRedis redis;
+  ASSERT_TRUE(redis.Start());
+  const RedisOptions options{.min_backoff = std::chrono::milliseconds(20),
+                             .max_backoff = std::chrono::milliseconds(100)};
+  RedisClient client(redis.Uri(), options);
+  std::atomic<int> subscribed{0};
+  std::atomic<int> messages{0};
+  auto subscriber = RedisSubscriber::Start(
+      redis.Uri(), options, {"cairn:test:restart"},
+      [&](std::string_view, std::string_view) { ++messages; }, [&] { ++subscribed; });
+  ASSERT_TRUE(subscriber.ok());
+  metadata::RateLimitRecord defaults;
+  defaults.control_rate = 0.01;
+  defaults.control_burst = 2;
+  RedisRateLimiter limiter(client, SystemClock::Get(), defaults, nullptr);
+  for (int i = 0; i < 300 && subscribed.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(subscribed.load(), 1);
+  EXPECT_TRUE(limiter.Acquire("t", auth::RequestClass::kControl).allowed);
+
+  redis.Stop();
+  EXPECT_EQ(client.Command({"PING"}).status().code(), StatusCode::kUnavailable);
+  limiter.Acquire("t", auth::RequestClass::kControl);  // decided locally
+  EXPECT_GE(limiter.fallbacks(), 1);
+  for (int i = 0; i < 100 && (*subscriber)->subscribed(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_FALSE((*subscriber)->subscribed());
+
+  ASSERT_TRUE(redis.Start());  // empty: nothing was persisted, no script is loaded
+  for (int i = 0; i < 300 && subscribed.load() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(subscribed.load(), 2);
+  bool back = false;
+  for (int i = 0; i < 100 && !back; ++i) {
+    back = client.Command({"PUBLISH", "cairn:test:restart", "x"}).ok();
+    if (!back) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(back);
+  for (int i = 0; i < 200 && messages.load() == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  EXPECT_EQ(messages.load(), 1);
+  // The limiter's script is loaded again (NOSCRIPT, then EVAL) and buckets live in Redis again.
+  const int64_t fallbacks = limiter.fallbacks();
+  EXPECT_TRUE(limiter.Acquire("t", auth::RequestClass::kControl).allowed);
+  EXPECT_TRUE(limiter.Acquire("t", auth::RequestClass::kControl).allowed);
+  EXPECT_FALSE(limiter.Acquire("t", auth::RequestClass::kControl).allowed);
+  EXPECT_EQ(limiter.fallbacks(), fallbacks);
 }
 
 }  // namespace
