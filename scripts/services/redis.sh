@@ -15,7 +15,12 @@ if [[ "${cmd}" == stop ]]; then
   if [[ -f "${base}/redis.pid" ]]; then
     pid="$(cat "${base}/redis.pid")"
     if kill "${pid}" 2>/dev/null; then
-      for _ in $(seq 50); do kill -0 "${pid}" 2>/dev/null || break; sleep 0.1; done
+      # Gone, or a zombie (the daemon's parent is whoever reaps orphans, which may be slow).
+      for _ in $(seq 50); do
+        state="$(awk '{print $3}' "/proc/${pid}/stat" 2>/dev/null || true)"
+        [[ -z "${state}" || "${state}" == Z ]] && break
+        sleep 0.1
+      done
     fi
     rm -f "${base}/redis.pid"
   fi

@@ -3,22 +3,16 @@
 #include "redis/redis_client.h"
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 #include <thread>
 
 #include "base/mutex.h"
 #include "base/test_services.h"
 #include "redis/redis_rate_limiter.h"
 #include "redis/redis_subscriber.h"
+#include "redis/test_redis_server.h"
 
 namespace cairn::redis {
 namespace {
@@ -139,69 +133,8 @@ TEST_F(RedisClientTest, SubscriberResubscribesAfterItsConnectionIsKilled) {
   EXPECT_EQ(messages.load(), 1);
 }
 
-// A Redis of the test's own (Debian's redis-server, as scripts/services/redis.sh runs it), so the
-// test may stop and restart it; on a fixed port, with a password.
-class PrivateRedis {
- public:
-  PrivateRedis() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "cairn-redis-XXXXXX").string();
-    if (mkdtemp(tmpl.data()) != nullptr) dir_ = tmpl;
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(addr);
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0 &&
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &length) == 0) {
-      port_ = ntohs(addr.sin_port);
-    }
-    ::close(fd);
-  }
-  ~PrivateRedis() {
-    Stop();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-  bool Start() {
-    const std::string command = "redis-server --bind 127.0.0.1 --port " + std::to_string(port_) +
-                                " --dir " + dir_.string() +
-                                " --save '' --appendonly no --daemonize yes --requirepass s3cret " +
-                                "--pidfile " + (dir_ / "redis.pid").string() + " --logfile " +
-                                (dir_ / "redis.log").string() + " >/dev/null 2>&1";
-    if (std::system(command.c_str()) != 0) return false;
-    RedisClient probe(Uri(), RedisOptions{.min_backoff = std::chrono::milliseconds(1)});
-    for (int i = 0; i < 200; ++i) {
-      if (probe.Ping().ok()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return false;
-  }
-  void Stop() {
-    std::ifstream in(dir_ / "redis.pid");
-    pid_t pid = 0;
-    if (!(in >> pid) || pid <= 0) return;
-    ::kill(pid, SIGTERM);
-    for (int i = 0; i < 200 && ::kill(pid, 0) == 0; ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    std::filesystem::remove(dir_ / "redis.pid");
-  }
-  RedisUri Uri() const {
-    RedisUri uri;
-    uri.host = "127.0.0.1";
-    uri.port = port_;
-    uri.password = "s3cret";
-    uri.db = 1;
-    return uri;
-  }
-
- private:
-  std::filesystem::path dir_;
-  uint16_t port_ = 0;
-};
-
 TEST_F(RedisClientTest, PasswordIsSentAndAWrongOneIsAClearError) {
-  PrivateRedis redis;
+  TestRedisServer redis;
   ASSERT_TRUE(redis.Start());
   RedisClient good(redis.Uri(), RedisOptions{});
   ASSERT_TRUE(good.Command({"SET", "k", "in db 1"}).ok());
@@ -215,7 +148,7 @@ TEST_F(RedisClientTest, PasswordIsSentAndAWrongOneIsAClearError) {
 }
 
 TEST_F(RedisClientTest, ClientSubscriberAndLimiterComeBackAfterARedisRestart) {
-  PrivateRedis redis;
+  TestRedisServer redis;
   ASSERT_TRUE(redis.Start());
   const RedisOptions options{.min_backoff = std::chrono::milliseconds(20),
                              .max_backoff = std::chrono::milliseconds(100)};

@@ -18,6 +18,7 @@
 #include "base/test_services.h"
 #include "metadata/sqlite/sqlite_metadata_backend.h"
 #include "redis/redis_subscriber.h"
+#include "redis/test_redis_server.h"
 #include "runtime/onnx/onnx_runtime.h"
 
 namespace cairn::redis {
@@ -93,7 +94,9 @@ class RedisDeploymentNotifierTest : public ::testing::Test {
     ASSERT_TRUE((*writer)->Commit().ok());
   }
 
-  void StartReplica(Replica& replica, int index) {
+  void StartReplica(Replica& replica, int index) { StartReplica(replica, index, *client_, uri_); }
+
+  void StartReplica(Replica& replica, int index, RedisClient& client, const RedisUri& uri) {
     serving::ServingOptions options{.model_dir = dir_ / ("models-" + std::to_string(index)),
                                     .drain_timeout = std::chrono::seconds(5),
                                     .autoscale_period = std::chrono::hours(1)};
@@ -108,12 +111,14 @@ class RedisDeploymentNotifierTest : public ::testing::Test {
         SystemClock::Get(), options);
     ASSERT_TRUE(replica.service->RestoreAll().ok());
     replica.notifier = std::make_unique<RedisDeploymentNotifier>(
-        *client_, *replica.service, "replica-" + std::to_string(index), nullptr);
+        client, *replica.service, "replica-" + std::to_string(index), &metrics_);
     RedisDeploymentNotifier* notifier = replica.notifier.get();
     replica.service->SetChangeListener(
         [notifier](const serving::DeploymentChange& change) { notifier->Publish(change); });
     auto subscriber = RedisSubscriber::Start(
-        uri_, RedisOptions{.min_backoff = std::chrono::milliseconds(20)},
+        uri,
+        RedisOptions{.min_backoff = std::chrono::milliseconds(20),
+                     .max_backoff = std::chrono::milliseconds(100)},
         {std::string(RedisDeploymentNotifier::kChannel)},
         [notifier](std::string_view, std::string_view payload) { notifier->OnMessage(payload); },
         [notifier] { notifier->OnSubscribed(); });
@@ -153,6 +158,7 @@ class RedisDeploymentNotifierTest : public ::testing::Test {
 
   RedisUri uri_;
   std::unique_ptr<RedisClient> client_;
+  metrics::MetricsRegistry metrics_;
   fs::path dir_;
   metadata::MetadataStores stores_;
   std::unique_ptr<artifact::ArtifactStore> artifacts_;
@@ -210,6 +216,40 @@ TEST_F(RedisDeploymentNotifierTest, SubscriberCatchesUpOnWhatItMissedAfterReconn
   // And messages flow again.
   ASSERT_TRUE(replicas_[0].service->Delete(scope_, "missed").ok() ||
               replicas_[0].service->Find("default", "missed") == nullptr);
+}
+
+TEST_F(RedisDeploymentNotifierTest, ChangesMadeWhileRedisIsDownReachTheOtherReplicaAfterward) {
+  // Two more replicas on a Redis of the test's own, which it restarts.
+  TestRedisServer redis;
+  ASSERT_TRUE(redis.Start());
+  RedisClient client(redis.Uri(), RedisOptions{.min_backoff = std::chrono::milliseconds(20),
+                                               .max_backoff = std::chrono::milliseconds(100)});
+  Replica own[2];
+  for (int i = 0; i < 2; ++i) StartReplica(own[i], 10 + i, client, redis.Uri());
+  DeploymentService& a = *own[0].service;
+  DeploymentService& b = *own[1].service;
+  ASSERT_TRUE(a.Create(scope_, R"({"model_name": "mlp", "version": 1, "name": "r"})").ok());
+  ASSERT_GE(WaitUntil([&] { return Ready(b, "r", "1"); }, std::chrono::seconds(1)), 0);
+
+  redis.Stop();
+  ASSERT_GE(WaitUntil([&] { return !own[1].subscriber->subscribed(); }, std::chrono::seconds(2)),
+            0);
+  // Accepted although no replica can be told now; the failed publish is counted.
+  ASSERT_TRUE(a.Update(scope_, "r", R"({"version": 2})").ok());
+  EXPECT_NE(metrics_.RenderPrometheus().find("cairn_redis_deployment_notifications_failed_total 1"),
+            std::string::npos)
+      << metrics_.RenderPrometheus();
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_TRUE(Ready(b, "r", "1"));
+
+  ASSERT_TRUE(redis.Start());
+  EXPECT_GE(WaitUntil([&] { return Ready(b, "r", "2"); }, std::chrono::seconds(2)), 0)
+      << "replica b did not catch up on the update after Redis came back";
+  for (Replica& replica : own) {
+    replica.subscriber.reset();
+    replica.notifier.reset();
+    replica.service.reset();
+  }
 }
 
 TEST_F(RedisDeploymentNotifierTest, MalformedAndForeignMessagesAreDropped) {
