@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <cerrno>
 
 namespace cairn::redis {
 namespace {
@@ -178,8 +179,13 @@ StatusOr<RedisReply> RedisClient::Run(const std::vector<std::string_view>& args)
     ASSIGN_OR_RETURN(ContextPtr context, Take(reused));
     redisReply* reply = Send(context.get(), args);
     if (reply == nullptr) {
-      std::string error = context->errstr;
-      if (reused && attempt == 0) continue;
+      const bool timed_out =
+          context->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+      std::string error =
+          timed_out ? "no answer within " + std::to_string(options_.command_timeout.count()) + " ms"
+                    : std::string(context->errstr);
+      // A slow Redis is not retried: the caller must not wait twice.
+      if (reused && attempt == 0 && !timed_out) continue;
       MarkDown();
       return Unavailable("Redis at " + uri_.Redacted() + ": " + error);
     }

@@ -10,6 +10,7 @@
 
 #include "base/ids.h"
 #include "base/test_services.h"
+#include "redis/test_redis_server.h"
 
 namespace cairn::redis {
 namespace {
@@ -139,6 +140,26 @@ TEST_F(RedisRateLimiterTest, RedisDownFallsBackToLocalBucketsQuicklyAndCountsIt)
   EXPECT_NE(metrics.RenderPrometheus().find("cairn_redis_rate_limit_fallbacks_total 100"),
             std::string::npos)
       << metrics.RenderPrometheus();
+}
+
+TEST_F(RedisRateLimiterTest, SlowRedisCostsOneTimeoutThenFallsBackAtOnce) {
+  TestRedisServer redis;
+  ASSERT_TRUE(redis.Start());
+  RedisClient client(redis.Uri(), RedisOptions{.command_timeout = std::chrono::milliseconds(100),
+                                               .min_backoff = std::chrono::milliseconds(500)});
+  RedisClient pauser(redis.Uri(), RedisOptions{});
+  auto a = Limiter(client, 0.01, 100);
+  EXPECT_TRUE(a->Acquire("t", RequestClass::kControl).allowed);  // connected, script loaded
+  ASSERT_TRUE(pauser.Command({"CLIENT", "PAUSE", "1500", "ALL"}).ok());
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(a->Acquire("t", RequestClass::kControl).allowed);
+  const auto first = std::chrono::steady_clock::now() - start;
+  EXPECT_GE(first, std::chrono::milliseconds(90));
+  EXPECT_LT(first, std::chrono::milliseconds(300));  // one timeout, not a retry on top
+  start = std::chrono::steady_clock::now();
+  for (int i = 0; i < 50; ++i) a->Acquire("t", RequestClass::kControl);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::milliseconds(50));
+  EXPECT_EQ(a->fallbacks(), 51);
 }
 
 TEST_F(RedisRateLimiterTest, HostileTenantNamesStayInTheirOwnKey) {

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <filesystem>
 #include <optional>
 #include <system_error>
@@ -431,6 +432,10 @@ Status StartMonitor(CairnServer::State& state) {
 Status ConnectRedis(CairnServer::State& state) {
   if (state.config.redis_uri.empty()) return Status::Ok();
   ASSIGN_OR_RETURN(redis::RedisUri uri, redis::RedisUri::Parse(state.config.redis_uri));
+  // hiredis writes with write(2): a connection reset by the network (an idle timeout in a load
+  // balancer) must fail the call, not kill the process. Children get default dispositions back
+  // (CommandLauncher and the Python workers reset them).
+  std::signal(SIGPIPE, SIG_IGN);
   state.replica_id = IdGenerator::Default().Hex32();
   state.redis = std::make_unique<redis::RedisClient>(uri, redis::RedisOptions{});
   if (Status ping = state.redis->Ping(); !ping.ok()) {
