@@ -185,6 +185,15 @@ TEST_F(RedisDeploymentNotifierTest, OtherReplicaFollowsCreateScaleUpdateAndDelet
   ASSERT_TRUE(a.Update(scope_, "m", R"({"version": 2})").ok());
   EXPECT_GE(WaitUntil([&] { return Ready(b, "m", "2", 2); }, std::chrono::seconds(1)), 0)
       << "replica b did not move to version 2 within 1 s";
+  ASSERT_GE(WaitUntil([&] { return Ready(a, "m", "2", 2); }, std::chrono::seconds(10)), 0);
+  // The store holds the change as made on a; b, which only followed it, never wrote its copy
+  // back (a stale one would undo the update).
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  auto stored = stores_.deployments->GetDeployment("default", "m");
+  ASSERT_TRUE(stored.ok());
+  EXPECT_EQ(stored->model_version, "2");
+  EXPECT_EQ(stored->state, "READY");
+  EXPECT_NE(stored->spec_json.find("\"replicas\":2"), std::string::npos) << stored->spec_json;
 
   ASSERT_TRUE(a.Delete(scope_, "m").ok());
   EXPECT_GE(WaitUntil([&] { return b.Find("default", "m") == nullptr; }, std::chrono::seconds(1)),

@@ -209,7 +209,8 @@ StatusOr<DeploymentStatus> DeploymentService::Scale(const RequestScope& scope,
   metadata::DeploymentRecord record = deployment->Record();
   ASSIGN_OR_RETURN(DeploymentSpec spec, ApplyScale(deployment->Spec(), body));
   deployment->SetSpec(spec, record.model_version, clock_.NowMillis());
-  Persist(*deployment);
+  Follow(deployment->id(), false);  // changed here: this server reports its state now
+  Persist(*deployment, PersistMode::kAuthoritative);
   std::shared_ptr<const ServingSet> serving = deployment->Serving();
   if (serving != nullptr) {
     const int current = static_cast<int>(serving->replicas.size());
@@ -240,9 +241,10 @@ StatusOr<DeploymentStatus> DeploymentService::Update(const RequestScope& scope,
     replicas = std::clamp(static_cast<int>(serving->replicas.size()), MinReplicas(spec),
                           MaxReplicas(spec));
   }
-  ScheduleLoad(deployment, generation, version, replicas);
+  Follow(deployment->id(), false);  // changed here: this server reports its state now
   // Stored before other replicas hear of it (Load stores it too, once loaded).
-  Persist(*deployment);
+  Persist(*deployment, PersistMode::kAuthoritative);
+  ScheduleLoad(deployment, generation, version, replicas);
   Notify(DeploymentChange::Kind::kUpdated, *deployment);
   return StatusOf(*deployment);
 }
@@ -262,6 +264,7 @@ StatusOr<std::string> DeploymentService::Delete(const RequestScope& scope,
     return deleted;
   }
   ReleaseRetired(deployment);
+  Follow(deployment->id(), false);
   Notify(DeploymentChange::Kind::kDeleted, *deployment);
   return deployment->id();
 }
@@ -293,6 +296,7 @@ void DeploymentService::Retire(const std::shared_ptr<Deployment>& deployment) {
                  deployment->name(), deployment->InFlight(), options_.drain_timeout.count());
   }
   ReleaseRetired(deployment);
+  Follow(deployment->id(), false);
   spdlog::info("deployment {} ({}): removed from the store elsewhere, no longer served",
                deployment->name(), deployment->id());
 }
@@ -361,6 +365,7 @@ void DeploymentService::Reconcile(const std::string& tenant,
     }
     spdlog::info("deployment {} ({}/{} v{}) created elsewhere: loading it", record.name, tenant,
                  record.model_name, record.model_version);
+    Follow(record.id, true);
     Insert(deployment);
     deployment->SetState(DeploymentState::kPending, "", clock_.NowMillis());
     ScheduleLoad(deployment, deployment->NextGeneration(), *version, InitialReplicas(*spec));
@@ -375,6 +380,7 @@ void DeploymentService::Reconcile(const std::string& tenant,
   const bool same_model =
       mine.model_version == record.model_version && SpecToJson(rescaled) == SpecToJson(*spec);
   if (same_model && SpecToJson(current) == SpecToJson(*spec)) return;
+  Follow(record.id, true);
   local->SetSpec(*spec, record.model_version, clock_.NowMillis());
   std::shared_ptr<const ServingSet> serving = local->Serving();
   if (same_model) {
@@ -471,11 +477,33 @@ DeploymentStatus DeploymentService::StatusOf(const Deployment& deployment) const
   return status;
 }
 
-void DeploymentService::Persist(const Deployment& deployment) {
-  Status stored = store_.UpdateDeployment(deployment.tenant(), deployment.Record());
-  if (!stored.ok() && stored.code() != StatusCode::kNotFound) {
+void DeploymentService::Follow(const std::string& id, bool follow) {
+  MutexLock lock(followed_mu_);
+  if (follow) {
+    followed_.insert(id);
+  } else {
+    followed_.erase(id);
+  }
+}
+
+void DeploymentService::Persist(const Deployment& deployment, PersistMode mode) {
+  {
+    MutexLock lock(followed_mu_);
+    if (followed_.contains(deployment.id())) return;
+  }
+  const metadata::DeploymentRecord record = deployment.Record();
+  if (mode == PersistMode::kStateOnly) {
+    StatusOr<metadata::DeploymentRecord> stored =
+        store_.GetDeployment(deployment.tenant(), deployment.id());
+    if (!stored.ok() || stored->id != record.id) return;  // gone, or unreadable: nothing to say
+    if (stored->spec_json != record.spec_json || stored->model_version != record.model_version) {
+      return;
+    }
+  }
+  Status written = store_.UpdateDeployment(deployment.tenant(), record);
+  if (!written.ok() && written.code() != StatusCode::kNotFound) {
     spdlog::error("deployment {}: cannot store its state: {}", deployment.name(),
-                  stored.ToString());
+                  written.ToString());
   }
 }
 
@@ -601,10 +629,11 @@ void DeploymentService::Load(const std::shared_ptr<Deployment>& deployment, int6
                            "update to version " + std::to_string(version.version) +
                                " failed: " + loaded.status().message(),
                            clock_.NowMillis());
+      Persist(*deployment, PersistMode::kAuthoritative);
     } else {
       deployment->SetState(DeploymentState::kFailed, loaded.status().message(), clock_.NowMillis());
+      Persist(*deployment);
     }
-    Persist(*deployment);
     return;
   }
   if ((*loaded)->metrics != nullptr) {

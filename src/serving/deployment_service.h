@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -186,7 +187,16 @@ class DeploymentService {
   bool RequestResize(const std::shared_ptr<Deployment>& deployment, int replicas)
       EXCLUDES(autoscale_mu_);
   void ResizeToDesired(const std::shared_ptr<Deployment>& deployment) EXCLUDES(autoscale_mu_);
-  void Persist(const Deployment& deployment);
+  // kAuthoritative: the deployment's spec as this server was just asked to change it (Scale,
+  // Update, a failed update put back). kStateOnly: only its load state is news; skipped when
+  // the stored spec or version differ from this server's (changed elsewhere meanwhile: the
+  // state would be stale, and writing the record would undo that change). Nothing is written
+  // for deployments this server follows (loaded after another replica's change): the replica
+  // that made the change reports their state, so replicas never overwrite each other's specs.
+  enum class PersistMode { kAuthoritative, kStateOnly };
+  void Persist(const Deployment& deployment, PersistMode mode = PersistMode::kStateOnly)
+      EXCLUDES(followed_mu_);
+  void Follow(const std::string& id, bool follow) EXCLUDES(followed_mu_);
   void Autoscale();
   void Notify(DeploymentChange::Kind kind, const Deployment& deployment) const;
   // Reload's work for one stored record (`local`: what this server serves under its id or name).
@@ -226,6 +236,8 @@ class DeploymentService {
   std::thread autoscaler_;
   DeploymentChangeListener listener_;
   Mutex reload_mu_;  // one Reload at a time
+  Mutex followed_mu_;
+  std::set<std::string> followed_ GUARDED_BY(followed_mu_);
 };
 
 }  // namespace cairn::serving
