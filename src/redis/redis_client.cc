@@ -5,6 +5,7 @@
 #include <sys/time.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 
 namespace cairn::redis {
@@ -126,6 +127,15 @@ RedisClient::ContextPtr RedisClient::Connect(const RedisUri& uri, const RedisOpt
     const std::string db = std::to_string(uri.db);
     if (!check({"SELECT", db}, "SELECT")) return nullptr;
   }
+  if (!options.client_name.empty()) {
+    std::string name = options.client_name.substr(0, 64);
+    for (char& c : name) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+        c = '_';
+      }
+    }
+    if (!check({"CLIENT", "SETNAME", name}, "CLIENT SETNAME")) return nullptr;
+  }
   return context;
 }
 
@@ -218,6 +228,25 @@ StatusOr<RedisReply> RedisClient::Eval(const RedisScript& script,
   }
   if (reply.type == RedisReply::Type::kError) return Internal("Redis: " + reply.str);
   return reply;
+}
+
+StatusOr<int> KillClientsNamedForTest(RedisClient& client, std::string_view name) {
+  ASSIGN_OR_RETURN(RedisReply list, client.Command({"CLIENT", "LIST"}));
+  int killed = 0;
+  std::string_view text = list.str;
+  while (!text.empty()) {
+    size_t end = text.find('\n');
+    std::string_view line = text.substr(0, end);
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
+    const std::string wanted = " name=" + std::string(name) + " ";
+    if (line.find(wanted) == std::string_view::npos) continue;
+    size_t id_at = line.find("id=");
+    if (id_at != 0) continue;
+    std::string id(line.substr(3, line.find(' ') - 3));
+    ASSIGN_OR_RETURN(RedisReply reply, client.Command({"CLIENT", "KILL", "ID", id}));
+    killed += static_cast<int>(reply.integer);
+  }
+  return killed;
 }
 
 Status RedisClient::Ping() {

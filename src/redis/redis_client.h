@@ -26,6 +26,9 @@ struct RedisOptions {
   std::chrono::milliseconds max_backoff{5000};
   // Connections kept open between calls; calls beyond it open (and then close) their own.
   size_t max_idle = 16;
+  // CLIENT SETNAME of every connection, so operators can tell Cairn's in CLIENT LIST; letters,
+  // digits, '-', '_' and '.' only (others are replaced by '_'); empty: none.
+  std::string client_name = "cairn";
 };
 
 // One reply, converted from hiredis's so no hiredis header leaks past this library. An error
@@ -94,6 +97,10 @@ class RedisClient {
   int64_t down_until_ns_ GUARDED_BY(mu_) = 0;
   std::chrono::milliseconds backoff_ GUARDED_BY(mu_);
 };
+
+// Closes every connection named `name` (CLIENT SETNAME) through `client`: what a Redis restart
+// does to them, aimed at one test's connections. Returns how many it closed.
+StatusOr<int> KillClientsNamedForTest(RedisClient& client, std::string_view name);
 
 // Converts a hiredis reply (a `redisReply*`, passed as void* to keep hiredis out of this header).
 RedisReply ConvertReply(const void* reply);

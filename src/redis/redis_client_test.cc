@@ -3,6 +3,7 @@
 #include "redis/redis_client.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -110,18 +111,22 @@ TEST_F(RedisClientTest, SubscriberReceivesMessagesAndStopsPromptly) {
 }
 
 TEST_F(RedisClientTest, SubscriberResubscribesAfterItsConnectionIsKilled) {
+  const std::string name = "cairn-test-resub-" + std::to_string(::getpid());
   std::atomic<int> subscribed{0};
   std::atomic<int> messages{0};
   auto subscriber = RedisSubscriber::Start(
-      uri_, RedisOptions{.min_backoff = std::chrono::milliseconds(20)}, {"cairn:test:resub"},
-      [&](std::string_view, std::string_view) { ++messages; }, [&] { ++subscribed; });
+      uri_, RedisOptions{.min_backoff = std::chrono::milliseconds(20), .client_name = name},
+      {"cairn:test:resub"}, [&](std::string_view, std::string_view) { ++messages; },
+      [&] { ++subscribed; });
   ASSERT_TRUE(subscriber.ok());
   for (int i = 0; i < 200 && subscribed.load() == 0; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   ASSERT_EQ(subscribed.load(), 1);
   // What a Redis restart does to the connection: the server closes it.
-  ASSERT_TRUE(client_->Command({"CLIENT", "KILL", "TYPE", "pubsub"}).ok());
+  auto killed = KillClientsNamedForTest(*client_, name);
+  ASSERT_TRUE(killed.ok()) << killed.status().ToString();
+  ASSERT_EQ(*killed, 1);
   for (int i = 0; i < 300 && subscribed.load() < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }

@@ -39,6 +39,7 @@ RedisDeploymentNotifier::RedisDeploymentNotifier(RedisClient& client,
     : client_(client),
       service_(service),
       origin_(std::move(origin)),
+      channel_("cairn:deployments:" + std::to_string(client.uri().db)),
       worker_(std::make_unique<ThreadPool>(
           ThreadPool::Options{.threads = 1, .max_queued = 10000, .name = "deploy-notify"})) {
   if (metrics != nullptr) {
@@ -60,7 +61,7 @@ void RedisDeploymentNotifier::Publish(const serving::DeploymentChange& change) {
   message["id"] = change.id;
   message["name"] = change.name;
   const std::string payload = boost::json::serialize(message);
-  StatusOr<RedisReply> sent = client_.Command({"PUBLISH", kChannel, payload});
+  StatusOr<RedisReply> sent = client_.Command({"PUBLISH", channel_, payload});
   if (!sent.ok()) {
     if (publish_failures_ != nullptr) publish_failures_->Increment();
     spdlog::warn(

@@ -14,17 +14,16 @@ namespace cairn::redis {
 
 // Tells every replica about deployment changes made on any of them, over Redis pub/sub. Publish
 // (the DeploymentService's change listener) sends {"origin", "kind", "tenant", "id", "name"} as
-// JSON on kChannel; OnMessage (fed by a RedisSubscriber on that channel) reloads the named
-// deployment from the shared store on a worker thread of its own, skipping this replica's own
-// messages; OnSubscribed reloads everything, since messages sent while the subscriber was
-// disconnected are lost. Malformed messages are counted and dropped.
+// JSON on channel() ("cairn:deployments:<db>": pub/sub is not per database, so installs sharing
+// a Redis server on different databases stay apart); OnMessage (fed by a RedisSubscriber on that
+// channel) reloads the named deployment from the shared store on a worker thread of its own,
+// skipping this replica's own messages; OnSubscribed reloads everything, since messages sent while
+// the subscriber was disconnected are lost. Malformed messages are counted and dropped.
 //
 // A publish that fails (Redis down) is logged and counted, never fails the API call: other
 // replicas then pick the change up when their subscribers reconnect (OnSubscribed). Thread-safe.
 class RedisDeploymentNotifier {
  public:
-  static constexpr std::string_view kChannel = "cairn:deployments";
-
   // `client`, `service` and `metrics` (nullable) must outlive the notifier.
   RedisDeploymentNotifier(RedisClient& client, serving::DeploymentService& service,
                           std::string origin, metrics::MetricsRegistry* metrics);
@@ -35,6 +34,8 @@ class RedisDeploymentNotifier {
   void OnMessage(std::string_view payload);
   void OnSubscribed();
 
+  const std::string& channel() const { return channel_; }
+
   // Reloads done so far (tests wait on it).
   int64_t reloads() const { return reloads_.load(); }
 
@@ -42,6 +43,7 @@ class RedisDeploymentNotifier {
   RedisClient& client_;
   serving::DeploymentService& service_;
   const std::string origin_;
+  const std::string channel_;
   metrics::Counter* publish_failures_ = nullptr;
   metrics::Counter* malformed_ = nullptr;
   std::atomic<int64_t> reloads_{0};

@@ -118,8 +118,9 @@ class RedisDeploymentNotifierTest : public ::testing::Test {
     auto subscriber = RedisSubscriber::Start(
         uri,
         RedisOptions{.min_backoff = std::chrono::milliseconds(20),
-                     .max_backoff = std::chrono::milliseconds(100)},
-        {std::string(RedisDeploymentNotifier::kChannel)},
+                     .max_backoff = std::chrono::milliseconds(100),
+                     .client_name = subscriber_name_},
+        {replica.notifier->channel()},
         [notifier](std::string_view, std::string_view payload) { notifier->OnMessage(payload); },
         [notifier] { notifier->OnSubscribed(); });
     ASSERT_TRUE(subscriber.ok());
@@ -159,6 +160,8 @@ class RedisDeploymentNotifierTest : public ::testing::Test {
   RedisUri uri_;
   std::unique_ptr<RedisClient> client_;
   metrics::MetricsRegistry metrics_;
+  // This test's subscribers, for killing exactly them.
+  const std::string subscriber_name_ = "cairn-test-notify-" + IdGenerator::Default().Hex32();
   fs::path dir_;
   metadata::MetadataStores stores_;
   std::unique_ptr<artifact::ArtifactStore> artifacts_;
@@ -217,7 +220,9 @@ TEST_F(RedisDeploymentNotifierTest, SubscriberCatchesUpOnWhatItMissedAfterReconn
   ASSERT_TRUE(stores_.deployments->CreateDeployment("default", record).ok());
   EXPECT_EQ(b.Find("default", "missed"), nullptr);
   // What a restart does to the subscribers' connections.
-  ASSERT_TRUE(client_->Command({"CLIENT", "KILL", "TYPE", "pubsub"}).ok());
+  auto killed = KillClientsNamedForTest(*client_, subscriber_name_);
+  ASSERT_TRUE(killed.ok()) << killed.status().ToString();
+  ASSERT_EQ(*killed, 2);
   ASSERT_GE(WaitUntil([&] { return replicas_[1].subscriber->subscriptions() > before; },
                       std::chrono::seconds(3)),
             0);

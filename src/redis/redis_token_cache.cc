@@ -25,7 +25,10 @@ bool IsHex64(std::string_view text) {
 }  // namespace
 
 RedisTokenCache::RedisTokenCache(RedisClient& client, std::string origin, std::string prefix)
-    : client_(client), origin_(std::move(origin)), prefix_(std::move(prefix)) {}
+    : client_(client),
+      origin_(std::move(origin)),
+      prefix_(std::move(prefix)),
+      channel_("cairn:security:changed:" + std::to_string(client.uri().db)) {}
 
 std::string RedisTokenCache::Encode(const auth::Identity& identity) {
   boost::json::array grants;
@@ -110,8 +113,7 @@ Status RedisTokenCache::InvalidateAll() {
   const std::string generation_key = prefix_ + "generation";
   ASSIGN_OR_RETURN(RedisReply bumped, client_.Command({"INCR", generation_key}));
   (void)bumped;
-  ASSIGN_OR_RETURN(RedisReply published,
-                   client_.Command({"PUBLISH", kInvalidationChannel, origin_}));
+  ASSIGN_OR_RETURN(RedisReply published, client_.Command({"PUBLISH", channel_, origin_}));
   (void)published;
   return Status::Ok();
 }

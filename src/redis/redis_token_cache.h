@@ -12,13 +12,12 @@ namespace cairn::redis {
 // holding the identity as JSON, with a TTL (the caller's, bounded by the token's expiry);
 // `<prefix>generation` is a counter that InvalidateAll increments, which orphans every entry at
 // once (they then expire by themselves), before it publishes `origin` on
-// kInvalidationChannel for the other replicas' subscribers to drop their local caches.
+// channel() ("cairn:security:changed:<db>") for the other replicas' subscribers to drop their
+// local caches.
 // Lookups are one round trip (a Lua script reads the generation and the entry together).
 // Thread-safe.
 class RedisTokenCache final : public auth::SharedTokenCache {
  public:
-  static constexpr std::string_view kInvalidationChannel = "cairn:security:changed";
-
   // `client` must outlive the cache. `origin` names this replica in invalidation messages.
   RedisTokenCache(RedisClient& client, std::string origin, std::string prefix = "cairn:tokens:");
 
@@ -28,6 +27,7 @@ class RedisTokenCache final : public auth::SharedTokenCache {
   Status InvalidateAll() override;
 
   const std::string& origin() const { return origin_; }
+  const std::string& channel() const { return channel_; }
 
   // The identity as stored, and back (nullopt for anything malformed).
   static std::string Encode(const auth::Identity& identity);
@@ -37,6 +37,7 @@ class RedisTokenCache final : public auth::SharedTokenCache {
   RedisClient& client_;
   const std::string origin_;
   const std::string prefix_;
+  const std::string channel_;
 };
 
 }  // namespace cairn::redis

@@ -55,11 +55,14 @@ class RedisTokenCacheTest : public ::testing::Test {
     auth::TokenAuthenticator* tokens = replica.tokens.get();
     std::atomic<int>* subscribed = &replica.subscribed;
     auto subscriber = RedisSubscriber::Start(
-        uri_, RedisOptions{}, {std::string(RedisTokenCache::kInvalidationChannel)},
+        uri_, RedisOptions{}, {replica.cache->channel()},
         [tokens, origin](std::string_view, std::string_view from) {
           if (from != origin) tokens->DropLocal();
         },
-        [subscribed] { ++*subscribed; });
+        [tokens, subscribed] {
+          tokens->DropLocal();  // as the server does: invalidations may have been missed
+          ++*subscribed;
+        });
     ASSERT_TRUE(subscriber.ok());
     replica.subscriber = std::move(*subscriber);
     for (int i = 0; i < 300 && replica.subscribed.load() == 0; ++i) {

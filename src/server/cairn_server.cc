@@ -437,7 +437,9 @@ Status ConnectRedis(CairnServer::State& state) {
   // (CommandLauncher and the Python workers reset them).
   std::signal(SIGPIPE, SIG_IGN);
   state.replica_id = IdGenerator::Default().Hex32();
-  state.redis = std::make_unique<redis::RedisClient>(uri, redis::RedisOptions{});
+  // Named in CLIENT LIST after this replica.
+  state.redis = std::make_unique<redis::RedisClient>(
+      uri, redis::RedisOptions{.client_name = "cairn-" + state.replica_id.substr(0, 12)});
   if (Status ping = state.redis->Ping(); !ping.ok()) {
     spdlog::warn(
         "Redis is not answering ({}); until it does, rate limits apply per replica and "
@@ -475,10 +477,9 @@ Status SubscribeRedis(CairnServer::State& state) {
       state.redis_subscriber,
       redis::RedisSubscriber::Start(
           state.redis->uri(), state.redis->options(),
-          {std::string(redis::RedisTokenCache::kInvalidationChannel),
-           std::string(redis::RedisDeploymentNotifier::kChannel)},
+          {state.shared_tokens->channel(), notifier->channel()},
           [notifier, security_changed, self](std::string_view channel, std::string_view payload) {
-            if (channel == redis::RedisDeploymentNotifier::kChannel) {
+            if (channel == notifier->channel()) {
               notifier->OnMessage(payload);
             } else if (payload != self) {
               security_changed();
