@@ -15,6 +15,7 @@
 
 #include "artifact/local/local_artifact_store.h"
 #include "base/ids.h"
+#include "base/mutex.h"
 #include "base/test_services.h"
 #include "metadata/sqlite/sqlite_metadata_backend.h"
 #include "redis/redis_subscriber.h"
@@ -27,7 +28,22 @@ namespace {
 namespace fs = std::filesystem;
 using serving::DeploymentService;
 
+// Replicas are processes of their own, each with its own ONNX Runtime; here they share one
+// (its environment is process-wide), so loads are taken one at a time, as ThreadSanitizer
+// cannot see into the uninstrumented library's own synchronisation between sessions.
+class OneLoadAtATime : public runtime::ModelRuntimeWrapper {
+ public:
+  using ModelRuntimeWrapper::ModelRuntimeWrapper;
+  StatusOr<std::shared_ptr<runtime::LoadedModel>> Load(
+      const runtime::ModelSource& source, const runtime::RuntimeOptions& options) override {
+    static Mutex mu;
+    MutexLock lock(mu);
+    return ModelRuntimeWrapper::Load(source, options);
+  }
+};
+
 struct Replica {
+  std::shared_ptr<runtime::ModelRuntime> onnx;
   std::unique_ptr<DeploymentService> service;
   std::unique_ptr<RedisDeploymentNotifier> notifier;
   std::unique_ptr<RedisSubscriber> subscriber;
@@ -51,9 +67,6 @@ class RedisDeploymentNotifierTest : public ::testing::Test {
     auto artifacts = artifact::LocalArtifactStore::Open(dir_ / "artifacts", {.durable = false});
     ASSERT_TRUE(artifacts.ok());
     artifacts_ = std::move(*artifacts);
-    auto onnx = runtime::onnx::CreateOnnxRuntime({});
-    ASSERT_TRUE(onnx.ok()) << onnx.status().ToString();
-    onnx_ = *onnx;
     ASSERT_TRUE(stores_.registry->CreateRegisteredModel("default", "mlp", "", {}, "", 1000).ok());
     for (int v = 1; v <= 2; ++v) {
       const std::string folder = "models/mlp-" + std::to_string(v);
@@ -97,6 +110,9 @@ class RedisDeploymentNotifierTest : public ::testing::Test {
   void StartReplica(Replica& replica, int index) { StartReplica(replica, index, *client_, uri_); }
 
   void StartReplica(Replica& replica, int index, RedisClient& client, const RedisUri& uri) {
+    auto onnx = runtime::onnx::CreateOnnxRuntime({});
+    ASSERT_TRUE(onnx.ok()) << onnx.status().ToString();
+    replica.onnx = std::make_shared<OneLoadAtATime>(*onnx);
     serving::ServingOptions options{.model_dir = dir_ / ("models-" + std::to_string(index)),
                                     .drain_timeout = std::chrono::seconds(5),
                                     .autoscale_period = std::chrono::hours(1)};
@@ -107,7 +123,7 @@ class RedisDeploymentNotifierTest : public ::testing::Test {
           if (!location.starts_with(kPrefix)) return InvalidArgument("not in the store");
           return std::string(tenant) + "/" + std::string(location.substr(kPrefix.size()));
         },
-        std::map<std::string, std::shared_ptr<runtime::ModelRuntime>>{{"onnx", onnx_}},
+        std::map<std::string, std::shared_ptr<runtime::ModelRuntime>>{{"onnx", replica.onnx}},
         SystemClock::Get(), options);
     ASSERT_TRUE(replica.service->RestoreAll().ok());
     replica.notifier = std::make_unique<RedisDeploymentNotifier>(
@@ -165,7 +181,6 @@ class RedisDeploymentNotifierTest : public ::testing::Test {
   fs::path dir_;
   metadata::MetadataStores stores_;
   std::unique_ptr<artifact::ArtifactStore> artifacts_;
-  std::shared_ptr<runtime::ModelRuntime> onnx_;
   Replica replicas_[2];
   RequestScope scope_ = RequestScope::ForTenant("default");
 };

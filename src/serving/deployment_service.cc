@@ -188,7 +188,9 @@ StatusOr<DeploymentStatus> DeploymentService::Get(const RequestScope& scope,
 
 StatusOr<std::vector<DeploymentStatus>> DeploymentService::List(const RequestScope& scope) {
   std::vector<std::shared_ptr<Deployment>> mine;
-  for (const auto& [key, deployment] : *table_.load()) {
+  // Held for the loop: the range of a range-for does not keep a temporary alive.
+  const std::shared_ptr<const Table> table = table_.load();
+  for (const auto& [key, deployment] : *table) {
     if (key.first == scope.tenant) mine.push_back(deployment);
   }
   std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) {
@@ -308,7 +310,9 @@ Status DeploymentService::Reload(std::string_view tenant, std::string_view id,
   if (stored.ok() && stored->id != id) stored = NotFound("another deployment has that name");
   if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
   std::shared_ptr<Deployment> by_id;
-  for (const auto& [key, deployment] : *table_.load()) {
+  // Held for the loop: the range of a range-for does not keep a temporary alive.
+  const std::shared_ptr<const Table> table = table_.load();
+  for (const auto& [key, deployment] : *table) {
     if (key.first == tenant && deployment->id() == id) by_id = deployment;
   }
   if (!stored.ok()) {
@@ -432,14 +436,18 @@ std::shared_ptr<Deployment> DeploymentService::Find(std::string_view tenant,
 
 std::vector<std::shared_ptr<Deployment>> DeploymentService::All() const {
   std::vector<std::shared_ptr<Deployment>> out;
-  for (const auto& [key, deployment] : *table_.load()) out.push_back(deployment);
+  // Held for the loop: the range of a range-for does not keep a temporary alive.
+  const std::shared_ptr<const Table> table = table_.load();
+  for (const auto& [key, deployment] : *table) out.push_back(deployment);
   return out;
 }
 
 StatusOr<std::shared_ptr<Deployment>> DeploymentService::Lookup(std::string_view tenant,
                                                                 std::string_view id_or_name) const {
   if (auto by_name = Find(tenant, id_or_name)) return by_name;
-  for (const auto& [key, deployment] : *table_.load()) {
+  // Held for the loop: the range of a range-for does not keep a temporary alive.
+  const std::shared_ptr<const Table> table = table_.load();
+  for (const auto& [key, deployment] : *table) {
     if (key.first == tenant && deployment->id() == id_or_name) return deployment;
   }
   return NotFound("Deployment '" + std::string(id_or_name) + "' not found");
