@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
@@ -105,10 +106,21 @@ TokenAuthenticator::TokenAuthenticator(metadata::SecurityStore& store, Clock& cl
                                        Options options)
     : store_(store), clock_(clock), options_(options) {}
 
-void TokenAuthenticator::Invalidate() {
+void TokenAuthenticator::DropLocal() {
   MutexLock lock(mu_);
   tokens_.clear();
   bindings_.clear();
+  ++generation_;
+}
+
+void TokenAuthenticator::Invalidate() {
+  DropLocal();
+  if (shared_ != nullptr) {
+    if (Status s = shared_->InvalidateAll(); !s.ok()) {
+      // Other replicas then keep what they cached for at most the cache TTL, as without one.
+      spdlog::warn("cannot invalidate the shared token cache: {}", s.ToString());
+    }
+  }
 }
 
 StatusOr<TokenAuthenticator::CachedBindings> TokenAuthenticator::LoadBindings(
@@ -132,15 +144,18 @@ StatusOr<TokenAuthenticator::CachedBindings> TokenAuthenticator::LoadBindings(
 StatusOr<TokenAuthenticator::CachedBindings> TokenAuthenticator::Bindings(
     std::string_view principal) {
   const int64_t now = clock_.NowMillis();
+  uint64_t generation = 0;
   {
     MutexLock lock(mu_);
     auto it = bindings_.find(std::string(principal));
     if (it != bindings_.end() && now - it->second.fetched_ms < options_.cache_ttl.count()) {
       return it->second;
     }
+    generation = generation_;
   }
   ASSIGN_OR_RETURN(CachedBindings loaded, LoadBindings(principal));
   MutexLock lock(mu_);
+  if (generation != generation_) return loaded;  // dropped meanwhile: use it, do not keep it
   if (bindings_.size() >= options_.max_cached) bindings_.clear();
   bindings_[std::string(principal)] = loaded;
   return loaded;
@@ -158,11 +173,34 @@ StatusOr<std::shared_ptr<const Identity>> TokenAuthenticator::Authenticate(std::
   if (!parts) return Unauthenticated("not an API token");
   const int64_t now = clock_.NowMillis();
   std::shared_ptr<const CachedToken> cached;
+  uint64_t generation = 0;
   {
     MutexLock lock(mu_);
     auto it = tokens_.find(parts->id);
     if (it != tokens_.end() && now - it->second->fetched_ms < options_.cache_ttl.count()) {
       cached = it->second;
+    }
+    generation = generation_;
+  }
+  const bool local_hit = cached != nullptr;
+  // Set when the token was read from the store: share it once it proves valid.
+  std::optional<std::string> share_generation;
+  const std::string presented = Sha256Hex(parts->secret);
+  if (!cached && shared_ != nullptr) {
+    const std::string key = Sha256Hex(text);
+    StatusOr<SharedTokenCache::Found> found = shared_->Lookup(key);
+    if (found.ok() && found->identity) {
+      // A hit: some replica verified exactly this text against the store.
+      auto fresh = std::make_shared<CachedToken>();
+      fresh->record.id = std::string(parts->id);
+      fresh->record.secret_hash = presented;
+      fresh->record.principal = found->identity->principal;
+      fresh->record.expires_at_ms = found->identity->expires_at_ms;
+      fresh->identity = std::make_shared<const Identity>(std::move(*found->identity));
+      fresh->fetched_ms = now;
+      cached = std::move(fresh);
+    } else if (found.ok()) {
+      share_generation = found->generation;
     }
   }
   if (!cached) {
@@ -191,13 +229,16 @@ StatusOr<std::shared_ptr<const Identity>> TokenAuthenticator::Authenticate(std::
       identity->method = "token";
       fresh->identity = std::move(identity);
     }
-    MutexLock lock(mu_);
-    if (tokens_.size() >= options_.max_cached) tokens_.clear();
-    tokens_[fresh->record.id] = fresh;
     cached = std::move(fresh);
   }
+  if (!local_hit) {
+    MutexLock lock(mu_);
+    if (generation == generation_) {
+      if (tokens_.size() >= options_.max_cached) tokens_.clear();
+      tokens_[cached->record.id] = cached;
+    }
+  }
   // Compared in constant time: the hash of the presented secret against the stored one.
-  std::string presented = Sha256Hex(parts->secret);
   const std::string& stored = cached->record.secret_hash;
   if (presented.size() != stored.size() ||
       CRYPTO_memcmp(presented.data(), stored.data(), stored.size()) != 0) {
@@ -208,6 +249,16 @@ StatusOr<std::shared_ptr<const Identity>> TokenAuthenticator::Authenticate(std::
     return Unauthenticated("token expired");
   }
   if (cached->identity == nullptr) return Unauthenticated("principal is disabled");
+  if (share_generation) {
+    std::chrono::milliseconds ttl = options_.cache_ttl;
+    if (cached->record.expires_at_ms != 0) {
+      ttl = std::min(ttl, std::chrono::milliseconds(cached->record.expires_at_ms - now));
+    }
+    if (ttl.count() > 0) {
+      Status shared = shared_->Insert(Sha256Hex(text), *cached->identity, *share_generation, ttl);
+      if (!shared.ok()) spdlog::debug("cannot share a verified token: {}", shared.ToString());
+    }
+  }
   return cached->identity;
 }
 

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "auth/identity.h"
+#include "auth/shared_token_cache.h"
 #include "base/clock.h"
 #include "base/mutex.h"
 #include "base/status.h"
@@ -43,7 +44,10 @@ std::string Sha256Hex(std::string_view data);
 // bindings are cached for `cache_ttl` so a request pays a hash and a map lookup, not a store
 // read; Invalidate drops everything at once (the security service calls it after every change it
 // makes, so revocations and role changes apply at once in this process; other processes see
-// them within the TTL).
+// them within the TTL, or at once when they share a SharedTokenCache, which relays the
+// invalidation to every replica's DropLocal). With a shared cache, a local miss asks it before
+// the store, and a token verified against the store is shared for at most `cache_ttl` (never
+// past its expiry).
 class TokenAuthenticator {
  public:
   struct Options {
@@ -61,7 +65,13 @@ class TokenAuthenticator {
   StatusOr<std::shared_ptr<const std::vector<RoleGrant>>> BindingsOf(std::string_view principal)
       EXCLUDES(mu_);
 
+  // Drops this process's caches and, with a shared cache, every replica's.
   void Invalidate() EXCLUDES(mu_);
+  // Drops this process's caches only (what another replica's invalidation asks for).
+  void DropLocal() EXCLUDES(mu_);
+
+  // Consults `shared` (nullable; must outlive this) on local misses. Call before serving.
+  void SetSharedCache(SharedTokenCache* shared) { shared_ = shared; }
 
  private:
   struct CachedToken {
@@ -88,6 +98,9 @@ class TokenAuthenticator {
   std::unordered_map<std::string, std::shared_ptr<const CachedToken>, StringHash, std::equal_to<>>
       tokens_ GUARDED_BY(mu_);
   std::unordered_map<std::string, CachedBindings> bindings_ GUARDED_BY(mu_);
+  // Bumped by every drop: what was read from the store before it is not cached after it.
+  uint64_t generation_ GUARDED_BY(mu_) = 0;
+  SharedTokenCache* shared_ = nullptr;
 };
 
 }  // namespace cairn::auth

@@ -266,11 +266,13 @@ Status SecurityService::PutRateLimit(metadata::RateLimitRecord limit) {
   RETURN_IF_ERROR(ValidateRate(limit.predict_burst, "predict.burst"));
   limit.updated_at_ms = clock_.NowMillis();
   RETURN_IF_ERROR(store_.PutRateLimit(limit));
+  Changed();  // with a shared token cache, other replicas reload their budgets too
   return ReloadRateLimits();
 }
 
 Status SecurityService::DeleteRateLimit(std::string_view tenant) {
   RETURN_IF_ERROR(store_.DeleteRateLimit(tenant));
+  Changed();
   return ReloadRateLimits();
 }
 

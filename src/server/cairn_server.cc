@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <csignal>
 #include <filesystem>
 #include <optional>
 #include <system_error>
@@ -55,6 +56,11 @@
 #include "http/tenant_middleware.h"
 #include "metadata/metadata_store_factory.h"
 #include "metrics/metrics_registry.h"
+#include "redis/redis_client.h"
+#include "redis/redis_deployment_notifier.h"
+#include "redis/redis_rate_limiter.h"
+#include "redis/redis_subscriber.h"
+#include "redis/redis_token_cache.h"
 #include "registry/registry_service.h"
 #include "registry/sealed_webhook_store.h"
 #include "registry/webhook_dispatcher.h"
@@ -107,8 +113,12 @@ struct CairnServer::State {
   std::unique_ptr<monitor::WebhookSender> webhooks;
   std::unique_ptr<monitor::CommandLauncher> launcher;
   std::unique_ptr<api::v1::MonitorHandlers> monitor_handlers;
+  // --redis-uri: what the replicas share. The client outlives everything that uses it.
+  std::unique_ptr<redis::RedisClient> redis;
+  std::string replica_id;  // names this process in Redis messages
+  std::unique_ptr<redis::RedisTokenCache> shared_tokens;
   std::unique_ptr<auth::TokenAuthenticator> token_auth;
-  std::unique_ptr<auth::LocalRateLimiter> rate_limiter;
+  std::unique_ptr<auth::RateLimiter> rate_limiter;
   std::unique_ptr<auth::SecurityService> security;
   std::unique_ptr<api::v1::SecurityHandlers> security_handlers;
   std::unique_ptr<audit::SqlAuditStore> audit_store;
@@ -124,6 +134,9 @@ struct CairnServer::State {
   std::unique_ptr<http::AccessLogMiddleware> access_log;
   std::unique_ptr<http::HttpServer> http;
   uint16_t port = 0;
+  // Destroyed first: the subscriber's thread calls into the notifier and token_auth.
+  std::unique_ptr<redis::RedisDeploymentNotifier> deployment_notifier;
+  std::unique_ptr<redis::RedisSubscriber> redis_subscriber;
 };
 
 namespace {
@@ -283,7 +296,14 @@ Status StartSecurity(CairnServer::State& state) {
   defaults.control_burst = config.rate_limit_control_burst;
   defaults.predict_rate = config.rate_limit_predict;
   defaults.predict_burst = config.rate_limit_predict_burst;
-  state.rate_limiter = std::make_unique<auth::LocalRateLimiter>(SystemClock::Get(), defaults);
+  if (state.redis) {
+    state.rate_limiter = std::make_unique<redis::RedisRateLimiter>(*state.redis, SystemClock::Get(),
+                                                                   defaults, &state.metrics);
+    state.shared_tokens = std::make_unique<redis::RedisTokenCache>(*state.redis, state.replica_id);
+    state.token_auth->SetSharedCache(state.shared_tokens.get());
+  } else {
+    state.rate_limiter = std::make_unique<auth::LocalRateLimiter>(SystemClock::Get(), defaults);
+  }
   state.security = std::make_unique<auth::SecurityService>(
       store, state.token_auth.get(), state.rate_limiter.get(), SystemClock::Get());
   RETURN_IF_ERROR(state.security->ReloadRateLimits());
@@ -408,6 +428,71 @@ Status StartMonitor(CairnServer::State& state) {
   return Status::Ok();
 }
 
+// --redis-uri: the client, checked once (an outage at start is not fatal: limits fall back to
+// this process until Redis answers, and the subscriber keeps trying).
+Status ConnectRedis(CairnServer::State& state) {
+  if (state.config.redis_uri.empty()) return Status::Ok();
+  ASSIGN_OR_RETURN(redis::RedisUri uri, redis::RedisUri::Parse(state.config.redis_uri));
+  // hiredis writes with write(2): a connection reset by the network (an idle timeout in a load
+  // balancer) must fail the call, not kill the process. Children get default dispositions back
+  // (CommandLauncher and the Python workers reset them).
+  std::signal(SIGPIPE, SIG_IGN);
+  state.replica_id = IdGenerator::Default().Hex32();
+  // Named in CLIENT LIST after this replica.
+  state.redis = std::make_unique<redis::RedisClient>(
+      uri, redis::RedisOptions{.client_name = "cairn-" + state.replica_id.substr(0, 12)});
+  if (Status ping = state.redis->Ping(); !ping.ok()) {
+    spdlog::warn(
+        "Redis is not answering ({}); until it does, rate limits apply per replica and "
+        "other replicas learn of changes only once it is back",
+        ping.message());
+  } else {
+    spdlog::info("sharing rate limits, verified tokens and deployment changes through {}",
+                 uri.Redacted());
+  }
+  return Status::Ok();
+}
+
+// Deployment changes go out to the other replicas, and theirs come in, as do token
+// invalidations. After every (re)subscription this replica catches up on what it may have
+// missed: every deployment is reloaded from the store and the local token caches dropped.
+Status SubscribeRedis(CairnServer::State& state) {
+  if (!state.redis) return Status::Ok();
+  state.deployment_notifier = std::make_unique<redis::RedisDeploymentNotifier>(
+      *state.redis, *state.deployments, state.replica_id, &state.metrics);
+  redis::RedisDeploymentNotifier* notifier = state.deployment_notifier.get();
+  state.deployments->SetChangeListener(
+      [notifier](const serving::DeploymentChange& change) { notifier->Publish(change); });
+  auth::TokenAuthenticator* tokens = state.token_auth.get();
+  auth::SecurityService* security = state.security.get();
+  // Another replica changed tokens, principals, bindings or budgets: drop what this one cached
+  // and reload the budgets.
+  auto security_changed = [tokens, security] {
+    tokens->DropLocal();
+    if (Status s = security->ReloadRateLimits(); !s.ok()) {
+      spdlog::warn("cannot reload the rate limits: {}", s.ToString());
+    }
+  };
+  const std::string self = state.replica_id;
+  ASSIGN_OR_RETURN(
+      state.redis_subscriber,
+      redis::RedisSubscriber::Start(
+          state.redis->uri(), state.redis->options(),
+          {state.shared_tokens->channel(), notifier->channel()},
+          [notifier, security_changed, self](std::string_view channel, std::string_view payload) {
+            if (channel == notifier->channel()) {
+              notifier->OnMessage(payload);
+            } else if (payload != self) {
+              security_changed();
+            }
+          },
+          [notifier, security_changed] {
+            security_changed();
+            notifier->OnSubscribed();
+          }));
+  return Status::Ok();
+}
+
 }  // namespace
 
 CairnServer::CairnServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -424,6 +509,8 @@ void CairnServer::WaitForSignal() { state_->http->WaitForSignal(); }
 
 void CairnServer::Stop() {
   if (state_ && state_->http) state_->http->Stop();
+  // No more changes come in from other replicas.
+  if (state_) state_->redis_subscriber.reset();
   // After the HTTP server: answers held for their audit entries are released by the log.
   if (state_ && state_->audit_log) state_->audit_log->Stop();
   if (state_ && state_->monitor) state_->monitor->Stop();
@@ -434,6 +521,7 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   state->config = input;
   ServerConfig& config = state->config;
   RETURN_IF_ERROR(ResolveDefaults(config));
+  RETURN_IF_ERROR(ConnectRedis(*state));
 
   metadata::MetadataStoreRegistry metadata_registry;
   RETURN_IF_ERROR(RegisterMetadataBackends(metadata_registry));
@@ -583,6 +671,7 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   RETURN_IF_ERROR(StartMonitor(*state));
   RETURN_IF_ERROR(StartSecurity(*state));
   RETURN_IF_ERROR(StartAudit(*state));
+  RETURN_IF_ERROR(SubscribeRedis(*state));
 
   api::mlflow::RegisterMiscRoutes(state->router);
   state->tracking_handlers->Register(state->router);

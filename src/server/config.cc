@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "monitor/drift_config.h"
+#include "redis/redis_uri.h"
 
 namespace cairn::server {
 namespace {
@@ -107,253 +108,273 @@ Status ParseBool(const std::string& text, const std::string& name, bool& out) {
 }
 
 const std::vector<OptionSpec>& Specs() {
-  static const auto* specs = new std::vector<OptionSpec>{
-      {"host", "127.0.0.1", "address to listen on",
-       [](ServerConfig& c, const std::string& v) {
-         c.host = v;
-         return Status::Ok();
-       }},
-      {"port", "5000", "TCP port (0 picks a free one)",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseInt<uint16_t>(v, "port", 0, 65535, c.port);
-       }},
-      {"data-dir", "./cairn-data", "folder for the embedded stores",
-       [](ServerConfig& c, const std::string& v) {
-         c.data_dir = v;
-         return Status::Ok();
-       }},
-      {"backend-store-uri", "sqlite:///<data-dir>/meta.db", "metadata store URI",
-       [](ServerConfig& c, const std::string& v) {
-         c.backend_store_uri = v;
-         return Status::Ok();
-       }},
-      {"artifacts-uri", "<data-dir>/artifacts", "artifact store URI or folder",
-       [](ServerConfig& c, const std::string& v) {
-         c.artifacts_uri = v;
-         return Status::Ok();
-       }},
-      {"log-format", "text", "log format: text or json",
-       [](ServerConfig& c, const std::string& v) {
-         if (v != "text" && v != "json") return InvalidArgument("log-format must be text or json");
-         c.log_format = v;
-         return Status::Ok();
-       }},
-      {"log-level", "info", "trace, debug, info, warn, error or off",
-       [](ServerConfig& c, const std::string& v) {
-         c.log_level = v;
-         return Status::Ok();
-       }},
-      {"threads", "0", "threads for blocking work: store writes, uploads (0: max(4, 2 x cores))",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseInt<int>(v, "threads", 0, 1024, c.threads);
-       }},
-      {"io-threads", "0", "HTTP I/O threads (0: cores, at least 2)",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseInt<int>(v, "io-threads", 0, 256, c.io_threads);
-       }},
-      {"max-connections", "10000",
-       "open connections at most (at the cap the longest idle one is closed)",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseInt<int64_t>(v, "max-connections", 1, 1'000'000, c.max_connections);
-       }},
-      {"max-buffered-body-bytes", "268435456",
-       "request bodies held in memory at once, all connections together (503 beyond)",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseInt<int64_t>(v, "max-buffered-body-bytes", 1 << 20, int64_t{1} << 40,
-                                  c.max_buffered_body_bytes);
-       }},
-      {"sqlite-synchronous-full", "false",
-       "fsync SQLite on every commit (survives power loss, not just a crash); an error with a "
-       "sqlite backend URI's ?synchronous=normal",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseBool(v, "sqlite-synchronous-full", c.sqlite_synchronous_full);
-       }},
-      {"max-artifact-bytes", "5368709120", "largest accepted artifact upload",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseInt<int64_t>(v, "max-artifact-bytes", 1, int64_t{1} << 50,
-                                  c.max_artifact_bytes);
-       }},
-      {"onnxruntime-library", "",
-       "libonnxruntime.so to serve ONNX models with (empty: the one scripts/install.sh "
-       "fetched); point it at onnxruntime-gpu's library for device cuda",
-       [](ServerConfig& c, const std::string& v) {
-         c.onnxruntime_library = v;
-         return Status::Ok();
-       }},
-      {"events-uri", "sqlite:///<data-dir>/events.db",
-       "event stream URI (predictions, labels, alerts)",
-       [](ServerConfig& c, const std::string& v) {
-         c.events_uri = v;
-         return Status::Ok();
-       }},
-      {"max-prediction-body-bytes", "33554432", "largest accepted prediction request (413 beyond)",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseInt<int64_t>(v, "max-prediction-body-bytes", 1024, int64_t{1} << 32,
-                                  c.max_prediction_body_bytes);
-       }},
-      {"prediction-subject-header", "",
-       "request header whose value is logged as a prediction's subject id (for erasure)",
-       [](ServerConfig& c, const std::string& v) {
-         c.prediction_subject_header = v;
-         return Status::Ok();
-       }},
-      {"prediction-log-queue", "65536",
-       "predictions waiting to be written to the event stream; beyond it they are dropped and "
-       "counted (or wait, for deployments with backpressure)",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseInt<int64_t>(v, "prediction-log-queue", 1, int64_t{1} << 24,
-                                  c.prediction_log_queue);
-       }},
-      {"monitor", "true",
-       "run the model monitor in this process (drift windows, alerts, retraining)",
-       [](ServerConfig& c, const std::string& v) { return ParseBool(v, "monitor", c.monitor); }},
-      {"prediction-retention", "0",
-       "delete logged predictions and their labels older than this (e.g. 30d, 12h); 0 keeps them",
-       [](ServerConfig& c, const std::string& v) {
-         auto parsed = monitor::ParseDuration(v);
-         if (!parsed.ok()) {
-           return InvalidArgument("prediction-retention must be a duration such as 30d or 12h");
-         }
-         c.prediction_retention_ms = parsed->count();
-         return Status::Ok();
-       }},
-      {"webhook-max-attempts", "5",
-       "tries per alert webhook delivery before it is recorded as a dead letter",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseInt<int64_t>(v, "webhook-max-attempts", 1, 100, c.webhook_max_attempts);
-       }},
-      {"webhook-backoff-ms", "1000",
-       "wait before the first webhook retry; doubled after each (with jitter, at most 60 s)",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseInt<int64_t>(v, "webhook-backoff-ms", 1, 600'000, c.webhook_backoff_ms);
-       }},
-      {"registry-webhook-allow", "",
-       "relax the registry webhook URL check, comma-separated: http (plain http URLs), "
-       "private-ips (hosts on loopback, private and link-local addresses); for development",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseWebhookAllow(v, c.registry_webhook_schemes,
-                                  c.registry_webhook_allow_private_ips);
-       }},
-      {"python-executable", "",
-       "Python interpreter of the model workers, with mlflow installed (empty: $CAIRN_PYTHON, "
-       "else python3 on PATH)",
-       [](ServerConfig& c, const std::string& v) {
-         c.python_executable = v;
-         return Status::Ok();
-       }},
-      {"python-prestart", "true",
-       "start the Python model workers (a spare one with mlflow imported) at server start; "
-       "false starts them on the first Python deployment",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseBool(v, "python-prestart", c.python_prestart);
-       }},
-      {"model-cache-bytes", "4294967296",
-       "memory budget of loaded models; idle ones beyond it are unloaded, least recently used "
-       "first",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseInt<int64_t>(v, "model-cache-bytes", 0, int64_t{1} << 50, c.model_cache_bytes);
-       }},
-      {"auth", "none",
-       "who may call: none (anyone, tenant from the workspace header), token (API tokens), jwt, "
-       "or token,jwt",
-       [](ServerConfig& c, const std::string& v) {
-         if (v != "none" && v != "token" && v != "jwt" && v != "token,jwt" && v != "jwt,token") {
-           return InvalidArgument("auth must be none, token, jwt or token,jwt");
-         }
-         c.auth = v;
-         return Status::Ok();
-       }},
-      {"jwt-issuer", "", "JWTs must carry this iss (empty: not checked)",
-       [](ServerConfig& c, const std::string& v) {
-         c.jwt_issuer = v;
-         return Status::Ok();
-       }},
-      {"jwt-audience", "", "JWTs must name one of these (comma-separated) in aud",
-       [](ServerConfig& c, const std::string& v) {
-         c.jwt_audience = v;
-         return Status::Ok();
-       }},
-      {"jwt-key-file", "", "JWT verification keys: a PEM public key or certificate, or a JWKS file",
-       [](ServerConfig& c, const std::string& v) {
-         c.jwt_key_file = v;
-         return Status::Ok();
-       }},
-      {"jwt-hs256-secret-file", "", "file holding the HS256 shared secret of JWTs",
-       [](ServerConfig& c, const std::string& v) {
-         c.jwt_hs256_secret_file = v;
-         return Status::Ok();
-       }},
-      {"jwt-jwks-url", "", "JWKS URL of the identity provider (fetched, cached, refreshed)",
-       [](ServerConfig& c, const std::string& v) {
-         c.jwt_jwks_url = v;
-         return Status::Ok();
-       }},
-      {"jwt-leeway-s", "60", "clock skew allowed on exp and nbf, in seconds",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseInt<int64_t>(v, "jwt-leeway-s", 0, 600, c.jwt_leeway_s);
-       }},
-      {"jwt-principal-claim", "sub", "JWT claim naming the caller",
-       [](ServerConfig& c, const std::string& v) {
-         c.jwt_principal_claim = v;
-         return Status::Ok();
-       }},
-      {"jwt-tenant-claim", "tenant", "JWT claim with the caller's tenant(s) (a dotted path)",
-       [](ServerConfig& c, const std::string& v) {
-         c.jwt_tenant_claim = v;
-         return Status::Ok();
-       }},
-      {"jwt-roles-claim", "roles", "JWT claim with the caller's roles (a dotted path)",
-       [](ServerConfig& c, const std::string& v) {
-         c.jwt_roles_claim = v;
-         return Status::Ok();
-       }},
-      {"rate-limit-control", "0",
-       "default control-plane budget per tenant: RATE[:BURST] requests/s (0: unlimited)",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseRate(v, "rate-limit-control", c.rate_limit_control,
-                          c.rate_limit_control_burst);
-       }},
-      {"rate-limit-predict", "0",
-       "default prediction budget per tenant: RATE[:BURST] requests/s (0: unlimited)",
-       [](ServerConfig& c, const std::string& v) {
-         return ParseRate(v, "rate-limit-predict", c.rate_limit_predict,
-                          c.rate_limit_predict_burst);
-       }},
-      {"audit", "true",
-       "keep the hash-chained audit log of mutations, authentication failures and denials",
-       [](ServerConfig& c, const std::string& v) { return ParseBool(v, "audit", c.audit); }},
-      {"audit-key-file", "",
-       "file with a secret that keys the audit log's hash chain (HMAC), so only its holder can "
-       "rewrite it",
-       [](ServerConfig& c, const std::string& v) {
-         c.audit_key_file = v;
-         return Status::Ok();
-       }},
-      {"artifact-key-file", "",
-       "master key file (32 bytes as 64 hex digits): artifacts are stored encrypted "
-       "(AES-256-GCM); $CAIRN_ARTIFACT_KEY may hold the key instead",
-       [](ServerConfig& c, const std::string& v) {
-         c.artifact_key_file = v;
-         return Status::Ok();
-       }},
-      {"tls-cert", "", "PEM certificate chain: serve HTTPS (with --tls-key)",
-       [](ServerConfig& c, const std::string& v) {
-         c.tls_cert = v;
-         return Status::Ok();
-       }},
-      {"tls-key", "", "PEM private key of --tls-cert",
-       [](ServerConfig& c, const std::string& v) {
-         c.tls_key = v;
-         return Status::Ok();
-       }},
-      {"ui-dir", "",
-       "the MLflow web UI's build folder (mlflow/server/js/build); empty: the mlflow package's "
-       "in a .venv near the binary or the working directory; none: no UI",
-       [](ServerConfig& c, const std::string& v) {
-         c.ui_dir = v;
-         return Status::Ok();
-       }},
-  };
+  static const auto* specs =
+      new std::vector<OptionSpec>{
+          {"host", "127.0.0.1", "address to listen on",
+           [](ServerConfig& c, const std::string& v) {
+             c.host = v;
+             return Status::Ok();
+           }},
+          {"port", "5000", "TCP port (0 picks a free one)",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseInt<uint16_t>(v, "port", 0, 65535, c.port);
+           }},
+          {"data-dir", "./cairn-data", "folder for the embedded stores",
+           [](ServerConfig& c, const std::string& v) {
+             c.data_dir = v;
+             return Status::Ok();
+           }},
+          {"backend-store-uri", "sqlite:///<data-dir>/meta.db", "metadata store URI",
+           [](ServerConfig& c, const std::string& v) {
+             c.backend_store_uri = v;
+             return Status::Ok();
+           }},
+          {"artifacts-uri", "<data-dir>/artifacts", "artifact store URI or folder",
+           [](ServerConfig& c, const std::string& v) {
+             c.artifacts_uri = v;
+             return Status::Ok();
+           }},
+          {"log-format", "text", "log format: text or json",
+           [](ServerConfig& c, const std::string& v) {
+             if (v != "text" && v != "json")
+               return InvalidArgument("log-format must be text or json");
+             c.log_format = v;
+             return Status::Ok();
+           }},
+          {"log-level", "info", "trace, debug, info, warn, error or off",
+           [](ServerConfig& c, const std::string& v) {
+             c.log_level = v;
+             return Status::Ok();
+           }},
+          {"threads", "0",
+           "threads for blocking work: store writes, uploads (0: max(4, 2 x cores))",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseInt<int>(v, "threads", 0, 1024, c.threads);
+           }},
+          {"io-threads", "0", "HTTP I/O threads (0: cores, at least 2)",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseInt<int>(v, "io-threads", 0, 256, c.io_threads);
+           }},
+          {"max-connections", "10000",
+           "open connections at most (at the cap the longest idle one is closed)",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseInt<int64_t>(v, "max-connections", 1, 1'000'000, c.max_connections);
+           }},
+          {"max-buffered-body-bytes", "268435456",
+           "request bodies held in memory at once, all connections together (503 beyond)",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseInt<int64_t>(v, "max-buffered-body-bytes", 1 << 20, int64_t{1} << 40,
+                                      c.max_buffered_body_bytes);
+           }},
+          {"sqlite-synchronous-full", "false",
+           "fsync SQLite on every commit (survives power loss, not just a crash); an error with a "
+           "sqlite backend URI's ?synchronous=normal",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseBool(v, "sqlite-synchronous-full", c.sqlite_synchronous_full);
+           }},
+          {"max-artifact-bytes", "5368709120", "largest accepted artifact upload",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseInt<int64_t>(v, "max-artifact-bytes", 1, int64_t{1} << 50,
+                                      c.max_artifact_bytes);
+           }},
+          {"onnxruntime-library", "",
+           "libonnxruntime.so to serve ONNX models with (empty: the one scripts/install.sh "
+           "fetched); point it at onnxruntime-gpu's library for device cuda",
+           [](ServerConfig& c, const std::string& v) {
+             c.onnxruntime_library = v;
+             return Status::Ok();
+           }},
+          {"events-uri", "sqlite:///<data-dir>/events.db",
+           "event stream URI (predictions, labels, alerts)",
+           [](ServerConfig& c, const std::string& v) {
+             c.events_uri = v;
+             return Status::Ok();
+           }},
+          {"max-prediction-body-bytes", "33554432",
+           "largest accepted prediction request (413 beyond)",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseInt<int64_t>(v, "max-prediction-body-bytes", 1024, int64_t{1} << 32,
+                                      c.max_prediction_body_bytes);
+           }},
+          {"prediction-subject-header", "",
+           "request header whose value is logged as a prediction's subject id (for erasure)",
+           [](ServerConfig& c, const std::string& v) {
+             c.prediction_subject_header = v;
+             return Status::Ok();
+           }},
+          {"prediction-log-queue", "65536",
+           "predictions waiting to be written to the event stream; beyond it they are dropped and "
+           "counted (or wait, for deployments with backpressure)",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseInt<int64_t>(v, "prediction-log-queue", 1, int64_t{1} << 24,
+                                      c.prediction_log_queue);
+           }},
+          {"monitor", "true",
+           "run the model monitor in this process (drift windows, alerts, retraining)",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseBool(v, "monitor", c.monitor);
+           }},
+          {"prediction-retention", "0",
+           "delete logged predictions and their labels older than this (e.g. 30d, 12h); 0 keeps "
+           "them",
+           [](ServerConfig& c, const std::string& v) {
+             auto parsed = monitor::ParseDuration(v);
+             if (!parsed.ok()) {
+               return InvalidArgument("prediction-retention must be a duration such as 30d or 12h");
+             }
+             c.prediction_retention_ms = parsed->count();
+             return Status::Ok();
+           }},
+          {"webhook-max-attempts", "5",
+           "tries per alert webhook delivery before it is recorded as a dead letter",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseInt<int64_t>(v, "webhook-max-attempts", 1, 100, c.webhook_max_attempts);
+           }},
+          {"webhook-backoff-ms", "1000",
+           "wait before the first webhook retry; doubled after each (with jitter, at most 60 s)",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseInt<int64_t>(v, "webhook-backoff-ms", 1, 600'000, c.webhook_backoff_ms);
+           }},
+          {"registry-webhook-allow", "",
+           "relax the registry webhook URL check, comma-separated: http (plain http URLs), "
+           "private-ips (hosts on loopback, private and link-local addresses); for development",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseWebhookAllow(v, c.registry_webhook_schemes,
+                                      c.registry_webhook_allow_private_ips);
+           }},
+          {"python-executable", "",
+           "Python interpreter of the model workers, with mlflow installed (empty: $CAIRN_PYTHON, "
+           "else python3 on PATH)",
+           [](ServerConfig& c, const std::string& v) {
+             c.python_executable = v;
+             return Status::Ok();
+           }},
+          {"python-prestart", "true",
+           "start the Python model workers (a spare one with mlflow imported) at server start; "
+           "false starts them on the first Python deployment",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseBool(v, "python-prestart", c.python_prestart);
+           }},
+          {"model-cache-bytes", "4294967296",
+           "memory budget of loaded models; idle ones beyond it are unloaded, least recently used "
+           "first",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseInt<int64_t>(v, "model-cache-bytes", 0, int64_t{1} << 50,
+                                      c.model_cache_bytes);
+           }},
+          {"auth", "none",
+           "who may call: none (anyone, tenant from the workspace header), token (API tokens), "
+           "jwt, "
+           "or token,jwt",
+           [](ServerConfig& c, const std::string& v) {
+             if (v != "none" && v != "token" && v != "jwt" && v != "token,jwt" &&
+                 v != "jwt,token") {
+               return InvalidArgument("auth must be none, token, jwt or token,jwt");
+             }
+             c.auth = v;
+             return Status::Ok();
+           }},
+          {"jwt-issuer", "", "JWTs must carry this iss (empty: not checked)",
+           [](ServerConfig& c, const std::string& v) {
+             c.jwt_issuer = v;
+             return Status::Ok();
+           }},
+          {"jwt-audience", "", "JWTs must name one of these (comma-separated) in aud",
+           [](ServerConfig& c, const std::string& v) {
+             c.jwt_audience = v;
+             return Status::Ok();
+           }},
+          {"jwt-key-file", "",
+           "JWT verification keys: a PEM public key or certificate, or a JWKS file",
+           [](ServerConfig& c, const std::string& v) {
+             c.jwt_key_file = v;
+             return Status::Ok();
+           }},
+          {"jwt-hs256-secret-file", "", "file holding the HS256 shared secret of JWTs",
+           [](ServerConfig& c, const std::string& v) {
+             c.jwt_hs256_secret_file = v;
+             return Status::Ok();
+           }},
+          {"jwt-jwks-url", "", "JWKS URL of the identity provider (fetched, cached, refreshed)",
+           [](ServerConfig& c, const std::string& v) {
+             c.jwt_jwks_url = v;
+             return Status::Ok();
+           }},
+          {"jwt-leeway-s", "60", "clock skew allowed on exp and nbf, in seconds",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseInt<int64_t>(v, "jwt-leeway-s", 0, 600, c.jwt_leeway_s);
+           }},
+          {"jwt-principal-claim", "sub", "JWT claim naming the caller",
+           [](ServerConfig& c, const std::string& v) {
+             c.jwt_principal_claim = v;
+             return Status::Ok();
+           }},
+          {"jwt-tenant-claim", "tenant", "JWT claim with the caller's tenant(s) (a dotted path)",
+           [](ServerConfig& c, const std::string& v) {
+             c.jwt_tenant_claim = v;
+             return Status::Ok();
+           }},
+          {"jwt-roles-claim", "roles", "JWT claim with the caller's roles (a dotted path)",
+           [](ServerConfig& c, const std::string& v) {
+             c.jwt_roles_claim = v;
+             return Status::Ok();
+           }},
+          {"rate-limit-control", "0",
+           "default control-plane budget per tenant: RATE[:BURST] requests/s (0: unlimited)",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseRate(v, "rate-limit-control", c.rate_limit_control,
+                              c.rate_limit_control_burst);
+           }},
+          {"rate-limit-predict", "0",
+           "default prediction budget per tenant: RATE[:BURST] requests/s (0: unlimited)",
+           [](ServerConfig& c, const std::string& v) {
+             return ParseRate(v, "rate-limit-predict", c.rate_limit_predict,
+                              c.rate_limit_predict_burst);
+           }},
+          {"redis-uri", "",
+           "Redis shared by the replicas: redis://[:password@]host:port[/db]; rate-limit buckets, "
+           "the verified-token cache and deployment-change notifications go through it (empty: "
+           "in-process only)",
+           [](ServerConfig& c, const std::string& v) {
+             if (!v.empty()) RETURN_IF_ERROR(redis::RedisUri::Parse(v).status());
+             c.redis_uri = v;
+             return Status::Ok();
+           }},
+          {"audit", "true",
+           "keep the hash-chained audit log of mutations, authentication failures and denials",
+           [](ServerConfig& c, const std::string& v) { return ParseBool(v, "audit", c.audit); }},
+          {"audit-key-file", "",
+           "file with a secret that keys the audit log's hash chain (HMAC), so only its holder can "
+           "rewrite it",
+           [](ServerConfig& c, const std::string& v) {
+             c.audit_key_file = v;
+             return Status::Ok();
+           }},
+          {"artifact-key-file", "",
+           "master key file (32 bytes as 64 hex digits): artifacts are stored encrypted "
+           "(AES-256-GCM); $CAIRN_ARTIFACT_KEY may hold the key instead",
+           [](ServerConfig& c, const std::string& v) {
+             c.artifact_key_file = v;
+             return Status::Ok();
+           }},
+          {"tls-cert", "", "PEM certificate chain: serve HTTPS (with --tls-key)",
+           [](ServerConfig& c, const std::string& v) {
+             c.tls_cert = v;
+             return Status::Ok();
+           }},
+          {"tls-key", "", "PEM private key of --tls-cert",
+           [](ServerConfig& c, const std::string& v) {
+             c.tls_key = v;
+             return Status::Ok();
+           }},
+          {"ui-dir", "",
+           "the MLflow web UI's build folder (mlflow/server/js/build); empty: the mlflow package's "
+           "in a .venv near the binary or the working directory; none: no UI",
+           [](ServerConfig& c, const std::string& v) {
+             c.ui_dir = v;
+             return Status::Ok();
+           }},
+      };
   return *specs;
 }
 

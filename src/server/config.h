@@ -61,6 +61,8 @@ struct ServerConfig {
   double rate_limit_control_burst = 0;
   double rate_limit_predict = 0;
   double rate_limit_predict_burst = 0;
+  // Empty: nothing is shared between replicas (rate limits and caches are per process).
+  std::string redis_uri;
   bool audit = true;
   std::string audit_key_file;
   std::string artifact_key_file;

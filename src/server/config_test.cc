@@ -91,6 +91,17 @@ TEST_F(ConfigTest, RejectsBadValues) {
   EXPECT_FALSE(ParseServerArgs({"server"}).ok());
 }
 
+TEST_F(ConfigTest, RedisUriIsCheckedWhenParsed) {
+  auto parsed = ParseServerArgs({"server", "--redis-uri", "redis://:pw@127.0.0.1:6380/2"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->config.redis_uri, "redis://:pw@127.0.0.1:6380/2");
+  auto bad = ParseServerArgs({"server", "--redis-uri", "redis://:secret@host:0"});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("invalid Redis URI"), std::string::npos);
+  EXPECT_EQ(bad.status().message().find("secret"), std::string::npos);
+  EXPECT_FALSE(ParseServerArgs({"server", "--config", WriteYaml("redis_uri: mysql://x\n")}).ok());
+}
+
 TEST_F(ConfigTest, TableListsEveryOption) {
   std::string table = ConfigTableMarkdown();
   for (const char* s : {"--backend-store-uri", "CAIRN_ARTIFACTS_URI", "data_dir", "--config"}) {

@@ -176,6 +176,7 @@ StatusOr<DeploymentStatus> DeploymentService::Create(const RequestScope& scope,
   auto deployment = std::make_shared<Deployment>(scope.tenant, record, spec);
   Insert(deployment);
   ScheduleLoad(deployment, deployment->NextGeneration(), version, InitialReplicas(spec));
+  Notify(DeploymentChange::Kind::kCreated, *deployment);
   return StatusOf(*deployment);
 }
 
@@ -187,7 +188,9 @@ StatusOr<DeploymentStatus> DeploymentService::Get(const RequestScope& scope,
 
 StatusOr<std::vector<DeploymentStatus>> DeploymentService::List(const RequestScope& scope) {
   std::vector<std::shared_ptr<Deployment>> mine;
-  for (const auto& [key, deployment] : *table_.load()) {
+  // Held for the loop: the range of a range-for does not keep a temporary alive.
+  const std::shared_ptr<const Table> table = table_.load();
+  for (const auto& [key, deployment] : *table) {
     if (key.first == scope.tenant) mine.push_back(deployment);
   }
   std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) {
@@ -208,7 +211,8 @@ StatusOr<DeploymentStatus> DeploymentService::Scale(const RequestScope& scope,
   metadata::DeploymentRecord record = deployment->Record();
   ASSIGN_OR_RETURN(DeploymentSpec spec, ApplyScale(deployment->Spec(), body));
   deployment->SetSpec(spec, record.model_version, clock_.NowMillis());
-  Persist(*deployment);
+  Follow(deployment->id(), false);  // changed here: this server reports its state now
+  Persist(*deployment, PersistMode::kAuthoritative);
   std::shared_ptr<const ServingSet> serving = deployment->Serving();
   if (serving != nullptr) {
     const int current = static_cast<int>(serving->replicas.size());
@@ -219,6 +223,7 @@ StatusOr<DeploymentStatus> DeploymentService::Scale(const RequestScope& scope,
       }
     }
   }
+  Notify(DeploymentChange::Kind::kScaled, *deployment);
   return StatusOf(*deployment);
 }
 
@@ -238,7 +243,11 @@ StatusOr<DeploymentStatus> DeploymentService::Update(const RequestScope& scope,
     replicas = std::clamp(static_cast<int>(serving->replicas.size()), MinReplicas(spec),
                           MaxReplicas(spec));
   }
+  Follow(deployment->id(), false);  // changed here: this server reports its state now
+  // Stored before other replicas hear of it (Load stores it too, once loaded).
+  Persist(*deployment, PersistMode::kAuthoritative);
   ScheduleLoad(deployment, generation, version, replicas);
+  Notify(DeploymentChange::Kind::kUpdated, *deployment);
   return StatusOf(*deployment);
 }
 
@@ -256,6 +265,13 @@ StatusOr<std::string> DeploymentService::Delete(const RequestScope& scope,
     Insert(deployment);  // still stored: keep serving it
     return deleted;
   }
+  ReleaseRetired(deployment);
+  Follow(deployment->id(), false);
+  Notify(DeploymentChange::Kind::kDeleted, *deployment);
+  return deployment->id();
+}
+
+void DeploymentService::ReleaseRetired(const std::shared_ptr<Deployment>& deployment) {
   metadata::DeploymentRecord record = deployment->Record();
   std::shared_ptr<const ServingSet> served = deployment->Serving();
   deployment->Publish(nullptr, 0);
@@ -263,8 +279,139 @@ StatusOr<std::string> DeploymentService::Delete(const RequestScope& scope,
   // so its models) for a moment after the drain; ReleaseIdle alone would keep those instances
   // cached, and their Python workers running, for good.
   ReleaseModels(served);
-  cache_.ReleaseIdle(scope.tenant, record.model_name, record.model_version);
-  return deployment->id();
+  cache_.ReleaseIdle(deployment->tenant(), record.model_name, record.model_version);
+}
+
+void DeploymentService::Notify(DeploymentChange::Kind kind, const Deployment& deployment) const {
+  if (!listener_) return;
+  listener_(DeploymentChange{.kind = kind,
+                             .tenant = deployment.tenant(),
+                             .id = deployment.id(),
+                             .name = deployment.name()});
+}
+
+void DeploymentService::Retire(const std::shared_ptr<Deployment>& deployment) {
+  deployment->NextGeneration();  // a load still running is discarded
+  Remove(deployment);
+  if (!deployment->Drain(options_.drain_timeout)) {
+    spdlog::warn("deployment {}: {} requests still in flight after {} ms; removing anyway",
+                 deployment->name(), deployment->InFlight(), options_.drain_timeout.count());
+  }
+  ReleaseRetired(deployment);
+  Follow(deployment->id(), false);
+  spdlog::info("deployment {} ({}): removed from the store elsewhere, no longer served",
+               deployment->name(), deployment->id());
+}
+
+Status DeploymentService::Reload(std::string_view tenant, std::string_view id,
+                                 std::string_view name) {
+  MutexLock lock(reload_mu_);
+  StatusOr<metadata::DeploymentRecord> stored = store_.GetDeployment(tenant, id);
+  if (stored.ok() && stored->id != id) stored = NotFound("another deployment has that name");
+  if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
+  std::shared_ptr<Deployment> by_id;
+  // Held for the loop: the range of a range-for does not keep a temporary alive.
+  const std::shared_ptr<const Table> table = table_.load();
+  for (const auto& [key, deployment] : *table) {
+    if (key.first == tenant && deployment->id() == id) by_id = deployment;
+  }
+  if (!stored.ok()) {
+    if (by_id != nullptr) Retire(by_id);
+    // The name may now belong to another deployment (deleted and created again).
+    if (!name.empty()) {
+      StatusOr<metadata::DeploymentRecord> named = store_.GetDeployment(tenant, name);
+      if (named.ok()) Reconcile(std::string(tenant), *named, Find(tenant, named->name));
+    }
+    return Status::Ok();
+  }
+  Reconcile(std::string(tenant), *stored, by_id != nullptr ? by_id : Find(tenant, stored->name));
+  return Status::Ok();
+}
+
+Status DeploymentService::ReloadAll() {
+  MutexLock lock(reload_mu_);
+  ASSIGN_OR_RETURN(auto stored, store_.ListAllDeployments());
+  std::set<std::string> ids;
+  for (const auto& [tenant, record] : stored) ids.insert(record.id);
+  for (const std::shared_ptr<Deployment>& deployment : All()) {
+    if (!ids.contains(deployment->id())) Retire(deployment);
+  }
+  for (const auto& [tenant, record] : stored) {
+    Reconcile(tenant, record, Find(tenant, record.name));
+  }
+  return Status::Ok();
+}
+
+void DeploymentService::Reconcile(const std::string& tenant,
+                                  const metadata::DeploymentRecord& record,
+                                  std::shared_ptr<Deployment> local) {
+  if (local != nullptr && local->id() != record.id) {
+    Retire(local);  // the name was deleted and given to a new deployment
+    local = nullptr;
+  }
+  StatusOr<DeploymentSpec> spec = SpecFromJson(record.spec_json);
+  if (!spec.ok()) {
+    spdlog::error("deployment {} ({}) has an unreadable spec, not reloaded: {}", record.name,
+                  record.id, spec.status().ToString());
+    return;
+  }
+  int64_t number = 0;
+  std::from_chars(record.model_version.data(),
+                  record.model_version.data() + record.model_version.size(), number);
+  if (local == nullptr) {
+    auto deployment = std::make_shared<Deployment>(tenant, record, *spec);
+    StatusOr<metadata::ModelVersion> version =
+        registry_.GetModelVersion(tenant, record.model_name, number);
+    if (!version.ok()) {
+      spdlog::warn("deployment {} ({}): its model version is not readable here, not loaded: {}",
+                   record.name, record.id, version.status().ToString());
+      return;
+    }
+    spdlog::info("deployment {} ({}/{} v{}) created elsewhere: loading it", record.name, tenant,
+                 record.model_name, record.model_version);
+    Follow(record.id, true);
+    Insert(deployment);
+    deployment->SetState(DeploymentState::kPending, "", clock_.NowMillis());
+    ScheduleLoad(deployment, deployment->NextGeneration(), *version, InitialReplicas(*spec));
+    return;
+  }
+  const metadata::DeploymentRecord mine = local->Record();
+  const DeploymentSpec current = local->Spec();
+  // What a scale changes, taken over: anything else that differs needs a reload.
+  DeploymentSpec rescaled = current;
+  rescaled.replicas = spec->replicas;
+  rescaled.autoscaling = spec->autoscaling;
+  const bool same_model =
+      mine.model_version == record.model_version && SpecToJson(rescaled) == SpecToJson(*spec);
+  if (same_model && SpecToJson(current) == SpecToJson(*spec)) return;
+  Follow(record.id, true);
+  local->SetSpec(*spec, record.model_version, clock_.NowMillis());
+  std::shared_ptr<const ServingSet> serving = local->Serving();
+  if (same_model) {
+    if (serving != nullptr) {
+      const int have = static_cast<int>(serving->replicas.size());
+      const int wanted = std::clamp(have, MinReplicas(*spec), MaxReplicas(*spec));
+      if (wanted != have && !RequestResize(local, wanted)) {
+        spdlog::warn("deployment {}: loaders busy, stays at {} replicas", record.name, have);
+      }
+    }
+    return;
+  }
+  StatusOr<metadata::ModelVersion> version =
+      registry_.GetModelVersion(tenant, record.model_name, number);
+  if (!version.ok()) {
+    spdlog::warn("deployment {} ({}): its new model version is not readable here: {}", record.name,
+                 record.id, version.status().ToString());
+    return;
+  }
+  spdlog::info("deployment {} updated elsewhere: loading {} v{}", record.name, record.model_name,
+               record.model_version);
+  int replicas = InitialReplicas(*spec);
+  if (serving != nullptr) {
+    replicas = std::clamp(static_cast<int>(serving->replicas.size()), MinReplicas(*spec),
+                          MaxReplicas(*spec));
+  }
+  ScheduleLoad(local, local->NextGeneration(), *version, replicas);
 }
 
 void DeploymentService::ReleaseModels(const std::shared_ptr<const ServingSet>& serving) {
@@ -289,14 +436,18 @@ std::shared_ptr<Deployment> DeploymentService::Find(std::string_view tenant,
 
 std::vector<std::shared_ptr<Deployment>> DeploymentService::All() const {
   std::vector<std::shared_ptr<Deployment>> out;
-  for (const auto& [key, deployment] : *table_.load()) out.push_back(deployment);
+  // Held for the loop: the range of a range-for does not keep a temporary alive.
+  const std::shared_ptr<const Table> table = table_.load();
+  for (const auto& [key, deployment] : *table) out.push_back(deployment);
   return out;
 }
 
 StatusOr<std::shared_ptr<Deployment>> DeploymentService::Lookup(std::string_view tenant,
                                                                 std::string_view id_or_name) const {
   if (auto by_name = Find(tenant, id_or_name)) return by_name;
-  for (const auto& [key, deployment] : *table_.load()) {
+  // Held for the loop: the range of a range-for does not keep a temporary alive.
+  const std::shared_ptr<const Table> table = table_.load();
+  for (const auto& [key, deployment] : *table) {
     if (key.first == tenant && deployment->id() == id_or_name) return deployment;
   }
   return NotFound("Deployment '" + std::string(id_or_name) + "' not found");
@@ -334,11 +485,33 @@ DeploymentStatus DeploymentService::StatusOf(const Deployment& deployment) const
   return status;
 }
 
-void DeploymentService::Persist(const Deployment& deployment) {
-  Status stored = store_.UpdateDeployment(deployment.tenant(), deployment.Record());
-  if (!stored.ok() && stored.code() != StatusCode::kNotFound) {
+void DeploymentService::Follow(const std::string& id, bool follow) {
+  MutexLock lock(followed_mu_);
+  if (follow) {
+    followed_.insert(id);
+  } else {
+    followed_.erase(id);
+  }
+}
+
+void DeploymentService::Persist(const Deployment& deployment, PersistMode mode) {
+  {
+    MutexLock lock(followed_mu_);
+    if (followed_.contains(deployment.id())) return;
+  }
+  const metadata::DeploymentRecord record = deployment.Record();
+  if (mode == PersistMode::kStateOnly) {
+    StatusOr<metadata::DeploymentRecord> stored =
+        store_.GetDeployment(deployment.tenant(), deployment.id());
+    if (!stored.ok() || stored->id != record.id) return;  // gone, or unreadable: nothing to say
+    if (stored->spec_json != record.spec_json || stored->model_version != record.model_version) {
+      return;
+    }
+  }
+  Status written = store_.UpdateDeployment(deployment.tenant(), record);
+  if (!written.ok() && written.code() != StatusCode::kNotFound) {
     spdlog::error("deployment {}: cannot store its state: {}", deployment.name(),
-                  stored.ToString());
+                  written.ToString());
   }
 }
 
@@ -464,10 +637,11 @@ void DeploymentService::Load(const std::shared_ptr<Deployment>& deployment, int6
                            "update to version " + std::to_string(version.version) +
                                " failed: " + loaded.status().message(),
                            clock_.NowMillis());
+      Persist(*deployment, PersistMode::kAuthoritative);
     } else {
       deployment->SetState(DeploymentState::kFailed, loaded.status().message(), clock_.NowMillis());
+      Persist(*deployment);
     }
-    Persist(*deployment);
     return;
   }
   if ((*loaded)->metrics != nullptr) {

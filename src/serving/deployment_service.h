@@ -7,6 +7,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -51,6 +52,16 @@ struct ServingOptions {
   // Where per-deployment series go; null for none.
   metrics::MetricsRegistry* metrics = nullptr;
 };
+
+// A change made through this service's API calls, for replicas that share its store.
+struct DeploymentChange {
+  enum class Kind { kCreated, kUpdated, kScaled, kDeleted };
+  Kind kind = Kind::kCreated;
+  std::string tenant;
+  std::string id;
+  std::string name;
+};
+using DeploymentChangeListener = std::function<void(const DeploymentChange&)>;
 
 // A deployment's state as the API shows it.
 struct DeploymentStatus {
@@ -103,6 +114,21 @@ class DeploymentService {
   // Stops routing to the deployment, waits for its in-flight requests (drain_timeout), then
   // removes it. Returns the id.
   StatusOr<std::string> Delete(const RequestScope& scope, std::string_view id_or_name);
+
+  // Called (on the caller's thread) after each successful Create, Update, Scale and Delete, so
+  // other replicas can be told. Set before serving requests.
+  void SetChangeListener(DeploymentChangeListener listener) { listener_ = std::move(listener); }
+
+  // Brings this server's copy of deployment `id` of `tenant` in line with the store, after
+  // another replica changed it: loads one it does not serve yet, reloads one whose version or
+  // runtime options changed, resizes one whose scaling changed, and stops serving one the store
+  // no longer has (draining it, as Delete does). Changes nothing in the store but the load
+  // states it records, as RestoreAll does. `name` is used only when the id is gone (a name now
+  // held by another id is reloaded too). Errors only when the store cannot be read.
+  Status Reload(std::string_view tenant, std::string_view id, std::string_view name);
+  // Reload for every stored deployment, and stops serving those no longer stored (after
+  // missed notifications).
+  Status ReloadAll();
 
   // The deployment serving `name` in `tenant`, or null. Lock-free.
   std::shared_ptr<Deployment> Find(std::string_view tenant, std::string_view name) const;
@@ -161,8 +187,25 @@ class DeploymentService {
   bool RequestResize(const std::shared_ptr<Deployment>& deployment, int replicas)
       EXCLUDES(autoscale_mu_);
   void ResizeToDesired(const std::shared_ptr<Deployment>& deployment) EXCLUDES(autoscale_mu_);
-  void Persist(const Deployment& deployment);
+  // kAuthoritative: the deployment's spec as this server was just asked to change it (Scale,
+  // Update, a failed update put back). kStateOnly: only its load state is news; skipped when
+  // the stored spec or version differ from this server's (changed elsewhere meanwhile: the
+  // state would be stale, and writing the record would undo that change). Nothing is written
+  // for deployments this server follows (loaded after another replica's change): the replica
+  // that made the change reports their state, so replicas never overwrite each other's specs.
+  enum class PersistMode { kAuthoritative, kStateOnly };
+  void Persist(const Deployment& deployment, PersistMode mode = PersistMode::kStateOnly)
+      EXCLUDES(followed_mu_);
+  void Follow(const std::string& id, bool follow) EXCLUDES(followed_mu_);
   void Autoscale();
+  void Notify(DeploymentChange::Kind kind, const Deployment& deployment) const;
+  // Reload's work for one stored record (`local`: what this server serves under its id or name).
+  void Reconcile(const std::string& tenant, const metadata::DeploymentRecord& record,
+                 std::shared_ptr<Deployment> local);
+  // Stops serving a deployment the store no longer has: out of the table, drained, released.
+  void Retire(const std::shared_ptr<Deployment>& deployment);
+  // After a deployment left the table and the store: drops what it served.
+  void ReleaseRetired(const std::shared_ptr<Deployment>& deployment);
 
   metadata::DeploymentStore& store_;
   metadata::RegistryStore& registry_;
@@ -191,6 +234,10 @@ class DeploymentService {
   bool stopping_ GUARDED_BY(stop_mu_) = false;
   std::unique_ptr<ThreadPool> loaders_;
   std::thread autoscaler_;
+  DeploymentChangeListener listener_;
+  Mutex reload_mu_;  // one Reload at a time
+  Mutex followed_mu_;
+  std::set<std::string> followed_ GUARDED_BY(followed_mu_);
 };
 
 }  // namespace cairn::serving
