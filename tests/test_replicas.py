@@ -1,15 +1,18 @@
-"""Several Cairn replicas on one PostgreSQL database, as `cairn server` scales out.
+"""Several Cairn replicas on every scale-out engine, as `cairn server` scales out.
 
-Three `cairn server` processes share one PostgreSQL schema (CAIRN_TEST_POSTGRES_URI, started by
-scripts/test_services.sh) and one artifact folder; each has its own data dir. The official MLflow
-client's tracking and registry flow runs with every step on the next replica (client-side
-rotation); a write load through a round-robin TCP proxy survives kill -9 of one replica without
-losing an acknowledged write.
+Three `cairn server` processes share one PostgreSQL schema, one S3 bucket prefix, one Kafka topic
+prefix and one Redis (all started by scripts/test_services.sh); each has its own data dir. The
+official MLflow client's tracking and registry flow runs with every step on the next replica
+(client-side rotation); replicas race for unique names and version numbers; a write load through
+a round-robin TCP proxy survives kill -9 of one replica without losing an acknowledged write;
+every replica appends to one audit chain; a model deployed through one replica is served by all
+three, and their predictions are monitored in windows.
 """
 
 from __future__ import annotations
 
 import itertools
+import os
 import secrets
 import socket
 import subprocess
@@ -23,21 +26,36 @@ import requests
 from mlflow.tracking import MlflowClient
 
 from helpers import API, service_uri
+from skl2onnx import to_onnx
+from test_monitoring import cancer, wait_for, windows  # noqa: F401 (cancer is a fixture)
 from server_process import HOST, ServerProcess, cairn_binary
 
 pytestmark = pytest.mark.cairn_only
 
 
-def start_replicas(base: Path, uri: str, count: int) -> list[ServerProcess]:
-    artifacts = base / "shared-artifacts"
-    artifacts.mkdir(exist_ok=True)
-    servers = [
-        ServerProcess("cairn", base / f"replica-{i}",
-                      extra_args=("--backend-store-uri", uri, "--artifacts-uri", str(artifacts)))
-        for i in range(count)
-    ]
+@pytest.fixture(scope="module")
+def replicas(tmp_path_factory):
+    """Three replicas on every scale-out engine: PostgreSQL metadata, S3 artifacts, the Kafka
+    event stream and Redis for limits and deployment notifications."""
+    pg, s3, kafka, redis = (service_uri(e) for e in ("POSTGRES", "S3", "KAFKA", "REDIS"))
+    tag = secrets.token_hex(4)
+    bucket = os.environ.get("CAIRN_TEST_S3_BUCKET", "cairn-test")
+    env = {
+        "AWS_ACCESS_KEY_ID": os.environ["CAIRN_TEST_S3_ACCESS_KEY_ID"],
+        "AWS_SECRET_ACCESS_KEY": os.environ["CAIRN_TEST_S3_SECRET_ACCESS_KEY"],
+        "AWS_REGION": os.environ.get("CAIRN_TEST_S3_REGION", "us-east-1"),
+        "AWS_ENDPOINT_URL_S3": s3,
+        "AWS_EC2_METADATA_DISABLED": "true",
+    }
+    args = ("--backend-store-uri", f"{pg}?schema=stack_{tag}",
+            "--artifacts-uri", f"s3://{bucket}/stack-{tag}",
+            "--events-uri", f"{kafka}-stack-{tag}",
+            "--redis-uri", redis)
+    base = tmp_path_factory.mktemp("replicas")
+    servers = [ServerProcess("cairn", base / f"replica-{i}", extra_args=args, env=env)
+               for i in range(3)]
     for server in servers:
-        server.data_dir.mkdir(parents=True, exist_ok=True)
+        server.metadata_uri = args[1]
     # All at once: they migrate the empty schema concurrently (one does, the others wait).
     errors: list[BaseException] = []
 
@@ -52,23 +70,14 @@ def start_replicas(base: Path, uri: str, count: int) -> list[ServerProcess]:
         t.start()
     for t in threads:
         t.join()
-    if errors:
-        for s in servers:
-            s.stop()
-        raise errors[0]
-    return servers
+    try:
+        if errors:
+            raise errors[0]
+        yield servers
+    finally:
+        for server in servers:
+            server.stop()
 
-
-@pytest.fixture(scope="module")
-def replicas(tmp_path_factory):
-    pg = service_uri("POSTGRES")
-    uri = f"{pg}?schema=replicas_{secrets.token_hex(4)}&pool_size=4"
-    servers = start_replicas(tmp_path_factory.mktemp("replicas"), uri, 3)
-    for server in servers:
-        server.metadata_uri = uri
-    yield servers
-    for s in servers:
-        s.stop()
 
 
 class RoundRobinProxy:
@@ -270,3 +279,43 @@ def test_one_audit_chain_for_all_replicas_verifies(replicas):
     assert "audit log intact" in out.stdout
     checked = int(out.stdout.split("intact: ")[1].split()[0])
     assert checked >= 12
+
+
+def test_prediction_load_with_monitoring_on_every_engine(replicas, cancer):
+    urls = [s.url for s in replicas]
+    name = "stacked"
+    # The model's files go to S3 through replica 0; the registry and deployment through others.
+    onnx_model = to_onnx(cancer["model"], cancer["x_train"][:1],
+                         options={id(cancer["model"].steps[-1][1]): {"zipmap": False}})
+    mlflow.set_tracking_uri(urls[0])
+    try:
+        with mlflow.start_run():
+            mlflow.onnx.log_model(onnx_model, name="model", registered_model_name=name)
+    finally:
+        mlflow.set_tracking_uri(None)
+    r = requests.post(f"{urls[1]}/api/v1/deployments/create",
+                      json={"model_name": name, "version": 1, "name": name}, timeout=60)
+    assert r.status_code == 200, r.text
+    # Every replica serves it (Redis tells the others; they load it from S3).
+    for url in urls:
+        wait_for(lambda url=url: requests.get(f"{url}/api/v1/deployments/{name}/status",
+                                              timeout=30).json().get("state") == "READY",
+                 timeout=90, what=f"the deployment on {url}")
+    config = {"deployment": name, "window": {"size": 50}, "min_samples": 20}
+    requests.post(f"{urls[2]}/api/v1/models/{name}/drift-config", json=config,
+                  timeout=30).raise_for_status()
+    time.sleep(3.0)  # the monitors re-read their configurations every 2 s
+
+    rows = cancer["x_test"][:150]
+    for i, row in enumerate(rows):
+        url = urls[i % 3]
+        resp = requests.post(f"{url}/v2/models/{name}/infer", timeout=30,
+                             headers={"X-Request-Id": f"stack-{i}"},
+                             json={"inputs": [{"name": "X", "shape": [1, 30], "datatype": "FP32",
+                                               "data": row.tolist()}]})
+        assert resp.status_code == 200, resp.text
+    # Predictions from all three replicas went to Kafka; the monitor that owns the topic made
+    # the windows, stored in PostgreSQL, readable from any replica.
+    got = wait_for(lambda: len(windows(urls[1], name, name)) == 3 and windows(urls[1], name, name),
+                   timeout=90, what="three windows")
+    assert [w["predictions"] for w in got] == [50, 50, 50]

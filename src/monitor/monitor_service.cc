@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <set>
 #include <cmath>
+#include <set>
 
 namespace cairn::monitor {
 namespace {
@@ -124,7 +124,8 @@ Status MonitorService::RefreshConfigs() {
   std::vector<std::pair<std::string, std::string>> gone;
   for (const auto& [tenant, list] : configs_) {
     for (const auto& entry : list) {
-      if (!present.contains({tenant, entry->record.id})) gone.emplace_back(tenant, entry->record.id);
+      if (!present.contains({tenant, entry->record.id}))
+        gone.emplace_back(tenant, entry->record.id);
     }
   }
   for (const auto& [tenant, id] : gone) RemoveConfig(tenant, id);
