@@ -66,7 +66,10 @@ cmd_test() {
     echo "   ${line%%=*}"
   done < <("${ROOT}/scripts/test_services.sh" start "${SERVICES_DIR}" || echo "__FAILED__=1")
   if [[ -n "${__FAILED__:-}" ]]; then
-    echo "dev.sh test: a test engine did not start (logs under ${SERVICES_DIR})" >&2
+    local logs="${TMPDIR:-/tmp}/cairn-services-failed-$$"
+    cp -r "${SERVICES_DIR}" "${logs}" 2>/dev/null || true
+    echo "dev.sh test: a test engine did not start (logs kept under ${logs})" >&2
+    find "${logs}" -name '*.log' -size -64k -exec tail -n 20 {} + >&2 2>/dev/null || true
     return 1
   fi
   export CAIRN_REQUIRE_SERVICES=1

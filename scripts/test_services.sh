@@ -31,7 +31,10 @@ if [[ -n "${CAIRN_SERVICES:-}" ]]; then
 fi
 if [[ "${cmd}" == start ]]; then
   for script in "${scripts[@]}"; do
-    if ! "${script}" start "${dir}"; then
+    # One retry: on a loaded machine an engine may miss its start-up deadline once.
+    if ! "${script}" start "${dir}" &&
+      ! { "${script}" stop "${dir}" >/dev/null 2>&1; mv "${dir}/$(basename "${script}" .sh)" \
+          "${dir}/$(basename "${script}" .sh).failed-$$" 2>/dev/null; "${script}" start "${dir}"; }; then
       echo "test_services.sh: $(basename "${script}") did not start; see ${dir}" >&2
       for started in "${scripts[@]}"; do "${started}" stop "${dir}" >/dev/null 2>&1 || true; done
       exit 1
