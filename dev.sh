@@ -3,9 +3,11 @@
 #
 #   ./dev.sh start [server options]   install prerequisites, build (release), run the server
 #                                      (default: 127.0.0.1:5000, data in ./cairn-data)
-#   ./dev.sh test [pytest options]    install prerequisites, build (release), run the unit tests
-#                                      (ctest), the integration tests (pytest tests/) and the
-#                                      MLflow 2.x client tests (tests/mlflow2, own venv)
+#   ./dev.sh test [pytest options]    install prerequisites, build (release), start the test
+#                                      engines (PostgreSQL, S3, Kafka, Redis), run the unit tests
+#                                      (ctest), the integration tests (pytest tests/), the MLflow
+#                                      client flows again on PostgreSQL metadata, and the MLflow
+#                                      2.x client tests (tests/mlflow2, own venv)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -81,6 +83,18 @@ cmd_test() {
   # Any non-zero pytest exit counts, including 5 (no tests collected).
   CAIRN_BIN="${CAIRN_BIN:-${BIN}}" "${VENV}/bin/python" -m pytest "${ROOT}/tests" \
     -p no:cacheprovider --timeout=300 -rfEs "$@" || failed=1
+
+  # The MLflow client flows again with every test server's metadata in PostgreSQL (the same
+  # suites; tests/server_process.py gives each data dir a schema of its own).
+  echo "== MLflow client flows on PostgreSQL metadata (CAIRN_TEST_METADATA=postgres)"
+  CAIRN_TEST_METADATA=postgres CAIRN_BIN="${CAIRN_BIN:-${BIN}}" "${VENV}/bin/python" -m pytest \
+    "${ROOT}/tests/test_mlflow_client.py" "${ROOT}/tests/test_registry_client.py" \
+    "${ROOT}/tests/test_mlflow_parity.py" "${ROOT}/tests/test_traces.py" \
+    "${ROOT}/tests/test_trace_spans.py" "${ROOT}/tests/test_assessments.py" \
+    "${ROOT}/tests/test_eval_datasets.py" "${ROOT}/tests/test_scorers_issues.py" \
+    "${ROOT}/tests/test_registry_http.py" "${ROOT}/tests/test_graphql.py" \
+    "${ROOT}/tests/test_v1_api.py" "${ROOT}/tests/test_security.py" \
+    "${ROOT}/tests/test_webhooks.py" -p no:cacheprovider --timeout=300 -q -rfEs "$@" || failed=1
 
   echo "== MLflow 2.x client tests (pytest tests/mlflow2, ${MLFLOW2_VENV})"
   if "${ROOT}/scripts/mlflow2_venv.sh"; then
