@@ -54,7 +54,7 @@ done
 while IFS= read -r line; do
   [[ "${line}" == *=* ]] && export "${line?}"
 done < <(CAIRN_SERVICES="${services}" "${ROOT}/scripts/test_services.sh" start "${services_dir}")
-export CAIRN_REQUIRE_SERVICES=1
+# Not CAIRN_REQUIRE_SERVICES: the tests of the engines not started here (Kafka, S3) skip.
 
 failed=()
 for preset in "${presets[@]}"; do

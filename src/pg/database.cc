@@ -152,31 +152,45 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
   auto fail_all = [&](const Status& status) {
     for (PendingWrite* p : group) p->status = status;
   };
-  Status begin = db.Exec("BEGIN");
-  if (begin.ok())
-    begin =
-        db.Exec("SELECT pg_advisory_xact_lock(" + std::to_string(options_.write_lock_key) + ")");
+  // One round trip opens the transaction and takes the write lock.
+  Status begin = db.Exec("BEGIN; SELECT pg_advisory_xact_lock(" +
+                         std::to_string(options_.write_lock_key) + ")");
   if (!begin.ok()) {
     bool broken = !db.Healthy();
     if (!broken) db.Exec("ROLLBACK").IgnoreError();
     fail_all(begin);
     return !broken;  // a broken connection wrote nothing: retry on a new one
   }
-  for (PendingWrite* p : group) {
-    Status s = db.Exec("SAVEPOINT cairn_write");
-    if (s.ok()) {
-      s = (*p->fn)(db);
-      if (s.ok()) {
-        s = db.Exec("RELEASE SAVEPOINT cairn_write");
-      } else {
-        db.Exec("ROLLBACK TO SAVEPOINT cairn_write; RELEASE SAVEPOINT cairn_write").IgnoreError();
-      }
-    }
-    p->status = s;
+  if (group.size() == 1) {
+    // Alone in its group: the transaction is the write's own, so no savepoint is needed; a
+    // failure rolls the whole transaction back.
+    PendingWrite* p = group.front();
+    p->status = (*p->fn)(db);
     if (!db.Healthy()) {
-      // Lost before COMMIT: the server rolled everything back. Retry the whole group once.
       fail_all(Unavailable("postgresql: connection lost during a write"));
       return false;
+    }
+    if (!p->status.ok()) {
+      db.Exec("ROLLBACK").IgnoreError();
+      return true;
+    }
+  } else {
+    for (PendingWrite* p : group) {
+      Status s = db.Exec("SAVEPOINT cairn_write");
+      if (s.ok()) {
+        s = (*p->fn)(db);
+        if (s.ok()) {
+          s = db.Exec("RELEASE SAVEPOINT cairn_write");
+        } else {
+          db.Exec("ROLLBACK TO SAVEPOINT cairn_write; RELEASE SAVEPOINT cairn_write").IgnoreError();
+        }
+      }
+      p->status = s;
+      if (!db.Healthy()) {
+        // Lost before COMMIT: the server rolled everything back. Retry the whole group once.
+        fail_all(Unavailable("postgresql: connection lost during a write"));
+        return false;
+      }
     }
   }
   Status commit = db.Exec("COMMIT");
