@@ -20,6 +20,7 @@ import http.client
 import json
 import multiprocessing as mp
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -108,6 +109,10 @@ def main() -> int:
                     "metrics": [{"key": "m", "value": i / args.seed_runs, "timestamp": 1,
                                  "step": 0}]})
                 run_id = run_id or rid
+            # Planner statistics, as autovacuum gathers them within a minute of a bulk load.
+            base, schema = uri.split("?schema=")
+            subprocess.run(["psql", base, "-qc", f"SET search_path TO {schema}; ANALYZE"],
+                           check=True, capture_output=True)
             rows = []
             for workload in ("log-metric", "get-run", "search-runs"):
                 one = measure([replicas[0].port], workload, run_id, exp_id, args.processes,
