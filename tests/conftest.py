@@ -171,6 +171,10 @@ def _mlflow_client_state(request, monkeypatch):
     yield
     _reset_mlflow_state()
     mlflow.set_tracking_uri(None)
+    # mlflow.set_experiment exports the id to the environment for child processes; without this
+    # the id of a server the next test does not use would leak into it.
+    for name in ("MLFLOW_EXPERIMENT_ID", "MLFLOW_EXPERIMENT_NAME", "MLFLOW_RUN_ID"):
+        os.environ.pop(name, None)
 
 
 @pytest.fixture

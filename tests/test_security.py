@@ -360,17 +360,26 @@ def test_audit_tampering_is_detected(tmp_path, server_factory):
                           json={"name": f"tamper-{i}"})
         assert r.status_code == 200
     verify = subprocess.run([str(cairn_binary()), "admin", "audit-verify", "--data-dir",
-                             str(data)], capture_output=True, text=True, timeout=60)
+                             str(data), *metadata_args(data)], capture_output=True, text=True,
+                            timeout=60)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert server.stop() == 0
-    db = sqlite3.connect(data / "audit.db")
-    tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-    table = next(t for t in tables if "entr" in t or "audit" in t)
-    db.execute(f"UPDATE {table} SET principal = 'someone-else' WHERE seq = 2")
-    db.commit()
-    db.close()
+    store = metadata_args(data)
+    if store:  # the audit log sits beside the metadata in PostgreSQL
+        base, schema = store[1].split("?schema=")
+        subprocess.run(["psql", base, "-qc", f"SET search_path TO {schema}; UPDATE audit_entries "
+                        "SET principal = convert_to('someone-else', 'UTF8') WHERE seq = 2"],
+                       check=True, capture_output=True)
+    else:
+        db = sqlite3.connect(data / "audit.db")
+        tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+        table = next(t for t in tables if "entr" in t or "audit" in t)
+        db.execute(f"UPDATE {table} SET principal = 'someone-else' WHERE seq = 2")
+        db.commit()
+        db.close()
     verify = subprocess.run([str(cairn_binary()), "admin", "audit-verify", "--data-dir",
-                             str(data)], capture_output=True, text=True, timeout=60)
+                             str(data), *metadata_args(data)], capture_output=True, text=True,
+                            timeout=60)
     assert verify.returncode == 1, verify.stdout + verify.stderr
     assert "entry 2" in verify.stdout
     server.restart()
