@@ -24,5 +24,6 @@ fi
 printf '%s\0' "${files[@]}" |
   xargs -0 -P "$(nproc)" -n 4 "${CLANGXX}" -std=c++20 -fsyntax-only -Isrc \
     -isystem "${ROOT}/.deps/onnxruntime/include/onnxruntime" \
+    -isystem "$(pg_config --includedir 2>/dev/null || echo /usr/include/postgresql)" \
     -DBOOST_ASIO_NO_DEPRECATED -DCAIRN_VERSION='"check"' -Wthread-safety -Werror=thread-safety
 echo "thread_safety.sh: ${#files[@]} files pass clang's -Wthread-safety"

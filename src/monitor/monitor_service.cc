@@ -106,11 +106,14 @@ StatusOr<bool> MonitorService::EnsureOwner() {
 Status MonitorService::RefreshConfigs() {
   ASSIGN_OR_RETURN(auto stored, deps_.store.ListAllDriftConfigs());
   std::set<std::pair<std::string, std::string>> present;
-  for (auto& [tenant, record] : stored) {
+  for (auto& item : stored) {
+    const std::string& tenant = item.first;
+    metadata::DriftConfigRecord& record = item.second;
     present.emplace(tenant, record.id);
     const auto& list = configs_[tenant];
-    auto known = std::find_if(list.begin(), list.end(),
-                              [&](const auto& e) { return e->record.id == record.id; });
+    const std::string& id = record.id;
+    auto known =
+        std::find_if(list.begin(), list.end(), [&](const auto& e) { return e->record.id == id; });
     if (known != list.end() && (*known)->record.updated_at_ms == record.updated_at_ms &&
         (*known)->record.spec_json == record.spec_json) {
       continue;
