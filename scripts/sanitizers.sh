@@ -68,7 +68,13 @@ for preset in "${presets[@]}"; do
 
   echo "== unit tests (ctest, preset ${preset})"
   start=${SECONDS}
-  if ! ctest --preset "${preset}" --output-on-failure --no-tests=error -j2; then
+  # librdkafka's threads are not instrumented, and under ThreadSanitizer its runtime crashes in
+  # them (SEGV inside librdkafka's own threads): the Kafka tests run under ASan only.
+  exclude=()
+  if [[ "${preset}" == tsan ]]; then
+    exclude=(-E 'Kafka')
+  fi
+  if ! ctest --preset "${preset}" --output-on-failure --no-tests=error -j2 "${exclude[@]}"; then
     # Under ASan a test that fails once in the loaded parallel run and passes alone is
     # timing-sensitive, not an ASan finding (those repeat): rerun the failures once, one at a
     # time, and name them either way so the log's tail says which. TSan reports are not

@@ -25,6 +25,10 @@ StatusOr<std::unique_ptr<RedisSubscriber>> RedisSubscriber::Start(RedisUri uri,
       new RedisSubscriber(std::move(uri), options, std::move(channels), std::move(on_message),
                           std::move(on_subscribed), fds[0], fds[1]));
   RedisSubscriber* self = subscriber.get();
+  // spdlog's registry is created on first use; create it here, before the thread that logs
+  // exists, rather than racing the caller's thread for it (ThreadSanitizer reports that race:
+  // the creation happens inside libspdlog, where it cannot see the guard).
+  spdlog::default_logger_raw();
   subscriber->thread_ = std::thread([self] { self->Run(); });
   return subscriber;
 }
