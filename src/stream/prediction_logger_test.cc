@@ -255,7 +255,10 @@ TEST_F(PredictionLoggerTest, UnencodableEventsAreCountedFailedAndTheRestAppended
   ASSERT_TRUE(logger.Log(MakePrediction("d", 0)));
   ASSERT_TRUE(logger.Log(bad));
   ASSERT_TRUE(logger.Log(MakePrediction("d", 2)));
-  EXPECT_EQ(logger.Flush().code(), StatusCode::kInvalidArgument);
+  // Flush reports an error only for events given up while it waited: the writer may have
+  // appended (and given up the bad event) before Flush was called.
+  Status flushed = logger.Flush();
+  EXPECT_TRUE(flushed.ok() || flushed.code() == StatusCode::kInvalidArgument) << flushed.ToString();
   EXPECT_EQ(logger.Failed(), 1);
   EXPECT_EQ(LoggedRequestIds(), (std::vector<std::string>{"r0", "r2"}));
 }
