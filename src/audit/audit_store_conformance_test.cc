@@ -44,18 +44,7 @@ StatusOr<std::unique_ptr<AuditStore>> OpenSqliteSingleConnection(const std::stri
 
 // PostgreSQL from scripts/test_services.sh, a schema per directory (named after it).
 std::string SchemaFor(const std::string& dir) {
-  std::string schema = "audit_";
-  for (char c : std::filesystem::path(dir).filename().string()) {
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-      schema += c;
-    } else if (c >= 'A' && c <= 'Z') {
-      schema += static_cast<char>(c - 'A' + 'a');
-      schema += 'u';
-    } else {
-      schema += '_';
-    }
-  }
-  return schema;
+  return testing_services::TestSchemaName("audit_", dir);
 }
 
 StatusOr<std::unique_ptr<AuditStore>> OpenPostgres(const std::string& dir) {

@@ -23,6 +23,28 @@ inline std::optional<std::string> ServiceUri(std::string_view engine) {
   return std::string(value);
 }
 
+// A PostgreSQL schema name for the state a test keeps under `dir` (its temporary folder):
+// `prefix` then the folder's name, lower-cased with upper-case letters marked, so that tests never
+// see each other's rows and reopening the same folder finds the same schema.
+inline std::string TestSchemaName(std::string_view prefix, const std::string& dir) {
+  std::string schema(prefix);
+  std::string_view name(dir);
+  if (size_t slash = name.find_last_of('/'); slash != std::string_view::npos) {
+    name.remove_prefix(slash + 1);
+  }
+  for (char c : name) {
+    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+      schema += c;
+    } else if (c >= 'A' && c <= 'Z') {
+      schema += static_cast<char>(c - 'A' + 'a');
+      schema += 'u';  // keeps "Ab" and "aB" apart once lower-cased
+    } else {
+      schema += '_';
+    }
+  }
+  return schema;
+}
+
 inline bool ServicesRequired() {
   const char* value = std::getenv("CAIRN_REQUIRE_SERVICES");
   return value != nullptr && std::string_view(value) == "1";

@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
-#include <cmath>
 #include <filesystem>
 #include <limits>
 #include <map>
 #include <utility>
 
+#include "base/python_json.h"
 #include "metadata/names.h"
 #include "pg/connection.h"
 #include "sql/sql.h"
@@ -59,21 +58,6 @@ constexpr std::array<std::string_view, 6> kTokenColumns = {"input_tokens",
                                                            "cache_creation_input_tokens_above_1hr"};
 constexpr std::array<std::string_view, 3> kCostColumns = {"input_cost", "output_cost",
                                                           "total_cost"};
-
-// Names here are plain ASCII identifiers, so quoting is all JSON needs.
-std::string JsonString(std::string_view s) { return "\"" + std::string(s) + "\""; }
-
-// A float as Python's repr writes it (json.dumps of a float): shortest round trip, ".0" added
-// to whole numbers.
-std::string PythonFloat(double value) {
-  if (std::isnan(value)) return "NaN";
-  if (std::isinf(value)) return value > 0 ? "Infinity" : "-Infinity";
-  char buffer[64];
-  auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, value);
-  std::string out(buffer, ec == std::errc() ? end : buffer);
-  if (out.find_first_of(".e") == std::string::npos) out += ".0";
-  return out;
-}
 
 }  // namespace
 
@@ -572,24 +556,23 @@ StatusOr<std::vector<metadata::TraceInfo>> MlflowSource::Traces() {
       t.response_preview = s.OptionalText(7);
       if (!s.IsNull(8)) t.tags.push_back(Tag{std::string(kTraceNameTag), s.Text(8)});
       if (!s.IsNull(9)) t.trace_metadata.push_back(Tag{std::string(kSessionKey), s.Text(9)});
-      std::string tokens;
+      // Written as MLflow writes them: Python's json.dumps of the dict, in column order.
+      boost::json::object tokens;
       for (size_t i = 0; i < kTokenColumns.size(); ++i) {
         const int column = 10 + static_cast<int>(i);
-        if (s.IsNull(column)) continue;
-        tokens += (tokens.empty() ? "{" : ", ") + JsonString(kTokenColumns[i]) + ": " +
-                  std::to_string(s.Int(column));
+        if (!s.IsNull(column)) tokens[kTokenColumns[i]] = s.Int(column);
       }
       if (!tokens.empty()) {
-        t.trace_metadata.push_back(Tag{std::string(kTokenUsageKey), tokens + "}"});
+        t.trace_metadata.push_back(Tag{std::string(kTokenUsageKey), json::PythonJsonDumps(tokens)});
       }
-      std::string cost;
+      boost::json::object cost;
       for (size_t i = 0; i < kCostColumns.size(); ++i) {
         const int column = 10 + static_cast<int>(kTokenColumns.size() + i);
-        if (s.IsNull(column)) continue;
-        cost += (cost.empty() ? "{" : ", ") + JsonString(kCostColumns[i]) + ": " +
-                PythonFloat(s.Double(column));
+        if (!s.IsNull(column)) cost[kCostColumns[i]] = s.Double(column);
       }
-      if (!cost.empty()) t.trace_metadata.push_back(Tag{std::string(kCostKey), cost + "}"});
+      if (!cost.empty()) {
+        t.trace_metadata.push_back(Tag{std::string(kCostKey), json::PythonJsonDumps(cost)});
+      }
       index[t.trace_id] = out.size();
       out.push_back(std::move(t));
     }

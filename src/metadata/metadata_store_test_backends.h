@@ -57,18 +57,7 @@ inline StatusOr<MetadataStores> OpenSqliteSingleConnection(const std::string& di
 // PostgreSQL from scripts/test_services.sh (CAIRN_TEST_POSTGRES_URI): a schema of its own per
 // directory, so that tests never see each other's rows and Reopen() finds the same data.
 inline std::string PostgresSchemaFor(const std::string& dir) {
-  std::string schema = "conformance_";
-  for (char c : std::filesystem::path(dir).filename().string()) {
-    if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
-      schema += c;
-    } else if (c >= 'A' && c <= 'Z') {
-      schema += static_cast<char>(c - 'A' + 'a');
-      schema += 'u';  // keeps "Ab" and "aB" apart once lower-cased
-    } else {
-      schema += '_';
-    }
-  }
-  return schema;
+  return ::cairn::testing_services::TestSchemaName("conformance_", dir);
 }
 
 inline StatusOr<MetadataStores> OpenPostgres(const std::string& dir) {
