@@ -24,7 +24,9 @@ constexpr const char* kUsage =
     "               (cairn import --help)\n"
     "  models       manage registered models on a server (cairn models --help)\n"
     "  deployments  deploy models on a server and query them (cairn deployments --help)\n"
-    "  monitor      watch deployments for drift and errors; compare tables (cairn monitor --help)\n"
+    "  monitor      watch deployments for drift and errors; compare tables (cairn monitor "
+    "--help);\n"
+    "               `cairn monitor worker [server options]` runs a monitor worker process\n"
     "  tokens       create, list and revoke API tokens (cairn tokens --help)\n"
     "  tenants      create and list tenants\n"
     "  principals   list, disable and enable principals\n"
@@ -44,6 +46,12 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   if (args[0] == "server") return cairn::server::ServerMain(args);
+  if (args[0] == "monitor" && args.size() >= 2 && args[1] == "worker") {
+    // The server binary in its monitor role: the same options as `cairn server`.
+    std::vector<std::string> server_args = {"server", "--role", "monitor"};
+    server_args.insert(server_args.end(), args.begin() + 2, args.end());
+    return cairn::server::ServerMain(server_args);
+  }
   if (args[0] == "serve") return cairn::server::ServeMain(args);
   if (args[0] == "import") return cairn::server::ImportMain(args);
   if (args[0] == "models" || args[0] == "deployments" || args[0] == "monitor")

@@ -28,6 +28,7 @@ import pytest
 import requests
 
 from helpers import service_uri
+from server_process import ServerProcess
 from test_monitoring import cancer, deploy_cancer, predict, wait_for, windows  # noqa: F401
 
 pytestmark = pytest.mark.cairn_only
@@ -194,6 +195,72 @@ def test_two_servers_share_the_monitor_group_and_the_survivor_takes_over(server_
     assert [w["predictions"] for w in got] == [60, 60]
     wait_for(lambda: open_window(survivor.url, "shared") == 20, what="20 open")
     assert metric(survivor.url, "cairn_prediction_log_dropped_total") == 0
+
+
+class MonitorWorker(ServerProcess):
+    """`cairn monitor worker`: the same options as `cairn server`, in the monitor role."""
+
+    def command(self) -> list[str]:
+        server = super().command()
+        assert server[1] == "server"
+        return [server[0], "monitor", "worker", *server[2:]]
+
+
+def test_monitor_workers_share_the_partitions_and_a_survivor_takes_over(server_factory, cancer,  # noqa: F811
+                                                                         tmp_path):
+    """A server that serves but does not monitor (--monitor false), and two `cairn monitor
+    worker` processes on one Kafka prefix whose predictions topic has four partitions. The
+    consumer group gives each worker two; every deployment's events are in one partition, so
+    each deployment is counted by one worker. Killing a worker in the middle of open windows
+    hands its partitions to the other, which resumes them from their committed offsets: every
+    window holds its predictions exactly once."""
+    events = kafka_events_uri(service_uri("KAFKA"), session_timeout_ms=3000, partitions=4)
+    data = tmp_path / "shared"
+    server = server_factory(data_dir=data, extra_args=("--events-uri", events, "--monitor",
+                                                       "false"))
+    names = [f"part{i}" for i in range(4)]
+    for name in names:
+        deploy_cancer(server.url, cancer, name)
+        config = {"deployment": name, "window": {"size": 30}, "min_samples": 10}
+        requests.post(f"{server.url}/api/v1/models/{name}/drift-config", json=config,
+                      timeout=30).raise_for_status()
+    workers = []
+    for i in range(2):
+        worker = MonitorWorker("cairn", data, extra_args=("--events-uri", events),
+                               log_path=tmp_path / f"worker-{i}.log")
+        worker.start()
+        workers.append(worker)
+    try:
+        # The API is the server's: a worker answers health and metrics only.
+        assert requests.get(f"{workers[0].url}/health", timeout=30).status_code == 200
+        assert requests.get(f"{workers[0].url}/api/v1/deployments/list",
+                            timeout=30).status_code == 404
+        wait_for(lambda: [metric(w.url, "cairn_monitor_partitions") for w in workers] == [2, 2],
+                 timeout=60, what="two partitions each")
+        rows = cancer["x_test"]
+        for name in names:
+            predict(server.url, name, rows[:45], f"{name}-a")
+        got = wait_for(lambda: all(len(windows(server.url, n, n)) == 1 for n in names) and
+                       [windows(server.url, n, n) for n in names], timeout=60,
+                       what="a window of every deployment")
+        assert [[w["predictions"] for w in ws] for ws in got] == [[30]] * 4
+        # Each event is read by one worker.
+        wait_for(lambda: sum(metric(w.url, "cairn_monitor_events_total") for w in workers)
+                 == 4 * 45, what="every event read once")
+
+        workers[0].kill()  # no clean leave: the group waits for the session timeout
+        wait_for(lambda: metric(workers[1].url, "cairn_monitor_partitions") == 4, timeout=60,
+                 what="the survivor owning all four partitions")
+        for name in names:
+            predict(server.url, name, rows[45:90], f"{name}-b")
+        got = wait_for(lambda: all(len(windows(server.url, n, n)) == 3 for n in names) and
+                       [windows(server.url, n, n) for n in names], timeout=60,
+                       what="three windows of every deployment")
+        assert [[w["predictions"] for w in ws] for ws in got] == [[30, 30, 30]] * 4
+        assert metric(server.url, "cairn_prediction_log_dropped_total") == 0
+    finally:
+        for worker in workers:
+            worker.stop()
 
 
 @pytest.mark.parametrize("uri, message", [

@@ -542,12 +542,15 @@ StatusOr<bj::object> MonitorService::Export(const RequestScope& scope,
     if (s.label_json) labels[s.deployment_id + "/" + std::to_string(s.offset)] = &s;
   }
   bj::array predictions;
-  // The log is read by offset; events of the subject are filtered by the payload's subject.
+  // Every partition is read by offset; events of the subject are filtered by the subject.
+  ASSIGN_OR_RETURN(int partitions, deps_.events.Partitions(stream::kPredictionsTopic));
+  int partition = 0;
   int64_t offset = 0;
-  while (true) {
+  while (partition < partitions) {
     ASSIGN_OR_RETURN(stream::ReadResult page,
                      deps_.events.Read(stream::kPredictionsTopic,
-                                       stream::ReadOptions{.from_offset = offset,
+                                       stream::ReadOptions{.partition = partition,
+                                                           .from_offset = offset,
                                                            .max_events = stream::kMaxReadEvents,
                                                            .tenant = scope.tenant}));
     for (const stream::StoredEvent& e : page.events) {
@@ -555,6 +558,7 @@ StatusOr<bj::object> MonitorService::Export(const RequestScope& scope,
       auto event = stream::DecodePredictionEvent(e.event.payload);
       if (!event.ok()) continue;
       bj::object o;
+      o["partition"] = e.partition;
       o["offset"] = e.offset;
       o["deployment_id"] = event->deployment_id;
       o["deployment_name"] = event->deployment_name;
@@ -571,8 +575,11 @@ StatusOr<bj::object> MonitorService::Export(const RequestScope& scope,
       if (label != labels.end()) o["label"] = bj::parse(*label->second->label_json, ec);
       predictions.push_back(std::move(o));
     }
-    if (static_cast<int>(page.events.size()) < stream::kMaxReadEvents) break;
     offset = page.next_offset;
+    if (static_cast<int>(page.events.size()) < stream::kMaxReadEvents) {
+      ++partition;
+      offset = 0;
+    }
   }
   bj::object out;
   out["subject_id"] = subject_id;

@@ -45,6 +45,9 @@ MonitorService::MonitorService(MonitorDeps deps, MonitorOptions options)
                                            "Prediction log events not yet read by the monitor");
     windows_metric_ = &deps_.metrics->GetCounter("cairn_monitor_windows_closed_total",
                                                  "Monitoring windows closed and stored");
+    partitions_metric_ = &deps_.metrics->GetGauge(
+        "cairn_monitor_partitions",
+        "Partitions of the predictions topic this monitor owns in its consumer group");
   }
 }
 
@@ -69,10 +72,10 @@ Status MonitorService::Start() {
       configs_[tenant].push_back(std::move(entry));
     }
     lease_ = std::move(lease);
-    owner_ = false;
+    partitions_.clear();
     // A sole owner (the embedded log) resumes here, so Start fixes where reading begins; a
-    // group member resumes in the consumer loop once the group has given it the topic.
-    ASSIGN_OR_RETURN(bool owner, EnsureOwner());
+    // group member resumes in the consumer loop once the group has given it partitions.
+    ASSIGN_OR_RETURN(bool owner, SyncPartitions());
     if (!owner) spdlog::info("monitor: joined the consumer group of {}; waiting for it", kTopic);
     started_ = true;
     stopping_ = false;
@@ -83,24 +86,43 @@ Status MonitorService::Start() {
   return Status::Ok();
 }
 
-StatusOr<bool> MonitorService::EnsureOwner() {
-  StatusOr<bool> owns = lease_->Owns();
-  if (!owns.ok() || !*owns) {
-    if (owner_) {
-      spdlog::info("monitor: another member of the group took {}; dropping the open windows",
-                   kTopic);
-      units_.clear();
-      unstored_.clear();
-      owner_ = false;
-    }
-    if (!owns.ok()) return owns.status();
-    return false;
+StatusOr<bool> MonitorService::SyncPartitions() {
+  StatusOr<std::vector<int>> owned = lease_->Owned();
+  if (!owned.ok()) {
+    // Unreachable group: whatever this member owned may be given to another one meanwhile.
+    while (!partitions_.empty()) DropPartition(partitions_.begin()->first);
+    return owned.status();
   }
-  if (owner_ && lease_->Generation() == lease_generation_) return true;
-  RETURN_IF_ERROR(Resume());
+  const bool regained = lease_->Generation() != lease_generation_;
+  std::vector<int> lost;
+  for (const auto& [partition, state] : partitions_) {
+    if (!std::binary_search(owned->begin(), owned->end(), partition)) lost.push_back(partition);
+  }
+  for (int partition : lost) {
+    spdlog::info(
+        "monitor: another member of the group took {} partition {}; dropping its "
+        "open windows",
+        kTopic, partition);
+    DropPartition(partition);
+  }
+  for (int partition : *owned) {
+    if (!regained && partitions_.contains(partition)) continue;
+    if (Status resumed = Resume(partition); !resumed.ok()) {
+      DropPartition(partition);
+      return resumed;
+    }
+  }
   lease_generation_ = lease_->Generation();
-  owner_ = true;
-  return true;
+  if (partitions_metric_ != nullptr) {
+    partitions_metric_->Set(static_cast<double>(partitions_.size()));
+  }
+  return !partitions_.empty();
+}
+
+void MonitorService::DropPartition(int partition) {
+  std::erase_if(units_, [&](const auto& item) { return item.second->partition == partition; });
+  std::erase_if(unstored_, [&](const auto& item) { return item.partition == partition; });
+  partitions_.erase(partition);
 }
 
 Status MonitorService::RefreshConfigs() {
@@ -135,21 +157,20 @@ Status MonitorService::RefreshConfigs() {
   return Status::Ok();
 }
 
-Status MonitorService::Resume() {
+Status MonitorService::Resume(int partition) {
   ASSIGN_OR_RETURN(std::optional<int64_t> committed,
-                   deps_.events.CommittedOffset(options_.consumer, kTopic));
+                   deps_.events.CommittedOffset(options_.consumer, kTopic, partition));
   int64_t start = 0;
   if (committed) {
     start = *committed;
   } else {
-    ASSIGN_OR_RETURN(start, deps_.events.EndOffset(kTopic));
+    ASSIGN_OR_RETURN(start, deps_.events.EndOffset(kTopic, partition));
   }
   // Open windows are rebuilt from the log; closed windows' progress comes from the store.
-  units_.clear();
-  unstored_.clear();
-  next_offset_ = start;
-  committed_ = committed.value_or(-1);
-  spdlog::info("monitor: reading predictions from offset {}", start);
+  DropPartition(partition);
+  partitions_[partition] =
+      PartitionState{.next_offset = start, .committed = committed.value_or(-1)};
+  spdlog::info("monitor: reading predictions partition {} from offset {}", partition, start);
   return Status::Ok();
 }
 
@@ -166,7 +187,7 @@ void MonitorService::Stop() {
   // Leave the consumer group now, so a standby member takes over at once.
   MutexLock lock(mu_);
   lease_.reset();
-  owner_ = false;
+  partitions_.clear();
 }
 
 void MonitorService::SetTrackingUri(std::string uri) {
@@ -194,7 +215,7 @@ void MonitorService::ConsumerLoop() {
       }
       next_refresh = std::chrono::steady_clock::now() + options_.config_refresh;
     }
-    StatusOr<bool> owner = EnsureOwner();
+    StatusOr<bool> owner = SyncPartitions();
     if (!owner.ok() || !*owner) {
       if (!owner.ok()) {
         spdlog::warn("monitor: consumer group of {}: {}", kTopic, owner.status().message());
@@ -216,8 +237,12 @@ void MonitorService::ConsumerLoop() {
 Status MonitorService::CatchUpForTest() {
   MutexLock lock(mu_);
   if (lease_) {
-    ASSIGN_OR_RETURN(bool owner, EnsureOwner());
-    if (!owner) return Unavailable("the monitor does not own the predictions topic");
+    ASSIGN_OR_RETURN(bool owner, SyncPartitions());
+    if (!owner) return Unavailable("the monitor owns no partition of the predictions topic");
+  } else if (partitions_.empty()) {
+    // Not started: every partition, from the beginning.
+    ASSIGN_OR_RETURN(int partitions, deps_.events.Partitions(kTopic));
+    for (int p = 0; p < partitions; ++p) partitions_[p] = PartitionState{};
   }
   while (true) {
     ASSIGN_OR_RETURN(int read, PollOnce());
@@ -226,7 +251,7 @@ Status MonitorService::CatchUpForTest() {
 }
 
 MonitorService::Unit* MonitorService::UnitFor(const std::shared_ptr<const ConfigEntry>& entry,
-                                              const stream::PredictionEvent& e) {
+                                              const stream::PredictionEvent& e, int partition) {
   UnitKey key(entry->record.id, e.deployment_id);
   auto it = units_.find(key);
   if (it != units_.end()) {
@@ -234,6 +259,7 @@ MonitorService::Unit* MonitorService::UnitFor(const std::shared_ptr<const Config
     return it->second.get();
   }
   auto unit = std::make_unique<Unit>();
+  unit->partition = partition;
   unit->tenant = entry->tenant;
   unit->deployment_id = e.deployment_id;
   unit->deployment_name = e.deployment_name;
@@ -280,16 +306,39 @@ std::string MonitorService::UnitState(const Unit& unit) const {
 
 StatusOr<int> MonitorService::PollOnce() {
   // Windows whose results could not be stored last time.
-  std::vector<std::pair<UnitKey, OpenWindow>> retry = std::move(unstored_);
+  std::vector<Unstored> retry = std::move(unstored_);
   unstored_.clear();
-  for (auto& [key, window] : retry) {
-    auto unit = units_.find(key);
-    if (unit != units_.end()) Close(*unit->second, std::move(window));
+  for (Unstored& item : retry) {
+    auto unit = units_.find(item.key);
+    if (unit != units_.end()) Close(*unit->second, std::move(item.window));
   }
+  // Each owned partition in turn, a batch at a time; the most any one of them read.
+  int most = 0;
+  Status failed = Status::Ok();
+  std::vector<int> owned;
+  for (const auto& [partition, state] : partitions_) owned.push_back(partition);
+  for (int partition : owned) {
+    StatusOr<int> read = PollPartition(partition);
+    if (!read.ok()) {
+      failed = read.status();
+      continue;
+    }
+    most = std::max(most, *read);
+  }
+  CloseDue();
+  Retain();
+  if (!failed.ok() && most == 0) return failed;
+  if (!failed.ok())
+    spdlog::warn("monitor: reading the prediction log failed: {}", failed.message());
+  return most;
+}
 
+StatusOr<int> MonitorService::PollPartition(int partition) {
+  PartitionState& state = partitions_.at(partition);
   ASSIGN_OR_RETURN(
       stream::ReadResult page,
-      deps_.events.Read(kTopic, stream::ReadOptions{.from_offset = next_offset_,
+      deps_.events.Read(kTopic, stream::ReadOptions{.partition = partition,
+                                                    .from_offset = state.next_offset,
                                                     .max_events = options_.read_batch}));
   std::vector<std::pair<Unit*, OpenWindow>> due;
   std::map<std::string, std::vector<PredictionSummary>> summaries;  // by tenant
@@ -307,7 +356,7 @@ StatusOr<int> MonitorService::PollOnce() {
       if (event->timestamp_ms < r.created_at_ms) continue;
       if (r.deployment_id.empty() ? r.model_name == event->model_name
                                   : r.deployment_id == event->deployment_id) {
-        Unit* unit = UnitFor(entry, *event);
+        Unit* unit = UnitFor(entry, *event, partition);
         if (stored.offset > unit->closed_through) units.push_back(unit);
       }
     }
@@ -345,11 +394,14 @@ StatusOr<int> MonitorService::PollOnce() {
       summaries[event->tenant].push_back(std::move(s));
     }
   }
-  next_offset_ = page.next_offset;
+  state.next_offset = page.next_offset;
   if (events_metric_ != nullptr) {
     events_metric_->Increment(static_cast<double>(page.events.size()));
-    if (StatusOr<int64_t> end = deps_.events.EndOffset(kTopic); end.ok()) {
-      lag_metric_->Set(static_cast<double>(std::max<int64_t>(0, *end - next_offset_)));
+    if (StatusOr<int64_t> end = deps_.events.EndOffset(kTopic, partition); end.ok()) {
+      state.lag = std::max<int64_t>(0, *end - state.next_offset);
+      int64_t lag = 0;
+      for (const auto& [p, other] : partitions_) lag += other.lag;
+      lag_metric_->Set(static_cast<double>(lag));
     }
   }
   for (auto& [tenant, batch] : summaries) {
@@ -361,10 +413,8 @@ StatusOr<int> MonitorService::PollOnce() {
     }
   }
   for (auto& [unit, window] : due) Close(*unit, std::move(window));
-  const bool caught_up = static_cast<int>(page.events.size()) < options_.read_batch;
-  CloseDue(caught_up);
-  Commit();
-  Retain();
+  state.caught_up = static_cast<int>(page.events.size()) < options_.read_batch;
+  Commit(partition);
   return static_cast<int>(page.events.size());
 }
 
@@ -442,17 +492,22 @@ int64_t MonitorService::Assign(Unit& unit, int64_t offset, const stream::Predict
   return start;
 }
 
-void MonitorService::CloseDue(bool caught_up) {
-  if (!caught_up) return;
+void MonitorService::CloseDue() {
   const int64_t now = deps_.clock.NowMillis();
+  std::set<int> closed_in;
   for (auto& [key, unit] : units_) {
     if (!unit->open || !unit->entry->config.window_duration) continue;
+    // A partition still behind may hold more events of the window.
+    auto state = partitions_.find(unit->partition);
+    if (state == partitions_.end() || !state->second.caught_up) continue;
     if (now >= unit->open->end_ms + options_.close_grace.count()) {
       OpenWindow w = std::move(*unit->open);
       unit->open.reset();
       Close(*unit, std::move(w));
+      closed_in.insert(unit->partition);
     }
   }
+  for (int partition : closed_in) Commit(partition);
 }
 
 void MonitorService::RefreshReference(Unit& unit) {
@@ -567,7 +622,9 @@ void MonitorService::Close(Unit& unit, OpenWindow window) {
     unit.last_end_ms = previous_end;
     spdlog::error("monitor: storing window {} of {} failed (retrying): {}", window.start_ms,
                   unit.deployment_id, stored.message());
-    unstored_.emplace_back(UnitKey(entry.record.id, unit.deployment_id), std::move(window));
+    unstored_.push_back(Unstored{.key = UnitKey(entry.record.id, unit.deployment_id),
+                                 .partition = unit.partition,
+                                 .window = std::move(window)});
     return;
   }
   if (windows_metric_ != nullptr) windows_metric_->Increment();
@@ -575,20 +632,28 @@ void MonitorService::Close(Unit& unit, OpenWindow window) {
   unit.concept_fired_in_window = false;
 }
 
-void MonitorService::Commit() {
-  int64_t offset = next_offset_;
+void MonitorService::Commit(int partition) {
+  auto state = partitions_.find(partition);
+  if (state == partitions_.end()) return;
+  int64_t offset = state->second.next_offset;
   for (const auto& [key, unit] : units_) {
-    if (unit->open) offset = std::min(offset, unit->open->first_offset);
+    if (unit->open && unit->partition == partition) {
+      offset = std::min(offset, unit->open->first_offset);
+    }
   }
-  for (const auto& [key, window] : unstored_) offset = std::min(offset, window.first_offset);
-  if (offset == committed_) return;
-  // Through the lease: a member that lost the topic cannot move its successor's offset.
-  Status committed = lease_ ? lease_->Commit(offset)
-                            : deps_.events.CommitOffset(options_.consumer, kTopic, offset);
+  for (const Unstored& item : unstored_) {
+    if (item.partition == partition) offset = std::min(offset, item.window.first_offset);
+  }
+  if (offset == state->second.committed) return;
+  // Through the lease: a member that lost the partition cannot move its successor's offset.
+  Status committed = lease_
+                         ? lease_->Commit(partition, offset)
+                         : deps_.events.CommitOffset(options_.consumer, kTopic, partition, offset);
   if (committed.ok()) {
-    committed_ = offset;
+    state->second.committed = offset;
   } else {
-    spdlog::warn("monitor: committing offset {} failed: {}", offset, committed.message());
+    spdlog::warn("monitor: committing offset {} of partition {} failed: {}", offset, partition,
+                 committed.message());
   }
 }
 

@@ -90,15 +90,18 @@ struct MonitorDeps {
 // prediction belonged to. Also the API's entry points for configurations, references,
 // feedback, alerts and erasure.
 //
-// Exactly-once windows: the committed offset is the first offset of the oldest open window, and
+// Exactly-once windows: a partition's committed offset is the first offset of the oldest open
+// window of its units (a unit's events are all in one partition, that of its deployment), and
 // each closed window is stored with the offset it covered up to, so a restart re-reads the
 // open windows' events and skips those already counted.
 //
-// Several monitors (server replicas on one Kafka) form one consumer group through
-// EventStream::JoinGroup: only the member that owns the predictions topic reads it; the others
-// stand by. A member that gains the topic starts as a restart does (from the committed offset,
-// with the stored window state); one that loses it drops its open windows, and its commits are
-// refused from then on. With the embedded log the lease always owns.
+// Several monitors (server replicas and `cairn monitor worker` processes on one Kafka) form one
+// consumer group through EventStream::JoinGroup, which divides the predictions topic's
+// partitions among them; a deployment's events are all in one partition, so each member keeps
+// the windows of the deployments in its partitions, and offsets are committed per partition.
+// A member that gains a partition starts it as a restart does (from the committed offset, with
+// the stored window state); one that loses it drops its open windows, and its commits are
+// refused from then on. With the embedded log the lease always owns the one partition.
 //
 // Thread-safety: every public method may be called from any thread. One consumer thread reads
 // the log; window state and configurations are guarded by one mutex.
@@ -198,6 +201,7 @@ class MonitorService {
     WindowCounters counters;
   };
   struct Unit {
+    int partition = 0;  // of the predictions topic: where the deployment's events are
     std::string tenant;
     std::string deployment_id;
     std::string deployment_name;
@@ -215,11 +219,27 @@ class MonitorService {
     bool reference_checked = false;
   };
   using UnitKey = std::pair<std::string, std::string>;  // (config id, deployment id)
+  // A closed window whose results could not be stored yet.
+  struct Unstored {
+    UnitKey key;
+    int partition = 0;
+    OpenWindow window;
+  };
+  // Where this monitor is in a partition of the predictions topic it owns.
+  struct PartitionState {
+    int64_t next_offset = 0;
+    int64_t committed = -1;
+    bool caught_up = false;  // the last read returned less than a batch
+    int64_t lag = 0;         // events not yet read, when last checked
+  };
 
   void ConsumerLoop() EXCLUDES(mu_);
-  // Whether this monitor owns the predictions topic now; on gaining it, resumes from the
-  // committed offset (Resume); on losing it, drops the open windows.
-  StatusOr<bool> EnsureOwner() REQUIRES(mu_);
+  // Brings partitions_ to the partitions of the predictions topic this monitor owns now: a
+  // partition gained (or all of them, when the group has reassigned since) resumes from its
+  // committed offset (Resume); one lost drops its open windows. Whether it owns any.
+  StatusOr<bool> SyncPartitions() REQUIRES(mu_);
+  // Forgets a partition and the units and windows built from it.
+  void DropPartition(int partition) REQUIRES(mu_);
   // Makes `entry` the configuration of its id: its units keep their open windows when the
   // window shape is the same, and their detector when the detector is.
   void InstallConfig(std::shared_ptr<const ConfigEntry> entry) REQUIRES(mu_);
@@ -227,20 +247,23 @@ class MonitorService {
   void RemoveConfig(const std::string& tenant, std::string_view id) REQUIRES(mu_);
   // Brings the configurations in memory to what the store holds (changes made elsewhere).
   Status RefreshConfigs() REQUIRES(mu_);
-  Status Resume() REQUIRES(mu_);
+  Status Resume(int partition) REQUIRES(mu_);
+  // Reads a batch of every owned partition; the most events read from one of them.
   StatusOr<int> PollOnce() REQUIRES(mu_);
-  Unit* UnitFor(const std::shared_ptr<const ConfigEntry>& entry, const stream::PredictionEvent& e)
-      REQUIRES(mu_);
+  StatusOr<int> PollPartition(int partition) REQUIRES(mu_);
+  Unit* UnitFor(const std::shared_ptr<const ConfigEntry>& entry, const stream::PredictionEvent& e,
+                int partition) REQUIRES(mu_);
   // Counts the event in the unit's window; returns that window's start.
   int64_t Assign(Unit& unit, int64_t offset, const stream::PredictionEvent& event,
                  const std::optional<EventRows>& rows,
                  std::vector<std::pair<Unit*, OpenWindow>>& due) REQUIRES(mu_);
   void Close(Unit& unit, OpenWindow window) REQUIRES(mu_);
-  void CloseDue(bool caught_up) REQUIRES(mu_);
+  // Closes the time windows that are due in the partitions read to their end.
+  void CloseDue() REQUIRES(mu_);
   void FeedReferenceBuilder(Unit& unit, const EventRows& rows) REQUIRES(mu_);
   void RefreshReference(Unit& unit) REQUIRES(mu_);
   std::string UnitState(const Unit& unit) const REQUIRES(mu_);
-  void Commit() REQUIRES(mu_);
+  void Commit(int partition) REQUIRES(mu_);
   void Retain() REQUIRES(mu_);
   std::vector<LabeledPrediction> Expand(const std::vector<metadata::PredictionSummary>& rows);
   int LabelsJoined(const std::string& tenant, std::vector<metadata::PredictionSummary> joined)
@@ -269,17 +292,14 @@ class MonitorService {
   std::condition_variable wake_;
   bool stopping_ GUARDED_BY(mu_) = false;
   bool started_ GUARDED_BY(mu_) = false;
-  int64_t next_offset_ GUARDED_BY(mu_) = 0;
-  int64_t committed_ GUARDED_BY(mu_) = -1;
   std::unique_ptr<stream::TopicLease> lease_ GUARDED_BY(mu_);
-  bool owner_ GUARDED_BY(mu_) = false;
+  std::map<int, PartitionState> partitions_ GUARDED_BY(mu_);  // owned now
   int64_t lease_generation_ GUARDED_BY(mu_) = 0;
   int64_t last_retention_ms_ GUARDED_BY(mu_) = 0;
   std::map<std::string, std::vector<std::shared_ptr<const ConfigEntry>>, std::less<>> configs_
       GUARDED_BY(mu_);
   std::map<UnitKey, std::unique_ptr<Unit>> units_ GUARDED_BY(mu_);
-  // Closed windows whose results could not be stored yet.
-  std::vector<std::pair<UnitKey, OpenWindow>> unstored_ GUARDED_BY(mu_);
+  std::vector<Unstored> unstored_ GUARDED_BY(mu_);
   uint64_t seed_ GUARDED_BY(mu_) = 1;
   std::string tracking_uri_ GUARDED_BY(mu_);
   CredentialIssuer credential_issuer_ GUARDED_BY(mu_);
@@ -287,6 +307,7 @@ class MonitorService {
   metrics::Counter* events_metric_ = nullptr;
   metrics::Gauge* lag_metric_ = nullptr;
   metrics::Counter* windows_metric_ = nullptr;
+  metrics::Gauge* partitions_metric_ = nullptr;
 
   Mutex thread_mu_;
   std::thread consumer_ GUARDED_BY(thread_mu_);

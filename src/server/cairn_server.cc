@@ -493,6 +493,45 @@ Status SubscribeRedis(CairnServer::State& state) {
   return Status::Ok();
 }
 
+Status StartHttp(CairnServer::State& state) {
+  const ServerConfig& config = state.config;
+  state.request_id = std::make_unique<http::RequestIdMiddleware>();
+  state.metrics_middleware = std::make_unique<http::MetricsMiddleware>(state.metrics);
+  state.access_log = std::make_unique<http::AccessLogMiddleware>();
+
+  http::ServerOptions options;
+  options.host = config.host;
+  options.port = config.port;
+  options.threads = config.threads;
+  options.io_threads = config.io_threads;
+  options.max_connections = static_cast<size_t>(config.max_connections);
+  options.max_buffered_body_bytes = static_cast<uint64_t>(config.max_buffered_body_bytes);
+  options.tls_cert_file = config.tls_cert;
+  options.tls_key_file = config.tls_key;
+  state.http = std::make_unique<http::HttpServer>(options, state.router, MiddlewareChain(state));
+  ASSIGN_OR_RETURN(state.port, state.http->Start());
+  return Status::Ok();
+}
+
+// Starts consuming the prediction log, once the server listens (retraining commands reach it).
+Status StartMonitorConsumer(CairnServer::State& state) {
+  const ServerConfig& config = state.config;
+  std::string tracking_uri = config.retraining_tracking_uri;
+  if (tracking_uri.empty()) {
+    tracking_uri = std::string(config.tls_cert.empty() ? "http" : "https") + "://" +
+                   std::string(config.host == "0.0.0.0" ? "127.0.0.1" : config.host) + ":" +
+                   std::to_string(state.port);
+    if (config.role == "monitor") {
+      spdlog::warn(
+          "no --retraining-tracking-uri: retraining commands get {}, which is this "
+          "worker and serves no tracking API",
+          tracking_uri);
+    }
+  }
+  state.monitor->SetTrackingUri(std::move(tracking_uri));
+  return state.monitor->Start();
+}
+
 }  // namespace
 
 CairnServer::CairnServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -674,6 +713,18 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   RETURN_IF_ERROR(SubscribeRedis(*state));
 
   api::mlflow::RegisterMiscRoutes(state->router);
+  if (config.role == "monitor") {
+    if (!config.monitor)
+      return InvalidArgument("--role monitor runs the monitor: drop --monitor false");
+    // A monitor worker: the consumer, its health and its metrics; the API is the servers'.
+    http::AddMetricsRoute(state->router, state->metrics);
+    RETURN_IF_ERROR(StartHttp(*state));
+    RETURN_IF_ERROR(StartMonitorConsumer(*state));
+    spdlog::info("cairn monitor worker on {}://{}:{} (metadata {}, events {})",
+                 config.tls_cert.empty() ? "http" : "https", config.host, state->port,
+                 config.backend_store_uri, config.events_uri);
+    return std::unique_ptr<CairnServer>(new CairnServer(std::move(state)));
+  }
   state->tracking_handlers->Register(state->router);
   state->registry_handlers->Register(state->router);
   state->webhook_handlers->Register(state->router);
@@ -697,29 +748,8 @@ StatusOr<std::unique_ptr<CairnServer>> CairnServer::Start(const ServerConfig& in
   state->graphql_handlers = std::make_unique<api::mlflow::GraphqlHandlers>(state->router);
   state->graphql_handlers->Register(state->router);
   RETURN_IF_ERROR(CheckRoutePermissions(state->router));
-
-  state->request_id = std::make_unique<http::RequestIdMiddleware>();
-  state->metrics_middleware = std::make_unique<http::MetricsMiddleware>(state->metrics);
-  state->access_log = std::make_unique<http::AccessLogMiddleware>();
-
-  http::ServerOptions options;
-  options.host = config.host;
-  options.port = config.port;
-  options.threads = config.threads;
-  options.io_threads = config.io_threads;
-  options.max_connections = static_cast<size_t>(config.max_connections);
-  options.max_buffered_body_bytes = static_cast<uint64_t>(config.max_buffered_body_bytes);
-  options.tls_cert_file = config.tls_cert;
-  options.tls_key_file = config.tls_key;
-  state->http = std::make_unique<http::HttpServer>(options, state->router, MiddlewareChain(*state));
-  ASSIGN_OR_RETURN(state->port, state->http->Start());
-  if (config.monitor) {
-    state->monitor->SetTrackingUri(
-        std::string(config.tls_cert.empty() ? "http" : "https") + "://" +
-        std::string(config.host == "0.0.0.0" ? "127.0.0.1" : config.host) + ":" +
-        std::to_string(state->port));
-    RETURN_IF_ERROR(state->monitor->Start());
-  }
+  RETURN_IF_ERROR(StartHttp(*state));
+  if (config.monitor) RETURN_IF_ERROR(StartMonitorConsumer(*state));
   spdlog::info("cairn listening on {}://{}:{} (metadata {}, artifacts {})",
                config.tls_cert.empty() ? "http" : "https", config.host, state->port,
                config.backend_store_uri, config.artifacts_uri);

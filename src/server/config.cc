@@ -214,6 +214,24 @@ const std::vector<OptionSpec>& Specs() {
            [](ServerConfig& c, const std::string& v) {
              return ParseBool(v, "monitor", c.monitor);
            }},
+          {"role", "server",
+           "server: the whole API; monitor: a monitor worker (`cairn monitor worker`), which "
+           "consumes the prediction log (on Kafka, sharing its partitions with the other "
+           "monitors) and answers only /health and /metrics",
+           [](ServerConfig& c, const std::string& v) {
+             if (v != "server" && v != "monitor") {
+               return InvalidArgument("role must be server or monitor, not '" + v + "'");
+             }
+             c.role = v;
+             return Status::Ok();
+           }},
+          {"retraining-tracking-uri", "",
+           "the tracking URI retraining commands get (MLFLOW_TRACKING_URI); empty: this "
+           "process's own address (a monitor worker serves no API: give a server's)",
+           [](ServerConfig& c, const std::string& v) {
+             c.retraining_tracking_uri = v;
+             return Status::Ok();
+           }},
           {"prediction-retention", "0",
            "delete logged predictions and their labels older than this (e.g. 30d, 12h); 0 keeps "
            "them",

@@ -35,6 +35,8 @@ struct ServerConfig {
   std::string prediction_subject_header;
   int64_t prediction_log_queue = 65536;
   bool monitor = true;
+  std::string role = "server";  // server | monitor
+  std::string retraining_tracking_uri;
   int64_t prediction_retention_ms = 0;  // 0: keep
   int64_t webhook_max_attempts = 5;
   int64_t webhook_backoff_ms = 1000;

@@ -3,19 +3,27 @@
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace cairn::stream {
 namespace {
 
-// The lease of a log that one process uses at a time: always the owner.
+// The lease of a log that one process uses at a time: always the owner of every partition.
 class SoleOwnerLease final : public TopicLease {
  public:
   SoleOwnerLease(EventStream& stream, std::string consumer, std::string topic)
       : stream_(stream), consumer_(std::move(consumer)), topic_(std::move(topic)) {}
 
-  StatusOr<bool> Owns() override { return true; }
+  StatusOr<std::vector<int>> Owned() override {
+    ASSIGN_OR_RETURN(int partitions, stream_.Partitions(topic_));
+    std::vector<int> all(static_cast<size_t>(partitions));
+    for (int p = 0; p < partitions; ++p) all[static_cast<size_t>(p)] = p;
+    return all;
+  }
   int64_t Generation() const override { return 1; }
-  Status Commit(int64_t offset) override { return stream_.CommitOffset(consumer_, topic_, offset); }
+  Status Commit(int partition, int64_t offset) override {
+    return stream_.CommitOffset(consumer_, topic_, partition, offset);
+  }
 
  private:
   EventStream& stream_;
@@ -76,6 +84,7 @@ Status ValidateEvents(std::span<const Event> events) {
 
 Status ValidateReadOptions(const ReadOptions& options) {
   if (options.from_offset < 0) return InvalidArgument("read: from_offset must not be negative");
+  if (options.partition < 0) return InvalidArgument("read: partition must not be negative");
   if (options.max_events < 1 || options.max_events > kMaxReadEvents) {
     return InvalidArgument("read: max_events must be in [1, " + std::to_string(kMaxReadEvents) +
                            "]");
@@ -91,6 +100,15 @@ Status ValidateReadOptions(const ReadOptions& options) {
 
 Status ValidateOffset(int64_t offset) {
   if (offset < 0) return InvalidArgument("offset must not be negative");
+  return Status::Ok();
+}
+
+Status ValidatePartition(int partition, int partitions) {
+  if (partition < 0 || partition >= partitions) {
+    return InvalidArgument("partition " + std::to_string(partition) +
+                           " does not exist: the topic has " + std::to_string(partitions) +
+                           (partitions == 1 ? " partition" : " partitions"));
+  }
   return Status::Ok();
 }
 

@@ -146,16 +146,16 @@ TEST_P(EventStreamConformanceTest, EmptyTopicReadsEmpty) {
                        stream().Read("predictions", {.from_offset = kLatestOffset,
                                                      .direction = ReadDirection::kNewestFirst}));
   EXPECT_TRUE(newest.events.empty());
-  ASSERT_OK_AND_ASSIGN(int64_t end, stream().EndOffset("predictions"));
+  ASSERT_OK_AND_ASSIGN(int64_t end, stream().EndOffset("predictions", 0));
   EXPECT_EQ(end, 0);
-  ASSERT_OK_AND_ASSIGN(std::optional<int64_t> at, stream().OffsetForTimestamp("predictions", 0));
+  ASSERT_OK_AND_ASSIGN(std::optional<int64_t> at, stream().OffsetForTimestamp("predictions", 0, 0));
   EXPECT_FALSE(at.has_value());
   ASSERT_OK_AND_ASSIGN(std::optional<int64_t> committed,
-                       stream().CommittedOffset("monitor", "predictions"));
+                       stream().CommittedOffset("monitor", "predictions", 0));
   EXPECT_FALSE(committed.has_value());
   ASSERT_OK_AND_ASSIGN(std::vector<int64_t> none, stream().Append("predictions", {}));
   EXPECT_TRUE(none.empty());
-  ASSERT_OK_AND_ASSIGN(end, stream().EndOffset("predictions"));
+  ASSERT_OK_AND_ASSIGN(end, stream().EndOffset("predictions", 0));
   EXPECT_EQ(end, 0);
 }
 
@@ -170,7 +170,7 @@ TEST_P(EventStreamConformanceTest, OffsetsAscendPerTopicFromZero) {
   ASSERT_EQ(second.size(), 3u);
   EXPECT_GT(second[0], first.back());
   EXPECT_TRUE(std::is_sorted(second.begin(), second.end()));
-  ASSERT_OK_AND_ASSIGN(int64_t end, stream().EndOffset("predictions"));
+  ASSERT_OK_AND_ASSIGN(int64_t end, stream().EndOffset("predictions", 0));
   EXPECT_GT(end, second.back());
 
   std::vector<StoredEvent> all = ReadAll("predictions", {.max_events = 2});
@@ -252,21 +252,21 @@ TEST_P(EventStreamConformanceTest, FiltersKeepTenantsApart) {
 
 TEST_P(EventStreamConformanceTest, CommittedOffsetsSurviveReopen) {
   ASSERT_OK(stream().Append("predictions", std::vector<Event>(5, MakeEvent("t", "d", 1, "p"))));
-  ASSERT_OK(stream().CommitOffset("monitor", "predictions", 3));
-  ASSERT_OK(stream().CommitOffset("monitor", "labels", 7));
-  ASSERT_OK(stream().CommitOffset("exporter", "predictions", 1));
+  ASSERT_OK(stream().CommitOffset("monitor", "predictions", 0, 3));
+  ASSERT_OK(stream().CommitOffset("monitor", "labels", 0, 7));
+  ASSERT_OK(stream().CommitOffset("exporter", "predictions", 0, 1));
   Reopen();
   ASSERT_OK_AND_ASSIGN(std::optional<int64_t> monitor,
-                       stream().CommittedOffset("monitor", "predictions"));
+                       stream().CommittedOffset("monitor", "predictions", 0));
   EXPECT_EQ(monitor, 3);
   ASSERT_OK_AND_ASSIGN(std::optional<int64_t> labels,
-                       stream().CommittedOffset("monitor", "labels"));
+                       stream().CommittedOffset("monitor", "labels", 0));
   EXPECT_EQ(labels, 7);
   ASSERT_OK_AND_ASSIGN(std::optional<int64_t> exporter,
-                       stream().CommittedOffset("exporter", "predictions"));
+                       stream().CommittedOffset("exporter", "predictions", 0));
   EXPECT_EQ(exporter, 1);
   ASSERT_OK_AND_ASSIGN(std::optional<int64_t> nobody,
-                       stream().CommittedOffset("nobody", "predictions"));
+                       stream().CommittedOffset("nobody", "predictions", 0));
   EXPECT_FALSE(nobody.has_value());
 
   // A restarted consumer resumes where it committed: neither skipping nor repeating.
@@ -274,8 +274,8 @@ TEST_P(EventStreamConformanceTest, CommittedOffsetsSurviveReopen) {
   EXPECT_EQ(Offsets(rest.events), (std::vector<int64_t>{3, 4}));
 
   // A commit may rewind.
-  ASSERT_OK(stream().CommitOffset("monitor", "predictions", 0));
-  ASSERT_OK_AND_ASSIGN(monitor, stream().CommittedOffset("monitor", "predictions"));
+  ASSERT_OK(stream().CommitOffset("monitor", "predictions", 0, 0));
+  ASSERT_OK_AND_ASSIGN(monitor, stream().CommittedOffset("monitor", "predictions", 0));
   EXPECT_EQ(monitor, 0);
 }
 
@@ -365,13 +365,13 @@ TEST_P(EventStreamConformanceTest, FindsTheFirstOffsetAtATime) {
                                                MakeEvent("t", "d", 200, "c"),
                                                MakeEvent("t", "d", 300, "d"),
                                            }));
-  ASSERT_OK_AND_ASSIGN(std::optional<int64_t> at, stream().OffsetForTimestamp("predictions", 0));
+  ASSERT_OK_AND_ASSIGN(std::optional<int64_t> at, stream().OffsetForTimestamp("predictions", 0, 0));
   EXPECT_EQ(at, 0);
-  ASSERT_OK_AND_ASSIGN(at, stream().OffsetForTimestamp("predictions", 150));
+  ASSERT_OK_AND_ASSIGN(at, stream().OffsetForTimestamp("predictions", 0, 150));
   EXPECT_EQ(at, 1);
-  ASSERT_OK_AND_ASSIGN(at, stream().OffsetForTimestamp("predictions", 300));
+  ASSERT_OK_AND_ASSIGN(at, stream().OffsetForTimestamp("predictions", 0, 300));
   EXPECT_EQ(at, 3);
-  ASSERT_OK_AND_ASSIGN(at, stream().OffsetForTimestamp("predictions", 301));
+  ASSERT_OK_AND_ASSIGN(at, stream().OffsetForTimestamp("predictions", 0, 301));
   EXPECT_FALSE(at.has_value());
 }
 
@@ -395,13 +395,23 @@ TEST_P(EventStreamConformanceTest, RejectsInvalidArguments) {
   expect_invalid(stream().Read("predictions", {.max_events = 0}).status());
   expect_invalid(stream().Read("predictions", {.max_events = kMaxReadEvents + 1}).status());
   expect_invalid(stream().Read("predictions", {.from_offset = -1}).status());
-  expect_invalid(stream().CommitOffset("bad consumer", "predictions", 1));
-  expect_invalid(stream().CommitOffset("monitor", "predictions", -1));
-  expect_invalid(stream().CommittedOffset("", "predictions").status());
+  expect_invalid(stream().CommitOffset("bad consumer", "predictions", 0, 1));
+  expect_invalid(stream().CommitOffset("monitor", "predictions", 0, -1));
+  expect_invalid(stream().CommittedOffset("", "predictions", 0).status());
   expect_invalid(stream().DeleteByKey("", "d"));
   expect_invalid(stream().DeleteBySubject("", "s"));
+  // Partitions the topic does not have (the backends of this suite give topics one).
+  ASSERT_OK(stream().Append("labels", one).status());
+  ASSERT_OK_AND_ASSIGN(int partitions, stream().Partitions("labels"));
+  EXPECT_EQ(partitions, 1);
+  expect_invalid(stream().Read("labels", {.partition = -1}).status());
+  expect_invalid(stream().Read("labels", {.partition = 1}).status());
+  expect_invalid(stream().EndOffset("labels", 1).status());
+  expect_invalid(stream().CommitOffset("monitor", "labels", 1, 0));
+  expect_invalid(stream().CommittedOffset("monitor", "labels", -1).status());
+  expect_invalid(stream().OffsetForTimestamp("labels", 2, 0).status());
   // Nothing of the rejected batches was appended.
-  ASSERT_OK_AND_ASSIGN(int64_t end, stream().EndOffset("predictions"));
+  ASSERT_OK_AND_ASSIGN(int64_t end, stream().EndOffset("predictions", 0));
   EXPECT_EQ(end, 0);
 }
 

@@ -51,10 +51,52 @@ StatusOr<Handle> CreateClient(rd_kafka_type_t type, const KafkaOptions& options,
   return Handle(rk);
 }
 
-PartitionList OnePartition(const std::string& topic, int64_t offset) {
+PartitionList OnePartition(const std::string& topic, int partition, int64_t offset) {
   PartitionList list(rd_kafka_topic_partition_list_new(1));
-  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), 0)->offset = offset;
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset = offset;
   return list;
+}
+
+int32_t Murmur2(std::string_view data) {
+  constexpr uint32_t kM = 0x5bd1e995;
+  constexpr int kR = 24;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
+  const size_t length = data.size();
+  uint32_t h = 0x9747b28c ^ static_cast<uint32_t>(length);
+  const size_t whole = length / 4 * 4;
+  for (size_t i = 0; i < whole; i += 4) {
+    uint32_t k = uint32_t{bytes[i]} | (uint32_t{bytes[i + 1]} << 8) |
+                 (uint32_t{bytes[i + 2]} << 16) | (uint32_t{bytes[i + 3]} << 24);
+    k *= kM;
+    k ^= k >> kR;
+    k *= kM;
+    h *= kM;
+    h ^= k;
+  }
+  switch (length % 4) {
+    case 3:
+      h ^= uint32_t{bytes[whole + 2]} << 16;
+      [[fallthrough]];
+    case 2:
+      h ^= uint32_t{bytes[whole + 1]} << 8;
+      [[fallthrough]];
+    case 1:
+      h ^= uint32_t{bytes[whole]};
+      h *= kM;
+      break;
+    default:
+      break;
+  }
+  h ^= h >> 13;
+  h *= kM;
+  h ^= h >> 15;
+  return static_cast<int32_t>(h);
+}
+
+int PartitionForKey(std::string_view key, int partitions) {
+  if (key.empty() || partitions <= 1) return 0;
+  return static_cast<int>((static_cast<uint32_t>(Murmur2(key)) & 0x7fffffffU) %
+                          static_cast<uint32_t>(partitions));
 }
 
 Status ErrorStatus(rd_kafka_resp_err_t err, std::string_view what) {

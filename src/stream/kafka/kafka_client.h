@@ -40,8 +40,16 @@ StatusOr<Handle> CreateClient(rd_kafka_type_t type, const KafkaOptions& options,
                               const Properties& properties,
                               const std::function<void(rd_kafka_conf_t*)>& customize = nullptr);
 
-// A one-entry list: `topic` partition 0 at `offset`.
-PartitionList OnePartition(const std::string& topic, int64_t offset);
+// A one-entry list: `partition` of `topic` at `offset`.
+PartitionList OnePartition(const std::string& topic, int partition, int64_t offset);
+
+// Kafka's murmur2 hash (the Java client's Utils.murmur2, seed 0x9747b28c).
+int32_t Murmur2(std::string_view data);
+// The partition Kafka's default partitioner gives a record with `key` among `partitions`: the
+// positive murmur2 hash modulo the count, as the Java client and librdkafka's murmur2
+// partitioner do, so other clients agree on where a deployment's records are. An empty key goes
+// to partition 0.
+int PartitionForKey(std::string_view key, int partitions);
 
 // Maps a librdkafka error to a Status: UNAVAILABLE for what passes (the cluster or a broker is
 // away, a timeout, a full buffer, a rebalance), INVALID_ARGUMENT for a request the cluster

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <charconv>
 #include <chrono>
 #include <utility>
 
@@ -59,8 +60,8 @@ std::optional<Event> DecodeRecord(const rd_kafka_message_t& m) {
 }  // namespace
 
 // What a deletion hides: records of `tenant` with key (kKey) or subject (kSubject) `value`, or
-// records of `topic` older than `before_ms` (kBefore); in each topic only below the end offset
-// it had when the deletion was made.
+// records of `topic` older than `before_ms` (kBefore); in each partition of each topic only
+// below the end offset it had when the deletion was made.
 struct KafkaEventStream::Deletion {
   enum class Kind { kKey, kSubject, kBefore };
   Kind kind = Kind::kKey;
@@ -68,10 +69,12 @@ struct KafkaEventStream::Deletion {
   std::string value;
   std::string topic;
   int64_t before_ms = 0;
-  std::map<std::string, int64_t, std::less<>> ends;
+  // (topic, partition) -> end offset; encoded as "topic:partition" (a topic name has no ':';
+  // a bare "topic" is partition 0).
+  std::map<std::pair<std::string, int>, int64_t> ends;
 
-  bool Covers(std::string_view in_topic, int64_t offset, const Event& e) const {
-    auto end = ends.find(in_topic);
+  bool Covers(std::string_view in_topic, int partition, int64_t offset, const Event& e) const {
+    auto end = ends.find(std::make_pair(std::string(in_topic), partition));
     if (end == ends.end() || offset >= end->second) return false;
     switch (kind) {
       case Kind::kKey:
@@ -92,7 +95,7 @@ struct KafkaEventStream::Deletion {
     o["topic"] = topic;
     o["before_ms"] = before_ms;
     bj::object e;
-    for (const auto& [t, offset] : ends) e[t] = offset;
+    for (const auto& [at, offset] : ends) e[at.first + ":" + std::to_string(at.second)] = offset;
     o["ends"] = std::move(e);
     return bj::serialize(o);
   }
@@ -126,8 +129,16 @@ struct KafkaEventStream::Deletion {
       d.before_ms = b->get_int64();
     }
     if (const bj::value* e = o.if_contains("ends"); e != nullptr && e->is_object()) {
-      for (const auto& [t, offset] : e->get_object()) {
-        if (offset.is_int64()) d.ends[std::string(t)] = offset.get_int64();
+      for (const auto& [name, offset] : e->get_object()) {
+        if (!offset.is_int64()) continue;
+        std::string_view t = name;
+        int partition = 0;
+        if (size_t colon = t.rfind(':'); colon != std::string_view::npos) {
+          auto [end, ec] = std::from_chars(t.data() + colon + 1, t.data() + t.size(), partition);
+          if (ec != std::errc() || end != t.data() + t.size() || partition < 0) continue;
+          t = t.substr(0, colon);
+        }
+        d.ends[std::make_pair(std::string(t), partition)] = offset.get_int64();
       }
     }
     return d;
@@ -281,10 +292,10 @@ Status KafkaEventStream::CheckTopic(std::string_view topic) const {
   return Status::Ok();
 }
 
-StatusOr<bool> KafkaEventStream::TopicExists(const std::string& full) {
+StatusOr<int> KafkaEventStream::TopicPartitions(const std::string& full) {
   {
     MutexLock lock(topics_mu_);
-    if (known_topics_.contains(full)) return true;
+    if (auto known = known_topics_.find(full); known != known_topics_.end()) return known->second;
   }
   rd_kafka_topic_t* handle = rd_kafka_topic_new(producer_.get(), full.c_str(), nullptr);
   const rd_kafka_metadata_t* metadata = nullptr;
@@ -292,28 +303,30 @@ StatusOr<bool> KafkaEventStream::TopicExists(const std::string& full) {
       rd_kafka_metadata(producer_.get(), 0, handle, &metadata, options_.request_timeout_ms);
   rd_kafka_topic_destroy(handle);
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return ErrorStatus(err, "kafka: metadata of " + full);
-  bool exists = false;
+  int partitions = 0;
   for (int i = 0; i < metadata->topic_cnt; ++i) {
     const rd_kafka_metadata_topic_t& t = metadata->topics[i];
     if (full == t.topic && t.err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
         t.partition_cnt > 0) {
-      exists = true;
+      partitions = t.partition_cnt;
     }
   }
   rd_kafka_metadata_destroy(metadata);
-  if (exists) {
+  if (partitions > 0) {
     MutexLock lock(topics_mu_);
-    known_topics_.insert(full);
+    known_topics_[full] = partitions;
   }
-  return exists;
+  return partitions;
 }
 
-Status KafkaEventStream::EnsureTopic(const std::string& full, bool compacted) {
-  ASSIGN_OR_RETURN(bool exists, TopicExists(full));
-  if (exists) return Status::Ok();
+StatusOr<int> KafkaEventStream::EnsureTopic(const std::string& full, bool compacted) {
+  ASSIGN_OR_RETURN(int existing, TopicPartitions(full));
+  if (existing > 0) return existing;
   char error[512];
-  rd_kafka_NewTopic_t* topic =
-      rd_kafka_NewTopic_new(full.c_str(), 1, options_.replication_factor, error, sizeof(error));
+  // The deletions topic is read whole, in order: one partition.
+  const int partitions = compacted ? 1 : options_.partitions;
+  rd_kafka_NewTopic_t* topic = rd_kafka_NewTopic_new(
+      full.c_str(), partitions, options_.replication_factor, error, sizeof(error));
   if (topic == nullptr) return InvalidArgument(std::string("kafka: topic ") + full + ": " + error);
   if (compacted) rd_kafka_NewTopic_set_config(topic, "cleanup.policy", "compact");
   rd_kafka_NewTopic_set_config(topic, "max.message.bytes",
@@ -347,25 +360,31 @@ Status KafkaEventStream::EnsureTopic(const std::string& full, bool compacted) {
   rd_kafka_queue_destroy(queue);
   rd_kafka_AdminOptions_destroy(admin);
   rd_kafka_NewTopic_destroy(topic);
-  if (status.ok()) {
-    MutexLock lock(topics_mu_);
-    known_topics_.insert(full);
+  RETURN_IF_ERROR(status);
+  // The count the topic got (the broker's default with partitions=-1, or another creator's),
+  // once its metadata has reached the broker answering.
+  for (int attempt = 0;; ++attempt) {
+    ASSIGN_OR_RETURN(int created, TopicPartitions(full));
+    if (created > 0) return created;
+    if (attempt == 50) return Unavailable("kafka: topic " + full + " created but not visible");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return status;
 }
 
-StatusOr<KafkaEventStream::Marks> KafkaEventStream::Watermarks(const std::string& full) {
-  ASSIGN_OR_RETURN(bool exists, TopicExists(full));
-  if (!exists) return Marks{};
+StatusOr<KafkaEventStream::Marks> KafkaEventStream::Watermarks(const std::string& full,
+                                                               int partition) {
+  ASSIGN_OR_RETURN(int partitions, TopicPartitions(full));
+  if (partition >= partitions) return Marks{};
   Marks marks;
-  rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
-      producer_.get(), full.c_str(), 0, &marks.low, &marks.high, options_.request_timeout_ms);
+  rd_kafka_resp_err_t err =
+      rd_kafka_query_watermark_offsets(producer_.get(), full.c_str(), partition, &marks.low,
+                                       &marks.high, options_.request_timeout_ms);
   if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) return Marks{};
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return ErrorStatus(err, "kafka: end offset of " + full);
   return marks;
 }
 
-Status KafkaEventStream::Scan(const std::string& full, int64_t from, int64_t to,
+Status KafkaEventStream::Scan(const std::string& full, int partition, int64_t from, int64_t to,
                               const Visitor& visit) {
   if (from >= to) return Status::Ok();
   HandlePtr reader(nullptr, &DestroyHandle);
@@ -410,7 +429,7 @@ Status KafkaEventStream::Scan(const std::string& full, int64_t from, int64_t to,
     }
     reader.reset(created->release());
   }
-  kafka::PartitionList assignment = kafka::OnePartition(full, from);
+  kafka::PartitionList assignment = kafka::OnePartition(full, partition, from);
   Status status = Status::Ok();
   if (rd_kafka_resp_err_t err = rd_kafka_assign(reader.get(), assignment.get())) {
     status = ErrorStatus(err, "kafka: reading " + full);
@@ -442,7 +461,7 @@ Status KafkaEventStream::Scan(const std::string& full, int64_t from, int64_t to,
   return status;
 }
 
-StatusOr<std::vector<int64_t>> KafkaEventStream::Produce(const std::string& full,
+StatusOr<std::vector<int64_t>> KafkaEventStream::Produce(const std::string& full, int partitions,
                                                          std::span<const Event> events) {
   Pending pending(events.size());
   size_t queued = 0;
@@ -465,7 +484,8 @@ StatusOr<std::vector<int64_t>> KafkaEventStream::Produce(const std::string& full
       timestamp = 1;
     }
     rd_kafka_resp_err_t err =
-        rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(full.c_str()), RD_KAFKA_V_PARTITION(0),
+        rd_kafka_producev(producer_.get(), RD_KAFKA_V_TOPIC(full.c_str()),
+                          RD_KAFKA_V_PARTITION(kafka::PartitionForKey(e.key, partitions)),
                           RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                           RD_KAFKA_V_KEY(e.key.empty() ? nullptr : e.key.data(), e.key.size()),
                           RD_KAFKA_V_VALUE(const_cast<char*>(e.payload.data()), e.payload.size()),
@@ -511,8 +531,8 @@ StatusOr<std::vector<int64_t>> KafkaEventStream::Append(std::string_view topic,
   RETURN_IF_ERROR(ValidateEvents(events));
   if (events.empty()) return std::vector<int64_t>{};
   const std::string full = FullName(topic);
-  RETURN_IF_ERROR(EnsureTopic(full));
-  return Produce(full, events);
+  ASSIGN_OR_RETURN(int partitions, EnsureTopic(full));
+  return Produce(full, partitions, events);
 }
 
 StatusOr<ReadResult> KafkaEventStream::Read(std::string_view topic, const ReadOptions& options) {
@@ -520,9 +540,14 @@ StatusOr<ReadResult> KafkaEventStream::Read(std::string_view topic, const ReadOp
   RETURN_IF_ERROR(ValidateReadOptions(options));
   RETURN_IF_ERROR(RefreshDeletions());
   const std::string full = FullName(topic);
-  ASSIGN_OR_RETURN(Marks marks, Watermarks(full));
   ReadResult result;
   result.next_offset = options.from_offset;
+  ASSIGN_OR_RETURN(int partitions, TopicPartitions(full));
+  if (partitions == 0) return result;  // never written
+  const int partition =
+      options.key ? kafka::PartitionForKey(*options.key, partitions) : options.partition;
+  RETURN_IF_ERROR(ValidatePartition(partition, partitions));
+  ASSIGN_OR_RETURN(Marks marks, Watermarks(full, partition));
   const size_t max = static_cast<size_t>(options.max_events);
   // Keeps a record when it passes the filters and no deletion hides it.
   auto keep = [&](const rd_kafka_message_t& m) -> std::optional<StoredEvent> {
@@ -530,13 +555,13 @@ StatusOr<ReadResult> KafkaEventStream::Read(std::string_view topic, const ReadOp
     if (!e) return std::nullopt;
     if (options.tenant && e->tenant != *options.tenant) return std::nullopt;
     if (options.key && e->key != *options.key) return std::nullopt;
-    if (Hidden(topic, m.offset, *e)) return std::nullopt;
-    return StoredEvent{.offset = m.offset, .event = std::move(*e)};
+    if (Hidden(topic, partition, m.offset, *e)) return std::nullopt;
+    return StoredEvent{.partition = partition, .offset = m.offset, .event = std::move(*e)};
   };
 
   if (options.direction == ReadDirection::kOldestFirst) {
     const int64_t from = std::max(options.from_offset, marks.low);
-    RETURN_IF_ERROR(Scan(full, from, marks.high, [&](const rd_kafka_message_t& m) {
+    RETURN_IF_ERROR(Scan(full, partition, from, marks.high, [&](const rd_kafka_message_t& m) {
       if (std::optional<StoredEvent> e = keep(m)) result.events.push_back(std::move(*e));
       return result.events.size() < max;
     }));
@@ -551,7 +576,7 @@ StatusOr<ReadResult> KafkaEventStream::Read(std::string_view topic, const ReadOp
   while (top >= marks.low && result.events.size() < max) {
     const int64_t bottom = std::max(marks.low, top - chunk + 1);
     std::vector<StoredEvent> found;
-    RETURN_IF_ERROR(Scan(full, bottom, top + 1, [&](const rd_kafka_message_t& m) {
+    RETURN_IF_ERROR(Scan(full, partition, bottom, top + 1, [&](const rd_kafka_message_t& m) {
       if (std::optional<StoredEvent> e = keep(m)) found.push_back(std::move(*e));
       return true;
     }));
@@ -564,19 +589,37 @@ StatusOr<ReadResult> KafkaEventStream::Read(std::string_view topic, const ReadOp
   return result;
 }
 
-StatusOr<int64_t> KafkaEventStream::EndOffset(std::string_view topic) {
+StatusOr<int> KafkaEventStream::Partitions(std::string_view topic) {
   RETURN_IF_ERROR(CheckTopic(topic));
-  ASSIGN_OR_RETURN(Marks marks, Watermarks(FullName(topic)));
+  return EnsureTopic(FullName(topic));
+}
+
+Status KafkaEventStream::CheckPartition(const std::string& full, int partition) {
+  if (partition < 0) return ValidatePartition(partition, 1);
+  ASSIGN_OR_RETURN(int partitions, TopicPartitions(full));
+  // A topic not created yet: what it will have (unknown with the broker's default).
+  if (partitions == 0) partitions = options_.partitions > 0 ? options_.partitions : partition + 1;
+  return ValidatePartition(partition, partitions);
+}
+
+StatusOr<int64_t> KafkaEventStream::EndOffset(std::string_view topic, int partition) {
+  RETURN_IF_ERROR(CheckTopic(topic));
+  const std::string full = FullName(topic);
+  RETURN_IF_ERROR(CheckPartition(full, partition));
+  ASSIGN_OR_RETURN(Marks marks, Watermarks(full, partition));
   return marks.high;
 }
 
 StatusOr<std::optional<int64_t>> KafkaEventStream::OffsetForTimestamp(std::string_view topic,
+                                                                      int partition,
                                                                       int64_t timestamp_ms) {
   RETURN_IF_ERROR(CheckTopic(topic));
   const std::string full = FullName(topic);
-  ASSIGN_OR_RETURN(bool exists, TopicExists(full));
-  if (!exists) return std::optional<int64_t>();
-  kafka::PartitionList list = kafka::OnePartition(full, std::max<int64_t>(timestamp_ms, 0));
+  RETURN_IF_ERROR(CheckPartition(full, partition));
+  ASSIGN_OR_RETURN(int partitions, TopicPartitions(full));
+  if (partitions == 0) return std::optional<int64_t>();
+  kafka::PartitionList list =
+      kafka::OnePartition(full, partition, std::max<int64_t>(timestamp_ms, 0));
   rd_kafka_resp_err_t err =
       rd_kafka_offsets_for_times(producer_.get(), list.get(), options_.request_timeout_ms);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = list->elems[0].err;
@@ -585,8 +628,9 @@ StatusOr<std::optional<int64_t>> KafkaEventStream::OffsetForTimestamp(std::strin
   }
   if (list->elems[0].offset < 0) return std::optional<int64_t>();
   // The first record at that time may be hidden by a deletion: the first visible one after it.
-  ASSIGN_OR_RETURN(ReadResult first,
-                   Read(topic, ReadOptions{.from_offset = list->elems[0].offset, .max_events = 1}));
+  ASSIGN_OR_RETURN(ReadResult first, Read(topic, ReadOptions{.partition = partition,
+                                                             .from_offset = list->elems[0].offset,
+                                                             .max_events = 1}));
   if (first.events.empty()) return std::optional<int64_t>();
   return std::optional<int64_t>(first.events[0].offset);
 }
@@ -607,14 +651,16 @@ StatusOr<rd_kafka_s*> KafkaEventStream::GroupClient(std::string_view consumer) {
 }
 
 Status KafkaEventStream::CommitOffset(std::string_view consumer, std::string_view topic,
-                                      int64_t offset) {
+                                      int partition, int64_t offset) {
   RETURN_IF_ERROR(ValidateConsumer(consumer));
   RETURN_IF_ERROR(CheckTopic(topic));
   RETURN_IF_ERROR(ValidateOffset(offset));
   const std::string full = FullName(topic);
-  RETURN_IF_ERROR(EnsureTopic(full));  // Kafka refuses commits for a topic it does not know
+  // Kafka refuses commits for a topic it does not know.
+  ASSIGN_OR_RETURN(int partitions, EnsureTopic(full));
+  RETURN_IF_ERROR(ValidatePartition(partition, partitions));
   ASSIGN_OR_RETURN(rd_kafka_s * client, GroupClient(consumer));
-  kafka::PartitionList list = kafka::OnePartition(full, offset);
+  kafka::PartitionList list = kafka::OnePartition(full, partition, offset);
   rd_kafka_resp_err_t err = rd_kafka_commit(client, list.get(), 0);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = list->elems[0].err;
   if (kafka::IsFencedError(err)) {
@@ -627,12 +673,14 @@ Status KafkaEventStream::CommitOffset(std::string_view consumer, std::string_vie
 }
 
 StatusOr<std::optional<int64_t>> KafkaEventStream::CommittedOffset(std::string_view consumer,
-                                                                   std::string_view topic) {
+                                                                   std::string_view topic,
+                                                                   int partition) {
   RETURN_IF_ERROR(ValidateConsumer(consumer));
   RETURN_IF_ERROR(CheckTopic(topic));
   const std::string full = FullName(topic);
+  RETURN_IF_ERROR(CheckPartition(full, partition));
   ASSIGN_OR_RETURN(rd_kafka_s * client, GroupClient(consumer));
-  kafka::PartitionList list = kafka::OnePartition(full, RD_KAFKA_OFFSET_INVALID);
+  kafka::PartitionList list = kafka::OnePartition(full, partition, RD_KAFKA_OFFSET_INVALID);
   rd_kafka_resp_err_t err = rd_kafka_committed(client, list.get(), options_.request_timeout_ms);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) err = list->elems[0].err;
   if (err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) return std::optional<int64_t>();
@@ -648,7 +696,7 @@ StatusOr<std::unique_ptr<TopicLease>> KafkaEventStream::JoinGroup(std::string_vi
   RETURN_IF_ERROR(ValidateConsumer(consumer));
   RETURN_IF_ERROR(CheckTopic(topic));
   const std::string full = FullName(topic);
-  RETURN_IF_ERROR(EnsureTopic(full));
+  RETURN_IF_ERROR(EnsureTopic(full).status());
   ASSIGN_OR_RETURN(
       std::unique_ptr<kafka::KafkaTopicLease> lease,
       kafka::KafkaTopicLease::Join(options_, options_.prefix + "." + std::string(consumer), full));
@@ -656,7 +704,7 @@ StatusOr<std::unique_ptr<TopicLease>> KafkaEventStream::JoinGroup(std::string_vi
 }
 
 Status KafkaEventStream::AddDeletion(Deletion deletion) {
-  RETURN_IF_ERROR(EnsureTopic(deletions_topic_, /*compacted=*/true));
+  RETURN_IF_ERROR(EnsureTopic(deletions_topic_, /*compacted=*/true).status());
   // The end of every topic under the prefix now: what is below it is hidden.
   const rd_kafka_metadata_t* metadata = nullptr;
   rd_kafka_resp_err_t err =
@@ -674,8 +722,12 @@ Status KafkaEventStream::AddDeletion(Deletion deletion) {
   }
   rd_kafka_metadata_destroy(metadata);
   for (const std::string& topic : topics) {
-    ASSIGN_OR_RETURN(Marks marks, Watermarks(FullName(topic)));
-    if (marks.high > 0) deletion.ends[topic] = marks.high;
+    const std::string full = FullName(topic);
+    ASSIGN_OR_RETURN(int partitions, TopicPartitions(full));
+    for (int p = 0; p < partitions; ++p) {
+      ASSIGN_OR_RETURN(Marks marks, Watermarks(full, p));
+      if (marks.high > 0) deletion.ends[std::make_pair(topic, p)] = marks.high;
+    }
   }
   if (deletion.ends.empty()) return Status::Ok();  // nothing to hide
   static std::atomic<uint64_t> sequence{0};
@@ -692,17 +744,17 @@ Status KafkaEventStream::AddDeletion(Deletion deletion) {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count(),
                .payload = deletion.Encode()};
-  RETURN_IF_ERROR(Produce(deletions_topic_, std::span<const Event>(&record, 1)).status());
+  RETURN_IF_ERROR(Produce(deletions_topic_, 1, std::span<const Event>(&record, 1)).status());
   return RefreshDeletions();
 }
 
 Status KafkaEventStream::RefreshDeletions() {
   MutexLock lock(deletions_mu_);
-  ASSIGN_OR_RETURN(Marks marks, Watermarks(deletions_topic_));
+  ASSIGN_OR_RETURN(Marks marks, Watermarks(deletions_topic_, 0));
   if (marks.high <= deletions_next_) return Status::Ok();
   std::vector<std::shared_ptr<const Deletion>> added;
   int64_t next = deletions_next_;
-  RETURN_IF_ERROR(Scan(deletions_topic_, std::max(deletions_next_, marks.low), marks.high,
+  RETURN_IF_ERROR(Scan(deletions_topic_, 0, std::max(deletions_next_, marks.low), marks.high,
                        [&](const rd_kafka_message_t& m) {
                          next = m.offset + 1;
                          std::string_view text(static_cast<const char*>(m.payload),
@@ -725,8 +777,8 @@ Status KafkaEventStream::RefreshDeletions() {
             old->before_ms > d->before_ms) {
           return false;
         }
-        for (const auto& [topic, end] : old->ends) {
-          auto it = d->ends.find(topic);
+        for (const auto& [at, end] : old->ends) {
+          auto it = d->ends.find(at);
           if (it == d->ends.end() || it->second < end) return false;
         }
         return true;
@@ -743,10 +795,11 @@ size_t KafkaEventStream::DeletionCountForTest() const {
   return deletions_.size();
 }
 
-bool KafkaEventStream::Hidden(std::string_view topic, int64_t offset, const Event& event) const {
+bool KafkaEventStream::Hidden(std::string_view topic, int partition, int64_t offset,
+                              const Event& event) const {
   MutexLock lock(deletions_mu_);
   for (const auto& d : deletions_) {
-    if (d->Covers(topic, offset, event)) return true;
+    if (d->Covers(topic, partition, offset, event)) return true;
   }
   return false;
 }

@@ -27,13 +27,14 @@ namespace cairn::stream {
 
 // The event log on Apache Kafka (or anything that speaks its protocol), through librdkafka.
 //
-// Layout: topic T is the Kafka topic <prefix>.T with one partition, so Kafka's offsets are the
-// interface's offsets and one topic is one totally ordered log. An event is one record: the
-// event's key as the record key, the payload as the value, the timestamp as CreateTime, the
-// tenant and the subject in headers (cairn.tenant, cairn.subject; cairn.ts keeps a timestamp
-// below 1, which Kafka cannot hold). Committed offsets are Kafka's, for the consumer group
-// <prefix>.<consumer>. Topics are created on first append (one partition, the URI's
-// replication factor); records without a cairn.tenant header (written by something else) are
+// Layout: topic T is the Kafka topic <prefix>.T; its partitions and offsets are the interface's.
+// An event is one record: the event's key as the record key (and its partition by Kafka's
+// murmur2 partitioner, so a deployment's events stay in one partition, in order), the payload
+// as the value, the timestamp as CreateTime, the tenant and the subject in headers
+// (cairn.tenant, cairn.subject; cairn.ts keeps a timestamp below 1, which Kafka cannot hold).
+// Committed offsets are Kafka's, for the consumer group <prefix>.<consumer>. Topics are created
+// on first use with the URI's partition count and replication factor (the broker's defaults
+// when not given); records without a cairn.tenant header (written by something else) are
 // skipped by reads.
 //
 // Producing: one idempotent producer (enable.idempotence, acks=all) batching by linger_ms and
@@ -50,11 +51,13 @@ namespace cairn::stream {
 // append a deletion record to the compacted topic <prefix>.__cairn-deletions, naming what to
 // hide and each topic's end offset at that moment; every Read hides the records such a
 // deletion covers (records appended later are not hidden), after catching up with deletions
-// written by other processes. The records themselves leave the cluster with the topics'
+// written by other processes (the deletions topic has one partition). The records themselves
+// leave the cluster with the topics'
 // retention (retention.ms), which the operator sets.
 //
 // Consumer groups: JoinGroup returns a KafkaTopicLease, a member of the group <prefix>.<consumer>;
-// the one partition goes to one member at a time. CommitOffset commits outside the group
+// the group's assignor divides the partitions among the members. CommitOffset commits outside
+// the group
 // (generation -1), which Kafka accepts only while the group has no member: with members, commit
 // through the lease (FAILED_PRECONDITION otherwise).
 //
@@ -79,12 +82,15 @@ class KafkaEventStream final : public EventStream {
   StatusOr<std::vector<int64_t>> Append(std::string_view topic,
                                         std::span<const Event> events) override;
   StatusOr<ReadResult> Read(std::string_view topic, const ReadOptions& options) override;
-  StatusOr<int64_t> EndOffset(std::string_view topic) override;
-  StatusOr<std::optional<int64_t>> OffsetForTimestamp(std::string_view topic,
+  // Creates the topic when it does not exist yet.
+  StatusOr<int> Partitions(std::string_view topic) override;
+  StatusOr<int64_t> EndOffset(std::string_view topic, int partition) override;
+  StatusOr<std::optional<int64_t>> OffsetForTimestamp(std::string_view topic, int partition,
                                                       int64_t timestamp_ms) override;
-  Status CommitOffset(std::string_view consumer, std::string_view topic, int64_t offset) override;
+  Status CommitOffset(std::string_view consumer, std::string_view topic, int partition,
+                      int64_t offset) override;
   StatusOr<std::optional<int64_t>> CommittedOffset(std::string_view consumer,
-                                                   std::string_view topic) override;
+                                                   std::string_view topic, int partition) override;
   Status DeleteByKey(std::string_view tenant, std::string_view key) override;
   Status DeleteBySubject(std::string_view tenant, std::string_view subject_id) override;
   Status DeleteBefore(std::string_view topic, int64_t before_ms) override;
@@ -120,18 +126,24 @@ class KafkaEventStream final : public EventStream {
 
   std::string FullName(std::string_view topic) const;
   Status CheckTopic(std::string_view topic) const;
-  StatusOr<bool> TopicExists(const std::string& full) EXCLUDES(topics_mu_);
-  Status EnsureTopic(const std::string& full, bool compacted = false) EXCLUDES(topics_mu_);
-  StatusOr<Marks> Watermarks(const std::string& full);
-  // Fetches records of `full` with offsets in [from, to) (or to the end of the partition).
-  Status Scan(const std::string& full, int64_t from, int64_t to, const Visitor& visit)
-      EXCLUDES(readers_mu_);
-  StatusOr<std::vector<int64_t>> Produce(const std::string& full, std::span<const Event> events);
+  // The partition count of `full`; 0 when the topic does not exist.
+  StatusOr<int> TopicPartitions(const std::string& full) EXCLUDES(topics_mu_);
+  // Creates `full` when it does not exist; its partition count.
+  StatusOr<int> EnsureTopic(const std::string& full, bool compacted = false) EXCLUDES(topics_mu_);
+  // INVALID_ARGUMENT for a partition `full` does not have (or will not have once created).
+  Status CheckPartition(const std::string& full, int partition);
+  StatusOr<Marks> Watermarks(const std::string& full, int partition);
+  // Fetches records of a partition of `full` with offsets in [from, to) (or to its end).
+  Status Scan(const std::string& full, int partition, int64_t from, int64_t to,
+              const Visitor& visit) EXCLUDES(readers_mu_);
+  // Appends each event to its key's partition among `partitions`.
+  StatusOr<std::vector<int64_t>> Produce(const std::string& full, int partitions,
+                                         std::span<const Event> events);
   StatusOr<rd_kafka_s*> GroupClient(std::string_view consumer) EXCLUDES(groups_mu_);
 
   Status AddDeletion(Deletion deletion) EXCLUDES(deletions_mu_);
   Status RefreshDeletions() EXCLUDES(deletions_mu_);
-  bool Hidden(std::string_view topic, int64_t offset, const Event& event) const
+  bool Hidden(std::string_view topic, int partition, int64_t offset, const Event& event) const
       EXCLUDES(deletions_mu_);
 
   const KafkaOptions options_;
@@ -139,7 +151,7 @@ class KafkaEventStream final : public EventStream {
   HandlePtr producer_;
 
   mutable Mutex topics_mu_;
-  std::set<std::string, std::less<>> known_topics_ GUARDED_BY(topics_mu_);
+  std::map<std::string, int, std::less<>> known_topics_ GUARDED_BY(topics_mu_);  // -> partitions
 
   // Idle read consumers; at most kMaxReaders exist, a Read waits for one beyond that.
   Mutex readers_mu_;

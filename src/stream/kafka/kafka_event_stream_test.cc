@@ -13,6 +13,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "base/status_testing.h"
 #include "base/test_services.h"
 #include "metrics/metrics_registry.h"
+#include "stream/kafka/kafka_client.h"
 #include "stream/prediction_logger.h"
 
 namespace cairn::stream {
@@ -208,7 +210,7 @@ TEST_F(KafkaOutageTest, RejectsReservedAndOverlongTopicsBeforeAnyIo) {
             StatusCode::kInvalidArgument);
   EXPECT_EQ(stream->JoinGroup("monitor", "bad topic").status().code(),
             StatusCode::kInvalidArgument);
-  EXPECT_EQ(stream->OffsetForTimestamp("bad topic", 0).status().code(),
+  EXPECT_EQ(stream->OffsetForTimestamp("bad topic", 0, 0).status().code(),
             StatusCode::kInvalidArgument);
   EXPECT_EQ(stream->DeleteBefore("", 0).code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(stream->Delivered() + stream->Failed(), 0);
@@ -242,14 +244,19 @@ class KafkaBrokerTest : public testing::Test {
     return opened.ok() ? std::move(opened).value() : nullptr;
   }
 
-  // Polls `lease` until it answers `owns`, for up to 30 s.
-  static bool WaitOwns(TopicLease& lease, bool owns) {
+  // Polls `lease` until it owns `partitions`, for up to 30 s.
+  static bool WaitOwned(TopicLease& lease, const std::vector<int>& partitions) {
     for (int i = 0; i < 300; ++i) {
-      StatusOr<bool> now = lease.Owns();
-      if (now.ok() && *now == owns) return true;
+      StatusOr<std::vector<int>> now = lease.Owned();
+      if (now.ok() && *now == partitions) return true;
       std::this_thread::sleep_for(milliseconds(100));
     }
     return false;
+  }
+  static bool Owns(TopicLease& lease) {
+    StatusOr<std::vector<int>> now = lease.Owned();
+    EXPECT_OK(now);
+    return now.ok() && *now == std::vector<int>{0};
   }
 
   KafkaOptions options_;
@@ -261,14 +268,14 @@ TEST_F(KafkaBrokerTest, OneMemberOfAGroupOwnsTheTopicAndTheOtherTakesOverWhenItL
   ASSERT_TRUE(a && b);
   ASSERT_OK(a->Append("predictions", MakeEvents(0, 3)));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<TopicLease> first, a->JoinGroup("monitor", "predictions"));
-  ASSERT_TRUE(WaitOwns(*first, true));
+  ASSERT_TRUE(WaitOwned(*first, {0}));
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<TopicLease> second, b->JoinGroup("monitor", "predictions"));
   // Both poll (as every member does) until the group has settled on one owner; never both.
   TopicLease* owner = nullptr;
   int stable = 0;
   for (int i = 0; i < 300 && stable < 10; ++i) {
-    ASSERT_OK_AND_ASSIGN(bool one, first->Owns());
-    ASSERT_OK_AND_ASSIGN(bool two, second->Owns());
+    const bool one = Owns(*first);
+    const bool two = Owns(*second);
     EXPECT_FALSE(one && two);
     TopicLease* now = one ? first.get() : two ? second.get() : nullptr;
     stable = now != nullptr && now == owner ? stable + 1 : 0;
@@ -277,12 +284,13 @@ TEST_F(KafkaBrokerTest, OneMemberOfAGroupOwnsTheTopicAndTheOtherTakesOverWhenItL
   }
   ASSERT_NE(owner, nullptr);
   TopicLease* standby = owner == first.get() ? second.get() : first.get();
-  ASSERT_OK(owner->Commit(2));
-  EXPECT_EQ(standby->Commit(1).code(), StatusCode::kFailedPrecondition);
+  ASSERT_OK(owner->Commit(0, 2));
+  EXPECT_EQ(standby->Commit(0, 1).code(), StatusCode::kFailedPrecondition);
   // With members, a commit from outside the group is refused too.
-  EXPECT_EQ(a->CommitOffset("monitor", "predictions", 1).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(a->CommitOffset("monitor", "predictions", 0, 1).code(),
+            StatusCode::kFailedPrecondition);
   ASSERT_OK_AND_ASSIGN(std::optional<int64_t> committed,
-                       b->CommittedOffset("monitor", "predictions"));
+                       b->CommittedOffset("monitor", "predictions", 0));
   EXPECT_EQ(committed, 2);
 
   // The owner leaves: the other takes over and resumes from the commit.
@@ -292,10 +300,116 @@ TEST_F(KafkaBrokerTest, OneMemberOfAGroupOwnsTheTopicAndTheOtherTakesOverWhenItL
     second.reset();
   }
   TopicLease& successor = first ? *first : *second;
-  ASSERT_TRUE(WaitOwns(successor, true));
-  ASSERT_OK(successor.Commit(3));
-  ASSERT_OK_AND_ASSIGN(committed, a->CommittedOffset("monitor", "predictions"));
+  ASSERT_TRUE(WaitOwned(successor, {0}));
+  ASSERT_OK(successor.Commit(0, 3));
+  ASSERT_OK_AND_ASSIGN(committed, a->CommittedOffset("monitor", "predictions", 0));
   EXPECT_EQ(committed, 3);
+}
+
+TEST_F(KafkaBrokerTest, KeysStayInTheirPartitionAndTheGroupSharesThePartitions) {
+  options_.partitions = 4;
+  auto a = Open();
+  auto b = Open();
+  ASSERT_TRUE(a && b);
+  ASSERT_OK_AND_ASSIGN(int partitions, a->Partitions("predictions"));
+  EXPECT_EQ(partitions, 4);
+  // 8 keys, 5 events each, interleaved.
+  std::vector<Event> events;
+  for (int i = 0; i < 40; ++i) {
+    events.push_back(Event{.tenant = "t",
+                           .key = "deployment-" + std::to_string(i % 8),
+                           .timestamp_ms = 1000 + i,
+                           .payload = std::to_string(i)});
+  }
+  ASSERT_OK(a->Append("predictions", events));
+  std::set<int> used;
+  size_t total = 0;
+  for (int p = 0; p < 4; ++p) {
+    ASSERT_OK_AND_ASSIGN(ReadResult page, b->Read("predictions", {.partition = p}));
+    total += page.events.size();
+    for (const StoredEvent& e : page.events) {
+      EXPECT_EQ(e.partition, p);
+      EXPECT_EQ(kafka::PartitionForKey(e.event.key, 4), p) << e.event.key;
+      used.insert(p);
+    }
+    ASSERT_OK_AND_ASSIGN(int64_t end, b->EndOffset("predictions", p));
+    EXPECT_EQ(end, static_cast<int64_t>(page.events.size()));
+  }
+  EXPECT_EQ(total, 40u);
+  EXPECT_GT(used.size(), 1u);  // 8 keys do not all hash to one of 4 partitions
+  // A key's events, in order, from its own partition, whatever partition the options name.
+  ASSERT_OK_AND_ASSIGN(
+      ReadResult three,
+      b->Read("predictions", {.partition = 0, .tenant = "t", .key = "deployment-3"}));
+  ASSERT_EQ(three.events.size(), 5u);
+  for (size_t i = 0; i < 5; ++i) {
+    EXPECT_EQ(three.events[i].event.payload, std::to_string(3 + 8 * i));
+    EXPECT_EQ(three.events[i].partition, kafka::PartitionForKey("deployment-3", 4));
+  }
+  EXPECT_EQ(b->Read("predictions", {.partition = 4}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(b->EndOffset("predictions", 7).status().code(), StatusCode::kInvalidArgument);
+  // Deleting a key hides its events in its partition only.
+  ASSERT_OK(a->DeleteByKey("t", "deployment-3"));
+  ASSERT_OK_AND_ASSIGN(three, b->Read("predictions", {.tenant = "t", .key = "deployment-3"}));
+  EXPECT_TRUE(three.events.empty());
+  ASSERT_OK_AND_ASSIGN(ReadResult five,
+                       b->Read("predictions", {.tenant = "t", .key = "deployment-5"}));
+  EXPECT_EQ(five.events.size(), 5u);
+
+  // Two members share the four partitions: disjoint, together all of them.
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TopicLease> first, a->JoinGroup("monitor", "predictions"));
+  ASSERT_TRUE(WaitOwned(*first, {0, 1, 2, 3}));
+  const int64_t generation = first->Generation();
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<TopicLease> second, b->JoinGroup("monitor", "predictions"));
+  std::vector<int> one;
+  std::vector<int> two;
+  for (int i = 0; i < 300; ++i) {
+    ASSERT_OK_AND_ASSIGN(one, first->Owned());
+    ASSERT_OK_AND_ASSIGN(two, second->Owned());
+    if (one.size() == 2 && two.size() == 2) break;
+    std::this_thread::sleep_for(milliseconds(100));
+  }
+  ASSERT_EQ(one.size(), 2u);
+  ASSERT_EQ(two.size(), 2u);
+  EXPECT_GT(first->Generation(), generation);
+  std::set<int> all(one.begin(), one.end());
+  all.insert(two.begin(), two.end());
+  EXPECT_EQ(all, (std::set<int>{0, 1, 2, 3}));
+  // Each commits its own partitions only.
+  ASSERT_OK(first->Commit(one[0], 1));
+  ASSERT_OK(second->Commit(two[0], 2));
+  EXPECT_EQ(first->Commit(two[1], 3).code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(second->Commit(one[1], 3).code(), StatusCode::kFailedPrecondition);
+  ASSERT_OK_AND_ASSIGN(std::optional<int64_t> committed,
+                       a->CommittedOffset("monitor", "predictions", two[0]));
+  EXPECT_EQ(committed, 2);
+  // One leaves: the other gets all four.
+  second.reset();
+  ASSERT_TRUE(WaitOwned(*first, {0, 1, 2, 3}));
+  ASSERT_OK(first->Commit(two[0], 4));
+}
+
+TEST(KafkaPartitionerTest, MatchesKafkasMurmur2Partitioner) {
+  // Kafka's own test vectors for Utils.murmur2.
+  EXPECT_EQ(kafka::Murmur2("21"), -973932308);
+  EXPECT_EQ(kafka::Murmur2("foobar"), -790332482);
+  EXPECT_EQ(kafka::Murmur2("a-little-bit-long-string"), -985981536);
+  EXPECT_EQ(kafka::Murmur2("a-little-bit-longer-string"), -1486304829);
+  EXPECT_EQ(kafka::Murmur2("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8"), -58897971);
+  EXPECT_EQ(kafka::Murmur2("abc"), 479470107);
+  // librdkafka's murmur2 partitioner agrees for every length and count.
+  for (int partitions : {1, 2, 3, 7, 64}) {
+    for (int length = 1; length < 40; ++length) {
+      std::string key;
+      for (int i = 0; i < length; ++i)
+        key.push_back(static_cast<char>('a' + (i * 7 + length) % 26));
+      EXPECT_EQ(kafka::PartitionForKey(key, partitions),
+                rd_kafka_msg_partitioner_murmur2(nullptr, key.data(), key.size(), partitions,
+                                                 nullptr, nullptr))
+          << key << " / " << partitions;
+    }
+  }
+  EXPECT_EQ(kafka::PartitionForKey("", 8), 0);
 }
 
 TEST_F(KafkaBrokerTest, DeletionsByOneProcessHideRecordsFromAnother) {

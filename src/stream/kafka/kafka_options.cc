@@ -80,6 +80,11 @@ StatusOr<KafkaOptions> KafkaOptions::FromUri(const Uri& uri) {
         return InvalidArgument("kafka URI: compression must be none, gzip, snappy, lz4 or zstd");
       }
       options.compression = value;
+    } else if (key == "partitions") {
+      RETURN_IF_ERROR(ParseInt32(key, value, -1, 10000, options.partitions));
+      if (options.partitions == 0) {
+        return InvalidArgument("kafka URI: partitions must be -1 or at least 1");
+      }
     } else if (key == "replication_factor") {
       RETURN_IF_ERROR(ParseInt32(key, value, -1, 32767, options.replication_factor));
       if (options.replication_factor == 0) {

@@ -23,6 +23,11 @@ namespace cairn::stream {
 //                        (message.timeout.ms), default 120000
 //   request_timeout_ms   bound of reads, offset look-ups, commits and topic creation, 10000
 //   compression          none|gzip|snappy|lz4|zstd (compression.type), default lz4
+//   partitions           of the topics Cairn creates; -1 (default): the broker's default
+//                        (num.partitions). Monitors in one consumer group share a topic's
+//                        partitions, so this bounds how many of them work at once. Records go
+//                        to partitions by their key (the deployment id) with Kafka's murmur2
+//                        partitioner; a topic's count must not change once it holds records.
 //   replication_factor   of the topics Cairn creates; -1 (default): the broker's default
 //   session_timeout_ms   consumer-group session timeout (session.timeout.ms), default 10000
 //   rdkafka.<property>   any other librdkafka property, passed as it is (security.protocol,
@@ -37,6 +42,7 @@ struct KafkaOptions {
   int delivery_timeout_ms = 120000;
   int request_timeout_ms = 10000;
   std::string compression = "lz4";
+  int partitions = -1;
   int replication_factor = -1;
   int session_timeout_ms = 10000;
   std::vector<std::pair<std::string, std::string>> extra;  // rdkafka.<property>

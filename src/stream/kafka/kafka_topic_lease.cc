@@ -2,6 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <utility>
+
 namespace cairn::stream::kafka {
 
 StatusOr<std::unique_ptr<KafkaTopicLease>> KafkaTopicLease::Join(const KafkaOptions& options,
@@ -45,16 +48,23 @@ void KafkaTopicLease::OnRebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
     rd_kafka_assign(rk, partitions);
     // Membership only: the owner reads through EventStream::Read.
     rd_kafka_pause_partitions(rk, partitions);
-    bool owns = rd_kafka_topic_partition_list_find(partitions, self->topic_.c_str(), 0) != nullptr;
-    if (owns && !self->owns_.load()) self->generation_.fetch_add(1);
-    self->owns_.store(owns);
+    std::vector<int> owned;
+    for (int i = 0; i < partitions->cnt; ++i) {
+      if (self->topic_ == partitions->elems[i].topic)
+        owned.push_back(partitions->elems[i].partition);
+    }
+    std::sort(owned.begin(), owned.end());
+    // Every assignment is a new generation: between the revocation before it and now, the
+    // partitions may have been another member's.
+    ++self->generation_;
+    self->owned_ = std::move(owned);
   } else {
-    self->owns_.store(false);
+    self->owned_.clear();
     rd_kafka_assign(rk, nullptr);
   }
 }
 
-StatusOr<bool> KafkaTopicLease::Owns() {
+StatusOr<std::vector<int>> KafkaTopicLease::Owned() {
   // Serves rebalances and errors; no message is fetched (the partition is paused).
   for (int i = 0; i < 100; ++i) {
     rd_kafka_message_t* message = rd_kafka_consumer_poll(consumer_.get(), 0);
@@ -65,23 +75,24 @@ StatusOr<bool> KafkaTopicLease::Owns() {
     }
     rd_kafka_message_destroy(message);
   }
-  return owns_.load();
+  return owned_;
 }
 
-Status KafkaTopicLease::Commit(int64_t offset) {
+Status KafkaTopicLease::Commit(int partition, int64_t offset) {
   RETURN_IF_ERROR(ValidateOffset(offset));
-  if (!owns_.load()) {
-    return FailedPrecondition("kafka: this member does not own " + topic_ + ": commit refused");
+  const std::string what = topic_ + " partition " + std::to_string(partition);
+  if (!std::binary_search(owned_.begin(), owned_.end(), partition)) {
+    return FailedPrecondition("kafka: this member does not own " + what + ": commit refused");
   }
-  PartitionList list = OnePartition(topic_, offset);
+  PartitionList list = OnePartition(topic_, partition, offset);
   rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), 0);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR && list->cnt == 1) err = list->elems[0].err;
   if (IsFencedError(err)) {
-    owns_.store(false);
-    return FailedPrecondition("kafka: the group took " + topic_ +
+    owned_.clear();
+    return FailedPrecondition("kafka: the group took " + what +
                               " from this member: " + rd_kafka_err2str(err));
   }
-  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return ErrorStatus(err, "kafka: commit on " + topic_);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) return ErrorStatus(err, "kafka: commit on " + what);
   return Status::Ok();
 }
 

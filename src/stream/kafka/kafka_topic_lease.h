@@ -1,9 +1,9 @@
 #pragma once
 
-#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "stream/event_stream.h"
@@ -13,11 +13,11 @@
 namespace cairn::stream::kafka {
 
 // A TopicLease on a Kafka consumer group: a subscribed consumer in group
-// <prefix>.<consumer> on <prefix>.<topic>. The topic has one partition, so the group's
-// assignor gives it to one member; the others stand by. The member never fetches through this
-// consumer (the partition is paused as soon as it is assigned: the owner reads through
-// EventStream::Read); it only keeps the membership, and commits carry its generation, so the
-// broker refuses a commit from a member that has lost the partition.
+// <prefix>.<consumer> on <prefix>.<topic>. The group's assignor divides the topic's partitions
+// among the members (members beyond the partition count stand by). The member never fetches
+// through this consumer (its partitions are paused as soon as they are assigned: the owner
+// reads through EventStream::Read); it only keeps the membership, and commits carry its
+// generation, so the broker refuses a commit from a member that has lost the partition.
 //
 // Rebalances run in Owns() (librdkafka serves them in the polling thread), so ownership only
 // changes between the caller's steps, never in the middle of one.
@@ -29,9 +29,9 @@ class KafkaTopicLease final : public TopicLease {
                                                          const std::string& topic);
   ~KafkaTopicLease() override;
 
-  StatusOr<bool> Owns() override;
-  int64_t Generation() const override { return generation_.load(); }
-  Status Commit(int64_t offset) override;
+  StatusOr<std::vector<int>> Owned() override;
+  int64_t Generation() const override { return generation_; }
+  Status Commit(int partition, int64_t offset) override;
 
  private:
   KafkaTopicLease(const KafkaOptions& options, std::string topic)
@@ -42,9 +42,10 @@ class KafkaTopicLease final : public TopicLease {
   const KafkaOptions options_;
   const std::string topic_;
   Handle consumer_;
-  // Written by OnRebalance, which runs inside Owns() on the caller's thread.
-  std::atomic<bool> owns_{false};
-  std::atomic<int64_t> generation_{0};
+  // Written by OnRebalance, which runs inside Owned() (or the destructor) on the lease's one
+  // thread, as is everything else here.
+  std::vector<int> owned_;
+  int64_t generation_ = 0;
 };
 
 }  // namespace cairn::stream::kafka

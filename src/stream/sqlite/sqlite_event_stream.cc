@@ -140,6 +140,7 @@ StatusOr<std::vector<int64_t>> SqliteEventStream::Append(std::string_view topic,
 StatusOr<ReadResult> SqliteEventStream::Read(std::string_view topic, const ReadOptions& options) {
   RETURN_IF_ERROR(ValidateTopic(topic));
   RETURN_IF_ERROR(ValidateReadOptions(options));
+  if (!options.key) RETURN_IF_ERROR(ValidatePartition(options.partition, 1));
   ReadResult result;
   RETURN_IF_ERROR(db_->Read([&](sqlite::Connection& c) -> Status {
     result.events.clear();
@@ -174,8 +175,14 @@ StatusOr<ReadResult> SqliteEventStream::Read(std::string_view topic, const ReadO
   return result;
 }
 
-StatusOr<int64_t> SqliteEventStream::EndOffset(std::string_view topic) {
+StatusOr<int> SqliteEventStream::Partitions(std::string_view topic) {
   RETURN_IF_ERROR(ValidateTopic(topic));
+  return 1;
+}
+
+StatusOr<int64_t> SqliteEventStream::EndOffset(std::string_view topic, int partition) {
+  RETURN_IF_ERROR(ValidateTopic(topic));
+  RETURN_IF_ERROR(ValidatePartition(partition, 1));
   return db_->ReadValue([&](sqlite::Connection& c) -> StatusOr<int64_t> {
     ASSIGN_OR_RETURN(sqlite::Statement st,
                      c.Prepare("SELECT next_offset FROM topics WHERE topic = ?"));
@@ -186,8 +193,10 @@ StatusOr<int64_t> SqliteEventStream::EndOffset(std::string_view topic) {
 }
 
 StatusOr<std::optional<int64_t>> SqliteEventStream::OffsetForTimestamp(std::string_view topic,
+                                                                       int partition,
                                                                        int64_t timestamp_ms) {
   RETURN_IF_ERROR(ValidateTopic(topic));
+  RETURN_IF_ERROR(ValidatePartition(partition, 1));
   return db_->ReadValue([&](sqlite::Connection& c) -> StatusOr<std::optional<int64_t>> {
     // Index-only over the events at or after the timestamp.
     ASSIGN_OR_RETURN(sqlite::Statement st,
@@ -201,9 +210,10 @@ StatusOr<std::optional<int64_t>> SqliteEventStream::OffsetForTimestamp(std::stri
 }
 
 Status SqliteEventStream::CommitOffset(std::string_view consumer, std::string_view topic,
-                                       int64_t offset) {
+                                       int partition, int64_t offset) {
   RETURN_IF_ERROR(ValidateConsumer(consumer));
   RETURN_IF_ERROR(ValidateTopic(topic));
+  RETURN_IF_ERROR(ValidatePartition(partition, 1));
   RETURN_IF_ERROR(ValidateOffset(offset));
   return db_->Write([&](sqlite::Connection& c) -> Status {
     ASSIGN_OR_RETURN(sqlite::Statement st,
@@ -216,9 +226,11 @@ Status SqliteEventStream::CommitOffset(std::string_view consumer, std::string_vi
 }
 
 StatusOr<std::optional<int64_t>> SqliteEventStream::CommittedOffset(std::string_view consumer,
-                                                                    std::string_view topic) {
+                                                                    std::string_view topic,
+                                                                    int partition) {
   RETURN_IF_ERROR(ValidateConsumer(consumer));
   RETURN_IF_ERROR(ValidateTopic(topic));
+  RETURN_IF_ERROR(ValidatePartition(partition, 1));
   return db_->ReadValue([&](sqlite::Connection& c) -> StatusOr<std::optional<int64_t>> {
     ASSIGN_OR_RETURN(sqlite::Statement st,
                      c.Prepare("SELECT committed_offset FROM consumer_offsets "

@@ -17,12 +17,12 @@ namespace cairn::stream {
 // sqlite::Database (one writer with group commit, so concurrent appends share commits; a pool
 // of readers that read while it writes).
 //
-// Layout: one row per event with the indexed fields in columns (topic, offset, tenant, key,
-// subject, timestamp) and the payload as a BLOB; a per-topic counter of the next offset, so
-// offsets are never reused after deletes; committed offsets per (consumer, topic). Reads
-// filtered by tenant and key walk the (tenant, key, topic, offset) index in either direction;
-// unfiltered reads walk (topic, offset); a tenant-only filter also walks (topic, offset) and
-// skips other tenants' rows. Deleted payloads are overwritten with zeros in the file
+// Layout: every topic has one partition (0). One row per event with the indexed fields in columns
+// (topic, offset, tenant, key, subject, timestamp) and the payload as a BLOB; a per-topic counter
+// of the next offset, so offsets are never reused after deletes; committed offsets per (consumer,
+// topic). Reads filtered by tenant and key walk the (tenant, key, topic, offset) index in either
+// direction; unfiltered reads walk (topic, offset); a tenant-only filter also walks (topic, offset)
+// and skips other tenants' rows. Deleted payloads are overwritten with zeros in the file
 // (secure_delete). Schema history: kSqliteEventStreamMigrations in the .cc, applied at open.
 //
 // Thread-safe, as EventStream requires; several processes may open the same file (SQLite's
@@ -37,12 +37,15 @@ class SqliteEventStream final : public EventStream {
   StatusOr<std::vector<int64_t>> Append(std::string_view topic,
                                         std::span<const Event> events) override;
   StatusOr<ReadResult> Read(std::string_view topic, const ReadOptions& options) override;
-  StatusOr<int64_t> EndOffset(std::string_view topic) override;
-  StatusOr<std::optional<int64_t>> OffsetForTimestamp(std::string_view topic,
+  // One partition per topic.
+  StatusOr<int> Partitions(std::string_view topic) override;
+  StatusOr<int64_t> EndOffset(std::string_view topic, int partition) override;
+  StatusOr<std::optional<int64_t>> OffsetForTimestamp(std::string_view topic, int partition,
                                                       int64_t timestamp_ms) override;
-  Status CommitOffset(std::string_view consumer, std::string_view topic, int64_t offset) override;
+  Status CommitOffset(std::string_view consumer, std::string_view topic, int partition,
+                      int64_t offset) override;
   StatusOr<std::optional<int64_t>> CommittedOffset(std::string_view consumer,
-                                                   std::string_view topic) override;
+                                                   std::string_view topic, int partition) override;
   Status DeleteByKey(std::string_view tenant, std::string_view key) override;
   Status DeleteBySubject(std::string_view tenant, std::string_view subject_id) override;
   Status DeleteBefore(std::string_view topic, int64_t before_ms) override;
