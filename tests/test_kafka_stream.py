@@ -29,7 +29,8 @@ import requests
 
 from helpers import service_uri
 from server_process import ServerProcess
-from test_monitoring import cancer, deploy_cancer, predict, wait_for, windows  # noqa: F401
+from test_monitoring import (alerts, cancer, deploy_cancer, predict, wait_for,  # noqa: F401
+                             windows)
 
 pytestmark = pytest.mark.cairn_only
 
@@ -221,7 +222,8 @@ def test_monitor_workers_share_the_partitions_and_a_survivor_takes_over(server_f
     names = [f"part{i}" for i in range(4)]
     for name in names:
         deploy_cancer(server.url, cancer, name)
-        config = {"deployment": name, "window": {"size": 30}, "min_samples": 10}
+        config = {"deployment": name, "window": {"size": 30}, "min_samples": 10,
+                  "performance": {"metric": "accuracy", "min": 0.8, "min_labels": 10}}
         requests.post(f"{server.url}/api/v1/models/{name}/drift-config", json=config,
                       timeout=30).raise_for_status()
     workers = []
@@ -247,6 +249,17 @@ def test_monitor_workers_share_the_partitions_and_a_survivor_takes_over(server_f
         # Each event is read by one worker.
         wait_for(lambda: sum(metric(w.url, "cairn_monitor_events_total") for w in workers)
                  == 4 * 45, what="every event read once")
+
+        # Wrong labels posted to the server (which monitors nothing) reach the worker that
+        # holds the deployment through the labels topic: it raises the performance alert.
+        labels = [{"request_id": f"part1-a-{i}", "label": 1 - int(cancer["y_test"][i])}
+                  for i in range(30)]
+        resp = requests.post(f"{server.url}/api/v1/feedback", json={"labels": labels},
+                             timeout=30)
+        assert resp.status_code == 200 and resp.json()["matched"] == 30, resp.text
+        fired = wait_for(lambda: alerts(server.url, kind="performance"), timeout=60,
+                         what="the performance alert")
+        assert [a["deployment_id"] for a in fired] == [got[1][0]["deployment_id"]]
 
         workers[0].kill()  # no clean leave: the group waits for the session timeout
         wait_for(lambda: metric(workers[1].url, "cairn_monitor_partitions") == 4, timeout=60,

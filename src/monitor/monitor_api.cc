@@ -218,40 +218,44 @@ StatusOr<metadata::ReferenceRecord> MonitorService::AddReference(
   return record;
 }
 
+void MonitorService::FeedDetector(const std::string& tenant, Unit& unit,
+                                  const PredictionSummary& s) {
+  if (!unit.detector) return;
+  const PerformanceRule* rule =
+      unit.entry->config.performance ? &*unit.entry->config.performance : nullptr;
+  for (const LabeledPrediction& row : Expand({s})) {
+    double error = 0;
+    if (rule != nullptr && rule->task == "regression") {
+      if (row.label.type != Cell::Type::kNumber || row.prediction.type != Cell::Type::kNumber) {
+        continue;
+      }
+      error = std::abs(row.prediction.number - row.label.number);
+    } else {
+      error = CellKey(row.label) == CellKey(row.prediction) ? 0 : 1;
+    }
+    unit.detector->Update(error);
+    if (unit.detector->drift_detected()) {
+      unit.concept_fired_in_window = true;
+      bj::object details;
+      details["detector"] = unit.detector->name();
+      details["params"] = unit.entry->config.concept_drift->params_json;
+      details["request_id"] = s.request_id;
+      details["window_start_ms"] = s.window_start_ms;
+      Verdict(unit, "concept_drift", true, s.window_start_ms, std::move(details));
+    }
+  }
+  Status saved = deps_.store.PutMonitorState(tenant, unit.entry->record.id, unit.deployment_id,
+                                             UnitState(unit));
+  if (!saved.ok()) spdlog::warn("monitor: saving detector state failed: {}", saved.message());
+}
+
 int MonitorService::LabelsJoined(const std::string& tenant, std::vector<PredictionSummary> joined) {
   // Concept-drift detectors see the error stream in the order labels arrive.
   std::set<std::tuple<std::string, std::string, int64_t>> windows;
   for (const PredictionSummary& s : joined) {
     windows.emplace(s.config_id, s.deployment_id, s.window_start_ms);
     auto unit_it = units_.find(UnitKey(s.config_id, s.deployment_id));
-    if (unit_it == units_.end() || !unit_it->second->detector) continue;
-    Unit& unit = *unit_it->second;
-    const PerformanceRule* rule =
-        unit.entry->config.performance ? &*unit.entry->config.performance : nullptr;
-    for (const LabeledPrediction& row : Expand({s})) {
-      double error = 0;
-      if (rule != nullptr && rule->task == "regression") {
-        if (row.label.type != Cell::Type::kNumber || row.prediction.type != Cell::Type::kNumber) {
-          continue;
-        }
-        error = std::abs(row.prediction.number - row.label.number);
-      } else {
-        error = CellKey(row.label) == CellKey(row.prediction) ? 0 : 1;
-      }
-      unit.detector->Update(error);
-      if (unit.detector->drift_detected()) {
-        unit.concept_fired_in_window = true;
-        bj::object details;
-        details["detector"] = unit.detector->name();
-        details["params"] = unit.entry->config.concept_drift->params_json;
-        details["request_id"] = s.request_id;
-        details["window_start_ms"] = s.window_start_ms;
-        Verdict(unit, "concept_drift", true, s.window_start_ms, std::move(details));
-      }
-    }
-    Status saved = deps_.store.PutMonitorState(tenant, unit.entry->record.id, unit.deployment_id,
-                                               UnitState(unit));
-    if (!saved.ok()) spdlog::warn("monitor: saving detector state failed: {}", saved.message());
+    if (unit_it != units_.end()) FeedDetector(tenant, *unit_it->second, s);
   }
   // Closed windows get their performance again; open ones compute it when they close.
   int updated = 0;
@@ -285,9 +289,84 @@ int MonitorService::LabelsJoined(const std::string& tenant, std::vector<Predicti
   return updated;
 }
 
+int MonitorService::ApplyLoggedLabels(const stream::StoredEvent& stored, int partition) {
+  bj::error_code ec;
+  bj::value v = bj::parse(stored.event.payload, ec);
+  if (ec || !v.is_object()) return 0;
+  const bj::object& o = v.get_object();
+  const bj::value* applied = o.if_contains("applied");
+  const bj::value* joined = o.if_contains("joined");
+  if (applied == nullptr || !applied->is_bool() || applied->get_bool() || joined == nullptr ||
+      !joined->is_array()) {
+    return 0;
+  }
+  const std::string& tenant = stored.event.tenant;
+  const std::string request_id = o.contains("request_id") && o.at("request_id").is_string()
+                                     ? std::string(o.at("request_id").get_string())
+                                     : std::string();
+  int applied_count = 0;
+  for (const bj::value& item : joined->get_array()) {
+    if (!item.is_object()) continue;
+    const bj::object& j = item.get_object();
+    auto text = [&](const char* name) {
+      const bj::value* f = j.if_contains(name);
+      return f != nullptr && f->is_string() ? std::string(f->get_string()) : std::string();
+    };
+    PredictionSummary s;
+    s.config_id = text("config_id");
+    s.deployment_id = text("deployment_id");
+    s.request_id = request_id;
+    s.prediction_json = text("prediction_json");
+    s.label_json = text("label_json");
+    if (const bj::value* w = j.if_contains("window_start_ms"); w != nullptr && w->is_int64()) {
+      s.window_start_ms = w->get_int64();
+    }
+    Unit* unit = UnitForLabel(tenant, s.config_id, s.deployment_id, partition);
+    if (unit == nullptr) continue;
+    FeedDetector(tenant, *unit, s);
+    // The window's performance was stored again by the process that took the label.
+    StatusOr<metadata::WindowRecord> window =
+        deps_.store.GetWindow(tenant, s.config_id, s.deployment_id, s.window_start_ms);
+    if (window.ok()) {
+      bj::value results = bj::parse(window->results_json, ec);
+      if (!ec && results.is_object()) {
+        EvaluateWindow(*unit, *window, results.get_object(), /*performance_only=*/true);
+      }
+    }
+    ++applied_count;
+  }
+  return applied_count;
+}
+
+MonitorService::Unit* MonitorService::UnitForLabel(const std::string& tenant,
+                                                   const std::string& config_id,
+                                                   const std::string& deployment_id,
+                                                   int partition) {
+  if (auto it = units_.find(UnitKey(config_id, deployment_id)); it != units_.end()) {
+    return it->second.get();
+  }
+  auto configs = configs_.find(tenant);
+  if (configs == configs_.end()) return nullptr;
+  auto entry = std::find_if(configs->second.begin(), configs->second.end(),
+                            [&](const auto& e) { return e->record.id == config_id; });
+  if (entry == configs->second.end()) return nullptr;
+  StatusOr<metadata::DeploymentRecord> deployment =
+      deps_.deployments.GetDeployment(tenant, deployment_id);
+  if (!deployment.ok()) return nullptr;
+  stream::PredictionEvent event;
+  event.tenant = tenant;
+  event.deployment_id = deployment_id;
+  event.deployment_name = deployment->name;
+  event.model_name = deployment->model_name;
+  return UnitFor(*entry, event, partition);
+}
+
 void MonitorService::LogLabels(const std::string& tenant,
                                const std::vector<metadata::LabelInput>& labels,
-                               const std::vector<metadata::LabelMatch>& matches) {
+                               const std::vector<metadata::LabelMatch>& matches,
+                               const std::set<std::string>& applied) {
+  std::map<std::string_view, const metadata::LabelMatch*> match_of;
+  for (const metadata::LabelMatch& m : matches) match_of.emplace(m.request_id, &m);
   std::map<std::string_view, const PredictionSummary*> by_request;
   for (const metadata::LabelMatch& m : matches) {
     if (!m.matched.empty()) by_request.emplace(m.request_id, &m.matched.front());
@@ -313,6 +392,22 @@ void MonitorService::LogLabels(const std::string& tenant,
     if (ec) payload["label"] = label.label_json;
     payload["deployment_id"] = event.key;
     payload["matched"] = prediction != nullptr;
+    // What the monitor that owns the deployment's partition needs to feed its detector and
+    // judge the windows again, unless this process owned it and did so already.
+    payload["applied"] = applied.contains(label.request_id);
+    bj::array joined;
+    if (auto m = match_of.find(label.request_id); m != match_of.end()) {
+      for (const PredictionSummary& s : m->second->matched) {
+        bj::object j;
+        j["config_id"] = s.config_id;
+        j["deployment_id"] = s.deployment_id;
+        j["window_start_ms"] = s.window_start_ms;
+        j["prediction_json"] = s.prediction_json;
+        j["label_json"] = s.label_json.value_or("null");
+        joined.push_back(std::move(j));
+      }
+    }
+    payload["joined"] = std::move(joined);
     event.payload = bj::serialize(payload);
     deps_.labels->Log(std::move(event));  // a full queue drops and counts
   }
@@ -346,7 +441,6 @@ StatusOr<bj::object> MonitorService::Feedback(const RequestScope& scope, std::st
   }
   ASSIGN_OR_RETURN(std::vector<metadata::LabelMatch> matches,
                    deps_.store.AttachLabels(scope.tenant, labels, deps_.clock.NowMillis()));
-  if (deps_.labels != nullptr) LogLabels(scope.tenant, labels, matches);
   std::vector<PredictionSummary> joined;
   bj::array pending;
   int64_t matched = 0;
@@ -356,13 +450,18 @@ StatusOr<bj::object> MonitorService::Feedback(const RequestScope& scope, std::st
       continue;
     }
     ++matched;
-    for (PredictionSummary& s : m.matched) joined.push_back(std::move(s));
+    for (const PredictionSummary& s : m.matched) joined.push_back(s);
   }
   int updated = 0;
+  std::set<std::string> applied;  // labels whose units this monitor holds
   {
     MutexLock lock(mu_);
+    for (const PredictionSummary& s : joined) {
+      if (units_.contains(UnitKey(s.config_id, s.deployment_id))) applied.insert(s.request_id);
+    }
     updated = LabelsJoined(scope.tenant, std::move(joined));
   }
+  if (deps_.labels != nullptr) LogLabels(scope.tenant, labels, matches, applied);
   bj::object out;
   out["received"] = static_cast<int64_t>(labels.size());
   out["matched"] = matched;

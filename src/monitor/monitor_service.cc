@@ -73,6 +73,21 @@ Status MonitorService::Start() {
     }
     lease_ = std::move(lease);
     partitions_.clear();
+    labels_copartitioned_ = false;
+    if (deps_.labels != nullptr) {
+      StatusOr<int> predictions = deps_.events.Partitions(kTopic);
+      StatusOr<int> labels = deps_.events.Partitions(stream::kLabelsTopic);
+      if (predictions.ok() && labels.ok() && *predictions == *labels) {
+        labels_copartitioned_ = true;
+      } else {
+        spdlog::error(
+            "monitor: the labels topic ({} partitions) is not partitioned as the predictions "
+            "topic ({}): labels reach concept-drift detectors and performance alerts only when "
+            "the process that receives them monitors their deployment",
+            labels.ok() ? std::to_string(*labels) : labels.status().message(),
+            predictions.ok() ? std::to_string(*predictions) : predictions.status().message());
+      }
+    }
     // A sole owner (the embedded log) resumes here, so Start fixes where reading begins; a
     // group member resumes in the consumer loop once the group has given it partitions.
     ASSIGN_OR_RETURN(bool owner, SyncPartitions());
@@ -166,10 +181,22 @@ Status MonitorService::Resume(int partition) {
   } else {
     ASSIGN_OR_RETURN(start, deps_.events.EndOffset(kTopic, partition));
   }
+  PartitionState state{.next_offset = start, .committed = committed.value_or(-1)};
+  if (labels_copartitioned_) {
+    ASSIGN_OR_RETURN(
+        std::optional<int64_t> labels,
+        deps_.events.CommittedOffset(LabelsConsumer(), stream::kLabelsTopic, partition));
+    if (labels) {
+      state.labels_next = *labels;
+    } else {
+      ASSIGN_OR_RETURN(state.labels_next, deps_.events.EndOffset(stream::kLabelsTopic, partition));
+    }
+    state.labels = true;
+    state.labels_committed = labels.value_or(-1);
+  }
   // Open windows are rebuilt from the log; closed windows' progress comes from the store.
   DropPartition(partition);
-  partitions_[partition] =
-      PartitionState{.next_offset = start, .committed = committed.value_or(-1)};
+  partitions_[partition] = state;
   spdlog::info("monitor: reading predictions partition {} from offset {}", partition, start);
   return Status::Ok();
 }
@@ -324,6 +351,10 @@ StatusOr<int> MonitorService::PollOnce() {
       continue;
     }
     most = std::max(most, *read);
+    if (Status labels = PollLabels(partition); !labels.ok()) {
+      spdlog::warn("monitor: reading the labels of partition {} failed: {}", partition,
+                   labels.message());
+    }
   }
   CloseDue();
   Retain();
@@ -490,6 +521,26 @@ int64_t MonitorService::Assign(Unit& unit, int64_t offset, const stream::Predict
     unit.open.reset();
   }
   return start;
+}
+
+Status MonitorService::PollLabels(int partition) {
+  PartitionState& state = partitions_.at(partition);
+  if (!state.labels) return Status::Ok();
+  ASSIGN_OR_RETURN(stream::ReadResult page,
+                   deps_.events.Read(stream::kLabelsTopic,
+                                     stream::ReadOptions{.partition = partition,
+                                                         .from_offset = state.labels_next,
+                                                         .max_events = options_.read_batch}));
+  for (const stream::StoredEvent& stored : page.events) ApplyLoggedLabels(stored, partition);
+  state.labels_next = page.next_offset;
+  if (state.labels_next != state.labels_committed) {
+    // Outside the group (its own consumer name): applying a label twice after a takeover feeds
+    // a detector one error twice; the windows' performance is recomputed from the store.
+    RETURN_IF_ERROR(deps_.events.CommitOffset(LabelsConsumer(), stream::kLabelsTopic, partition,
+                                              state.labels_next));
+    state.labels_committed = state.labels_next;
+  }
+  return Status::Ok();
 }
 
 void MonitorService::CloseDue() {

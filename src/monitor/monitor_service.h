@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -231,6 +232,10 @@ class MonitorService {
     int64_t committed = -1;
     bool caught_up = false;  // the last read returned less than a batch
     int64_t lag = 0;         // events not yet read, when last checked
+    // The same partition of the labels topic (keyed alike), when its partition count matches.
+    bool labels = false;
+    int64_t labels_next = 0;
+    int64_t labels_committed = -1;
   };
 
   void ConsumerLoop() EXCLUDES(mu_);
@@ -251,6 +256,10 @@ class MonitorService {
   // Reads a batch of every owned partition; the most events read from one of them.
   StatusOr<int> PollOnce() REQUIRES(mu_);
   StatusOr<int> PollPartition(int partition) REQUIRES(mu_);
+  // Applies the labels other processes received for this partition's deployments.
+  Status PollLabels(int partition) REQUIRES(mu_);
+  // The consumer name of the labels topic's read positions.
+  std::string LabelsConsumer() const { return options_.consumer + "-labels"; }
   Unit* UnitFor(const std::shared_ptr<const ConfigEntry>& entry, const stream::PredictionEvent& e,
                 int partition) REQUIRES(mu_);
   // Counts the event in the unit's window; returns that window's start.
@@ -266,6 +275,16 @@ class MonitorService {
   void Commit(int partition) REQUIRES(mu_);
   void Retain() REQUIRES(mu_);
   std::vector<LabeledPrediction> Expand(const std::vector<metadata::PredictionSummary>& rows);
+  // Feeds a joined label's error to the unit's concept-drift detector (and stores its state).
+  void FeedDetector(const std::string& tenant, Unit& unit, const metadata::PredictionSummary& s)
+      REQUIRES(mu_);
+  // A label another process received (a labels-topic record it did not apply itself): feeds the
+  // detector and judges the window's stored performance again. How many predictions it joined.
+  int ApplyLoggedLabels(const stream::StoredEvent& stored, int partition) REQUIRES(mu_);
+  // The unit of a configuration and deployment, made (with its stored state) when absent;
+  // null when the configuration or the deployment is gone.
+  Unit* UnitForLabel(const std::string& tenant, const std::string& config_id,
+                     const std::string& deployment_id, int partition) REQUIRES(mu_);
   int LabelsJoined(const std::string& tenant, std::vector<metadata::PredictionSummary> joined)
       REQUIRES(mu_);
 
@@ -282,8 +301,10 @@ class MonitorService {
   void MaybeRetrain(const Unit& unit, const metadata::AlertRecord& alert) REQUIRES(mu_);
   void RecordAction(const std::string& tenant, metadata::ActionRecord action);
   // Logs Feedback's labels into the labels topic (deps_.labels), never blocking.
+  // `applied`: request ids whose units this monitor holds (it fed their detectors itself).
   void LogLabels(const std::string& tenant, const std::vector<metadata::LabelInput>& labels,
-                 const std::vector<metadata::LabelMatch>& matches);
+                 const std::vector<metadata::LabelMatch>& matches,
+                 const std::set<std::string>& applied);
 
   MonitorDeps deps_;
   const MonitorOptions options_;
@@ -294,6 +315,8 @@ class MonitorService {
   bool started_ GUARDED_BY(mu_) = false;
   std::unique_ptr<stream::TopicLease> lease_ GUARDED_BY(mu_);
   std::map<int, PartitionState> partitions_ GUARDED_BY(mu_);  // owned now
+  // Whether the labels topic is partitioned as the predictions topic (checked at Start).
+  bool labels_copartitioned_ GUARDED_BY(mu_) = false;
   int64_t lease_generation_ GUARDED_BY(mu_) = 0;
   int64_t last_retention_ms_ GUARDED_BY(mu_) = 0;
   std::map<std::string, std::vector<std::shared_ptr<const ConfigEntry>>, std::less<>> configs_

@@ -144,6 +144,71 @@ TEST_F(MonitorServiceTest, ConceptDriftFromWrongLabelsWithDdm) {
   EXPECT_EQ(AlertsOf("concept_drift")[0].state, "resolved");
 }
 
+// Labels posted to a process that does not monitor the deployment (a replica with --monitor
+// false, or one whose consumer group gave the partition to another member) reach the monitor
+// that does through the labels topic: it feeds its detector and judges the windows again.
+TEST_F(MonitorServiceTest, LabelsTakenByAnotherProcessReachTheMonitorThroughTheLabelsTopic) {
+  labels_ = std::make_unique<stream::EventLogger>(
+      *events_, stream::EventLoggerOptions{.topic = std::string(stream::kLabelsTopic)});
+  MonitorOptions options;
+  options.poll_interval = 10s;  // the test drives the consumer with CatchUp
+  NewService(options);
+  ASSERT_OK(service_->Start());
+  const std::string config =
+      PutConfig(R"({"window": {"size": 200}, "concept_drift": {"detector": "ddm"},
+                    "performance": {"metric": "accuracy", "min": 0.8, "min_labels": 10}})");
+  Append(Requests(0, 200, kT0));
+  CatchUp();
+  ASSERT_EQ(Windows().size(), 1u);
+  std::unique_ptr<MonitorService> api = MakeService();  // never started: the API only
+  bj::array labels;
+  for (int i = 0; i < 200; ++i) {
+    const bool right = i < 100 ? i % 10 != 0 : false;
+    labels.push_back(bj::object{{"request_id", "r" + std::to_string(i)}, {"label", right ? 1 : 0}});
+  }
+  ASSERT_OK_AND_ASSIGN(bj::object out,
+                       api->Feedback(scope_, bj::serialize(bj::object{{"labels", labels}})));
+  EXPECT_EQ(out.at("matched").as_int64(), 200);
+  // The process that took them stored the join and the window's performance (45% accuracy)...
+  EXPECT_EQ(Results(Windows()[0]).at("performance").at("labels").as_int64(), 200);
+  // ...but holds no detector or alert state for the deployment.
+  EXPECT_TRUE(AlertsOf("concept_drift").empty());
+  EXPECT_TRUE(AlertsOf("performance").empty());
+  ASSERT_OK(labels_->Flush());
+  CatchUp();
+  std::vector<AlertRecord> drift = AlertsOf("concept_drift");
+  ASSERT_EQ(drift.size(), 1u);
+  EXPECT_EQ(drift[0].state, "firing");
+  std::vector<AlertRecord> performance = AlertsOf("performance");
+  ASSERT_EQ(performance.size(), 1u);
+  EXPECT_EQ(performance[0].state, "firing");
+  // Labels are applied once: the consumer's place in the labels topic is committed.
+  ASSERT_OK_AND_ASSIGN(std::optional<int64_t> committed,
+                       events_->CommittedOffset("cairn-monitor-labels", stream::kLabelsTopic, 0));
+  EXPECT_EQ(committed, 200);
+
+  // Labels the monitoring process takes itself are applied at once, and not again from the
+  // topic: the detector's stored state changes with Feedback, not with the next read.
+  Append(Requests(200, 10, kT0 + 200));
+  CatchUp();
+  auto detector_state = [&] {
+    StatusOr<std::optional<std::string>> state =
+        stores_.monitoring->GetMonitorState(kTenant, config, kDeploymentId);
+    EXPECT_OK(state);
+    return state.ok() ? state->value_or("") : "";
+  };
+  const std::string before = detector_state();
+  Feedback(Labels(200, 10, "0"));
+  ASSERT_OK(labels_->Flush());
+  const std::string after = detector_state();
+  EXPECT_NE(before, after);
+  CatchUp();
+  EXPECT_EQ(detector_state(), after);
+  ASSERT_OK_AND_ASSIGN(committed,
+                       events_->CommittedOffset("cairn-monitor-labels", stream::kLabelsTopic, 0));
+  EXPECT_EQ(committed, 210);
+}
+
 struct Hook {
   std::string event;
   std::string timestamp;

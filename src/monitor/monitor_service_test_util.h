@@ -112,6 +112,12 @@ class MonitorServiceTest : public ::testing::Test {
 
   MonitorService& NewService(MonitorOptions options = {}) {
     service_.reset();
+    service_ = MakeService(std::move(options));
+    return *service_;
+  }
+
+  // Another monitor on the same stores and log (another process's).
+  std::unique_ptr<MonitorService> MakeService(MonitorOptions options = {}) {
     MonitorDeps deps{
         .events = *events_,
         .store = *stores_.monitoring,
@@ -128,8 +134,7 @@ class MonitorServiceTest : public ::testing::Test {
         .ids = ids_,
         .labels = labels_.get(),
     };
-    service_ = std::make_unique<MonitorService>(std::move(deps), std::move(options));
-    return *service_;
+    return std::make_unique<MonitorService>(std::move(deps), std::move(options));
   }
 
   std::string PutConfig(const std::string& body) {
