@@ -721,6 +721,16 @@ Status KafkaEventStream::AddDeletion(Deletion deletion) {
     }
   }
   rd_kafka_metadata_destroy(metadata);
+  // A topic this process created a moment ago may not be in the cluster-wide listing yet.
+  {
+    MutexLock lock(topics_mu_);
+    for (const auto& [full, partitions] : known_topics_) {
+      if (!full.starts_with(head) || full == deletions_topic_) continue;
+      std::string topic = full.substr(head.size());
+      if (deletion.kind == Deletion::Kind::kBefore && topic != deletion.topic) continue;
+      if (std::find(topics.begin(), topics.end(), topic) == topics.end()) topics.push_back(topic);
+    }
+  }
   for (const std::string& topic : topics) {
     const std::string full = FullName(topic);
     ASSIGN_OR_RETURN(int partitions, TopicPartitions(full));
