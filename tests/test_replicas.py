@@ -27,6 +27,7 @@ from mlflow.tracking import MlflowClient
 
 from helpers import API, service_uri
 from skl2onnx import to_onnx
+from test_kafka_stream import metric
 from test_monitoring import cancer, wait_for, windows  # noqa: F401 (cancer is a fixture)
 from server_process import HOST, ServerProcess, cairn_binary
 
@@ -49,7 +50,8 @@ def replicas(tmp_path_factory):
     }
     args = ("--backend-store-uri", f"{pg}?schema=stack_{tag}",
             "--artifacts-uri", f"s3://{bucket}/stack-{tag}",
-            "--events-uri", f"{kafka}-stack-{tag}",
+            # Three partitions: the replicas' monitors divide them (a consumer group).
+            "--events-uri", f"{kafka}-stack-{tag}?partitions=3",
             "--redis-uri", redis)
     base = tmp_path_factory.mktemp("replicas")
     servers = [ServerProcess("cairn", base / f"replica-{i}", extra_args=args, env=env)
@@ -301,7 +303,8 @@ def test_prediction_load_with_monitoring_on_every_engine(replicas, cancer):
         wait_for(lambda url=url: requests.get(f"{url}/api/v1/deployments/{name}/status",
                                               timeout=30).json().get("state") == "READY",
                  timeout=90, what=f"the deployment on {url}")
-    config = {"deployment": name, "window": {"size": 50}, "min_samples": 20}
+    config = {"deployment": name, "window": {"size": 50}, "min_samples": 20,
+              "performance": {"metric": "accuracy", "min": 0.8, "min_labels": 20}}
     requests.post(f"{urls[2]}/api/v1/models/{name}/drift-config", json=config,
                   timeout=30).raise_for_status()
     time.sleep(3.0)  # the monitors re-read their configurations every 2 s
@@ -314,8 +317,25 @@ def test_prediction_load_with_monitoring_on_every_engine(replicas, cancer):
                              json={"inputs": [{"name": "X", "shape": [1, 30], "datatype": "FP32",
                                                "data": row.tolist()}]})
         assert resp.status_code == 200, resp.text
-    # Predictions from all three replicas went to Kafka; the monitor that owns the topic made
-    # the windows, stored in PostgreSQL, readable from any replica.
+    # Predictions from all three replicas went to Kafka; the monitor that owns the deployment's
+    # partition made the windows, stored in PostgreSQL, readable from any replica.
     got = wait_for(lambda: len(windows(urls[1], name, name)) == 3 and windows(urls[1], name, name),
                    timeout=90, what="three windows")
     assert [w["predictions"] for w in got] == [50, 50, 50]
+
+    # The replica whose monitor holds the deployment's partition read its 150 events.
+    holders = [url for url in urls if metric(url, "cairn_monitor_events_total") >= 150]
+    assert len(holders) == 1, holders
+    others = [url for url in urls if url != holders[0]]
+    # Wrong labels, half through each of the other two replicas: they join them and store the
+    # windows' performance; the holder gets them from the labels topic and raises the alert.
+    for r, url in enumerate(others):
+        labels = [{"request_id": f"stack-{i}", "label": 1 - int(cancer["y_test"][i])}
+                  for i in range(r, 150, 2)]
+        resp = requests.post(f"{url}/api/v1/feedback", json={"labels": labels}, timeout=30)
+        assert resp.status_code == 200 and resp.json()["matched"] == 75, resp.text
+    fired = wait_for(lambda: requests.get(f"{urls[0]}/api/v1/alerts",
+                                          params={"kind": "performance"},
+                                          timeout=30).json()["alerts"],
+                     timeout=60, what="the performance alert")
+    assert len(fired) == 1 and fired[0]["state"] == "firing", fired
