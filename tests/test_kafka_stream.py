@@ -184,10 +184,14 @@ def test_two_servers_share_the_monitor_group_and_the_survivor_takes_over(server_
     predict(first.url, "shared", rows[:20], "a")
     predict(second.url, "shared", rows[20:40], "b")
     owner = wait_for(lambda: next((s for s in (first, second)
-                                   if open_window(s.url, "shared") == 40), None),
-                     timeout=60, what="one monitor counting all 40")
+                                   if metric(s.url, "cairn_monitor_events_total") == 40), None),
+                     timeout=60, what="one monitor reading all 40")
     survivor = second if owner is first else first
-    assert open_window(survivor.url, "shared") is None  # the standby counts nothing
+    assert metric(survivor.url, "cairn_monitor_events_total") == 0  # the standby reads nothing
+    # Both show the open window: the owner from memory, the other as the owner published it.
+    for server in (owner, survivor):
+        wait_for(lambda server=server: open_window(server.url, "shared") == 40,
+                 what="40 in the open window")
 
     owner.kill()
     predict(survivor.url, "shared", rows[40:140], "c")
@@ -246,6 +250,10 @@ def test_monitor_workers_share_the_partitions_and_a_survivor_takes_over(server_f
                        [windows(server.url, n, n) for n in names], timeout=60,
                        what="a window of every deployment")
         assert [[w["predictions"] for w in ws] for ws in got] == [[30]] * 4
+        # The server holds no window, but shows the open ones as their workers publish them.
+        for name in names:
+            wait_for(lambda name=name: open_window(server.url, name) == 15,
+                     what=f"the open window of {name} through the server")
         # Each event is read by one worker.
         wait_for(lambda: sum(metric(w.url, "cairn_monitor_events_total") for w in workers)
                  == 4 * 45, what="every event read once")

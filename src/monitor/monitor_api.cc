@@ -526,6 +526,19 @@ StatusOr<bj::object> MonitorService::DeploymentStatus(const RequestScope& scope,
         open["rows"] = w.counters.rows;
         c["open_window"] = std::move(open);
       }
+      if (unit == units_.end() && options_.publish_interval.count() > 0) {
+        // Another process monitors the deployment: the open window as it last published it.
+        auto state = deps_.store.GetMonitorState(scope.tenant, r.id, d.id);
+        if (state.ok() && state->has_value()) {
+          bj::error_code ec;
+          bj::value v = bj::parse(**state, ec);
+          if (!ec && v.is_object()) {
+            if (const bj::value* open = v.get_object().if_contains("open_window")) {
+              c["open_window"] = *open;
+            }
+          }
+        }
+      }
       if (unit != units_.end() && unit->second->reference_builder) {
         c["reference_building"] = unit->second->reference_builder->rows_seen();
       }

@@ -328,7 +328,38 @@ std::string MonitorService::UnitState(const Unit& unit) const {
   o["closed_through"] = unit.closed_through;
   o["last_end_ms"] = unit.last_end_ms;
   if (unit.detector) o["detector"] = unit.detector->SaveState();
+  // For the other processes' view of the deployment (DeploymentStatus); never read back here.
+  if (unit.open && options_.publish_interval.count() > 0) {
+    bj::object open;
+    open["start_ms"] = unit.open->start_ms;
+    if (unit.entry->config.window_duration) open["end_ms"] = unit.open->end_ms;
+    open["requests"] = unit.open->counters.requests;
+    open["rows"] = unit.open->counters.rows;
+    open["as_of_ms"] = deps_.clock.NowMillis();
+    o["open_window"] = std::move(open);
+  }
   return bj::serialize(o);
+}
+
+void MonitorService::PublishOpenWindows() {
+  if (options_.publish_interval.count() <= 0) return;
+  const int64_t now = deps_.clock.NowMillis();
+  for (auto& [key, unit] : units_) {
+    const int64_t requests = unit->open ? unit->open->counters.requests : 0;
+    if (requests == unit->published_requests ||
+        now - unit->published_ms < options_.publish_interval.count()) {
+      continue;
+    }
+    Status saved =
+        deps_.store.PutMonitorState(unit->tenant, key.first, unit->deployment_id, UnitState(*unit));
+    if (!saved.ok()) {
+      spdlog::warn("monitor: publishing the open window of {} failed: {}", unit->deployment_id,
+                   saved.message());
+      continue;
+    }
+    unit->published_ms = now;
+    unit->published_requests = requests;
+  }
 }
 
 StatusOr<int> MonitorService::PollOnce() {
@@ -357,6 +388,7 @@ StatusOr<int> MonitorService::PollOnce() {
     }
   }
   CloseDue();
+  PublishOpenWindows();
   Retain();
   if (!failed.ok() && most == 0) return failed;
   if (!failed.ok())

@@ -59,6 +59,10 @@ struct MonitorOptions {
   // How often the consumer re-reads the drift configurations from the store, so that a change
   // made through another replica (a shared PostgreSQL store) reaches this monitor; 0: never.
   std::chrono::milliseconds config_refresh{std::chrono::seconds(2)};
+  // How often each open window's counters are stored with its unit's state, for processes that
+  // share the store but not the unit (DeploymentStatus answers from them); 0: never (the
+  // embedded server, where the monitor answers from memory).
+  std::chrono::milliseconds publish_interval{0};
 };
 
 // The model a deployment serves now, for reading its logged requests; nullopt when the
@@ -218,6 +222,9 @@ class MonitorService {
     std::shared_ptr<const ReferenceProfile> reference;
     std::unique_ptr<WindowSample> reference_builder;
     bool reference_checked = false;
+    // When the open window was last published (PublishOpenWindows), with how many requests.
+    int64_t published_ms = 0;
+    int64_t published_requests = -1;
   };
   using UnitKey = std::pair<std::string, std::string>;  // (config id, deployment id)
   // A closed window whose results could not be stored yet.
@@ -273,6 +280,8 @@ class MonitorService {
   void RefreshReference(Unit& unit) REQUIRES(mu_);
   std::string UnitState(const Unit& unit) const REQUIRES(mu_);
   void Commit(int partition) REQUIRES(mu_);
+  // Stores the open windows that changed, at most once per publish_interval each.
+  void PublishOpenWindows() REQUIRES(mu_);
   void Retain() REQUIRES(mu_);
   std::vector<LabeledPrediction> Expand(const std::vector<metadata::PredictionSummary>& rows);
   // Feeds a joined label's error to the unit's concept-drift detector (and stores its state).

@@ -381,6 +381,9 @@ Status StartMonitor(CairnServer::State& state) {
   monitor::MonitorOptions options;
   options.retention = std::chrono::milliseconds(config.prediction_retention_ms);
   options.log_dir = (std::filesystem::path(config.data_dir) / "retraining").string();
+  // With a shared log (Kafka), another process may hold a deployment's windows: each monitor
+  // publishes its open windows to the store for the others to show.
+  if (config.events_uri.starts_with("kafka:")) options.publish_interval = std::chrono::seconds(1);
   state.monitor = std::make_unique<monitor::MonitorService>(
       monitor::MonitorDeps{.events = *state.events,
                            .store = *state.metadata.monitoring,
