@@ -235,6 +235,11 @@ def test_server_with_keys_only_in_a_credentials_file(target, s3, clean_env, tmp_
                                                   artifact_path="docs/note.txt",
                                                   dst_path=str(tmp_path / "out"))
         assert Path(out).read_bytes() == b"from a profile\n"
+        if target == "cairn":
+            log = proc.log_path.read_text(errors="replace")
+            assert f"credentials from {env['AWS_SHARED_CREDENTIALS_FILE']} (AWS profile 'ci')" \
+                in log, proc.log_tail()
+            assert s3["secret"] not in log
     finally:
         proc.stop()
     bucket = boto3.client(

@@ -215,6 +215,7 @@ TEST_F(AwsSharedConfigTest, StoreConfigTakesEnvironmentFirstThenTheProfile) {
   ASSERT_TRUE(config.credentials.has_value());
   EXPECT_EQ(config.credentials->access_key_id, "FILE_ID");
   EXPECT_EQ(config.credentials->session_token, "FILE_TOKEN");
+  EXPECT_EQ(config.credentials_from, dir_.string() + "/.aws/credentials (AWS profile 'default')");
   EXPECT_EQ(config.client.region, "eu-west-2");
   EXPECT_EQ(config.client.endpoint, "http://127.0.0.1:1234");
   EXPECT_TRUE(config.client.path_style);
@@ -226,6 +227,7 @@ TEST_F(AwsSharedConfigTest, StoreConfigTakesEnvironmentFirstThenTheProfile) {
   ASSERT_OK_AND_ASSIGN(config, Config());
   EXPECT_EQ(config.credentials->access_key_id, "ENV_ID");
   EXPECT_EQ(config.credentials->session_token, "");
+  EXPECT_EQ(config.credentials_from, "the environment");
   EXPECT_EQ(config.client.region, "sa-east-1");
   EXPECT_EQ(config.client.endpoint, "http://127.0.0.1:5678");
   env_["AWS_REGION"] = "ca-central-1";
@@ -252,6 +254,7 @@ TEST_F(AwsSharedConfigTest, NoKeysInTheProfileFallsBackToTheInstanceProfile) {
   ASSERT_OK_AND_ASSIGN(S3StoreConfig config, Config());
   EXPECT_FALSE(config.credentials.has_value());
   EXPECT_EQ(config.imds_endpoint, "http://169.254.169.254");
+  EXPECT_EQ(config.credentials_from, "the EC2 instance profile");
   EXPECT_EQ(config.client.region, "eu-west-1");
 }
 

@@ -150,6 +150,7 @@ StatusOr<S3StoreConfig> ParseS3StoreConfig(const Uri& uri,
           "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together (only one is set)");
     }
     config.credentials = std::move(credentials);
+    config.credentials_from = "the environment";
   } else if (!profile.unsupported_source.empty()) {
     // The AWS SDKs would take these credentials before any static keys of the profile.
     return InvalidArgument("AWS profile '" + profile.name + "' gets its credentials through " +
@@ -159,7 +160,9 @@ StatusOr<S3StoreConfig> ParseS3StoreConfig(const Uri& uri,
                            "AWS_SECRET_ACCESS_KEY");
   } else if (profile.credentials) {
     config.credentials = std::move(profile.credentials);
+    config.credentials_from = profile.credentials_from + " (AWS profile '" + profile.name + "')";
   } else if (env("AWS_EC2_METADATA_DISABLED") != "true") {
+    config.credentials_from = "the EC2 instance profile";
     config.imds_endpoint = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
     if (config.imds_endpoint.empty()) config.imds_endpoint = "http://169.254.169.254";
     ASSIGN_OR_RETURN(config.imds_endpoint,

@@ -38,6 +38,9 @@ struct S3StoreConfig {
   S3ArtifactStoreOptions store;
   std::optional<AwsCredentials> credentials;  // nullopt: the instance profile
   std::string imds_endpoint;                  // "" when IMDS is disabled
+  // Where the credentials come from, for the start-up log (never the keys themselves):
+  // "the environment", "<file> (AWS profile '<name>')" or "the EC2 instance profile".
+  std::string credentials_from;
 };
 
 // Reads the environment through `env` (a getenv; "" for unset) and the AWS shared files it
