@@ -1,3 +1,5 @@
+#include <spdlog/spdlog.h>
+
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -13,6 +15,10 @@ StatusOr<std::unique_ptr<ArtifactStore>> CreateS3Store(const Uri& uri) {
                      const char* value = std::getenv(name);
                      return std::string(value == nullptr ? "" : value);
                    }));
+  if (!config.credentials_from.empty()) {
+    spdlog::info("S3 artifact store s3://{}: credentials from {}", config.client.bucket,
+                 config.credentials_from);
+  }
   ASSIGN_OR_RETURN(std::unique_ptr<S3ArtifactStore> store, OpenS3ArtifactStore(config));
   return std::unique_ptr<ArtifactStore>(std::move(store));
 }

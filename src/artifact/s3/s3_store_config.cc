@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "artifact/s3/aws_shared_config.h"
 #include "artifact/s3/instance_profile_credentials_provider.h"
 
 namespace cairn::artifact {
@@ -88,8 +89,13 @@ StatusOr<S3StoreConfig> ParseS3StoreConfig(const Uri& uri,
     }
   }
 
+  // Read even when the environment has everything: a profile that AWS_PROFILE names must exist,
+  // as the AWS SDKs require.
+  ASSIGN_OR_RETURN(AwsProfile profile, LoadAwsProfile(env));
+
   if (region.empty()) region = env("AWS_REGION");
   if (region.empty()) region = env("AWS_DEFAULT_REGION");
+  if (region.empty()) region = profile.region;
   if (region.empty()) region = "us-east-1";
   if (region.find_first_of("/ \r\n") != std::string::npos) {
     return InvalidArgument("S3 region '" + region + "' is malformed");
@@ -105,6 +111,10 @@ StatusOr<S3StoreConfig> ParseS3StoreConfig(const Uri& uri,
   if (endpoint.empty()) {
     endpoint = env("AWS_ENDPOINT_URL");
     endpoint_from = "AWS_ENDPOINT_URL";
+  }
+  if (endpoint.empty()) {
+    endpoint = profile.endpoint_url;
+    endpoint_from = "endpoint_url of AWS profile '" + profile.name + "'";
   }
   if (endpoint.empty()) {
     endpoint = "https://s3." + region + ".amazonaws.com";
@@ -140,7 +150,19 @@ StatusOr<S3StoreConfig> ParseS3StoreConfig(const Uri& uri,
           "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY must be set together (only one is set)");
     }
     config.credentials = std::move(credentials);
+    config.credentials_from = "the environment";
+  } else if (!profile.unsupported_source.empty()) {
+    // The AWS SDKs would take these credentials before any static keys of the profile.
+    return InvalidArgument("AWS profile '" + profile.name + "' gets its credentials through " +
+                           profile.unsupported_source +
+                           ", which Cairn does not support; give it aws_access_key_id and "
+                           "aws_secret_access_key instead, or set AWS_ACCESS_KEY_ID and "
+                           "AWS_SECRET_ACCESS_KEY");
+  } else if (profile.credentials) {
+    config.credentials = std::move(profile.credentials);
+    config.credentials_from = profile.credentials_from + " (AWS profile '" + profile.name + "')";
   } else if (env("AWS_EC2_METADATA_DISABLED") != "true") {
+    config.credentials_from = "the EC2 instance profile";
     config.imds_endpoint = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
     if (config.imds_endpoint.empty()) config.imds_endpoint = "http://169.254.169.254";
     ASSIGN_OR_RETURN(config.imds_endpoint,
@@ -163,7 +185,8 @@ StatusOr<std::unique_ptr<S3ArtifactStore>> OpenS3ArtifactStore(const S3StoreConf
   } else {
     return InvalidArgument(
         "no AWS credentials for the S3 artifact store: set AWS_ACCESS_KEY_ID and "
-        "AWS_SECRET_ACCESS_KEY, or run on EC2 with an instance profile");
+        "AWS_SECRET_ACCESS_KEY, put keys in the AWS shared credentials or config file, or run "
+        "on EC2 with an instance profile");
   }
   auto client = std::make_unique<S3Client>(config.client, std::move(provider), SystemClock::Get());
   return S3ArtifactStore::Open(std::move(client), config.store);
