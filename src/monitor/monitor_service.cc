@@ -74,24 +74,17 @@ Status MonitorService::Start() {
     lease_ = std::move(lease);
     partitions_.clear();
     labels_copartitioned_ = false;
-    if (deps_.labels != nullptr) {
-      StatusOr<int> predictions = deps_.events.Partitions(kTopic);
-      StatusOr<int> labels = deps_.events.Partitions(stream::kLabelsTopic);
-      if (predictions.ok() && labels.ok() && *predictions == *labels) {
-        labels_copartitioned_ = true;
-      } else {
-        spdlog::error(
-            "monitor: the labels topic ({} partitions) is not partitioned as the predictions "
-            "topic ({}): labels reach concept-drift detectors and performance alerts only when "
-            "the process that receives them monitors their deployment",
-            labels.ok() ? std::to_string(*labels) : labels.status().message(),
-            predictions.ok() ? std::to_string(*predictions) : predictions.status().message());
-      }
-    }
+    labels_checked_ = deps_.labels == nullptr;
     // A sole owner (the embedded log) resumes here, so Start fixes where reading begins; a
-    // group member resumes in the consumer loop once the group has given it partitions.
-    ASSIGN_OR_RETURN(bool owner, SyncPartitions());
-    if (!owner) spdlog::info("monitor: joined the consumer group of {}; waiting for it", kTopic);
+    // group member resumes in the consumer loop once the group has given it partitions (and so
+    // does any member after a passing failure: the loop tries again).
+    StatusOr<bool> owner = SyncPartitions();
+    if (!owner.ok() && owner.status().code() != StatusCode::kUnavailable) return owner.status();
+    if (!owner.ok()) {
+      spdlog::warn("monitor: {}; trying again", owner.status().message());
+    } else if (!*owner) {
+      spdlog::info("monitor: joined the consumer group of {}; waiting for it", kTopic);
+    }
     started_ = true;
     stopping_ = false;
   }
@@ -102,6 +95,19 @@ Status MonitorService::Start() {
 }
 
 StatusOr<bool> MonitorService::SyncPartitions() {
+  if (!labels_checked_) {
+    ASSIGN_OR_RETURN(int predictions, deps_.events.Partitions(kTopic));
+    ASSIGN_OR_RETURN(int labels, deps_.events.Partitions(stream::kLabelsTopic));
+    labels_checked_ = true;
+    labels_copartitioned_ = predictions == labels;
+    if (!labels_copartitioned_) {
+      spdlog::error(
+          "monitor: the labels topic ({} partitions) is not partitioned as the predictions "
+          "topic ({}): labels reach concept-drift detectors and performance alerts only when "
+          "the process that receives them monitors their deployment",
+          labels, predictions);
+    }
+  }
   StatusOr<std::vector<int>> owned = lease_->Owned();
   if (!owned.ok()) {
     // Unreachable group: whatever this member owned may be given to another one meanwhile.

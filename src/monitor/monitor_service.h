@@ -326,6 +326,7 @@ class MonitorService {
   std::map<int, PartitionState> partitions_ GUARDED_BY(mu_);  // owned now
   // Whether the labels topic is partitioned as the predictions topic (checked at Start).
   bool labels_copartitioned_ GUARDED_BY(mu_) = false;
+  bool labels_checked_ GUARDED_BY(mu_) = false;
   int64_t lease_generation_ GUARDED_BY(mu_) = 0;
   int64_t last_retention_ms_ GUARDED_BY(mu_) = 0;
   std::map<std::string, std::vector<std::shared_ptr<const ConfigEntry>>, std::less<>> configs_

@@ -309,6 +309,11 @@ StatusOr<int> KafkaEventStream::TopicPartitions(const std::string& full) {
     if (full == t.topic && t.err != RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART &&
         t.partition_cnt > 0) {
       partitions = t.partition_cnt;
+      // A topic created a moment ago has no leaders yet: offsets cannot be asked for. It counts
+      // as existing once every partition has one.
+      for (int p = 0; p < t.partition_cnt; ++p) {
+        if (t.partitions[p].leader < 0) partitions = 0;
+      }
     }
   }
   rd_kafka_metadata_destroy(metadata);
