@@ -304,6 +304,13 @@ ParsedMonitorArgs ParseMonitorArgs(const std::vector<std::string>& args,
   feedback->fallthrough();
   feedback->add_option("--file", cmd.file, "JSON-lines file of labels")->required();
 
+  // Listed for --help only: `cairn monitor worker` is the server binary in its monitor role,
+  // dispatched before this parser runs (main.cc).
+  app.add_subcommand("worker",
+                     "Run a monitor worker: consumes the prediction log (on Kafka, sharing its "
+                     "partitions with the other monitors); takes the options of `cairn server` "
+                     "(cairn monitor worker --help).");
+
   CLI::App* report = app.add_subcommand(
       "drift-report", "Compare two local tables column by column, without a server.");
   report->fallthrough();
