@@ -10,6 +10,12 @@ namespace cairn::pg {
 namespace {
 // How long the writer thread keeps looking for more asynchronous writes before it sleeps.
 constexpr auto kWriterLinger = std::chrono::microseconds(50);
+
+// Tags of what the connections queue (Connection::set_tag), to tell whose a failure is.
+constexpr int kTagGroup = 1;   // a write transaction's BEGIN and lock
+constexpr int kTagWrite = 2;   // one write: its savepoint, statements and release
+constexpr int kTagCommit = 3;  // a write transaction's COMMIT
+constexpr int kTagRead = 4;    // a read transaction
 }  // namespace
 
 struct Database::PendingWrite {
@@ -47,13 +53,20 @@ StatusOr<std::unique_ptr<Connection>> Database::Connect() const {
   options.session_setup = options_.session_setup;
   options.application_name = options_.application_name;
   options.connect_timeout = options_.acquire_timeout;
-  return Connection::Open(conninfo_, options);
+  ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, Connection::Open(conninfo_, options));
+  if (options_.pipeline) RETURN_IF_ERROR(connection->EnterPipeline());
+  return connection;
 }
 
 Status Database::Init(const std::vector<Migration>& migrations) {
   MutexLock write_lock(write_mu_);
-  ASSIGN_OR_RETURN(writer_, Connect());
+  ConnectionOptions options;
+  options.session_setup = options_.session_setup;
+  options.application_name = options_.application_name;
+  options.connect_timeout = options_.acquire_timeout;
+  ASSIGN_OR_RETURN(writer_, Connection::Open(conninfo_, options));
   RETURN_IF_ERROR(Migrate(*writer_, migrations, options_.migrations_table));
+  if (options_.pipeline) RETURN_IF_ERROR(writer_->EnterPipeline());
   async_writer_ = std::thread([this] { AsyncWriterLoop(); });
   return Status::Ok();
 }
@@ -152,53 +165,79 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
   auto fail_all = [&](const Status& status) {
     for (PendingWrite* p : group) p->status = status;
   };
-  // One round trip opens the transaction and takes the write lock.
-  Status begin = db.Exec("BEGIN; SELECT pg_advisory_xact_lock(" +
-                         std::to_string(options_.write_lock_key) + ")");
-  if (!begin.ok()) {
-    bool broken = !db.Healthy();
-    if (!broken) db.Exec("ROLLBACK").IgnoreError();
-    fail_all(begin);
-    return !broken;  // a broken connection wrote nothing: retry on a new one
+  db.ClearFailure();
+  bool commit_sent = false;
+  // The connection broke: retry (false) unless the COMMIT may have run.
+  auto lost = [&]() -> bool {
+    const std::optional<Connection::Failure>& f = db.failure();
+    Status status = f ? f->status : Unavailable("postgresql: connection lost during a write");
+    // The server runs what it is sent in order: when it said it ended the session at a statement
+    // before the COMMIT, the COMMIT never ran.
+    bool before_commit = !commit_sent || (f && f->server_ended && f->tag != kTagCommit);
+    fail_all(before_commit ? Unavailable("postgresql: connection lost during a write") : status);
+    return !before_commit;
+  };
+  // A failure of the whole transaction (BEGIN, the lock, COMMIT) on a healthy connection.
+  auto fail_transaction = [&](const Status& status) {
+    fail_all(status);
+    db.ClearFailure();
+    db.Exec("ROLLBACK").IgnoreError();
+    db.ClearFailure();
+    return true;
+  };
+  // Opens the transaction and takes the write lock; both travel with the first statement.
+  db.set_tag(kTagGroup);
+  db.Queue("BEGIN");
+  db.Queue("SELECT pg_advisory_xact_lock(" + std::to_string(options_.write_lock_key) + ")");
+  if (db.failure()) {
+    if (!db.Healthy()) return lost();
+    return fail_transaction(db.failure()->status);
   }
-  if (group.size() == 1) {
-    // Alone in its group: the transaction is the write's own, so no savepoint is needed; a
-    // failure rolls the whole transaction back.
-    PendingWrite* p = group.front();
-    p->status = (*p->fn)(db);
-    if (!db.Healthy()) {
-      fail_all(Unavailable("postgresql: connection lost during a write"));
-      return false;
+  // Alone in its group, a write's transaction is its own: no savepoint is needed (a failure
+  // rolls the whole transaction back), and its COMMIT travels with its last statements.
+  const bool alone = group.size() == 1;
+  for (PendingWrite* p : group) {
+    db.set_tag(kTagWrite);
+    if (!alone) db.Queue("SAVEPOINT cairn_write");
+    Status status = db.failure() ? db.failure()->status : (*p->fn)(db);
+    if (!db.Healthy()) return lost();
+    if (status.ok()) {
+      if (alone) {
+        db.set_tag(kTagCommit);
+        db.Queue("COMMIT");
+        commit_sent = true;
+      } else {
+        db.Queue("RELEASE SAVEPOINT cairn_write");
+      }
     }
-    if (!p->status.ok()) {
+    db.Sync().IgnoreError();  // read through failure() below
+    if (!db.Healthy()) return lost();
+    if (const std::optional<Connection::Failure>& f = db.failure()) {
+      if (f->tag == kTagGroup || f->tag == kTagCommit) return fail_transaction(f->status);
+      status = f->status;  // the write's first error, whatever fn made of it
+    }
+    p->status = status;
+    if (status.ok()) continue;
+    db.ClearFailure();
+    if (alone) {
       db.Exec("ROLLBACK").IgnoreError();
+      if (!db.Healthy()) return lost();
+      db.ClearFailure();
       return true;
     }
-  } else {
-    for (PendingWrite* p : group) {
-      Status s = db.Exec("SAVEPOINT cairn_write");
-      if (s.ok()) {
-        s = (*p->fn)(db);
-        if (s.ok()) {
-          s = db.Exec("RELEASE SAVEPOINT cairn_write");
-        } else {
-          db.Exec("ROLLBACK TO SAVEPOINT cairn_write; RELEASE SAVEPOINT cairn_write").IgnoreError();
-        }
-      }
-      p->status = s;
-      if (!db.Healthy()) {
-        // Lost before COMMIT: the server rolled everything back. Retry the whole group once.
-        fail_all(Unavailable("postgresql: connection lost during a write"));
-        return false;
-      }
-    }
+    db.Queue("ROLLBACK TO SAVEPOINT cairn_write");
+    db.Queue("RELEASE SAVEPOINT cairn_write");
+    Status back = db.Sync();
+    if (!db.Healthy()) return lost();
+    if (!back.ok()) return fail_transaction(back);  // the transaction cannot go on
   }
-  Status commit = db.Exec("COMMIT");
-  if (!commit.ok()) {
-    // The outcome of a COMMIT whose answer was lost is unknown: report it, never retry it.
-    if (db.Healthy()) db.Exec("ROLLBACK").IgnoreError();
-    fail_all(commit);
-  }
+  if (alone) return true;
+  db.set_tag(kTagCommit);
+  db.Queue("COMMIT");
+  commit_sent = true;
+  Status commit = db.Sync();
+  if (!db.Healthy()) return lost();  // the outcome of the COMMIT is unknown: reported
+  if (!commit.ok()) return fail_transaction(commit);
   return true;
 }
 
@@ -239,12 +278,27 @@ Status Database::Read(const ConnectionFn& fn) {
     }
     connection = std::move(connected).value();
   }
-  Status status = connection->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-  if (status.ok()) {
-    status = fn(*connection);
-    Status end = connection->Exec(status.ok() ? "COMMIT" : "ROLLBACK");
-    if (status.ok()) status = end;
+  // The answers to the previous read's COMMIT, if still unread; its outcome was not waited for.
+  if (connection->HasPending()) connection->Sync().IgnoreError();
+  connection->ClearFailure();
+  connection->set_tag(kTagRead);
+  connection->Queue("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+  Status status = connection->failure() ? connection->failure()->status : fn(*connection);
+  if (connection->failure()) status = connection->failure()->status;  // the first error
+  if (status.ok() && connection->pipelined()) {
+    // Sent, not waited for: the next read on this connection reads the answer.
+    connection->Queue("COMMIT");
+    connection->SendSync();
+  } else if (status.ok()) {
+    connection->Queue("COMMIT");
+  } else {
+    connection->Sync().IgnoreError();
+    connection->ClearFailure();
+    connection->Queue("ROLLBACK");
+    connection->Sync().IgnoreError();
   }
+  if (connection->failure()) status = connection->failure()->status;
+  connection->ClearFailure();
   give_back(std::move(connection));
   return status;
 }
