@@ -178,10 +178,14 @@ Status Statement::Send(bool keep_result) {
 Status Statement::Execute() {
   if (connection_ == nullptr) return Internal("statement is not prepared");
   if (connection_->pipelined_) {
-    RETURN_IF_ERROR(Send(/*keep_result=*/true));
+    if (pending_ == nullptr) RETURN_IF_ERROR(Send(/*keep_result=*/true));
     std::shared_ptr<PendingResult> pending = std::move(pending_);
-    RETURN_IF_ERROR(connection_->Sync());
-    if (pending->result == nullptr) return Internal("postgresql: no answer to " + name_ + sql_);
+    if (!pending->done) RETURN_IF_ERROR(connection_->Sync());
+    if (pending->result == nullptr) {
+      // Failed, or skipped after a failure: the connection remembers the first.
+      const auto& failure = connection_->failure();
+      return failure ? failure->status : Internal("postgresql: no answer to " + name_ + sql_);
+    }
     result_ = std::exchange(pending->result, nullptr);
     rows_ = PQntuples(result_);
     return Status::Ok();
@@ -222,6 +226,11 @@ StatusOr<bool> Statement::Step() {
   }
   row_ = rows_;
   return false;
+}
+
+Status Statement::Send() {
+  if (connection_ == nullptr || !connection_->pipelined_) return Status::Ok();
+  return Send(/*keep_result=*/true);
 }
 
 Status Statement::Run() {
@@ -422,12 +431,14 @@ void Connection::Queue(std::string_view sql) {
     if (!s.ok()) Fail(std::move(s), tag_, false);
     return;
   }
-  std::string text(sql);
-  if (PQsendQueryParams(conn_, text.c_str(), 0, nullptr, nullptr, nullptr, nullptr, 0) == 0) {
-    SendFailed(sql).IgnoreError();
+  // Prepared like any statement: BEGIN, COMMIT, the lock and savepoints come back on every
+  // transaction, and the server then parses them once.
+  StatusOr<Statement> statement = Prepare(sql);
+  if (!statement.ok()) {
+    Fail(statement.status(), tag_, false);
     return;
   }
-  AddPending(std::move(text), nullptr);
+  statement->Send(/*keep_result=*/false).IgnoreError();  // a failure is remembered
 }
 
 void Connection::SendSync() {

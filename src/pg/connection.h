@@ -71,6 +71,10 @@ class Statement {
   // Executes, ignoring rows. On a pipelined connection it is queued and OK means only "sent":
   // a failure is reported by the connection's next Sync (see Connection::Sync).
   Status Run();
+  // On a pipelined connection, sends the statement now so that its answer travels with the
+  // next round trip, and the first Step reads it without one of its own (bindings made later
+  // are not seen). Elsewhere nothing: the first Step executes.
+  Status Send();
   // Forgets the result, so that the next Step executes again (bindings are kept).
   void Reset();
 

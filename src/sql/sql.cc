@@ -56,6 +56,10 @@ StatusOr<bool> Statement::Step() {
 Status Statement::Run() {
   return Visit(s_, NotPrepared(), [](auto& s) { return s.Run(); });
 }
+Status Statement::Send() {
+  if (auto* pg = std::get_if<pg::Statement>(&s_)) return pg->Send();
+  return Status::Ok();
+}
 void Statement::Reset() {
   VisitVoid(s_, [](auto& s) { s.Reset(); });
 }

@@ -57,6 +57,9 @@ class Statement {
 
   StatusOr<bool> Step();
   Status Run();
+  // Lets a PostgreSQL statement's answer share the next round trip (see pg::Statement::Send);
+  // call it once its parameters are bound. SQLite: nothing (Step executes).
+  Status Send();
   void Reset();
 
   bool IsNull(int column) const;
