@@ -207,6 +207,7 @@ Status Statement::Execute() {
   ExecStatusType status = result_ == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result_);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     Status error = connection_->Error(result_, name_.empty() ? sql_ : name_);
+    connection_->Fail(error, connection_->tag_, ServerEnded(result_));
     Clear();
     return error;
   }
@@ -350,6 +351,7 @@ Status Connection::Exec(std::string_view sql) {
   Status out = Status::Ok();
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     out = Error(result, sql);
+    Fail(out, tag_, ServerEnded(result));
   } else {
     const char* changed = PQcmdTuples(result);
     changes_ = (changed != nullptr && *changed != '\0') ? std::atoll(changed) : 0;
@@ -427,8 +429,7 @@ Status Connection::SendFailed(std::string_view what) {
 
 void Connection::Queue(std::string_view sql) {
   if (!pipelined_) {
-    Status s = Exec(sql);
-    if (!s.ok()) Fail(std::move(s), tag_, false);
+    Exec(sql).IgnoreError();  // remembered
     return;
   }
   // Prepared like any statement: BEGIN, COMMIT, the lock and savepoints come back on every

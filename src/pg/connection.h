@@ -141,7 +141,8 @@ struct ConnectionOptions {
 // queued after a failed one is skipped by the server (its transaction is aborted anyway), and the
 // status a caller sees is the first error, as if each statement had waited for its answer.
 // Entries carry the tag current when they were queued (set_tag), so the owner can tell which
-// part of its work a failure belongs to.
+// part of its work a failure belongs to. Without pipeline mode every statement waits for its
+// answer, and failures are remembered the same way.
 class Connection {
  public:
   // `conninfo` is anything libpq's PQconnectdb takes (a postgresql:// URI or key=value pairs).
@@ -169,10 +170,10 @@ class Connection {
   // for that call.
   Status EnterPipeline();
   bool pipelined() const { return pipelined_; }
-  // Queues one parameterless statement (pipelined; else runs it and remembers a failure).
+  // Queues one parameterless statement (pipelined; else runs it; a failure is remembered).
   void Queue(std::string_view sql);
   // Sends a sync point and reads every answer queued before it; returns the remembered failure
-  // (OK when none). Not pipelined: returns the remembered failure.
+  // (OK when none).
   Status Sync();
   // Sends a sync point without reading the answers: the server runs what was queued now, and the
   // next Sync reads the answers (for a COMMIT whose outcome the caller does not wait for).

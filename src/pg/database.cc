@@ -13,9 +13,10 @@ constexpr auto kWriterLinger = std::chrono::microseconds(50);
 
 // Tags of what the connections queue (Connection::set_tag), to tell whose a failure is.
 constexpr int kTagGroup = 1;   // a write transaction's BEGIN and lock
-constexpr int kTagWrite = 2;   // one write: its savepoint, statements and release
-constexpr int kTagCommit = 3;  // a write transaction's COMMIT
-constexpr int kTagRead = 4;    // a read transaction
+constexpr int kTagCommit = 2;  // a write transaction's COMMIT
+constexpr int kTagRead = 3;    // a read transaction
+// Write i of a group (its savepoint, statements and release) is tagged kTagFirstWrite + i.
+constexpr int kTagFirstWrite = 100;
 }  // namespace
 
 struct Database::PendingWrite {
@@ -66,6 +67,7 @@ Status Database::Init(const std::vector<Migration>& migrations) {
   options.connect_timeout = options_.acquire_timeout;
   ASSIGN_OR_RETURN(writer_, Connection::Open(conninfo_, options));
   RETURN_IF_ERROR(Migrate(*writer_, migrations, options_.migrations_table));
+  writer_->ClearFailure();
   if (options_.pipeline) RETURN_IF_ERROR(writer_->EnterPipeline());
   async_writer_ = std::thread([this] { AsyncWriterLoop(); });
   return Status::Ok();
@@ -195,20 +197,17 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
   }
   // Alone in its group, a write's transaction is its own: no savepoint is needed (a failure
   // rolls the whole transaction back), and its COMMIT travels with its last statements.
-  const bool alone = group.size() == 1;
-  for (PendingWrite* p : group) {
-    db.set_tag(kTagWrite);
-    if (!alone) db.Queue("SAVEPOINT cairn_write");
-    Status status = db.failure() ? db.failure()->status : (*p->fn)(db);
+  if (group.size() == 1) {
+    // Alone in its group, a write's transaction is its own: no savepoint is needed (a failure
+    // rolls the whole transaction back), and its COMMIT travels with its last statements.
+    PendingWrite* p = group.front();
+    db.set_tag(kTagFirstWrite);
+    Status status = (*p->fn)(db);
     if (!db.Healthy()) return lost();
     if (status.ok()) {
-      if (alone) {
-        db.set_tag(kTagCommit);
-        db.Queue("COMMIT");
-        commit_sent = true;
-      } else {
-        db.Queue("RELEASE SAVEPOINT cairn_write");
-      }
+      db.set_tag(kTagCommit);
+      db.Queue("COMMIT");
+      commit_sent = true;
     }
     db.Sync().IgnoreError();  // read through failure() below
     if (!db.Healthy()) return lost();
@@ -217,28 +216,85 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
       status = f->status;  // the write's first error, whatever fn made of it
     }
     p->status = status;
-    if (status.ok()) continue;
+    if (status.ok()) return true;
     db.ClearFailure();
-    if (alone) {
-      db.Exec("ROLLBACK").IgnoreError();
-      if (!db.Healthy()) return lost();
-      db.ClearFailure();
-      return true;
-    }
+    db.Exec("ROLLBACK").IgnoreError();
+    if (!db.Healthy()) return lost();
+    db.ClearFailure();
+    return true;
+  }
+
+  // Several writes, each in a savepoint. A write that `fn` ends well is not waited for: its last
+  // statements and its RELEASE travel with the next write's first round trip (or the COMMIT).
+  // When they fail, the server skips everything after them up to that round trip's end; the
+  // failure's tag names the write, which is rolled back to its savepoint, and the writes after
+  // it run again (they ran on a transaction that was failing, and the server skipped them).
+  auto write_of = [&](const Connection::Failure& f) -> std::optional<size_t> {
+    if (f.tag < kTagFirstWrite) return std::nullopt;
+    return static_cast<size_t>(f.tag - kTagFirstWrite);
+  };
+  // Rolls back to the savepoint of the write that failed (the innermost one) and records its
+  // error; a value when the transaction cannot go on (what TryWriteGroup returns).
+  auto undo = [&](PendingWrite* p, Status failed) -> std::optional<bool> {
+    db.Sync().IgnoreError();  // the rest of what was sent, all failing or skipped
+    if (!db.Healthy()) return lost();
+    db.ClearFailure();
     db.Queue("ROLLBACK TO SAVEPOINT cairn_write");
     db.Queue("RELEASE SAVEPOINT cairn_write");
     Status back = db.Sync();
     if (!db.Healthy()) return lost();
-    if (!back.ok()) return fail_transaction(back);  // the transaction cannot go on
+    if (!back.ok()) return fail_transaction(back);
+    p->status = std::move(failed);
+    return std::nullopt;
+  };
+  size_t i = 0;
+  while (true) {
+    if (i == group.size()) {
+      if (!db.failure()) {
+        db.set_tag(kTagCommit);
+        db.Queue("COMMIT");
+        commit_sent = true;
+        db.Sync().IgnoreError();
+        if (!db.Healthy()) return lost();  // the outcome of the COMMIT is unknown: reported
+      }
+      const std::optional<Connection::Failure>& f = db.failure();
+      if (!f) return true;
+      std::optional<size_t> k = write_of(*f);
+      if (!k) return fail_transaction(f->status);
+      commit_sent = false;  // skipped: the server answered that a write before it failed
+      if (auto done = undo(group[*k], f->status)) return *done;
+      i = *k + 1;
+      continue;
+    }
+    PendingWrite* p = group[i];
+    const int tag = kTagFirstWrite + static_cast<int>(i);
+    db.set_tag(tag);
+    db.Queue("SAVEPOINT cairn_write");
+    // (An earlier write's known failure: handled below, and this write runs again.)
+    Status status = db.failure() ? db.failure()->status : (*p->fn)(db);
+    if (!db.Healthy()) return lost();
+    if (status.ok() && !db.failure()) {
+      db.Queue("RELEASE SAVEPOINT cairn_write");
+      p->status = Status::Ok();  // unless its last statements fail
+      ++i;
+      continue;
+    }
+    db.Sync().IgnoreError();
+    if (!db.Healthy()) return lost();
+    if (const std::optional<Connection::Failure>& f = db.failure()) {
+      std::optional<size_t> k = write_of(*f);
+      if (!k) return fail_transaction(f->status);
+      if (*k != i) {
+        // An earlier write failed, and this one ran on the failing transaction.
+        if (auto done = undo(group[*k], f->status)) return *done;
+        i = *k + 1;
+        continue;
+      }
+      status = f->status;  // the write's first error, whatever fn made of it
+    }
+    if (auto done = undo(p, status)) return *done;
+    ++i;
   }
-  if (alone) return true;
-  db.set_tag(kTagCommit);
-  db.Queue("COMMIT");
-  commit_sent = true;
-  Status commit = db.Sync();
-  if (!db.Healthy()) return lost();  // the outcome of the COMMIT is unknown: reported
-  if (!commit.ok()) return fail_transaction(commit);
-  return true;
 }
 
 Status Database::Read(const ConnectionFn& fn) {
@@ -305,7 +361,10 @@ Status Database::Read(const ConnectionFn& fn) {
 
 StatusOr<int> Database::SchemaVersionForTest() {
   MutexLock lock(write_mu_);
-  return SchemaVersion(*writer_, options_.migrations_table);
+  writer_->ClearFailure();
+  StatusOr<int> version = SchemaVersion(*writer_, options_.migrations_table);
+  writer_->ClearFailure();
+  return version;
 }
 
 // ---- migrations ----
