@@ -194,6 +194,22 @@ class Connection {
   // Tags the statements queued from now on.
   void set_tag(int tag) { tag_ = tag; }
 
+  // Deferred checks: a write may check a condition with a statement that fails when the
+  // condition does not hold, instead of reading it and waiting, when the connection's owner can
+  // sort such a failure out (Database runs the write again without deferring, so that the error
+  // is the store's own). DeferCheck: whether the current write may; asking marks the write as
+  // having deferred a check (deferred_check).
+  bool DeferCheck() {
+    if (!pipelined_ || !defer_checks_) return false;
+    deferred_check_ = true;
+    return true;
+  }
+  void set_defer_checks(bool allowed) {
+    defer_checks_ = allowed;
+    deferred_check_ = false;
+  }
+  bool deferred_check() const { return deferred_check_; }
+
   // Converts a failed result into a Status: UNAVAILABLE for a lost connection or an unavailable
   // server, ABORTED for serialization failures and deadlocks (the transaction may be retried),
   // ALREADY_EXISTS for a unique violation, INTERNAL otherwise. `what` names the operation.
@@ -222,6 +238,8 @@ class Connection {
   int64_t changes_ = 0;
   uint64_t next_statement_ = 0;
   bool pipelined_ = false;
+  bool defer_checks_ = false;
+  bool deferred_check_ = false;
   int tag_ = 0;
   std::deque<Pending> pending_;
   std::optional<Failure> failure_;

@@ -210,7 +210,7 @@ TEST_P(PgGroupTest, AFailedWriteInAGroupIsItsOwnAndTheOthersStand) {
     std::mutex mu;
     std::condition_variable cv;
     bool queued = false;
-    std::vector<Status> statuses(5, Internal("not answered"));
+    std::vector<Status> statuses(6, Internal("not answered"));
     std::atomic<int> answered{0};
     int64_t seen_by_reader = -1;
     auto done = [&](int i) {
@@ -241,6 +241,17 @@ TEST_P(PgGroupTest, AFailedWriteInAGroupIsItsOwnAndTheOthersStand) {
       seen_by_reader = count.Int(0);
       return Status::Ok();
     });
+    fns.push_back([base](Connection& c) -> Status {
+      // Defers its check (a failing statement) where it may; runs again checking by reading.
+      if (c.DeferCheck()) {
+        ASSIGN_OR_RETURN(Statement check,
+                         c.Prepare("SELECT 1 / (SELECT COUNT(*) FROM log WHERE n = -5)"));
+        RETURN_IF_ERROR(check.Run());
+        ASSIGN_OR_RETURN(Statement s, c.Prepare("INSERT INTO log VALUES (?)"));
+        return s.Bind(base + 4).Run();
+      }
+      return NotFound("no row -5");
+    });
     fns.push_back([](Connection& c) -> Status {
       // Swallows its own error: still fails.
       ASSIGN_OR_RETURN(Statement s, c.Prepare("INSERT INTO log VALUES (2)"));
@@ -262,13 +273,15 @@ TEST_P(PgGroupTest, AFailedWriteInAGroupIsItsOwnAndTheOthersStand) {
     EXPECT_OK(statuses[1]);
     if (failing_last) {
       EXPECT_OK(statuses[2]);
-      EXPECT_EQ(statuses[3].code(), StatusCode::kInternal) << statuses[3].message();
+      EXPECT_EQ(statuses[3].code(), StatusCode::kNotFound) << statuses[3].message();
       EXPECT_EQ(statuses[4].code(), StatusCode::kInternal) << statuses[4].message();
+      EXPECT_EQ(statuses[5].code(), StatusCode::kInternal) << statuses[5].message();
     } else {
       EXPECT_EQ(statuses[2].code(), StatusCode::kInternal) << statuses[2].message();
       EXPECT_NE(statuses[2].message().find("log_pkey"), std::string::npos) << statuses[2].message();
       EXPECT_OK(statuses[3]);
-      EXPECT_EQ(statuses[4].code(), StatusCode::kInternal) << statuses[4].message();
+      EXPECT_EQ(statuses[4].code(), StatusCode::kNotFound) << statuses[4].message();
+      EXPECT_EQ(statuses[5].code(), StatusCode::kInternal) << statuses[5].message();
     }
     EXPECT_EQ(seen_by_reader, 3);  // base, base + 1, base + 3
     std::vector<int64_t> rows;
@@ -284,6 +297,24 @@ TEST_P(PgGroupTest, AFailedWriteInAGroupIsItsOwnAndTheOthersStand) {
     if (failing_last) expected.insert(expected.end(), {100, 101, 103});
     EXPECT_EQ(rows, expected);
   }
+  // Alone in its group: the same.
+  Status alone = db->Write([](Connection& c) -> Status {
+    if (c.DeferCheck()) {
+      ASSIGN_OR_RETURN(Statement check,
+                       c.Prepare("SELECT 1 / (SELECT COUNT(*) FROM log WHERE n = -5)"));
+      RETURN_IF_ERROR(check.Run());
+      return c.Exec("INSERT INTO log VALUES (204)");
+    }
+    return NotFound("no row -5");
+  });
+  EXPECT_EQ(alone.code(), StatusCode::kNotFound) << alone.message();
+  ASSERT_OK(db->Read([](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement s, c.Prepare("SELECT COUNT(*) FROM log WHERE n = 204"));
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    EXPECT_TRUE(row);
+    EXPECT_EQ(s.Int(0), 0);
+    return Status::Ok();
+  }));
 }
 
 INSTANTIATE_TEST_SUITE_P(Pipeline, PgGroupTest, testing::Bool(),

@@ -197,30 +197,47 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
   }
   // Alone in its group, a write's transaction is its own: no savepoint is needed (a failure
   // rolls the whole transaction back), and its COMMIT travels with its last statements.
+  // A write may leave a check to a statement that fails when the check does (Connection::
+  // DeferCheck), so that nothing waits for it; when such a write fails, it runs again with its
+  // checks waited for, so that its error is the one the store names.
   if (group.size() == 1) {
     // Alone in its group, a write's transaction is its own: no savepoint is needed (a failure
     // rolls the whole transaction back), and its COMMIT travels with its last statements.
     PendingWrite* p = group.front();
-    db.set_tag(kTagFirstWrite);
-    Status status = (*p->fn)(db);
-    if (!db.Healthy()) return lost();
-    if (status.ok()) {
-      db.set_tag(kTagCommit);
-      db.Queue("COMMIT");
-      commit_sent = true;
+    for (bool careful : {false, true}) {
+      if (careful) {
+        db.set_tag(kTagGroup);
+        db.Queue("BEGIN");
+        db.Queue("SELECT pg_advisory_xact_lock(" + std::to_string(options_.write_lock_key) + ")");
+      }
+      db.set_tag(kTagFirstWrite);
+      db.set_defer_checks(!careful);
+      Status status = db.failure() ? db.failure()->status : (*p->fn)(db);
+      const bool deferred = db.deferred_check();
+      db.set_defer_checks(false);
+      if (!db.Healthy()) return lost();
+      if (status.ok() && !db.failure()) {
+        db.set_tag(kTagCommit);
+        db.Queue("COMMIT");
+        commit_sent = true;
+      }
+      db.Sync().IgnoreError();  // read through failure() below
+      if (!db.Healthy()) return lost();
+      bool again = false;
+      if (const std::optional<Connection::Failure>& f = db.failure()) {
+        if (f->tag == kTagGroup || f->tag == kTagCommit) return fail_transaction(f->status);
+        status = f->status;  // the write's first error, whatever fn made of it
+        again = deferred;
+      }
+      p->status = status;
+      if (status.ok()) return true;
+      db.ClearFailure();
+      db.Exec("ROLLBACK").IgnoreError();
+      if (!db.Healthy()) return lost();
+      db.ClearFailure();
+      commit_sent = false;  // skipped or rolled back: the server answered
+      if (!again) return true;
     }
-    db.Sync().IgnoreError();  // read through failure() below
-    if (!db.Healthy()) return lost();
-    if (const std::optional<Connection::Failure>& f = db.failure()) {
-      if (f->tag == kTagGroup || f->tag == kTagCommit) return fail_transaction(f->status);
-      status = f->status;  // the write's first error, whatever fn made of it
-    }
-    p->status = status;
-    if (status.ok()) return true;
-    db.ClearFailure();
-    db.Exec("ROLLBACK").IgnoreError();
-    if (!db.Healthy()) return lost();
-    db.ClearFailure();
     return true;
   }
 
@@ -233,9 +250,9 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
     if (f.tag < kTagFirstWrite) return std::nullopt;
     return static_cast<size_t>(f.tag - kTagFirstWrite);
   };
-  // Rolls back to the savepoint of the write that failed (the innermost one) and records its
-  // error; a value when the transaction cannot go on (what TryWriteGroup returns).
-  auto undo = [&](PendingWrite* p, Status failed) -> std::optional<bool> {
+  // Rolls back to the savepoint of the write that failed (the innermost one); a value when the
+  // transaction cannot go on (what TryWriteGroup returns).
+  auto undo = [&]() -> std::optional<bool> {
     db.Sync().IgnoreError();  // the rest of what was sent, all failing or skipped
     if (!db.Healthy()) return lost();
     db.ClearFailure();
@@ -244,10 +261,24 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
     Status back = db.Sync();
     if (!db.Healthy()) return lost();
     if (!back.ok()) return fail_transaction(back);
-    p->status = std::move(failed);
     return std::nullopt;
   };
+  std::vector<char> deferred(group.size(), 0);
+  std::vector<char> careful(group.size(), 0);
   size_t i = 0;
+  // Write k failed with `failed` (a statement's error): rolls it back, and goes on with it (run
+  // again, waiting for its checks) or with the write after it.
+  auto settle = [&](size_t k, Status failed) -> std::optional<bool> {
+    if (auto done = undo()) return done;
+    if (deferred[k] && !careful[k]) {
+      careful[k] = 1;
+      i = k;
+    } else {
+      group[k]->status = std::move(failed);
+      i = k + 1;
+    }
+    return std::nullopt;
+  };
   while (true) {
     if (i == group.size()) {
       if (!db.failure()) {
@@ -262,16 +293,18 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
       std::optional<size_t> k = write_of(*f);
       if (!k) return fail_transaction(f->status);
       commit_sent = false;  // skipped: the server answered that a write before it failed
-      if (auto done = undo(group[*k], f->status)) return *done;
-      i = *k + 1;
+      if (auto done = settle(*k, f->status)) return *done;
       continue;
     }
     PendingWrite* p = group[i];
     const int tag = kTagFirstWrite + static_cast<int>(i);
     db.set_tag(tag);
     db.Queue("SAVEPOINT cairn_write");
+    db.set_defer_checks(careful[i] == 0);
     // (An earlier write's known failure: handled below, and this write runs again.)
     Status status = db.failure() ? db.failure()->status : (*p->fn)(db);
+    deferred[i] = db.deferred_check() ? 1 : 0;
+    db.set_defer_checks(false);
     if (!db.Healthy()) return lost();
     if (status.ok() && !db.failure()) {
       db.Queue("RELEASE SAVEPOINT cairn_write");
@@ -284,15 +317,13 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
     if (const std::optional<Connection::Failure>& f = db.failure()) {
       std::optional<size_t> k = write_of(*f);
       if (!k) return fail_transaction(f->status);
-      if (*k != i) {
-        // An earlier write failed, and this one ran on the failing transaction.
-        if (auto done = undo(group[*k], f->status)) return *done;
-        i = *k + 1;
-        continue;
-      }
-      status = f->status;  // the write's first error, whatever fn made of it
+      // An earlier write failed (this one ran on the failing transaction and runs again), or
+      // this one did, whatever fn made of it.
+      if (auto done = settle(*k, f->status)) return *done;
+      continue;
     }
-    if (auto done = undo(p, status)) return *done;
+    if (auto done = undo()) return *done;
+    p->status = std::move(status);
     ++i;
   }
 }

@@ -105,6 +105,11 @@ StatusOr<Statement> Connection::Prepare(std::string_view sql) {
       c_);
 }
 
+bool Connection::DeferChecks() {
+  if (auto* pg = std::get_if<pg::Connection*>(&c_)) return (*pg)->DeferCheck();
+  return false;
+}
+
 int64_t Connection::Changes() const {
   return std::visit([](auto* c) { return c->Changes(); }, c_);
 }

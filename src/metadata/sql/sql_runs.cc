@@ -203,6 +203,18 @@ Status WriteRunRows(Connection& db, std::string_view tenant, std::string_view ru
 Status WriteRunBatch(Connection& db, std::string_view tenant, std::string_view run_id,
                      const std::vector<Metric>& metrics, const std::vector<Param>& params,
                      const std::vector<Tag>& tags) {
+  bool model_metrics = std::any_of(metrics.begin(), metrics.end(),
+                                   [](const Metric& m) { return m.model_id.has_value(); });
+  if (!model_metrics && db.DeferChecks()) {
+    // The run's check as a statement that fails (division by zero) unless the run is active in
+    // this tenant: nothing waits for it. A failed write runs again, checking by reading.
+    ASSIGN_OR_RETURN(Statement check,
+                     db.Prepare("SELECT 1 / (SELECT COUNT(*) FROM runs WHERE run_uuid = ? AND "
+                                "tenant_id = ? AND lifecycle_stage = 'active')"));
+    RETURN_IF_ERROR(check.Bind(run_id, tenant).Run());
+    // The experiment id serves only metrics of logged models.
+    return WriteRunRows(db, tenant, run_id, /*experiment_id=*/0, metrics, params, tags);
+  }
   ASSIGN_OR_RETURN(int64_t experiment_id, RequireActiveRun(db, tenant, run_id));
   return WriteRunRows(db, tenant, run_id, experiment_id, metrics, params, tags);
 }
