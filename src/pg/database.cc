@@ -195,53 +195,65 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
     if (!db.Healthy()) return lost();
     return fail_transaction(db.failure()->status);
   }
-  // Alone in its group, a write's transaction is its own: no savepoint is needed (a failure
-  // rolls the whole transaction back), and its COMMIT travels with its last statements.
-  // A write may leave a check to a statement that fails when the check does (Connection::
-  // DeferCheck), so that nothing waits for it; when such a write fails, it runs again with its
-  // checks waited for, so that its error is the one the store names.
-  if (group.size() == 1) {
-    // Alone in its group, a write's transaction is its own: no savepoint is needed (a failure
-    // rolls the whole transaction back), and its COMMIT travels with its last statements.
-    PendingWrite* p = group.front();
-    for (bool careful : {false, true}) {
-      if (careful) {
-        db.set_tag(kTagGroup);
-        db.Queue("BEGIN");
-        db.Queue("SELECT pg_advisory_xact_lock(" + std::to_string(options_.write_lock_key) + ")");
-      }
-      db.set_tag(kTagFirstWrite);
-      db.set_defer_checks(!careful);
-      Status status = db.failure() ? db.failure()->status : (*p->fn)(db);
-      const bool deferred = db.deferred_check();
-      db.set_defer_checks(false);
-      if (!db.Healthy()) return lost();
-      if (status.ok() && !db.failure()) {
-        db.set_tag(kTagCommit);
-        db.Queue("COMMIT");
-        commit_sent = true;
-      }
-      db.Sync().IgnoreError();  // read through failure() below
-      if (!db.Healthy()) return lost();
-      bool again = false;
-      if (const std::optional<Connection::Failure>& f = db.failure()) {
-        if (f->tag == kTagGroup || f->tag == kTagCommit) return fail_transaction(f->status);
-        status = f->status;  // the write's first error, whatever fn made of it
-        again = deferred;
-      }
-      p->status = status;
-      if (status.ok()) return true;
-      db.ClearFailure();
-      db.Exec("ROLLBACK").IgnoreError();
-      if (!db.Healthy()) return lost();
-      db.ClearFailure();
-      commit_sent = false;  // skipped or rolled back: the server answered
-      if (!again) return true;
-    }
+  // First the optimistic way: the writes one after the other with no savepoints, and each may
+  // leave a check to a statement that fails when the check does (Connection::DeferCheck), so
+  // nothing waits for what is not read, and the group's COMMIT travels with its last statements.
+  // When every write ends well (the usual case), that is all.
+  bool ok = true;
+  bool deferred_any = false;
+  for (size_t i = 0; i < group.size() && ok; ++i) {
+    db.set_tag(kTagFirstWrite + static_cast<int>(i));
+    db.set_defer_checks(true);
+    Status status = db.failure() ? db.failure()->status : (*group[i]->fn)(db);
+    deferred_any = deferred_any || db.deferred_check();
+    db.set_defer_checks(false);
+    if (!db.Healthy()) return lost();
+    group[i]->status = status;
+    if (!status.ok() || db.failure()) ok = false;
+  }
+  if (ok) {
+    db.set_tag(kTagCommit);
+    db.Queue("COMMIT");
+    commit_sent = true;
+  }
+  db.Sync().IgnoreError();  // read through failure() below
+  if (!db.Healthy()) return lost();
+  const std::optional<Connection::Failure>& first = db.failure();
+  if (ok && !first) return true;
+  if (first && (first->tag == kTagGroup || first->tag == kTagCommit)) {
+    return fail_transaction(first->status);
+  }
+  // A write failed, and the transaction is rolled back. A write alone that deferred no check
+  // has its answer: its first error, whatever fn made of it. Otherwise the group runs again the
+  // careful way, below, which tells each write's outcome from the others'.
+  if (group.size() == 1 && !deferred_any) {
+    if (first) group.front()->status = first->status;
+    db.ClearFailure();
+    db.Exec("ROLLBACK").IgnoreError();
+    if (!db.Healthy()) return lost();
+    db.ClearFailure();
     return true;
   }
+  // The write that failed runs carefully from the start.
+  std::vector<char> careful(group.size(), 0);
+  if (first && first->tag >= kTagFirstWrite) {
+    size_t k = static_cast<size_t>(first->tag - kTagFirstWrite);
+    if (k < group.size()) careful[k] = 1;
+  }
+  db.ClearFailure();
+  db.Exec("ROLLBACK").IgnoreError();
+  if (!db.Healthy()) return lost();
+  db.ClearFailure();
+  commit_sent = false;  // skipped or rolled back: the server answered
+  db.set_tag(kTagGroup);
+  db.Queue("BEGIN");
+  db.Queue("SELECT pg_advisory_xact_lock(" + std::to_string(options_.write_lock_key) + ")");
+  if (db.failure()) {
+    if (!db.Healthy()) return lost();
+    return fail_transaction(db.failure()->status);
+  }
 
-  // Several writes, each in a savepoint. A write that `fn` ends well is not waited for: its last
+  // The careful way: each write in a savepoint. A write that `fn` ends well is not waited for: its last
   // statements and its RELEASE travel with the next write's first round trip (or the COMMIT).
   // When they fail, the server skips everything after them up to that round trip's end; the
   // failure's tag names the write, which is rolled back to its savepoint, and the writes after
@@ -264,7 +276,6 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
     return std::nullopt;
   };
   std::vector<char> deferred(group.size(), 0);
-  std::vector<char> careful(group.size(), 0);
   size_t i = 0;
   // Write k failed with `failed` (a statement's error): rolls it back, and goes on with it (run
   // again, waiting for its checks) or with the write after it.
