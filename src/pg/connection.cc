@@ -165,10 +165,10 @@ Status Statement::Send(bool keep_result) {
   pg_conn* conn = connection_->conn_;
   int n = static_cast<int>(values.size());
   const std::string& what = name_.empty() ? sql_ : name_;
-  int sent = name_.empty() ? PQsendQueryParams(conn, sql_.c_str(), n, nullptr, values.data(),
-                                               nullptr, nullptr, 0)
-                           : PQsendQueryPrepared(conn, name_.c_str(), n, values.data(), nullptr,
-                                                 nullptr, 0);
+  int sent =
+      name_.empty()
+          ? PQsendQueryParams(conn, sql_.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0)
+          : PQsendQueryPrepared(conn, name_.c_str(), n, values.data(), nullptr, nullptr, 0);
   if (sent == 0) return connection_->SendFailed(what);
   if (keep_result) pending_ = std::make_shared<PendingResult>();
   connection_->AddPending(what, pending_);

@@ -223,7 +223,7 @@ class Connection {
   struct Pending {
     int tag = 0;
     bool sync = false;
-    std::string what;                        // names the statement in errors
+    std::string what;                       // names the statement in errors
     std::shared_ptr<PendingResult> result;  // where its rows go; null: not needed
   };
   // Records a sent statement.

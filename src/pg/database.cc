@@ -253,8 +253,8 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
     return fail_transaction(db.failure()->status);
   }
 
-  // The careful way: each write in a savepoint. A write that `fn` ends well is not waited for: its last
-  // statements and its RELEASE travel with the next write's first round trip (or the COMMIT).
+  // The careful way: each write in a savepoint. A write that `fn` ends well is not waited for: its
+  // last statements and its RELEASE travel with the next write's first round trip (or the COMMIT).
   // When they fail, the server skips everything after them up to that round trip's end; the
   // failure's tag names the write, which is rolled back to its savepoint, and the writes after
   // it run again (they ran on a transaction that was failing, and the server skipped them).
