@@ -85,7 +85,9 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   // Runs `fn` in a savepoint of a write transaction and returns once it committed: `fn`'s
-  // changes are kept if it returns OK, else rolled back and its error returned.
+  // changes are kept if it returns OK, else rolled back and its error returned. `fn` may run more
+  // than once (after a lost connection, or when a write of its group failed): what it leaves
+  // outside the database must be set afresh on each run.
   Status Write(const ConnectionFn& fn) EXCLUDES(group_mu_, write_mu_);
   // Write without waiting: `done` gets what Write would have returned, on the thread that ran
   // the group. `done` must be quick and must not call back into this database.
