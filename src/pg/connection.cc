@@ -21,7 +21,29 @@ int HexDigit(char c) {
 
 void IgnoreNotice(void* /*arg*/, const char* /*message*/) {}
 
+// Whether `result` is the server's report that it is ending the session (FATAL or PANIC), which it
+// sends before running anything after the statement it was answering.
+bool ServerEnded(const pg_result* result) {
+  if (result == nullptr) return false;
+  const char* severity = PQresultErrorField(result, PG_DIAG_SEVERITY_NONLOCALIZED);
+  const char* state = PQresultErrorField(result, PG_DIAG_SQLSTATE);
+  return severity != nullptr && state != nullptr &&
+         (std::strcmp(severity, "FATAL") == 0 || std::strcmp(severity, "PANIC") == 0);
+}
+
 }  // namespace
+
+// The answer to a statement sent on a pipelined connection, filled by the connection's Sync.
+struct PendingResult {
+  PendingResult() = default;
+  PendingResult(const PendingResult&) = delete;
+  PendingResult& operator=(const PendingResult&) = delete;
+  ~PendingResult() {
+    if (result != nullptr) PQclear(result);
+  }
+  pg_result* result = nullptr;  // owned; set when the statement succeeded
+  bool done = false;
+};
 
 // ---- Statement ----
 
@@ -34,6 +56,7 @@ Statement::Statement(Statement&& other) noexcept
       sql_(std::move(other.sql_)),
       params_(std::move(other.params_)),
       result_(std::exchange(other.result_, nullptr)),
+      pending_(std::move(other.pending_)),
       rows_(std::exchange(other.rows_, 0)),
       row_(std::exchange(other.row_, -1)) {}
 
@@ -45,6 +68,7 @@ Statement& Statement::operator=(Statement&& other) noexcept {
     sql_ = std::move(other.sql_);
     params_ = std::move(other.params_);
     result_ = std::exchange(other.result_, nullptr);
+    pending_ = std::move(other.pending_);
     rows_ = std::exchange(other.rows_, 0);
     row_ = std::exchange(other.row_, -1);
   }
@@ -56,6 +80,7 @@ Statement::~Statement() { Clear(); }
 void Statement::Clear() {
   if (result_ != nullptr) PQclear(result_);
   result_ = nullptr;
+  pending_.reset();
   rows_ = 0;
   row_ = -1;
 }
@@ -126,8 +151,45 @@ void Statement::BindAll(const std::vector<Value>& values, int first_index) {
   }
 }
 
+Status Statement::Send(bool keep_result) {
+  if (connection_ == nullptr) return Internal("statement is not prepared");
+  Clear();
+  std::vector<const char*> values(params_.size());
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (!params_[i]) continue;
+    if (params_[i]->find('\0') != std::string::npos) {
+      return InvalidArgument("text values may not contain NUL characters");
+    }
+    values[i] = params_[i]->c_str();
+  }
+  pg_conn* conn = connection_->conn_;
+  int n = static_cast<int>(values.size());
+  const std::string& what = name_.empty() ? sql_ : name_;
+  int sent =
+      name_.empty()
+          ? PQsendQueryParams(conn, sql_.c_str(), n, nullptr, values.data(), nullptr, nullptr, 0)
+          : PQsendQueryPrepared(conn, name_.c_str(), n, values.data(), nullptr, nullptr, 0);
+  if (sent == 0) return connection_->SendFailed(what);
+  if (keep_result) pending_ = std::make_shared<PendingResult>();
+  connection_->AddPending(what, pending_);
+  return Status::Ok();
+}
+
 Status Statement::Execute() {
   if (connection_ == nullptr) return Internal("statement is not prepared");
+  if (connection_->pipelined_) {
+    if (pending_ == nullptr) RETURN_IF_ERROR(Send(/*keep_result=*/true));
+    std::shared_ptr<PendingResult> pending = std::move(pending_);
+    if (!pending->done) RETURN_IF_ERROR(connection_->Sync());
+    if (pending->result == nullptr) {
+      // Failed, or skipped after a failure: the connection remembers the first.
+      const auto& failure = connection_->failure();
+      return failure ? failure->status : Internal("postgresql: no answer to " + name_ + sql_);
+    }
+    result_ = std::exchange(pending->result, nullptr);
+    rows_ = PQntuples(result_);
+    return Status::Ok();
+  }
   Clear();
   std::vector<const char*> values(params_.size());
   for (size_t i = 0; i < params_.size(); ++i) {
@@ -145,6 +207,7 @@ Status Statement::Execute() {
   ExecStatusType status = result_ == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result_);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     Status error = connection_->Error(result_, name_.empty() ? sql_ : name_);
+    connection_->Fail(error, connection_->tag_, ServerEnded(result_));
     Clear();
     return error;
   }
@@ -166,7 +229,13 @@ StatusOr<bool> Statement::Step() {
   return false;
 }
 
+Status Statement::Send() {
+  if (connection_ == nullptr || !connection_->pipelined_) return Status::Ok();
+  return Send(/*keep_result=*/true);
+}
+
 Status Statement::Run() {
+  if (connection_ != nullptr && connection_->pipelined_) return Send(/*keep_result=*/false);
   RETURN_IF_ERROR(Execute());
   return Status::Ok();
 }
@@ -264,11 +333,25 @@ bool Connection::Healthy() const { return conn_ != nullptr && PQstatus(conn_) ==
 
 Status Connection::Exec(std::string_view sql) {
   std::string text(sql);
+  if (pipelined_) {
+    if (text.find(';') == std::string::npos) {
+      Queue(text);
+      return Sync();
+    }
+    // Several statements: only the simple protocol runs them, outside pipeline mode.
+    RETURN_IF_ERROR(Sync());
+    if (PQexitPipelineMode(conn_) == 0) return SendFailed(sql);
+    pipelined_ = false;
+    Status out = Exec(sql);
+    Status back = EnterPipeline();
+    return out.ok() ? back : out;
+  }
   pg_result* result = PQexec(conn_, text.c_str());
   ExecStatusType status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
   Status out = Status::Ok();
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
     out = Error(result, sql);
+    Fail(out, tag_, ServerEnded(result));
   } else {
     const char* changed = PQcmdTuples(result);
     changes_ = (changed != nullptr && *changed != '\0') ? std::atoll(changed) : 0;
@@ -290,16 +373,143 @@ StatusOr<Statement> Connection::Prepare(std::string_view sql) {
   Prepared prepared;
   prepared.name = "cairn_" + std::to_string(++next_statement_);
   prepared.params = params;
-  pg_result* result = PQprepare(conn_, prepared.name.c_str(), numbered.c_str(), 0, nullptr);
-  ExecStatusType status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
-  if (status != PGRES_COMMAND_OK) {
-    Status error = Error(result, sql);
-    if (result != nullptr) PQclear(result);
-    return error;
+  if (pipelined_) {
+    // Prepared once per connection: waiting for the answer here keeps a failed prepare out of
+    // the cache.
+    if (PQsendPrepare(conn_, prepared.name.c_str(), numbered.c_str(), 0, nullptr) == 0) {
+      return SendFailed(sql);
+    }
+    auto answer = std::make_shared<PendingResult>();
+    AddPending(std::string(sql), answer);
+    RETURN_IF_ERROR(Sync());
+  } else {
+    pg_result* result = PQprepare(conn_, prepared.name.c_str(), numbered.c_str(), 0, nullptr);
+    ExecStatusType status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
+    if (status != PGRES_COMMAND_OK) {
+      Status error = Error(result, sql);
+      if (result != nullptr) PQclear(result);
+      return error;
+    }
+    PQclear(result);
   }
-  PQclear(result);
   auto [entry, inserted] = cache_.emplace(std::string(sql), std::move(prepared));
   return Statement(this, entry->second.name, std::string(), entry->second.params);
+}
+
+int64_t Connection::Changes() {
+  if (!pending_.empty()) Sync().IgnoreError();  // remembered: the next Sync reports it
+  return changes_;
+}
+
+Status Connection::EnterPipeline() {
+  if (pipelined_) return Status::Ok();
+  if (PQenterPipelineMode(conn_) == 0) return SendFailed("entering pipeline mode");
+  pipelined_ = true;
+  return Status::Ok();
+}
+
+void Connection::AddPending(std::string what, std::shared_ptr<PendingResult> result) {
+  Pending p;
+  p.tag = tag_;
+  p.what = std::move(what);
+  p.result = std::move(result);
+  pending_.push_back(std::move(p));
+}
+
+void Connection::Fail(Status status, int tag, bool server_ended) {
+  if (failure_) return;
+  failure_ = Failure{std::move(status), tag, server_ended};
+}
+
+Status Connection::SendFailed(std::string_view what) {
+  Status error = Error(nullptr, what);
+  Fail(error, tag_, false);
+  return error;
+}
+
+void Connection::Queue(std::string_view sql) {
+  if (!pipelined_) {
+    Exec(sql).IgnoreError();  // remembered
+    return;
+  }
+  // Prepared like any statement: BEGIN, COMMIT, the lock and savepoints come back on every
+  // transaction, and the server then parses them once.
+  StatusOr<Statement> statement = Prepare(sql);
+  if (!statement.ok()) {
+    Fail(statement.status(), tag_, false);
+    return;
+  }
+  statement->Send(/*keep_result=*/false).IgnoreError();  // a failure is remembered
+}
+
+void Connection::SendSync() {
+  if (!pipelined_ || pending_.empty() || pending_.back().sync) return;
+  if (PQpipelineSync(conn_) == 0) {
+    SendFailed("sync").IgnoreError();
+    return;
+  }
+  Pending p;
+  p.tag = tag_;
+  p.sync = true;
+  pending_.push_back(std::move(p));
+}
+
+Status Connection::Sync() {
+  if (!pipelined_ || pending_.empty()) {
+    return failure_ ? failure_->status : Status::Ok();
+  }
+  SendSync();
+  while (!pending_.empty()) {
+    Pending p = std::move(pending_.front());
+    pending_.pop_front();
+    if (!Healthy()) {
+      Fail(Error(nullptr, p.what), p.tag, false);
+      pending_.clear();
+      break;
+    }
+    pg_result* result = PQgetResult(conn_);
+    if (p.sync) {
+      ExecStatusType status = result == nullptr ? PGRES_FATAL_ERROR : PQresultStatus(result);
+      if (status != PGRES_PIPELINE_SYNC) {
+        // Only a lost connection answers a sync point with anything else.
+        Fail(Error(result, "sync"), p.tag, ServerEnded(result));
+        if (result != nullptr) PQclear(result);
+        pending_.clear();
+        break;
+      }
+      PQclear(result);
+      continue;
+    }
+    if (result == nullptr) {
+      Fail(Error(nullptr, p.what), p.tag, false);
+      pending_.clear();
+      break;
+    }
+    // Each statement's answer ends with a null result.
+    while (pg_result* extra = PQgetResult(conn_)) {
+      PQclear(extra);
+      if (!Healthy()) break;
+    }
+    ExecStatusType status = PQresultStatus(result);
+    if (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK) {
+      const char* changed = PQcmdTuples(result);
+      changes_ = (changed != nullptr && *changed != '\0') ? std::atoll(changed) : 0;
+      if (p.result != nullptr) {
+        p.result->result = result;
+        result = nullptr;
+      }
+    } else if (status != PGRES_PIPELINE_ABORTED) {
+      Fail(Error(result, p.what), p.tag, ServerEnded(result));
+    } else if (!failure_) {
+      // Skipped after a failure that was cleared already (an earlier write's).
+      Fail(Internal("postgresql: " + p.what.substr(0, 200) +
+                    ": skipped after an earlier failure in the pipeline"),
+           p.tag, false);
+    }
+    if (p.result != nullptr) p.result->done = true;
+    if (result != nullptr) PQclear(result);
+  }
+  return failure_ ? failure_->status : Status::Ok();
 }
 
 Status Connection::Error(const pg_result* result, std::string_view what) const {

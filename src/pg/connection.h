@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,11 +27,16 @@ struct pg_result;
 namespace cairn::pg {
 
 class Connection;
+struct PendingResult;
 
 using Value = std::variant<std::monostate, int64_t, double, std::string>;
 
 // A prepared statement of one connection, with its bindings and, once stepped, its result. Not
 // thread-safe; used by the thread that holds the connection. Must not outlive its connection.
+//
+// On a pipelined connection (Connection::EnterPipeline) Run only queues the statement: its
+// outcome, error included, is known at the connection's next Sync (which Step, Changes and Exec
+// do); see Connection.
 class Statement {
  public:
   Statement() = default;
@@ -59,10 +65,16 @@ class Statement {
   }
 
   // Executes on the first call (the whole result is fetched), then walks its rows: true when a
-  // row is available, false when done.
+  // row is available, false when done. On a pipelined connection, also reports the first
+  // failure of what was queued before it.
   StatusOr<bool> Step();
-  // Executes, ignoring rows.
+  // Executes, ignoring rows. On a pipelined connection it is queued and OK means only "sent":
+  // a failure is reported by the connection's next Sync (see Connection::Sync).
   Status Run();
+  // On a pipelined connection, sends the statement now so that its answer travels with the
+  // next round trip, and the first Step reads it without one of its own (bindings made later
+  // are not seen). Elsewhere nothing: the first Step executes.
+  Status Send();
   // Forgets the result, so that the next Step executes again (bindings are kept).
   void Reset();
 
@@ -80,6 +92,8 @@ class Statement {
   Statement(Connection* connection, std::string name, std::string sql, int params);
   void Clear();
   Status Execute();
+  // Sends the statement (pipelined connections); `keep_result` asks for its rows.
+  Status Send(bool keep_result);
 
   void BindOne(int index, int64_t v) { BindInt(index, v); }
   void BindOne(int index, int v) { BindInt(index, v); }
@@ -100,6 +114,7 @@ class Statement {
   std::string sql_;   // with $n placeholders; set only when name_ is empty
   std::vector<std::optional<std::string>> params_;
   pg_result* result_ = nullptr;
+  std::shared_ptr<PendingResult> pending_;  // sent, answer not read yet (pipelined)
   int rows_ = 0;
   int row_ = -1;
   mutable std::string blob_;  // the last BlobView, decoded
@@ -117,6 +132,17 @@ struct ConnectionOptions {
 
 // One PostgreSQL connection. Not thread-safe: one thread at a time (the database's pool sees to
 // that).
+//
+// Pipeline mode (EnterPipeline, libpq's pipeline mode): statements whose results are not needed
+// (Statement::Run, Queue) are sent without waiting for their answers, and the answers are read
+// at the next Sync: Statement::Step, Changes, Exec and Prepare sync. So a write that runs
+// INSERT, INSERT, SELECT costs one round trip, not three. The first failure since the last
+// ClearFailure is remembered (failure()) and every Sync reports it until cleared: a statement
+// queued after a failed one is skipped by the server (its transaction is aborted anyway), and the
+// status a caller sees is the first error, as if each statement had waited for its answer.
+// Entries carry the tag current when they were queued (set_tag), so the owner can tell which
+// part of its work a failure belongs to. Without pipeline mode every statement waits for its
+// answer, and failures are remembered the same way.
 class Connection {
  public:
   // `conninfo` is anything libpq's PQconnectdb takes (a postgresql:// URI or key=value pairs).
@@ -132,10 +158,57 @@ class Connection {
   // connection.
   StatusOr<Statement> Prepare(std::string_view sql);
 
-  // Rows changed by the last INSERT/UPDATE/DELETE run on this connection.
-  int64_t Changes() const { return changes_; }
+  // Rows changed by the last INSERT/UPDATE/DELETE run on this connection (syncs first when
+  // pipelined; 0 when that fails, whose error the next Sync reports).
+  int64_t Changes();
   // False once the server connection is lost; the pool then drops it.
   bool Healthy() const;
+
+  // ---- pipeline mode ----
+
+  // Switches to pipeline mode (nothing may be pending). Exec of several statements leaves it
+  // for that call.
+  Status EnterPipeline();
+  bool pipelined() const { return pipelined_; }
+  // Queues one parameterless statement (pipelined; else runs it; a failure is remembered).
+  void Queue(std::string_view sql);
+  // Sends a sync point and reads every answer queued before it; returns the remembered failure
+  // (OK when none).
+  Status Sync();
+  // Sends a sync point without reading the answers: the server runs what was queued now, and the
+  // next Sync reads the answers (for a COMMIT whose outcome the caller does not wait for).
+  void SendSync();
+  // Whether answers are still to be read.
+  bool HasPending() const { return !pending_.empty(); }
+
+  struct Failure {
+    Status status;
+    int tag = 0;  // the tag of the statement that failed
+    // The server reported it ended the session (FATAL, e.g. pg_terminate_backend) at that
+    // statement: statements queued after it were never run.
+    bool server_ended = false;
+  };
+  // The first failure since the last ClearFailure, if any.
+  const std::optional<Failure>& failure() const { return failure_; }
+  void ClearFailure() { failure_.reset(); }
+  // Tags the statements queued from now on.
+  void set_tag(int tag) { tag_ = tag; }
+
+  // Deferred checks: a write may check a condition with a statement that fails when the
+  // condition does not hold, instead of reading it and waiting, when the connection's owner can
+  // sort such a failure out (Database runs the write again without deferring, so that the error
+  // is the store's own). DeferCheck: whether the current write may; asking marks the write as
+  // having deferred a check (deferred_check).
+  bool DeferCheck() {
+    if (!pipelined_ || !defer_checks_) return false;
+    deferred_check_ = true;
+    return true;
+  }
+  void set_defer_checks(bool allowed) {
+    defer_checks_ = allowed;
+    deferred_check_ = false;
+  }
+  bool deferred_check() const { return deferred_check_; }
 
   // Converts a failed result into a Status: UNAVAILABLE for a lost connection or an unavailable
   // server, ABORTED for serialization failures and deadlocks (the transaction may be retried),
@@ -146,10 +219,30 @@ class Connection {
   friend class Statement;
   Connection(pg_conn* conn, ConnectionOptions options);
 
+  // An answer to read at the next Sync: one statement's result or a sync point.
+  struct Pending {
+    int tag = 0;
+    bool sync = false;
+    std::string what;                       // names the statement in errors
+    std::shared_ptr<PendingResult> result;  // where its rows go; null: not needed
+  };
+  // Records a sent statement.
+  void AddPending(std::string what, std::shared_ptr<PendingResult> result);
+  // Remembers `status` unless a failure is remembered already.
+  void Fail(Status status, int tag, bool server_ended);
+  // A failed send: the connection is unusable.
+  Status SendFailed(std::string_view what);
+
   pg_conn* conn_;
   ConnectionOptions options_;
   int64_t changes_ = 0;
   uint64_t next_statement_ = 0;
+  bool pipelined_ = false;
+  bool defer_checks_ = false;
+  bool deferred_check_ = false;
+  int tag_ = 0;
+  std::deque<Pending> pending_;
+  std::optional<Failure> failure_;
   struct Prepared {
     std::string name;
     int params = 0;

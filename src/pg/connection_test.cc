@@ -5,7 +5,9 @@
 
 #include <atomic>
 #include <cmath>
+#include <condition_variable>
 #include <limits>
+#include <mutex>
 #include <random>
 #include <string>
 #include <thread>
@@ -183,6 +185,142 @@ TEST_F(PgTest, ReplicasMigrateAtOnceAndWritesNeverInterleave) {
     return Status::Ok();
   }));
 }
+
+// Writes queued together share one transaction, each in a savepoint; on a pipelined connection a
+// write's last statements are checked only with the next write's first round trip. A write whose
+// queued statement fails gets that error (and nothing of it stays), the writes after it run again
+// and stand, and a write that swallows an error still fails.
+class PgGroupTest : public PgTest, public testing::WithParamInterface<bool> {};
+
+TEST_P(PgGroupTest, AFailedWriteInAGroupIsItsOwnAndTheOthersStand) {
+  DatabaseOptions options;
+  options.session_setup = options_.session_setup;
+  options.pipeline = GetParam();
+  ASSERT_OK_AND_ASSIGN(auto db, Database::Open(uri_, TestMigrations(), options));
+  ASSERT_OK(db->Write([](Connection& c) { return c.Exec("INSERT INTO log VALUES (2)"); }));
+  auto insert = [](int64_t n) {
+    return [n](Connection& c) -> Status {
+      ASSIGN_OR_RETURN(Statement s, c.Prepare("INSERT INTO log VALUES (?)"));
+      return s.Bind(n).Run();
+    };
+  };
+  for (bool failing_last : {false, true}) {
+    SCOPED_TRACE(failing_last ? "the failing write last" : "the failing write inside");
+    int64_t base = failing_last ? 100 : 10;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool queued = false;
+    std::vector<Status> statuses(6, Internal("not answered"));
+    std::atomic<int> answered{0};
+    int64_t seen_by_reader = -1;
+    auto done = [&](int i) {
+      return [&, i](Status s) {
+        statuses[i] = std::move(s);
+        ++answered;
+      };
+    };
+    // The first write holds the writer until the others are queued, so they form one group.
+    db->WriteAsync(
+        [&, base](Connection& c) -> Status {
+          std::unique_lock<std::mutex> lock(mu);
+          cv.wait(lock, [&] { return queued; });
+          return insert(base)(c);
+        },
+        done(0));
+    std::vector<Database::ConnectionFn> fns;
+    fns.push_back(insert(base + 1));
+    if (!failing_last) fns.push_back(insert(2));  // a duplicate: fails when its answer comes
+    fns.push_back([&, base](Connection& c) -> Status {
+      // Reads what the writes before it left: runs again when one of them failed.
+      ASSIGN_OR_RETURN(Statement s, c.Prepare("INSERT INTO log VALUES (?)"));
+      RETURN_IF_ERROR(s.Bind(base + 3).Run());
+      ASSIGN_OR_RETURN(Statement count, c.Prepare("SELECT COUNT(*) FROM log WHERE n >= ?"));
+      count.Bind(base);
+      ASSIGN_OR_RETURN(bool row, count.Step());
+      if (!row) return Internal("no row");
+      seen_by_reader = count.Int(0);
+      return Status::Ok();
+    });
+    fns.push_back([base](Connection& c) -> Status {
+      // Defers its check (a failing statement) where it may; runs again checking by reading.
+      if (c.DeferCheck()) {
+        ASSIGN_OR_RETURN(Statement check,
+                         c.Prepare("SELECT 1 / (SELECT COUNT(*) FROM log WHERE n = -5)"));
+        RETURN_IF_ERROR(check.Run());
+        ASSIGN_OR_RETURN(Statement s, c.Prepare("INSERT INTO log VALUES (?)"));
+        return s.Bind(base + 4).Run();
+      }
+      return NotFound("no row -5");
+    });
+    fns.push_back([](Connection& c) -> Status {
+      // Swallows its own error: still fails.
+      ASSIGN_OR_RETURN(Statement s, c.Prepare("INSERT INTO log VALUES (2)"));
+      (void)s.Run();
+      (void)c.Changes();
+      return Status::Ok();
+    });
+    if (failing_last) fns.push_back(insert(2));
+    for (size_t i = 0; i < fns.size(); ++i) db->WriteAsync(fns[i], done(static_cast<int>(i) + 1));
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      queued = true;
+    }
+    cv.notify_all();
+    while (answered.load() < 1 + static_cast<int>(fns.size())) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    EXPECT_OK(statuses[0]);
+    EXPECT_OK(statuses[1]);
+    if (failing_last) {
+      EXPECT_OK(statuses[2]);
+      EXPECT_EQ(statuses[3].code(), StatusCode::kNotFound) << statuses[3].message();
+      EXPECT_EQ(statuses[4].code(), StatusCode::kInternal) << statuses[4].message();
+      EXPECT_EQ(statuses[5].code(), StatusCode::kInternal) << statuses[5].message();
+    } else {
+      EXPECT_EQ(statuses[2].code(), StatusCode::kInternal) << statuses[2].message();
+      EXPECT_NE(statuses[2].message().find("log_pkey"), std::string::npos) << statuses[2].message();
+      EXPECT_OK(statuses[3]);
+      EXPECT_EQ(statuses[4].code(), StatusCode::kNotFound) << statuses[4].message();
+      EXPECT_EQ(statuses[5].code(), StatusCode::kInternal) << statuses[5].message();
+    }
+    EXPECT_EQ(seen_by_reader, 3);  // base, base + 1, base + 3
+    std::vector<int64_t> rows;
+    ASSERT_OK(db->Read([&](Connection& c) -> Status {
+      ASSIGN_OR_RETURN(Statement s, c.Prepare("SELECT n FROM log ORDER BY n"));
+      while (true) {
+        ASSIGN_OR_RETURN(bool row, s.Step());
+        if (!row) return Status::Ok();
+        rows.push_back(s.Int(0));
+      }
+    }));
+    std::vector<int64_t> expected = {2, 10, 11, 13};
+    if (failing_last) expected.insert(expected.end(), {100, 101, 103});
+    EXPECT_EQ(rows, expected);
+  }
+  // Alone in its group: the same.
+  Status alone = db->Write([](Connection& c) -> Status {
+    if (c.DeferCheck()) {
+      ASSIGN_OR_RETURN(Statement check,
+                       c.Prepare("SELECT 1 / (SELECT COUNT(*) FROM log WHERE n = -5)"));
+      RETURN_IF_ERROR(check.Run());
+      return c.Exec("INSERT INTO log VALUES (204)");
+    }
+    return NotFound("no row -5");
+  });
+  EXPECT_EQ(alone.code(), StatusCode::kNotFound) << alone.message();
+  ASSERT_OK(db->Read([](Connection& c) -> Status {
+    ASSIGN_OR_RETURN(Statement s, c.Prepare("SELECT COUNT(*) FROM log WHERE n = 204"));
+    ASSIGN_OR_RETURN(bool row, s.Step());
+    EXPECT_TRUE(row);
+    EXPECT_EQ(s.Int(0), 0);
+    return Status::Ok();
+  }));
+}
+
+INSTANTIATE_TEST_SUITE_P(Pipeline, PgGroupTest, testing::Bool(),
+                         [](const testing::TestParamInfo<bool>& info) {
+                           return info.param ? std::string("Pipelined") : std::string("Waiting");
+                         });
 
 TEST_F(PgTest, AStepBackwardsIsRefusedAndConnectionsRecoverFromTermination) {
   DatabaseOptions options;

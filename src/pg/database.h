@@ -40,6 +40,9 @@ struct DatabaseOptions {
   int64_t write_lock_key = 0x636169726e5700;  // "cairnW"
   // How long a read waits for a free connection, and a connection attempt for the server.
   std::chrono::milliseconds acquire_timeout{10000};
+  // Runs the connections in libpq's pipeline mode (see Connection): statements whose answers are
+  // not needed at once share round trips. Off: every statement waits for its answer.
+  bool pipeline = true;
 };
 
 // A PostgreSQL database used by every replica of the server at once.
@@ -54,9 +57,19 @@ struct DatabaseOptions {
 // Reads: a pool of connections; each read runs in a REPEATABLE READ, READ ONLY transaction, so
 // it sees one snapshot, like a SQLite read transaction.
 //
+// Round trips (pipeline mode, the default): BEGIN and the lock travel with a write's first
+// statement that needs an answer, statements run with Statement::Run travel with the next one,
+// and a write alone in its group sends its COMMIT with its last statements. A write's errors are
+// its own: each write of a group is synced before the next one starts, and the first error of
+// its statements is what it returns, whatever `fn` made of it. A read's BEGIN travels with its
+// first statement, and its COMMIT is sent without waiting (a read-only transaction has nothing
+// to lose there); the answer is read when the connection is next used.
+//
 // A connection found broken (server restart, network) is dropped and a new one opened on the
-// next use; a write whose transaction never reached COMMIT is retried once on a new connection.
-// Thread-safe.
+// next use; a write whose transaction never reached COMMIT is retried once on a new connection
+// (with a COMMIT sent in the same round trip: when the server said it ended the session before
+// the COMMIT, e.g. pg_terminate_backend; a COMMIT whose fate is unknown is reported, never
+// retried). Thread-safe.
 class Database {
  public:
   using ConnectionFn = std::function<Status(Connection&)>;
@@ -72,7 +85,9 @@ class Database {
   Database& operator=(const Database&) = delete;
 
   // Runs `fn` in a savepoint of a write transaction and returns once it committed: `fn`'s
-  // changes are kept if it returns OK, else rolled back and its error returned.
+  // changes are kept if it returns OK, else rolled back and its error returned. `fn` may run more
+  // than once (after a lost connection, or when a write of its group failed): what it leaves
+  // outside the database must be set afresh on each run.
   Status Write(const ConnectionFn& fn) EXCLUDES(group_mu_, write_mu_);
   // Write without waiting: `done` gets what Write would have returned, on the thread that ran
   // the group. `done` must be quick and must not call back into this database.

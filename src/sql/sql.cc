@@ -56,6 +56,10 @@ StatusOr<bool> Statement::Step() {
 Status Statement::Run() {
   return Visit(s_, NotPrepared(), [](auto& s) { return s.Run(); });
 }
+Status Statement::Send() {
+  if (auto* pg = std::get_if<pg::Statement>(&s_)) return pg->Send();
+  return Status::Ok();
+}
 void Statement::Reset() {
   VisitVoid(s_, [](auto& s) { s.Reset(); });
 }
@@ -99,6 +103,11 @@ StatusOr<Statement> Connection::Prepare(std::string_view sql) {
         return Statement(std::move(s));
       },
       c_);
+}
+
+bool Connection::DeferChecks() {
+  if (auto* pg = std::get_if<pg::Connection*>(&c_)) return (*pg)->DeferCheck();
+  return false;
 }
 
 int64_t Connection::Changes() const {

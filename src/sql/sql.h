@@ -57,6 +57,9 @@ class Statement {
 
   StatusOr<bool> Step();
   Status Run();
+  // Lets a PostgreSQL statement's answer share the next round trip (see pg::Statement::Send);
+  // call it once its parameters are bound. SQLite: nothing (Step executes).
+  Status Send();
   void Reset();
 
   bool IsNull(int column) const;
@@ -101,6 +104,11 @@ class Connection {
   Status Exec(std::string_view sql);
   StatusOr<Statement> Prepare(std::string_view sql);
   int64_t Changes() const;
+  // Whether the current write may leave a check to a statement that fails when the check does,
+  // without waiting for it (PostgreSQL's pipelined writer, see pg::Connection::DeferCheck). A
+  // write that does so and fails runs again with this false: it must then check by reading, so
+  // that its error is its own. Always false on SQLite and in reads.
+  bool DeferChecks();
 
  private:
   std::variant<sqlite::Connection*, pg::Connection*> c_;

@@ -71,9 +71,13 @@ StatusOr<Experiment> SqlTrackingStore::GetExperiment(std::string_view tenant,
                                                      std::string_view experiment_id) {
   std::vector<Experiment> found;
   RETURN_IF_ERROR(db_->Read([&](Connection& db) -> Status {
+    // The tags' query travels with the experiment's.
+    std::optional<int64_t> id = ParseExperimentId(experiment_id);
+    if (!id) return ExperimentNotFound(experiment_id);
+    ASSIGN_OR_RETURN(Statement tags, SendExperimentTags(db, tenant, {*id}));
     ASSIGN_OR_RETURN(Experiment e, RequireExperiment(db, tenant, experiment_id));
     found.push_back(std::move(e));
-    return LoadExperimentTags(db, tenant, found);
+    return ReadExperimentTags(tags, found);
   }));
   return std::move(found[0]);
 }

@@ -160,19 +160,20 @@ StatusOr<Experiment> RequireActiveExperiment(Connection& db, std::string_view te
   return e;
 }
 
-Status LoadExperimentTags(Connection& db, std::string_view tenant,
-                          std::vector<Experiment>& experiments) {
-  if (experiments.empty()) return Status::Ok();
-  std::vector<int64_t> ids;
-  ids.reserve(experiments.size());
-  for (const Experiment& e : experiments) ids.push_back(*ParseExperimentId(e.experiment_id));
-  auto index = IndexById(experiments, [](const Experiment& e) { return e.experiment_id; });
+StatusOr<Statement> SendExperimentTags(Connection& db, std::string_view tenant,
+                                       const std::vector<int64_t>& ids) {
   ASSIGN_OR_RETURN(Statement s,
                    db.Prepare("SELECT experiment_id, key, value FROM experiment_tags "
                               "WHERE tenant_id = ? AND experiment_id IN (SELECT "
                               "value FROM " +
                               sql::JsonInts(db.dialect()) + ") ORDER BY experiment_id, key"));
   s.Bind(tenant, JsonArray(ids));
+  RETURN_IF_ERROR(s.Send());
+  return s;
+}
+
+Status ReadExperimentTags(Statement& s, std::vector<Experiment>& experiments) {
+  auto index = IndexById(experiments, [](const Experiment& e) { return e.experiment_id; });
   while (true) {
     ASSIGN_OR_RETURN(bool row, s.Step());
     if (!row) break;
@@ -180,6 +181,16 @@ Status LoadExperimentTags(Connection& db, std::string_view tenant,
     if (it != index.end()) experiments[it->second].tags.push_back({s.Text(1), s.Text(2)});
   }
   return Status::Ok();
+}
+
+Status LoadExperimentTags(Connection& db, std::string_view tenant,
+                          std::vector<Experiment>& experiments) {
+  if (experiments.empty()) return Status::Ok();
+  std::vector<int64_t> ids;
+  ids.reserve(experiments.size());
+  for (const Experiment& e : experiments) ids.push_back(*ParseExperimentId(e.experiment_id));
+  ASSIGN_OR_RETURN(Statement s, SendExperimentTags(db, tenant, ids));
+  return ReadExperimentTags(s, experiments);
 }
 
 Status UpsertExperimentTag(Connection& db, std::string_view tenant, int64_t experiment_id,

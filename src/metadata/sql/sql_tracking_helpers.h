@@ -95,6 +95,12 @@ StatusOr<Experiment> RequireExperiment(Connection& db, std::string_view tenant,
 StatusOr<Experiment> RequireActiveExperiment(Connection& db, std::string_view tenant,
                                              std::string_view experiment_id);
 
+// The tags' query of experiments `ids`, sent (Statement::Send) so that it can share a round trip
+// with the statements that follow; ReadExperimentTags adds its rows to `experiments`.
+StatusOr<Statement> SendExperimentTags(Connection& db, std::string_view tenant,
+                                       const std::vector<int64_t>& ids);
+Status ReadExperimentTags(Statement& s, std::vector<Experiment>& experiments);
+
 Status LoadExperimentTags(Connection& db, std::string_view tenant,
                           std::vector<Experiment>& experiments);
 
