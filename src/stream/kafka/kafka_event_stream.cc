@@ -451,9 +451,20 @@ Status KafkaEventStream::Scan(const std::string& full, int partition, int64_t fr
       continue;
     }
     last_progress = std::chrono::steady_clock::now();
+    // A pooled reader may still hand out an event of its previous assignment (another topic's
+    // or partition's end-of-partition): it says nothing about this one.
+    if (m->rkt != nullptr && (m->partition != partition || full != rd_kafka_topic_name(m->rkt))) {
+      rd_kafka_message_destroy(m);
+      continue;
+    }
     const bool record = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
     if (!record && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       status = ErrorStatus(m->err, "kafka: reading " + full);
+    } else if (!record && m->offset >= 0 && m->offset < to) {
+      // An end of partition below the end this read was asked to reach (known to exist from
+      // the high watermark) is stale, from before the fetch caught up: read on.
+      rd_kafka_message_destroy(m);
+      continue;
     }
     // The end of the partition, the end of the range, or the visitor has enough.
     const bool stop = !record || m->offset >= to || !visit(*m);

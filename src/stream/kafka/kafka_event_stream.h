@@ -133,7 +133,9 @@ class KafkaEventStream final : public EventStream {
   // INVALID_ARGUMENT for a partition `full` does not have (or will not have once created).
   Status CheckPartition(const std::string& full, int partition);
   StatusOr<Marks> Watermarks(const std::string& full, int partition);
-  // Fetches records of a partition of `full` with offsets in [from, to) (or to its end).
+  // Fetches records of a partition of `full` with offsets in [from, to); `to` is at most the
+  // partition's end (a high watermark), so an end-of-partition event below it is stale (a
+  // pooled reader's, or from before the fetch caught up) and the scan reads on.
   Status Scan(const std::string& full, int partition, int64_t from, int64_t to,
               const Visitor& visit) EXCLUDES(readers_mu_);
   // Appends each event to its key's partition among `partitions`.
