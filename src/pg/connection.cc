@@ -151,9 +151,7 @@ void Statement::BindAll(const std::vector<Value>& values, int first_index) {
   }
 }
 
-Status Statement::Send(bool keep_result) {
-  if (connection_ == nullptr) return Internal("statement is not prepared");
-  Clear();
+StatusOr<std::vector<const char*>> Statement::ParamValues() const {
   std::vector<const char*> values(params_.size());
   for (size_t i = 0; i < params_.size(); ++i) {
     if (!params_[i]) continue;
@@ -162,6 +160,13 @@ Status Statement::Send(bool keep_result) {
     }
     values[i] = params_[i]->c_str();
   }
+  return values;
+}
+
+Status Statement::Send(bool keep_result) {
+  if (connection_ == nullptr) return Internal("statement is not prepared");
+  Clear();
+  ASSIGN_OR_RETURN(std::vector<const char*> values, ParamValues());
   pg_conn* conn = connection_->conn_;
   int n = static_cast<int>(values.size());
   const std::string& what = name_.empty() ? sql_ : name_;
@@ -191,14 +196,7 @@ Status Statement::Execute() {
     return Status::Ok();
   }
   Clear();
-  std::vector<const char*> values(params_.size());
-  for (size_t i = 0; i < params_.size(); ++i) {
-    if (!params_[i]) continue;
-    if (params_[i]->find('\0') != std::string::npos) {
-      return InvalidArgument("text values may not contain NUL characters");
-    }
-    values[i] = params_[i]->c_str();
-  }
+  ASSIGN_OR_RETURN(std::vector<const char*> values, ParamValues());
   pg_conn* conn = connection_->conn_;
   int n = static_cast<int>(values.size());
   result_ = name_.empty()

@@ -94,6 +94,8 @@ class Statement {
   Status Execute();
   // Sends the statement (pipelined connections); `keep_result` asks for its rows.
   Status Send(bool keep_result);
+  // The bound parameters as libpq takes them (null for NULL); INVALID_ARGUMENT for a NUL byte.
+  StatusOr<std::vector<const char*>> ParamValues() const;
 
   void BindOne(int index, int64_t v) { BindInt(index, v); }
   void BindOne(int index, int v) { BindInt(index, v); }

@@ -187,14 +187,17 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
     db.ClearFailure();
     return true;
   };
-  // Opens the transaction and takes the write lock; both travel with the first statement.
-  db.set_tag(kTagGroup);
-  db.Queue("BEGIN");
-  db.Queue("SELECT pg_advisory_xact_lock(" + std::to_string(options_.write_lock_key) + ")");
-  if (db.failure()) {
+  // Opens the transaction and takes the write lock; both travel with the first statement. When
+  // that fails: what the group returns.
+  auto begin = [&]() -> std::optional<bool> {
+    db.set_tag(kTagGroup);
+    db.Queue("BEGIN");
+    db.Queue("SELECT pg_advisory_xact_lock(" + std::to_string(options_.write_lock_key) + ")");
+    if (!db.failure()) return std::nullopt;
     if (!db.Healthy()) return lost();
     return fail_transaction(db.failure()->status);
-  }
+  };
+  if (std::optional<bool> failed = begin()) return *failed;
   // First the optimistic way: the writes one after the other with no savepoints, and each may
   // leave a check to a statement that fails when the check does (Connection::DeferCheck), so
   // nothing waits for what is not read, and the group's COMMIT travels with its last statements.
@@ -245,13 +248,7 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
   if (!db.Healthy()) return lost();
   db.ClearFailure();
   commit_sent = false;  // skipped or rolled back: the server answered
-  db.set_tag(kTagGroup);
-  db.Queue("BEGIN");
-  db.Queue("SELECT pg_advisory_xact_lock(" + std::to_string(options_.write_lock_key) + ")");
-  if (db.failure()) {
-    if (!db.Healthy()) return lost();
-    return fail_transaction(db.failure()->status);
-  }
+  if (std::optional<bool> failed = begin()) return *failed;
 
   // The careful way: each write in a savepoint. A write that `fn` ends well is not waited for: its
   // last statements and its RELEASE travel with the next write's first round trip (or the COMMIT).
