@@ -8,6 +8,9 @@
 # Every preset asked for is built and tested even when an earlier one fails; the exit status is
 # non-zero when any failed. Prerequisites come from scripts/install.sh (./dev.sh test runs it).
 # Options already set in ASAN_OPTIONS, UBSAN_OPTIONS or TSAN_OPTIONS override the ones below.
+# CAIRN_DISCARD_BUILDS=1 removes each sanitizer tree once its tests ran (.ci/run sets it: its clone
+# is thrown away, and the asan tree alone takes about 16 GiB, so a small disk cannot hold the
+# release, asan and tsan trees at once).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -89,6 +92,10 @@ for preset in "${presets[@]}"; do
     fi
   fi
   echo "-- ran ${preset} unit tests in $((SECONDS - start)) s"
+  if [[ "${CAIRN_DISCARD_BUILDS:-0}" == 1 ]]; then
+    rm -rf "build/${preset}"
+    echo "-- removed build/${preset} (CAIRN_DISCARD_BUILDS=1)"
+  fi
 done
 
 if ((${#failed[@]} != 0)); then
