@@ -5,9 +5,10 @@ Runs bench/tracking_bench.py twice: once on the embedded defaults (Cairn on SQLi
 SQLite), once with CAIRN_TEST_METADATA=postgres (each server's metadata in a PostgreSQL database
 or schema of its own on one PostgreSQL server). The PostgreSQL server is CAIRN_TEST_POSTGRES_URI
 when set, else one this script starts with scripts/services/postgres.sh (fsync off: a throwaway
-cluster, the same for both servers). After seeding the search runs, each server's database is
-ANALYZEd (as autovacuum does within a minute of a bulk load), so searches run on the plans a
-settled database gets. Prints one table: throughput and p50 latency per workload
+cluster, the same for both servers). Before each read workload (metric history, searches), each
+server's database is ANALYZEd (as autovacuum does within a minute of a bulk load): the write
+workloads before them add up to millions of rows, and reads then run on the plans a settled
+database gets rather than on statistics from before the writes. Prints one table: throughput and p50 latency per workload
 for the four (server, engine) pairs, and the ratios Cairn-PG / MLflow-PG (the issue's goal: at
 least 10x) and Cairn-PG / Cairn-SQLite.
 

@@ -266,6 +266,7 @@ def prepare_metric_history(fx: Fixtures, processes: int) -> Prepared:
     status, data = fx.api.send(LogBatchRequests(run_id, HISTORY_POINTS, keys=1)(0))
     if status != 200:
         raise BenchError(f"logging the metric history: HTTP {status}: {data[:300]!r}")
+    fx.server.analyze_postgres()  # The write workloads before this one added many rows.
     path = f"{API}/metrics/get-history?run_id={run_id}&metric_key=m0&max_results=25000"
 
     def validate(response: dict) -> Optional[str]:
@@ -281,8 +282,10 @@ def prepare_search(order_by: Optional[str]) -> Callable[[Fixtures, int], Prepare
     """All processes run the same search over the seeded experiment."""
 
     def prepare(fx: Fixtures, processes: int) -> Prepared:
+        experiment_id = fx.search_experiment()
+        fx.server.analyze_postgres()  # The write workloads before this one added many rows.
         payload = {
-            "experiment_ids": [fx.search_experiment()],
+            "experiment_ids": [experiment_id],
             "filter": SEARCH_FILTER,
             "max_results": SEARCH_PAGE,
             "order_by": [order_by] if order_by else [],

@@ -99,7 +99,8 @@ class TrackingStore {
   virtual Status DeleteRunTag(std::string_view tenant, std::string_view run_id,
                               std::string_view key) = 0;
 
-  // All values of one metric of one run ordered by (timestamp, step, value), paged.
+  // All values of one metric of one run ordered by (timestamp, step, value), paged. NOT_FOUND when
+  // the run does not exist for `tenant`; an empty page when the run has no such metric.
   virtual StatusOr<ResultPage<Metric>> GetMetricHistory(std::string_view tenant,
                                                         std::string_view run_id,
                                                         std::string_view key, const Page& page) = 0;

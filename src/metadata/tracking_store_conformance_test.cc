@@ -524,6 +524,9 @@ TEST_P(TrackingStoreConformanceTest, MetricHistoryIsOrderedAndPaged) {
   EXPECT_FALSE(exact.has_more);
   ASSERT_OK_AND_ASSIGN(auto none, store().GetMetricHistory(kTenant, id, "missing", Page{}));
   EXPECT_TRUE(none.items.empty());
+  // No such run is NOT_FOUND, not an empty history (the service relies on it).
+  EXPECT_EQ(store().GetMetricHistory(kTenant, "no-such-run", "h", Page{}).status().code(),
+            StatusCode::kNotFound);
 }
 
 // History written by many calls (each its own stored unit in some backends) reads back as one

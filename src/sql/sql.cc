@@ -210,6 +210,24 @@ std::string JsonInts(Dialect dialect, std::string_view placeholder) {
   return out;
 }
 
+namespace {
+
+std::string InJsonList(Dialect dialect, std::string_view source) {
+  return dialect == Dialect::kSqlite
+             ? "IN (SELECT value FROM " + std::string(source) + ")"
+             : "= ANY(ARRAY(SELECT value FROM " + std::string(source) + "))";
+}
+
+}  // namespace
+
+std::string InJsonTexts(Dialect dialect, std::string_view placeholder) {
+  return InJsonList(dialect, JsonTexts(dialect, placeholder));
+}
+
+std::string InJsonInts(Dialect dialect, std::string_view placeholder) {
+  return InJsonList(dialect, JsonInts(dialect, placeholder));
+}
+
 std::string JsonPairs(Dialect dialect, std::string_view placeholder) {
   std::string out = dialect == Dialect::kSqlite
                         ? "(SELECT key, json_extract(value, '$[0]') AS first, "

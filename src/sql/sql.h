@@ -165,6 +165,13 @@ std::string JsonArray(const std::vector<std::pair<std::string, int64_t>>& values
 std::string JsonTexts(Dialect dialect, std::string_view placeholder = "?");
 std::string JsonInts(Dialect dialect, std::string_view placeholder = "?");
 std::string JsonPairs(Dialect dialect, std::string_view placeholder = "?");
+// `<column> <this>`: the column is in the JSON array bound to `placeholder`. SQLite:
+// `IN (SELECT value FROM json_each(?))`. PostgreSQL: `= ANY(ARRAY(SELECT value FROM
+// cairn_json_texts(?)))`, which probes the column's index once per element; written as an IN
+// list the planner takes it for a join and, on tables of some tens of thousands of rows, hashes
+// a scan of the whole table instead (three times slower for a page of 100 runs' params).
+std::string InJsonTexts(Dialect dialect, std::string_view placeholder = "?");
+std::string InJsonInts(Dialect dialect, std::string_view placeholder = "?");
 
 // An inner join whose left side the planner must scan first, for `a <this> b ON ...`: SQLite's
 // CROSS JOIN (which keeps the written order); PostgreSQL plans JOIN order itself.

@@ -9,7 +9,7 @@ namespace cairn::metadata::migrations {
 // that would hold long free text (tag and param values, model sources) are narrowed or hashed:
 // PostgreSQL's btree refuses entries over about 2.7 kB. The functions at the end stand in for
 // SQLite's json_each (sql/sql.h). A later SQLite step gets its PostgreSQL counterpart here as
-// the next step.
+// the next step; a change only PostgreSQL needs (step 2) is a step of its own too.
 const std::vector<pg::Migration>& PostgresMigrations() {
   static const std::vector<pg::Migration> kMigrations = {
       {1, "metadata schema (SQLite steps 1-11)", R"sql(
@@ -679,6 +679,32 @@ CREATE FUNCTION cairn_json_ints(doc TEXT) RETURNS TABLE (key BIGINT, value BIGIN
   $$;
 CREATE FUNCTION cairn_json_pairs(doc TEXT) RETURNS TABLE (key BIGINT, first TEXT, second BIGINT)
   LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT ordinality - 1, (element ->> 0) COLLATE "C", CAST(element ->> 1 AS BIGINT)
+    FROM json_array_elements(CAST(doc AS json)) WITH ORDINALITY AS e(element, ordinality)
+  $$;
+)sql"},
+      // Step 1's row sources are inlined into the calling query, where PostgreSQL estimates 100
+      // rows for json_array_elements. With the usual list of 1 to 100 ids, and a table of some
+      // tens of thousands of rows, the planner then hashes a scan of the whole table rather than
+      // probing its primary key: a GetRun read every tag, param and metric of every run (5 ms at
+      // 30,000 tags, growing with the table). STRICT keeps a set-returning SQL function from
+      // being inlined, so ROWS 10 becomes the estimate and the key is probed. A NULL list gave
+      // no rows before and gives none now.
+      {2, "JSON row sources estimated as short lists (STRICT, ROWS 10)", R"sql(
+CREATE OR REPLACE FUNCTION cairn_json_texts(doc TEXT) RETURNS TABLE (key BIGINT, value TEXT)
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 10 AS $$
+    SELECT ordinality - 1, element COLLATE "C"
+    FROM json_array_elements_text(CAST(doc AS json)) WITH ORDINALITY AS e(element, ordinality)
+  $$;
+CREATE OR REPLACE FUNCTION cairn_json_ints(doc TEXT) RETURNS TABLE (key BIGINT, value BIGINT)
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 10 AS $$
+    SELECT ordinality - 1, CAST(element AS BIGINT)
+    FROM json_array_elements_text(CAST(doc AS json)) WITH ORDINALITY AS e(element, ordinality)
+    WHERE element ~ '^-?[0-9]{1,18}$'
+  $$;
+CREATE OR REPLACE FUNCTION cairn_json_pairs(doc TEXT)
+  RETURNS TABLE (key BIGINT, first TEXT, second BIGINT)
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE ROWS 10 AS $$
     SELECT ordinality - 1, (element ->> 0) COLLATE "C", CAST(element ->> 1 AS BIGINT)
     FROM json_array_elements(CAST(doc AS json)) WITH ORDINALITY AS e(element, ordinality)
   $$;

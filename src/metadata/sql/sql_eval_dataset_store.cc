@@ -210,9 +210,9 @@ StatusOr<ResultPage<EvalDataset>> SqlEvalDatasetStore::SearchDatasets(
         " AND d.dataset_id IN (SELECT dataset_id FROM eval_dataset_experiments WHERE "
         "tenant_id = ";
     sql += params.Add(std::string(tenant));
-    sql += " AND experiment_id IN (SELECT value FROM ";
-    sql += sql::JsonTexts(db_->dialect(), params.Add(JsonArray(query.experiment_ids)));
-    sql += "))";
+    sql += " AND experiment_id ";
+    sql += sql::InJsonTexts(db_->dialect(), params.Add(JsonArray(query.experiment_ids)));
+    sql += ")";
   }
   RETURN_IF_ERROR(AppendFilterAndOrder(sql, query.filter, query.order_by, schema, dialect_, params,
                                        "d.created_time DESC, d.dataset_id DESC",
@@ -330,8 +330,8 @@ StatusOr<int64_t> SqlEvalDatasetStore::DeleteRecords(std::string_view tenant,
     if (!d) return NoSuchDataset(dataset_id);
     ASSIGN_OR_RETURN(Statement s,
                      db.Prepare("DELETE FROM eval_dataset_records WHERE dataset_id = ? AND "
-                                "record_id IN (SELECT value FROM " +
-                                sql::JsonTexts(db.dialect()) + ")"));
+                                "record_id " +
+                                sql::InJsonTexts(db.dialect())));
     RETURN_IF_ERROR(s.Bind(dataset_id, JsonArray(record_ids)).Run());
     deleted = db.Changes();
     if (deleted == 0) return Status::Ok();
@@ -395,8 +395,8 @@ StatusOr<EvalDataset> SqlEvalDatasetStore::RemoveExperiments(
     if (!d) return NotFound("Dataset '" + std::string(dataset_id) + "' not found");
     ASSIGN_OR_RETURN(Statement s,
                      db.Prepare("DELETE FROM eval_dataset_experiments WHERE dataset_id = ? AND "
-                                "experiment_id IN (SELECT value FROM " +
-                                sql::JsonTexts(db.dialect()) + ")"));
+                                "experiment_id " +
+                                sql::InJsonTexts(db.dialect())));
     RETURN_IF_ERROR(s.Bind(dataset_id, JsonArray(experiment_ids)).Run());
     if (db.Changes() > 0) {
       RETURN_IF_ERROR(TouchDataset(db, tenant, dataset_id, now_ms));

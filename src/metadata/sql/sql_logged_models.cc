@@ -213,9 +213,9 @@ StatusOr<ResultPage<LoggedModel>> SqlTrackingStore::SearchLoggedModels(
   std::string sql =
       "SELECT " + std::string(kLoggedModelColumns) + " FROM logged_models m WHERE m.tenant_id = ";
   sql += params.Add(tenant_text);
-  sql += " AND m.experiment_id IN (SELECT value FROM ";
-  sql += sql::JsonInts(db_->dialect(), params.Add(JsonArray(experiment_ids)));
-  sql += ") AND m.lifecycle_stage = 'active'";
+  sql += " AND m.experiment_id ";
+  sql += sql::InJsonInts(db_->dialect(), params.Add(JsonArray(experiment_ids)));
+  sql += " AND m.lifecycle_stage = 'active'";
   ASSIGN_OR_RETURN(std::string where, CompileFilter(query.filter, schema, dialect_, params));
   if (!where.empty()) sql += " AND " + where;
   // Without a metric filter to restrict, datasets still keep only the models with a metric

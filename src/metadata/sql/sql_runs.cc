@@ -369,6 +369,10 @@ StatusOr<ResultPage<Run>> SqlTrackingStore::SearchRuns(std::string_view tenant,
     // stays an IN list, which drives the search from those rows. Ordered by one metric instead,
     // with every child clause broad, the search walks latest_metrics_by_key_value in value order
     // (then the runs without the metric, which sort last), again stopping at the page's end.
+    // PostgreSQL turns IN lists and correlated EXISTS alike into semi-joins and orders the joins
+    // from its own statistics, so there the probes only decide the value-order walk: they run
+    // only when ordering by one metric, and stop at the first clause that is not broad.
+    const bool postgres = db.dialect() == sql::Dialect::kPostgres;
     const bool one_range = experiment_ids.size() == 1 && query.view_type != ViewType::kAll;
     const bool by_start_time =
         std::all_of(query.order_by.begin(), query.order_by.end(), [](const filter::OrderBy& o) {
@@ -378,9 +382,10 @@ StatusOr<ResultPage<Run>> SqlTrackingStore::SearchRuns(std::string_view tenant,
         query.order_by.size() == 1 && query.order_by[0].entity == filter::Entity::kMetric;
     std::vector<const filter::Clause*> broad;
     bool all_broad = true;
-    if (one_range && (by_start_time || by_one_metric)) {
+    if (one_range && (by_one_metric || (by_start_time && !postgres))) {
       for (const filter::Clause& clause : query.filter.clauses) {
         if (clause.entity == filter::Entity::kAttribute) continue;
+        if (postgres && !all_broad) break;
         all_broad = all_broad && clause.entity != filter::Entity::kDataset;
         SqlParams probe_params(PlaceholderStyle::kQuestion);
         StatusOr<std::string> children =
@@ -410,9 +415,8 @@ StatusOr<ResultPage<Run>> SqlTrackingStore::SearchRuns(std::string_view tenant,
         sql += " AND r.experiment_id = ";
         sql += params.Add(experiment_ids[0]);
       } else {
-        sql += " AND r.experiment_id IN (SELECT value FROM ";
-        sql += sql::JsonInts(db.dialect(), params.Add(JsonArray(experiment_ids)));
-        sql += ")";
+        sql += " AND r.experiment_id ";
+        sql += sql::InJsonInts(db.dialect(), params.Add(JsonArray(experiment_ids)));
       }
       sql += " AND " + ViewTypeCondition(query.view_type, "r.lifecycle_stage");
       ASSIGN_OR_RETURN(std::string where, CompileFilter(query.filter, schema, dialect_, params));

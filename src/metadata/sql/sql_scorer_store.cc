@@ -75,7 +75,7 @@ StatusOr<std::vector<ScorerVersion>> LatestVersions(Connection& db, std::string_
                     "v.version = (SELECT MAX(version) FROM scorer_versions WHERE scorer_id = "
                     "s.scorer_id)";
   if (experiment_ids_json != nullptr) {
-    sql += " AND s.experiment_id IN (SELECT value FROM " + sql::JsonInts(db.dialect()) + ")";
+    sql += " AND s.experiment_id " + sql::InJsonInts(db.dialect());
   }
   sql += " ORDER BY s.experiment_id, s.name";
   ASSIGN_OR_RETURN(Statement s, db.Prepare(sql));
@@ -222,10 +222,9 @@ StatusOr<std::vector<OnlineScoringConfig>> SqlScorerStore::GetOnlineScoringConfi
     std::string_view tenant, const std::vector<std::string>& scorer_ids) {
   if (scorer_ids.empty()) return std::vector<OnlineScoringConfig>{};
   return db_->ReadValue([&](Connection& db) -> StatusOr<std::vector<OnlineScoringConfig>> {
-    ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kConfigQuery) +
-                                             "AND c.scorer_id IN (SELECT value FROM " +
-                                             sql::JsonTexts(db.dialect()) +
-                                             ") "
+    ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kConfigQuery) + "AND c.scorer_id " +
+                                             sql::InJsonTexts(db.dialect()) +
+                                             " "
                                              "ORDER BY c.scorer_id"));
     s.Bind(tenant, JsonArray(scorer_ids));
     std::vector<OnlineScoringConfig> out;

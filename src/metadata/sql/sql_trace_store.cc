@@ -59,9 +59,9 @@ Status LoadTraceChildren(Connection& db, std::string_view tenant, std::vector<Tr
        {std::pair{"trace_tags", &TraceInfo::tags},
         std::pair{"trace_request_metadata", &TraceInfo::trace_metadata}}) {
     RETURN_IF_ERROR(children.Attach(std::string("SELECT trace_id, key, value FROM ") + table +
-                                        " WHERE tenant_id = ? AND trace_id IN (SELECT value FROM " +
-                                        sql::JsonTexts(db.dialect()) +
-                                        ") ORDER BY "
+                                        " WHERE tenant_id = ? AND trace_id " +
+                                        sql::InJsonTexts(db.dialect()) +
+                                        " ORDER BY "
                                         "trace_id, key",
                                     [member = member](TraceInfo& t, const Statement& s) {
                                       (t.*member).push_back({s.Text(1), s.Text(2)});
@@ -224,9 +224,8 @@ StatusOr<ResultPage<TraceInfo>> SqlTraceStore::SearchTraces(std::string_view ten
   SqlParams params(PlaceholderStyle::kQuestion);
   std::string sql = "SELECT " + std::string(kTraceColumns) + " FROM traces t WHERE t.tenant_id = ";
   sql += params.Add(std::string(tenant));
-  sql += " AND t.experiment_id IN (SELECT value FROM ";
-  sql += sql::JsonInts(db_->dialect(), params.Add(JsonArray(experiment_ids)));
-  sql += ")";
+  sql += " AND t.experiment_id ";
+  sql += sql::InJsonInts(db_->dialect(), params.Add(JsonArray(experiment_ids)));
   if (!span_clauses.empty()) {
     sql +=
         " AND EXISTS (SELECT 1 FROM spans s WHERE s.tenant_id = t.tenant_id AND s.trace_id = "
@@ -283,8 +282,8 @@ StatusOr<int64_t> SqlTraceStore::DeleteTraces(std::string_view tenant,
     if (!request.trace_ids.empty()) {
       ASSIGN_OR_RETURN(Statement s,
                        db.Prepare("DELETE FROM traces WHERE tenant_id = ? AND experiment_id = ? "
-                                  "AND trace_id IN (SELECT value FROM " +
-                                  sql::JsonTexts(db.dialect()) + ")"));
+                                  "AND trace_id " +
+                                  sql::InJsonTexts(db.dialect())));
       RETURN_IF_ERROR(s.Bind(tenant, *experiment_id, JsonArray(request.trace_ids)).Run());
     } else {
       // The oldest first, so that max_traces keeps the newest.
@@ -434,9 +433,9 @@ StatusOr<std::vector<Span>> SqlTraceStore::GetSpans(std::string_view tenant,
         Statement s,
         db.Prepare("SELECT trace_id, span_id, experiment_id, parent_span_id, name, type, status, "
                    "start_time_unix_nano, end_time_unix_nano, content FROM spans WHERE "
-                   "tenant_id = ? AND trace_id IN (SELECT value FROM " +
-                   sql::JsonTexts(db.dialect()) +
-                   ") ORDER BY "
+                   "tenant_id = ? AND trace_id " +
+                   sql::InJsonTexts(db.dialect()) +
+                   " ORDER BY "
                    "trace_id, parent_span_id IS NOT NULL, start_time_unix_nano, span_id"));
     s.Bind(tenant, JsonArray(trace_ids));
     while (true) {

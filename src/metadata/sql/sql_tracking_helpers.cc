@@ -248,9 +248,8 @@ Status LoadRunChildren(Connection& db, std::vector<Run>& runs) {
   ChildRows<Run> children(db, runs, [](const Run& r) { return r.info.run_id; });
   auto for_each_row = [&](std::string_view sql, auto&& fn) { return children.Attach(sql, fn); };
   RETURN_IF_ERROR(for_each_row(
-      "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid "
-      "IN (SELECT value FROM " +
-          sql::JsonTexts(db.dialect()) + ") ORDER BY run_uuid, key",
+      "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics WHERE run_uuid " +
+          sql::InJsonTexts(db.dialect()) + " ORDER BY run_uuid, key",
       [](Run& run, const Statement& s) {
         Metric m;
         m.key = s.Text(1);
@@ -260,28 +259,23 @@ Status LoadRunChildren(Connection& db, std::vector<Run>& runs) {
         m.run_id = run.info.run_id;
         run.metrics.push_back(std::move(m));
       }));
-  RETURN_IF_ERROR(
-      for_each_row("SELECT run_uuid, key, value FROM params WHERE run_uuid IN (SELECT value FROM "
-                   "" + sql::JsonTexts(db.dialect()) +
-                       ") ORDER BY run_uuid, key",
-                   [](Run& run, const Statement& s) {
-                     run.params.push_back({s.Text(1), s.Text(2)});
-                   }));
-  RETURN_IF_ERROR(
-      for_each_row("SELECT run_uuid, key, value FROM run_tags WHERE run_uuid IN (SELECT value FROM "
-                   "" + sql::JsonTexts(db.dialect()) +
-                       ") ORDER BY run_uuid, seq, key",
-                   [](Run& run, const Statement& s) {
-                     run.tags.push_back({s.Text(1), s.Text(2)});
-                   }));
+  RETURN_IF_ERROR(for_each_row("SELECT run_uuid, key, value FROM params WHERE run_uuid " +
+                                   sql::InJsonTexts(db.dialect()) + " ORDER BY run_uuid, key",
+                               [](Run& run, const Statement& s) {
+                                 run.params.push_back({s.Text(1), s.Text(2)});
+                               }));
+  RETURN_IF_ERROR(for_each_row("SELECT run_uuid, key, value FROM run_tags WHERE run_uuid " +
+                                   sql::InJsonTexts(db.dialect()) + " ORDER BY run_uuid, seq, key",
+                               [](Run& run, const Statement& s) {
+                                 run.tags.push_back({s.Text(1), s.Text(2)});
+                               }));
 
   // Dataset inputs, then their tags, matched by input id.
   std::unordered_map<int64_t, std::pair<size_t, size_t>> inputs;  // input id -> (run, position)
   RETURN_IF_ERROR(for_each_row(
       "SELECT i.run_uuid, i.input_id, d.name, d.digest, d.source_type, d.source, d.schema, "
-      "d.profile FROM inputs i JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_uuid "
-      "IN (SELECT value FROM " +
-          sql::JsonTexts(db.dialect()) + ") ORDER BY i.run_uuid, i.input_id",
+      "d.profile FROM inputs i JOIN datasets d ON d.dataset_id = i.dataset_id WHERE i.run_uuid " +
+          sql::InJsonTexts(db.dialect()) + " ORDER BY i.run_uuid, i.input_id",
       [&](Run& run, const Statement& s) {
         DatasetInput input;
         input.dataset.name = s.Text(2);
@@ -296,9 +290,9 @@ Status LoadRunChildren(Connection& db, std::vector<Run>& runs) {
   if (!inputs.empty()) {
     RETURN_IF_ERROR(for_each_row(
         "SELECT i.run_uuid, t.input_id, t.name, t.value FROM inputs i JOIN input_tags t ON "
-        "t.input_id = i.input_id WHERE i.run_uuid IN (SELECT value FROM " +
-            sql::JsonTexts(db.dialect()) +
-            ") ORDER BY "
+        "t.input_id = i.input_id WHERE i.run_uuid " +
+            sql::InJsonTexts(db.dialect()) +
+            " ORDER BY "
             "t.input_id, t.name",
         [&](Run& run, const Statement& s) {
           auto it = inputs.find(s.Int(1));
@@ -306,18 +300,16 @@ Status LoadRunChildren(Connection& db, std::vector<Run>& runs) {
           run.dataset_inputs[it->second.second].tags.push_back({s.Text(2), s.Text(3)});
         }));
   }
-  RETURN_IF_ERROR(for_each_row(
-      "SELECT run_uuid, model_id FROM run_model_inputs WHERE run_uuid IN (SELECT value FROM "
-      "" + sql::JsonTexts(db.dialect()) +
-          ") ORDER BY run_uuid, model_id",
-      [](Run& run, const Statement& s) { run.model_inputs.push_back({s.Text(1)}); }));
-  RETURN_IF_ERROR(for_each_row(
-      "SELECT run_uuid, model_id, step FROM run_outputs WHERE run_uuid IN (SELECT value FROM "
-      "" + sql::JsonTexts(db.dialect()) +
-          ") ORDER BY run_uuid, step, model_id",
-      [](Run& run, const Statement& s) {
-        run.model_outputs.push_back({s.Text(1), s.Int(2)});
-      }));
+  RETURN_IF_ERROR(
+      for_each_row("SELECT run_uuid, model_id FROM run_model_inputs WHERE run_uuid " +
+                       sql::InJsonTexts(db.dialect()) + " ORDER BY run_uuid, model_id",
+                   [](Run& run, const Statement& s) { run.model_inputs.push_back({s.Text(1)}); }));
+  RETURN_IF_ERROR(for_each_row("SELECT run_uuid, model_id, step FROM run_outputs WHERE run_uuid " +
+                                   sql::InJsonTexts(db.dialect()) +
+                                   " ORDER BY run_uuid, step, model_id",
+                               [](Run& run, const Statement& s) {
+                                 run.model_outputs.push_back({s.Text(1), s.Int(2)});
+                               }));
   return Status::Ok();
 }
 
@@ -395,13 +387,12 @@ Status LoadLoggedModelChildren(Connection& db, std::vector<LoggedModel>& models)
   if (models.empty()) return Status::Ok();
   ChildRows<LoggedModel> children(db, models, [](const LoggedModel& m) { return m.model_id; });
   auto for_each_row = [&](std::string_view sql, auto&& fn) { return children.Attach(sql, fn); };
-  RETURN_IF_ERROR(for_each_row(
-      "SELECT model_id, key, value FROM logged_model_tags WHERE model_id IN (SELECT value FROM "
-      "" + sql::JsonTexts(db.dialect()) +
-          ") ORDER BY model_id, key",
-      [](LoggedModel& m, const Statement& s) {
-        m.tags.push_back({s.Text(1), s.Text(2)});
-      }));
+  RETURN_IF_ERROR(
+      for_each_row("SELECT model_id, key, value FROM logged_model_tags WHERE model_id " +
+                       sql::InJsonTexts(db.dialect()) + " ORDER BY model_id, key",
+                   [](LoggedModel& m, const Statement& s) {
+                     m.tags.push_back({s.Text(1), s.Text(2)});
+                   }));
   RETURN_IF_ERROR(for_each_row(
       "SELECT model_id, key, value FROM logged_model_params WHERE model_id IN (SELECT value "
       "FROM " +
@@ -411,9 +402,8 @@ Status LoadLoggedModelChildren(Connection& db, std::vector<LoggedModel>& models)
       }));
   RETURN_IF_ERROR(for_each_row(
       "SELECT model_id, key, value, is_nan, timestamp, step, run_uuid, dataset_name, "
-      "dataset_digest FROM logged_model_latest_metrics WHERE model_id IN (SELECT value FROM "
-      "" + sql::JsonTexts(db.dialect()) +
-          ") ORDER BY model_id, key, dataset_name, dataset_digest",
+      "dataset_digest FROM logged_model_latest_metrics WHERE model_id " +
+          sql::InJsonTexts(db.dialect()) + " ORDER BY model_id, key, dataset_name, dataset_digest",
       [](LoggedModel& m, const Statement& s) {
         Metric metric;
         metric.key = s.Text(1);
