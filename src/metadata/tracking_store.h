@@ -65,7 +65,8 @@ class TrackingStore {
                                      std::string_view key) = 0;
 
   // ---- Runs ----
-  // Stores a new run. `info` is complete (id, artifact_uri, times chosen by the caller). The
+  // Stores a new run. `info` is complete (id, times chosen by the caller) but for an empty
+  // artifact_uri, which becomes <experiment's artifact_location>/<run id>/artifacts. The
   // experiment must exist and be active (else NOT_FOUND / INVALID_ARGUMENT).
   virtual StatusOr<Run> CreateRun(std::string_view tenant, const RunInfo& info,
                                   const std::vector<Tag>& tags) = 0;

@@ -216,6 +216,17 @@ TEST_P(TrackingStoreConformanceTest, CreateAndGetRun) {
   EXPECT_EQ(store().CreateRun(kTenant, info, {}).status().code(), StatusCode::kAlreadyExists);
 }
 
+TEST_P(TrackingStoreConformanceTest, CreateRunDerivesAnEmptyArtifactUriFromTheExperiment) {
+  std::string exp = NewExperiment("derived-uri");
+  ASSERT_OK_AND_ASSIGN(metadata::Experiment e, store().GetExperiment(kTenant, exp));
+  RunInfo info = NewRunInfo(exp, 1);
+  info.artifact_uri.clear();
+  ASSERT_OK_AND_ASSIGN(metadata::Run created, store().CreateRun(kTenant, info, {}));
+  const std::string expected = e.artifact_location + "/" + info.run_id + "/artifacts";
+  EXPECT_EQ(created.info.artifact_uri, expected);
+  EXPECT_EQ(MustGetRun(info.run_id).info.artifact_uri, expected);
+}
+
 TEST_P(TrackingStoreConformanceTest, CreateRunTakesNameFromTag) {
   RunInfo info = NewRunInfo("0", 1);
   ASSERT_OK(store().CreateRun(kTenant, info, {{"mlflow.runName", "from-tag"}}));

@@ -158,16 +158,11 @@ StatusOr<metadata::Run> TrackingService::CreateRun(const RequestScope& scope,
   if (run_name.empty() && name_tag != nullptr) run_name = name_tag->value;
   if (run_name.empty()) run_name = ids_.RunName();
 
-  ASSIGN_OR_RETURN(metadata::Experiment experiment,
-                   store_.GetExperiment(scope.tenant, request.experiment_id));
-  if (experiment.lifecycle_stage != metadata::LifecycleStage::kActive) {
-    return InvalidArgument("The experiment " + experiment.experiment_id +
-                           " must be in the 'active' state. Current state is deleted.");
-  }
-
+  // The store checks that the experiment exists and is active, and derives the artifact URI from
+  // its artifact location, in the write itself: no read of the experiment beforehand.
   metadata::RunInfo info;
   info.run_id = ids_.Hex32();
-  info.experiment_id = experiment.experiment_id;
+  info.experiment_id = request.experiment_id;
   info.run_name = run_name;
   info.user_id = request.user_id;
   if (info.user_id.empty()) {
@@ -175,7 +170,6 @@ StatusOr<metadata::Run> TrackingService::CreateRun(const RequestScope& scope,
   }
   info.status = metadata::RunStatus::kRunning;
   info.start_time = request.start_time.value_or(clock_.NowMillis());
-  info.artifact_uri = experiment.artifact_location + "/" + info.run_id + "/artifacts";
   info.lifecycle_stage = metadata::LifecycleStage::kActive;
 
   std::vector<metadata::Tag> tags;

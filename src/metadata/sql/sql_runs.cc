@@ -34,6 +34,9 @@ StatusOr<Run> SqlTrackingStore::CreateRun(std::string_view tenant, const RunInfo
       ASSIGN_OR_RETURN(bool row, taken.Step());
       if (row) return AlreadyExists("Run with id=" + info.run_id + " already exists");
     }
+    const std::string artifact_uri = info.artifact_uri.empty()
+                                         ? e.artifact_location + "/" + info.run_id + "/artifacts"
+                                         : info.artifact_uri;
     // The run name and the mlflow.runName tag are one value: the explicit name wins.
     std::string name = info.run_name;
     if (name.empty()) {
@@ -49,7 +52,7 @@ StatusOr<Run> SqlTrackingStore::CreateRun(std::string_view tenant, const RunInfo
       RETURN_IF_ERROR(insert
                           .Bind(info.run_id, tenant, *ParseExperimentId(e.experiment_id), name,
                                 info.user_id, RunStatusName(info.status), info.start_time,
-                                info.end_time, info.artifact_uri)
+                                info.end_time, artifact_uri)
                           .Run());
     }
     // The run is what was just written (what LoadRun would read back): its tags in the order
@@ -62,7 +65,7 @@ StatusOr<Run> SqlTrackingStore::CreateRun(std::string_view tenant, const RunInfo
     run.info.status = info.status;
     run.info.start_time = info.start_time;
     run.info.end_time = info.end_time;
-    run.info.artifact_uri = info.artifact_uri;
+    run.info.artifact_uri = artifact_uri;
     run.info.lifecycle_stage = LifecycleStage::kActive;
     auto upsert = [&](std::string_view key, std::string_view value) -> Status {
       RETURN_IF_ERROR(UpsertRunTag(db, tenant, info.run_id, key, value));
