@@ -198,13 +198,11 @@ StatusOr<std::vector<Assessment>> SqlAssessmentStore::ListAssessments(
     std::string_view tenant, const std::vector<std::string>& trace_ids) {
   if (trace_ids.empty()) return std::vector<Assessment>{};
   return db_->ReadValue([&](Connection& db) -> StatusOr<std::vector<Assessment>> {
-    ASSIGN_OR_RETURN(Statement s,
-                     db.Prepare("SELECT " + std::string(kColumns) +
-                                " FROM assessments WHERE tenant_id = ? AND trace_id IN (SELECT "
-                                "value FROM " +
-                                sql::JsonTexts(db.dialect()) +
-                                ") ORDER BY trace_id, created_at, "
-                                "assessment_id"));
+    ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT " + std::string(kColumns) +
+                                             " FROM assessments WHERE tenant_id = ? AND trace_id " +
+                                             sql::InJsonTexts(db.dialect()) +
+                                             " ORDER BY trace_id, created_at, "
+                                             "assessment_id"));
     s.Bind(tenant, JsonArray(trace_ids));
     std::map<std::string, std::vector<Assessment>, std::less<>> by_trace;
     while (true) {
@@ -244,9 +242,8 @@ StatusOr<std::vector<Assessment>> SqlAssessmentStore::FindValidAssessments(
         db.Prepare("SELECT " + columns +
                    " FROM assessments a JOIN traces t ON t.tenant_id = a.tenant_id "
                    "AND t.trace_id = a.trace_id WHERE a.tenant_id = ? AND a.kind = ? "
-                   "AND a.name = ? AND a.valid = 1 AND t.experiment_id IN (SELECT "
-                   "value FROM " +
-                   sql::JsonInts(db.dialect()) + ") ORDER BY a.trace_id, a.created_at"));
+                   "AND a.name = ? AND a.valid = 1 AND t.experiment_id " +
+                   sql::InJsonInts(db.dialect()) + " ORDER BY a.trace_id, a.created_at"));
     s.Bind(tenant, KindName(kind), name, JsonArray(ids));
     std::vector<Assessment> out;
     while (true) {

@@ -164,9 +164,8 @@ StatusOr<Statement> SendExperimentTags(Connection& db, std::string_view tenant,
                                        const std::vector<int64_t>& ids) {
   ASSIGN_OR_RETURN(Statement s,
                    db.Prepare("SELECT experiment_id, key, value FROM experiment_tags "
-                              "WHERE tenant_id = ? AND experiment_id IN (SELECT "
-                              "value FROM " +
-                              sql::JsonInts(db.dialect()) + ") ORDER BY experiment_id, key"));
+                              "WHERE tenant_id = ? AND experiment_id " +
+                              sql::InJsonInts(db.dialect()) + " ORDER BY experiment_id, key"));
   s.Bind(tenant, JsonArray(ids));
   RETURN_IF_ERROR(s.Send());
   return s;
@@ -393,13 +392,12 @@ Status LoadLoggedModelChildren(Connection& db, std::vector<LoggedModel>& models)
                    [](LoggedModel& m, const Statement& s) {
                      m.tags.push_back({s.Text(1), s.Text(2)});
                    }));
-  RETURN_IF_ERROR(for_each_row(
-      "SELECT model_id, key, value FROM logged_model_params WHERE model_id IN (SELECT value "
-      "FROM " +
-          sql::JsonTexts(db.dialect()) + ") ORDER BY model_id, key",
-      [](LoggedModel& m, const Statement& s) {
-        m.params.push_back({s.Text(1), s.Text(2)});
-      }));
+  RETURN_IF_ERROR(
+      for_each_row("SELECT model_id, key, value FROM logged_model_params WHERE model_id " +
+                       sql::InJsonTexts(db.dialect()) + " ORDER BY model_id, key",
+                   [](LoggedModel& m, const Statement& s) {
+                     m.params.push_back({s.Text(1), s.Text(2)});
+                   }));
   RETURN_IF_ERROR(for_each_row(
       "SELECT model_id, key, value, is_nan, timestamp, step, run_uuid, dataset_name, "
       "dataset_digest FROM logged_model_latest_metrics WHERE model_id " +
