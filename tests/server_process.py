@@ -195,19 +195,21 @@ class ServerProcess:
         return uri.replace("postgresql://", "postgresql+psycopg2://", 1)
 
     def analyze_postgres(self):
-        """With CAIRN_TEST_METADATA=postgres, refreshes the planner statistics of this server's
-        database (ANALYZE), as autovacuum would within a minute: for benchmarks that query right
-        after bulk loading. A no-op otherwise."""
+        """With CAIRN_TEST_METADATA=postgres, settles this server's database as autovacuum would
+        within a minute (VACUUM ANALYZE: fresh planner statistics, dead rows gone), so that a
+        benchmark's reads right after bulk writes neither run on stale plans nor share the cores
+        with an autovacuum of those writes. A no-op otherwise."""
         if os.environ.get("CAIRN_TEST_METADATA") != "postgres":
             return
         if self.target == "cairn":
             uri = metadata_args(self.data_dir)[1]
             base, schema = uri.split("?schema=")
-            subprocess.run(["psql", base, "-qc", f"SET search_path TO {schema}; ANALYZE"],
-                           check=True, capture_output=True)
+            commands = ["-c", f"SET search_path TO {schema}", "-c", "VACUUM ANALYZE"]
         else:
-            uri = self._mlflow_postgres_uri().replace("postgresql+psycopg2://", "postgresql://")
-            subprocess.run(["psql", uri, "-qc", "ANALYZE"], check=True, capture_output=True)
+            base = self._mlflow_postgres_uri().replace("postgresql+psycopg2://", "postgresql://")
+            commands = ["-c", "VACUUM ANALYZE"]
+        # Separate -c commands: VACUUM cannot run inside the transaction of a multi-statement one.
+        subprocess.run(["psql", base, "-q", *commands], check=True, capture_output=True)
 
     def _env(self) -> dict[str, str]:
         env = dict(os.environ)
