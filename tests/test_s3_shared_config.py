@@ -252,16 +252,21 @@ def test_server_with_keys_only_in_a_credentials_file(target, s3, clean_env, tmp_
     assert any(k.endswith(f"{run.info.run_id}/artifacts/docs/note.txt") for k in keys), keys
 
 
-@pytest.mark.cairn_only
-def test_server_refuses_a_named_profile_that_no_file_has(target, s3, clean_env, tmp_path):
-    env = write_profile_files(s3, tmp_path / "aws")
-    env["AWS_PROFILE"] = "nope"
+def start_failure(target, s3, env, tmp_path) -> str:
+    """Starts a server on s3:// artifacts with `env`, which must refuse to start; its log."""
     proc = ServerProcess(target, tmp_path / "data",
                          extra_args=root_args(target, f"s3://{s3['bucket']}/x"), env=env,
                          workers=1)
     with pytest.raises(ServerStartError) as info:
         proc.start()
-    log = str(info.value)
+    return str(info.value)
+
+
+@pytest.mark.cairn_only
+def test_server_refuses_a_named_profile_that_no_file_has(target, s3, clean_env, tmp_path):
+    env = write_profile_files(s3, tmp_path / "aws")
+    env["AWS_PROFILE"] = "nope"
+    log = start_failure(target, s3, env, tmp_path)
     assert "'nope'" in log and env["AWS_SHARED_CREDENTIALS_FILE"] in log, log
     assert s3["secret"] not in log, log
 
@@ -272,11 +277,6 @@ def test_server_refuses_a_malformed_credentials_file_naming_file_and_line(target
     env = write_profile_files(s3, tmp_path / "aws")
     path = Path(env["AWS_SHARED_CREDENTIALS_FILE"])
     path.write_text(path.read_text() + f"{s3['secret']}\n")
-    proc = ServerProcess(target, tmp_path / "data",
-                         extra_args=root_args(target, f"s3://{s3['bucket']}/x"), env=env,
-                         workers=1)
-    with pytest.raises(ServerStartError) as info:
-        proc.start()
-    log = str(info.value)
+    log = start_failure(target, s3, env, tmp_path)
     assert f"{path} line 5" in log, log
     assert s3["secret"] not in log, log

@@ -156,12 +156,12 @@ std::string JsonArray(const std::vector<int64_t>& values);
 // [["a",1],["b",2]]: composite keys (see PairsOfJsonArray).
 std::string JsonArray(const std::vector<std::pair<std::string, int64_t>>& values);
 
-// Row sources over the JSON array bound to `placeholder`, for `... IN (SELECT value FROM
-// <source>)` with one cached statement for any number of ids. Texts and Ints have columns `key`
-// (0-based position) and `value` (text; integer; Ints skips elements that are not integers);
-// Pairs takes [["a",1],...] and has columns `key` (0-based position),
-// `first` (text) and `second` (integer). PostgreSQL's come from the functions of the schema's
-// first migration (cairn_json_texts, cairn_json_ints, cairn_json_pairs).
+// Row sources over the JSON array bound to `placeholder`, one cached statement for any number
+// of ids: to join with or select from (a membership test is InJsonTexts / InJsonInts below).
+// Texts and Ints have columns `key` (0-based position) and `value` (text; integer; Ints skips
+// elements that are not integers); Pairs takes [["a",1],...] and has columns `key` (0-based
+// position), `first` (text) and `second` (integer). PostgreSQL's are the functions of the
+// schema's migrations 1 and 2 (cairn_json_texts, cairn_json_ints, cairn_json_pairs).
 std::string JsonTexts(Dialect dialect, std::string_view placeholder = "?");
 std::string JsonInts(Dialect dialect, std::string_view placeholder = "?");
 std::string JsonPairs(Dialect dialect, std::string_view placeholder = "?");

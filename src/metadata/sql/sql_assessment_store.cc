@@ -201,8 +201,7 @@ StatusOr<std::vector<Assessment>> SqlAssessmentStore::ListAssessments(
     ASSIGN_OR_RETURN(Statement s, db.Prepare("SELECT " + std::string(kColumns) +
                                              " FROM assessments WHERE tenant_id = ? AND trace_id " +
                                              sql::InJsonTexts(db.dialect()) +
-                                             " ORDER BY trace_id, created_at, "
-                                             "assessment_id"));
+                                             " ORDER BY trace_id, created_at, assessment_id"));
     s.Bind(tenant, JsonArray(trace_ids));
     std::map<std::string, std::vector<Assessment>, std::less<>> by_trace;
     while (true) {

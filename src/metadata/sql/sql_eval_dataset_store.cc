@@ -328,10 +328,10 @@ StatusOr<int64_t> SqlEvalDatasetStore::DeleteRecords(std::string_view tenant,
   RETURN_IF_ERROR(db_->Write([&](Connection& db) -> Status {
     ASSIGN_OR_RETURN(std::optional<EvalDataset> d, FindDataset(db, tenant, dataset_id));
     if (!d) return NoSuchDataset(dataset_id);
-    ASSIGN_OR_RETURN(Statement s,
-                     db.Prepare("DELETE FROM eval_dataset_records WHERE dataset_id = ? AND "
-                                "record_id " +
-                                sql::InJsonTexts(db.dialect())));
+    ASSIGN_OR_RETURN(
+        Statement s,
+        db.Prepare("DELETE FROM eval_dataset_records WHERE dataset_id = ? AND record_id " +
+                   sql::InJsonTexts(db.dialect())));
     RETURN_IF_ERROR(s.Bind(dataset_id, JsonArray(record_ids)).Run());
     deleted = db.Changes();
     if (deleted == 0) return Status::Ok();

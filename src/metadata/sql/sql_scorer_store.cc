@@ -222,10 +222,9 @@ StatusOr<std::vector<OnlineScoringConfig>> SqlScorerStore::GetOnlineScoringConfi
     std::string_view tenant, const std::vector<std::string>& scorer_ids) {
   if (scorer_ids.empty()) return std::vector<OnlineScoringConfig>{};
   return db_->ReadValue([&](Connection& db) -> StatusOr<std::vector<OnlineScoringConfig>> {
-    ASSIGN_OR_RETURN(Statement s, db.Prepare(std::string(kConfigQuery) + "AND c.scorer_id " +
-                                             sql::InJsonTexts(db.dialect()) +
-                                             " "
-                                             "ORDER BY c.scorer_id"));
+    ASSIGN_OR_RETURN(Statement s,
+                     db.Prepare(std::string(kConfigQuery) + "AND c.scorer_id " +
+                                sql::InJsonTexts(db.dialect()) + " ORDER BY c.scorer_id"));
     s.Bind(tenant, JsonArray(scorer_ids));
     std::vector<OnlineScoringConfig> out;
     while (true) {

@@ -60,9 +60,7 @@ Status LoadTraceChildren(Connection& db, std::string_view tenant, std::vector<Tr
         std::pair{"trace_request_metadata", &TraceInfo::trace_metadata}}) {
     RETURN_IF_ERROR(children.Attach(std::string("SELECT trace_id, key, value FROM ") + table +
                                         " WHERE tenant_id = ? AND trace_id " +
-                                        sql::InJsonTexts(db.dialect()) +
-                                        " ORDER BY "
-                                        "trace_id, key",
+                                        sql::InJsonTexts(db.dialect()) + " ORDER BY trace_id, key",
                                     [member = member](TraceInfo& t, const Statement& s) {
                                       (t.*member).push_back({s.Text(1), s.Text(2)});
                                     }));
@@ -435,8 +433,8 @@ StatusOr<std::vector<Span>> SqlTraceStore::GetSpans(std::string_view tenant,
                    "start_time_unix_nano, end_time_unix_nano, content FROM spans WHERE "
                    "tenant_id = ? AND trace_id " +
                    sql::InJsonTexts(db.dialect()) +
-                   " ORDER BY "
-                   "trace_id, parent_span_id IS NOT NULL, start_time_unix_nano, span_id"));
+                   " ORDER BY trace_id, parent_span_id IS NOT NULL, start_time_unix_nano, "
+                   "span_id"));
     s.Bind(tenant, JsonArray(trace_ids));
     while (true) {
       ASSIGN_OR_RETURN(bool row, s.Step());

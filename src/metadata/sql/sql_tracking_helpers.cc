@@ -290,9 +290,7 @@ Status LoadRunChildren(Connection& db, std::vector<Run>& runs) {
     RETURN_IF_ERROR(for_each_row(
         "SELECT i.run_uuid, t.input_id, t.name, t.value FROM inputs i JOIN input_tags t ON "
         "t.input_id = i.input_id WHERE i.run_uuid " +
-            sql::InJsonTexts(db.dialect()) +
-            " ORDER BY "
-            "t.input_id, t.name",
+            sql::InJsonTexts(db.dialect()) + " ORDER BY t.input_id, t.name",
         [&](Run& run, const Statement& s) {
           auto it = inputs.find(s.Int(1));
           if (it == inputs.end()) return;
