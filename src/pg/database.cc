@@ -8,9 +8,6 @@
 namespace cairn::pg {
 
 namespace {
-// How long the writer thread keeps looking for more asynchronous writes before it sleeps.
-constexpr auto kWriterLinger = std::chrono::microseconds(50);
-
 // Tags of what the connections queue (Connection::set_tag), to tell whose a failure is.
 constexpr int kTagGroup = 1;   // a write transaction's BEGIN and lock
 constexpr int kTagCommit = 2;  // a write transaction's COMMIT
@@ -19,26 +16,11 @@ constexpr int kTagRead = 3;    // a read transaction
 constexpr int kTagFirstWrite = 100;
 }  // namespace
 
-struct Database::PendingWrite {
-  const ConnectionFn* fn = nullptr;
-  ConnectionFn owned_fn;
-  DoneFn done_fn;
-  Status status;
-  bool done = false;
-};
-
 Database::Database(std::string conninfo, DatabaseOptions options)
     : conninfo_(std::move(conninfo)), options_(std::move(options)) {}
 
 Database::~Database() {
-  if (async_writer_.joinable()) {
-    {
-      MutexLock lock(group_mu_);
-      async_stopping_ = true;
-    }
-    async_cv_.notify_all();
-    async_writer_.join();
-  }
+  group_commit_.Stop();  // after it has run and answered every queued write
 }
 
 StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& conninfo,
@@ -69,91 +51,24 @@ Status Database::Init(const std::vector<Migration>& migrations) {
   RETURN_IF_ERROR(Migrate(*writer_, migrations, options_.migrations_table));
   writer_->ClearFailure();
   if (options_.pipeline) RETURN_IF_ERROR(writer_->EnterPipeline());
-  async_writer_ = std::thread([this] { AsyncWriterLoop(); });
+  group_commit_.Start([this](const Group& group) { RunWriteGroup(group); });
   return Status::Ok();
 }
 
-Status Database::Write(const ConnectionFn& fn) {
-  PendingWrite self;
-  self.fn = &fn;
-  MutexLock lock(group_mu_);
-  pending_writes_.push_back(&self);
-  while (!self.done) {
-    if (group_running_) {
-      lock.Wait(group_cv_);
-      continue;
-    }
-    RunQueuedGroup(lock);
-  }
-  return self.status;
-}
+Status Database::Write(const ConnectionFn& fn) { return group_commit_.Write(fn); }
 
 void Database::WriteAsync(ConnectionFn fn, DoneFn done) {
-  auto* write = new PendingWrite;
-  write->owned_fn = std::move(fn);
-  write->fn = &write->owned_fn;
-  write->done_fn = std::move(done);
-  bool wake;
-  {
-    MutexLock lock(group_mu_);
-    pending_writes_.push_back(write);
-    wake = !group_running_;
-  }
-  if (wake) async_cv_.notify_one();
+  group_commit_.WriteAsync(std::move(fn), std::move(done));
 }
 
-void Database::RunQueuedGroup(MutexLock& lock) {
-  group_running_ = true;
-  std::vector<PendingWrite*> group;
-  group.swap(pending_writes_);
-  lock.Unlock();
-  RunWriteGroup(group);
-  std::vector<std::unique_ptr<PendingWrite>> answered;
-  lock.Lock();
-  for (PendingWrite* p : group) {
-    if (p->done_fn) {
-      answered.emplace_back(p);
-    } else {
-      p->done = true;
-    }
-  }
-  group_running_ = false;
-  bool more = !pending_writes_.empty();
-  lock.Unlock();
-  group_cv_.notify_all();
-  if (more) async_cv_.notify_one();
-  for (auto& p : answered) p->done_fn(p->status);
-  lock.Lock();
-}
-
-void Database::AsyncWriterLoop() {
-  auto linger_until = std::chrono::steady_clock::time_point::min();
-  MutexLock lock(group_mu_);
-  while (true) {
-    if (!pending_writes_.empty() && !group_running_) {
-      RunQueuedGroup(lock);
-      linger_until = std::chrono::steady_clock::now() + kWriterLinger;
-      continue;
-    }
-    if (async_stopping_ && pending_writes_.empty() && !group_running_) return;
-    if (std::chrono::steady_clock::now() < linger_until) {
-      lock.Unlock();
-      std::this_thread::yield();
-      lock.Lock();
-      continue;
-    }
-    lock.Wait(async_cv_);
-  }
-}
-
-void Database::RunWriteGroup(const std::vector<PendingWrite*>& group) {
+void Database::RunWriteGroup(const Group& group) {
   MutexLock lock(write_mu_);
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (writer_ == nullptr || !writer_->Healthy()) {
       writer_.reset();
       auto connected = Connect();
       if (!connected.ok()) {
-        for (PendingWrite* p : group) p->status = connected.status();
+        for (auto* p : group) p->status = connected.status();
         return;
       }
       writer_ = std::move(connected).value();
@@ -162,10 +77,10 @@ void Database::RunWriteGroup(const std::vector<PendingWrite*>& group) {
   }
 }
 
-bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
+bool Database::TryWriteGroup(const Group& group) {
   Connection& db = *writer_;
   auto fail_all = [&](const Status& status) {
-    for (PendingWrite* p : group) p->status = status;
+    for (auto* p : group) p->status = status;
   };
   db.ClearFailure();
   bool commit_sent = false;
@@ -304,7 +219,7 @@ bool Database::TryWriteGroup(const std::vector<PendingWrite*>& group) {
       if (auto done = settle(*k, f->status)) return *done;
       continue;
     }
-    PendingWrite* p = group[i];
+    auto* p = group[i];
     const int tag = kTagFirstWrite + static_cast<int>(i);
     db.set_tag(tag);
     db.Queue("SAVEPOINT cairn_write");

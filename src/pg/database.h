@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/group_commit.h"
 #include "base/mutex.h"
 #include "base/status.h"
 #include "base/thread_annotations.h"
@@ -88,10 +89,10 @@ class Database {
   // changes are kept if it returns OK, else rolled back and its error returned. `fn` may run more
   // than once (after a lost connection, or when a write of its group failed): what it leaves
   // outside the database must be set afresh on each run.
-  Status Write(const ConnectionFn& fn) EXCLUDES(group_mu_, write_mu_);
+  Status Write(const ConnectionFn& fn) EXCLUDES(write_mu_);
   // Write without waiting: `done` gets what Write would have returned, on the thread that ran
   // the group. `done` must be quick and must not call back into this database.
-  void WriteAsync(ConnectionFn fn, DoneFn done) EXCLUDES(group_mu_, write_mu_);
+  void WriteAsync(ConnectionFn fn, DoneFn done) EXCLUDES(write_mu_);
   // Runs `fn` in a read-only snapshot transaction on a pooled connection.
   Status Read(const ConnectionFn& fn) EXCLUDES(pool_mu_);
 
@@ -103,13 +104,12 @@ class Database {
   Status Init(const std::vector<Migration>& migrations);
   StatusOr<std::unique_ptr<Connection>> Connect() const;
 
-  struct PendingWrite;
-  void RunQueuedGroup(MutexLock& lock) NO_THREAD_SAFETY_ANALYSIS;
-  void RunWriteGroup(const std::vector<PendingWrite*>& group) EXCLUDES(write_mu_);
+  using Group = GroupCommit<Connection>::Group;
+  // Runs one group of the group commit as one write transaction (TryWriteGroup, retried).
+  void RunWriteGroup(const Group& group) EXCLUDES(write_mu_);
   // One attempt at a group: false when the transaction failed before COMMIT was sent on a
   // connection that turned out broken (nothing was written; the caller may retry).
-  bool TryWriteGroup(const std::vector<PendingWrite*>& group) REQUIRES(write_mu_);
-  void AsyncWriterLoop() EXCLUDES(group_mu_);
+  bool TryWriteGroup(const Group& group) REQUIRES(write_mu_);
 
   const std::string conninfo_;
   const DatabaseOptions options_;
@@ -117,13 +117,7 @@ class Database {
   Mutex write_mu_;
   std::unique_ptr<Connection> writer_ GUARDED_BY(write_mu_);
 
-  Mutex group_mu_;
-  std::condition_variable group_cv_;
-  std::vector<PendingWrite*> pending_writes_ GUARDED_BY(group_mu_);
-  bool group_running_ GUARDED_BY(group_mu_) = false;
-  std::condition_variable async_cv_;
-  bool async_stopping_ GUARDED_BY(group_mu_) = false;
-  std::thread async_writer_;
+  GroupCommit<Connection> group_commit_;  // started by Init, stopped first by the destructor
 
   Mutex pool_mu_;
   std::condition_variable pool_cv_;

@@ -7,21 +7,11 @@
 
 namespace cairn::sqlite {
 
-// How long the writer thread keeps looking for more asynchronous writes before it sleeps.
-constexpr auto kWriterLinger = std::chrono::microseconds(50);
-
 Database::Database(std::string path, DatabaseOptions options)
     : path_(std::move(path)), options_(options) {}
 
 Database::~Database() {
-  if (async_writer_.joinable()) {
-    {
-      MutexLock lock(group_mu_);
-      async_stopping_ = true;
-    }
-    async_cv_.notify_all();
-    async_writer_.join();  // after it has run and answered every queued write
-  }
+  group_commit_.Stop();  // after it has run and answered every queued write
   if (checkpoint_thread_.joinable()) {
     {
       MutexLock lock(checkpoint_mu_);
@@ -60,7 +50,7 @@ Status Database::Init(const std::vector<Migration>& migrations) {
   MutexLock write_lock(write_mu_);
   ASSIGN_OR_RETURN(writer_, Connection::Open(path_, connection_options));
   RETURN_IF_ERROR(Migrate(*writer_, migrations));
-  async_writer_ = std::thread([this] { AsyncWriterLoop(); });
+  group_commit_.Start([this](const Group& group) { RunWriteGroup(group); });
   // A private in-memory database exists only on the writer connection.
   reads_on_writer_ = in_memory || options_.reader_connections <= 0;
   if (in_memory) return Status::Ok();
@@ -107,28 +97,10 @@ void Database::CheckpointLoop() {
   }
 }
 
-struct Database::PendingWrite {
-  const ConnectionFn* fn = nullptr;  // the caller's (Write) or owned_fn (WriteAsync)
-  ConnectionFn owned_fn;
-  DoneFn done_fn;     // set for WriteAsync; this entry is then heap-allocated and ours
-  Status status;      // written by the group's runner before `done`
-  bool done = false;  // guarded by group_mu_ (Write only)
-};
+Status Database::Write(const ConnectionFn& fn) { return group_commit_.Write(fn); }
 
-Status Database::Write(const ConnectionFn& fn) {
-  PendingWrite self;
-  self.fn = &fn;
-  MutexLock lock(group_mu_);
-  pending_writes_.push_back(&self);
-  while (!self.done) {
-    if (group_running_) {
-      lock.Wait(group_cv_);
-      continue;
-    }
-    // Nobody is writing: run everything queued so far (this write included) as one group.
-    RunQueuedGroup(lock);
-  }
-  return self.status;
+void Database::WriteAsync(ConnectionFn fn, DoneFn done) {
+  group_commit_.WriteAsync(std::move(fn), std::move(done));
 }
 
 Status Database::CheckpointTruncate() {
@@ -144,77 +116,14 @@ Status Database::CheckpointTruncate() {
   return Unavailable("the WAL of " + path_ + " stayed in use; not truncated");
 }
 
-void Database::WriteAsync(ConnectionFn fn, DoneFn done) {
-  auto* write = new PendingWrite;
-  write->owned_fn = std::move(fn);
-  write->fn = &write->owned_fn;
-  write->done_fn = std::move(done);
-  bool wake;
-  {
-    MutexLock lock(group_mu_);
-    pending_writes_.push_back(write);
-    wake = !group_running_;
-  }
-  // A running group's runner wakes the writer thread when it finds more queued.
-  if (wake) async_cv_.notify_one();
-}
-
-void Database::RunQueuedGroup(MutexLock& lock) {
-  group_running_ = true;
-  std::vector<PendingWrite*> group;
-  group.swap(pending_writes_);
-  lock.Unlock();
-  RunWriteGroup(group);
-  std::vector<std::unique_ptr<PendingWrite>> answered;
-  lock.Lock();
-  for (PendingWrite* p : group) {
-    if (p->done_fn) {
-      answered.emplace_back(p);
-    } else {
-      p->done = true;
-    }
-  }
-  group_running_ = false;
-  bool more = !pending_writes_.empty();
-  lock.Unlock();
-  group_cv_.notify_all();
-  if (more) async_cv_.notify_one();
-  // Outside every lock: the callbacks may post to other threads.
-  for (auto& p : answered) p->done_fn(p->status);
-  lock.Lock();
-}
-
-void Database::AsyncWriterLoop() {
-  // Under steady load the next write arrives within microseconds of a commit: looking again for
-  // a short while, yielding the core meanwhile, saves a sleep and a wake-up per write.
-  auto linger_until = std::chrono::steady_clock::time_point::min();
-  MutexLock lock(group_mu_);
-  while (true) {
-    if (!pending_writes_.empty() && !group_running_) {
-      RunQueuedGroup(lock);
-      linger_until = std::chrono::steady_clock::now() + kWriterLinger;
-      continue;
-    }
-    if (async_stopping_ && pending_writes_.empty() && !group_running_) return;
-    if (std::chrono::steady_clock::now() < linger_until) {
-      lock.Unlock();
-      std::this_thread::yield();
-      lock.Lock();
-      continue;
-    }
-    // Checked and waited for under the same lock: no wake-up is lost.
-    lock.Wait(async_cv_);
-  }
-}
-
-void Database::RunWriteGroup(const std::vector<PendingWrite*>& group) {
+void Database::RunWriteGroup(const Group& group) {
   MutexLock lock(write_mu_);
   auto txn = Transaction::Begin(*writer_, Transaction::Kind::kImmediate);
   if (!txn.ok()) {
-    for (PendingWrite* p : group) p->status = txn.status();
+    for (auto* p : group) p->status = txn.status();
     return;
   }
-  for (PendingWrite* p : group) {
+  for (auto* p : group) {
     Status s = writer_->Exec("SAVEPOINT cairn_write");
     if (s.ok()) {
       s = (*p->fn)(*writer_);
@@ -229,7 +138,7 @@ void Database::RunWriteGroup(const std::vector<PendingWrite*>& group) {
   }
   Status commit = txn->Commit();
   if (!commit.ok()) {
-    for (PendingWrite* p : group) {
+    for (auto* p : group) {
       if (p->status.ok()) p->status = commit;
     }
   }

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/group_commit.h"
 #include "base/mutex.h"
 #include "base/status.h"
 #include "base/thread_annotations.h"
@@ -64,7 +65,7 @@ class Database {
   // all queued writes in one transaction, so concurrent writers share the cost of a commit
   // (the WAL pages they all touch are written once). Each caller still returns only after the
   // commit that holds its changes, so an acknowledged write is as durable as before.
-  Status Write(const ConnectionFn& fn) EXCLUDES(group_mu_, write_mu_);
+  Status Write(const ConnectionFn& fn) EXCLUDES(write_mu_);
   // Write without waiting: queues `fn` into the same group commit and returns at once; `done`
   // gets what Write would have returned, after the commit that holds the write (or with its
   // error), on whichever thread ran the group: the database's own writer thread, or a Write
@@ -72,7 +73,7 @@ class Database {
   // into this database. For callers that must not block, such as an I/O thread. Writes queued
   // when the database is destroyed are still run and answered.
   using DoneFn = std::function<void(Status)>;
-  void WriteAsync(ConnectionFn fn, DoneFn done) EXCLUDES(group_mu_, write_mu_);
+  void WriteAsync(ConnectionFn fn, DoneFn done) EXCLUDES(write_mu_);
   // Copies the whole WAL into the database file and truncates the WAL to zero bytes, retrying
   // while readers hold old snapshots (up to ~1 s): after an erasure (deletes with
   // secure_delete on), no copy of the deleted rows stays in either file. UNAVAILABLE when
@@ -102,14 +103,9 @@ class Database {
   Database(std::string path, DatabaseOptions options);
   Status Init(const std::vector<Migration>& migrations);
 
-  struct PendingWrite;
-  // Runs every queued write as one group; called with `lock` holding group_mu_ and no group
-  // running, and returns with it held again. The analysis cannot follow a lock passed by
-  // reference through its Unlock/Lock, hence the opt-out; the body is short.
-  void RunQueuedGroup(MutexLock& lock) NO_THREAD_SAFETY_ANALYSIS;
-  void RunWriteGroup(const std::vector<PendingWrite*>& group) EXCLUDES(group_mu_, write_mu_);
-  // The writer thread: runs groups that hold asynchronous writes when no caller of Write does.
-  void AsyncWriterLoop() EXCLUDES(group_mu_);
+  using Group = GroupCommit<Connection>::Group;
+  // Runs one group of the group commit as one transaction, each write in a savepoint.
+  void RunWriteGroup(const Group& group) EXCLUDES(write_mu_);
   void CheckpointLoop() EXCLUDES(checkpoint_mu_);
 
   const std::string path_;
@@ -119,13 +115,7 @@ class Database {
   Mutex write_mu_;
   std::unique_ptr<Connection> writer_ GUARDED_BY(write_mu_);
 
-  Mutex group_mu_;
-  std::condition_variable group_cv_;
-  std::vector<PendingWrite*> pending_writes_ GUARDED_BY(group_mu_);
-  bool group_running_ GUARDED_BY(group_mu_) = false;
-  std::condition_variable async_cv_;  // wakes the writer thread
-  bool async_stopping_ GUARDED_BY(group_mu_) = false;
-  std::thread async_writer_;
+  GroupCommit<Connection> group_commit_;  // started by Init, stopped first by the destructor
 
   Mutex pool_mu_;
   std::condition_variable pool_cv_;
