@@ -8,6 +8,7 @@
 #include <fstream>
 #include <set>
 #include <system_error>
+#include <utility>
 
 #include "runtime/mlmodel.h"
 
@@ -189,7 +190,7 @@ StatusOr<DeploymentStatus> DeploymentService::Get(const RequestScope& scope,
 StatusOr<std::vector<DeploymentStatus>> DeploymentService::List(const RequestScope& scope) {
   std::vector<std::shared_ptr<Deployment>> mine;
   // Held for the loop: the range of a range-for does not keep a temporary alive.
-  const std::shared_ptr<const Table> table = table_.load();
+  const std::shared_ptr<const Table> table = CurrentTable();
   for (const auto& [key, deployment] : *table) {
     if (key.first == scope.tenant) mine.push_back(deployment);
   }
@@ -311,7 +312,7 @@ Status DeploymentService::Reload(std::string_view tenant, std::string_view id,
   if (!stored.ok() && stored.status().code() != StatusCode::kNotFound) return stored.status();
   std::shared_ptr<Deployment> by_id;
   // Held for the loop: the range of a range-for does not keep a temporary alive.
-  const std::shared_ptr<const Table> table = table_.load();
+  const std::shared_ptr<const Table> table = CurrentTable();
   for (const auto& [key, deployment] : *table) {
     if (key.first == tenant && deployment->id() == id) by_id = deployment;
   }
@@ -429,7 +430,7 @@ void DeploymentService::ReleaseModels(const std::shared_ptr<const ServingSet>& s
 
 std::shared_ptr<Deployment> DeploymentService::Find(std::string_view tenant,
                                                     std::string_view name) const {
-  std::shared_ptr<const Table> table = table_.load();
+  std::shared_ptr<const Table> table = CurrentTable();
   auto it = table->find(std::pair<std::string_view, std::string_view>(tenant, name));
   return it == table->end() ? nullptr : it->second;
 }
@@ -437,7 +438,7 @@ std::shared_ptr<Deployment> DeploymentService::Find(std::string_view tenant,
 std::vector<std::shared_ptr<Deployment>> DeploymentService::All() const {
   std::vector<std::shared_ptr<Deployment>> out;
   // Held for the loop: the range of a range-for does not keep a temporary alive.
-  const std::shared_ptr<const Table> table = table_.load();
+  const std::shared_ptr<const Table> table = CurrentTable();
   for (const auto& [key, deployment] : *table) out.push_back(deployment);
   return out;
 }
@@ -446,7 +447,7 @@ StatusOr<std::shared_ptr<Deployment>> DeploymentService::Lookup(std::string_view
                                                                 std::string_view id_or_name) const {
   if (auto by_name = Find(tenant, id_or_name)) return by_name;
   // Held for the loop: the range of a range-for does not keep a temporary alive.
-  const std::shared_ptr<const Table> table = table_.load();
+  const std::shared_ptr<const Table> table = CurrentTable();
   for (const auto& [key, deployment] : *table) {
     if (key.first == tenant && deployment->id() == id_or_name) return deployment;
   }
@@ -455,16 +456,27 @@ StatusOr<std::shared_ptr<Deployment>> DeploymentService::Lookup(std::string_view
 
 void DeploymentService::Insert(const std::shared_ptr<Deployment>& deployment) {
   MutexLock lock(table_write_mu_);
-  auto next = std::make_shared<Table>(*table_.load());
+  auto next = std::make_shared<Table>(*CurrentTable());
   (*next)[{deployment->tenant(), deployment->name()}] = deployment;
-  table_.store(std::move(next));
+  PublishTable(std::move(next));
 }
 
 void DeploymentService::Remove(const std::shared_ptr<Deployment>& deployment) {
   MutexLock lock(table_write_mu_);
-  auto next = std::make_shared<Table>(*table_.load());
+  auto next = std::make_shared<Table>(*CurrentTable());
   next->erase({deployment->tenant(), deployment->name()});
-  table_.store(std::move(next));
+  PublishTable(std::move(next));
+}
+
+std::shared_ptr<const DeploymentService::Table> DeploymentService::CurrentTable() const {
+  MutexLock lock(table_mu_);
+  return table_;
+}
+
+void DeploymentService::PublishTable(std::shared_ptr<const Table> next) {
+  std::shared_ptr<const Table> previous;  // released outside the lock
+  MutexLock lock(table_mu_);
+  previous = std::exchange(table_, std::move(next));
 }
 
 DeploymentStatus DeploymentService::StatusOf(const Deployment& deployment) const {

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -81,8 +80,8 @@ struct DeploymentStatus {
 // FAILED with the reason; every state is stored, and a restarted server loads every stored
 // deployment again by itself.
 //
-// Thread-safe. Find (the hot path) reads an immutable routing table through an atomic
-// shared_ptr: no lock on the prediction path.
+// Thread-safe. Find (the hot path) reads an immutable routing table: it holds a lock only to copy
+// the pointer to the current table, never while it looks a deployment up or predicts.
 class DeploymentService {
  public:
   DeploymentService(metadata::DeploymentStore& store, metadata::RegistryStore& registry,
@@ -156,6 +155,9 @@ class DeploymentService {
                                                std::string_view id_or_name) const;
   void Insert(const std::shared_ptr<Deployment>& deployment) EXCLUDES(table_write_mu_);
   void Remove(const std::shared_ptr<Deployment>& deployment) EXCLUDES(table_write_mu_);
+  // The current routing table, and its replacement (under table_write_mu_).
+  std::shared_ptr<const Table> CurrentTable() const EXCLUDES(table_mu_);
+  void PublishTable(std::shared_ptr<const Table> next) EXCLUDES(table_mu_);
   DeploymentStatus StatusOf(const Deployment& deployment) const;
   // Resolves the spec's version or alias to a registered version.
   StatusOr<metadata::ModelVersion> ResolveVersion(std::string_view tenant,
@@ -216,8 +218,12 @@ class DeploymentService {
   const ServingOptions options_;
   ModelCache cache_;
 
-  Mutex table_write_mu_;  // serialises writers of table_; readers never take it
-  std::atomic<std::shared_ptr<const Table>> table_;
+  Mutex table_write_mu_;  // serialises writers of the table (copy, change, publish)
+  // Held only to copy or replace the pointer. Not std::atomic<std::shared_ptr>: libstdc++ 12's
+  // is a spin lock as well, and its load releases that lock with a relaxed store, so the
+  // pointer's read in a load and its write in the next store are not ordered (TSan reports it).
+  mutable Mutex table_mu_;
+  std::shared_ptr<const Table> table_ GUARDED_BY(table_mu_);
 
   Mutex fetch_mu_;  // one model folder fetch at a time
 
