@@ -95,6 +95,9 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 group.min.session.timeout.ms=500
 message.max.bytes=16777216
+# Tests stamp events near 1970: the default time retention (7 days) would delete them at its
+# next check, at any moment of a test.
+log.retention.ms=-1
 PROPS
 fi
 cat >"${base}/log4j2.properties" <<PROPS
