@@ -390,7 +390,7 @@ StatusOr<KafkaEventStream::Marks> KafkaEventStream::Watermarks(const std::string
 }
 
 Status KafkaEventStream::Scan(const std::string& full, int partition, int64_t from, int64_t to,
-                              const Visitor& visit) {
+                              ScanKind kind, const Visitor& visit) {
   if (from >= to) return Status::Ok();
   HandlePtr reader(nullptr, &DestroyHandle);
   {
@@ -412,6 +412,9 @@ Status KafkaEventStream::Scan(const std::string& full, int partition, int64_t fr
     }
     reader_free_.notify_one();
   };
+  // A compacted topic may have gaps, so only a reader that never had another assignment can be
+  // believed: the pooled one in its slot is replaced.
+  if (kind == ScanKind::kCompacted) reader.reset();
   if (!reader) {
     StatusOr<kafka::Handle> created = kafka::CreateClient(
         RD_KAFKA_CONSUMER, options_,
@@ -442,7 +445,12 @@ Status KafkaEventStream::Scan(const std::string& full, int partition, int64_t fr
   // A fetch that brings nothing for this long (no record, no end of partition) fails the read.
   const int idle_ms = options_.request_timeout_ms;
   auto last_progress = std::chrono::steady_clock::now();
-  while (status.ok()) {
+  // The offset this scan takes next. librdkafka may hand a pooled reader events of an earlier
+  // assignment, even of this same partition: records, and ends of partition at offsets that
+  // were the end then. Records are therefore taken in offset order, each once (a record seen
+  // again is the same record: Kafka never rewrites an offset).
+  int64_t next = from;
+  while (status.ok() && next < to) {
     rd_kafka_message_t* m = rd_kafka_consumer_poll(reader.get(), 100);
     if (m == nullptr) {
       if (std::chrono::steady_clock::now() - last_progress > std::chrono::milliseconds(idle_ms)) {
@@ -451,25 +459,39 @@ Status KafkaEventStream::Scan(const std::string& full, int partition, int64_t fr
       continue;
     }
     last_progress = std::chrono::steady_clock::now();
-    // A pooled reader may still hand out an event of its previous assignment (another topic's
-    // or partition's end-of-partition): it says nothing about this one.
+    const std::unique_ptr<rd_kafka_message_t, void (*)(rd_kafka_message_t*)> owned(
+        m, &rd_kafka_message_destroy);
+    // Another topic's or partition's event, from an earlier assignment.
     if (m->rkt != nullptr && (m->partition != partition || full != rd_kafka_topic_name(m->rkt))) {
-      rd_kafka_message_destroy(m);
       continue;
     }
     const bool record = m->err == RD_KAFKA_RESP_ERR_NO_ERROR;
     if (!record && m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
       status = ErrorStatus(m->err, "kafka: reading " + full);
-    } else if (!record && m->offset >= 0 && m->offset < to) {
-      // An end of partition below the end this read was asked to reach (known to exist from
-      // the high watermark) is stale, from before the fetch caught up: read on.
-      rd_kafka_message_destroy(m);
-      continue;
+      break;
     }
-    // The end of the partition, the end of the range, or the visitor has enough.
-    const bool stop = !record || m->offset >= to || !visit(*m);
-    rd_kafka_message_destroy(m);
-    if (stop) break;
+    if (m->offset < next) continue;  // taken already, or an end this scan has passed
+    if (kind == ScanKind::kCompacted) {
+      // A fresh reader's events are all this scan's; compaction leaves gaps, but never removes a
+      // partition's last record, so an end below `to` is from before the fetch caught up.
+      if (!record) {
+        if (m->offset >= to) break;
+        continue;
+      }
+    } else if (m->offset > next || !record) {
+      // The offsets of a data topic have no gaps (no compaction, no transactions) and `to` is a
+      // high watermark, so an end below it, or a jump past `next`, is an earlier assignment's
+      // event: unless retention removed the records from `next` on.
+      StatusOr<Marks> marks = Watermarks(full, partition);
+      if (!marks.ok()) {
+        status = marks.status();
+        break;
+      }
+      if (marks->low > next) next = marks->low;
+      if (!record || m->offset != next) continue;
+    }
+    next = m->offset + 1;
+    if (!visit(*m)) break;
   }
   rd_kafka_assign(reader.get(), nullptr);
   // A reader that failed may hold a broken connection state; a fresh one replaces it.
@@ -577,10 +599,11 @@ StatusOr<ReadResult> KafkaEventStream::Read(std::string_view topic, const ReadOp
 
   if (options.direction == ReadDirection::kOldestFirst) {
     const int64_t from = std::max(options.from_offset, marks.low);
-    RETURN_IF_ERROR(Scan(full, partition, from, marks.high, [&](const rd_kafka_message_t& m) {
-      if (std::optional<StoredEvent> e = keep(m)) result.events.push_back(std::move(*e));
-      return result.events.size() < max;
-    }));
+    RETURN_IF_ERROR(
+        Scan(full, partition, from, marks.high, ScanKind::kData, [&](const rd_kafka_message_t& m) {
+          if (std::optional<StoredEvent> e = keep(m)) result.events.push_back(std::move(*e));
+          return result.events.size() < max;
+        }));
     if (!result.events.empty()) result.next_offset = result.events.back().offset + 1;
     return result;
   }
@@ -592,10 +615,11 @@ StatusOr<ReadResult> KafkaEventStream::Read(std::string_view topic, const ReadOp
   while (top >= marks.low && result.events.size() < max) {
     const int64_t bottom = std::max(marks.low, top - chunk + 1);
     std::vector<StoredEvent> found;
-    RETURN_IF_ERROR(Scan(full, partition, bottom, top + 1, [&](const rd_kafka_message_t& m) {
-      if (std::optional<StoredEvent> e = keep(m)) found.push_back(std::move(*e));
-      return true;
-    }));
+    RETURN_IF_ERROR(
+        Scan(full, partition, bottom, top + 1, ScanKind::kData, [&](const rd_kafka_message_t& m) {
+          if (std::optional<StoredEvent> e = keep(m)) found.push_back(std::move(*e));
+          return true;
+        }));
     for (auto it = found.rbegin(); it != found.rend() && result.events.size() < max; ++it) {
       result.events.push_back(std::move(*it));
     }
@@ -781,7 +805,7 @@ Status KafkaEventStream::RefreshDeletions() {
   std::vector<std::shared_ptr<const Deletion>> added;
   int64_t next = deletions_next_;
   RETURN_IF_ERROR(Scan(deletions_topic_, 0, std::max(deletions_next_, marks.low), marks.high,
-                       [&](const rd_kafka_message_t& m) {
+                       ScanKind::kCompacted, [&](const rd_kafka_message_t& m) {
                          next = m.offset + 1;
                          std::string_view text(static_cast<const char*>(m.payload),
                                                m.payload == nullptr ? 0 : m.len);

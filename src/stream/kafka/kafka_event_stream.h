@@ -133,10 +133,11 @@ class KafkaEventStream final : public EventStream {
   // INVALID_ARGUMENT for a partition `full` does not have (or will not have once created).
   Status CheckPartition(const std::string& full, int partition);
   StatusOr<Marks> Watermarks(const std::string& full, int partition);
-  // Fetches records of a partition of `full` with offsets in [from, to); `to` is at most the
-  // partition's end (a high watermark), so an end-of-partition event below it is stale (a
-  // pooled reader's, or from before the fetch caught up) and the scan reads on.
-  Status Scan(const std::string& full, int partition, int64_t from, int64_t to,
+  // What a scanned topic's offsets are like: a data topic's have no gaps; a compacted one's do.
+  enum class ScanKind { kData, kCompacted };
+  // Fetches the records of a partition of `full` with offsets in [from, to), each once, in
+  // offset order; `to` is at most the partition's end (a high watermark).
+  Status Scan(const std::string& full, int partition, int64_t from, int64_t to, ScanKind kind,
               const Visitor& visit) EXCLUDES(readers_mu_);
   // Appends each event to its key's partition among `partitions`.
   StatusOr<std::vector<int64_t>> Produce(const std::string& full, int partitions,

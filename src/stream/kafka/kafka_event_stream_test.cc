@@ -315,6 +315,7 @@ TEST_F(KafkaBrokerTest, KeysStayInTheirPartitionAndTheGroupSharesThePartitions) 
   EXPECT_EQ(partitions, 4);
   // 8 keys, 5 events each, interleaved.
   std::vector<Event> events;
+  events.reserve(40);
   for (int i = 0; i < 40; ++i) {
     events.push_back(Event{.tenant = "t",
                            .key = "deployment-" + std::to_string(i % 8),
@@ -426,6 +427,57 @@ TEST_F(KafkaBrokerTest, DeletionsByOneProcessHideRecordsFromAnother) {
   ASSERT_OK_AND_ASSIGN(ReadResult after, b->Read("predictions", {}));
   ASSERT_EQ(after.events.size(), 1u);
   EXPECT_EQ(after.events[0].event.key, "kept");
+}
+
+// The broker's retention (here DeleteRecords, which moves a partition's start as retention does)
+// removes records that a pooled reader fetched before: reads answer with what is left, in order.
+TEST_F(KafkaBrokerTest, ReadsAnswerWhatTheBrokersRetentionLeft) {
+  auto a = Open();
+  ASSERT_TRUE(a);
+  ASSERT_OK(a->Append("predictions", MakeEvents(0, 5)));
+  // A first read leaves the pooled reader with this partition's earlier assignment.
+  ASSERT_OK_AND_ASSIGN(ReadResult all, a->Read("predictions", {}));
+  ASSERT_EQ(all.events.size(), 5u);
+
+  auto remove_before = [&](int64_t offset) {
+    ASSERT_OK_AND_ASSIGN(kafka::Handle admin, kafka::CreateClient(RD_KAFKA_PRODUCER, options_, {}));
+    kafka::PartitionList before = kafka::OnePartition(options_.prefix + ".predictions", 0, offset);
+    rd_kafka_DeleteRecords_t* request = rd_kafka_DeleteRecords_new(before.get());
+    rd_kafka_queue_t* queue = rd_kafka_queue_new(admin.get());
+    rd_kafka_DeleteRecords(admin.get(), &request, 1, nullptr, queue);
+    rd_kafka_event_t* answer = rd_kafka_queue_poll(queue, 10000);
+    ASSERT_NE(answer, nullptr);
+    EXPECT_EQ(rd_kafka_event_error(answer), RD_KAFKA_RESP_ERR_NO_ERROR);
+    const rd_kafka_topic_partition_list_t* moved =
+        rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(answer));
+    ASSERT_NE(moved, nullptr);
+    EXPECT_EQ(moved->elems[0].err, RD_KAFKA_RESP_ERR_NO_ERROR);
+    EXPECT_EQ(moved->elems[0].offset, offset);
+    rd_kafka_event_destroy(answer);
+    rd_kafka_DeleteRecords_destroy(request);
+    rd_kafka_queue_destroy(queue);
+  };
+  auto offsets = [](const ReadResult& result) {
+    std::vector<int64_t> found;
+    for (const StoredEvent& e : result.events) found.push_back(e.offset);
+    return found;
+  };
+
+  remove_before(3);
+  ASSERT_OK_AND_ASSIGN(ReadResult oldest, a->Read("predictions", {}));
+  EXPECT_EQ(offsets(oldest), (std::vector<int64_t>{3, 4}));
+  EXPECT_EQ(oldest.events[0].event.payload, "3");
+  ASSERT_OK_AND_ASSIGN(ReadResult newest,
+                       a->Read("predictions", {.from_offset = kLatestOffset,
+                                               .direction = ReadDirection::kNewestFirst}));
+  EXPECT_EQ(offsets(newest), (std::vector<int64_t>{4, 3}));
+
+  remove_before(5);
+  ASSERT_OK_AND_ASSIGN(ReadResult none, a->Read("predictions", {}));
+  EXPECT_TRUE(none.events.empty());
+  ASSERT_OK(a->Append("predictions", MakeEvents(5, 1)));
+  ASSERT_OK_AND_ASSIGN(ReadResult after, a->Read("predictions", {}));
+  EXPECT_EQ(offsets(after), (std::vector<int64_t>{5}));
 }
 
 TEST_F(KafkaBrokerTest, RepeatedRetentionKeepsOneCutOffPerTopic) {
