@@ -43,6 +43,11 @@ class DeploymentStore {
   // Replaces the stored record of `record.id` (name and created_at are kept). NOT_FOUND when
   // missing.
   virtual Status UpdateDeployment(std::string_view tenant, const DeploymentRecord& record) = 0;
+  // Stores record.state, reason and updated_at_ms, in one step, only while the stored
+  // model_version and spec are record's: a load's state report never undoes a spec that a
+  // Scale or Update (of this server or another) stored meanwhile. FAILED_PRECONDITION when
+  // they differ (nothing written); NOT_FOUND when missing.
+  virtual Status UpdateDeploymentState(std::string_view tenant, const DeploymentRecord& record) = 0;
   // Removes a deployment by id; NOT_FOUND when missing.
   virtual Status DeleteDeployment(std::string_view tenant, std::string_view id) = 0;
   // Names of the tenant's deployments that serve this model version (for the registry, which
@@ -70,6 +75,9 @@ class DeploymentStoreWrapper : public DeploymentStore {
   }
   Status UpdateDeployment(std::string_view t, const DeploymentRecord& r) override {
     return target_.UpdateDeployment(t, r);
+  }
+  Status UpdateDeploymentState(std::string_view t, const DeploymentRecord& r) override {
+    return target_.UpdateDeploymentState(t, r);
   }
   Status DeleteDeployment(std::string_view t, std::string_view id) override {
     return target_.DeleteDeployment(t, id);

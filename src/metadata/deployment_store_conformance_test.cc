@@ -86,6 +86,47 @@ TEST_P(DeploymentStoreConformanceTest, UpdateKeepsNameAndSurvivesReopen) {
   EXPECT_EQ(deployments().UpdateDeployment(kOtherTenant, changed).code(), StatusCode::kNotFound);
 }
 
+TEST_P(DeploymentStoreConformanceTest, StateReportsApplyOnlyToTheStoredSpec) {
+  ASSERT_OK(deployments().CreateDeployment(kTenant, Record("d-1", "iris")));
+  // A load finished on the spec it started with: its state is stored, the rest kept.
+  DeploymentRecord loaded = Record("d-1", "iris");
+  loaded.state = "READY";
+  loaded.reason = "loaded";
+  loaded.updated_at_ms = 2000;
+  ASSERT_OK(deployments().UpdateDeploymentState(kTenant, loaded));
+  ASSERT_OK_AND_ASSIGN(DeploymentRecord got, deployments().GetDeployment(kTenant, "d-1"));
+  EXPECT_EQ(got.state, "READY");
+  EXPECT_EQ(got.reason, "loaded");
+  EXPECT_EQ(got.updated_at_ms, 2000);
+  EXPECT_EQ(got.spec_json, R"({"replicas":1})");
+
+  // A scale stored meanwhile: a report on the old spec, or the old version, writes nothing.
+  DeploymentRecord scaled = loaded;
+  scaled.spec_json = R"({"replicas":2})";
+  scaled.updated_at_ms = 3000;
+  ASSERT_OK(deployments().UpdateDeployment(kTenant, scaled));
+  DeploymentRecord stale = loaded;
+  stale.state = "FAILED";
+  stale.updated_at_ms = 4000;
+  EXPECT_EQ(deployments().UpdateDeploymentState(kTenant, stale).code(),
+            StatusCode::kFailedPrecondition);
+  DeploymentRecord other_version = scaled;
+  other_version.model_version = "2";
+  other_version.state = "FAILED";
+  EXPECT_EQ(deployments().UpdateDeploymentState(kTenant, other_version).code(),
+            StatusCode::kFailedPrecondition);
+  ASSERT_OK_AND_ASSIGN(got, deployments().GetDeployment(kTenant, "d-1"));
+  EXPECT_EQ(got.state, "READY");
+  EXPECT_EQ(got.spec_json, R"({"replicas":2})");
+  EXPECT_EQ(got.updated_at_ms, 3000);
+
+  EXPECT_EQ(deployments().UpdateDeploymentState(kOtherTenant, scaled).code(),
+            StatusCode::kNotFound);
+  DeploymentRecord missing = scaled;
+  missing.id = "d-2";
+  EXPECT_EQ(deployments().UpdateDeploymentState(kTenant, missing).code(), StatusCode::kNotFound);
+}
+
 TEST_P(DeploymentStoreConformanceTest, DeleteRemovesOnlyThatDeployment) {
   ASSERT_OK(deployments().CreateDeployment(kTenant, Record("d-1", "a")));
   ASSERT_OK(deployments().CreateDeployment(kTenant, Record("d-2", "b")));

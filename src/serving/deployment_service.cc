@@ -512,16 +512,14 @@ void DeploymentService::Persist(const Deployment& deployment, PersistMode mode) 
     if (followed_.contains(deployment.id())) return;
   }
   const metadata::DeploymentRecord record = deployment.Record();
-  if (mode == PersistMode::kStateOnly) {
-    StatusOr<metadata::DeploymentRecord> stored =
-        store_.GetDeployment(deployment.tenant(), deployment.id());
-    if (!stored.ok() || stored->id != record.id) return;  // gone, or unreadable: nothing to say
-    if (stored->spec_json != record.spec_json || stored->model_version != record.model_version) {
-      return;
-    }
-  }
-  Status written = store_.UpdateDeployment(deployment.tenant(), record);
-  if (!written.ok() && written.code() != StatusCode::kNotFound) {
+  // A state report is written only while the stored spec is the one it reports on; the store
+  // checks that and writes in one step, so a Scale or Update stored meanwhile (here or on
+  // another replica) is never undone.
+  Status written = mode == PersistMode::kStateOnly
+                       ? store_.UpdateDeploymentState(deployment.tenant(), record)
+                       : store_.UpdateDeployment(deployment.tenant(), record);
+  if (!written.ok() && written.code() != StatusCode::kNotFound &&
+      written.code() != StatusCode::kFailedPrecondition) {
     spdlog::error("deployment {}: cannot store its state: {}", deployment.name(),
                   written.ToString());
   }

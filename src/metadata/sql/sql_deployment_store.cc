@@ -111,6 +111,27 @@ Status SqlDeploymentStore::UpdateDeployment(std::string_view tenant, const Deplo
   });
 }
 
+Status SqlDeploymentStore::UpdateDeploymentState(std::string_view tenant,
+                                                 const DeploymentRecord& r) {
+  return db_->Write([&](Connection& db) -> Status {
+    ASSIGN_OR_RETURN(Statement s,
+                     db.Prepare("UPDATE deployments SET state = ?, reason = ?, updated_at = ? "
+                                "WHERE tenant_id = ? AND deployment_id = ? AND model_version = ? "
+                                "AND spec = ?"));
+    RETURN_IF_ERROR(
+        s.Bind(r.state, r.reason, r.updated_at_ms, tenant, r.id, r.model_version, r.spec_json)
+            .Run());
+    if (db.Changes() > 0) return Status::Ok();
+    ASSIGN_OR_RETURN(Statement exists, db.Prepare("SELECT 1 FROM deployments WHERE tenant_id = ? "
+                                                  "AND deployment_id = ?"));
+    exists.Bind(tenant, r.id);
+    ASSIGN_OR_RETURN(bool row, exists.Step());
+    if (!row) return NoSuchDeployment(r.id);
+    return FailedPrecondition("deployment '" + r.id +
+                              "' was changed meanwhile: its stored model version or spec differ");
+  });
+}
+
 Status SqlDeploymentStore::DeleteDeployment(std::string_view tenant, std::string_view id) {
   return db_->Write([&](Connection& db) -> Status {
     ASSIGN_OR_RETURN(Statement s, db.Prepare("DELETE FROM deployments WHERE tenant_id = ? AND "

@@ -19,6 +19,7 @@ class SqlDeploymentStore final : public DeploymentStore {
   StatusOr<std::vector<DeploymentRecord>> ListDeployments(std::string_view tenant) override;
   StatusOr<std::vector<std::pair<std::string, DeploymentRecord>>> ListAllDeployments() override;
   Status UpdateDeployment(std::string_view tenant, const DeploymentRecord& record) override;
+  Status UpdateDeploymentState(std::string_view tenant, const DeploymentRecord& record) override;
   Status DeleteDeployment(std::string_view tenant, std::string_view id) override;
   StatusOr<std::vector<std::string>> DeploymentsOfVersion(std::string_view tenant,
                                                           std::string_view model_name,
