@@ -525,8 +525,9 @@ void DeploymentService::Persist(const Deployment& deployment, PersistMode mode) 
   }
 }
 
-void DeploymentService::ScheduleLoad(std::shared_ptr<Deployment> deployment, int64_t generation,
-                                     metadata::ModelVersion version, int replicas) {
+void DeploymentService::ScheduleLoad(const std::shared_ptr<Deployment>& deployment,
+                                     int64_t generation, const metadata::ModelVersion& version,
+                                     int replicas) {
   bool queued = loaders_->TrySubmit([this, deployment, generation, version, replicas] {
     Load(deployment, generation, version, replicas);
   });

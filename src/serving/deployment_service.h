@@ -164,8 +164,8 @@ class DeploymentService {
                                                   const DeploymentSpec& spec);
   // Queues a load of `version` with `replicas` instances; publishes it if the deployment is
   // still at `generation` when it finishes.
-  void ScheduleLoad(std::shared_ptr<Deployment> deployment, int64_t generation,
-                    metadata::ModelVersion version, int replicas);
+  void ScheduleLoad(const std::shared_ptr<Deployment>& deployment, int64_t generation,
+                    const metadata::ModelVersion& version, int replicas);
   void Load(const std::shared_ptr<Deployment>& deployment, int64_t generation,
             const metadata::ModelVersion& version, int replicas);
   // Copies the model folder out of the artifact store (once per version).
