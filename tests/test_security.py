@@ -210,7 +210,7 @@ def test_revoked_and_expired_tokens_stop_working(secured):
     # Listing shows ids, never secrets or hashes.
     listing = requests.get(f"{url}/api/v1/tokens?tenant=team-a", headers=auth(admin)).text
     assert revoked not in listing and short not in listing
-    assert revoked.split("_")[2] not in listing
+    assert revoked.split("_", 2)[2] not in listing
     assert "secret" not in listing
 
 
